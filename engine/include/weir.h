@@ -1,0 +1,395 @@
+/* weir.h — the public C API of the weir flow-monitoring stack (workers, monitoring sockets, events, flows). */
+#ifndef WEIR_H
+#define WEIR_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+/**
+ * @file
+ * weir watches TCP flows, keeps both endpoints' TCP state per flow, reassembles each side's byte
+ * stream and raises events to handlers registered on monitoring sockets.
+ *
+ * Threading: everything hangs off a struct weir_worker. A worker and every object reached from it
+ * (sockets, flows, event records, packet views) belong to the one thread that created the worker;
+ * no call is thread-safe across workers, and none needs to be: workers share nothing.
+ *
+ * Errors: constructors return NULL and set errno; int functions return 0 (or a count) on success
+ * and a negative errno on failure. No function exits, aborts or asserts on its input.
+ *
+ * The loop (pull style): the caller hands the worker a burst of packets (weir_worker_rx), then calls
+ * weir_worker_poll() until it returns 0. Each non-zero poll returns the event records of exactly one
+ * hook point of one packet (or one timer tick); the flow state seen by a handler is the state as of
+ * that hook. weir_dispatch() runs the C handlers of a batch; a Lua host dispatches the same records
+ * itself. weir_worker_run() is poll+dispatch until the burst is done.
+ */
+
+/** Endpoint of a flow. The client is the side that sent the first SYN (or, picked up mid-stream,
+ *  the sender of the first packet seen; a SYN+ACK seen first makes its sender the server). */
+enum weir_side { WEIR_SIDE_CLIENT = 0, WEIR_SIDE_SERVER = 1, WEIR_SIDE_BOTH = 2 };
+
+/** Hook points within one packet's processing, in order.
+ *  PRE: before either side's TCP update. POST_SND: after the sender's update (its state as the
+ *  sender of this packet). POST_RCV: after the receiver's update and the reassembly of the payload.
+ *  Events without a packet (idle timeout, user timer, end of flow at timeout/eviction/shutdown)
+ *  are raised at POST_RCV and weir_worker_packet() then returns NULL. */
+enum weir_hook { WEIR_HOOK_PRE = 0, WEIR_HOOK_POST_SND = 1, WEIR_HOOK_POST_RCV = 2, WEIR_HOOK_COUNT = 3 };
+
+/** Built-in events. The record's side is the endpoint the event is about (see each). Which hooks
+ *  raise which event is fixed; registering at a hook that never raises the event is -EINVAL:
+ *  - PKT_IN          PRE, POST_SND, POST_RCV  every packet of a monitored flow; side = sender
+ *  - CONN_START      PRE, POST_SND, POST_RCV  first packet of a new flow; side = sender
+ *  - HANDSHAKE_DONE  POST_RCV                 both sides ESTABLISHED for the first time; side = sender of the completing ACK
+ *  - STATE_CHANGE    POST_SND, POST_RCV       a side's TCP state changed; side = that side; arg = old<<8 | new
+ *  - NEW_DATA        POST_RCV                 in-order bytes were added to a side's stream; side = the stream's sender; arg = bytes added
+ *  - REXMIT          PRE, POST_SND, POST_RCV  the packet retransmits sequence space already sent; side = sender
+ *  - CONN_END        POST_RCV                 the flow ends (once per flow); side = BOTH; arg = enum weir_close_reason
+ *  - ORPHAN          PRE                      a TCP packet that belongs to no flow and creates none; flow = NULL; side = BOTH
+ *  - ANOMALY         POST_SND, POST_RCV       something a correct stack would not do; arg = enum weir_anomaly; side = offending sender
+ *  - TIMEOUT         POST_RCV                 the flow was idle past its timeout (CONN_END follows); side = BOTH
+ *  - TIMER           POST_RCV                 a user timer fired; arg = its cookie; flow may be NULL */
+enum weir_event {
+	WEIR_EV_PKT_IN = 0,
+	WEIR_EV_CONN_START = 1,
+	WEIR_EV_HANDSHAKE_DONE = 2,
+	WEIR_EV_STATE_CHANGE = 3,
+	WEIR_EV_NEW_DATA = 4,
+	WEIR_EV_REXMIT = 5,
+	WEIR_EV_CONN_END = 6,
+	WEIR_EV_ORPHAN = 7,
+	WEIR_EV_ANOMALY = 8,
+	WEIR_EV_TIMEOUT = 9,
+	WEIR_EV_TIMER = 10,
+	WEIR_EV_BUILTIN_COUNT = 11,
+	/** User-defined event ids start here; they are ids, not bits. */
+	WEIR_EV_UDE_FIRST = 64,
+	WEIR_EV_UDE_MAX = 64 + 1024,
+};
+
+/** Reasons attached to WEIR_EV_ANOMALY and counted per worker. */
+enum weir_anomaly {
+	WEIR_AN_RST_OUT_OF_WINDOW = 0,  /**< RST whose sequence is outside the receiver's window: ignored */
+	WEIR_AN_SYN_ON_ESTABLISHED = 1, /**< SYN (new ISN) on an established connection */
+	WEIR_AN_DATA_OUT_OF_WINDOW = 2, /**< payload beyond what the receiver advertised */
+	WEIR_AN_REXMIT_DIFFERENT = 3,   /**< retransmitted bytes differ from the original: evasion signal */
+	WEIR_AN_OVERLAP_DIFFERENT = 4,  /**< out-of-order segments overlap with different bytes */
+	WEIR_AN_BUFFER_OUTRUN = 5,      /**< out-of-order bytes did not fit the side's buffer and were discarded */
+	WEIR_AN_ACK_UNSEEN_DATA = 6,    /**< the peer acknowledged bytes this box never saw (a gap) */
+	WEIR_AN_BAD_FLAGS = 7,          /**< SYN+FIN, SYN+RST, no flags at all, ... */
+	WEIR_AN_DATA_AFTER_FIN = 8,     /**< payload beyond a side's FIN */
+	WEIR_AN_MEMCAP = 9,             /**< the worker's stream memory cap was hit; that side stops buffering */
+	WEIR_AN_COUNT = 10,
+};
+
+/** RFC 793 states, as each endpoint is believed to be. */
+enum weir_tcp_state {
+	WEIR_TCP_CLOSED = 0, WEIR_TCP_LISTEN = 1, WEIR_TCP_SYN_SENT = 2, WEIR_TCP_SYN_RCVD = 3,
+	WEIR_TCP_ESTABLISHED = 4, WEIR_TCP_FIN_WAIT_1 = 5, WEIR_TCP_FIN_WAIT_2 = 6,
+	WEIR_TCP_CLOSE_WAIT = 7, WEIR_TCP_CLOSING = 8, WEIR_TCP_LAST_ACK = 9, WEIR_TCP_TIME_WAIT = 10,
+	WEIR_TCP_STATE_COUNT = 11,
+};
+
+/** Why a flow ended. */
+enum weir_close_reason {
+	WEIR_CLOSE_NONE = 0, WEIR_CLOSE_FIN = 1, WEIR_CLOSE_RST = 2, WEIR_CLOSE_TIMEOUT = 3,
+	WEIR_CLOSE_EVICTED = 4, WEIR_CLOSE_SHUTDOWN = 5, WEIR_CLOSE_COUNT = 6,
+};
+
+/** Which copy wins when two segments cover the same stream bytes (before delivery). */
+enum weir_overlap { WEIR_OVERLAP_FIRST = 0, WEIR_OVERLAP_LAST = 1 };
+
+/** What a full flow table does with a new flow. */
+enum weir_flow_policy { WEIR_FLOWS_EVICT_IDLEST = 0, WEIR_FLOWS_REFUSE_NEW = 1 };
+
+/** Reasons a frame is counted as malformed (never processed further, never a crash). */
+enum weir_malformed {
+	WEIR_MAL_TRUNC_L2 = 0, WEIR_MAL_TRUNC_IP = 1, WEIR_MAL_BAD_IP_VERSION = 2,
+	WEIR_MAL_BAD_IP_HLEN = 3, WEIR_MAL_BAD_IP_LEN = 4, WEIR_MAL_TRUNC_IPV6_EXT = 5,
+	WEIR_MAL_TRUNC_TCP = 6, WEIR_MAL_BAD_TCP_HLEN = 7, WEIR_MAL_BAD_TCP_OPT = 8,
+	WEIR_MAL_UNKNOWN_LINKTYPE = 9, WEIR_MAL_COUNT = 10,
+};
+
+/** Engine configuration. Read-only once a worker is created from it. */
+struct weir_config {
+	uint32_t max_flows;        /**< flow-table capacity per worker (default 65536) */
+	uint32_t idle_timeout_ms;  /**< idle timeout of established flows (default 300000) */
+	uint32_t handshake_timeout_ms; /**< idle timeout before the handshake completes (default 30000) */
+	uint32_t timewait_ms;      /**< how long a closed flow lingers for late packets (default 2000) */
+	uint32_t buffer_per_side;  /**< reassembly window per side in bytes (default 65536) */
+	uint64_t memcap;           /**< stream-buffer bytes per worker (default 256 MiB) */
+	uint8_t flow_policy;       /**< enum weir_flow_policy */
+	uint8_t overlap;           /**< default enum weir_overlap for new flows */
+	uint8_t midstream;         /**< 1: adopt flows whose handshake was not seen (default 1) */
+	uint8_t pad[5];
+};
+
+/** Sets every field of *cfg to its default. */
+void weir_config_defaults(struct weir_config *cfg);
+
+/** A parsed packet: a view into the caller's frame, never a copy. Valid until the next poll. */
+struct weir_pkt {
+	const uint8_t *frame;   /**< start of the link-layer frame */
+	const uint8_t *payload; /**< TCP payload (or L4 payload), may be NULL when payload_len = 0 */
+	uint64_t ts_ns;         /**< capture or receive time, ns since the epoch */
+	uint32_t caplen;        /**< bytes of frame present */
+	uint32_t wirelen;       /**< bytes of the frame on the wire */
+	uint32_t payload_len;   /**< TCP payload bytes present, after IP-length trimming */
+	uint32_t seq, ack;      /**< host order */
+	uint16_t l3_off, l4_off;/**< offsets into frame */
+	uint16_t ip_len;        /**< IPv4 total length / IPv6 payload length + 40 */
+	uint16_t sport, dport;  /**< host order */
+	uint16_t win;           /**< raw window field, host order (unscaled) */
+	uint16_t vlan[2];       /**< outer, inner 802.1Q ids (0 when absent) */
+	uint16_t mss;           /**< MSS option, 0 when absent */
+	uint16_t port;          /**< input port */
+	uint8_t nvlan;          /**< number of 802.1Q/802.1ad tags (up to 2 kept, more counted) */
+	uint8_t ip_ver;         /**< 4 or 6 */
+	uint8_t l4proto;        /**< IPPROTO_TCP, ... */
+	uint8_t tcp_flags;      /**< FIN 0x01 SYN 0x02 RST 0x04 PSH 0x08 ACK 0x10 URG 0x20 ECE 0x40 CWR 0x80 */
+	uint8_t wscale;         /**< window-scale option shift, 0xff when absent */
+	uint8_t sack_perm;      /**< 1 when SACK-permitted is present */
+	uint8_t has_ts;         /**< 1 when the timestamp option is present */
+	uint8_t nsack;          /**< SACK blocks present (up to 4) */
+	uint8_t ip_frag;        /**< 1 when this IPv4/IPv6 packet is a fragment (not reassembled) */
+	uint8_t ttl;            /**< IPv4 TTL / IPv6 hop limit */
+	uint8_t pad[2];
+	uint32_t ts_val, ts_ecr;/**< timestamp option */
+	uint32_t sack[4][2];    /**< SACK blocks: left, right edge */
+	uint8_t src[16];        /**< IPv4 in the first 4 bytes, rest zero */
+	uint8_t dst[16];
+};
+
+/** A flow's addresses, client first. */
+struct weir_tuple {
+	uint8_t client_ip[16], server_ip[16]; /**< IPv4 in the first 4 bytes */
+	uint16_t client_port, server_port;
+	uint16_t vlan[2];
+	uint8_t ip_ver;
+	uint8_t pad[7];
+};
+
+/** One side's TCP view (sequence numbers are absolute, host order). */
+struct weir_tcp_info {
+	uint32_t isn;            /**< initial sequence number (the first seq seen if mid-stream) */
+	uint32_t snd_una;        /**< highest sequence acknowledged by the peer */
+	uint32_t snd_nxt;        /**< highest sequence sent + 1 */
+	uint32_t rcv_wnd;        /**< window this side last advertised, scaled */
+	uint16_t mss;
+	uint8_t state;           /**< enum weir_tcp_state */
+	uint8_t wscale;          /**< 0xff when not negotiated */
+	uint8_t sack_perm, has_ts, pad[2];
+};
+
+/** One side's stream buffer: offsets are stream offsets (0 = first byte after the ISN). */
+struct weir_buf_info {
+	uint64_t base;           /**< oldest offset still held (peekable) */
+	uint64_t next;           /**< next in-order offset expected (= bytes delivered + gaps skipped) */
+	uint64_t last;           /**< highest offset + 1 of any byte received (in or out of order) */
+	uint32_t held_ooo;       /**< out-of-order bytes held */
+	uint8_t buffering;       /**< 0 when buffering is off for this side */
+	uint8_t overlap;         /**< enum weir_overlap */
+	uint8_t pad[2];
+};
+
+/** An out-of-order fragment held beyond the in-order point. */
+struct weir_frag { uint64_t offset; uint32_t len; uint32_t pad; };
+
+/** One side's counters (the side is the sender). */
+struct weir_side_counters {
+	uint64_t pkts, bytes;        /**< packets and IP bytes sent by this side */
+	uint64_t payload;            /**< TCP payload bytes sent, retransmissions included */
+	uint64_t delivered;          /**< bytes delivered in order to the stream */
+	uint64_t gap_bytes;          /**< bytes skipped, never seen */
+	uint64_t rexmit_pkts, rexmit_bytes;
+	uint64_t ooo_pkts;           /**< segments that arrived ahead of the in-order point */
+	uint64_t overlaps;           /**< segments overlapping bytes already held or delivered */
+	uint64_t overlap_diff;       /**< of those, with different bytes */
+	uint64_t outrun_bytes;       /**< out-of-order bytes discarded for lack of buffer */
+};
+
+/** One event record, fixed size; what weir_worker_poll() returns and a Lua host reads. */
+struct weir_event_rec {
+	struct weir_flow *flow;     /**< NULL for ORPHAN and flow-less TIMER */
+	struct weir_msock *sock;    /**< the socket whose subscription raised it */
+	uint64_t arg;               /**< event-specific, see enum weir_event */
+	uint32_t event;             /**< a built-in enum weir_event; UDEs are derived by the dispatcher */
+	uint16_t sock_id;           /**< index of sock within its worker */
+	uint8_t hook;               /**< enum weir_hook */
+	uint8_t side;               /**< enum weir_side */
+};
+
+/** A received packet handed to the worker. The frame must stay valid until the burst is done. */
+struct weir_rx_pkt {
+	const uint8_t *frame;
+	void *user;                 /**< the caller's handle (an mbuf), untouched */
+	uint64_t ts_ns;
+	uint32_t caplen, wirelen;
+	uint16_t port;
+	uint16_t linktype;          /**< pcap DLT_* of the frame (DLT_EN10MB for DPDK ports) */
+	uint8_t verdict;            /**< out: 0 forward, 1 drop (set by handlers) */
+	uint8_t pad[7];
+};
+
+/** Per-worker counters. Monotonic except flows_active and mem_*. */
+struct weir_stats {
+	uint64_t pkts, bytes;             /**< frames and wire bytes received */
+	uint64_t tcp_pkts, other_pkts;    /**< TCP over IP; IP that is not TCP, or not IP */
+	uint64_t frag_pkts;               /**< IP fragments (counted and passed, not reassembled) */
+	uint64_t orphans;                 /**< TCP packets belonging to no flow */
+	uint64_t drops;                   /**< packets given the drop verdict */
+	uint64_t flows_created, flows_closed, flows_active, flows_midstream;
+	uint64_t flows_refused;           /**< new flows refused because the table was full (REFUSE_NEW) */
+	uint64_t flows_evicted;           /**< flows evicted to make room (EVICT_IDLEST) */
+	uint64_t events[WEIR_EV_BUILTIN_COUNT]; /**< records raised, by built-in event */
+	uint64_t anomalies[WEIR_AN_COUNT];
+	uint64_t malformed[WEIR_MAL_COUNT];
+	uint64_t closes[WEIR_CLOSE_COUNT];
+	uint64_t mem_used, mem_peak, mem_cap, mem_fail; /**< stream memory of this worker */
+	uint64_t flow_bytes;              /**< bytes of one tracked flow entry (fixed part) */
+};
+
+/** What a flow record (EVE "flow") is made of, handed to the flow sink at the end of each flow. */
+struct weir_flow_record {
+	uint64_t flow_id;            /**< unique per worker run; stable in the log */
+	struct weir_tuple tuple;
+	uint64_t start_ns, end_ns;
+	struct weir_side_counters side[2];
+	uint8_t state[2];            /**< final enum weir_tcp_state per side */
+	uint8_t reason;              /**< enum weir_close_reason */
+	uint8_t midstream;           /**< 1: handshake not seen */
+	uint8_t bypassed;            /**< 1: monitoring was stopped on both sides */
+	/** Zeek endpoint facts per side, for conn_state: bit 0 SYN sent, 1 SYN+ACK sent, 2 FIN sent,
+	 *  3 RST sent, 4 payload sent, 5 pure ACK sent, 6 established (handshake completed). */
+	uint8_t zflags[2];
+	uint8_t worker;
+	char history[32];            /**< Zeek history letters, NUL-terminated */
+};
+
+struct weir_worker;
+struct weir_msock;
+struct weir_flow;
+
+/** A C event handler. Runs on the worker's thread; may call any weir_flow_* function on flow. */
+typedef void (*weir_handler_fn)(struct weir_msock *sock, struct weir_flow *flow, int side,
+                                uint32_t event, uint64_t arg, void *user);
+/** A C UDE filter: the UDE fires when its base fires and this returns true. */
+typedef bool (*weir_filter_fn)(struct weir_msock *sock, struct weir_flow *flow, int side,
+                               uint32_t event, uint64_t arg, void *user);
+/** The flow sink: called once per flow as it ends (also at shutdown), on the worker's thread. */
+typedef void (*weir_flow_sink_fn)(const struct weir_flow_record *rec, void *user);
+
+/* ---- workers ---------------------------------------------------------------------------- */
+
+/** Creates a worker (its flow table, pools and jemalloc arena). NULL + errno on failure
+ *  (EINVAL bad config, ENOMEM). id labels the worker in records and stats. */
+struct weir_worker *weir_worker_create(const struct weir_config *cfg, unsigned id);
+/** Frees the worker and everything it owns. NULL is a no-op. Open flows are dropped silently:
+ *  call weir_worker_shutdown() first to have them recorded. */
+void weir_worker_free(struct weir_worker *w);
+/** Sets the sink that receives one record per ended flow. */
+void weir_worker_set_flow_sink(struct weir_worker *w, weir_flow_sink_fn fn, void *user);
+/** Hands a burst of up to WEIR_RX_MAX packets to the worker. The array and frames must stay valid
+ *  until poll returns 0. -EBUSY if the previous burst is not done, -EINVAL on bad arguments. */
+int weir_worker_rx(struct weir_worker *w, struct weir_rx_pkt *pkts, unsigned n);
+#define WEIR_RX_MAX 256
+/** Advances the worker's clock to now_ns (live mode); expired flows and timers are processed at
+ *  the next poll. Packet timestamps advance the clock too, so replay needs no call. */
+void weir_worker_tick(struct weir_worker *w, uint64_t now_ns);
+/** Ends every open flow with reason SHUTDOWN; their CONN_END records come out of the next polls. */
+void weir_worker_shutdown(struct weir_worker *w);
+/** Runs the pending work until it reaches a hook point that raises subscribed events, and writes
+ *  those records (at most max, which must be >= WEIR_POLL_MIN) to out. Returns the record count,
+ *  or 0 when the burst, the due timers and pending ends are all done. */
+int weir_worker_poll(struct weir_worker *w, struct weir_event_rec *out, unsigned max);
+#define WEIR_POLL_MIN 64
+/** Runs the C handlers (and C UDE filters) for records returned by the last poll. */
+void weir_dispatch(struct weir_worker *w, const struct weir_event_rec *recs, unsigned n);
+/** poll + dispatch until poll returns 0. Returns 0 or a negative errno. */
+int weir_worker_run(struct weir_worker *w);
+/** The packet being processed at the current hook, or NULL (timers, timeouts, shutdown). */
+const struct weir_pkt *weir_worker_packet(const struct weir_worker *w);
+/** Sets the current packet's verdict to drop. -ENOENT when there is no current packet. */
+int weir_worker_drop(struct weir_worker *w);
+/** The worker's counters (a live view, read on the worker's thread). */
+const struct weir_stats *weir_worker_stats(const struct weir_worker *w);
+/** The worker's clock (ns). */
+uint64_t weir_worker_now(const struct weir_worker *w);
+
+/* ---- monitoring sockets ----------------------------------------------------------------- */
+
+/** Creates a passive monitoring socket whose scope is a tcpdump filter expression (compiled by
+ *  libpcap; NULL or "" means all TCP). A flow is in scope when its first packet matches; orphans
+ *  are matched per packet. At most 64 sockets per worker. NULL + errno (EINVAL: bad filter, the
+ *  compiler's message is written to err; ENOSPC: too many sockets). */
+struct weir_msock *weir_msock_create(struct weir_worker *w, const char *filter, char *err, size_t errlen);
+/** Closes a socket: its registrations are removed and flows stop referring to it. NULL is a no-op. */
+void weir_msock_close(struct weir_msock *s);
+/** The socket's worker and its index (the sock_id of its records). */
+struct weir_worker *weir_msock_worker(const struct weir_msock *s);
+unsigned weir_msock_id(const struct weir_msock *s);
+/** Registers fn for (event, hook) on s; event may be a UDE. fn may be NULL: the socket then only
+ *  subscribes, for a host (Lua) that dispatches records itself. Handlers run in registration
+ *  order. -EINVAL for an unknown event or a hook that never raises it. */
+int weir_msock_register(struct weir_msock *s, uint32_t event, int hook, weir_handler_fn fn, void *user);
+/** Removes every registration of (event, hook) on s. -ENOENT when there was none. */
+int weir_msock_unregister(struct weir_msock *s, uint32_t event, int hook);
+
+/** Defines a user-defined event: it fires when base (built-in or UDE) fires and filter returns
+ *  true. filter may be NULL for a host that evaluates its own filters. Defining the same
+ *  (base, filter, user) again returns the same id. Returns the id (>= WEIR_EV_UDE_FIRST) or a
+ *  negative errno (-EINVAL unknown base, -ENOSPC table full). */
+int weir_event_define(struct weir_worker *w, uint32_t base, weir_filter_fn filter, void *user);
+/** The built-in event at the root of ev's UDE chain (ev itself for a built-in); -EINVAL if unknown. */
+int weir_event_root(const struct weir_worker *w, uint32_t ev);
+/** The base of a UDE; -EINVAL for a built-in or unknown id. */
+int weir_event_base(const struct weir_worker *w, uint32_t ev);
+/** Name of a built-in event ("conn_start"), anomaly reason, TCP state, close reason; "?" if unknown. */
+const char *weir_event_name(uint32_t ev);
+const char *weir_anomaly_name(unsigned reason);
+const char *weir_tcp_state_name(unsigned state);
+const char *weir_close_reason_name(unsigned reason);
+const char *weir_malformed_name(unsigned reason);
+
+/** Arms a one-shot timer that raises WEIR_EV_TIMER (arg = cookie) on s after delay_ms of the
+ *  worker's clock, for flow (or NULL). A timer on a flow is cancelled when the flow ends.
+ *  -EINVAL, -ENOMEM. */
+int weir_timer_add(struct weir_msock *s, struct weir_flow *flow, uint64_t delay_ms, uint64_t cookie);
+
+/* ---- flows (valid inside handlers, until the handler returns) ---------------------------- */
+
+/** The flow's id, unique within its worker. */
+uint64_t weir_flow_id(const struct weir_flow *f);
+/** Client and server addresses. */
+int weir_flow_tuple(const struct weir_flow *f, struct weir_tuple *out);
+/** enum weir_tcp_state of side, or -EINVAL. */
+int weir_flow_state(const struct weir_flow *f, int side);
+int weir_flow_tcp_info(const struct weir_flow *f, int side, struct weir_tcp_info *out);
+int weir_flow_counters(const struct weir_flow *f, int side, struct weir_side_counters *out);
+int weir_flow_buf_info(const struct weir_flow *f, int side, struct weir_buf_info *out);
+/** Copies up to max held out-of-order fragments of side; returns how many there are in total. */
+int weir_flow_frag_info(const struct weir_flow *f, int side, struct weir_frag *out, unsigned max);
+/** Copies up to len in-order bytes of side's stream starting at stream offset off.
+ *  Returns the count (0 at the end of what was delivered), -ENODATA when off is older than what
+ *  is held (the return is never silent), -EINVAL (bad side, buffering off). */
+ssize_t weir_flow_peek(const struct weir_flow *f, int side, uint64_t off, void *buf, size_t len);
+/** Zero-copy: points *ptr at the longest contiguous run of delivered bytes at off and returns its
+ *  length (a run may end before the delivered end; call again at off + length). Errors as peek. */
+ssize_t weir_flow_view(const struct weir_flow *f, int side, uint64_t off, const uint8_t **ptr);
+/** Turns buffering of side's stream on or off (off releases its memory; NEW_DATA still fires).
+ *  side may be BOTH. */
+int weir_flow_set_buffering(struct weir_flow *f, int side, bool on);
+/** Sets side's overlap policy (enum weir_overlap); allowed at any time. side may be BOTH. */
+int weir_flow_set_overlap(struct weir_flow *f, int side, int policy);
+/** Stops monitoring side: no more events for that side's packets and its buffers are released.
+ *  When both sides are stopped the flow is bypassed: no more events at all (no CONN_END), its
+ *  packets are only counted, and its flow record says bypassed. side may be BOTH. */
+int weir_flow_stop_monitor(struct weir_flow *f, int side);
+/** Per flow and socket user pointer (the caller owns what it points to; free it at CONN_END). */
+int weir_flow_set_user(struct weir_flow *f, const struct weir_msock *s, void *user);
+void *weir_flow_user(const struct weir_flow *f, const struct weir_msock *s);
+/** 1 when the handshake was not seen (picked up mid-stream). */
+int weir_flow_midstream(const struct weir_flow *f);
+
+#endif

@@ -1,0 +1,19 @@
+/* eve.h — EVE-style JSON flow records, with Zeek conn.log fields under Zeek's names and meaning. */
+#ifndef WEIR_EVE_H
+#define WEIR_EVE_H
+
+#include <stddef.h>
+
+#include "weir.h"
+
+/** Zeek's conn_state for the record ("S0", "SF", "REJ", ... "OTH"), from both sides' zflags and
+ *  final states, following Zeek's base/protocols/conn/main.zeek. */
+const char *weir_zeek_conn_state(const struct weir_flow_record *rec);
+/** Writes rec as one EVE JSON line ending in '\n' into buf. Returns its length, or -ENOSPC when
+ *  len is too small (WEIR_EVE_LINE_MAX always suffices). */
+int weir_eve_flow(char *buf, size_t len, const struct weir_flow_record *rec);
+#define WEIR_EVE_LINE_MAX 4096
+/** Formats ns since the epoch as "2026-11-28T01:45:05.123456+0000" (EVE's timestamp form). */
+void weir_eve_time(char *buf, size_t len, uint64_t ns);
+
+#endif

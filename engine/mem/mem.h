@@ -1,0 +1,29 @@
+/* mem.h — per-worker memory: one jemalloc arena per worker and a byte cap with accounting. */
+#ifndef WEIR_MEM_H
+#define WEIR_MEM_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+/** One worker's allocator. Owned by the worker; used only on its thread. */
+struct weir_mem {
+	unsigned arena;   /**< jemalloc arena index (0 when arenas could not be created) */
+	int flags;        /**< mallocx flags selecting the arena */
+	uint64_t used;    /**< bytes currently allocated through this allocator */
+	uint64_t peak;
+	uint64_t cap;     /**< allocations past this fail (counted in fail) */
+	uint64_t fail;
+};
+
+/** Creates the worker's arena. Returns 0 or a negative errno. */
+int weir_mem_init(struct weir_mem *m, uint64_t cap);
+/** Destroys the arena. Everything allocated from it must have been freed. */
+void weir_mem_fini(struct weir_mem *m);
+/** size bytes from the arena, or NULL when the cap would be exceeded or memory is short. */
+void *weir_mem_alloc(struct weir_mem *m, size_t size);
+/** Like weir_mem_alloc, zeroed. */
+void *weir_mem_zalloc(struct weir_mem *m, size_t size);
+/** Frees p, which must have been allocated with size bytes (NULL is a no-op). */
+void weir_mem_free(struct weir_mem *m, void *p, size_t size);
+
+#endif

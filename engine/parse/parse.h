@@ -1,0 +1,37 @@
+/* parse.h — link, network and TCP header parsing into a struct weir_pkt view (no copy). */
+#ifndef WEIR_PARSE_H
+#define WEIR_PARSE_H
+
+#include "weir.h"
+
+/** What a frame turned out to be. */
+enum weir_parse_result {
+	WEIR_PARSE_TCP = 0,       /**< an unfragmented TCP segment: every field of the view is set */
+	WEIR_PARSE_OTHER = 1,     /**< not IP, or IP but not TCP: forwarded untouched */
+	WEIR_PARSE_FRAGMENT = 2,  /**< an IPv4/IPv6 fragment: counted and passed, not reassembled */
+	WEIR_PARSE_MALFORMED = 3, /**< truncated or inconsistent: *reason says why */
+};
+
+/** Link types understood (pcap DLT numbers). */
+#define WEIR_DLT_NULL 0       /* BSD loopback, host-order 4-byte family */
+#define WEIR_DLT_EN10MB 1     /* Ethernet, with 802.1Q / 802.1ad tags */
+#define WEIR_DLT_RAW 12       /* raw IP (OpenBSD numbering; also LINKTYPE_RAW 101) */
+#define WEIR_DLT_RAW101 101
+#define WEIR_DLT_LOOP 108     /* OpenBSD loopback, network-order family */
+#define WEIR_DLT_LINUX_SLL 113
+#define WEIR_DLT_IPV4 228
+#define WEIR_DLT_IPV6 229
+#define WEIR_DLT_LINUX_SLL2 276
+
+/**
+ * Parses one frame. Fills *p (frame, ts and port are left to the caller: this sets the header
+ * fields only) and returns an enum weir_parse_result. On WEIR_PARSE_MALFORMED, *reason is an
+ * enum weir_malformed. Reads at most caplen bytes of frame; never writes to it.
+ * IPv4 options are skipped; IPv6 extension headers (hop-by-hop, routing, destination options,
+ * fragment, AH) are walked. The TCP payload is trimmed to the IP length (Ethernet padding is not
+ * payload) and to caplen (a truncated capture yields the bytes present in payload_len).
+ */
+int weir_parse(struct weir_pkt *p, const uint8_t *frame, uint32_t caplen, uint32_t wirelen,
+               int linktype, unsigned *reason);
+
+#endif

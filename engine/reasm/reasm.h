@@ -1,0 +1,90 @@
+/* reasm.h — one side's TCP byte stream: in-order delivery, out-of-order hold, overlaps, gaps, retransmission checks. */
+#ifndef WEIR_REASM_H
+#define WEIR_REASM_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "mem/mem.h"
+#include "weir.h"
+
+/** A held out-of-order range (offsets are stream offsets). */
+struct weir_reasm_frag {
+	uint64_t off;
+	uint32_t len;
+	uint32_t pad;
+};
+
+/** Most out-of-order ranges one side holds at once; a segment that would need more is outrun. */
+#define WEIR_REASM_MAX_FRAGS 16
+
+/**
+ * One direction's stream. Offset 0 is the byte at seq0 (ISN + 1). Bytes are held in a ring of
+ * cap bytes covering stream offsets [base, base + cap): delivered bytes from base to next, then
+ * out-of-order ranges (frags) up to base + cap. The ring is allocated on first payload.
+ */
+struct weir_stream {
+	uint8_t *ring;           /**< NULL until the first byte is stored, or when buffering is off */
+	uint32_t cap;            /**< ring size (the side's buffer limit) */
+	uint32_t seq0;           /**< sequence number of offset 0 */
+	uint64_t base;           /**< oldest offset held */
+	uint64_t next;           /**< next in-order offset (delivered + gaps skipped) */
+	uint64_t last;           /**< highest offset + 1 received */
+	uint64_t delivered;      /**< bytes delivered in order */
+	uint64_t gap_bytes;      /**< bytes skipped as never seen */
+	uint64_t ooo_pkts, overlaps, overlap_diff, outrun_bytes;
+	struct weir_reasm_frag frags[WEIR_REASM_MAX_FRAGS]; /**< sorted, disjoint, all above next */
+	uint8_t nfrags;
+	uint8_t started;         /**< 1 once seq0 is known */
+	uint8_t buffering;       /**< 0: nothing is stored, only offsets and counters are kept */
+	uint8_t overlap;         /**< enum weir_overlap */
+	uint8_t pad[4];
+};
+
+/** What one weir_stream_add() / weir_stream_ack() did. */
+struct weir_reasm_res {
+	uint32_t delivered;      /**< new in-order bytes now readable from the old next */
+	uint32_t gap;            /**< bytes skipped as a gap by this call */
+	uint32_t outrun;         /**< bytes discarded: out of order and beyond the ring */
+	uint8_t old_data;        /**< 1: some bytes of the segment were below next (already delivered) */
+	uint8_t rexmit_diff;     /**< 1: of those, some still held differ from the new copy */
+	uint8_t ooo;             /**< 1: the segment was held out of order */
+	uint8_t overlap;         /**< 1: it overlapped held out-of-order bytes */
+	uint8_t overlap_diff;    /**< 1: with different bytes */
+	uint8_t memfail;         /**< 1: the ring could not be allocated (the side stops buffering) */
+	uint8_t pad[2];
+};
+
+/** Prepares an empty stream (not started). */
+void weir_stream_init(struct weir_stream *s, uint32_t cap, uint8_t overlap, bool buffering);
+/** Fixes offset 0 at seq0. Idempotent once started. */
+void weir_stream_start(struct weir_stream *s, uint32_t seq0);
+/** Releases the ring (the stream keeps its offsets and counters). */
+void weir_stream_release(struct weir_stream *s, struct weir_mem *m);
+/** The 64-bit stream offset of seq, taken as the one nearest to s->next (handles wrap-around). */
+int64_t weir_stream_offset(const struct weir_stream *s, uint32_t seq);
+/** Adds len payload bytes that start at seq. Delivers what becomes in order, holds what is ahead
+ *  (within the ring), applies the overlap policy to bytes not yet delivered, compares
+ *  retransmitted bytes with what is still held. Fills *res (zeroed first). */
+void weir_stream_add(struct weir_stream *s, struct weir_mem *m, uint32_t seq, const uint8_t *data,
+                     uint32_t len, struct weir_reasm_res *res);
+/** The peer acknowledged everything before ack: offsets below it that were never seen are skipped
+ *  (counted in gap_bytes) and held ranges that become in order are delivered. */
+void weir_stream_ack(struct weir_stream *s, uint32_t ack, struct weir_reasm_res *res);
+/** End of stream: skips every hole and delivers all held ranges. */
+void weir_stream_flush(struct weir_stream *s, struct weir_reasm_res *res);
+/** Copies delivered bytes [off, off+len) (clipped to next). -ENODATA if off < base, -EINVAL if
+ *  buffering is off. Returns bytes copied (0 when off >= next). */
+ssize_t weir_stream_peek(const struct weir_stream *s, uint64_t off, void *buf, size_t len);
+/** Points *ptr at the contiguous delivered bytes at off (up to the ring's end). Errors as peek. */
+ssize_t weir_stream_view(const struct weir_stream *s, uint64_t off, const uint8_t **ptr);
+/** Copies up to max held ranges to out; returns the number held. */
+int weir_stream_frags(const struct weir_stream *s, struct weir_frag *out, unsigned max);
+/** Turns buffering off (the ring is released; ranges are still tracked by offset without bytes,
+ *  so delivery and gap counters stay exact) or back on (bytes are stored from then on). */
+void weir_stream_set_buffering(struct weir_stream *s, struct weir_mem *m, bool on);
+/** Bytes currently held out of order. */
+uint32_t weir_stream_held(const struct weir_stream *s);
+
+#endif

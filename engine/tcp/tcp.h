@@ -1,0 +1,104 @@
+/* tcp.h — the two emulated TCP endpoints of a flow: per-side state machines, updated sender first, then receiver. */
+#ifndef WEIR_TCP_H
+#define WEIR_TCP_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "mem/mem.h"
+#include "reasm/reasm.h"
+#include "weir.h"
+
+/** Sequence-space comparisons (mod 2^32); never compare sequence numbers with < directly. */
+#define WEIR_SEQ_LT(a, b) ((int32_t)((uint32_t)(a) - (uint32_t)(b)) < 0)
+#define WEIR_SEQ_LEQ(a, b) ((int32_t)((uint32_t)(a) - (uint32_t)(b)) <= 0)
+#define WEIR_SEQ_GT(a, b) WEIR_SEQ_LT(b, a)
+#define WEIR_SEQ_GEQ(a, b) WEIR_SEQ_LEQ(b, a)
+
+/** weir_tcp_side.flags */
+#define WEIR_TCPF_ISN_KNOWN 0x01  /* isn/snd_nxt are valid (a packet of this side was seen) */
+#define WEIR_TCPF_WSCALE 0x02     /* window scaling in effect (both SYNs carried the option) */
+#define WEIR_TCPF_FIN_SENT 0x04   /* fin_seq is valid */
+#define WEIR_TCPF_FIN_ACKED 0x08
+#define WEIR_TCPF_RST 0x10        /* this side sent an accepted RST */
+#define WEIR_TCPF_STOPPED 0x20    /* monitoring of this side was stopped */
+
+/** weir_flow_record.zflags bits, per side */
+#define WEIR_ZF_SYN 0x01
+#define WEIR_ZF_SYNACK 0x02
+#define WEIR_ZF_FIN 0x04
+#define WEIR_ZF_RST 0x08
+#define WEIR_ZF_DATA 0x10
+#define WEIR_ZF_ACK 0x20
+#define WEIR_ZF_ESTABLISHED 0x40
+
+/** One endpoint as the box believes it to be. The stream holds the bytes this side SENT. */
+struct weir_tcp_side {
+	struct weir_stream stream;
+	uint64_t pkts, bytes, payload, rexmit_pkts, rexmit_bytes;
+	uint32_t isn, snd_una, snd_nxt, fin_seq;
+	uint32_t rcv_wnd;        /**< window this side last advertised, scaled */
+	uint16_t mss;
+	uint8_t state;           /**< enum weir_tcp_state */
+	uint8_t wscale;          /**< shift announced in its SYN, 0xff when none */
+	uint8_t flags;           /**< WEIR_TCPF_* */
+	uint8_t zflags;          /**< WEIR_ZF_* */
+	uint8_t sack_perm, has_ts;
+};
+
+/** Zeek history: letters in the order first seen; upper case for the client. */
+struct weir_tcp_history {
+	char s[32];
+	uint8_t len;
+	uint8_t pad[3];
+	uint32_t seen[2];        /**< per side, bit (letter - 'a') once a once-only letter was logged */
+	uint32_t rep_next[2][4]; /**< per side, next count at which c/g/t/w are logged again (1, 10, 100...) */
+	uint32_t rep_cnt[2][4];
+};
+
+/** Both endpoints. */
+struct weir_tcp_conn {
+	struct weir_tcp_side side[2];   /**< indexed by enum weir_side */
+	struct weir_tcp_history hist;
+	uint8_t handshake_done;
+	uint8_t midstream;
+	uint8_t ended;                  /**< 1 once the connection is over (FIN both ways acked, or RST) */
+	uint8_t end_reason;             /**< enum weir_close_reason when ended */
+};
+
+/** Most anomalies one stage reports. */
+#define WEIR_TCP_MAX_ANOM 4
+
+/** What one stage did, for the event layer. */
+struct weir_tcp_out {
+	uint32_t events;                /**< bits 1u << enum weir_event raised at this stage */
+	uint32_t new_bytes;             /**< NEW_DATA: in-order bytes added to the sender's stream */
+	uint8_t old_state, new_state;   /**< STATE_CHANGE: of the stage's side */
+	uint8_t nanom;
+	uint8_t anom[WEIR_TCP_MAX_ANOM];/**< enum weir_anomaly */
+	uint8_t pad;
+};
+
+/** Which side sent the first packet p of a new flow: WEIR_SIDE_SERVER for a SYN+ACK, else
+ *  WEIR_SIDE_CLIENT. */
+int weir_tcp_first_sender(const struct weir_pkt *p);
+/** Initialises c for a new flow whose first packet p was sent by side sender. midstream: the
+ *  first packet is not a SYN (both sides start ESTABLISHED). cap/overlap/buffering set up both
+ *  streams. */
+void weir_tcp_init(struct weir_tcp_conn *c, const struct weir_pkt *p, int sender, bool midstream,
+                   uint32_t cap, uint8_t overlap, bool buffering);
+/** PRE: classifies p before any update. Sets REXMIT when p re-sends sequence space (SYN, FIN or
+ *  payload) that its sender already sent; changes nothing. */
+void weir_tcp_pre(const struct weir_tcp_conn *c, int sender, const struct weir_pkt *p, struct weir_tcp_out *o);
+/** The sender's update: its state as the sender of p (SYN_SENT, FIN_WAIT_1, ...), snd_nxt, its
+ *  advertised window and options, its counters and history. Raises STATE_CHANGE, ANOMALY. */
+void weir_tcp_sender_update(struct weir_tcp_conn *c, int sender, const struct weir_pkt *p, struct weir_tcp_out *o);
+/** The receiver's update: its state as the receiver of p, RST window check, ACK processing of the
+ *  sender's ack (gaps in the receiver's own stream), the payload into the sender's stream.
+ *  Raises STATE_CHANGE, NEW_DATA, HANDSHAKE_DONE, ANOMALY; sets c->ended when the connection is over. */
+void weir_tcp_receiver_update(struct weir_tcp_conn *c, struct weir_mem *m, int sender,
+                              const struct weir_pkt *p, struct weir_tcp_out *o);
+/** End of the flow: flushes both streams (holes become gaps) and releases their memory. */
+void weir_tcp_finish(struct weir_tcp_conn *c, struct weir_mem *m);
+
+#endif
