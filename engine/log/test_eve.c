@@ -1,0 +1,430 @@
+/* test_eve.c — unit test of the EVE flow line: conn_state rows, exact line, JSON, bounds, times. */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+
+#include "log/eve.h"
+#include "tcp/tcp.h"
+#include "unit.h"
+
+/* Every line produced is kept here and checked by a JSON parser at the end. */
+#define MAX_LINES 64
+struct lines {
+	char text[MAX_LINES][WEIR_EVE_LINE_MAX];
+	int n;
+};
+
+/* 2026-11-28T01:45:05 UTC, in seconds since the epoch (python3 calendar.timegm) */
+#define T_2026 1795830305ull
+#define NS 1000000000ull
+
+static void set_v4(uint8_t *ip, uint8_t a, uint8_t b, uint8_t c, uint8_t d)
+{
+	memset(ip, 0xee, 16); /* bytes past the first 4 must be ignored for IPv4 */
+	ip[0] = a, ip[1] = b, ip[2] = c, ip[3] = d;
+}
+
+/* A flow record whose sides sent the packets their zflags say (1 packet per flag bit). */
+static struct weir_flow_record mkrec(uint8_t zc, uint8_t zs, const char *hist, uint8_t reason)
+{
+	struct weir_flow_record r;
+
+	memset(&r, 0, sizeof(r));
+	r.flow_id = 1;
+	r.tuple.ip_ver = 4;
+	set_v4(r.tuple.client_ip, 192, 168, 1, 2);
+	set_v4(r.tuple.server_ip, 192, 168, 1, 3);
+	r.tuple.client_port = 50000;
+	r.tuple.server_port = 443;
+	r.start_ns = T_2026 * NS;
+	r.end_ns = r.start_ns + NS / 2;
+	r.zflags[0] = zc;
+	r.zflags[1] = zs;
+	r.side[0].pkts = (uint64_t)__builtin_popcount(zc);
+	r.side[1].pkts = (uint64_t)__builtin_popcount(zs);
+	r.reason = reason;
+	snprintf(r.history, sizeof(r.history), "%s", hist);
+	return r;
+}
+
+static int emit(struct lines *ls, const struct weir_flow_record *r)
+{
+	if (ls->n >= MAX_LINES)
+		return -1;
+	int n = weir_eve_flow(ls->text[ls->n], WEIR_EVE_LINE_MAX, r);
+	CHECK(n > 0);
+	if (n > 0)
+		ls->n++;
+	return n;
+}
+
+#define SYN WEIR_ZF_SYN
+#define SA WEIR_ZF_SYNACK
+#define FIN WEIR_ZF_FIN
+#define RST WEIR_ZF_RST
+#define DAT WEIR_ZF_DATA
+#define ACK WEIR_ZF_ACK
+#define EST WEIR_ZF_ESTABLISHED
+
+/* Checks conn_state of one record and keeps its line for the JSON check. */
+static void conn_case(struct lines *ls, uint8_t zc, uint8_t zs, const char *hist, const char *want)
+{
+	struct weir_flow_record r = mkrec(zc, zs, hist, WEIR_CLOSE_TIMEOUT);
+	char key[64];
+
+	CHECK_STR(weir_zeek_conn_state(&r), want);
+	if (strcmp(weir_zeek_conn_state(&r), want))
+		fprintf(stderr, "  (history \"%s\")\n", hist);
+	if (emit(ls, &r) > 0) {
+		snprintf(key, sizeof(key), "\"conn_state\":\"%s\"", want);
+		CHECK(strstr(ls->text[ls->n - 1], key) != NULL);
+	}
+}
+
+/* One record per row of Zeek's conn_state table (Conn::Info, base/protocols/conn/main.zeek). */
+static void test_conn_states(struct lines *ls)
+{
+	/* S0 "Connection attempt seen, no reply": SYN (and its retransmissions), nothing back */
+	conn_case(ls, SYN, 0, "S", "S0");
+	/* still S0: a responder that ACKs the SYN without a SYN-ACK stays inactive in Zeek */
+	conn_case(ls, SYN, ACK, "Sa", "S0");
+	/* S1 "Connection established, not terminated" */
+	conn_case(ls, SYN | ACK | DAT | EST, SA | DAT | ACK | EST, "ShADad", "S1");
+	/* S1 too when the SYN was missed: the SYN-ACK establishes both ("we just missed that SYN") */
+	conn_case(ls, ACK | DAT, SA | DAT, "hADd", "S1");
+	/* SF "Normal establishment and termination" */
+	conn_case(ls, SYN | ACK | DAT | FIN | EST, SA | ACK | DAT | FIN | EST, "ShADadFf", "SF");
+	/* SF also mid-stream: both endpoints PARTIAL, then both CLOSED by their FINs */
+	conn_case(ls, DAT | ACK | FIN, DAT | ACK | FIN, "DdAaFf", "SF");
+	/* SF: a RST after the client's own FIN does not spoil a close the server completes */
+	conn_case(ls, SYN | ACK | DAT | FIN | RST | EST, SA | ACK | DAT | FIN | EST, "ShADadFfR", "SF");
+	/* SF: the same without a history to order FIN and RST: FIN first (the common case) is assumed */
+	conn_case(ls, SYN | ACK | DAT | FIN | RST | EST, SA | ACK | DAT | FIN | EST, "", "SF");
+	/* REJ "Connection attempt rejected": SYN answered by a RST */
+	conn_case(ls, SYN, RST, "Sr", "REJ");
+	/* REJ: both endpoints reset and no payload from either (the os == TCP_RESET sub-case) */
+	conn_case(ls, SYN | RST, SA | RST, "ShRr", "REJ");
+	/* S2 "established and close attempt by originator seen (but no reply from responder)" */
+	conn_case(ls, SYN | ACK | DAT | FIN | EST, SA | ACK | DAT | EST, "ShADadF", "S2");
+	/* S3 "established and close attempt by responder seen (but no reply from originator)" */
+	conn_case(ls, SYN | ACK | DAT | EST, SA | ACK | DAT | FIN | EST, "ShADadf", "S3");
+	/* RSTO "Connection established, originator aborted (sent a RST)" */
+	conn_case(ls, SYN | ACK | DAT | RST | EST, SA | ACK | DAT | EST, "ShADadR", "RSTO");
+	/* RSTO: the RST came before the client's FIN, so the FIN does not close it (UpdateResetState) */
+	conn_case(ls, SYN | ACK | DAT | FIN | RST | EST, SA | ACK | DAT | FIN | EST, "ShADadRFf", "RSTO");
+	/* RSTO: FIN then RST, but the server never closed, so the RST stands */
+	conn_case(ls, SYN | ACK | DAT | FIN | RST | EST, SA | ACK | DAT | EST, "ShADadFR", "RSTO");
+	/* RSTR "Responder sent a RST" (after an established connection) */
+	conn_case(ls, SYN | ACK | DAT | EST, SA | ACK | DAT | RST | EST, "ShADadr", "RSTR");
+	/* RSTOS0 "Originator sent a SYN followed by a RST, we never saw a SYN-ACK" */
+	conn_case(ls, SYN | RST, 0, "SR", "RSTOS0");
+	/* OTH: originator RST with an inactive responder but no leading SYN (regex fails) */
+	conn_case(ls, DAT | RST, 0, "DR", "OTH");
+	/* RSTRH "Responder sent a SYN ACK followed by a RST, we never saw a SYN" */
+	conn_case(ls, 0, SA | RST, "hr", "RSTRH");
+	/* SH "Originator sent a SYN followed by a FIN, we never saw a SYN ACK" */
+	conn_case(ls, SYN | FIN, 0, "SF", "SH");
+	/* SHR "Responder sent a SYN ACK followed by a FIN, we never saw a SYN" */
+	conn_case(ls, 0, SA | FIN, "hf", "SHR");
+	/* OTH "No SYN seen, just midstream traffic" */
+	conn_case(ls, DAT | ACK, DAT | ACK, "DdAa", "OTH");
+	/* OTH: nothing at all (an empty record must not crash either) */
+	conn_case(ls, 0, 0, "", "OTH");
+	CHECK_STR(weir_zeek_conn_state(NULL), "OTH");
+}
+
+/* REJ needs both sizes zero when both reset; with payload it is RSTR instead (Zeek's size test). */
+static void test_rej_size(void)
+{
+	struct weir_flow_record r = mkrec(SYN | ACK | RST | EST, SA | RST | EST, "ShARr", WEIR_CLOSE_RST);
+
+	CHECK_STR(weir_zeek_conn_state(&r), "REJ");
+	r.side[1].delivered = 1;
+	CHECK_STR(weir_zeek_conn_state(&r), "RSTR");
+	r.side[1].delivered = 0;
+	r.side[0].gap_bytes = 5; /* gaps count in Zeek's sequence-based size */
+	CHECK_STR(weir_zeek_conn_state(&r), "RSTR");
+}
+
+/* RSTOS0's regex: any upper-case H, A, F, G, I or Q between S and R makes it OTH. */
+static void test_rstos0_regex(void)
+{
+	struct weir_flow_record r = mkrec(SYN | RST, 0, "SR", WEIR_CLOSE_RST);
+
+	CHECK_STR(weir_zeek_conn_state(&r), "RSTOS0");
+	snprintf(r.history, sizeof(r.history), "^SDR");
+	CHECK_STR(weir_zeek_conn_state(&r), "RSTOS0");
+	snprintf(r.history, sizeof(r.history), "SAR");
+	CHECK_STR(weir_zeek_conn_state(&r), "OTH");
+	snprintf(r.history, sizeof(r.history), "SQR");
+	CHECK_STR(weir_zeek_conn_state(&r), "OTH");
+	snprintf(r.history, sizeof(r.history), "S");
+	CHECK_STR(weir_zeek_conn_state(&r), "OTH");
+	/* a history without a NUL in its 32 bytes is read only within the array */
+	memset(r.history, 'S', sizeof(r.history));
+	CHECK_STR(weir_zeek_conn_state(&r), "OTH");
+}
+
+static const char golden[] =
+	"{\"timestamp\":\"2026-11-28T01:45:05.999000+0000\",\"flow_id\":12,\"event_type\":\"flow\","
+	"\"src_ip\":\"10.0.0.1\",\"src_port\":40000,\"dest_ip\":\"10.0.0.2\",\"dest_port\":80,"
+	"\"proto\":\"TCP\",\"vlan\":[100],"
+	"\"flow\":{\"pkts_toserver\":6,\"pkts_toclient\":4,\"bytes_toserver\":400,\"bytes_toclient\":1200,"
+	"\"start\":\"2026-11-28T01:45:05.999000+0000\",\"end\":\"2026-11-28T01:45:06.001000+0000\","
+	"\"age\":1,\"state\":\"closed\",\"reason\":\"fin\"},"
+	"\"tcp\":{\"client_state\":\"time_wait\",\"server_state\":\"closed\",\"midstream\":false,\"bypassed\":false},"
+	"\"streams\":{\"toserver\":{\"payload\":100,\"delivered\":80,\"gap_bytes\":0,\"rexmit_pkts\":1,"
+	"\"rexmit_bytes\":20,\"ooo_pkts\":0,\"overlaps\":0,\"overlap_diff\":0,\"outrun_bytes\":0},"
+	"\"toclient\":{\"payload\":1000,\"delivered\":990,\"gap_bytes\":10,\"rexmit_pkts\":0,"
+	"\"rexmit_bytes\":0,\"ooo_pkts\":2,\"overlaps\":3,\"overlap_diff\":1,\"outrun_bytes\":5}},"
+	"\"zeek\":{\"duration\":0.002000,\"orig_bytes\":80,\"resp_bytes\":1000,\"missed_bytes\":10,"
+	"\"orig_pkts\":6,\"orig_ip_bytes\":400,\"resp_pkts\":4,\"resp_ip_bytes\":1200,"
+	"\"conn_state\":\"SF\",\"history\":\"ShADadFf\"}}\n";
+
+/* The contract's example flow, with distinct counters so that a swapped field shows. */
+static struct weir_flow_record golden_rec(void)
+{
+	struct weir_flow_record r = mkrec(SYN | ACK | DAT | FIN | EST, SA | ACK | DAT | FIN | EST,
+	                                  "ShADadFf", WEIR_CLOSE_FIN);
+
+	r.flow_id = 12;
+	set_v4(r.tuple.client_ip, 10, 0, 0, 1);
+	set_v4(r.tuple.server_ip, 10, 0, 0, 2);
+	r.tuple.client_port = 40000;
+	r.tuple.server_port = 80;
+	r.tuple.vlan[0] = 100;
+	/* crosses a second boundary: 2 ms long, age 1 as Suricata computes it */
+	r.start_ns = T_2026 * NS + 999000000ull;
+	r.end_ns = (T_2026 + 1) * NS + 1000000ull;
+	r.side[0] = (struct weir_side_counters){ .pkts = 6, .bytes = 400, .payload = 100,
+	                                          .delivered = 80, .rexmit_pkts = 1, .rexmit_bytes = 20 };
+	r.side[1] = (struct weir_side_counters){ .pkts = 4, .bytes = 1200, .payload = 1000,
+	                                          .delivered = 990, .gap_bytes = 10, .ooo_pkts = 2,
+	                                          .overlaps = 3, .overlap_diff = 1, .outrun_bytes = 5 };
+	r.state[0] = WEIR_TCP_TIME_WAIT;
+	r.state[1] = WEIR_TCP_CLOSED;
+	return r;
+}
+
+static void test_golden(struct lines *ls)
+{
+	struct weir_flow_record r = golden_rec();
+	int n = emit(ls, &r);
+
+	CHECK_EQ(n, (int)strlen(golden));
+	CHECK_STR(ls->text[ls->n - 1], golden);
+}
+
+/* Every buffer size up to the line's length + 1: -ENOSPC below, never a byte past len. */
+static void test_small_buffers(void)
+{
+	struct weir_flow_record r = golden_rec();
+	int full = (int)strlen(golden);
+	char big[WEIR_EVE_LINE_MAX + 16];
+
+	for (int len = 0; len <= full + 1; len++) {
+		/* exact-size heap buffers let the sanitizer catch any overrun; the canary catches it without */
+		char *b = malloc(len ? (size_t)len : 1);
+		memset(big, 0x5a, sizeof(big));
+		int n = weir_eve_flow(b, (size_t)len, &r);
+		int m = weir_eve_flow(big, (size_t)len, &r);
+		CHECK_EQ(n, len <= full ? -ENOSPC : full);
+		CHECK_EQ(m, n);
+		CHECK(big[len] == 0x5a);
+		if (len > 0 && n < 0)
+			CHECK_EQ(b[0], '\0');
+		free(b);
+	}
+	CHECK_EQ(weir_eve_flow(NULL, 100, &r), -EINVAL);
+	CHECK_EQ(weir_eve_flow(big, sizeof(big), NULL), -EINVAL);
+}
+
+static void test_addresses_vlans(struct lines *ls)
+{
+	struct weir_flow_record r = mkrec(SYN, 0, "S", WEIR_CLOSE_TIMEOUT);
+	const char *l;
+
+	CHECK(emit(ls, &r) > 0);
+	l = ls->text[ls->n - 1];
+	CHECK(strstr(l, "\"src_ip\":\"192.168.1.2\",\"src_port\":50000,") != NULL);
+	CHECK(strstr(l, "\"dest_ip\":\"192.168.1.3\",\"dest_port\":443,") != NULL);
+	CHECK(strstr(l, "\"proto\":\"TCP\",\"flow\":{") != NULL); /* untagged: no vlan key */
+	CHECK(strstr(l, "vlan") == NULL);
+
+	r.tuple.ip_ver = 6;
+	CHECK_EQ(inet_pton(AF_INET6, "2001:db8::1", r.tuple.client_ip), 1);
+	CHECK_EQ(inet_pton(AF_INET6, "fe80::aa:bbff:fecc:dd01", r.tuple.server_ip), 1);
+	r.tuple.vlan[0] = 7;
+	r.tuple.vlan[1] = 4094;
+	CHECK(emit(ls, &r) > 0);
+	l = ls->text[ls->n - 1];
+	CHECK(strstr(l, "\"src_ip\":\"2001:db8::1\"") != NULL);
+	CHECK(strstr(l, "\"dest_ip\":\"fe80::aa:bbff:fecc:dd01\"") != NULL);
+	CHECK(strstr(l, "\"proto\":\"TCP\",\"vlan\":[7,4094],\"flow\":") != NULL);
+
+	r.tuple.vlan[1] = 0;
+	CHECK(emit(ls, &r) > 0);
+	CHECK(strstr(ls->text[ls->n - 1], "\"vlan\":[7],\"flow\":") != NULL);
+}
+
+/* Suricata-style flow state and reason, tcp state names. */
+static void test_states(struct lines *ls)
+{
+	struct weir_flow_record r = mkrec(SYN, 0, "S", WEIR_CLOSE_TIMEOUT);
+
+	r.state[0] = WEIR_TCP_SYN_SENT;
+	r.state[1] = 200; /* out of range: named, not indexed */
+	CHECK(emit(ls, &r) > 0);
+	CHECK(strstr(ls->text[ls->n - 1], "\"state\":\"new\",\"reason\":\"timeout\"}") != NULL);
+	CHECK(strstr(ls->text[ls->n - 1], "\"client_state\":\"syn_sent\",\"server_state\":\"unknown\"") != NULL);
+
+	r = mkrec(SYN | ACK | EST, SA | EST, "ShA", WEIR_CLOSE_SHUTDOWN);
+	r.state[0] = r.state[1] = WEIR_TCP_ESTABLISHED;
+	CHECK(emit(ls, &r) > 0);
+	CHECK(strstr(ls->text[ls->n - 1], "\"state\":\"established\",\"reason\":\"shutdown\"}") != NULL);
+	CHECK(strstr(ls->text[ls->n - 1], "\"client_state\":\"established\"") != NULL);
+
+	r = mkrec(DAT, DAT, "Dd", WEIR_CLOSE_EVICTED);
+	r.midstream = 1;
+	CHECK(emit(ls, &r) > 0);
+	CHECK(strstr(ls->text[ls->n - 1], "\"state\":\"established\",\"reason\":\"evicted\"}") != NULL);
+	CHECK(strstr(ls->text[ls->n - 1], "\"midstream\":true,\"bypassed\":false") != NULL);
+
+	r.bypassed = 1;
+	r.reason = WEIR_CLOSE_RST;
+	CHECK(emit(ls, &r) > 0);
+	CHECK(strstr(ls->text[ls->n - 1], "\"state\":\"bypassed\",\"reason\":\"rst\"}") != NULL);
+	CHECK(strstr(ls->text[ls->n - 1], "\"midstream\":true,\"bypassed\":true") != NULL);
+
+	r.bypassed = 0;
+	r.reason = 99;
+	r.state[0] = WEIR_TCP_FIN_WAIT_2;
+	r.state[1] = WEIR_TCP_LAST_ACK;
+	CHECK(emit(ls, &r) > 0);
+	CHECK(strstr(ls->text[ls->n - 1], "\"reason\":\"unknown\"}") != NULL);
+	CHECK(strstr(ls->text[ls->n - 1], "\"client_state\":\"fin_wait_2\",\"server_state\":\"last_ack\"") != NULL);
+}
+
+/* Zeek byte fields: sequence-space sizes, gaps both ways; end before start never goes negative. */
+static void test_zeek_fields(struct lines *ls)
+{
+	struct weir_flow_record r = mkrec(SYN | DAT, SA | DAT, "ShDd", WEIR_CLOSE_TIMEOUT);
+
+	r.side[0] = (struct weir_side_counters){ .pkts = 3, .bytes = 300, .payload = 250,
+	                                          .delivered = 100, .gap_bytes = 50 };
+	r.side[1] = (struct weir_side_counters){ .pkts = 2, .bytes = 200, .delivered = 7, .gap_bytes = 3 };
+	r.end_ns = r.start_ns - 1;
+	CHECK(emit(ls, &r) > 0);
+	const char *l = ls->text[ls->n - 1];
+	CHECK(strstr(l, "\"duration\":0.000000,\"orig_bytes\":150,\"resp_bytes\":10,\"missed_bytes\":53,"
+	                "\"orig_pkts\":3,\"orig_ip_bytes\":300,\"resp_pkts\":2,\"resp_ip_bytes\":200,") != NULL);
+	CHECK(strstr(l, "\"age\":0,") != NULL);
+
+	/* a long flow: 1 day, 1.5 s rounded from ns */
+	r.end_ns = r.start_ns + 86401ull * NS + 499999999ull;
+	CHECK(emit(ls, &r) > 0);
+	CHECK(strstr(ls->text[ls->n - 1], "\"duration\":86401.500000,") != NULL);
+	CHECK(strstr(ls->text[ls->n - 1], "\"age\":86401,") != NULL);
+}
+
+/* Hostile history bytes and every field at its maximum: escaped, and within WEIR_EVE_LINE_MAX. */
+static void test_worst_case(struct lines *ls)
+{
+	struct weir_flow_record r;
+
+	memset(&r, 0xff, sizeof(r));
+	r.tuple.ip_ver = 6;
+	r.history[0] = '"';
+	r.history[1] = '\\';
+	r.history[2] = 0x01;
+	r.history[3] = 'S';
+	int n = emit(ls, &r);
+	CHECK(n > 0 && n < WEIR_EVE_LINE_MAX);
+	CHECK(strstr(ls->text[ls->n - 1], "\"history\":\"\\\"\\\\\\u0001S\\u00ff\\u00ff") != NULL);
+	CHECK(strstr(ls->text[ls->n - 1], "\"src_ip\":\"ffff:ffff:ffff:ffff:ffff:ffff:ffff:ffff\"") != NULL);
+}
+
+static void test_time(void)
+{
+	char b[64];
+
+	weir_eve_time(b, sizeof(b), 0);
+	CHECK_STR(b, "1970-01-01T00:00:00.000000+0000");
+	weir_eve_time(b, sizeof(b), T_2026 * NS + 123456000ull);
+	CHECK_STR(b, "2026-11-28T01:45:05.123456+0000");
+	/* a leap day, one microsecond before midnight: 951868799 = 2000-02-29T23:59:59 */
+	weir_eve_time(b, sizeof(b), 951868799ull * NS + 999999000ull);
+	CHECK_STR(b, "2000-02-29T23:59:59.999999+0000");
+	/* to the nearest microsecond: below 500 ns down, from 500 ns up, carrying into the date */
+	weir_eve_time(b, sizeof(b), T_2026 * NS + 123456499ull);
+	CHECK_STR(b, "2026-11-28T01:45:05.123456+0000");
+	weir_eve_time(b, sizeof(b), T_2026 * NS + 123456500ull);
+	CHECK_STR(b, "2026-11-28T01:45:05.123457+0000");
+	weir_eve_time(b, sizeof(b), 951868799ull * NS + 999999500ull);
+	CHECK_STR(b, "2000-03-01T00:00:00.000000+0000");
+	/* the largest time the API can carry (year 2554) still formats */
+	weir_eve_time(b, sizeof(b), UINT64_MAX);
+	CHECK_STR(b, "2554-07-21T23:34:33.709552+0000");
+	/* short buffers are truncated and terminated, never overrun */
+	memset(b, 'x', sizeof(b));
+	weir_eve_time(b, 5, 0);
+	CHECK_STR(b, "1970");
+	CHECK_EQ(b[5], 'x');
+	weir_eve_time(b, 0, 0);
+	CHECK_EQ(b[0], '1');
+	weir_eve_time(NULL, 10, 0);
+}
+
+/* Feeds every line to Python's json module; also checks the top-level key order of the contract. */
+static void check_json(const struct lines *ls)
+{
+	static const char script[] =
+		"python3 -c '\n"
+		"import json, sys\n"
+		"top = [\"timestamp\", \"flow_id\", \"event_type\", \"src_ip\", \"src_port\", \"dest_ip\",\n"
+		"       \"dest_port\", \"proto\", \"vlan\", \"flow\", \"tcp\", \"streams\", \"zeek\"]\n"
+		"bad = 0\n"
+		"for n, line in enumerate(sys.stdin):\n"
+		"    try:\n"
+		"        d = json.loads(line)\n"
+		"        want = [k for k in top if k != \"vlan\" or \"vlan\" in d]\n"
+		"        assert list(d) == want, list(d)\n"
+		"        assert line.endswith(\"}\\n\") and line.count(\"\\n\") == 1\n"
+		"    except Exception as e:\n"
+		"        bad += 1\n"
+		"        print(\"line\", n, \"invalid:\", e, file=sys.stderr)\n"
+		"sys.exit(1 if bad or n + 1 != int(sys.argv[1]) else 0)\n"
+		"' %d";
+	char cmd[sizeof(script) + 16];
+
+	snprintf(cmd, sizeof(cmd), script, ls->n);
+	FILE *p = popen(cmd, "w");
+	CHECK(p != NULL);
+	if (!p)
+		return;
+	for (int i = 0; i < ls->n; i++)
+		fputs(ls->text[i], p);
+	int st = pclose(p);
+	CHECK(st != -1 && WIFEXITED(st) && WEXITSTATUS(st) == 0);
+}
+
+int main(void)
+{
+	static struct lines ls;
+
+	test_conn_states(&ls);
+	test_rej_size();
+	test_rstos0_regex();
+	test_golden(&ls);
+	test_small_buffers();
+	test_addresses_vlans(&ls);
+	test_states(&ls);
+	test_zeek_fields(&ls);
+	test_worst_case(&ls);
+	test_time();
+	CHECK(ls.n > 30);
+	check_json(&ls);
+	return UNIT_DONE();
+}
