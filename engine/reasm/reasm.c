@@ -1,0 +1,374 @@
+/* reasm.c — one side's TCP stream reassembly: a ring of delivered and out-of-order bytes, overlap policy, gaps. */
+#include "reasm/reasm.h"
+
+#include <errno.h>
+#include <string.h>
+
+/* An ack further than this beyond the highest byte seen is not believed (the caller flags it):
+ * no real receiver acknowledges a gigabyte the sender was never seen to send. */
+#define REASM_ACK_MAX_AHEAD (1ull << 30)
+
+/*
+ * Invariants kept by every function:
+ *  - next == delivered + gap_bytes; frags are sorted, disjoint, not adjacent, all start above next
+ *    and end at or below base + cap (so they never share a ring slot with [base, next)).
+ *  - ring != NULL: every byte of [base, next) and of every frag is stored at ring[off % cap].
+ *  - ring == NULL: base == next (nothing is peekable). The ring is only allocated while no frag
+ *    is held, so a frag tracked without bytes (buffering was off) is never mistaken for stored.
+ */
+
+static uint64_t u64_min(uint64_t a, uint64_t b) { return a < b ? a : b; }
+static uint64_t u64_max(uint64_t a, uint64_t b) { return a > b ? a : b; }
+
+/* res fields are 32-bit; a single call can only exceed that with absurd lengths. */
+static uint32_t sat32(uint64_t v) { return v > UINT32_MAX ? UINT32_MAX : (uint32_t)v; }
+
+static uint64_t frag_end(const struct weir_reasm_frag *f) { return f->off + f->len; }
+
+/* ---- ring access (offsets map to ring[off % cap]; a range may wrap once) ---- */
+
+static void ring_write(struct weir_stream *s, uint64_t off, const uint8_t *src, uint64_t n)
+{
+	uint32_t pos = (uint32_t)(off % s->cap);
+	uint64_t first = u64_min(n, s->cap - pos);
+	memcpy(s->ring + pos, src, first);
+	memcpy(s->ring, src + first, n - first);
+}
+
+static void ring_read(const struct weir_stream *s, uint64_t off, uint8_t *dst, uint64_t n)
+{
+	uint32_t pos = (uint32_t)(off % s->cap);
+	uint64_t first = u64_min(n, s->cap - pos);
+	memcpy(dst, s->ring + pos, first);
+	memcpy(dst + first, s->ring, n - first);
+}
+
+static bool ring_equal(const struct weir_stream *s, uint64_t off, const uint8_t *p, uint64_t n)
+{
+	uint32_t pos = (uint32_t)(off % s->cap);
+	uint64_t first = u64_min(n, s->cap - pos);
+	return memcmp(s->ring + pos, p, first) == 0 && memcmp(s->ring, p + first, n - first) == 0;
+}
+
+/* ---- the held ranges ---- */
+
+static void frag_remove(struct weir_stream *s, unsigned i, unsigned count)
+{
+	memmove(&s->frags[i], &s->frags[i + count], (s->nfrags - i - count) * sizeof(s->frags[0]));
+	s->nfrags = (uint8_t)(s->nfrags - count);
+}
+
+/* The frags [*i, *j) that overlap or touch [a, e): those a new range [a, e) merges with. */
+static void frag_span(const struct weir_stream *s, uint64_t a, uint64_t e, unsigned *i, unsigned *j)
+{
+	unsigned k = 0;
+	while (k < s->nfrags && frag_end(&s->frags[k]) < a)
+		k++;
+	*i = k;
+	while (k < s->nfrags && s->frags[k].off <= e)
+		k++;
+	*j = k;
+}
+
+/* Replaces frags [i, j) by their union with [a, e); a range starting at next is delivered. */
+static void frag_merge(struct weir_stream *s, unsigned i, unsigned j, uint64_t a, uint64_t e)
+{
+	uint64_t lo = a, hi = e;
+	if (j > i) {
+		lo = u64_min(lo, s->frags[i].off);
+		hi = u64_max(hi, frag_end(&s->frags[j - 1]));
+		frag_remove(s, i, j - i);
+	}
+	if (lo <= s->next) {
+		/* Frags never touch each other, so nothing past hi became contiguous. */
+		s->next = u64_max(s->next, hi);
+		return;
+	}
+	memmove(&s->frags[i + 1], &s->frags[i], (s->nfrags - i) * sizeof(s->frags[0]));
+	s->frags[i].off = lo;
+	s->frags[i].len = (uint32_t)(hi - lo); /* within [next, next + cap], so it fits */
+	s->frags[i].pad = 0;
+	s->nfrags++;
+}
+
+/* Without a ring nothing below next can be read back. */
+static void settle_base(struct weir_stream *s)
+{
+	if (!s->ring)
+		s->base = s->next;
+}
+
+/* ---- public ---- */
+
+void weir_stream_init(struct weir_stream *s, uint32_t cap, uint8_t overlap, bool buffering)
+{
+	memset(s, 0, sizeof(*s));
+	s->cap = cap;
+	s->overlap = overlap;
+	s->buffering = buffering ? 1 : 0;
+}
+
+void weir_stream_start(struct weir_stream *s, uint32_t seq0)
+{
+	if (s->started)
+		return;
+	s->seq0 = seq0;
+	s->started = 1;
+	s->base = s->next = s->last = 0;
+}
+
+void weir_stream_release(struct weir_stream *s, struct weir_mem *m)
+{
+	if (s->ring && m)
+		weir_mem_free(m, s->ring, s->cap);
+	s->ring = NULL;
+	s->base = s->next;
+}
+
+int64_t weir_stream_offset(const struct weir_stream *s, uint32_t seq)
+{
+	uint32_t next_seq = s->seq0 + (uint32_t)s->next;
+	return (int64_t)s->next + (int32_t)(seq - next_seq);
+}
+
+/* Flags overlaps of [a, e) with frags [i, j), comparing bytes when the frags are stored. */
+static void check_overlaps(struct weir_stream *s, unsigned i, unsigned j, uint64_t a, uint64_t e,
+                           const uint8_t *d, struct weir_reasm_res *res)
+{
+	for (unsigned k = i; k < j; k++) {
+		uint64_t lo = u64_max(a, s->frags[k].off), hi = u64_min(e, frag_end(&s->frags[k]));
+		if (lo >= hi)
+			continue; /* only touching */
+		res->overlap = 1;
+		if (s->ring && !ring_equal(s, lo, d + (lo - a), hi - lo))
+			res->overlap_diff = 1;
+	}
+}
+
+/* Stores [a, e) (data d) in the ring, sliding base so that the ring still covers e. Under
+ * WEIR_OVERLAP_FIRST the bytes of frags [i, j) are kept. Only the last cap bytes can land. */
+static void store(struct weir_stream *s, unsigned i, unsigned j, uint64_t a, uint64_t e, const uint8_t *d)
+{
+	if (e > s->base + s->cap)
+		s->base = e - s->cap;
+	uint64_t c = u64_max(a, s->base);
+	if (s->overlap == WEIR_OVERLAP_FIRST) {
+		for (unsigned k = i; k < j && c < e; k++) {
+			uint64_t fo = s->frags[k].off;
+			if (fo > c)
+				ring_write(s, c, d + (c - a), u64_min(fo, e) - c);
+			c = u64_max(c, frag_end(&s->frags[k]));
+		}
+	}
+	if (c < e)
+		ring_write(s, c, d + (c - a), e - c);
+}
+
+/* Whether [a, e) should be stored, allocating the ring if needed (failure turns buffering off). */
+static bool want_store(struct weir_stream *s, struct weir_mem *m, struct weir_reasm_res *res)
+{
+	if (!s->buffering || s->cap == 0)
+		return false;
+	if (s->ring)
+		return true;
+	if (s->nfrags)
+		return false; /* held ranges without bytes: wait until they are delivered */
+	s->ring = m ? weir_mem_alloc(m, s->cap) : NULL;
+	if (!s->ring) {
+		res->memfail = 1;
+		s->buffering = 0;
+		return false;
+	}
+	s->base = s->next;
+	return true;
+}
+
+static void outrun(struct weir_stream *s, uint64_t n, struct weir_reasm_res *res)
+{
+	res->outrun = sat32((uint64_t)res->outrun + n);
+	s->outrun_bytes += n;
+}
+
+/* The part of a segment at or above next: [a, e) with data d, a >= next. */
+static void add_new(struct weir_stream *s, struct weir_mem *m, uint64_t a, uint64_t e, const uint8_t *d,
+                    struct weir_reasm_res *res)
+{
+	uint64_t old_next = s->next;
+	if (a > s->next) {
+		res->ooo = 1;
+		s->ooo_pkts++;
+		/* In-order bytes are always delivered; only bytes ahead of next need room. */
+		uint64_t room = s->next + s->cap;
+		if (e > room) {
+			outrun(s, e - u64_max(a, room), res);
+			e = room;
+		}
+		if (a >= e)
+			return;
+	}
+	unsigned i, j;
+	frag_span(s, a, e, &i, &j);
+	if (a > s->next && i == j && s->nfrags >= WEIR_REASM_MAX_FRAGS) {
+		outrun(s, e - a, res);
+		return;
+	}
+	check_overlaps(s, i, j, a, e, d, res);
+	if (want_store(s, m, res))
+		store(s, i, j, a, e, d);
+	frag_merge(s, i, j, a, e);
+	settle_base(s);
+	if (res->overlap)
+		s->overlaps++;
+	if (res->overlap_diff)
+		s->overlap_diff++;
+	res->delivered = sat32(s->next - old_next);
+	s->delivered += s->next - old_next;
+}
+
+void weir_stream_add(struct weir_stream *s, struct weir_mem *m, uint32_t seq, const uint8_t *data,
+                     uint32_t len, struct weir_reasm_res *res)
+{
+	memset(res, 0, sizeof(*res));
+	if (!s->started || len == 0 || !data)
+		return;
+	int64_t o = weir_stream_offset(s, seq);
+	int64_t e = o + len;
+	if (e > 0 && (uint64_t)e > s->last)
+		s->last = (uint64_t)e;
+	int64_t next = (int64_t)s->next;
+	if (o < next) {
+		res->old_data = 1;
+		/* Bytes below base were overwritten (or before offset 0): nothing to compare. */
+		int64_t lo = o > (int64_t)s->base ? o : (int64_t)s->base;
+		int64_t hi = e < next ? e : next;
+		if (s->ring && lo < hi && !ring_equal(s, (uint64_t)lo, data + (lo - o), (uint64_t)(hi - lo)))
+			res->rexmit_diff = 1;
+		if (e <= next)
+			return;
+	}
+	int64_t a = o > next ? o : next;
+	add_new(s, m, (uint64_t)a, (uint64_t)e, data + (a - o), res);
+}
+
+/* Moves next to at least target, skipping holes (gaps) and delivering the frags met on the way
+ * and those that become contiguous. */
+static void skip_to(struct weir_stream *s, uint64_t target, struct weir_reasm_res *res)
+{
+	uint64_t cur = s->next, gap = 0, dl = 0, gap_end = 0;
+	while (s->nfrags && s->frags[0].off <= u64_max(cur, target)) {
+		if (s->frags[0].off > cur) {
+			gap += s->frags[0].off - cur;
+			gap_end = s->frags[0].off;
+		}
+		cur = frag_end(&s->frags[0]);
+		dl += s->frags[0].len;
+		frag_remove(s, 0, 1);
+	}
+	if (cur < target) {
+		gap += target - cur;
+		gap_end = target;
+		cur = target;
+	}
+	s->next = cur;
+	/* Skipped bytes were never stored: what is peekable starts after the last hole. */
+	if (gap_end > s->base)
+		s->base = gap_end;
+	settle_base(s);
+	s->gap_bytes += gap;
+	s->delivered += dl;
+	res->gap = sat32(gap);
+	res->delivered = sat32(dl);
+}
+
+void weir_stream_ack(struct weir_stream *s, uint32_t ack, struct weir_reasm_res *res)
+{
+	memset(res, 0, sizeof(*res));
+	if (!s->started)
+		return;
+	int64_t ao = weir_stream_offset(s, ack);
+	if (ao <= (int64_t)s->next)
+		return;
+	uint64_t seen = u64_max(s->last, s->next);
+	if ((uint64_t)ao > seen && (uint64_t)ao - seen > REASM_ACK_MAX_AHEAD)
+		return;
+	skip_to(s, (uint64_t)ao, res);
+}
+
+void weir_stream_flush(struct weir_stream *s, struct weir_reasm_res *res)
+{
+	memset(res, 0, sizeof(*res));
+	if (!s->started || s->nfrags == 0)
+		return;
+	skip_to(s, frag_end(&s->frags[s->nfrags - 1]), res);
+}
+
+/* How many delivered bytes can be read at off, or a negative errno. */
+static ssize_t readable(const struct weir_stream *s, uint64_t off)
+{
+	if (!s->buffering)
+		return -EINVAL;
+	if (off < s->base)
+		return -ENODATA;
+	if (off >= s->next || !s->ring)
+		return 0;
+	return (ssize_t)(s->next - off);
+}
+
+ssize_t weir_stream_peek(const struct weir_stream *s, uint64_t off, void *buf, size_t len)
+{
+	ssize_t n = readable(s, off);
+	if (n <= 0)
+		return n;
+	if (len && !buf)
+		return -EINVAL;
+	if ((size_t)n > len)
+		n = (ssize_t)len;
+	ring_read(s, off, buf, (uint64_t)n);
+	return n;
+}
+
+ssize_t weir_stream_view(const struct weir_stream *s, uint64_t off, const uint8_t **ptr)
+{
+	if (!ptr)
+		return -EINVAL;
+	*ptr = NULL;
+	ssize_t n = readable(s, off);
+	if (n <= 0)
+		return n;
+	uint32_t pos = (uint32_t)(off % s->cap);
+	if ((uint64_t)n > s->cap - pos)
+		n = (ssize_t)(s->cap - pos);
+	*ptr = s->ring + pos;
+	return n;
+}
+
+int weir_stream_frags(const struct weir_stream *s, struct weir_frag *out, unsigned max)
+{
+	for (unsigned k = 0; out && k < max && k < s->nfrags; k++) {
+		out[k].offset = s->frags[k].off;
+		out[k].len = s->frags[k].len;
+		out[k].pad = 0;
+	}
+	return s->nfrags;
+}
+
+void weir_stream_set_buffering(struct weir_stream *s, struct weir_mem *m, bool on)
+{
+	if (!on) {
+		weir_stream_release(s, m);
+		s->buffering = 0;
+		return;
+	}
+	if (!s->buffering) {
+		s->buffering = 1;
+		s->base = s->next;
+	}
+}
+
+uint32_t weir_stream_held(const struct weir_stream *s)
+{
+	uint64_t n = 0;
+	for (unsigned k = 0; k < s->nfrags; k++)
+		n += s->frags[k].len;
+	return sat32(n);
+}

@@ -1,0 +1,682 @@
+/* test_reasm.c — unit tests of per-side stream reassembly: ordering, overlaps, gaps, wrap-around, limits. */
+#include "reasm/reasm.h"
+
+#include <errno.h>
+#include <stdlib.h>
+
+#include "unit.h"
+
+/* Memory cap for tests that do not exercise the cap: far above any ring used here. */
+#define TEST_MEMCAP (64ull << 20)
+/* Ring size of most tests: small enough to hit the edges with short segments. */
+#define CAP 64
+
+struct fix {
+	struct weir_mem m;
+	struct weir_stream s;
+	uint32_t isn;
+};
+
+static void fix_init(struct fix *f, uint32_t cap, uint8_t policy, uint32_t seq0)
+{
+	CHECK_EQ(weir_mem_init(&f->m, TEST_MEMCAP), 0);
+	weir_stream_init(&f->s, cap, policy, true);
+	weir_stream_start(&f->s, seq0);
+	f->isn = seq0;
+}
+
+static void fix_fini(struct fix *f)
+{
+	weir_stream_release(&f->s, &f->m);
+	CHECK_EQ(f->m.used, 0);
+	weir_mem_fini(&f->m);
+}
+
+/* Adds bytes at stream offset off. */
+static struct weir_reasm_res put(struct fix *f, uint64_t off, const void *data, uint32_t len)
+{
+	struct weir_reasm_res r;
+	weir_stream_add(&f->s, &f->m, f->isn + (uint32_t)off, data, len, &r);
+	return r;
+}
+
+static struct weir_reasm_res ack(struct fix *f, uint64_t off)
+{
+	struct weir_reasm_res r;
+	weir_stream_ack(&f->s, f->isn + (uint32_t)off, &r);
+	return r;
+}
+
+/* The stream's own invariants, checked after every step of the model tests. */
+static void check_invariants(const struct weir_stream *s)
+{
+	CHECK_EQ(s->next, s->delivered + s->gap_bytes);
+	CHECK(s->base <= s->next);
+	CHECK(s->nfrags <= WEIR_REASM_MAX_FRAGS);
+	uint64_t prev_end = s->next;
+	for (unsigned k = 0; k < s->nfrags; k++) {
+		CHECK(s->frags[k].len > 0);
+		CHECK(s->frags[k].off > prev_end); /* disjoint, not touching, above next */
+		prev_end = s->frags[k].off + s->frags[k].len;
+	}
+	if (s->buffering && s->ring)
+		CHECK(prev_end <= s->base + s->cap);
+}
+
+static void test_not_started(void)
+{
+	struct weir_mem m;
+	struct weir_stream s;
+	struct weir_reasm_res r;
+	CHECK_EQ(weir_mem_init(&m, TEST_MEMCAP), 0);
+	weir_stream_init(&s, CAP, WEIR_OVERLAP_FIRST, true);
+	memset(&r, 0xff, sizeof(r));
+	weir_stream_add(&s, &m, 100, (const uint8_t *)"abc", 3, &r);
+	CHECK_EQ(r.delivered, 0);
+	CHECK_EQ(r.old_data, 0);
+	CHECK_EQ(r.memfail, 0);
+	CHECK_EQ(s.next, 0);
+	CHECK_EQ(s.last, 0);
+	CHECK(s.ring == NULL);
+	memset(&r, 0xff, sizeof(r));
+	weir_stream_ack(&s, 200, &r);
+	CHECK_EQ(r.gap, 0);
+	CHECK_EQ(s.gap_bytes, 0);
+	weir_stream_start(&s, 100);
+	weir_stream_start(&s, 5000); /* idempotent */
+	CHECK_EQ(s.seq0, 100);
+	weir_stream_add(&s, &m, 100, (const uint8_t *)"abc", 3, &r);
+	CHECK_EQ(r.delivered, 3);
+	/* zero-length and NULL data do nothing */
+	weir_stream_add(&s, &m, 103, (const uint8_t *)"x", 0, &r);
+	CHECK_EQ(r.delivered, 0);
+	weir_stream_add(&s, &m, 110, NULL, 5, &r);
+	CHECK_EQ(r.ooo, 0);
+	CHECK_EQ(s.last, 3);
+	CHECK_EQ(s.ooo_pkts, 0);
+	weir_stream_release(&s, &m);
+	weir_stream_release(&s, &m); /* twice is harmless */
+	CHECK_EQ(m.used, 0);
+	weir_mem_fini(&m);
+}
+
+static void test_in_order(void)
+{
+	struct fix f;
+	fix_init(&f, CAP, WEIR_OVERLAP_FIRST, 1000);
+	CHECK(f.s.ring == NULL); /* lazily allocated */
+	struct weir_reasm_res r = put(&f, 0, "hello ", 6);
+	CHECK(f.s.ring != NULL);
+	CHECK_EQ(f.m.used, CAP);
+	CHECK_EQ(r.delivered, 6);
+	CHECK_EQ(r.ooo, 0);
+	CHECK_EQ(r.old_data, 0);
+	r = put(&f, 6, "world", 5);
+	CHECK_EQ(r.delivered, 5);
+	CHECK_EQ(f.s.next, 11);
+	CHECK_EQ(f.s.last, 11);
+	CHECK_EQ(f.s.delivered, 11);
+	CHECK_EQ(f.s.base, 0);
+	char buf[32] = {0};
+	CHECK_EQ(weir_stream_peek(&f.s, 0, buf, sizeof(buf)), 11);
+	CHECK_STR(buf, "hello world");
+	CHECK_EQ(weir_stream_peek(&f.s, 6, buf, 3), 3);
+	CHECK_MEM(buf, "wor", 3);
+	CHECK_EQ(weir_stream_peek(&f.s, 11, buf, 3), 0);
+	CHECK_EQ(weir_stream_peek(&f.s, 50, buf, 3), 0);
+	const uint8_t *p = NULL;
+	CHECK_EQ(weir_stream_view(&f.s, 2, &p), 9);
+	CHECK(p && memcmp(p, "llo world", 9) == 0);
+	CHECK_EQ(weir_stream_view(&f.s, 11, &p), 0);
+	CHECK_EQ(weir_stream_held(&f.s), 0);
+	CHECK_EQ(weir_stream_frags(&f.s, NULL, 0), 0);
+	CHECK_EQ(weir_stream_offset(&f.s, 1000), 0);
+	CHECK_EQ(weir_stream_offset(&f.s, 1011), 11);
+	CHECK_EQ(weir_stream_offset(&f.s, 999), -1);
+	fix_fini(&f);
+}
+
+/* The 4-segment reordering helpers: a 40-byte stream cut into 4 pieces. */
+static void fill_pattern(uint8_t *buf, size_t n, uint64_t off)
+{
+	for (size_t i = 0; i < n; i++)
+		buf[i] = (uint8_t)((off + i) % 251 + 1);
+}
+
+/* Sends the segments in the order perm and checks content, delivery and counters. */
+static void run_perm(const uint32_t seg[4][2], const int perm[4], bool overlapping)
+{
+	uint8_t src[40], out[40];
+	fill_pattern(src, sizeof(src), 0);
+	for (int pol = 0; pol < 2; pol++) {
+		struct fix f;
+		fix_init(&f, CAP, (uint8_t)pol, 0xfffffff0u); /* also crosses the 2^32 wrap */
+		uint64_t delivered = 0;
+		unsigned ooo = 0;
+		for (int k = 0; k < 4; k++) {
+			const uint32_t *sg = seg[perm[k]];
+			uint64_t before = f.s.next;
+			struct weir_reasm_res r = put(&f, sg[0], src + sg[0], sg[1]);
+			delivered += r.delivered;
+			ooo += r.ooo;
+			CHECK_EQ(r.ooo, sg[0] > before);
+			CHECK_EQ(r.rexmit_diff, 0);
+			CHECK_EQ(r.overlap_diff, 0);
+			CHECK_EQ(r.outrun, 0);
+			if (!overlapping)
+				CHECK_EQ(r.overlap, 0);
+			check_invariants(&f.s);
+		}
+		CHECK_EQ(delivered, 40);
+		CHECK_EQ(f.s.next, 40);
+		CHECK_EQ(f.s.ooo_pkts, ooo);
+		CHECK_EQ(f.s.nfrags, 0);
+		CHECK_EQ(f.s.overlap_diff, 0);
+		memset(out, 0, sizeof(out));
+		CHECK_EQ(weir_stream_peek(&f.s, 0, out, sizeof(out)), 40);
+		CHECK_MEM(out, src, 40);
+		fix_fini(&f);
+	}
+}
+
+static bool next_perm(int *a, int n)
+{
+	int i = n - 2;
+	while (i >= 0 && a[i] >= a[i + 1])
+		i--;
+	if (i < 0)
+		return false;
+	int j = n - 1;
+	while (a[j] <= a[i])
+		j--;
+	int t = a[i];
+	a[i] = a[j];
+	a[j] = t;
+	for (int l = i + 1, r = n - 1; l < r; l++, r--) {
+		t = a[l];
+		a[l] = a[r];
+		a[r] = t;
+	}
+	return true;
+}
+
+static void test_permutations(void)
+{
+	static const uint32_t plain[4][2] = {{0, 10}, {10, 10}, {20, 10}, {30, 10}};
+	static const uint32_t overl[4][2] = {{0, 14}, {8, 15}, {18, 12}, {25, 15}};
+	int perm[4] = {0, 1, 2, 3};
+	int n = 0;
+	do {
+		run_perm(plain, perm, false);
+		run_perm(overl, perm, true);
+		n++;
+	} while (next_perm(perm, 4));
+	CHECK_EQ(n, 24);
+}
+
+/* Overlap of one new segment against held range(s), then the hole at [0, 5) is filled. */
+struct ov_case {
+	const char *name;
+	uint32_t off, len;        /* the new segment */
+	unsigned overlap;         /* expected res.overlap */
+	unsigned nfrags_after;
+};
+
+static void run_overlap_case(const struct ov_case *c, uint8_t policy, bool differ)
+{
+	/* Held: [10,20) = 'A' and [30,40) = 'B'. New: 'a'.. (differs) or the same letters; 'n' where
+	 * nothing was held. Then [0,5) fills the hole at the start. */
+	uint8_t want[64], seg[64];
+	memset(want, '.', sizeof(want));
+	struct fix f;
+	fix_init(&f, CAP, policy, 7);
+	uint8_t held1[10], held2[10];
+	memset(held1, 'A', 10);
+	memset(held2, 'B', 10);
+	struct weir_reasm_res r = put(&f, 10, held1, 10);
+	CHECK_EQ(r.ooo, 1);
+	r = put(&f, 30, held2, 10);
+	CHECK_EQ(f.s.nfrags, 2);
+	CHECK_EQ(weir_stream_held(&f.s), 20);
+	memset(want + 10, 'A', 10);
+	memset(want + 30, 'B', 10);
+	bool any_diff = false;
+	for (uint32_t i = 0; i < c->len; i++) {
+		uint32_t o = c->off + i;
+		uint8_t same = want[o];
+		uint8_t b = (uint8_t)(same == '.' ? 'n' : (differ ? same + 32 : same));
+		seg[i] = b;
+		if (same != '.' && b != same)
+			any_diff = true;
+	}
+	r = put(&f, c->off, seg, c->len);
+	CHECK_EQ(r.ooo, 1);
+	CHECK_EQ(r.overlap, c->overlap);
+	CHECK_EQ(r.overlap_diff, any_diff);
+	CHECK_EQ(f.s.overlaps, c->overlap);
+	CHECK_EQ(f.s.overlap_diff, any_diff);
+	CHECK_EQ(f.s.nfrags, c->nfrags_after);
+	CHECK_EQ(r.delivered, 0);
+	for (uint32_t i = 0; i < c->len; i++) {
+		uint32_t o = c->off + i;
+		if (want[o] == '.' || policy == WEIR_OVERLAP_LAST)
+			want[o] = seg[i];
+	}
+	uint8_t head[5];
+	memset(head, 'h', sizeof(head));
+	memset(want, 'h', sizeof(head));
+	r = put(&f, 0, head, sizeof(head));
+	uint64_t end = c->off + c->len > 40 ? c->off + c->len : 40;
+	/* from 0: delivered up to the first byte nobody sent */
+	uint64_t contig = 0;
+	while (contig < end && want[contig] != '.')
+		contig++;
+	CHECK_EQ(r.delivered, contig);
+	CHECK_EQ(f.s.next, contig);
+	weir_stream_flush(&f.s, &r);
+	CHECK_EQ(f.s.next, end);
+	CHECK_EQ(f.s.nfrags, 0);
+	uint8_t out[64];
+	uint64_t base = f.s.base;
+	CHECK_EQ(weir_stream_peek(&f.s, base, out, sizeof(out)), end - base);
+	CHECK_MEM(out, want + base, end - base);
+	if (memcmp(out, want + base, end - base) != 0)
+		fprintf(stderr, "  case %s policy %u differ %d\n", c->name, policy, differ);
+	fix_fini(&f);
+}
+
+static void test_overlap_cases(void)
+{
+	static const struct ov_case cases[] = {
+		{"exact", 10, 10, 1, 2},
+		{"before-inside", 5, 10, 1, 2},
+		{"inside-after", 15, 10, 1, 2},
+		{"inside", 12, 5, 1, 2},
+		{"covers-both", 8, 34, 1, 1},
+		{"covers-both-exact", 10, 30, 1, 1},
+		{"adjacent-after", 20, 5, 0, 2},
+		{"adjacent-before", 5, 5, 0, 2},
+		{"bridges-adjacent", 20, 10, 0, 1},
+		{"disjoint", 22, 4, 0, 3},
+	};
+	for (size_t k = 0; k < sizeof(cases) / sizeof(cases[0]); k++)
+		for (int pol = 0; pol < 2; pol++)
+			for (int differ = 0; differ < 2; differ++)
+				run_overlap_case(&cases[k], (uint8_t)pol, differ);
+}
+
+/* An in-order segment that covers held bytes: the policy also applies at delivery. */
+static void test_overlap_in_order(void)
+{
+	for (int pol = 0; pol < 2; pol++) {
+		struct fix f;
+		fix_init(&f, CAP, (uint8_t)pol, 0);
+		put(&f, 4, "XYZ", 3);
+		struct weir_reasm_res r = put(&f, 0, "abcdefgh", 8);
+		CHECK_EQ(r.ooo, 0);
+		CHECK_EQ(r.overlap, 1);
+		CHECK_EQ(r.overlap_diff, 1);
+		CHECK_EQ(r.delivered, 8);
+		char out[9] = {0};
+		CHECK_EQ(weir_stream_peek(&f.s, 0, out, 8), 8);
+		CHECK_STR(out, pol == WEIR_OVERLAP_FIRST ? "abcdXYZh" : "abcdefgh");
+		/* a repeat of the same bytes (delivered now) is a retransmission, not an overlap */
+		r = put(&f, 4, pol == WEIR_OVERLAP_FIRST ? "XYZ" : "efg", 3);
+		CHECK_EQ(r.old_data, 1);
+		CHECK_EQ(r.rexmit_diff, 0);
+		CHECK_EQ(r.overlap, 0);
+		CHECK_EQ(f.s.overlaps, 1);
+		fix_fini(&f);
+	}
+}
+
+static void test_rexmit(void)
+{
+	struct fix f;
+	fix_init(&f, 16, WEIR_OVERLAP_FIRST, 0x7ffffffe);
+	put(&f, 0, "0123456789", 10);
+	struct weir_reasm_res r = put(&f, 2, "234", 3);
+	CHECK_EQ(r.old_data, 1);
+	CHECK_EQ(r.rexmit_diff, 0);
+	CHECK_EQ(r.delivered, 0);
+	CHECK_EQ(r.ooo, 0);
+	r = put(&f, 2, "2X4", 3);
+	CHECK_EQ(r.old_data, 1);
+	CHECK_EQ(r.rexmit_diff, 1);
+	char out[16] = {0};
+	CHECK_EQ(weir_stream_peek(&f.s, 0, out, 10), 10);
+	CHECK_STR(out, "0123456789"); /* delivered bytes never change */
+	/* partially old: identical old part, new tail delivered */
+	r = put(&f, 8, "89ab", 4);
+	CHECK_EQ(r.old_data, 1);
+	CHECK_EQ(r.rexmit_diff, 0);
+	CHECK_EQ(r.delivered, 2);
+	CHECK_EQ(f.s.next, 12);
+	/* partially old with a different old part */
+	r = put(&f, 10, "Zbcd", 4);
+	CHECK_EQ(r.old_data, 1);
+	CHECK_EQ(r.rexmit_diff, 1);
+	CHECK_EQ(r.delivered, 2);
+	memset(out, 0, sizeof(out));
+	CHECK_EQ(weir_stream_peek(&f.s, 10, out, 4), 4);
+	CHECK_STR(out, "abcd");
+	/* ring of 16 after 14 bytes: base still 0; 8 more slide it to 6 */
+	r = put(&f, 14, "efghijkl", 8);
+	CHECK_EQ(r.delivered, 8);
+	CHECK_EQ(f.s.base, 6);
+	CHECK_EQ(weir_stream_peek(&f.s, 5, out, 4), -ENODATA);
+	/* entirely below base: counted as old, cannot be compared */
+	r = put(&f, 0, "QQQQQ", 5);
+	CHECK_EQ(r.old_data, 1);
+	CHECK_EQ(r.rexmit_diff, 0);
+	/* straddling base: only the held part is compared */
+	r = put(&f, 4, "QQ6789", 6);
+	CHECK_EQ(r.rexmit_diff, 0);
+	r = put(&f, 4, "QQ67x9", 6);
+	CHECK_EQ(r.rexmit_diff, 1);
+	/* before offset 0 (seq below seq0) */
+	r = put(&f, (uint64_t)-3, "abc", 3);
+	CHECK_EQ(r.old_data, 1);
+	CHECK_EQ(r.delivered, 0);
+	CHECK_EQ(f.s.next, 22);
+	CHECK_EQ(f.s.last, 22);
+	fix_fini(&f);
+}
+
+static void test_ack_gaps(void)
+{
+	struct fix f;
+	char out[64];
+	/* leading gap: nothing seen, the receiver acks 100 bytes */
+	fix_init(&f, CAP, WEIR_OVERLAP_FIRST, 5);
+	struct weir_reasm_res r = ack(&f, 100);
+	CHECK_EQ(r.gap, 100);
+	CHECK_EQ(r.delivered, 0);
+	CHECK_EQ(f.s.next, 100);
+	CHECK_EQ(f.s.gap_bytes, 100);
+	CHECK_EQ(f.s.base, 100);
+	r = put(&f, 100, "abc", 3);
+	CHECK_EQ(r.delivered, 3);
+	CHECK_EQ(weir_stream_peek(&f.s, 99, out, 3), -ENODATA);
+	CHECK_EQ(weir_stream_peek(&f.s, 100, out, 3), 3);
+	CHECK_MEM(out, "abc", 3);
+	/* an ack at or below next does nothing */
+	r = ack(&f, 103);
+	CHECK_EQ(r.gap, 0);
+	r = ack(&f, 50);
+	CHECK_EQ(r.gap, 0);
+	CHECK_EQ(f.s.next, 103);
+	/* absurd ack: more than 1 GiB beyond what was seen */
+	r = ack(&f, 103 + (1u << 30) + 1);
+	CHECK_EQ(r.gap, 0);
+	CHECK_EQ(f.s.next, 103);
+	fix_fini(&f);
+
+	/* middle gap with held ranges: [0,10) delivered, [20,30) and [40,50) held */
+	fix_init(&f, CAP, WEIR_OVERLAP_FIRST, 0xffffffffu);
+	put(&f, 0, "0123456789", 10);
+	put(&f, 20, "KLMNOPQRST", 10);
+	put(&f, 40, "klmnopqrst", 10);
+	r = ack(&f, 15); /* inside the first hole */
+	CHECK_EQ(r.gap, 5);
+	CHECK_EQ(r.delivered, 0);
+	CHECK_EQ(f.s.next, 15);
+	CHECK_EQ(f.s.base, 15);
+	CHECK_EQ(weir_stream_peek(&f.s, 5, out, 1), -ENODATA);
+	r = ack(&f, 25); /* skips [15,20), delivers the held range it reaches */
+	CHECK_EQ(r.gap, 5);
+	CHECK_EQ(r.delivered, 10);
+	CHECK_EQ(f.s.next, 30);
+	CHECK_EQ(f.s.base, 20);
+	CHECK_EQ(weir_stream_peek(&f.s, 20, out, sizeof(out)), 10);
+	CHECK_MEM(out, "KLMNOPQRST", 10);
+	put(&f, 30, "uvw", 3);
+	r = ack(&f, 45); /* gap [33,40), held [40,50) delivered whole */
+	CHECK_EQ(r.gap, 7);
+	CHECK_EQ(r.delivered, 10);
+	CHECK_EQ(f.s.next, 50);
+	CHECK_EQ(f.s.gap_bytes, 17);
+	CHECK_EQ(f.s.delivered, 33);
+	CHECK_EQ(f.s.nfrags, 0);
+	r = ack(&f, 60); /* past everything held: the rest is a gap */
+	CHECK_EQ(r.gap, 10);
+	CHECK_EQ(f.s.next, 60);
+	CHECK_EQ(weir_stream_peek(&f.s, 59, out, 1), -ENODATA);
+	CHECK_EQ(weir_stream_peek(&f.s, 60, out, 1), 0);
+	/* an ack exactly at a held range's start, then the range is contiguous */
+	put(&f, 70, "xyz", 3);
+	r = ack(&f, 70);
+	CHECK_EQ(r.gap, 10);
+	CHECK_EQ(r.delivered, 3);
+	CHECK_EQ(f.s.next, 73);
+	CHECK_EQ(f.s.next, f.s.delivered + f.s.gap_bytes);
+	fix_fini(&f);
+}
+
+static void test_flush(void)
+{
+	struct fix f;
+	fix_init(&f, CAP, WEIR_OVERLAP_FIRST, 0);
+	struct weir_reasm_res r;
+	weir_stream_flush(&f.s, &r); /* nothing held */
+	CHECK_EQ(r.gap, 0);
+	CHECK_EQ(f.s.next, 0);
+	put(&f, 0, "ab", 2);
+	put(&f, 5, "fg", 2);
+	put(&f, 10, "kl", 2);
+	weir_stream_flush(&f.s, &r);
+	CHECK_EQ(r.delivered, 4);
+	CHECK_EQ(r.gap, 6);
+	CHECK_EQ(f.s.next, 12);
+	CHECK_EQ(f.s.nfrags, 0);
+	CHECK_EQ(f.s.base, 10);
+	char out[4];
+	CHECK_EQ(weir_stream_peek(&f.s, 10, out, 4), 2);
+	CHECK_MEM(out, "kl", 2);
+	fix_fini(&f);
+}
+
+static void test_outrun_cap(void)
+{
+	struct fix f;
+	uint8_t buf[200];
+	fill_pattern(buf, sizeof(buf), 0);
+	fix_init(&f, CAP, WEIR_OVERLAP_FIRST, 1);
+	/* next 0: the ring can hold up to offset 64 */
+	struct weir_reasm_res r = put(&f, 50, buf + 50, 50);
+	CHECK_EQ(r.ooo, 1);
+	CHECK_EQ(r.outrun, 36);
+	CHECK_EQ(f.s.outrun_bytes, 36);
+	CHECK_EQ(weir_stream_held(&f.s), 14);
+	CHECK_EQ(f.s.last, 100);
+	r = put(&f, 100, buf + 100, 10); /* wholly beyond */
+	CHECK_EQ(r.outrun, 10);
+	CHECK_EQ(r.ooo, 1);
+	CHECK_EQ(f.s.nfrags, 1);
+	/* in-order data is delivered; base slides so that later out-of-order bytes fit */
+	r = put(&f, 0, buf, 40);
+	CHECK_EQ(r.delivered, 40);
+	CHECK_EQ(f.s.next, 40);
+	CHECK_EQ(f.s.base, 0);
+	r = put(&f, 64, buf + 64, 40); /* up to 104 = next + 64 */
+	CHECK_EQ(r.outrun, 0);
+	CHECK_EQ(f.s.base, 40);
+	CHECK_EQ(f.s.nfrags, 1); /* [50,64) and [64,104) touch: one range */
+	CHECK_EQ(weir_stream_peek(&f.s, 39, buf + 150, 1), -ENODATA);
+	r = put(&f, 40, buf + 40, 10);
+	CHECK_EQ(r.delivered, 64);
+	CHECK_EQ(f.s.next, 104);
+	uint8_t out[64];
+	CHECK_EQ(weir_stream_peek(&f.s, 40, out, 64), 64);
+	CHECK_MEM(out, buf + 40, 64);
+	/* an in-order segment longer than the ring is delivered whole; the ring keeps its tail */
+	r = put(&f, 104, buf + 104, 90);
+	CHECK_EQ(r.delivered, 90);
+	CHECK_EQ(r.outrun, 0);
+	CHECK_EQ(f.s.base, 194 - CAP);
+	CHECK_EQ(weir_stream_peek(&f.s, 194 - CAP, out, 64), 64);
+	CHECK_MEM(out, buf + 194 - CAP, 64);
+	CHECK_EQ(f.s.outrun_bytes, 46);
+	fix_fini(&f);
+}
+
+static void test_outrun_frags(void)
+{
+	struct fix f;
+	fix_init(&f, 4096, WEIR_OVERLAP_LAST, 0);
+	uint8_t b[8] = {1, 2, 3, 4, 5, 6, 7, 8};
+	/* 16 disjoint ranges at 10, 20, ... 160 */
+	for (unsigned k = 1; k <= WEIR_REASM_MAX_FRAGS; k++)
+		put(&f, 10 * k, b, 2);
+	CHECK_EQ(f.s.nfrags, WEIR_REASM_MAX_FRAGS);
+	struct weir_reasm_res r = put(&f, 200, b, 4);
+	CHECK_EQ(r.outrun, 4);
+	CHECK_EQ(r.ooo, 1);
+	CHECK_EQ(f.s.nfrags, WEIR_REASM_MAX_FRAGS);
+	r = put(&f, 5, b, 2); /* disjoint, below the others: also refused */
+	CHECK_EQ(r.outrun, 2);
+	r = put(&f, 12, b, 3); /* adjacent to [10,12): merged */
+	CHECK_EQ(r.outrun, 0);
+	CHECK_EQ(r.overlap, 0);
+	CHECK_EQ(weir_stream_held(&f.s), 35);
+	r = put(&f, 24, b, 4); /* overlaps [20,22)? no: touches nothing, [22,24) is free */
+	CHECK_EQ(r.outrun, 4);
+	r = put(&f, 21, b, 4); /* overlaps [20,22) */
+	CHECK_EQ(r.outrun, 0);
+	CHECK_EQ(r.overlap, 1);
+	r = put(&f, 15, b, 5); /* bridges [10,15) and [20,25): one range fewer */
+	CHECK_EQ(f.s.nfrags, WEIR_REASM_MAX_FRAGS - 1);
+	r = put(&f, 200, b, 4); /* room again */
+	CHECK_EQ(r.outrun, 0);
+	CHECK_EQ(f.s.outrun_bytes, 10);
+	/* in-order data needs no slot */
+	r = put(&f, 0, b, 4);
+	CHECK_EQ(r.delivered, 4);
+	check_invariants(&f.s);
+	fix_fini(&f);
+}
+
+static void test_ring_wrap_view(void)
+{
+	struct fix f;
+	uint8_t buf[64], out[64];
+	fill_pattern(buf, sizeof(buf), 0);
+	fix_init(&f, 16, WEIR_OVERLAP_FIRST, 0);
+	put(&f, 0, buf, 10);
+	put(&f, 10, buf + 10, 14);
+	CHECK_EQ(f.s.base, 8);
+	const uint8_t *p;
+	CHECK_EQ(weir_stream_view(&f.s, 8, &p), 8); /* ring slots 8..15 */
+	CHECK_MEM(p, buf + 8, 8);
+	CHECK_EQ(weir_stream_view(&f.s, 16, &p), 8); /* wrapped to slot 0 */
+	CHECK_MEM(p, buf + 16, 8);
+	CHECK_EQ(weir_stream_view(&f.s, 20, &p), 4);
+	CHECK_MEM(p, buf + 20, 4);
+	CHECK_EQ(weir_stream_view(&f.s, 7, &p), -ENODATA);
+	CHECK(p == NULL);
+	CHECK_EQ(weir_stream_view(&f.s, 24, &p), 0);
+	CHECK_EQ(weir_stream_view(&f.s, 8, NULL), -EINVAL);
+	CHECK_EQ(weir_stream_peek(&f.s, 8, out, 64), 16);
+	CHECK_MEM(out, buf + 8, 16);
+	CHECK_EQ(weir_stream_peek(&f.s, 13, out, 6), 6);
+	CHECK_MEM(out, buf + 13, 6);
+	CHECK_EQ(weir_stream_peek(&f.s, 13, NULL, 6), -EINVAL);
+	/* an out-of-order range that wraps in the ring */
+	struct weir_reasm_res r = put(&f, 30, buf + 30, 8); /* next 24: up to 40 */
+	CHECK_EQ(r.outrun, 0);
+	CHECK_EQ(f.s.base, 22);
+	r = put(&f, 24, buf + 24, 6);
+	CHECK_EQ(r.delivered, 14);
+	CHECK_EQ(weir_stream_peek(&f.s, 22, out, 64), 16);
+	CHECK_MEM(out, buf + 22, 16);
+	fix_fini(&f);
+}
+
+/* A 17 GiB stream starting just below 2^32 (so the sequence wraps 5 times), in 4 MiB pieces:
+ * most of a piece in order (only the ring's worth is copied), then its tail split in two and
+ * sent reordered. The content pattern has a period (251) prime to 2^32. */
+#define WRAP_PIECE (4u << 20)
+#define WRAP_TAIL (32u << 10)
+#define WRAP_CAP (64u << 10)
+#define WRAP_TOTAL (17ull << 30)
+
+static void test_seq_wrap(void)
+{
+	struct fix f;
+	uint8_t *pat = malloc(WRAP_PIECE + 251), out[4096], want[4096];
+	CHECK(pat != NULL);
+	if (!pat)
+		return;
+	fill_pattern(pat, WRAP_PIECE + 251, 0);
+	fix_init(&f, WRAP_CAP, WEIR_OVERLAP_FIRST, 0xffffff00u);
+	CHECK_EQ(weir_stream_offset(&f.s, 0x10), 0x110);
+	CHECK_EQ(weir_stream_offset(&f.s, 0xfffffeffu), -1);
+	unsigned bad = 0, crossings = 0;
+	const uint32_t body = WRAP_PIECE - WRAP_TAIL, half = WRAP_TAIL / 2;
+	for (uint64_t x = 0; x < WRAP_TOTAL; x += WRAP_PIECE) {
+		const uint8_t *d = pat + x % 251;
+		uint32_t seq = f.isn + (uint32_t)x;
+		if (seq + WRAP_PIECE < seq)
+			crossings++;
+		struct weir_reasm_res r0, r1, r2;
+		weir_stream_add(&f.s, &f.m, seq, d, body, &r0);
+		weir_stream_add(&f.s, &f.m, seq + body + half, d + body + half, half, &r1);
+		weir_stream_add(&f.s, &f.m, seq + body, d + body, half, &r2);
+		if (r0.delivered != body || r0.ooo || !r1.ooo || r1.delivered || r1.outrun ||
+		    r2.delivered != WRAP_TAIL || r2.ooo)
+			bad++;
+		if (weir_stream_offset(&f.s, seq + body) != (int64_t)(x + body))
+			bad++;
+		if (x % (1ull << 30) == 0) { /* spot-check content once per GiB */
+			uint64_t at = x + WRAP_PIECE - sizeof(out) - 3;
+			fill_pattern(want, sizeof(want), at);
+			if (weir_stream_peek(&f.s, at, out, sizeof(out)) != (ssize_t)sizeof(out) ||
+			    memcmp(out, want, sizeof(out)) != 0)
+				bad++;
+		}
+	}
+	CHECK_EQ(bad, 0);
+	CHECK_EQ(crossings, 5);
+	CHECK_EQ(f.s.next, WRAP_TOTAL);
+	CHECK_EQ(f.s.delivered, WRAP_TOTAL);
+	CHECK_EQ(f.s.ooo_pkts, WRAP_TOTAL / WRAP_PIECE);
+	CHECK_EQ(f.s.base, WRAP_TOTAL - WRAP_CAP);
+	uint64_t at = WRAP_TOTAL - sizeof(out) - 7;
+	fill_pattern(want, sizeof(want), at);
+	CHECK_EQ(weir_stream_peek(&f.s, at, out, sizeof(out)), sizeof(out));
+	CHECK_MEM(out, want, sizeof(out));
+	/* retransmission and ack across the wrap */
+	uint32_t seq = f.isn + (uint32_t)at;
+	struct weir_reasm_res r;
+	weir_stream_add(&f.s, &f.m, seq, want, 100, &r);
+	CHECK_EQ(r.old_data, 1);
+	CHECK_EQ(r.rexmit_diff, 0);
+	want[50] ^= 1;
+	weir_stream_add(&f.s, &f.m, seq, want, 100, &r);
+	CHECK_EQ(r.rexmit_diff, 1);
+	r = ack(&f, WRAP_TOTAL + 1000);
+	CHECK_EQ(r.gap, 1000);
+	CHECK_EQ(f.s.next, WRAP_TOTAL + 1000);
+	/* a sequence number 3 GiB behind is read as 1 GiB ahead (nearest to next) */
+	CHECK_EQ(weir_stream_offset(&f.s, f.isn + (uint32_t)(WRAP_TOTAL + 1000) - 0xc0000000u),
+	         (int64_t)(WRAP_TOTAL + 1000 + 0x40000000ull));
+	free(pat);
+	fix_fini(&f);
+}
+
+int main(void)
+{
+	test_not_started();
+	test_in_order();
+	test_permutations();
+	test_overlap_cases();
+	test_overlap_in_order();
+	test_rexmit();
+	test_ack_gaps();
+	test_flush();
+	test_outrun_cap();
+	test_outrun_frags();
+	test_ring_wrap_view();
+	test_seq_wrap();
+	return UNIT_DONE();
+}
