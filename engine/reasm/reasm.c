@@ -1,4 +1,4 @@
-/* reasm.c — one side's TCP stream reassembly: a ring of delivered and out-of-order bytes, overlap policy, gaps. */
+/* reasm.c — one side's TCP stream reassembly: in-order ring, held ranges, overlaps, gaps. */
 #include "reasm/reasm.h"
 
 #include <errno.h>
@@ -17,13 +17,25 @@
  *    is held, so a frag tracked without bytes (buffering was off) is never mistaken for stored.
  */
 
-static uint64_t u64_min(uint64_t a, uint64_t b) { return a < b ? a : b; }
-static uint64_t u64_max(uint64_t a, uint64_t b) { return a > b ? a : b; }
+static uint64_t u64_min(uint64_t a, uint64_t b)
+{
+	return a < b ? a : b;
+}
+static uint64_t u64_max(uint64_t a, uint64_t b)
+{
+	return a > b ? a : b;
+}
 
 /* res fields are 32-bit; a single call can only exceed that with absurd lengths. */
-static uint32_t sat32(uint64_t v) { return v > UINT32_MAX ? UINT32_MAX : (uint32_t)v; }
+static uint32_t sat32(uint64_t v)
+{
+	return v > UINT32_MAX ? UINT32_MAX : (uint32_t)v;
+}
 
-static uint64_t frag_end(const struct weir_reasm_frag *f) { return f->off + f->len; }
+static uint64_t frag_end(const struct weir_reasm_frag *f)
+{
+	return f->off + f->len;
+}
 
 /* ---- ring access (offsets map to ring[off % cap]; a range may wrap once) ---- */
 
@@ -147,7 +159,8 @@ static void check_overlaps(struct weir_stream *s, unsigned i, unsigned j, uint64
 
 /* Stores [a, e) (data d) in the ring, sliding base so that the ring still covers e. Under
  * WEIR_OVERLAP_FIRST the bytes of frags [i, j) are kept. Only the last cap bytes can land. */
-static void store(struct weir_stream *s, unsigned i, unsigned j, uint64_t a, uint64_t e, const uint8_t *d)
+static void store(struct weir_stream *s, unsigned i, unsigned j, uint64_t a, uint64_t e,
+                  const uint8_t *d)
 {
 	if (e > s->base + s->cap)
 		s->base = e - s->cap;
@@ -190,8 +203,8 @@ static void outrun(struct weir_stream *s, uint64_t n, struct weir_reasm_res *res
 }
 
 /* The part of a segment at or above next: [a, e) with data d, a >= next. */
-static void add_new(struct weir_stream *s, struct weir_mem *m, uint64_t a, uint64_t e, const uint8_t *d,
-                    struct weir_reasm_res *res)
+static void add_new(struct weir_stream *s, struct weir_mem *m, uint64_t a, uint64_t e,
+                    const uint8_t *d, struct weir_reasm_res *res)
 {
 	uint64_t old_next = s->next;
 	if (a > s->next) {
@@ -241,7 +254,8 @@ void weir_stream_add(struct weir_stream *s, struct weir_mem *m, uint32_t seq, co
 		/* Bytes below base were overwritten (or before offset 0): nothing to compare. */
 		int64_t lo = o > (int64_t)s->base ? o : (int64_t)s->base;
 		int64_t hi = e < next ? e : next;
-		if (s->ring && lo < hi && !ring_equal(s, (uint64_t)lo, data + (lo - o), (uint64_t)(hi - lo)))
+		if (s->ring && lo < hi &&
+		    !ring_equal(s, (uint64_t)lo, data + (lo - o), (uint64_t)(hi - lo)))
 			res->rexmit_diff = 1;
 		if (e <= next)
 			return;

@@ -1,4 +1,4 @@
-/* test_reasm.c — unit tests of per-side stream reassembly: ordering, overlaps, gaps, wrap-around, limits. */
+/* test_reasm.c — stream reassembly tests: ordering, overlaps, gaps, wrap-around, limits, model. */
 #include "reasm/reasm.h"
 
 #include <errno.h>
@@ -217,15 +217,15 @@ static void test_permutations(void)
 /* Overlap of one new segment against held range(s), then the hole at [0, 5) is filled. */
 struct ov_case {
 	const char *name;
-	uint32_t off, len;        /* the new segment */
-	unsigned overlap;         /* expected res.overlap */
+	uint32_t off, len; /* the new segment */
+	unsigned overlap;  /* expected res.overlap */
 	unsigned nfrags_after;
 };
 
 static void run_overlap_case(const struct ov_case *c, uint8_t policy, bool differ)
 {
-	/* Held: [10,20) = 'A' and [30,40) = 'B'. New: 'a'.. (differs) or the same letters; 'n' where
-	 * nothing was held. Then [0,5) fills the hole at the start. */
+	/* Held: [10,20) = 'A' and [30,40) = 'B'. New: 'a'.. (differs) or the same letters; 'n'
+	 * where nothing was held. Then [0,5) fills the hole at the start. */
 	uint8_t want[64], seg[64];
 	memset(want, '.', sizeof(want));
 	struct fix f;
@@ -288,16 +288,16 @@ static void run_overlap_case(const struct ov_case *c, uint8_t policy, bool diffe
 static void test_overlap_cases(void)
 {
 	static const struct ov_case cases[] = {
-		{"exact", 10, 10, 1, 2},
-		{"before-inside", 5, 10, 1, 2},
-		{"inside-after", 15, 10, 1, 2},
-		{"inside", 12, 5, 1, 2},
-		{"covers-both", 8, 34, 1, 1},
-		{"covers-both-exact", 10, 30, 1, 1},
-		{"adjacent-after", 20, 5, 0, 2},
-		{"adjacent-before", 5, 5, 0, 2},
-		{"bridges-adjacent", 20, 10, 0, 1},
-		{"disjoint", 22, 4, 0, 3},
+	    {"exact", 10, 10, 1, 2},
+	    {"before-inside", 5, 10, 1, 2},
+	    {"inside-after", 15, 10, 1, 2},
+	    {"inside", 12, 5, 1, 2},
+	    {"covers-both", 8, 34, 1, 1},
+	    {"covers-both-exact", 10, 30, 1, 1},
+	    {"adjacent-after", 20, 5, 0, 2},
+	    {"adjacent-before", 5, 5, 0, 2},
+	    {"bridges-adjacent", 20, 10, 0, 1},
+	    {"disjoint", 22, 4, 0, 3},
 	};
 	for (size_t k = 0; k < sizeof(cases) / sizeof(cases[0]); k++)
 		for (int pol = 0; pol < 2; pol++)
@@ -596,8 +596,8 @@ static void test_ring_wrap_view(void)
  * most of a piece in order (only the ring's worth is copied), then its tail split in two and
  * sent reordered. The content pattern has a period (251) prime to 2^32. */
 #define WRAP_PIECE (4u << 20)
-#define WRAP_TAIL (32u << 10)
-#define WRAP_CAP (64u << 10)
+#define WRAP_TAIL  (32u << 10)
+#define WRAP_CAP   (64u << 10)
 #define WRAP_TOTAL (17ull << 30)
 
 static void test_seq_wrap(void)
@@ -664,6 +664,389 @@ static void test_seq_wrap(void)
 	fix_fini(&f);
 }
 
+static void test_buffering_toggle(void)
+{
+	struct fix f;
+	char out[32];
+	fix_init(&f, CAP, WEIR_OVERLAP_FIRST, 0);
+	put(&f, 0, "abcd", 4);
+	CHECK_EQ(f.m.used, CAP);
+	weir_stream_set_buffering(&f.s, &f.m, false);
+	CHECK(f.s.ring == NULL);
+	CHECK_EQ(f.m.used, 0);
+	CHECK_EQ(weir_stream_peek(&f.s, 0, out, 4), -EINVAL);
+	const uint8_t *p;
+	CHECK_EQ(weir_stream_view(&f.s, 4, &p), -EINVAL);
+	/* ranges are still tracked: held, overlap, delivery, gap */
+	struct weir_reasm_res r = put(&f, 8, "ijkl", 4);
+	CHECK_EQ(r.ooo, 1);
+	CHECK_EQ(weir_stream_held(&f.s), 4);
+	r = put(&f, 10, "XXXX", 4);
+	CHECK_EQ(r.overlap, 1);
+	CHECK_EQ(r.overlap_diff, 0); /* nothing to compare with */
+	CHECK_EQ(f.s.overlaps, 1);
+	CHECK_EQ(f.s.overlap_diff, 0);
+	r = put(&f, 20, "uvwx", 4);
+	CHECK_EQ(f.s.nfrags, 2);
+	CHECK(f.m.used == 0);
+	r = put(&f, 2, "cdefgh", 6);
+	CHECK_EQ(r.old_data, 1);
+	CHECK_EQ(r.rexmit_diff, 0);
+	CHECK_EQ(r.delivered, 10);
+	CHECK_EQ(f.s.next, 14);
+	/* back on while [20,24) is held without bytes: nothing is stored until it is delivered */
+	weir_stream_set_buffering(&f.s, &f.m, true);
+	CHECK_EQ(f.s.base, 14);
+	CHECK_EQ(weir_stream_peek(&f.s, 13, out, 4), -ENODATA);
+	CHECK_EQ(weir_stream_peek(&f.s, 14, out, 4), 0);
+	r = put(&f, 14, "opqrst", 6);
+	CHECK_EQ(r.delivered, 10);
+	CHECK_EQ(f.s.next, 24);
+	CHECK(f.s.ring == NULL);
+	CHECK_EQ(f.s.base, 24);
+	CHECK_EQ(weir_stream_peek(&f.s, 20, out, 4), -ENODATA);
+	r = put(&f, 24, "yz", 2);
+	CHECK(f.s.ring != NULL);
+	CHECK_EQ(weir_stream_peek(&f.s, 24, out, 4), 2);
+	CHECK_MEM(out, "yz", 2);
+	r = put(&f, 24, "yZ", 2);
+	CHECK_EQ(r.rexmit_diff, 1);
+	/* on while already on changes nothing */
+	weir_stream_set_buffering(&f.s, &f.m, true);
+	CHECK_EQ(weir_stream_peek(&f.s, 24, out, 4), 2);
+	CHECK_EQ(f.s.next, f.s.delivered + f.s.gap_bytes);
+	fix_fini(&f);
+}
+
+static void test_memcap(void)
+{
+	struct weir_mem m;
+	struct weir_stream s;
+	struct weir_reasm_res r;
+	CHECK_EQ(weir_mem_init(&m, CAP - 1), 0); /* one byte short of a ring */
+	weir_stream_init(&s, CAP, WEIR_OVERLAP_FIRST, true);
+	weir_stream_start(&s, 42);
+	weir_stream_add(&s, &m, 42 + 10, (const uint8_t *)"later", 5, &r);
+	CHECK_EQ(r.memfail, 1);
+	CHECK_EQ(r.ooo, 1);
+	CHECK_EQ(s.buffering, 0);
+	CHECK(s.ring == NULL);
+	CHECK_EQ(m.fail, 1);
+	CHECK_EQ(weir_stream_held(&s), 5);
+	weir_stream_add(&s, &m, 42, (const uint8_t *)"0123456789", 10, &r);
+	CHECK_EQ(r.memfail, 0); /* reported once: the side no longer tries */
+	CHECK_EQ(r.delivered, 15);
+	CHECK_EQ(s.delivered, 15);
+	char out[4];
+	CHECK_EQ(weir_stream_peek(&s, 0, out, 4), -EINVAL);
+	CHECK_EQ(m.fail, 1);
+	CHECK_EQ(m.used, 0);
+	/* no allocator at all behaves like an exhausted one */
+	weir_stream_init(&s, CAP, WEIR_OVERLAP_FIRST, true);
+	weir_stream_start(&s, 0);
+	weir_stream_add(&s, NULL, 0, (const uint8_t *)"ab", 2, &r);
+	CHECK_EQ(r.memfail, 1);
+	CHECK_EQ(r.delivered, 2);
+	/* a zero-sized buffer holds nothing out of order but still delivers in order */
+	weir_stream_init(&s, 0, WEIR_OVERLAP_FIRST, true);
+	weir_stream_start(&s, 0);
+	weir_stream_add(&s, &m, 5, (const uint8_t *)"ab", 2, &r);
+	CHECK_EQ(r.outrun, 2);
+	CHECK_EQ(r.memfail, 0);
+	weir_stream_add(&s, &m, 0, (const uint8_t *)"abcde", 5, &r);
+	CHECK_EQ(r.delivered, 5);
+	CHECK_EQ(weir_stream_peek(&s, 0, out, 4), -ENODATA);
+	CHECK_EQ(weir_stream_peek(&s, 5, out, 4), 0);
+	CHECK_EQ(m.used, 0);
+	weir_mem_fini(&m);
+}
+
+/* ---- randomized tests against a byte-per-byte model (fixed seeds: reproducible) ---- */
+
+static uint64_t rnd(uint64_t *st)
+{
+	/* xorshift64*: small, deterministic, good enough to shuffle segments */
+	uint64_t x = *st;
+	x ^= x >> 12;
+	x ^= x << 25;
+	x ^= x >> 27;
+	*st = x;
+	return x * 0x2545f4914f6cdd1dull;
+}
+
+static uint32_t rnd_below(uint64_t *st, uint32_t n)
+{
+	return (uint32_t)(rnd(st) % n);
+}
+
+/* Model stream length, its ring, and how far past the end a segment may reach. */
+#define MODEL_LEN    20000u
+#define MODEL_CAP    700u
+#define MODEL_SLACK  2048u
+#define MODEL_MAXSEG 300u
+
+/* The model: one flag and value per offset (no ring, no ranges). */
+struct model {
+	uint8_t have[MODEL_LEN + MODEL_SLACK]; /* held out of order */
+	uint8_t hval[MODEL_LEN + MODEL_SLACK];
+	uint8_t dval[MODEL_LEN + MODEL_SLACK]; /* delivered content */
+	uint64_t next, last, delivered, gap, ooo, overlaps, overlap_diff, outrun;
+	uint8_t policy;
+};
+
+static unsigned model_runs(const struct model *md, uint64_t *held)
+{
+	unsigned runs = 0;
+	*held = 0;
+	/* nothing is ever held past next + cap */
+	uint64_t end = md->next + MODEL_CAP + 1;
+	if (end > MODEL_LEN + MODEL_SLACK)
+		end = MODEL_LEN + MODEL_SLACK;
+	for (uint64_t i = md->next; i < end; i++) {
+		*held += md->have[i];
+		if (md->have[i] && !md->have[i - 1])
+			runs++;
+	}
+	return runs;
+}
+
+static void model_deliver(struct model *md, struct weir_reasm_res *r)
+{
+	while (md->have[md->next]) {
+		md->dval[md->next] = md->hval[md->next];
+		md->have[md->next] = 0;
+		md->next++;
+		md->delivered++;
+		r->delivered++;
+	}
+}
+
+/* The rules of the brief, one byte at a time. base is the stream's base before the call. */
+static void model_add(struct model *md, uint64_t o, const uint8_t *d, uint32_t len, uint64_t base,
+                      struct weir_reasm_res *r)
+{
+	memset(r, 0, sizeof(*r));
+	uint64_t e = o + len;
+	if (e > md->last)
+		md->last = e;
+	for (uint64_t i = o; i < e && i < md->next; i++) {
+		r->old_data = 1;
+		if (i >= base && md->dval[i] != d[i - o])
+			r->rexmit_diff = 1;
+	}
+	uint64_t a = o > md->next ? o : md->next;
+	if (a >= e)
+		return;
+	if (a > md->next) {
+		r->ooo = 1;
+		md->ooo++;
+		uint64_t room = md->next + MODEL_CAP;
+		if (e > room) {
+			r->outrun += (uint32_t)(e - (a > room ? a : room));
+			e = room;
+		}
+		bool touches = false;
+		for (uint64_t i = a - 1; i <= e && i < MODEL_LEN + MODEL_SLACK; i++)
+			touches |= md->have[i] != 0;
+		uint64_t held;
+		if (a < e && !touches && model_runs(md, &held) >= WEIR_REASM_MAX_FRAGS)
+			r->outrun += (uint32_t)(e - a), e = a;
+	}
+	for (uint64_t i = a; i < e; i++) {
+		if (md->have[i]) {
+			r->overlap = 1;
+			if (md->hval[i] != d[i - o])
+				r->overlap_diff = 1;
+		}
+		if (!md->have[i] || md->policy == WEIR_OVERLAP_LAST)
+			md->hval[i] = d[i - o];
+		md->have[i] = 1;
+	}
+	md->overlaps += r->overlap;
+	md->overlap_diff += r->overlap_diff;
+	md->outrun += r->outrun;
+	model_deliver(md, r);
+}
+
+static void model_skip(struct model *md, uint64_t target, struct weir_reasm_res *r)
+{
+	memset(r, 0, sizeof(*r));
+	for (uint64_t i = md->next; i < target; i++) {
+		if (md->have[i])
+			continue;
+		md->gap++;
+		r->gap++;
+	}
+	for (uint64_t i = md->next; i < target; i++) {
+		if (md->have[i]) {
+			md->dval[i] = md->hval[i];
+			md->have[i] = 0;
+			md->delivered++;
+			r->delivered++;
+		}
+	}
+	md->next = target;
+	model_deliver(md, r);
+}
+
+/* Compares a stream with the model after one step. full: byte contents and diff flags too. */
+static unsigned compare(const struct weir_stream *s, const struct model *md,
+                        const struct weir_reasm_res *r, const struct weir_reasm_res *mr, bool full)
+{
+	unsigned bad = 0;
+	uint64_t held;
+	unsigned runs = model_runs(md, &held);
+	bad += s->next != md->next || s->last != md->last || s->delivered != md->delivered;
+	bad += s->gap_bytes != md->gap || s->ooo_pkts != md->ooo || s->overlaps != md->overlaps;
+	bad += s->outrun_bytes != md->outrun || s->nfrags != runs || weir_stream_held(s) != held;
+	bad += r->delivered != mr->delivered || r->gap != mr->gap || r->outrun != mr->outrun;
+	bad += r->old_data != mr->old_data || r->ooo != mr->ooo || r->overlap != mr->overlap;
+	if (full) {
+		bad += s->overlap_diff != md->overlap_diff || r->overlap_diff != mr->overlap_diff;
+		bad += r->rexmit_diff != mr->rexmit_diff;
+	}
+	if (s->buffering && s->base < s->next) {
+		static const size_t max = MODEL_CAP;
+		uint8_t out[MODEL_CAP];
+		ssize_t n = weir_stream_peek(s, s->base, out, max);
+		bad += n != (ssize_t)(s->next - s->base) ||
+		       memcmp(out, md->dval + s->base, (size_t)n) != 0;
+	}
+	check_invariants(s);
+	return bad;
+}
+
+/* The streams one randomized run drives in lockstep with the model:
+ *  [0] buffered, compared in full; [1] never buffering; [2] toggled at random; [3] tiny memcap. */
+#define TWINS 4
+struct run {
+	struct model *md;
+	uint8_t *truth;
+	struct weir_mem m[TWINS];
+	struct weir_stream s[TWINS];
+	uint64_t st;
+	uint32_t seq0, maxseg;
+	unsigned corrupt_pct, memfails, fragfull;
+	bool acks;
+};
+
+/* One random step on every twin and the model. Returns false for a step with nothing to compare. */
+static bool run_step(struct run *ru, struct weir_reasm_res r[TWINS], struct weir_reasm_res *mr)
+{
+	struct model *md = ru->md;
+	uint32_t op = rnd_below(&ru->st, 100);
+	if (ru->acks && op < 3) {
+		uint64_t target = md->next + rnd_below(&ru->st, 400);
+		for (int k = 0; k < TWINS; k++)
+			weir_stream_ack(&ru->s[k], ru->seq0 + (uint32_t)target, &r[k]);
+		memset(mr, 0, sizeof(*mr));
+		if (target > md->next)
+			model_skip(md, target, mr);
+		return true;
+	}
+	if (op < 6) {
+		weir_stream_set_buffering(&ru->s[2], &ru->m[2], rnd_below(&ru->st, 2));
+		return false;
+	}
+	/* start: mostly just around next, sometimes below it, sometimes past the ring */
+	uint8_t seg[MODEL_MAXSEG];
+	int64_t start = (int64_t)md->next + (int64_t)rnd_below(&ru->st, MODEL_CAP + 200) - 150;
+	if (start < 0)
+		start = 0;
+	uint32_t len = 1 + rnd_below(&ru->st, ru->maxseg);
+	memcpy(seg, ru->truth + start, len);
+	if (rnd_below(&ru->st, 100) < ru->corrupt_pct)
+		seg[rnd_below(&ru->st, len)] ^= (uint8_t)(1 + rnd_below(&ru->st, 255));
+	uint64_t base = ru->s[0].base;
+	for (int k = 0; k < TWINS; k++)
+		weir_stream_add(&ru->s[k], &ru->m[k], ru->seq0 + (uint32_t)start, seg, len, &r[k]);
+	ru->fragfull += ru->s[0].nfrags == WEIR_REASM_MAX_FRAGS;
+	ru->memfails += r[3].memfail;
+	model_add(md, (uint64_t)start, seg, len, base, mr);
+	return true;
+}
+
+/* Runs until the model's stream is complete; returns the number of divergences. */
+static unsigned run_loop(struct run *ru)
+{
+	unsigned bad = 0, steps = 0;
+	while (ru->md->next < MODEL_LEN && steps++ < 200000 && !bad) {
+		struct weir_reasm_res r[TWINS], mr;
+		if (!run_step(ru, r, &mr))
+			continue;
+		for (int k = 0; k < TWINS; k++) {
+			unsigned b = compare(&ru->s[k], ru->md, &r[k], &mr, k == 0);
+			if (b)
+				fprintf(stderr, "  twin %d diverged from the model at step %u\n", k,
+				        steps);
+			bad += b;
+		}
+	}
+	return bad;
+}
+
+/* One randomized run: segments around next with a share of corrupted copies, occasional acks
+ * and buffering toggles. */
+static void run_model(uint64_t seed, uint8_t policy, unsigned corrupt_pct, bool acks,
+                      uint32_t maxseg)
+{
+	struct run ru = {.st = seed, .maxseg = maxseg, .corrupt_pct = corrupt_pct, .acks = acks};
+	ru.md = calloc(1, sizeof(*ru.md));
+	ru.truth = malloc(MODEL_LEN + MODEL_SLACK);
+	CHECK(ru.md && ru.truth);
+	if (!ru.md || !ru.truth) {
+		free(ru.md);
+		free(ru.truth);
+		return;
+	}
+	for (unsigned i = 0; i < MODEL_LEN + MODEL_SLACK; i++)
+		ru.truth[i] = (uint8_t)rnd(&ru.st);
+	ru.md->policy = policy;
+	ru.seq0 = (uint32_t)rnd(&ru.st);
+	for (int k = 0; k < TWINS; k++) {
+		CHECK_EQ(weir_mem_init(&ru.m[k], k == 3 ? MODEL_CAP / 2 : TEST_MEMCAP), 0);
+		weir_stream_init(&ru.s[k], MODEL_CAP, policy, k != 1);
+		weir_stream_start(&ru.s[k], ru.seq0);
+	}
+	const struct model *md = ru.md;
+	CHECK_EQ(run_loop(&ru), 0);
+	CHECK(md->next >= MODEL_LEN);
+	CHECK_EQ(ru.memfails, 1);
+	CHECK(md->ooo > 0 && md->overlaps > 0 && md->outrun > 0);
+	if (maxseg < 20)
+		CHECK(ru.fragfull > 0); /* the range limit was reached */
+	if (corrupt_pct)
+		CHECK(md->overlap_diff > 0);
+	else
+		CHECK_EQ(md->overlap_diff, 0);
+	if (!acks) {
+		/* nothing skipped, nothing corrupted: the stream is exactly the original */
+		CHECK_EQ(md->gap, 0);
+		if (!corrupt_pct)
+			CHECK_MEM(md->dval, ru.truth, MODEL_LEN);
+	}
+	for (int k = 0; k < TWINS; k++) {
+		weir_stream_release(&ru.s[k], &ru.m[k]);
+		CHECK_EQ(ru.m[k].used, 0);
+		weir_mem_fini(&ru.m[k]);
+	}
+	free(ru.md);
+	free(ru.truth);
+}
+
+static void test_model(void)
+{
+	for (uint64_t seed = 1; seed <= 16; seed++) {
+		for (uint8_t pol = 0; pol < 2; pol++) {
+			uint64_t sd = seed * 0x9e3779b97f4a7c15ull;
+			run_model(sd, pol, 0, false, MODEL_MAXSEG);  /* same bytes only */
+			run_model(sd, pol, 20, false, MODEL_MAXSEG); /* evasions */
+			run_model(sd, pol, 10, true, MODEL_MAXSEG);  /* with gaps */
+			run_model(sd, pol, 10, true, 12); /* tiny segments: the range limit */
+		}
+	}
+}
+
 int main(void)
 {
 	test_not_started();
@@ -678,5 +1061,8 @@ int main(void)
 	test_outrun_frags();
 	test_ring_wrap_view();
 	test_seq_wrap();
+	test_buffering_toggle();
+	test_memcap();
+	test_model();
 	return UNIT_DONE();
 }
