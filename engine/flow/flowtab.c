@@ -1,0 +1,433 @@
+/* flowtab.c — the per-worker flow table: symmetric keys and their hash, an index-linked entry pool
+ * with hash chains, LRU order and a hashed timing wheel for idle deadlines. */
+#include "flow/flowtab.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* The hash reads the key as five 64-bit words and one 32-bit word; keys compare with memcmp.
+ * Both need a key without compiler padding: 16 + 16 + 2 + 2 + 4 + 1 + 3 bytes. */
+_Static_assert(sizeof(struct weir_flow_key) == 44, "weir_flow_key must have no hidden padding");
+
+/* End of an index list (chain, LRU, wheel) and "not linked in the wheel". */
+#define FT_NIL UINT32_MAX
+
+/* Entries are cache-line aligned so one flow never shares a line with its neighbour. */
+#define FT_ALIGN 64u
+
+/* Capacity limit: bucket counts are a power of two held in a uint32_t and indexes must stay
+ * below FT_NIL, so 2^31 is the largest capacity whose bucket count still fits. */
+#define FT_MAX_CAPACITY (1u << 31)
+
+/* The timing wheel. A tick is 2^24 ns (16.78 ms): far below any timeout weir uses (timewait 2 s),
+ * so a slot holds few entries that are not yet due, and coarse enough that advancing the clock by
+ * a burst's worth of packets rarely crosses a slot. 4096 slots (16 KiB of list heads) make one
+ * revolution 2^36 ns = 68.7 s, which covers the handshake (30 s) and timewait (2 s) timeouts
+ * directly. Longer deadlines (the 300 s idle timeout, or hours) stay in their slot and are skipped
+ * each time the slot comes round before their revolution (one compare per visit, about four
+ * visits for 300 s) — cheaper and simpler than a second wheel level that would cascade them. */
+#define FT_TICK_SHIFT 24
+#define FT_WHEEL_SLOTS 4096u
+#define FT_WHEEL_MASK (FT_WHEEL_SLOTS - 1u)
+/* Pseudo-slot holding entries found due but not yet handed out; it is the last list head. */
+#define FT_DUE_LIST FT_WHEEL_SLOTS
+
+struct weir_flowtab {
+	uint8_t *pool;           /* capacity entries of esize bytes, FT_ALIGN aligned */
+	size_t esize;            /* entry_size rounded up to FT_ALIGN */
+	uint32_t capacity, count;
+	uint32_t nbuckets, bucket_mask;
+	uint32_t *buckets;       /* head entry index per bucket, FT_NIL when empty */
+	uint32_t free_head;      /* free entries, linked through chain */
+	uint32_t lru_head, lru_tail;
+	/* Wheel: every slot before tick cur is done for this revolution; slot cur is rescanned while
+	 * the clock stays in it, but only once now reaches cur_min, a lower bound on the deadlines
+	 * left in that slot (0 = unknown, scan). */
+	uint64_t cur;
+	uint64_t cur_min;
+	uint32_t wheel[FT_WHEEL_SLOTS + 1];
+};
+
+static inline struct weir_ft_entry *ft_at(const struct weir_flowtab *ft, uint32_t i)
+{
+	return (struct weir_ft_entry *)(void *)(ft->pool + (size_t)i * ft->esize);
+}
+
+/* Index of a live entry, or FT_NIL when p is not an in-use entry of this table (a stale or
+ * foreign pointer is ignored rather than corrupting the lists). */
+static uint32_t ft_index(const struct weir_flowtab *ft, const void *p)
+{
+	if (!ft || !p)
+		return FT_NIL;
+	uintptr_t base = (uintptr_t)ft->pool, at = (uintptr_t)p;
+	if (at < base)
+		return FT_NIL;
+	uintptr_t off = at - base;
+	if (off % ft->esize != 0 || off / ft->esize >= ft->capacity)
+		return FT_NIL;
+	uint32_t i = (uint32_t)(off / ft->esize);
+	return ft_at(ft, i)->in_use ? i : FT_NIL;
+}
+
+/* ---- keys and hashing ----------------------------------------------------------------- */
+
+int weir_flow_key_make(struct weir_flow_key *k, const struct weir_pkt *p)
+{
+	if (!k || !p)
+		return -EINVAL;
+	uint8_t s[16] = {0}, d[16] = {0};
+	/* IPv4 uses only the first 4 bytes; copying just those keeps the key canonical even if a
+	 * parser left stray bytes behind them. */
+	size_t alen = p->ip_ver == 4 ? 4 : 16;
+	memcpy(s, p->src, alen);
+	memcpy(d, p->dst, alen);
+	int c = memcmp(s, d, sizeof s);
+	/* Same address and port on both ends (a LAND packet) cannot tell the directions apart;
+	 * calling its sender a is as good as any rule and deterministic. */
+	int src_is_b = c > 0 || (c == 0 && p->sport > p->dport);
+
+	memset(k, 0, sizeof *k);
+	memcpy(k->a, src_is_b ? d : s, sizeof k->a);
+	memcpy(k->b, src_is_b ? s : d, sizeof k->b);
+	k->pa = src_is_b ? p->dport : p->sport;
+	k->pb = src_is_b ? p->sport : p->dport;
+	k->vlan[0] = p->vlan[0];
+	k->vlan[1] = p->vlan[1];
+	k->ip_ver = p->ip_ver;
+	return src_is_b;
+}
+
+/* The hash is a multiply-xorshift chain over the key's words, finished with MurmurHash3's fmix64
+ * avalanche. No dependency offers one usable here: DPDK's header-only rte_jhash.h still needs the
+ * DPDK include tree and its forced rte_config.h in every user of this module. The API passes no
+ * table to the hash, so a per-table secret (SipHash) would have nowhere to live; hence a plain
+ * mixer. It is not resistant to deliberately colliding keys: a flooding attacker who knows this
+ * function can lengthen chains. Values depend on host byte order; they never leave the process. */
+#define FT_MUL1 0x9e3779b97f4a7c15ull /* 2^64 / golden ratio, odd: spreads bits upwards */
+#define FT_MUL2 0xff51afd7ed558ccdull /* MurmurHash3 fmix64 constants */
+#define FT_MUL3 0xc4ceb9fe1a85ec53ull
+
+static inline uint64_t ft_load64(const uint8_t *p)
+{
+	uint64_t w;
+	memcpy(&w, p, sizeof w); /* the key is only 2-byte aligned */
+	return w;
+}
+
+static inline uint64_t ft_mix(uint64_t h, uint64_t w)
+{
+	h = (h ^ w) * FT_MUL1;
+	return h ^ (h >> 32);
+}
+
+uint32_t weir_flow_key_hash(const struct weir_flow_key *k)
+{
+	if (!k)
+		return 0;
+	const uint8_t *b = (const uint8_t *)k;
+	/* Two lanes over alternate words halve the chain of dependent multiplies (the hash is
+	 * latency-bound: every packet waits for it before its lookup). The start values are arbitrary
+	 * fixed constants that differ, so swapping words between lanes changes the result. */
+	uint32_t tail;
+	memcpy(&tail, b + 40, sizeof tail);
+	uint64_t x = ft_mix(sizeof *k, ft_load64(b)), y = ft_mix(FT_MUL3, ft_load64(b + 8));
+	x = ft_mix(x, ft_load64(b + 16));
+	y = ft_mix(y, ft_load64(b + 24));
+	x = ft_mix(x, ft_load64(b + 32));
+	y = ft_mix(y, tail);
+	uint64_t h = ft_mix(x, y);
+	h ^= h >> 33;
+	h *= FT_MUL2;
+	h ^= h >> 33;
+	h *= FT_MUL3;
+	h ^= h >> 33;
+	return (uint32_t)h ^ (uint32_t)(h >> 32);
+}
+
+/* ---- creation -------------------------------------------------------------------------- */
+
+struct weir_flowtab *weir_ft_create(uint32_t capacity, size_t entry_size)
+{
+	if (capacity == 0 || capacity > FT_MAX_CAPACITY || entry_size < sizeof(struct weir_ft_entry) ||
+	    entry_size > SIZE_MAX / 2) {
+		errno = EINVAL;
+		return NULL;
+	}
+	size_t esize = (entry_size + FT_ALIGN - 1) & ~(size_t)(FT_ALIGN - 1);
+	if (esize > SIZE_MAX / capacity) {
+		errno = ENOMEM;
+		return NULL;
+	}
+	uint32_t nb = 1;
+	while (nb < capacity)
+		nb <<= 1;
+
+	struct weir_flowtab *ft = calloc(1, sizeof *ft);
+	if (!ft)
+		goto err;
+	ft->pool = aligned_alloc(FT_ALIGN, esize * capacity);
+	ft->buckets = malloc(sizeof *ft->buckets * nb);
+	if (!ft->pool || !ft->buckets)
+		goto err;
+	ft->esize = esize;
+	ft->capacity = capacity;
+	ft->nbuckets = nb;
+	ft->bucket_mask = nb - 1;
+	memset(ft->buckets, 0xff, sizeof *ft->buckets * nb); /* all FT_NIL */
+	memset(ft->wheel, 0xff, sizeof ft->wheel);
+	/* Free list in index order, so a fresh table fills the pool front to back. */
+	for (uint32_t i = 0; i < capacity; i++) {
+		struct weir_ft_entry *e = ft_at(ft, i);
+		memset(e, 0, sizeof *e);
+		e->chain = i + 1 < capacity ? i + 1 : FT_NIL;
+		e->lru_prev = e->lru_next = e->tw_prev = e->tw_next = e->tw_slot = FT_NIL;
+	}
+	ft->free_head = 0;
+	ft->lru_head = ft->lru_tail = FT_NIL;
+	return ft;
+err:
+	weir_ft_free(ft);
+	errno = ENOMEM;
+	return NULL;
+}
+
+void weir_ft_free(struct weir_flowtab *ft)
+{
+	if (!ft)
+		return;
+	free(ft->pool);
+	free(ft->buckets);
+	free(ft);
+}
+
+uint32_t weir_ft_count(const struct weir_flowtab *ft)
+{
+	return ft ? ft->count : 0;
+}
+
+uint32_t weir_ft_capacity(const struct weir_flowtab *ft)
+{
+	return ft ? ft->capacity : 0;
+}
+
+size_t weir_ft_entry_cost(const struct weir_flowtab *ft)
+{
+	if (!ft)
+		return 0;
+	size_t buckets = sizeof *ft->buckets * (size_t)ft->nbuckets;
+	return ft->esize + (buckets + ft->capacity - 1) / ft->capacity;
+}
+
+/* ---- LRU and wheel lists ---------------------------------------------------------------- */
+
+static void lru_unlink(struct weir_flowtab *ft, struct weir_ft_entry *e)
+{
+	if (e->lru_prev != FT_NIL)
+		ft_at(ft, e->lru_prev)->lru_next = e->lru_next;
+	else
+		ft->lru_head = e->lru_next;
+	if (e->lru_next != FT_NIL)
+		ft_at(ft, e->lru_next)->lru_prev = e->lru_prev;
+	else
+		ft->lru_tail = e->lru_prev;
+	e->lru_prev = e->lru_next = FT_NIL;
+}
+
+static void lru_append(struct weir_flowtab *ft, struct weir_ft_entry *e, uint32_t i)
+{
+	e->lru_prev = ft->lru_tail;
+	e->lru_next = FT_NIL;
+	if (ft->lru_tail != FT_NIL)
+		ft_at(ft, ft->lru_tail)->lru_next = i;
+	else
+		ft->lru_head = i;
+	ft->lru_tail = i;
+}
+
+static void tw_unlink(struct weir_flowtab *ft, struct weir_ft_entry *e)
+{
+	if (e->tw_slot == FT_NIL)
+		return;
+	if (e->tw_prev != FT_NIL)
+		ft_at(ft, e->tw_prev)->tw_next = e->tw_next;
+	else
+		ft->wheel[e->tw_slot] = e->tw_next;
+	if (e->tw_next != FT_NIL)
+		ft_at(ft, e->tw_next)->tw_prev = e->tw_prev;
+	e->tw_prev = e->tw_next = e->tw_slot = FT_NIL;
+}
+
+static void tw_push(struct weir_flowtab *ft, struct weir_ft_entry *e, uint32_t i, uint32_t slot)
+{
+	uint32_t head = ft->wheel[slot];
+	e->tw_prev = FT_NIL;
+	e->tw_next = head;
+	e->tw_slot = slot;
+	if (head != FT_NIL)
+		ft_at(ft, head)->tw_prev = i;
+	ft->wheel[slot] = i;
+}
+
+/* Sets an entry's deadline and puts it in the slot of that deadline. A deadline whose tick the
+ * wheel has already passed goes into the current slot, which is rescanned on the next call, so
+ * past deadlines fire at once instead of a revolution late. An entry already in the right slot
+ * stays where it is: a flow re-armed by every packet with "now + timeout" mostly keeps its slot,
+ * and leaving it saves touching two list neighbours (cache misses in a large pool). */
+static void tw_arm(struct weir_flowtab *ft, struct weir_ft_entry *e, uint32_t i, uint64_t deadline)
+{
+	e->deadline_ns = deadline;
+	if (deadline == 0) {
+		tw_unlink(ft, e);
+		return;
+	}
+	uint64_t tick = deadline >> FT_TICK_SHIFT;
+	if (tick <= ft->cur) {
+		tick = ft->cur;
+		if (deadline < ft->cur_min)
+			ft->cur_min = deadline;
+	}
+	uint32_t slot = (uint32_t)(tick & FT_WHEEL_MASK);
+	if (e->tw_slot != slot) {
+		tw_unlink(ft, e);
+		tw_push(ft, e, i, slot);
+	}
+}
+
+/* ---- lookup, insert, remove ------------------------------------------------------------- */
+
+void *weir_ft_lookup(struct weir_flowtab *ft, const struct weir_flow_key *k, uint32_t hash)
+{
+	if (!ft || !k)
+		return NULL;
+	for (uint32_t i = ft->buckets[hash & ft->bucket_mask]; i != FT_NIL;) {
+		struct weir_ft_entry *e = ft_at(ft, i);
+		if (e->hash == hash && memcmp(&e->key, k, sizeof *k) == 0)
+			return e;
+		i = e->chain;
+	}
+	return NULL;
+}
+
+void *weir_ft_insert(struct weir_flowtab *ft, const struct weir_flow_key *k, uint32_t hash)
+{
+	if (!ft || !k || ft->free_head == FT_NIL)
+		return NULL;
+	uint32_t i = ft->free_head;
+	struct weir_ft_entry *e = ft_at(ft, i);
+	ft->free_head = e->chain;
+
+	memset((uint8_t *)e + sizeof *e, 0, ft->esize - sizeof *e);
+	e->key = *k;
+	e->hash = hash;
+	uint32_t *head = &ft->buckets[hash & ft->bucket_mask];
+	e->chain = *head;
+	*head = i;
+	lru_append(ft, e, i);
+	e->tw_prev = e->tw_next = e->tw_slot = FT_NIL;
+	e->deadline_ns = 0;
+	e->in_use = 1;
+	ft->count++;
+	return e;
+}
+
+void weir_ft_remove(struct weir_flowtab *ft, void *entry)
+{
+	uint32_t i = ft_index(ft, entry);
+	if (i == FT_NIL)
+		return;
+	struct weir_ft_entry *e = entry;
+	/* Chains are singly linked (one index per entry): find the link that points at i. */
+	uint32_t *link = &ft->buckets[e->hash & ft->bucket_mask];
+	while (*link != FT_NIL && *link != i)
+		link = &ft_at(ft, *link)->chain;
+	if (*link == i)
+		*link = e->chain;
+	lru_unlink(ft, e);
+	tw_unlink(ft, e);
+	e->deadline_ns = 0;
+	e->in_use = 0;
+	e->chain = ft->free_head;
+	ft->free_head = i;
+	ft->count--;
+}
+
+/* ---- LRU and timers --------------------------------------------------------------------- */
+
+void weir_ft_touch(struct weir_flowtab *ft, void *entry, uint64_t deadline_ns)
+{
+	uint32_t i = ft_index(ft, entry);
+	if (i == FT_NIL)
+		return;
+	struct weir_ft_entry *e = entry;
+	if (ft->lru_tail != i) {
+		lru_unlink(ft, e);
+		lru_append(ft, e, i);
+	}
+	tw_arm(ft, e, i, deadline_ns);
+}
+
+void *weir_ft_idlest(struct weir_flowtab *ft)
+{
+	if (!ft || ft->lru_head == FT_NIL)
+		return NULL;
+	return ft_at(ft, ft->lru_head);
+}
+
+/* Moves the entries of slot that are due at now to the due list. Returns the smallest deadline
+ * left in the slot (UINT64_MAX when none), the lower bound the current slot's rescan waits for. */
+static uint64_t tw_scan(struct weir_flowtab *ft, uint32_t slot, uint64_t now)
+{
+	uint64_t left = UINT64_MAX;
+	for (uint32_t i = ft->wheel[slot]; i != FT_NIL;) {
+		struct weir_ft_entry *e = ft_at(ft, i);
+		uint32_t next = e->tw_next;
+		if (e->deadline_ns <= now) {
+			tw_unlink(ft, e);
+			tw_push(ft, e, i, FT_DUE_LIST);
+		} else if (e->deadline_ns < left) {
+			left = e->deadline_ns;
+		}
+		i = next;
+	}
+	return left;
+}
+
+static void *tw_pop_due(struct weir_flowtab *ft)
+{
+	uint32_t i = ft->wheel[FT_DUE_LIST];
+	if (i == FT_NIL)
+		return NULL;
+	struct weir_ft_entry *e = ft_at(ft, i);
+	tw_unlink(ft, e);
+	e->deadline_ns = 0;
+	return e;
+}
+
+void *weir_ft_expired(struct weir_flowtab *ft, uint64_t now_ns)
+{
+	if (!ft)
+		return NULL;
+	void *e = tw_pop_due(ft);
+	if (e)
+		return e;
+	uint64_t now_tick = now_ns >> FT_TICK_SHIFT;
+	/* A clock that moved a revolution or more needs each slot visited once, not once per tick:
+	 * start one revolution back so the walk ends on now's slot. */
+	if (now_tick > ft->cur && now_tick - ft->cur >= FT_WHEEL_SLOTS) {
+		ft->cur = now_tick - (FT_WHEEL_SLOTS - 1);
+		ft->cur_min = 0;
+	}
+	/* Slots of ticks before now's are finished: everything of their revolution is due. */
+	while (ft->cur < now_tick) {
+		tw_scan(ft, (uint32_t)(ft->cur & FT_WHEEL_MASK), now_ns);
+		ft->cur++;
+		ft->cur_min = 0;
+		if ((e = tw_pop_due(ft)) != NULL)
+			return e;
+	}
+	if (now_ns < ft->cur_min)
+		return NULL;
+	ft->cur_min = tw_scan(ft, (uint32_t)(ft->cur & FT_WHEEL_MASK), now_ns);
+	return tw_pop_due(ft);
+}
