@@ -27,23 +27,23 @@ _Static_assert(sizeof(struct weir_flow_key) == 44, "weir_flow_key must have no h
  * directly. Longer deadlines (the 300 s idle timeout, or hours) stay in their slot and are skipped
  * each time the slot comes round before their revolution (one compare per visit, about four
  * visits for 300 s) — cheaper and simpler than a second wheel level that would cascade them. */
-#define FT_TICK_SHIFT 24
+#define FT_TICK_SHIFT  24
 #define FT_WHEEL_SLOTS 4096u
-#define FT_WHEEL_MASK (FT_WHEEL_SLOTS - 1u)
+#define FT_WHEEL_MASK  (FT_WHEEL_SLOTS - 1u)
 /* Pseudo-slot holding entries found due but not yet handed out; it is the last list head. */
 #define FT_DUE_LIST FT_WHEEL_SLOTS
 
 struct weir_flowtab {
-	uint8_t *pool;           /* capacity entries of esize bytes, FT_ALIGN aligned */
-	size_t esize;            /* entry_size rounded up to FT_ALIGN */
+	uint8_t *pool; /* capacity entries of esize bytes, FT_ALIGN aligned */
+	size_t esize;  /* entry_size rounded up to FT_ALIGN */
 	uint32_t capacity, count;
 	uint32_t nbuckets, bucket_mask;
-	uint32_t *buckets;       /* head entry index per bucket, FT_NIL when empty */
-	uint32_t free_head;      /* free entries, linked through chain */
+	uint32_t *buckets;  /* head entry index per bucket, FT_NIL when empty */
+	uint32_t free_head; /* free entries, linked through chain */
 	uint32_t lru_head, lru_tail;
-	/* Wheel: every slot before tick cur is done for this revolution; slot cur is rescanned while
-	 * the clock stays in it, but only once now reaches cur_min, a lower bound on the deadlines
-	 * left in that slot (0 = unknown, scan). */
+	/* Wheel: every slot before tick cur is done for this revolution; slot cur is rescanned
+	 * while the clock stays in it, but only once now reaches cur_min, a lower bound on the
+	 * deadlines left in that slot (0 = unknown, scan). */
 	uint64_t cur;
 	uint64_t cur_min;
 	uint32_t wheel[FT_WHEEL_SLOTS + 1];
@@ -127,8 +127,9 @@ uint32_t weir_flow_key_hash(const struct weir_flow_key *k)
 		return 0;
 	const uint8_t *b = (const uint8_t *)k;
 	/* Two lanes over alternate words halve the chain of dependent multiplies (the hash is
-	 * latency-bound: every packet waits for it before its lookup). The start values are arbitrary
-	 * fixed constants that differ, so swapping words between lanes changes the result. */
+	 * latency-bound: every packet waits for it before its lookup). The start values are
+	 * arbitrary fixed constants that differ, so swapping words between lanes changes the
+	 * result. */
 	uint32_t tail;
 	memcpy(&tail, b + 40, sizeof tail);
 	uint64_t x = ft_mix(sizeof *k, ft_load64(b)), y = ft_mix(FT_MUL3, ft_load64(b + 8));
@@ -149,8 +150,8 @@ uint32_t weir_flow_key_hash(const struct weir_flow_key *k)
 
 struct weir_flowtab *weir_ft_create(uint32_t capacity, size_t entry_size)
 {
-	if (capacity == 0 || capacity > FT_MAX_CAPACITY || entry_size < sizeof(struct weir_ft_entry) ||
-	    entry_size > SIZE_MAX / 2) {
+	if (capacity == 0 || capacity > FT_MAX_CAPACITY ||
+	    entry_size < sizeof(struct weir_ft_entry) || entry_size > SIZE_MAX / 2) {
 		errno = EINVAL;
 		return NULL;
 	}

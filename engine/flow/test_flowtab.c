@@ -1,5 +1,5 @@
-/* test_flowtab.c — unit tests of the flow table: keys, hash spread, pool, chains, LRU, timing wheel,
- * and a randomized run against a plain-array reference model. */
+/* test_flowtab.c — unit tests of the flow table: keys, hash spread, pool, chains, LRU, timing
+ * wheel, and a randomized run against a plain-array reference model. */
 #include <errno.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -10,11 +10,11 @@
 #include "unit.h"
 
 /* Mirrors of flowtab.c's wheel geometry, used only to state the expected expiry order. */
-#define TICK_SHIFT 24
+#define TICK_SHIFT  24
 #define WHEEL_SLOTS 4096u
 
-#define MS 1000000ull
-#define SEC (1000 * MS)
+#define MS   1000000ull
+#define SEC  (1000 * MS)
 #define HOUR (3600 * SEC)
 /* Replay timestamps: a 2023 capture time in ns since the epoch, not aligned to anything. */
 #define T0 1700000000123456789ull
@@ -62,7 +62,8 @@ static struct weir_pkt reversed(const struct weir_pkt *p)
 /* Key number id: distinct ids give distinct keys (id picks the client address and port). */
 static struct weir_flow_key key_of(uint32_t id)
 {
-	struct weir_pkt p = pkt4(0x0a000000u | (id >> 8), (uint16_t)(40000 + (id & 0xff)), 0xc0a80101u, 443);
+	struct weir_pkt p =
+	    pkt4(0x0a000000u | (id >> 8), (uint16_t)(40000 + (id & 0xff)), 0xc0a80101u, 443);
 	struct weir_flow_key k;
 	weir_flow_key_make(&k, &p);
 	return k;
@@ -154,7 +155,7 @@ static void test_key_v6_vlan(void)
 	CHECK(memcmp(&k1, &k2, sizeof k1) != 0);
 }
 
-/* Longest chain and empty-bucket count of n hashes over nb buckets (low bits, as the table uses). */
+/* Longest chain and empty-bucket count of n hashes in nb buckets (low bits, as the table). */
 static void spread(const uint32_t *h, uint32_t n, uint32_t nb, uint32_t *maxc, uint32_t *empty)
 {
 	uint32_t *cnt = calloc(nb, sizeof *cnt);
@@ -180,7 +181,8 @@ static void check_spread(const uint32_t *h, uint32_t n, const char *what)
 {
 	uint32_t maxc = UINT32_MAX, empty = 0;
 	spread(h, n, 131072, &maxc, &empty);
-	fprintf(stderr, "hash spread (%s): longest chain %u, empty buckets %.3f\n", what, maxc, empty / 131072.0);
+	fprintf(stderr, "hash spread (%s): longest chain %u, empty buckets %.3f\n", what, maxc,
+	        empty / 131072.0);
 	CHECK(maxc <= 12);
 	CHECK(empty > 0.446 * 131072 && empty < 0.486 * 131072);
 }
@@ -195,7 +197,8 @@ static void test_hash_spread(void)
 	}
 	uint64_t s = 1;
 	for (uint32_t i = 0; i < N; i++) { /* random IPv4 4-tuples */
-		struct weir_pkt p = pkt4((uint32_t)rnd(&s), (uint16_t)rnd(&s), (uint32_t)rnd(&s), (uint16_t)rnd(&s));
+		struct weir_pkt p = pkt4((uint32_t)rnd(&s), (uint16_t)rnd(&s), (uint32_t)rnd(&s),
+		                         (uint16_t)rnd(&s));
 		struct weir_flow_key k;
 		weir_flow_key_make(&k, &p);
 		h[i] = weir_flow_key_hash(&k);
@@ -207,7 +210,8 @@ static void test_hash_spread(void)
 	}
 	check_spread(h, N, "sequential clients");
 	for (uint32_t i = 0; i < N; i++) { /* two hosts, every port pair: only the ports vary */
-		struct weir_pkt p = pkt4(0x0a000001u, (uint16_t)(1024 + i % 317), 0x0a000002u, (uint16_t)(1 + i / 317));
+		struct weir_pkt p = pkt4(0x0a000001u, (uint16_t)(1024 + i % 317), 0x0a000002u,
+		                         (uint16_t)(1 + i / 317));
 		struct weir_flow_key k;
 		weir_flow_key_make(&k, &p);
 		h[i] = weir_flow_key_hash(&k);
@@ -221,7 +225,8 @@ static void test_hash_spread(void)
 		struct weir_flow_key k = key_of(i), k2 = k;
 		uint32_t bit = (uint32_t)(rnd(&s) % (41 * 8)); /* any bit up to ip_ver */
 		((uint8_t *)&k2)[bit / 8] ^= (uint8_t)(1u << (bit % 8));
-		flips += (uint64_t)__builtin_popcount(weir_flow_key_hash(&k) ^ weir_flow_key_hash(&k2));
+		flips +=
+		    (uint64_t)__builtin_popcount(weir_flow_key_hash(&k) ^ weir_flow_key_hash(&k2));
 		trials++;
 	}
 	double avg = (double)flips / (double)trials;
@@ -282,7 +287,8 @@ static void test_capacity(void)
 		CHECK(weir_ft_lookup(ft, &k, weir_flow_key_hash(&k)) == e[i]);
 	}
 	CHECK(weir_ft_lookup(ft, &extra, weir_flow_key_hash(&extra)) == NULL);
-	/* Remove every third; those vanish, the rest stay; the freed room takes new keys, zeroed. */
+	/* Remove every third; those vanish, the rest stay; the freed room takes new keys, zeroed.
+	 */
 	for (uint32_t i = 0; i < CAP; i += 3)
 		weir_ft_remove(ft, e[i]);
 	CHECK_EQ(weir_ft_count(ft), CAP - 334);
@@ -538,7 +544,7 @@ struct model {
 	struct weir_flow_key key[M_KEYS];
 	uint32_t hash[M_KEYS];
 	long errors;
-	long refused, fired;     /* coverage: inserts refused when full, entries expired */
+	long refused, fired; /* coverage: inserts refused when full, entries expired */
 	uint32_t peak;
 };
 
@@ -592,7 +598,8 @@ static void m_touch(struct model *m, uint32_t id)
 }
 
 /* Expiry: every returned entry is live and due; a complete drain returns exactly the due set, and
- * (after a complete drain less than a revolution ago) in order of the slot the wheel keeps it in. */
+ * (after a complete drain less than a revolution ago) in order of the slot the wheel keeps it in.
+ */
 static void m_drain(struct model *m, int limit)
 {
 	uint64_t now_tick = m->now >> TICK_SHIFT, prev_eff = 0;
@@ -694,7 +701,9 @@ static void test_model(void)
 		m_step(m);
 	if (m->ft)
 		m_drain(m, -1);
-	fprintf(stderr, "model: %ld ops, %u live at the end (peak %u), %ld refused, %ld expired, clock +%.1f h\n",
+	fprintf(stderr,
+	        "model: %ld ops, %u live at the end (peak %u), %ld refused, %ld expired, clock "
+	        "+%.1f h\n",
 	        ops, m->count, m->peak, m->refused, m->fired, (double)(m->now - T0) / (double)HOUR);
 	CHECK_EQ(m->errors, 0);
 	CHECK_EQ(ops, 1000000);
@@ -709,7 +718,8 @@ static double ns_between(const struct timespec *a, const struct timespec *b)
 }
 
 /* Throughput, printed only: lookups of present keys in random order in a full 64k table. Thread
- * CPU time, so that other processes on a shared machine do not count (their cache use still does). */
+ * CPU time, so that other processes on a shared machine do not count (their cache use still does).
+ */
 static void bench_lookup(void)
 {
 	enum { N = 65536, Q = 1 << 20 };
@@ -736,16 +746,20 @@ static void bench_lookup(void)
 		sink += (uintptr_t)weir_ft_lookup(ft, &k[q[i]], weir_flow_key_hash(&k[q[i]]));
 	clock_gettime(CLOCK_THREAD_CPUTIME_ID, &c);
 	uint64_t now = T0;
-	for (uint32_t i = 0; i < Q; i++) { /* per packet: find the flow, re-arm it, poll the wheel */
+	for (uint32_t i = 0; i < Q;
+	     i++) { /* per packet: find the flow, re-arm it, poll the wheel */
 		void *e = weir_ft_lookup(ft, &k[q[i]], h[q[i]]);
 		now += 1000; /* 1 Mpps */
 		weir_ft_touch(ft, e, now + 300 * SEC);
 		sink += (uintptr_t)weir_ft_expired(ft, now);
 	}
 	clock_gettime(CLOCK_THREAD_CPUTIME_ID, &d);
-	fprintf(stderr, "lookup: %.1f ns (hash given), %.1f ns (hash + lookup), %.1f ns (lookup + touch + expired)"
-	        ", 64k flows, cost %zu B/flow [%s]\n", ns_between(&a, &b) / Q, ns_between(&b, &c) / Q,
-	        ns_between(&c, &d) / Q, weir_ft_entry_cost(ft), sink ? "ok" : "?");
+	fprintf(stderr,
+	        "lookup: %.1f ns (hash given), %.1f ns (hash + lookup), %.1f ns (lookup + touch + "
+	        "expired)"
+	        ", 64k flows, cost %zu B/flow [%s]\n",
+	        ns_between(&a, &b) / Q, ns_between(&b, &c) / Q, ns_between(&c, &d) / Q,
+	        weir_ft_entry_cost(ft), sink ? "ok" : "?");
 out:
 	weir_ft_free(ft);
 	free(k);
