@@ -1,0 +1,953 @@
+#!/usr/bin/env python3
+"""make_cases.py — regenerates the handcrafted TCP edge-case captures under tests/pcap/<case>/.
+
+Each case gets input.pcap (written with plain `struct`, no scapy), expect.json (the per-flow
+facts weir must report, checked by run_case.py) and README.md. The tests use the committed files;
+this script exists so a case can be changed and rebuilt reproducibly: `python3 make_cases.py [CASE...]`.
+
+Counts that follow from the packets themselves (packets, IP bytes, payload per direction) are
+computed here from what is written; tcp.analysis and follow-stream views of the same files are
+compared with these expectations by check_oracles.sh. Facts no tool models (overlap policy, gap
+accounting, close reasons) are written per case with the reasoning in its README.
+"""
+import datetime
+import ipaddress
+import json
+import os
+import struct
+import sys
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+
+# An arbitrary fixed start time (2025-11-28T01:45:05Z) so regenerated files are byte-identical.
+T0_US = 1764294305 * 1000000
+# Ethernet's minimum frame is 64 bytes with the 4-byte FCS, which pcap does not keep: shorter
+# frames are zero-padded to 60 on the wire, and that padding must never be taken for payload.
+MIN_FRAME = 60
+# The reassembly threshold Wireshark uses to call a late segment "out-of-order" rather than a
+# retransmission is the handshake RTT; every handshake here takes HS_RTT_MS, data packets follow
+# each other DATA_GAP_MS apart (well under it) and deliberate retransmissions come REXMIT_MS later.
+HS_RTT_MS = 10
+DATA_GAP_MS = 1
+REXMIT_MS = 200
+# The trailer (one UDP datagram) comes this long after the last TCP packet: longer than weir's
+# 2 s linger after FIN/RST, so closed flows are ended by their close and not by end of input,
+# and shorter than the 30 s handshake timeout, so nothing times out.
+TRAILER_S = 10
+
+FIN, SYN, RST, PSH, ACK = 0x01, 0x02, 0x04, 0x08, 0x10
+ETH_IPV4, ETH_IPV6, ETH_ARP = 0x0800, 0x86DD, 0x0806
+TPID_8021Q, TPID_8021AD = 0x8100, 0x88A8
+DLT_EN10MB = 1
+DLT_USER0 = 147  # a link type weir does not decode: its frames must count as unknown_linktype
+OPT_MSS = b"\x02\x04\x05\xb4"  # MSS 1460, as most SYNs carry
+
+# ---------------------------------------------------------------------------------------------
+# Wire formats
+
+
+def checksum(data):
+	if len(data) % 2:
+		data += b"\0"
+	s = sum(struct.unpack("!%dH" % (len(data) // 2), data))
+	while s >> 16:
+		s = (s & 0xFFFF) + (s >> 16)
+	return ~s & 0xFFFF
+
+
+def ip_bytes(addr):
+	return ipaddress.ip_address(addr).packed
+
+
+def tcp_segment(src, dst, sport, dport, seq, ack, flags, win, opts=b"", payload=b"", doff=None):
+	"""A TCP header + payload with a correct checksum (doff overrides the data offset field)."""
+	opts += b"\x01" * (-len(opts) % 4)  # NOP padding to a 32-bit boundary
+	hlen = 20 + len(opts)
+	off = (doff if doff is not None else hlen // 4) << 12
+	hdr = struct.pack("!HHIIHHHH", sport, dport, seq & 0xFFFFFFFF, ack & 0xFFFFFFFF,
+	                  off | flags, win, 0, 0) + opts
+	seglen = len(hdr) + len(payload)
+	if ":" in src:
+		pseudo = ip_bytes(src) + ip_bytes(dst) + struct.pack("!IxxxB", seglen, 6)
+	else:
+		pseudo = ip_bytes(src) + ip_bytes(dst) + struct.pack("!xBH", 6, seglen)
+	c = checksum(pseudo + hdr + payload)
+	return hdr[:16] + struct.pack("!H", c) + hdr[18:] + payload
+
+
+def ipv4(src, dst, proto, payload, ident=0, frag=0x4000, ttl=64, ihl=5, total=None, version=4):
+	"""An IPv4 header (DF set by default) with a correct header checksum, then payload."""
+	opts = b"\x01" * (ihl * 4 - 20) if ihl > 5 else b""
+	tot = total if total is not None else 20 + len(opts) + len(payload)
+	hdr = struct.pack("!BBHHHBBH4s4s", (version << 4) | ihl, 0, tot, ident, frag, ttl, proto, 0,
+	                  ip_bytes(src), ip_bytes(dst)) + opts
+	c = checksum(hdr)
+	return hdr[:10] + struct.pack("!H", c) + hdr[12:] + payload
+
+
+# IPv6 extension headers: (next-header number, body after the next-header byte).
+EXT_HOP = 0
+EXT_ROUTING = 43
+EXT_AH = 51
+EXT_DSTOPT = 60
+
+
+def ext_hop_by_hop():
+	return (EXT_HOP, b"\x00" + b"\x01\x04\x00\x00\x00\x00")  # hdr len 0 (8 bytes): one PadN option
+
+
+def ext_dest_opts():
+	return (EXT_DSTOPT, b"\x00" + b"\x01\x04\x00\x00\x00\x00")
+
+
+def ext_srh(final_dst):
+	# Segment routing header (type 4) with segments left 0 and one segment, the destination:
+	# 8 fixed bytes + 16 = 24, so hdr ext len 2. With nothing left to route the checksum's
+	# pseudo-header uses the IPv6 destination field as is.
+	return (EXT_ROUTING, struct.pack("!BBBBBH", 2, 4, 0, 0, 0, 0) + ip_bytes(final_dst))
+
+
+def ext_ah():
+	# AH with a 12-byte ICV (HMAC-SHA1-96): 24 bytes, so its length field is 24/4 - 2 = 4.
+	return (EXT_AH, struct.pack("!BHII", 4, 0, 0x1000, 1) + b"\xaa" * 12)
+
+
+def ipv6(src, dst, nh, payload, exts=(), hlim=64, plen=None):
+	"""An IPv6 header, extension headers in order, then the upper-layer payload (next header nh)."""
+	body = payload
+	nxt = nh
+	for typ, rest in reversed(list(exts)):
+		body = bytes([nxt]) + rest + body
+		nxt = typ
+	pl = plen if plen is not None else len(body)
+	hdr = struct.pack("!IHBB16s16s", 6 << 28, pl, nxt, hlim, ip_bytes(src), ip_bytes(dst))
+	return hdr + body
+
+
+def ether(payload, ethertype, vlans=(), outgoing=True, pad=True):
+	"""Ethernet II; vlans lists VLAN ids outermost first (two tags: 802.1ad outer, 802.1Q inner)."""
+	a, b = b"\x02\x00\x00\x00\x00\x01", b"\x02\x00\x00\x00\x00\x02"
+	dst, src = (b, a) if outgoing else (a, b)
+	tags = b""
+	for i, vid in enumerate(vlans):
+		tpid = TPID_8021AD if (len(vlans) > 1 and i == 0) else TPID_8021Q
+		tags += struct.pack("!HH", tpid, vid)
+	frame = dst + src + tags + struct.pack("!H", ethertype) + payload
+	if pad and len(frame) < MIN_FRAME:
+		frame += b"\0" * (MIN_FRAME - len(frame))
+	return frame
+
+
+def udp_datagram(src, dst, sport, dport, payload):
+	return struct.pack("!HHHH", sport, dport, 8 + len(payload), 0) + payload
+
+
+# ---------------------------------------------------------------------------------------------
+# Captures and connections
+
+
+def seq_after(a, b):
+	"""True when sequence number a is after b (mod 2^32)."""
+	d = (a - b) & 0xFFFFFFFF
+	return d != 0 and d < 0x80000000
+
+
+class Capture:
+	"""Frames with microsecond timestamps, written as a classic little-endian pcap."""
+
+	def __init__(self, linktype=DLT_EN10MB, t_us=T0_US):
+		self.linktype = linktype
+		self.t = t_us
+		self.recs = []  # (t_us, frame bytes, wire length)
+
+	def add(self, frame, dt_ms=DATA_GAP_MS, wirelen=None):
+		self.t += int(round(dt_ms * 1000))
+		self.recs.append((self.t, frame, wirelen if wirelen is not None else len(frame)))
+
+	def trailer(self):
+		"""A UDP datagram TRAILER_S after everything else: advances weir's clock past the linger."""
+		udp = udp_datagram("10.0.0.9", "10.0.0.10", 50000, 50001, b"tick")
+		self.add(ether(ipv4("10.0.0.9", "10.0.0.10", 17, udp), ETH_IPV4), dt_ms=TRAILER_S * 1000)
+
+	def write(self, path, cut_last_to=None):
+		"""Writes the file; cut_last_to keeps only that many bytes of the last record's data."""
+		out = [struct.pack("<IHHiIII", 0xA1B2C3D4, 2, 4, 0, 0, 65535, self.linktype)]
+		for i, (t, frame, wirelen) in enumerate(self.recs):
+			out.append(struct.pack("<IIII", t // 1000000, t % 1000000, len(frame), wirelen))
+			if cut_last_to is not None and i == len(self.recs) - 1:
+				frame = frame[:cut_last_to]
+			out.append(frame)
+		with open(path, "wb") as f:
+			f.write(b"".join(out))
+
+	def total_bytes(self):
+		return sum(r[2] for r in self.recs)
+
+
+class Conn:
+	"""Both endpoints of one TCP connection; side 0 is the client, 1 the server.
+
+	Tracks what each side sent (as a capture tool would count it) so the expectation's packet,
+	IP-byte and payload counts follow from the packets actually written."""
+
+	def __init__(self, cap, cli, srv, cport, sport, isn_c, isn_s, vlans=()):
+		self.cap = cap
+		self.addr = (cli, srv)
+		self.port = (cport, sport)
+		self.vlans = tuple(vlans)
+		self.v6 = ":" in cli
+		self.nxt = [isn_c & 0xFFFFFFFF, isn_s & 0xFFFFFFFF]
+		self.ident = [0x1000, 0x5000]
+		self.pkts = [0, 0]
+		self.ipb = [0, 0]
+		self.pay = [0, 0]
+		self.first_us = None
+		self.last_us = None
+		self.zeek_pkts = []  # (side, flags, seq, payload length) for the Zeek history letters
+
+	def send(self, side, flags, data=b"", seq=None, ack=None, dt_ms=DATA_GAP_MS, win=65535,
+	         opts=b"", exts=()):
+		src, dst = self.addr[side], self.addr[1 - side]
+		sp, dp = self.port[side], self.port[1 - side]
+		if seq is None:
+			seq = self.nxt[side]
+		if ack is None:
+			ack = self.nxt[1 - side] if flags & ACK else 0
+		seg = tcp_segment(src, dst, sp, dp, seq, ack, flags, win, opts, data)
+		if self.v6:
+			ip = ipv6(src, dst, 6, seg, exts)
+			frame = ether(ip, ETH_IPV6, self.vlans, outgoing=(side == 0))
+		else:
+			ip = ipv4(src, dst, 6, seg, ident=self.ident[side])
+			self.ident[side] += 1
+			frame = ether(ip, ETH_IPV4, self.vlans, outgoing=(side == 0))
+		self.cap.add(frame, dt_ms)
+		self.pkts[side] += 1
+		self.ipb[side] += len(ip)
+		self.pay[side] += len(data)
+		if self.first_us is None:
+			self.first_us = self.cap.t
+		self.last_us = self.cap.t
+		end = (seq + len(data) + (1 if flags & SYN else 0) + (1 if flags & FIN else 0)) & 0xFFFFFFFF
+		if seq_after(end, self.nxt[side]):
+			self.nxt[side] = end
+		self.zeek_pkts.append((side, flags, seq, len(data)))
+		return seq
+
+	def skip(self, side, n):
+		"""Side sends n bytes the capture never sees (a gap)."""
+		self.nxt[side] = (self.nxt[side] + n) & 0xFFFFFFFF
+
+	def handshake(self, opts_c=OPT_MSS, opts_s=OPT_MSS):
+		self.send(0, SYN, opts=opts_c)
+		self.send(1, SYN | ACK, opts=opts_s, dt_ms=HS_RTT_MS / 2)
+		self.send(0, ACK, dt_ms=HS_RTT_MS / 2)
+
+	def close(self, first=0):
+		"""FIN from `first`, its ACK, FIN from the other side, the last ACK."""
+		self.send(first, FIN | ACK)
+		self.send(1 - first, ACK)
+		self.send(1 - first, FIN | ACK)
+		self.send(first, ACK)
+
+
+def zeek_history(conn):
+	"""Zeek's history letters for a connection, following update_history() in Zeek's
+	src/packet_analysis/protocol/tcp/TCPSessionAdapter.cc: each letter once per endpoint (SYN,
+	FIN, RST again only with a new sequence number), upper case for the originator. Only the
+	flag letters: use it only for captures without retransmission, reordering, gaps or zero
+	windows, where Zeek adds no T/G/W/C letters."""
+	seen = [set(), set()]
+	last = [{}, {}]
+	out = []
+
+	def add(side, c):
+		out.append(c if side == 0 else c.lower())
+
+	def check(side, key, c):
+		if key in seen[side]:
+			return True
+		seen[side].add(key)
+		add(side, c)
+		return False
+
+	for side, fl, seq, ln in conn.zeek_pkts:
+		bits = bool(fl & SYN) + bool(fl & FIN) + bool(fl & RST)
+		if bits > 1:
+			check(side, "I" if (fl & FIN and fl & RST) else "Q", "I" if (fl & FIN and fl & RST) else "Q")
+		elif bits == 1:
+			if fl & SYN:
+				code = "H" if fl & ACK else "S"
+				if check(side, "syn", code) and seq != last[side].get("syn"):
+					add(side, code)
+				last[side]["syn"] = seq
+			if fl & FIN:
+				end = (seq + ln) & 0xFFFFFFFF
+				if check(side, "fin", "F") and end != last[side].get("fin"):
+					add(side, "F")
+				last[side]["fin"] = end
+			if fl & RST:
+				if check(side, "rst", "R") and seq != last[side].get("rst"):
+					add(side, "R")
+				last[side]["rst"] = seq
+		elif ln:
+			check(side, "data", "D")
+		elif fl & ACK:
+			check(side, "ack", "A")
+	return "".join(out)
+
+
+# ---------------------------------------------------------------------------------------------
+# Expectations
+
+
+def eve_time(t_us):
+	d = datetime.datetime.fromtimestamp(t_us // 1000000, tz=datetime.timezone.utc)
+	return d.strftime("%Y-%m-%dT%H:%M:%S") + ".%06d+0000" % (t_us % 1000000)
+
+
+def flow_key(conn):
+	k = "%s %d > %s %d" % (ipaddress.ip_address(conn.addr[0]).compressed, conn.port[0],
+	                       ipaddress.ip_address(conn.addr[1]).compressed, conn.port[1])
+	if conn.vlans:
+		k += " vlan " + ",".join(str(v) for v in conn.vlans)
+	return k
+
+
+STREAM_KEYS = ("payload", "delivered", "gap_bytes", "rexmit_pkts", "rexmit_bytes", "ooo_pkts",
+               "overlaps", "overlap_diff", "outrun_bytes")
+
+
+def expect_flow(conn, c2s, s2c, reason, client_state=None, server_state=None, midstream=False,
+                toserver=None, toclient=None, conn_state=None, history=None, closed=None):
+	"""The facts of one flow. c2s/s2c are the delivered bytes; toserver/toclient override the
+	stream counters (None as a value: not asserted for this case, with the reason in the README).
+	Zeek's orig_bytes/resp_bytes are sequence-space sizes (delivered + gap), as Zeek counts them."""
+	streams = {}
+	for name, content, side, over in (("toserver", c2s, 0, toserver), ("toclient", s2c, 1, toclient)):
+		st = {k: 0 for k in STREAM_KEYS}
+		st["payload"] = conn.pay[side]
+		st["delivered"] = len(content)
+		st.update(over or {})
+		streams[name] = {k: v for k, v in st.items() if v is not None}
+	fl = {
+		"pkts_toserver": conn.pkts[0], "pkts_toclient": conn.pkts[1],
+		"bytes_toserver": conn.ipb[0], "bytes_toclient": conn.ipb[1],
+		"start": eve_time(conn.first_us), "end": eve_time(conn.last_us), "reason": reason,
+	}
+	if closed if closed is not None else reason in ("fin", "rst"):
+		fl["state"] = "closed"
+	tcp = {"midstream": midstream, "bypassed": False}
+	if client_state:
+		tcp["client_state"] = client_state
+	if server_state:
+		tcp["server_state"] = server_state
+	gap = [streams["toserver"].get("gap_bytes", 0), streams["toclient"].get("gap_bytes", 0)]
+	zeek = {
+		"orig_pkts": conn.pkts[0], "orig_ip_bytes": conn.ipb[0],
+		"resp_pkts": conn.pkts[1], "resp_ip_bytes": conn.ipb[1],
+		"orig_bytes": len(c2s) + gap[0], "resp_bytes": len(s2c) + gap[1],
+		"missed_bytes": gap[0] + gap[1],
+		"duration": round((conn.last_us - conn.first_us) / 1e6, 6),
+	}
+	if conn_state:
+		zeek["conn_state"] = conn_state
+	if history:
+		zeek["history"] = history
+	out = {
+		"src_ip": ipaddress.ip_address(conn.addr[0]).compressed, "src_port": conn.port[0],
+		"dest_ip": ipaddress.ip_address(conn.addr[1]).compressed, "dest_port": conn.port[1],
+		"proto": "TCP", "flow": fl, "tcp": tcp, "streams": streams, "zeek": zeek,
+		"stream_bytes": {"c2s": c2s.decode("latin-1"), "s2c": s2c.decode("latin-1")},
+	}
+	if conn.vlans:
+		out["vlan"] = list(conn.vlans)
+	return out
+
+
+def base_stats(caps, conns, tcp_pkts, other, closes, anomalies=None, malformed=None, orphans=0,
+               midstream=0, handshakes=None, fragments=0):
+	"""Run-level facts. anomalies/malformed/closes are exact: unlisted reasons must be 0."""
+	created = len(conns)
+	st = {
+		"packets": sum(len(c.recs) for c in caps),
+		"bytes": sum(c.total_bytes() for c in caps),
+		"tcp_packets": tcp_pkts, "other_packets": other, "fragments": fragments,
+		"orphans": orphans,
+		"flows": {"created": created, "closed": created, "active": 0, "midstream": midstream,
+		          "refused": 0, "evicted": 0},
+		"events": {"conn_end": created, "orphan": orphans, "timeout": 0},
+		"anomalies": anomalies or {}, "malformed": malformed or {}, "closes": closes,
+	}
+	if other is None:
+		del st["other_packets"]
+	if handshakes is not None:
+		st["events"]["handshake_done"] = handshakes
+	return st
+
+
+def tcp_count(conns):
+	return sum(c.pkts[0] + c.pkts[1] for c in conns)
+
+
+# ---------------------------------------------------------------------------------------------
+# The cases. Each returns (captures by file name, expect dict, README text).
+
+C_IP, S_IP = "10.0.0.1", "10.0.0.2"
+
+
+def case_simultaneous_open():
+	cap = Capture()
+	c = Conn(cap, C_IP, S_IP, 40000, 5001, 1000, 5000)
+	c.send(0, SYN, opts=OPT_MSS)                       # both SYNs cross on the wire
+	c.send(1, SYN, opts=OPT_MSS)
+	c.send(0, SYN | ACK, seq=1000, opts=OPT_MSS, dt_ms=HS_RTT_MS / 2)  # each answers the other's SYN
+	c.send(1, SYN | ACK, seq=5000, opts=OPT_MSS)
+	c.send(0, PSH | ACK, b"hello from A\n", dt_ms=HS_RTT_MS / 2)
+	c.send(1, PSH | ACK, b"hello from B, A\n")
+	c.send(0, ACK)
+	c.close(first=0)
+	cap.trailer()
+	f = expect_flow(c, b"hello from A\n", b"hello from B, A\n", "fin", "time_wait", "closed",
+	                toserver={"rexmit_pkts": 1}, toclient={"rexmit_pkts": 1}, conn_state="SF")
+	exp = {"runs": [{"name": "default", "args": [], "exit": 0,
+	                 "stats": base_stats([cap], [c], tcp_count([c]), 1, {"fin": 1}, handshakes=1),
+	                 "flows": {flow_key(c): f}}]}
+	readme = """Simultaneous open: both ends send a bare SYN, both answer with SYN+ACK (RFC 793 sec. 3.4 fig. 8), then data both ways and a FIN close started by A.
+
+- One flow, client = A (the first SYN); B's SYN must not start a second flow or be taken for a server answer; one handshake_done.
+- Each SYN+ACK re-sends its sender's SYN (same sequence number): one retransmission per direction, as Wireshark flags it: `tshark -r input.pcap -Y tcp.analysis.retransmission -T fields -e frame.number -e ip.src` (frames 3 and 4).
+- Delivered bytes: `tshark -r input.pcap -q -z follow,tcp,raw,0`. Packets/IP bytes per direction: `tshark -r input.pcap -q -z conv,tcp`.
+- Final states: A closed first (FIN_WAIT_1 -> FIN_WAIT_2 -> TIME_WAIT), B went CLOSE_WAIT -> LAST_ACK -> CLOSED; Zeek calls it SF (both FINs seen). No Zeek history asserted: Zeek's letters for a simultaneous open are not modelled here.
+"""
+	return {"input.pcap": cap}, exp, readme
+
+
+def overlap_conn():
+	"""Client stream offsets: 0-4, then 8-16 ahead, 12-20 overlapping it with different bytes,
+	16-24 overlapping with the same bytes, finally the filler 4-8."""
+	cap = Capture()
+	c = Conn(cap, C_IP, S_IP, 40001, 80, 0x10000000, 0x20000000)
+	c.handshake()
+	base = c.nxt[0]
+	c.send(0, PSH | ACK, b"0123", seq=base)
+	c.send(0, PSH | ACK, b"ABCDEFGH", seq=base + 8)
+	c.send(0, PSH | ACK, b"wxyzIJKL", seq=base + 12, dt_ms=50)
+	c.send(0, PSH | ACK, b"IJKLMNOP", seq=base + 16, dt_ms=50)
+	c.send(0, PSH | ACK, b"4567", seq=base + 4)
+	c.send(1, ACK, dt_ms=HS_RTT_MS / 2)
+	c.send(1, PSH | ACK, b"200 got it\n")
+	c.send(0, ACK, dt_ms=HS_RTT_MS / 2)
+	c.close(first=0)
+	cap.trailer()
+	return cap, c
+
+
+def case_overlap_diff():
+	cap, c = overlap_conn()
+	first = b"0123" + b"4567" + b"ABCDEFGH" + b"IJKL" + b"MNOP"
+	last = b"0123" + b"4567" + b"ABCD" + b"wxyz" + b"IJKL" + b"MNOP"
+	over = {"rexmit_pkts": 2, "rexmit_bytes": None, "ooo_pkts": 3, "overlaps": 2, "overlap_diff": 1}
+	runs = []
+	for name, args, data in (("default", [], first), ("first", ["--overlap", "first"], first),
+	                         ("last", ["--overlap", "last"], last)):
+		f = expect_flow(c, data, b"200 got it\n", "fin", "time_wait", "closed", toserver=over,
+		                conn_state="SF")
+		runs.append({"name": name, "args": args, "exit": 0,
+		             "stats": base_stats([cap], [c], tcp_count([c]), 1, {"fin": 1},
+		                                 anomalies={"overlap_different": 1}, handshakes=1),
+		             "flows": {flow_key(c): f}})
+	exp = {"runs": runs, "oracle": {"notes": {
+		"last:toserver.content": "--overlap last keeps the later copy; Wireshark always keeps the first"}}}
+	readme = """Out-of-order segments that overlap with DIFFERENT bytes, under both overlap policies.
+
+Client stream (offset: bytes, in capture order): 0:"0123", 8:"ABCDEFGH" (ahead: held), 12:"wxyzIJKL" 50 ms later (overlaps held 12-16 "EFGH" with "wxyz": different), 16:"IJKLMNOP" 50 ms later (overlaps held 16-20 "IJKL" with the same bytes), 4:"4567" 1 ms later (fills the hole; everything becomes in order).
+
+- `--overlap first` (and the default): the first copy of 12-16 wins: "01234567ABCDEFGHIJKLMNOP". `--overlap last`: the later copy wins: "01234567ABCDwxyzIJKLMNOP". No tool models a selectable policy; this is the definition of the two policies (Suricata/Snort "first"/"last"). For "first", `tshark -r input.pcap -q -z follow,tcp,raw,0` gives the same bytes (Wireshark keeps the first copy), see check_oracles output.
+- Counters toserver: ooo_pkts 3 (the three segments held ahead of the in-order point), overlaps 2 (both segments that hit held bytes), overlap_diff 1 (only the one with different bytes); anomalies: overlap_different 1 and nothing else (the differing bytes were never delivered, so this is not rexmit_different).
+- rexmit_pkts 2: the two overlapping segments re-send sequence space already seen and arrive 50 ms (> the 10 ms handshake RTT) after the highest segment, so Wireshark flags them `tcp.analysis.retransmission`; the filler (4-8) was never seen before and comes 1 ms after the highest segment: Wireshark says out-of-order, not retransmission: `tshark -r input.pcap -Y "tcp.analysis.retransmission || tcp.analysis.out_of_order" -T fields -e frame.number -e tcp.analysis.retransmission -e tcp.analysis.out_of_order`. rexmit_bytes is not asserted: the overlapping segments are half new bytes, and whether rexmit_bytes counts the segment or only its re-sent part is not defined by the contract.
+"""
+	return {"input.pcap": cap}, exp, readme
+
+
+def case_rexmit_different():
+	cap = Capture()
+	c = Conn(cap, C_IP, S_IP, 40002, 21, 0x30000000, 0x40000000)
+	c.handshake()
+	seq = c.send(0, PSH | ACK, b"USER alice\r\n")
+	c.send(0, PSH | ACK, b"USER admin\r\n", seq=seq, dt_ms=REXMIT_MS)   # same bytes of sequence space, other content
+	c.send(0, PSH | ACK, b"USER alice\r\n", seq=seq, dt_ms=REXMIT_MS)   # and again with the original content
+	c.send(1, ACK, dt_ms=HS_RTT_MS / 2)
+	c.send(1, PSH | ACK, b"331 ok\r\n")
+	c.send(0, ACK, dt_ms=HS_RTT_MS / 2)
+	c.close(first=0)
+	cap.trailer()
+	f = expect_flow(c, b"USER alice\r\n", b"331 ok\r\n", "fin", "time_wait", "closed",
+	                toserver={"rexmit_pkts": 2, "rexmit_bytes": 24, "overlaps": 2, "overlap_diff": 1},
+	                conn_state="SF")
+	exp = {"runs": [{"name": "default", "args": [], "exit": 0,
+	                 "stats": base_stats([cap], [c], tcp_count([c]), 1, {"fin": 1},
+	                                     anomalies={"rexmit_different": 1}, handshakes=1),
+	                 "flows": {flow_key(c): f}}]}
+	readme = """Retransmission with different content (an IDS evasion): "USER alice\\r\\n" is delivered, then the same 12 bytes of sequence space are re-sent 200 ms later as "USER admin\\r\\n", then again as "USER alice\\r\\n".
+
+- Delivered toserver stays "USER alice\\r\\n" (bytes already delivered cannot change): `tshark -r input.pcap -q -z follow,tcp,raw,0` shows the same.
+- rexmit_pkts 2, rexmit_bytes 24 (two full 12-byte copies): `tshark -r input.pcap -Y tcp.analysis.retransmission` flags frames 5 and 6. payload 36 counts all three copies; zeek.orig_bytes 12 is sequence space, as Zeek counts it.
+- Anomaly rexmit_different 1: only the first retransmission differs. overlaps 2 / overlap_diff 1 follow weir.h's definition of the counters ("segments overlapping bytes already held or delivered", "of those, with different bytes").
+"""
+	return {"input.pcap": cap}, exp, readme
+
+
+def case_rst_in_window():
+	cap = Capture()
+	c = Conn(cap, C_IP, S_IP, 40003, 80, 0x50000000, 0x60000000)
+	c.handshake()
+	c.send(0, PSH | ACK, b"GET / HTTP/1.0\r\n\r\n")
+	c.send(1, ACK, dt_ms=HS_RTT_MS / 2)
+	c.send(1, PSH | ACK, b"HTTP/1.0 200 OK\r\n\r\nhello")
+	c.send(0, ACK, dt_ms=HS_RTT_MS / 2)
+	c.send(0, RST | ACK)                                  # seq = exactly what the server expects next
+	cap.trailer()
+	f = expect_flow(c, b"GET / HTTP/1.0\r\n\r\n", b"HTTP/1.0 200 OK\r\n\r\nhello", "rst", "closed", "closed",
+	                conn_state="RSTO", history=zeek_history(c))
+	exp = {"runs": [{"name": "default", "args": [], "exit": 0,
+	                 "stats": base_stats([cap], [c], tcp_count([c]), 1, {"rst": 1}, handshakes=1),
+	                 "flows": {flow_key(c): f}}]}
+	readme = """RST inside the window: after a request/response the client sends RST+ACK with exactly the sequence number the server expects (RFC 793/5961: acceptable), so the flow ends with reason rst.
+
+- Both sides end CLOSED; closes.rst 1; no anomaly. Zeek: conn_state RSTO (established, originator aborted), history "%s" (update_history() letters, see make_cases.py zeek_history).
+- Packet/byte counts include the RST: `tshark -r input.pcap -q -z conv,tcp`; delivered bytes: `tshark -r input.pcap -q -z follow,tcp,raw,0`.
+""" % zeek_history(c)
+	return {"input.pcap": cap}, exp, readme
+
+
+def case_rst_out_of_window():
+	cap = Capture()
+	c = Conn(cap, C_IP, S_IP, 40004, 80, 0x70000000, 0x08000000)
+	c.handshake()
+	c.send(0, PSH | ACK, b"GET /a HTTP/1.1\r\n\r\n")
+	c.send(1, ACK, dt_ms=HS_RTT_MS / 2)
+	# Server "RST" 200000 bytes beyond what the client expects: the client advertised an unscaled
+	# 65535-byte window, so this is outside it and must be ignored.
+	c.send(1, RST | ACK, seq=c.nxt[1] + 200000)
+	c.nxt[1] = (c.nxt[1] - 200000) & 0xFFFFFFFF  # the bogus RST consumed nothing
+	c.send(1, PSH | ACK, b"HTTP/1.1 200 OK\r\n\r\nfirst")
+	c.send(0, PSH | ACK, b"GET /b HTTP/1.1\r\n\r\n", dt_ms=HS_RTT_MS / 2)
+	# Client "RST" a million bytes behind what the server expects: also outside the window.
+	c.send(0, RST | ACK, seq=c.nxt[0] - 1000000)
+	c.send(1, PSH | ACK, b"HTTP/1.1 200 OK\r\n\r\nsecond", dt_ms=HS_RTT_MS / 2)
+	c.send(0, ACK, dt_ms=HS_RTT_MS / 2)
+	c.close(first=0)
+	cap.trailer()
+	f = expect_flow(c, b"GET /a HTTP/1.1\r\n\r\nGET /b HTTP/1.1\r\n\r\n",
+	                b"HTTP/1.1 200 OK\r\n\r\nfirstHTTP/1.1 200 OK\r\n\r\nsecond", "fin", "time_wait", "closed")
+	exp = {"runs": [{"name": "default", "args": [], "exit": 0,
+	                 "stats": base_stats([cap], [c], tcp_count([c]), 1, {"fin": 1},
+	                                     anomalies={"rst_out_of_window": 2}, handshakes=1),
+	                 "flows": {flow_key(c): f}}],
+	       "oracle": {"notes": {"*:toclient.rexmit_pkts":
+	                            "Wireshark takes the ignored RST's sequence number as the server's highest, "
+	                            "so the server's next data and FIN look like retransmissions"}}}
+	readme = """RSTs outside the receiver's window are ignored: the server sends RST+ACK with a sequence number 200000 beyond the client's expected one (window 65535, unscaled), the client sends one 1000000 behind; both must be ignored (anomaly rst_out_of_window counted twice) and the connection goes on with more data both ways and a FIN close (reason fin, closes.fin 1, closes.rst 0).
+
+- Packet/byte counts include both RST packets (they belong to the flow): `tshark -r input.pcap -q -z conv,tcp`. Delivered bytes (RSTs carry none): `tshark -r input.pcap -q -z follow,tcp,raw,0`.
+- Neither Zeek conn_state nor history is asserted: Zeek does not check RST sequence numbers, so its view ("R" letters, RSTO) is not what an RST-validating monitor reports.
+"""
+	return {"input.pcap": cap}, exp, readme
+
+
+def case_midstream():
+	cap = Capture()
+	c = Conn(cap, C_IP, S_IP, 40005, 6379, 3000000000, 123456789)
+	c.send(0, PSH | ACK, b"PING 1\n")     # no handshake in the capture
+	c.send(1, PSH | ACK, b"PONG 1\n")
+	c.send(0, PSH | ACK, b"PING 2\n")
+	c.send(1, PSH | ACK, b"PONG 2\n")
+	c.close(first=0)
+	cap.trailer()
+	f = expect_flow(c, b"PING 1\nPING 2\n", b"PONG 1\nPONG 2\n", "fin", "time_wait", "closed",
+	                midstream=True)
+	n = tcp_count([c])
+	pickup = base_stats([cap], [c], n, 1, {"fin": 1}, midstream=1)
+	orphan = base_stats([cap], [], n, 1, {}, orphans=n)
+	exp = {"runs": [
+		{"name": "default", "args": [], "exit": 0, "stats": pickup, "flows": {flow_key(c): f}},
+		{"name": "no-midstream", "args": ["--no-midstream"], "exit": 0, "stats": orphan, "flows": {}},
+	], "oracle": {"notes": {"no-midstream:flows": "with --no-midstream weir keeps no flow without a handshake; "
+	                                              "tshark has no such mode"}}}
+	readme = """Mid-stream pickup: the capture starts with the client's data (no SYN, no SYN+ACK), then data both ways and a FIN close.
+
+- Default options: one flow picked up mid-stream (tcp.midstream true, flows.midstream 1), the client is the sender of the first packet, both streams delivered in full (`tshark -r input.pcap -q -z follow,tcp,raw,0`), reason fin.
+- `--no-midstream`: no flow at all; every one of the %d TCP packets is an orphan (stats orphans and events.orphan), no EVE flow line.
+- handshake_done is not asserted for the picked-up flow: whether adopting a flow as ESTABLISHED raises it is not defined. Zeek's conn_state/history for partial connections are not asserted either.
+""" % n
+	return {"input.pcap": cap}, exp, readme
+
+
+def case_ipv6_ext():
+	cap = Capture()
+	a, b = "2001:db8::1", "2001:db8::2"
+	c = Conn(cap, a, b, 40006, 443, 0x11111111, 0x22222222)
+	hop, dst, ah = ext_hop_by_hop(), ext_dest_opts(), ext_ah()
+	srh = ext_srh(a)
+	c.send(0, SYN, opts=OPT_MSS, exts=[hop])
+	c.send(1, SYN | ACK, opts=OPT_MSS, dt_ms=HS_RTT_MS / 2)
+	c.send(0, ACK, exts=[dst], dt_ms=HS_RTT_MS / 2)
+	c.send(0, PSH | ACK, b"client hello over v6", exts=[hop, dst])
+	c.send(1, ACK, exts=[srh])
+	c.send(1, PSH | ACK, b"server hello over v6!", exts=[hop, srh, dst])
+	c.send(0, PSH | ACK, b"authenticated", exts=[ah])
+	c.send(1, ACK)
+	c.send(0, FIN | ACK, exts=[hop, dst, ah])
+	c.send(1, ACK)
+	c.send(1, FIN | ACK, exts=[dst])
+	c.send(0, ACK)
+	cap.trailer()
+	f = expect_flow(c, b"client hello over v6authenticated", b"server hello over v6!", "fin",
+	                "time_wait", "closed", conn_state="SF", history=zeek_history(c))
+	exp = {"runs": [{"name": "default", "args": [], "exit": 0,
+	                 "stats": base_stats([cap], [c], tcp_count([c]), 1, {"fin": 1}, handshakes=1),
+	                 "flows": {flow_key(c): f}}]}
+	readme = """IPv6 with extension headers before TCP: hop-by-hop options, destination options, a segment routing header (type 4, segments left 0) and AH, alone and chained (up to hop-by-hop + AH + destination options on one FIN), on a full connection.
+
+- The parser must walk every chain to TCP: packet counts, IP bytes (IPv6 payload length + 40, extension headers included) and payload per direction as `tshark -r input.pcap -T fields -e ipv6.plen -e tcp.len` and `-q -z conv,tcp` show; delivered bytes as `tshark -r input.pcap -q -z follow,tcp,raw,0`.
+- Addresses are compared as IPv6 addresses (any textual form). Zeek conn_state SF, history "%s".
+""" % zeek_history(c)
+	return {"input.pcap": cap}, exp, readme
+
+
+def case_vlan():
+	cap = Capture()
+	conns = []
+	for vl in ((100,), (200,), (10, 20), (11, 20)):
+		conns.append(Conn(cap, C_IP, S_IP, 40007, 80, 0x01010101, 0x02020202, vlans=vl))
+	# Same addresses, ports and sequence numbers and the same lengths on every VLAN, only the
+	# content differs: flows merged by mistake would show up as retransmissions with different bytes.
+	msgs = {c.vlans: ("request on %-8s" % ",".join(map(str, c.vlans))).encode() for c in conns}
+	resp = {c.vlans: ("response on %-8s!" % ",".join(map(str, c.vlans))).encode() for c in conns}
+	steps = [lambda c: c.send(0, SYN, opts=OPT_MSS), lambda c: c.send(1, SYN | ACK, opts=OPT_MSS),
+	         lambda c: c.send(0, ACK), lambda c: c.send(0, PSH | ACK, msgs[c.vlans]),
+	         lambda c: c.send(1, ACK), lambda c: c.send(1, PSH | ACK, resp[c.vlans]),
+	         lambda c: c.send(0, ACK), lambda c: c.send(0, FIN | ACK), lambda c: c.send(1, ACK),
+	         lambda c: c.send(1, FIN | ACK), lambda c: c.send(0, ACK)]
+	for step in steps:
+		for c in conns:
+			step(c)
+	cap.trailer()
+	flows = {}
+	for c in conns:
+		flows[flow_key(c)] = expect_flow(c, msgs[c.vlans], resp[c.vlans], "fin", "time_wait", "closed",
+		                                 conn_state="SF", history=zeek_history(c))
+	exp = {"runs": [{"name": "default", "args": [], "exit": 0,
+	                 "stats": base_stats([cap], conns, tcp_count(conns), 1, {"fin": 4}, handshakes=4),
+	                 "flows": flows}]}
+	readme = """VLAN-aware flow keys: four connections with the same addresses, ports, sequence numbers and lengths, interleaved packet by packet, on 802.1Q VLAN 100, 802.1Q VLAN 200, QinQ 802.1ad 10 / 802.1Q 20 and QinQ 11 / 20 (the last two differ only by the outer id). Four flows, each with its own bytes, "vlan" listing the ids outermost first; no retransmission or anomaly (a merge would produce both).
+
+- Wireshark 4.0 does not separate conversations by VLAN, so the oracle splits the capture first: check_oracles runs `tshark -r input.pcap -Y "frame.number in {...}" -w part.pcap` with the frames of one VLAN stack (from `-T fields -e vlan.id`), then `tshark -r part.pcap -q -z follow,tcp,raw,0` and the per-direction counts on each part.
+- Zeek conn_state SF and history "%s" for each.
+""" % zeek_history(conns[0])
+	return {"input.pcap": cap}, exp, readme
+
+
+def case_out_of_order():
+	cap = Capture()
+	c = Conn(cap, C_IP, S_IP, 40008, 80, 0x0A000000, 0x0B000000)
+	c.handshake()
+	base = c.nxt[0]
+	blk = [bytes([0x41 + i]) * 100 for i in range(4)]      # "AAA..", "BBB..", "CCC..", "DDD.."
+	for i in (0, 2, 1, 3):                                  # C arrives before B
+		c.send(0, ACK, blk[i], seq=base + 100 * i)
+	c.send(1, ACK, dt_ms=HS_RTT_MS / 2)
+	sb = c.nxt[1]
+	rb = [bytes([0x61 + i]) * 60 for i in range(3)]         # "aaa..", "bbb..", "ccc.."
+	for i in (2, 0, 1):                                     # the last segment first
+		c.send(1, ACK, rb[i], seq=sb + 60 * i)
+	c.send(0, ACK, dt_ms=HS_RTT_MS / 2)
+	c.close(first=1)
+	cap.trailer()
+	f = expect_flow(c, b"".join(blk), b"".join(rb), "fin", "closed", "time_wait",
+	                toserver={"ooo_pkts": 1}, toclient={"ooo_pkts": 1}, conn_state="SF")
+	exp = {"runs": [{"name": "default", "args": [], "exit": 0,
+	                 "stats": base_stats([cap], [c], tcp_count([c]), 1, {"fin": 1}, handshakes=1),
+	                 "flows": {flow_key(c): f}}]}
+	readme = """Out-of-order delivery in both directions, 1 ms apart (under the 10 ms handshake RTT): the client's 4 x 100-byte segments arrive A, C, B, D; the server's 3 x 60-byte segments arrive c, a, b. The server closes first.
+
+- Delivered bytes in stream order: `tshark -r input.pcap -q -z follow,tcp,raw,0`.
+- ooo_pkts 1 per direction: one segment (C, c) arrived ahead of the in-order point; the others were in order when they arrived.
+- rexmit_pkts 0 both ways: the late segments re-send nothing that was seen before; Wireshark marks them out-of-order and none as retransmission: `tshark -r input.pcap -Y "tcp.analysis.out_of_order || tcp.analysis.retransmission" -T fields -e frame.number -e tcp.analysis.out_of_order -e tcp.analysis.retransmission`.
+- Final states: the server closed first (TIME_WAIT), the client is CLOSED. Zeek conn_state SF; history not asserted (Zeek counts the late segments as retransmissions, 't'/'T').
+"""
+	return {"input.pcap": cap}, exp, readme
+
+
+def case_gap():
+	cap = Capture()
+	c = Conn(cap, C_IP, S_IP, 40009, 80, 0x0C000000, 0x0D000000)
+	c.handshake()
+	c.send(0, PSH | ACK, b"x" * 100)              # offsets 0-100
+	c.send(1, ACK, dt_ms=HS_RTT_MS / 2)
+	c.skip(0, 100)                                # 100-200: sent, never captured
+	c.send(0, PSH | ACK, b"z" * 100)              # 200-300
+	c.send(1, ACK, dt_ms=HS_RTT_MS / 2)           # acks 300: the box never saw 100-200
+	c.send(1, PSH | ACK, b"r" * 50)               # server offsets 0-50
+	c.skip(1, 30)                                 # 50-80: sent, never captured
+	c.send(0, ACK, dt_ms=HS_RTT_MS / 2)           # acks 80
+	c.close(first=1)
+	cap.trailer()
+	f = expect_flow(c, b"x" * 100 + b"z" * 100, b"r" * 50, "fin", "closed", "time_wait",
+	                toserver={"gap_bytes": 100}, toclient={"gap_bytes": 30}, conn_state="SF")
+	exp = {"runs": [{"name": "default", "args": [], "exit": 0,
+	                 "stats": base_stats([cap], [c], tcp_count([c]), 1, {"fin": 1},
+	                                     anomalies={"ack_unseen_data": 2}, handshakes=1),
+	                 "flows": {flow_key(c): f}}],
+	       "oracle": {"notes": {"*:toclient.gap_bytes": "a hole at the end of a stream has no bytes after it, "
+	                            "so follow prints no marker (gap_seen shows tshark found it)"}}}
+	readme = """Gaps: bytes that were sent and acknowledged but never captured. Client offsets 100-200 are missing between two captured segments (the server then acks 300); the server's offsets 50-80 are missing at the end of its data (the client acks 80, then the server's FIN comes at offset 80).
+
+- toserver: delivered 200 (the file holds the 200 captured bytes, the hole is skipped, not zero-filled), gap_bytes 100; toclient: delivered 50, gap_bytes 30; zeek.missed_bytes 130 and orig_bytes 300 / resp_bytes 80 (sequence space, Zeek's meaning).
+- Anomaly ack_unseen_data 2: one per acknowledgement of bytes never seen (the ACK of 300 and the ACK of 80).
+- Wireshark sees the same two holes: `tshark -r input.pcap -Y "tcp.analysis.lost_segment || tcp.analysis.ack_lost_segment" -T fields -e frame.number -e tcp.analysis.lost_segment -e tcp.analysis.ack_lost_segment` (previous segment not captured before client frame 6 and before the server's FIN; ACKed unseen segment at frames 7 and 9). `tshark -q -z follow,tcp,raw,0` prints the captured bytes on either side of the holes.
+- The server closed first: server TIME_WAIT, client CLOSED; Zeek conn_state SF, history not asserted (gaps add 'G' letters not modelled here).
+"""
+	return {"input.pcap": cap}, exp, readme
+
+
+def case_seq_wrap():
+	cap = Capture()
+	# ISNs just below 2^32: client offset 255 and server offset 63 are at sequence number 0.
+	c = Conn(cap, C_IP, S_IP, 40010, 80, 0xFFFFFF00, 0xFFFFFFC0)
+	ws_ts = OPT_MSS + b"\x01\x03\x03\x07" + b"\x04\x02\x08\x0a\x00\x00\x10\x00\x00\x00\x00\x00"
+	c.send(0, SYN, opts=ws_ts)
+	c.send(1, SYN | ACK, opts=ws_ts, dt_ms=HS_RTT_MS / 2)
+	c.send(0, ACK, dt_ms=HS_RTT_MS / 2, win=1024)
+	base = c.nxt[0]
+	blk = [bytes([0x30 + i]) * 200 for i in range(3)]
+	for i in (0, 2, 1):                    # 400-600 before 200-400, which straddles the wrap
+		c.send(0, PSH | ACK, blk[i], seq=base + 200 * i, win=1024)
+	c.send(1, ACK, dt_ms=HS_RTT_MS / 2, win=1024)
+	r = [b"R" * 100, b"S" * 100]
+	c.send(1, PSH | ACK, r[0], win=1024)   # 0-100 straddles the wrap at offset 63
+	c.send(1, PSH | ACK, r[1], win=1024)
+	c.send(0, ACK, dt_ms=HS_RTT_MS / 2, win=1024)
+	c.send(0, FIN | ACK, win=1024)
+	c.send(1, ACK, win=1024)
+	c.send(1, FIN | ACK, win=1024)
+	c.send(0, ACK, win=1024)
+	cap.trailer()
+	f = expect_flow(c, b"".join(blk), b"".join(r), "fin", "time_wait", "closed",
+	                toserver={"ooo_pkts": 1}, conn_state="SF")
+	exp = {"runs": [{"name": "default", "args": [], "exit": 0,
+	                 "stats": base_stats([cap], [c], tcp_count([c]), 1, {"fin": 1}, handshakes=1),
+	                 "flows": {flow_key(c): f}}]}
+	readme = """Sequence-number wrap-around: client ISN 0xFFFFFF00 and server ISN 0xFFFFFFC0, so both streams cross 2^32 (client at offset 255, server at offset 63); the client's segment that straddles the wrap arrives after the one beyond it (out of order across the wrap), and the FINs and last ACKs have small sequence numbers. SYNs carry window scale (7) and timestamps.
+
+- Delivered 600 / 200 bytes in order: `tshark -r input.pcap -q -z follow,tcp,raw,0`. ooo_pkts 1 toserver; no retransmission: `tshark -r input.pcap -Y tcp.analysis.retransmission` is empty.
+- Zeek conn_state SF; history not asserted (the reordered segment gives Zeek a 'T').
+"""
+	return {"input.pcap": cap}, exp, readme
+
+
+def case_syn_retx():
+	cap = Capture()
+	c = Conn(cap, C_IP, S_IP, 40011, 25, 0x0E000000, 0x0F000000)
+	syn = c.send(0, SYN, opts=OPT_MSS)
+	c.send(0, SYN, seq=syn, opts=OPT_MSS, dt_ms=1000)     # RTO 1 s, then doubled
+	c.send(0, SYN, seq=syn, opts=OPT_MSS, dt_ms=2000)
+	c.send(1, SYN | ACK, opts=OPT_MSS, dt_ms=HS_RTT_MS / 2)
+	c.send(0, ACK, dt_ms=HS_RTT_MS / 2)
+	c.send(1, PSH | ACK, b"220 mail ready\r\n")
+	c.send(0, PSH | ACK, b"QUIT\r\n")
+	c.send(1, PSH | ACK, b"221 bye\r\n")
+	c.close(first=1)
+	cap.trailer()
+	f = expect_flow(c, b"QUIT\r\n", b"220 mail ready\r\n221 bye\r\n", "fin", "closed", "time_wait",
+	                toserver={"rexmit_pkts": 2, "rexmit_bytes": 0}, conn_state="SF",
+	                history=zeek_history(c))
+	exp = {"syn_retx": 2,
+	       "runs": [{"name": "default", "args": [], "exit": 0,
+	                 "stats": base_stats([cap], [c], tcp_count([c]), 1, {"fin": 1}, handshakes=1),
+	                 "flows": {flow_key(c): f}}]}
+	readme = """SYN retransmission: the client's SYN is sent three times (same ISN, 1 s then 2 s apart) before the SYN+ACK; then a short exchange and a FIN close started by the server.
+
+- rexmit_pkts toserver 2 (rexmit_bytes 0: SYNs carry no payload): `tshark -r input.pcap -Y "tcp.analysis.retransmission && tcp.flags.syn==1 && tcp.flags.ack==0"` flags frames 2 and 3. The `syn_retx` example (REXMIT UDE filtered on SYN and not ACK) must print `syn_retx=2`.
+- One flow, one handshake. Zeek conn_state SF, history "%s" (a SYN repeated with the same sequence number adds no letter, and Zeek adds 'T' only for payload).
+""" % zeek_history(c)
+	return {"input.pcap": cap}, exp, readme
+
+
+def case_half_close():
+	cap = Capture()
+	c = Conn(cap, C_IP, S_IP, 40012, 80, 0x12000000, 0x13000000)
+	c.handshake()
+	c.send(0, PSH | ACK, b"GET /big HTTP/1.0\r\n\r\n")
+	c.send(0, FIN | ACK)                                   # the client is done sending
+	c.send(1, ACK, dt_ms=HS_RTT_MS / 2)
+	body = [b"HTTP/1.0 200 OK\r\n\r\n", b"b" * 500, b"c" * 500]
+	for part in body:
+		c.send(1, PSH | ACK, part)                     # and still receives
+	c.send(0, ACK, dt_ms=HS_RTT_MS / 2)
+	c.send(1, FIN | ACK, dt_ms=50)
+	c.send(0, ACK, dt_ms=HS_RTT_MS / 2)
+	cap.trailer()
+	f = expect_flow(c, b"GET /big HTTP/1.0\r\n\r\n", b"".join(body), "fin", "time_wait", "closed",
+	                conn_state="SF", history=zeek_history(c))
+	exp = {"runs": [{"name": "default", "args": [], "exit": 0,
+	                 "stats": base_stats([cap], [c], tcp_count([c]), 1, {"fin": 1},
+	                                     handshakes=1),
+	                 "flows": {flow_key(c): f}}]}
+	readme = """Half close: the client sends its request and a FIN, the server acks the FIN and then sends 1019 more bytes in three segments (client in FIN_WAIT_2, server in CLOSE_WAIT), then closes its side 50 ms later.
+
+- Data after the client's FIN from the *server* is legitimate: all of it is delivered (`tshark -r input.pcap -q -z follow,tcp,raw,0`), no data_after_fin anomaly, no anomaly at all; reason fin; final states client TIME_WAIT, server CLOSED.
+- Zeek conn_state SF, history "%s".
+""" % zeek_history(c)
+	return {"input.pcap": cap}, exp, readme
+
+
+def case_malformed():
+	cap = Capture()
+	c = Conn(cap, C_IP, S_IP, 40013, 80, 0x14000000, 0x15000000)
+	bad = {}
+
+	junk_frames = []
+
+	def junk(reason, frame, wirelen=None):
+		cap.add(frame, wirelen=wirelen)
+		bad[reason] = bad.get(reason, 0) + 1
+		junk_frames.append(len(cap.recs))
+
+	def tcp4(seq, flags, payload=b"", opts=b"", doff=None):
+		return tcp_segment(C_IP, S_IP, 40013, 80, seq, c.nxt[1], flags, 65535, opts, payload, doff)
+
+	c.handshake()
+	nxt = c.nxt[0]
+	junk("trunc_l2", b"\x02\x00\x00\x00\x00\x02\x02\x00\x00\x00")                       # 10 bytes
+	junk("trunc_ip", ether(ipv4(C_IP, S_IP, 6, b"")[:12], ETH_IPV4, pad=False))          # 12 of 20 IP bytes
+	full = ether(ipv4(C_IP, S_IP, 6, tcp4(nxt, ACK | PSH, b"EVIL")), ETH_IPV4)
+	junk("trunc_ip", full[:30], wirelen=len(full))                                         # snaplen cut inside IP
+	junk("bad_ip_version", ether(ipv4(C_IP, S_IP, 6, tcp4(nxt, ACK, b"EVIL"), version=5), ETH_IPV4))
+	junk("bad_ip_hlen", ether(ipv4(C_IP, S_IP, 6, tcp4(nxt, ACK, b"EVIL"), ihl=4), ETH_IPV4))
+	junk("bad_ip_len", ether(ipv4(C_IP, S_IP, 6, tcp4(nxt, ACK, b"EVIL"), total=16), ETH_IPV4))
+	# IPv6 says 4 bytes of payload and starts a hop-by-hop header, which needs at least 8.
+	v6 = ipv6("2001:db8::1", "2001:db8::2", EXT_HOP, b"", plen=4) + b"\x06\x00\x01\x00"
+	junk("trunc_ipv6_ext", ether(v6, ETH_IPV6, pad=False))
+	junk("trunc_tcp", ether(ipv4(C_IP, S_IP, 6, tcp4(nxt, ACK)[:12]), ETH_IPV4))
+	junk("bad_tcp_hlen", ether(ipv4(C_IP, S_IP, 6, tcp4(nxt, ACK | PSH, b"EVIL", doff=4)), ETH_IPV4))
+	# A window-scale option claiming 8 bytes where 4 bytes of options are left.
+	junk("bad_tcp_opt", ether(ipv4(C_IP, S_IP, 6, tcp4(nxt, ACK | PSH, b"EVIL", opts=b"\x03\x08\x07\x00")), ETH_IPV4))
+	c.send(0, PSH | ACK, b"GOOD request\n")
+	# Counted but not malformed: a non-first IPv4 fragment (of a UDP datagram) and an ARP request.
+	frag = ipv4("10.0.0.7", "10.0.0.8", 17, b"f" * 16, ident=0x4242, frag=0x0002)   # offset 16 bytes
+	cap.add(ether(frag, ETH_IPV4))
+	arp = struct.pack("!HHBBH6s4s6s4s", 1, 0x0800, 6, 4, 1, b"\x02\0\0\0\0\x01", ip_bytes(C_IP),
+	                  b"\0" * 6, ip_bytes(S_IP))
+	cap.add(ether(arp, ETH_ARP, outgoing=True))
+	c.send(1, PSH | ACK, b"GOOD response\n", dt_ms=HS_RTT_MS / 2)
+	c.send(0, ACK, dt_ms=HS_RTT_MS / 2)
+	c.close(first=0)
+	cap.trailer()
+	odd = Capture(linktype=DLT_USER0, t_us=cap.t)
+	odd.add(b"\x00\x01\x02\x03" * 10, dt_ms=1000)
+	odd.add(b"\x04\x05\x06\x07" * 10)
+	bad["unknown_linktype"] = 2
+	f = expect_flow(c, b"GOOD request\n", b"GOOD response\n", "fin", "time_wait", "closed",
+	                conn_state="SF", history=zeek_history(c))
+	st = base_stats([cap, odd], [c], tcp_count([c]), None, {"fin": 1}, malformed=bad, handshakes=1,
+	                fragments=1)
+	st["files"] = [{"name": "input.pcap", "packets": len(cap.recs), "error": None},
+	               {"name": "input-dlt147.pcap", "packets": len(odd.recs), "error": None}]
+	exp = {"inputs": ["input.pcap", "input-dlt147.pcap"],
+	       "runs": [{"name": "default", "args": [], "exit": 0, "stats": st, "flows": {flow_key(c): f}}],
+	       "oracle": {"exclude_frames": junk_frames, "notes": {
+	           "*:malformed": "tshark shows the snaplen-cut frame as 'packet size limited during capture' and "
+	                          "only warns about the overlong TCP option (it decodes that segment as TCP)"}}}
+	lines = "\n".join("  - %s: %d" % kv for kv in sorted(bad.items()))
+	readme = """Malformed and truncated frames, counted by reason and never processed further (never a crash), interleaved with one good connection. Most bad frames carry the flow's addresses and its next sequence number with the payload "EVIL": if any of them reached the TCP layer it would show up in the flow's packet counts or stream. A second file (link type 147, DLT_USER0) holds 2 frames weir cannot decode. Also a non-first IPv4 fragment (stats fragments 1) and an ARP request, which are not malformed.
+
+- malformed (exact; every other reason 0):
+%s
+- The flow: only its 12 good packets; delivered "GOOD request\\n" / "GOOD response\\n" (`tshark -r input.pcap -q -z follow,tcp,raw,0` agrees: tshark does not decode the bad frames as TCP of that stream). Zeek conn_state SF, history "%s".
+- stats.packets/bytes count every frame of both files; other_packets is not asserted (whether a fragment or ARP frame counts there is not defined); files lists both inputs with no error.
+""" % (lines, zeek_history(c))
+	return {"input.pcap": cap, "input-dlt147.pcap": odd}, exp, readme
+
+
+def case_truncated_file():
+	cap = Capture()
+	a = Conn(cap, C_IP, S_IP, 40014, 80, 0x16000000, 0x17000000)
+	a.handshake()
+	a.send(0, PSH | ACK, b"first connection\n")
+	a.send(1, PSH | ACK, b"first reply\n", dt_ms=HS_RTT_MS / 2)
+	a.send(0, ACK, dt_ms=HS_RTT_MS / 2)
+	a.close(first=0)
+	b = Conn(cap, C_IP, S_IP, 40015, 80, 0x18000000, 0x19000000)
+	cap.t += 5000000                      # 5 s later: flow A's linger is over by then
+	b.handshake()
+	b.send(0, PSH | ACK, b"second connection\n")
+	b.send(1, ACK, dt_ms=HS_RTT_MS / 2)
+	complete = len(cap.recs)
+	# The last record says 70 bytes but the file ends after 20 of them.
+	cap.add(ether(ipv4(S_IP, C_IP, 6, tcp_segment(S_IP, C_IP, 80, 40015, b.nxt[1], b.nxt[0], PSH | ACK, 65535, b"",
+	                                                b"lost reply\n")), ETH_IPV4, outgoing=False))
+	fa = expect_flow(a, b"first connection\n", b"first reply\n", "fin", "time_wait", "closed",
+	                 conn_state="SF", history=zeek_history(a))
+	fb = expect_flow(b, b"second connection\n", b"", "shutdown", "established", "established",
+	                 conn_state="S1", history=zeek_history(b))
+	st = base_stats([cap], [a, b], tcp_count([a, b]), 0, {"fin": 1, "shutdown": 1}, handshakes=2)
+	st["packets"] = complete
+	st["bytes"] = sum(r[2] for r in cap.recs[:complete])
+	st["files"] = [{"name": "input.pcap", "packets": complete, "error": "*"}]
+	exp = {"runs": [{"name": "default", "args": [], "exit": 65, "stats": st,
+	                 "flows": {flow_key(a): fa, flow_key(b): fb}}]}
+	readme = """A truncated pcap file: the last record header announces a whole frame but the file ends 20 bytes into it (as when a capture is copied while still being written). Before it: a complete connection A (closed by FIN) and, 5 s later, connection B (handshake and one request, still open).
+
+- Exit code 65; the %d complete records are still processed and reported: A with reason fin, B with reason shutdown at end of input (both ESTABLISHED, Zeek S1); stats.files[0].error is a message (not null) and its packets is %d. The damaged record is not counted.
+- libpcap's own view: `tcpdump -r input.pcap` prints %d packets, then "truncated dump file"; `tshark -r input.pcap -q -z follow,tcp,raw,0` shows connection A's bytes.
+""" % (complete, complete, complete)
+	return {"input.pcap": (cap, 20)}, exp, readme
+
+
+CASES = {
+	"simultaneous_open": case_simultaneous_open,
+	"overlap_diff": case_overlap_diff,
+	"rexmit_different": case_rexmit_different,
+	"rst_in_window": case_rst_in_window,
+	"rst_out_of_window": case_rst_out_of_window,
+	"midstream": case_midstream,
+	"ipv6_ext": case_ipv6_ext,
+	"vlan": case_vlan,
+	"out_of_order": case_out_of_order,
+	"gap": case_gap,
+	"seq_wrap": case_seq_wrap,
+	"syn_retx": case_syn_retx,
+	"half_close": case_half_close,
+	"malformed": case_malformed,
+	"truncated_file": case_truncated_file,
+}
+
+
+def main(argv):
+	names = argv[1:] or sorted(CASES)
+	for name in names:
+		if name not in CASES:
+			sys.stderr.write("unknown case %s (have: %s)\n" % (name, " ".join(sorted(CASES))))
+			return 64
+		files, exp, readme = CASES[name]()
+		d = os.path.join(HERE, name)
+		os.makedirs(d, exist_ok=True)
+		for fname, cap in files.items():
+			if isinstance(cap, tuple):
+				cap[0].write(os.path.join(d, fname), cut_last_to=cap[1])
+			else:
+				cap.write(os.path.join(d, fname))
+		exp = dict({"case": name, "inputs": ["input.pcap"]}, **exp)
+		with open(os.path.join(d, "expect.json"), "w") as f:
+			json.dump(exp, f, indent=1, sort_keys=True)
+			f.write("\n")
+		with open(os.path.join(d, "README.md"), "w") as f:
+			f.write("# %s\n\n%s" % (name, readme))
+		print("wrote %s" % name)
+	return 0
+
+
+if __name__ == "__main__":
+	sys.exit(main(sys.argv))
