@@ -1,0 +1,29 @@
+/* pcap_reader.h — offline input: pcap and pcapng files (through libpcap) as bursts of struct weir_rx_pkt. */
+#ifndef WEIR_PCAP_READER_H
+#define WEIR_PCAP_READER_H
+
+#include <stddef.h>
+
+#include "weir.h"
+
+struct weir_pcap_reader;
+
+/** Opens a capture file. NULL on failure with a message naming the file in err and *exit_code
+ *  set to a sysexits code: 66 (EX_NOINPUT) when it cannot be read, 65 (EX_DATAERR) when it is not
+ *  a capture libpcap understands. */
+struct weir_pcap_reader *weir_pcap_open(const char *path, char *err, size_t errlen, int *exit_code);
+/** Closes the file. NULL is a no-op. */
+void weir_pcap_close(struct weir_pcap_reader *r);
+/**
+ * Fills pkts with the next packets (at most max; frames point into the reader's buffer and stay
+ * valid until the next call: libpcap reuses it, so this returns one packet per call and nothing is
+ * copied). Returns the count, 0 at the end of the file, or -EIO when the file is damaged or
+ * truncated (err then says where; everything before the damage was returned).
+ */
+int weir_pcap_next(struct weir_pcap_reader *r, struct weir_rx_pkt *pkts, unsigned max, char *err, size_t errlen);
+/** Fraction of the file read so far (0..1), for progress displays. */
+double weir_pcap_progress(const struct weir_pcap_reader *r);
+/** Packets returned so far. */
+unsigned long long weir_pcap_count(const struct weir_pcap_reader *r);
+
+#endif
