@@ -30,6 +30,20 @@ enum weir_parse_result {
  * IPv4 options are skipped; IPv6 extension headers (hop-by-hop, routing, destination options,
  * fragment, AH) are walked. The TCP payload is trimmed to the IP length (Ethernet padding is not
  * payload) and to caplen (a truncated capture yields the bytes present in payload_len).
+ *
+ * *reason (reason may be NULL) is always written: WEIR_MAL_COUNT when nothing is wrong. One case
+ * sets it without MALFORMED: a TCP option whose length is < 2 or runs past the header returns
+ * WEIR_PARSE_TCP with *reason = WEIR_MAL_BAD_TCP_OPT, the options before it kept and the rest
+ * ignored (as Linux does, so the endpoint's view is followed); the caller counts it.
+ * An IP length larger than the captured bytes is accepted only when wirelen > caplen (a snap
+ * length cut the frame); otherwise it is WEIR_MAL_BAD_IP_LEN. A length field of 0 (IPv4 total
+ * length under TCP segmentation offload, IPv6 jumbogram) means "the frame is the packet": the IP
+ * end is max(caplen, wirelen); ip_len saturates at 65535. IPv4 options are skipped, not
+ * validated. Checksums are not verified.
+ * For a frame that is not IP, l3_off is 0. For OTHER over IP and for FRAGMENT, l4proto/l4_off name the first header not walked and
+ * payload/payload_len cover the IP payload from there. Headers that would put l3_off/l4_off past
+ * 65535 are MALFORMED (TRUNC_L2 / BAD_IP_LEN). p == NULL returns MALFORMED (TRUNC_L2); a NULL
+ * frame is parsed as an empty one.
  */
 int weir_parse(struct weir_pkt *p, const uint8_t *frame, uint32_t caplen, uint32_t wirelen,
                int linktype, unsigned *reason);

@@ -1,0 +1,497 @@
+/* parse.c — turns one captured frame into a struct weir_pkt view: link, IPv4/IPv6 and TCP headers, no copy. */
+#include "parse/parse.h"
+
+#include <string.h>
+
+/* Every read is bounds-checked against `end` (the captured end, or the IP end when smaller)
+ * before it happens; the helpers below assume that check was made. */
+static inline uint16_t rd16(const uint8_t *b)
+{
+	return (uint16_t)((uint16_t)b[0] << 8 | b[1]);
+}
+
+static inline uint32_t rd32(const uint8_t *b)
+{
+	return (uint32_t)b[0] << 24 | (uint32_t)b[1] << 16 | (uint32_t)b[2] << 8 | b[3];
+}
+
+/* EtherTypes (IEEE registry). */
+#define ETH_IPV4 0x0800
+#define ETH_IPV6 0x86dd
+#define ETH_VLAN 0x8100   /* 802.1Q C-tag */
+#define ETH_QINQ 0x88a8   /* 802.1ad S-tag */
+#define ETH_QINQ_OLD 0x9100 /* pre-802.1ad vendor S-tag, still seen on carrier links */
+
+#define ETH_HLEN 14       /* dst MAC, src MAC, type */
+#define VLAN_TAG_LEN 4    /* TCI + inner type */
+#define VLAN_VID_MASK 0x0fff /* low 12 bits of the TCI; the top 4 are priority and DEI */
+#define SLL_HLEN 16       /* Linux cooked v1: protocol in the last 2 bytes */
+#define SLL2_HLEN 20      /* Linux cooked v2: protocol in the first 2 bytes */
+#define NULL_HLEN 4       /* BSD loopback: a 4-byte address family */
+
+/* Address families in DLT_NULL/DLT_LOOP headers: IPv4 is 2 everywhere; IPv6 differs by OS
+ * (24 NetBSD/OpenBSD, 28 FreeBSD, 30 Darwin). */
+#define BSD_AF_INET 2
+#define BSD_AF_INET6_BSD 24
+#define BSD_AF_INET6_FREEBSD 28
+#define BSD_AF_INET6_DARWIN 30
+
+#define IPV4_HLEN_MIN 20
+#define IPV4_MF 0x2000    /* more-fragments flag in the flags/offset word */
+#define IPV4_OFF_MASK 0x1fff /* fragment offset in 8-byte units */
+#define IPV6_HLEN 40
+
+/* IPv6 next-header values walked as extension headers (IANA protocol numbers). */
+#define IP6_HOPOPTS 0
+#define IP6_ROUTING 43
+#define IP6_FRAGMENT 44
+#define IP6_AH 51
+#define IP6_DSTOPTS 60
+#define IP6_FRAG_HLEN 8
+#define IP6_FRAG_OFF_MASK 0xfff8 /* offset in 8-byte units in the top 13 bits; bit 0 is M */
+
+#define PROTO_TCP 6
+#define TCP_HLEN_MIN 20
+
+/* TCP option kinds and their fixed lengths (RFC 9293, 7323, 2018). */
+#define TCPOPT_EOL 0
+#define TCPOPT_NOP 1
+#define TCPOPT_MSS 2
+#define TCPOPT_MSS_LEN 4
+#define TCPOPT_WS 3
+#define TCPOPT_WS_LEN 3
+#define TCPOPT_SACKPERM 4
+#define TCPOPT_SACKPERM_LEN 2
+#define TCPOPT_SACK 5
+#define TCPOPT_SACK_BLOCK 8 /* two 32-bit edges; the option is 2 + 8n bytes */
+#define TCPOPT_TS 8
+#define TCPOPT_TS_LEN 10
+#define TS_ALIGNED_WORD 0x0101080au /* NOP, NOP, kind 8, length 10 */
+#define TS_ALIGNED_LEN 12
+
+#define WSCALE_ABSENT 0xff  /* documented value of weir_pkt.wscale without the option */
+#define NVLAN_MAX 255       /* weir_pkt.nvlan is 8 bits: the count saturates */
+#define OFF16_MAX 0xffff    /* l3_off/l4_off are 16-bit */
+#define IPV4_HLEN_MAX 60    /* IHL is 4 bits of 4-byte words */
+
+/* Marks "nothing wrong" in *reason: one past the last real reason. */
+#define NO_REASON WEIR_MAL_COUNT
+
+static inline int malformed(unsigned *reason, unsigned why)
+{
+	*reason = why;
+	return WEIR_PARSE_MALFORMED;
+}
+
+/* Sets every header-derived field to its "absent" value, field by field: cheaper than clearing
+ * the whole view, and the paths below only write what they find. */
+static inline void reset_view(struct weir_pkt *p, uint32_t caplen, uint32_t wirelen)
+{
+	p->payload = NULL;
+	p->caplen = caplen;
+	p->wirelen = wirelen;
+	p->payload_len = 0;
+	p->seq = 0;
+	p->ack = 0;
+	p->l3_off = 0;
+	p->l4_off = 0;
+	p->ip_len = 0;
+	p->sport = 0;
+	p->dport = 0;
+	p->win = 0;
+	p->vlan[0] = 0;
+	p->vlan[1] = 0;
+	p->mss = 0;
+	p->nvlan = 0;
+	p->ip_ver = 0;
+	p->l4proto = 0;
+	p->tcp_flags = 0;
+	p->wscale = WSCALE_ABSENT;
+	p->sack_perm = 0;
+	p->has_ts = 0;
+	p->nsack = 0;
+	p->ip_frag = 0;
+	p->ttl = 0;
+	p->pad[0] = 0;
+	p->pad[1] = 0;
+	p->ts_val = 0;
+	p->ts_ecr = 0;
+	memset(p->sack, 0, sizeof(p->sack));
+	memset(p->src, 0, sizeof(p->src));
+	memset(p->dst, 0, sizeof(p->dst));
+}
+
+/* Where the IP layer's bytes stop: the end its length field claims, clipped to what was
+ * captured. Always <= caplen, so every later bound check against it is a caplen check too. */
+static inline uint32_t clip_end(uint32_t ip_end, uint32_t caplen)
+{
+	return ip_end < caplen ? ip_end : caplen;
+}
+
+/* A non-TCP or fragmented IP packet: payload covers the bytes after the IP headers walked. */
+static int ip_other(struct weir_pkt *p, const uint8_t *f, uint32_t off, uint32_t end, int result)
+{
+	p->l4_off = (uint16_t)off;
+	if (end > off) {
+		p->payload = f + off;
+		p->payload_len = end - off;
+	}
+	return result;
+}
+
+/* Walks the TCP options in [o, e). Returns false on an option whose length is < 2 or runs past
+ * the header; what was parsed before it is kept. */
+static bool parse_tcp_options(struct weir_pkt *p, const uint8_t *o, const uint8_t *e)
+{
+	while (o < e) {
+		uint8_t kind = o[0];
+		if (kind == TCPOPT_EOL)
+			return true;
+		if (kind == TCPOPT_NOP) {
+			o++;
+			continue;
+		}
+		if (e - o < 2)
+			return false;
+		uint8_t len = o[1];
+		if (len < 2 || len > e - o)
+			return false;
+		/* An option of a known kind with the wrong length is skipped by its length, as
+		 * Linux does: it is not malformed framing, only an unusable option. */
+		switch (kind) {
+		case TCPOPT_MSS:
+			if (len == TCPOPT_MSS_LEN)
+				p->mss = rd16(o + 2);
+			break;
+		case TCPOPT_WS:
+			if (len == TCPOPT_WS_LEN)
+				p->wscale = o[2];
+			break;
+		case TCPOPT_SACKPERM:
+			if (len == TCPOPT_SACKPERM_LEN)
+				p->sack_perm = 1;
+			break;
+		case TCPOPT_SACK:
+			if (len > 2 && (len - 2) % TCPOPT_SACK_BLOCK == 0) {
+				/* 40 option bytes fit at most 4 blocks, so n <= 4 always holds. */
+				unsigned n = (unsigned)(len - 2) / TCPOPT_SACK_BLOCK;
+				for (unsigned i = 0; i < n; i++) {
+					p->sack[i][0] = rd32(o + 2 + i * TCPOPT_SACK_BLOCK);
+					p->sack[i][1] = rd32(o + 6 + i * TCPOPT_SACK_BLOCK);
+				}
+				p->nsack = (uint8_t)n;
+			}
+			break;
+		case TCPOPT_TS:
+			if (len == TCPOPT_TS_LEN) {
+				p->has_ts = 1;
+				p->ts_val = rd32(o + 2);
+				p->ts_ecr = rd32(o + 6);
+			}
+			break;
+		default:
+			break;
+		}
+		o += len;
+	}
+	return true;
+}
+
+/* The TCP header at off. ip_end is where the IP length says the segment ends (may lie past
+ * caplen in a truncated capture). */
+static int parse_tcp(struct weir_pkt *p, const uint8_t *f, uint32_t caplen, uint32_t off,
+                     uint32_t ip_end, unsigned *reason)
+{
+	uint32_t end = clip_end(ip_end, caplen);
+	p->l4_off = (uint16_t)off;
+	if (end < off || end - off < TCP_HLEN_MIN)
+		return malformed(reason, WEIR_MAL_TRUNC_TCP);
+	const uint8_t *t = f + off;
+	uint32_t hlen = (uint32_t)(t[12] >> 4) * 4;
+	if (hlen < TCP_HLEN_MIN || hlen > ip_end - off)
+		return malformed(reason, WEIR_MAL_BAD_TCP_HLEN);
+	if (hlen > end - off)
+		return malformed(reason, WEIR_MAL_TRUNC_TCP);
+	p->sport = rd16(t);
+	p->dport = rd16(t + 2);
+	p->seq = rd32(t + 4);
+	p->ack = rd32(t + 8);
+	p->tcp_flags = t[13];
+	p->win = rd16(t + 14);
+	/* Most segments of an established flow carry exactly NOP, NOP, timestamps (RFC 7323
+	 * appendix A layout): taking it in one compare saves ~15% of a parse. */
+	if (hlen == TCP_HLEN_MIN + TS_ALIGNED_LEN && rd32(t + TCP_HLEN_MIN) == TS_ALIGNED_WORD) {
+		p->has_ts = 1;
+		p->ts_val = rd32(t + TCP_HLEN_MIN + 4);
+		p->ts_ecr = rd32(t + TCP_HLEN_MIN + 8);
+	} else if (hlen > TCP_HLEN_MIN && !parse_tcp_options(p, t + TCP_HLEN_MIN, t + hlen))
+		*reason = WEIR_MAL_BAD_TCP_OPT;
+	uint32_t data = off + hlen;
+	if (end > data) {
+		p->payload = f + data;
+		p->payload_len = end - data;
+	}
+	return WEIR_PARSE_TCP;
+}
+
+/* ip_len is 16 bits: a jumbogram or offloaded super-packet reports 65535. */
+static inline uint16_t sat16(uint32_t v)
+{
+	return (uint16_t)(v > UINT16_MAX ? UINT16_MAX : v);
+}
+
+/* Where the frame ends on the wire: a snap length may have cut the capture short. */
+static inline uint32_t frame_end(uint32_t caplen, uint32_t wirelen)
+{
+	return wirelen > caplen ? wirelen : caplen;
+}
+
+/* Checks an IP length field against the captured bytes. Returns the IP end (possibly past
+ * caplen when the capture was cut short by a snap length) or 0 when inconsistent. */
+static inline uint32_t ip_end_of(uint32_t off, uint32_t len, uint32_t caplen, uint32_t wirelen)
+{
+	uint32_t ip_end = off + len;
+	if (ip_end > caplen && wirelen <= caplen)
+		return 0; /* whole frame captured, yet the IP length claims more: a lie */
+	return ip_end;
+}
+
+static int parse_ipv4(struct weir_pkt *p, const uint8_t *f, uint32_t caplen, uint32_t wirelen,
+                      uint32_t off, unsigned *reason)
+{
+	if (caplen - off < IPV4_HLEN_MIN)
+		return malformed(reason, WEIR_MAL_TRUNC_IP);
+	const uint8_t *h = f + off;
+	if (h[0] >> 4 != 4)
+		return malformed(reason, WEIR_MAL_BAD_IP_VERSION);
+	uint32_t hlen = (uint32_t)(h[0] & 0x0f) * 4;
+	if (hlen < IPV4_HLEN_MIN)
+		return malformed(reason, WEIR_MAL_BAD_IP_HLEN);
+	uint32_t tot = rd16(h + 2);
+	if (tot != 0 && tot < hlen)
+		return malformed(reason, WEIR_MAL_BAD_IP_LEN);
+	if (hlen > caplen - off)
+		return malformed(reason, WEIR_MAL_TRUNC_IP);
+	uint32_t ip_end;
+	if (tot == 0) {
+		/* Captured on a host doing TCP segmentation offload, a large segment goes by with
+		 * total length 0 (Zeek's kerberos_tso trace has them; Zeek and Wireshark take the
+		 * frame as the packet). A zero cannot describe a real packet, so nothing is lost. */
+		ip_end = frame_end(caplen, wirelen);
+	} else {
+		ip_end = ip_end_of(off, tot, caplen, wirelen);
+		if (ip_end == 0)
+			return malformed(reason, WEIR_MAL_BAD_IP_LEN);
+	}
+	p->ip_ver = 4;
+	p->ip_len = sat16(ip_end - off);
+	p->ttl = h[8];
+	p->l4proto = h[9];
+	memcpy(p->src, h + 12, 4);
+	memcpy(p->dst, h + 16, 4);
+	uint32_t l4 = off + hlen;
+	if (rd16(h + 6) & (IPV4_MF | IPV4_OFF_MASK)) {
+		p->ip_frag = 1;
+		return ip_other(p, f, l4, clip_end(ip_end, caplen), WEIR_PARSE_FRAGMENT);
+	}
+	if (h[9] != PROTO_TCP)
+		return ip_other(p, f, l4, clip_end(ip_end, caplen), WEIR_PARSE_OTHER);
+	return parse_tcp(p, f, caplen, l4, ip_end, reason);
+}
+
+/* Walks IPv6 extension headers from off (the byte after the fixed header) with next header nh,
+ * up to end (IP end clipped to caplen). Returns a result; for TCP, *l4 is the TCP offset. */
+static int walk_ipv6_ext(struct weir_pkt *p, const uint8_t *f, uint32_t end, uint32_t off,
+                         uint8_t nh, uint32_t *l4, unsigned *reason)
+{
+	for (;;) {
+		uint32_t len;
+		switch (nh) {
+		case PROTO_TCP:
+			*l4 = off;
+			p->l4proto = nh;
+			return WEIR_PARSE_TCP;
+		case IP6_HOPOPTS:
+		case IP6_ROUTING:
+		case IP6_DSTOPTS:
+			if (end < off || end - off < 2)
+				return malformed(reason, WEIR_MAL_TRUNC_IPV6_EXT);
+			len = ((uint32_t)f[off + 1] + 1) * 8; /* in 8-byte units, not counting the first 8 */
+			break;
+		case IP6_AH:
+			if (end < off || end - off < 2)
+				return malformed(reason, WEIR_MAL_TRUNC_IPV6_EXT);
+			len = ((uint32_t)f[off + 1] + 2) * 4; /* RFC 4302: 4-byte units, minus 2 */
+			break;
+		case IP6_FRAGMENT:
+			if (end < off || end - off < IP6_FRAG_HLEN)
+				return malformed(reason, WEIR_MAL_TRUNC_IPV6_EXT);
+			/* An atomic fragment (offset 0, M clear; RFC 6946) is a whole packet. */
+			if (rd16(f + off + 2) & (IP6_FRAG_OFF_MASK | 1)) {
+				if (off + IP6_FRAG_HLEN > OFF16_MAX)
+					return malformed(reason, WEIR_MAL_BAD_IP_LEN);
+				p->ip_frag = 1;
+				p->l4proto = f[off];
+				return ip_other(p, f, off + IP6_FRAG_HLEN, end, WEIR_PARSE_FRAGMENT);
+			}
+			len = IP6_FRAG_HLEN;
+			break;
+		default:
+			/* ESP, no-next-header (59), UDP, ICMPv6, ...: not ours to look into. */
+			p->l4proto = nh;
+			return ip_other(p, f, off, end, WEIR_PARSE_OTHER);
+		}
+		if (len > end - off)
+			return malformed(reason, WEIR_MAL_TRUNC_IPV6_EXT);
+		nh = f[off];
+		off += len;
+		if (off > OFF16_MAX) /* cannot be described by the 16-bit l4_off */
+			return malformed(reason, WEIR_MAL_BAD_IP_LEN);
+	}
+}
+
+static int parse_ipv6(struct weir_pkt *p, const uint8_t *f, uint32_t caplen, uint32_t wirelen,
+                      uint32_t off, unsigned *reason)
+{
+	if (caplen - off < IPV6_HLEN)
+		return malformed(reason, WEIR_MAL_TRUNC_IP);
+	const uint8_t *h = f + off;
+	if (h[0] >> 4 != 6)
+		return malformed(reason, WEIR_MAL_BAD_IP_VERSION);
+	uint32_t plen = rd16(h + 4);
+	uint32_t ip_end;
+	if (plen == 0) {
+		/* Jumbogram (RFC 2675), or TSO as for IPv4: the frame is the packet. */
+		ip_end = frame_end(caplen, wirelen);
+	} else {
+		ip_end = ip_end_of(off, IPV6_HLEN + plen, caplen, wirelen);
+		if (ip_end == 0)
+			return malformed(reason, WEIR_MAL_BAD_IP_LEN);
+	}
+	p->ip_ver = 6;
+	p->ip_len = sat16(ip_end - off);
+	p->ttl = h[7];
+	memcpy(p->src, h + 8, 16);
+	memcpy(p->dst, h + 24, 16);
+	uint32_t l4 = 0;
+	int r = walk_ipv6_ext(p, f, clip_end(ip_end, caplen), off + IPV6_HLEN, h[6], &l4, reason);
+	if (r != WEIR_PARSE_TCP)
+		return r;
+	return parse_tcp(p, f, caplen, l4, ip_end, reason);
+}
+
+/* Dispatches on an EtherType at off (the byte after it), stepping over any VLAN tags. */
+static int parse_ethertype(struct weir_pkt *p, const uint8_t *f, uint32_t caplen, uint32_t wirelen,
+                           uint32_t off, uint16_t type, unsigned *reason)
+{
+	unsigned ntags = 0;
+	while (type == ETH_VLAN || type == ETH_QINQ || type == ETH_QINQ_OLD) {
+		if (caplen - off < VLAN_TAG_LEN)
+			return malformed(reason, WEIR_MAL_TRUNC_L2);
+		if (ntags < 2)
+			p->vlan[ntags] = rd16(f + off) & VLAN_VID_MASK;
+		if (ntags < NVLAN_MAX)
+			ntags++;
+		type = rd16(f + off + 2);
+		off += VLAN_TAG_LEN;
+	}
+	p->nvlan = (uint8_t)ntags;
+	if (type != ETH_IPV4 && type != ETH_IPV6)
+		return WEIR_PARSE_OTHER; /* ARP, PPPoE, MPLS, LLDP, ...: not decapsulated */
+	if (off > OFF16_MAX - IPV4_HLEN_MAX) /* the 16-bit l3_off/l4_off could not describe it */
+		return malformed(reason, WEIR_MAL_TRUNC_L2);
+	p->l3_off = (uint16_t)off;
+	if (type == ETH_IPV4)
+		return parse_ipv4(p, f, caplen, wirelen, off, reason);
+	return parse_ipv6(p, f, caplen, wirelen, off, reason);
+}
+
+/* Raw IP: the version nibble says which. */
+static int parse_raw(struct weir_pkt *p, const uint8_t *f, uint32_t caplen, uint32_t wirelen,
+                     unsigned *reason)
+{
+	if (caplen == 0)
+		return malformed(reason, WEIR_MAL_TRUNC_IP);
+	switch (f[0] >> 4) {
+	case 4:
+		return parse_ipv4(p, f, caplen, wirelen, 0, reason);
+	case 6:
+		return parse_ipv6(p, f, caplen, wirelen, 0, reason);
+	default:
+		return malformed(reason, WEIR_MAL_BAD_IP_VERSION);
+	}
+}
+
+/* BSD loopback: family is the 4-byte header already converted to host order. */
+static int parse_bsd_family(struct weir_pkt *p, const uint8_t *f, uint32_t caplen,
+                            uint32_t wirelen, uint32_t family, unsigned *reason)
+{
+	p->l3_off = NULL_HLEN;
+	switch (family) {
+	case BSD_AF_INET:
+		return parse_ipv4(p, f, caplen, wirelen, NULL_HLEN, reason);
+	case BSD_AF_INET6_BSD:
+	case BSD_AF_INET6_FREEBSD:
+	case BSD_AF_INET6_DARWIN:
+		return parse_ipv6(p, f, caplen, wirelen, NULL_HLEN, reason);
+	default:
+		p->l3_off = 0;
+		return WEIR_PARSE_OTHER;
+	}
+}
+
+static int parse_link(struct weir_pkt *p, const uint8_t *f, uint32_t caplen, uint32_t wirelen,
+                      int linktype, unsigned *reason)
+{
+	uint32_t fam;
+	switch (linktype) {
+	case WEIR_DLT_EN10MB:
+		if (caplen < ETH_HLEN)
+			return malformed(reason, WEIR_MAL_TRUNC_L2);
+		return parse_ethertype(p, f, caplen, wirelen, ETH_HLEN, rd16(f + 12), reason);
+	case WEIR_DLT_RAW:
+	case WEIR_DLT_RAW101:
+	case WEIR_DLT_IPV4:
+	case WEIR_DLT_IPV6:
+		return parse_raw(p, f, caplen, wirelen, reason);
+	case WEIR_DLT_LINUX_SLL:
+		if (caplen < SLL_HLEN)
+			return malformed(reason, WEIR_MAL_TRUNC_L2);
+		/* libpcap re-inserts a stripped VLAN tag at the protocol field, so tags may follow. */
+		return parse_ethertype(p, f, caplen, wirelen, SLL_HLEN, rd16(f + 14), reason);
+	case WEIR_DLT_LINUX_SLL2:
+		if (caplen < SLL2_HLEN)
+			return malformed(reason, WEIR_MAL_TRUNC_L2);
+		return parse_ethertype(p, f, caplen, wirelen, SLL2_HLEN, rd16(f), reason);
+	case WEIR_DLT_NULL:
+		if (caplen < NULL_HLEN)
+			return malformed(reason, WEIR_MAL_TRUNC_L2);
+		memcpy(&fam, f, sizeof(fam));
+		/* Host order of the capturing machine, which need not be ours: the family is a
+		 * small number, so a value with the high half set was written the other way round. */
+		if (fam & 0xffff0000u)
+			fam = __builtin_bswap32(fam);
+		return parse_bsd_family(p, f, caplen, wirelen, fam, reason);
+	case WEIR_DLT_LOOP:
+		if (caplen < NULL_HLEN)
+			return malformed(reason, WEIR_MAL_TRUNC_L2);
+		return parse_bsd_family(p, f, caplen, wirelen, rd32(f), reason);
+	default:
+		return malformed(reason, WEIR_MAL_UNKNOWN_LINKTYPE);
+	}
+}
+
+int weir_parse(struct weir_pkt *p, const uint8_t *frame, uint32_t caplen, uint32_t wirelen,
+               int linktype, unsigned *reason)
+{
+	unsigned ignored;
+	if (reason == NULL)
+		reason = &ignored;
+	*reason = NO_REASON;
+	if (p == NULL)
+		return malformed(reason, WEIR_MAL_TRUNC_L2);
+	if (frame == NULL)
+		caplen = 0; /* nothing to read, whatever the caller said */
+	reset_view(p, caplen, wirelen);
+	return parse_link(p, frame, caplen, wirelen, linktype, reason);
+}
