@@ -40,10 +40,10 @@ enum weir_parse_result {
  * length under TCP segmentation offload, IPv6 jumbogram) means "the frame is the packet": the IP
  * end is max(caplen, wirelen); ip_len saturates at 65535. IPv4 options are skipped, not
  * validated. Checksums are not verified.
- * For a frame that is not IP, l3_off is 0. For OTHER over IP and for FRAGMENT, l4proto/l4_off name the first header not walked and
- * payload/payload_len cover the IP payload from there. Headers that would put l3_off/l4_off past
- * 65535 are MALFORMED (TRUNC_L2 / BAD_IP_LEN). p == NULL returns MALFORMED (TRUNC_L2); a NULL
- * frame is parsed as an empty one.
+ * For a frame that is not IP, l3_off is 0. For OTHER over IP and for FRAGMENT, l4proto and
+ * l4_off name the first header not walked and payload/payload_len cover the IP payload from
+ * there. Headers that would put l3_off/l4_off past 65535 are MALFORMED (TRUNC_L2 / BAD_IP_LEN).
+ * p == NULL returns MALFORMED (TRUNC_L2); a NULL frame is parsed as an empty one.
  */
 int weir_parse(struct weir_pkt *p, const uint8_t *frame, uint32_t caplen, uint32_t wirelen,
                int linktype, unsigned *reason);
