@@ -22,6 +22,7 @@
 #define WEIR_TCPF_FIN_ACKED 0x08
 #define WEIR_TCPF_RST 0x10        /* this side sent an accepted RST */
 #define WEIR_TCPF_STOPPED 0x20    /* monitoring of this side was stopped */
+#define WEIR_TCPF_WIN_KNOWN 0x40  /* rcv_wnd is exact: this side's scale factor (or its SYN's unscaled window) is known */
 
 /** weir_flow_record.zflags bits, per side */
 #define WEIR_ZF_SYN 0x01
@@ -44,6 +45,11 @@ struct weir_tcp_side {
 	uint8_t flags;           /**< WEIR_TCPF_* */
 	uint8_t zflags;          /**< WEIR_ZF_* */
 	uint8_t sack_perm, has_ts;
+	uint64_t nxt_ts_ns;      /**< when snd_nxt last advanced: a late original is told from a retransmission by it */
+	uint64_t last_ts_ns;     /**< when its latest packet was seen */
+	uint32_t last_ack;       /**< ack field of its latest packet */
+	uint16_t last_win;       /**< raw window field of its latest packet */
+	uint16_t dupacks;        /**< duplicate ACKs in a row (a fast retransmission answers them) */
 };
 
 /** Zeek history: letters in the order first seen; upper case for the client. */
@@ -64,6 +70,8 @@ struct weir_tcp_conn {
 	uint8_t midstream;
 	uint8_t ended;                  /**< 1 once the connection is over (FIN both ways acked, or RST) */
 	uint8_t end_reason;             /**< enum weir_close_reason when ended */
+	uint64_t syn_ts_ns;             /**< time of the latest SYN without ACK */
+	uint64_t first_rtt_ns;          /**< SYN to the first ACK without SYN (0 = unknown): bounds reordering */
 };
 
 /** Most anomalies one stage reports. */
@@ -77,14 +85,18 @@ struct weir_tcp_out {
 	uint8_t nanom;
 	uint8_t anom[WEIR_TCP_MAX_ANOM];/**< enum weir_anomaly */
 	uint8_t pad;
+	uint32_t peer_new_bytes;        /**< receiver update only: in-order bytes added to the RECEIVER's stream
+	                                     because the sender's ack skipped a gap (a NEW_DATA whose side is the
+	                                     receiver; not reflected in events, which describe the sender) */
 };
 
 /** Which side sent the first packet p of a new flow: WEIR_SIDE_SERVER for a SYN+ACK, else
  *  WEIR_SIDE_CLIENT. */
 int weir_tcp_first_sender(const struct weir_pkt *p);
 /** Initialises c for a new flow whose first packet p was sent by side sender. midstream: the
- *  first packet is not a SYN (both sides start ESTABLISHED). cap/overlap/buffering set up both
- *  streams. */
+ *  first packet is not a SYN (both sides start ESTABLISHED). A SYN+ACK first is mid-stream too
+ *  (c->midstream = 1, no HANDSHAKE_DONE) but keeps the handshake: its sender starts LISTEN and
+ *  the peer SYN_SENT with ISN ack - 1. cap/overlap/buffering set up both streams. */
 void weir_tcp_init(struct weir_tcp_conn *c, const struct weir_pkt *p, int sender, bool midstream,
                    uint32_t cap, uint8_t overlap, bool buffering);
 /** PRE: classifies p before any update. Sets REXMIT when p re-sends sequence space (SYN, FIN or
