@@ -1,0 +1,765 @@
+/* tcp.c — both emulated endpoints of a flow: RFC 793 state machines, sequence tracking, retransmission and anomaly checks, Zeek history. */
+#include "tcp/tcp.h"
+
+#include <string.h>
+
+#define TH_FIN 0x01
+#define TH_SYN 0x02
+#define TH_RST 0x04
+#define TH_ACK 0x10
+/* The six classic control bits; ECE/CWR alone do not make a packet "flagged". */
+#define TH_CTL 0x3f
+
+#define EV(e) (1u << (e))
+
+/* RFC 7323 §2.3: a shift above 14 is used as 14. */
+#define WSCALE_MAX 14
+/* Without a known shift a window can mean up to raw << 14; the RST check allows that much. */
+#define WSCALE_UNKNOWN_SHIFT WSCALE_MAX
+
+/* Wireshark's out-of-order threshold when the handshake RTT is unknown (3 ms,
+ * epan/dissectors/packet-tcp.c): a segment below snd_nxt that comes this soon after the one that
+ * advanced snd_nxt is a reordered original, not a retransmission. */
+#define OOO_DEFAULT_NS 3000000ull
+/* Wireshark's fast-retransmission window: a resend of the segment that at least two duplicate
+ * ACKs asked for, within 20 ms of the last of them, is a retransmission even when it would
+ * otherwise pass for reordering. */
+#define FAST_REXMIT_DUPACKS 2
+#define FAST_REXMIT_NS 20000000ull
+
+/* Index of the repeated (logarithmic) history letters in rep_next/rep_cnt. */
+enum { REP_C = 0, REP_G = 1, REP_T = 2, REP_W = 3 };
+/* Zeek's ScaledHistoryEntry: a repeated letter is logged at counts 1, 10, 100, ... */
+#define HIST_SCALE_BASE 10u
+
+static bool valid_side(int side)
+{
+	return side == WEIR_SIDE_CLIENT || side == WEIR_SIDE_SERVER;
+}
+
+/*
+ * The segment's payload length on the wire. A capture cut by a snap length holds fewer bytes
+ * (payload_len) than the sender sent, but sequence space follows what was sent: it is the IP
+ * end minus the TCP header end, read from the frame when the view has one. Only payload_len
+ * bytes are reassembled; the rest becomes a hole.
+ */
+static uint32_t wire_len(const struct weir_pkt *p)
+{
+	const uint32_t doff = (uint32_t)p->l4_off + 12; /* TCP data offset byte */
+	if (!p->frame || p->caplen <= doff || p->ip_len == UINT16_MAX)
+		return p->payload_len; /* no frame, or a jumbogram whose length saturated */
+	const uint32_t start = p->l4_off + (uint32_t)(p->frame[doff] >> 4) * 4;
+	const uint32_t end = (uint32_t)p->l3_off + p->ip_len;
+	if (end <= start || end - start < p->payload_len)
+		return p->payload_len;
+	return end - start;
+}
+
+/* Sequence space p occupies: payload plus one for each of SYN and FIN. */
+static uint32_t seq_len(const struct weir_pkt *p)
+{
+	return wire_len(p) + ((p->tcp_flags & TH_SYN) ? 1u : 0u) + ((p->tcp_flags & TH_FIN) ? 1u : 0u);
+}
+
+/* First payload byte's sequence number: data on a SYN starts after the SYN. */
+static uint32_t data_seq(const struct weir_pkt *p)
+{
+	return p->seq + ((p->tcp_flags & TH_SYN) ? 1u : 0u);
+}
+
+static bool established_or_later(uint8_t st)
+{
+	return st >= WEIR_TCP_ESTABLISHED && st < WEIR_TCP_STATE_COUNT;
+}
+
+/* ---- stage output ------------------------------------------------------------------------ */
+
+static void anomaly(struct weir_tcp_out *o, enum weir_anomaly a)
+{
+	o->events |= EV(WEIR_EV_ANOMALY);
+	for (unsigned i = 0; i < o->nanom; i++)
+		if (o->anom[i] == a)
+			return;
+	if (o->nanom < WEIR_TCP_MAX_ANOM)
+		o->anom[o->nanom++] = (uint8_t)a;
+}
+
+/* A stage changes one side's state, maybe in several steps: old is the state before the first. */
+static void set_state(struct weir_tcp_out *o, struct weir_tcp_side *s, uint8_t st)
+{
+	if (s->state == st)
+		return;
+	if (!(o->events & EV(WEIR_EV_STATE_CHANGE)))
+		o->old_state = s->state;
+	o->events |= EV(WEIR_EV_STATE_CHANGE);
+	o->new_state = st;
+	s->state = st;
+}
+
+/* Reached ESTABLISHED from SYN_SENT/SYN_RCVD: the side completed a handshake. */
+static void establish(struct weir_tcp_out *o, struct weir_tcp_side *s)
+{
+	set_state(o, s, WEIR_TCP_ESTABLISHED);
+	s->zflags |= WEIR_ZF_ESTABLISHED;
+}
+
+static void finish_out(struct weir_tcp_out *o)
+{
+	if ((o->events & EV(WEIR_EV_STATE_CHANGE)) && o->old_state == o->new_state)
+		o->events &= ~EV(WEIR_EV_STATE_CHANGE);
+}
+
+/* ---- Zeek history -------------------------------------------------------------------------- */
+
+static void hist_put(struct weir_tcp_history *h, int side, char letter)
+{
+	if (h->len >= sizeof(h->s) - 1)
+		return;
+	h->s[h->len++] = side == WEIR_SIDE_CLIENT ? (char)(letter - 'a' + 'A') : letter;
+	h->s[h->len] = '\0';
+}
+
+/* A letter logged at most once per direction. */
+static void hist_once(struct weir_tcp_history *h, int side, char letter)
+{
+	uint32_t bit = 1u << (letter - 'a');
+	if (h->seen[side] & bit)
+		return;
+	h->seen[side] |= bit;
+	hist_put(h, side, letter);
+}
+
+/* A letter logged when its count reaches 1, 10, 100, ... (Zeek's ScaledHistoryEntry). */
+static void hist_scaled(struct weir_tcp_history *h, int side, int slot, char letter)
+{
+	uint32_t *next = &h->rep_next[side][slot], *cnt = &h->rep_cnt[side][slot];
+	if (*next == 0)
+		*next = 1;
+	if (++*cnt != *next)
+		return;
+	hist_put(h, side, letter);
+	uint32_t n = *next * HIST_SCALE_BASE;
+	if (n / HIST_SCALE_BASE != *next)
+		*cnt = 0; /* the threshold would wrap: keep it and count again, as Zeek does */
+	else
+		*next = n;
+}
+
+/*
+ * The per-packet letters, following Zeek's update_history(): a packet with more than one of
+ * SYN/FIN/RST is 'i' (FIN+RST: inconsistent) or 'q' (SYN+FIN, SYN+RST: multi-flag); with exactly
+ * one it is 's'/'h' (SYN without/with ACK), 'f' or 'r'; with none it is 'd' when it carries
+ * payload, else 'a' when it has ACK. So a FIN carrying data is 'f', not 'd'.
+ */
+static void hist_flags(struct weir_tcp_history *h, int side, const struct weir_pkt *p)
+{
+	const uint8_t f = p->tcp_flags;
+	const int bits = !!(f & TH_SYN) + !!(f & TH_FIN) + !!(f & TH_RST);
+	if (bits > 1) {
+		hist_once(h, side, (f & TH_FIN) && (f & TH_RST) ? 'i' : 'q');
+	} else if (bits == 1) {
+		if (f & TH_SYN)
+			hist_once(h, side, (f & TH_ACK) ? 'h' : 's');
+		else if (f & TH_FIN)
+			hist_once(h, side, 'f');
+		else
+			hist_once(h, side, 'r');
+	} else if (wire_len(p)) {
+		hist_once(h, side, 'd');
+	} else if (f & TH_ACK) {
+		hist_once(h, side, 'a');
+	}
+}
+
+/* ---- retransmission classification ------------------------------------------------------- */
+
+/*
+ * Whether p re-sends sequence space its sender already sent. Follows Wireshark's
+ * tcp.analysis.retransmission (which also covers its fast and spurious retransmissions) so that
+ * counts agree on ordinary captures:
+ *  - only packets with payload, SYN or FIN; keep-alives (0/1 byte at snd_nxt - 1) never;
+ *  - a SYN is a retransmission only with the ISN already seen (a new ISN is a new attempt);
+ *  - payload entirely at or below what the peer acknowledged is one (spurious);
+ *  - so is a resend answering duplicate ACKs (fast retransmission);
+ *  - else it starts below snd_nxt, unless it comes within the first RTT (3 ms if unknown) of the
+ *    packet that advanced snd_nxt and does not end exactly there: that is a reordered original.
+ */
+static bool is_rexmit(const struct weir_tcp_conn *c, int sender, const struct weir_pkt *p)
+{
+	const struct weir_tcp_side *s = &c->side[sender], *r = &c->side[!sender];
+	const uint8_t f = p->tcp_flags;
+	const uint32_t len = wire_len(p);
+	if (!(s->flags & WEIR_TCPF_ISN_KNOWN) || (len == 0 && !(f & (TH_SYN | TH_FIN))))
+		return false;
+	if ((f & TH_SYN) && (p->seq != s->isn || !(s->zflags & (WEIR_ZF_SYN | WEIR_ZF_SYNACK))))
+		return false;
+	if (len <= 1 && p->seq == s->snd_nxt - 1 && !(f & (TH_SYN | TH_FIN | TH_RST)))
+		return false; /* keep-alive */
+	bool below = WEIR_SEQ_LT(p->seq, s->snd_nxt);
+	if (len > 1 && p->seq == s->snd_nxt - 1)
+		below = false; /* new data after a zero-window probe byte */
+	if (len > 0 && WEIR_SEQ_GT(s->snd_una, s->isn) && WEIR_SEQ_LEQ(p->seq + len, s->snd_una))
+		return true;
+	if (!below)
+		return false;
+	if (r->dupacks >= FAST_REXMIT_DUPACKS && r->last_ack == p->seq && p->ts_ns - r->last_ts_ns < FAST_REXMIT_NS)
+		return true;
+	const uint64_t thres = c->first_rtt_ns ? c->first_rtt_ns : OOO_DEFAULT_NS;
+	const uint64_t since = p->ts_ns - s->nxt_ts_ns; /* wraps when time went back: not "soon" */
+	if (since < thres && s->snd_nxt != p->seq + seq_len(p))
+		return false;
+	return true;
+}
+
+/* ---- windows ------------------------------------------------------------------------------ */
+
+static unsigned shift_of(uint8_t wscale)
+{
+	return wscale > WSCALE_MAX ? WSCALE_MAX : wscale;
+}
+
+static bool sent_syn(const struct weir_tcp_side *s)
+{
+	return (s->zflags & (WEIR_ZF_SYN | WEIR_ZF_SYNACK)) != 0;
+}
+
+/*
+ * Whether side s's scale factor is known: both SYNs were seen, or s sent the SYN+ACK (its option
+ * says whether scaling is on and its own shift), or the peer's SYN+ACK had no option (then
+ * nobody scales). A side whose SYN was not seen while scaling is on stays unknown.
+ */
+static bool scale_known(const struct weir_tcp_side *s, const struct weir_tcp_side *r)
+{
+	if (sent_syn(s) && sent_syn(r))
+		return true;
+	if (s->zflags & WEIR_ZF_SYNACK)
+		return true;
+	return (r->zflags & WEIR_ZF_SYNACK) && r->wscale == 0xff;
+}
+
+/* Scaling is decided by the SYN+ACK: on only when both SYNs carry the option (RFC 7323). If
+ * the SYN was not seen, a SYN+ACK carrying the option implies the SYN did. */
+static void negotiate_scale(struct weir_tcp_side *s, struct weir_tcp_side *r)
+{
+	const bool on = s->wscale != 0xff && (!sent_syn(r) || r->wscale != 0xff);
+	if (on) {
+		s->flags |= WEIR_TCPF_WSCALE;
+		r->flags |= WEIR_TCPF_WSCALE;
+	} else {
+		s->flags &= (uint8_t)~WEIR_TCPF_WSCALE;
+		r->flags &= (uint8_t)~WEIR_TCPF_WSCALE;
+	}
+}
+
+/* The window s advertises in p. A SYN's own window is never scaled. */
+static void update_window(struct weir_tcp_side *s, const struct weir_tcp_side *r, const struct weir_pkt *p)
+{
+	if (p->tcp_flags & TH_SYN) {
+		s->rcv_wnd = p->win;
+		s->flags |= WEIR_TCPF_WIN_KNOWN;
+	} else if (scale_known(s, r)) {
+		const unsigned sh = (s->flags & WEIR_TCPF_WSCALE) ? shift_of(s->wscale) : 0;
+		s->rcv_wnd = (uint32_t)p->win << sh;
+		s->flags |= WEIR_TCPF_WIN_KNOWN;
+	} else {
+		s->rcv_wnd = p->win; /* raw: the shift is unknown */
+		s->flags &= (uint8_t)~WEIR_TCPF_WIN_KNOWN;
+	}
+}
+
+/*
+ * Whether r would accept the RST p from sender s: its sequence lies in
+ * [snd_una(s) - 1, snd_una(s) + rcv_wnd(r)], lenient while that window is not known (either
+ * side never seen; an unknown shift allows the largest window). A RST acknowledging exactly the
+ * SYN of a side still in SYN_SENT/SYN_RCVD answers that SYN and is accepted.
+ */
+static bool rst_acceptable(const struct weir_tcp_side *s, const struct weir_tcp_side *r, const struct weir_pkt *p)
+{
+	if (!(s->flags & WEIR_TCPF_ISN_KNOWN) || !(r->flags & WEIR_TCPF_ISN_KNOWN))
+		return true;
+	if ((p->tcp_flags & TH_ACK) && p->ack == r->isn + 1 &&
+	    (r->state == WEIR_TCP_SYN_SENT || r->state == WEIR_TCP_SYN_RCVD))
+		return true;
+	uint64_t wnd = r->rcv_wnd;
+	if (!(r->flags & WEIR_TCPF_WIN_KNOWN))
+		wnd <<= WSCALE_UNKNOWN_SHIFT;
+	if (wnd > INT32_MAX)
+		wnd = INT32_MAX; /* beyond half the sequence space comparisons stop meaning anything */
+	return WEIR_SEQ_GEQ(p->seq, s->snd_una - 1) && WEIR_SEQ_LEQ(p->seq, s->snd_una + (uint32_t)wnd);
+}
+
+/* ---- public: setup ------------------------------------------------------------------------ */
+
+int weir_tcp_first_sender(const struct weir_pkt *p)
+{
+	if (p && (p->tcp_flags & (TH_SYN | TH_ACK)) == (TH_SYN | TH_ACK))
+		return WEIR_SIDE_SERVER;
+	return WEIR_SIDE_CLIENT;
+}
+
+static void side_init(struct weir_tcp_side *s, uint8_t state, uint32_t cap, uint8_t overlap, bool buffering)
+{
+	memset(s, 0, sizeof(*s));
+	weir_stream_init(&s->stream, cap, overlap, buffering);
+	s->state = state;
+	s->wscale = 0xff;
+}
+
+/* A side's sequence numbers, known from seq onwards (snd_nxt advances as it sends). */
+static void side_learn(struct weir_tcp_side *s, uint32_t isn, uint32_t stream_seq0, uint64_t ts)
+{
+	s->isn = isn;
+	s->snd_una = isn;
+	s->snd_nxt = isn;
+	s->nxt_ts_ns = ts;
+	s->flags |= WEIR_TCPF_ISN_KNOWN;
+	weir_stream_start(&s->stream, stream_seq0);
+}
+
+void weir_tcp_init(struct weir_tcp_conn *c, const struct weir_pkt *p, int sender, bool midstream,
+                   uint32_t cap, uint8_t overlap, bool buffering)
+{
+	if (!c)
+		return;
+	memset(c, 0, sizeof(*c));
+	for (int i = 0; i < 2; i++)
+		side_init(&c->side[i], WEIR_TCP_CLOSED, cap, overlap, buffering);
+	if (!p || !valid_side(sender)) {
+		c->midstream = 1;
+		c->side[0].state = c->side[1].state = WEIR_TCP_ESTABLISHED;
+		return;
+	}
+	struct weir_tcp_side *s = &c->side[sender], *r = &c->side[!sender];
+	const uint8_t f = p->tcp_flags;
+	if ((f & (TH_SYN | TH_ACK)) == (TH_SYN | TH_ACK)) {
+		/* The server's SYN+ACK comes first: its peer sent the SYN unseen, with ISN ack - 1. */
+		c->midstream = 1;
+		s->state = WEIR_TCP_LISTEN;
+		r->state = WEIR_TCP_SYN_SENT;
+		side_learn(r, p->ack - 1, p->ack, p->ts_ns);
+		r->snd_nxt = r->snd_una = p->ack;
+	} else if ((f & TH_SYN) && !midstream) {
+		s->state = WEIR_TCP_CLOSED;
+		r->state = WEIR_TCP_LISTEN;
+	} else {
+		c->midstream = 1;
+		s->state = r->state = WEIR_TCP_ESTABLISHED;
+	}
+}
+
+/* ---- PRE ----------------------------------------------------------------------------------- */
+
+void weir_tcp_pre(const struct weir_tcp_conn *c, int sender, const struct weir_pkt *p, struct weir_tcp_out *o)
+{
+	if (!o)
+		return;
+	memset(o, 0, sizeof(*o));
+	if (c && p && valid_side(sender) && is_rexmit(c, sender, p))
+		o->events |= EV(WEIR_EV_REXMIT);
+}
+
+/* ---- sender update ------------------------------------------------------------------------ */
+
+/* A SYN with a new ISN before the connection is established is a new attempt: the side's
+ * sequence numbers start again (and its stream too while nothing is in it). */
+static void side_relearn(struct weir_tcp_side *s, const struct weir_pkt *p)
+{
+	struct weir_stream *st = &s->stream;
+	if (!st->ring && st->nfrags == 0 && st->next == 0 && st->last == 0)
+		weir_stream_init(st, st->cap, st->overlap, st->buffering != 0);
+	s->flags &= (uint8_t)~(WEIR_TCPF_FIN_SENT | WEIR_TCPF_FIN_ACKED);
+	side_learn(s, p->seq, p->seq + 1, p->ts_ns);
+}
+
+static void syn_options(struct weir_tcp_side *s, const struct weir_pkt *p)
+{
+	s->mss = p->mss;
+	s->wscale = p->wscale;
+	s->sack_perm = p->sack_perm ? 1 : 0;
+	s->has_ts = p->has_ts ? 1 : 0;
+}
+
+/* What sending a SYN or SYN+ACK does to its sender. */
+static void sender_syn(struct weir_tcp_side *s, struct weir_tcp_side *r, const struct weir_pkt *p,
+                       struct weir_tcp_out *o)
+{
+	const bool synack = (p->tcp_flags & TH_ACK) != 0;
+	if (established_or_later(s->state)) {
+		if (p->seq != s->isn)
+			anomaly(o, WEIR_AN_SYN_ON_ESTABLISHED);
+		return; /* else a late copy of its SYN: nothing changes */
+	}
+	if (p->seq != s->isn)
+		side_relearn(s, p);
+	syn_options(s, p);
+	if (!synack) {
+		/* SYN_RCVD stays: its own SYN crossed the peer's (simultaneous open). */
+		if (s->state == WEIR_TCP_CLOSED || s->state == WEIR_TCP_LISTEN)
+			set_state(o, s, WEIR_TCP_SYN_SENT);
+		return;
+	}
+	set_state(o, s, WEIR_TCP_SYN_RCVD);
+	negotiate_scale(s, r);
+}
+
+/* What sending a FIN does to its sender. */
+static void sender_fin(struct weir_tcp_side *s, const struct weir_tcp_side *r, const struct weir_pkt *p,
+                       struct weir_tcp_out *o)
+{
+	if (!(s->flags & WEIR_TCPF_FIN_SENT)) {
+		s->fin_seq = data_seq(p) + wire_len(p);
+		s->flags |= WEIR_TCPF_FIN_SENT;
+	}
+	switch (s->state) {
+	case WEIR_TCP_SYN_RCVD:
+	case WEIR_TCP_ESTABLISHED:
+		set_state(o, s, WEIR_TCP_FIN_WAIT_1);
+		break;
+	case WEIR_TCP_CLOSE_WAIT:
+		/* Its FIN does not ack the peer's: it was sent before that FIN arrived, so the two
+		 * FINs crossed (simultaneous close) and it goes the active closer's way. */
+		if ((r->flags & WEIR_TCPF_FIN_SENT) &&
+		    (!(p->tcp_flags & TH_ACK) || WEIR_SEQ_LEQ(p->ack, r->fin_seq)))
+			set_state(o, s, WEIR_TCP_CLOSING);
+		else
+			set_state(o, s, WEIR_TCP_LAST_ACK);
+		break;
+	default:
+		break; /* a repeated FIN, or a FIN from a side that is not open */
+	}
+}
+
+static bool bad_flags(uint8_t f)
+{
+	return (f & (TH_SYN | TH_FIN)) == (TH_SYN | TH_FIN) || (f & (TH_SYN | TH_RST)) == (TH_SYN | TH_RST) ||
+	       (f & (TH_FIN | TH_RST)) == (TH_FIN | TH_RST) || (f & TH_CTL) == 0;
+}
+
+static void sender_zflags(struct weir_tcp_side *s, const struct weir_pkt *p)
+{
+	const uint8_t f = p->tcp_flags;
+	if (f & TH_SYN)
+		s->zflags |= (f & TH_ACK) ? WEIR_ZF_SYNACK : WEIR_ZF_SYN;
+	if (f & TH_FIN)
+		s->zflags |= WEIR_ZF_FIN;
+	if (f & TH_RST)
+		s->zflags |= WEIR_ZF_RST;
+	if (wire_len(p))
+		s->zflags |= WEIR_ZF_DATA;
+	else if ((f & (TH_ACK | TH_SYN | TH_FIN | TH_RST)) == TH_ACK)
+		s->zflags |= WEIR_ZF_ACK;
+}
+
+/* History letters of the sender's packet (before its zflags take this packet in). As in Zeek:
+ * 't' is payload whose end does not pass what the side sent before (update_last_seq), so a
+ * reordered original counts too; 'w' is a zero window, unless it comes with or after the
+ * side's RST or after the peer's FIN (update_window). */
+static void sender_history(struct weir_tcp_conn *c, int sender, const struct weir_pkt *p, bool known)
+{
+	const struct weir_tcp_side *s = &c->side[sender], *r = &c->side[!sender];
+	const bool rst = (p->tcp_flags & TH_RST) || (s->zflags & WEIR_ZF_RST);
+	hist_flags(&c->hist, sender, p);
+	if (known && !rst && wire_len(p) && WEIR_SEQ_LEQ(p->seq + seq_len(p), s->snd_nxt))
+		hist_scaled(&c->hist, sender, REP_T, 't');
+	if (p->win == 0 && !rst && !(r->flags & WEIR_TCPF_FIN_SENT))
+		hist_scaled(&c->hist, sender, REP_W, 'w');
+}
+
+/* snd_nxt is the highest sequence sent. A zero-window probe (one byte at snd_nxt into a closed
+ * window) does not advance it, as in Wireshark, so the data that follows is not a resend. */
+static void advance_nxt(struct weir_tcp_side *s, const struct weir_tcp_side *r, const struct weir_pkt *p)
+{
+	const uint32_t end = p->seq + seq_len(p);
+	if (!WEIR_SEQ_GT(end, s->snd_nxt))
+		return;
+	if (wire_len(p) == 1 && p->seq == s->snd_nxt && (r->flags & WEIR_TCPF_ISN_KNOWN) && r->rcv_wnd == 0)
+		return;
+	s->snd_nxt = end;
+	s->nxt_ts_ns = p->ts_ns;
+}
+
+/* Duplicate ACKs as Wireshark counts them: no data, no SYN/FIN/RST, the same ack and the same
+ * non-zero window as its previous packet, at snd_nxt. Any other ack value starts again. */
+static void track_acks(struct weir_tcp_side *s, const struct weir_pkt *p, bool known)
+{
+	if (p->ack != s->last_ack)
+		s->dupacks = 0;
+	else if (known && wire_len(p) == 0 && p->win != 0 && p->win == s->last_win && p->seq == s->snd_nxt &&
+	         !(p->tcp_flags & (TH_SYN | TH_FIN | TH_RST)) && s->dupacks < UINT16_MAX)
+		s->dupacks++;
+	s->last_ack = p->ack;
+	s->last_win = p->win;
+	s->last_ts_ns = p->ts_ns;
+}
+
+/* The handshake RTT (latest SYN to the first ACK without SYN) bounds what counts as reordering. */
+static void handshake_rtt(struct weir_tcp_conn *c, const struct weir_pkt *p)
+{
+	const uint8_t f = p->tcp_flags & (TH_SYN | TH_ACK);
+	if (f == TH_SYN)
+		c->syn_ts_ns = p->ts_ns;
+	else if (f == TH_ACK && c->syn_ts_ns && !c->first_rtt_ns && p->ts_ns > c->syn_ts_ns)
+		c->first_rtt_ns = p->ts_ns - c->syn_ts_ns;
+}
+
+/* The sender's counters and the checks that only need its own view. */
+static void sender_account(struct weir_tcp_conn *c, int sender, const struct weir_pkt *p,
+                           struct weir_tcp_out *o)
+{
+	struct weir_tcp_side *s = &c->side[sender];
+	s->pkts++;
+	s->bytes += p->ip_len;
+	s->payload += p->payload_len;
+	if (is_rexmit(c, sender, p)) {
+		o->events |= EV(WEIR_EV_REXMIT);
+		s->rexmit_pkts++;
+		s->rexmit_bytes += p->payload_len;
+	}
+	if (bad_flags(p->tcp_flags))
+		anomaly(o, WEIR_AN_BAD_FLAGS);
+	if ((s->flags & WEIR_TCPF_FIN_SENT) && wire_len(p) &&
+	    WEIR_SEQ_GT(data_seq(p) + wire_len(p), s->fin_seq))
+		anomaly(o, WEIR_AN_DATA_AFTER_FIN);
+}
+
+void weir_tcp_sender_update(struct weir_tcp_conn *c, int sender, const struct weir_pkt *p, struct weir_tcp_out *o)
+{
+	if (!o)
+		return;
+	memset(o, 0, sizeof(*o));
+	if (!c || !p || !valid_side(sender))
+		return;
+	struct weir_tcp_side *s = &c->side[sender], *r = &c->side[!sender];
+	const uint8_t f = p->tcp_flags;
+	const bool known = (s->flags & WEIR_TCPF_ISN_KNOWN) != 0;
+	sender_account(c, sender, p, o);
+	sender_history(c, sender, p, known);
+	sender_zflags(s, p);
+	track_acks(s, p, known);
+	if (!known && !(f & TH_RST)) /* a RST's sequence number is not trusted to start a side */
+		side_learn(s, p->seq, data_seq(p), p->ts_ns);
+	if (f & TH_RST) {
+		if (rst_acceptable(s, r, p)) {
+			s->flags |= WEIR_TCPF_RST;
+			set_state(o, s, WEIR_TCP_CLOSED);
+		}
+		finish_out(o);
+		return;
+	}
+	if (f & TH_SYN) {
+		sender_syn(s, r, p, o);
+	} else {
+		if ((f & TH_ACK) && s->state == WEIR_TCP_SYN_SENT)
+			establish(o, s); /* it answers a SYN+ACK the box did not see */
+		if (f & TH_FIN)
+			sender_fin(s, r, p, o);
+		if (p->has_ts)
+			s->has_ts = 1;
+	}
+	advance_nxt(s, r, p);
+	update_window(s, r, p);
+	handshake_rtt(c, p);
+	finish_out(o);
+}
+
+/* ---- receiver update ---------------------------------------------------------------------- */
+
+static void receiver_rst(struct weir_tcp_conn *c, struct weir_tcp_side *s, struct weir_tcp_side *r,
+                         const struct weir_pkt *p, struct weir_tcp_out *o)
+{
+	if (!rst_acceptable(s, r, p)) {
+		if (!c->ended) /* late RSTs after the end answer stray segments: not worth a flag */
+			anomaly(o, WEIR_AN_RST_OUT_OF_WINDOW);
+		return;
+	}
+	set_state(o, r, WEIR_TCP_CLOSED);
+	if (!c->ended) {
+		c->ended = 1;
+		c->end_reason = WEIR_CLOSE_RST;
+	}
+}
+
+/* The peer acknowledged r's bytes up to ack: holes below it were never seen by the box. */
+static void receiver_gap(struct weir_tcp_conn *c, int rside, uint32_t ack, struct weir_tcp_out *o)
+{
+	struct weir_tcp_side *r = &c->side[rside];
+	if (r->flags & WEIR_TCPF_STOPPED)
+		return;
+	if ((r->flags & WEIR_TCPF_FIN_SENT) && WEIR_SEQ_GT(ack, r->fin_seq))
+		ack = r->fin_seq; /* the FIN takes a sequence number but is not a byte */
+	struct weir_reasm_res res;
+	weir_stream_ack(&r->stream, ack, &res);
+	if (res.gap) {
+		anomaly(o, WEIR_AN_ACK_UNSEEN_DATA);
+		hist_scaled(&c->hist, rside, REP_G, 'g');
+	}
+	o->peer_new_bytes = res.delivered;
+}
+
+/* ACK processing: r's SYN and FIN acknowledged, its snd_una, gaps in its stream. */
+static void receiver_ack(struct weir_tcp_conn *c, int rside, const struct weir_pkt *p, struct weir_tcp_out *o)
+{
+	struct weir_tcp_side *r = &c->side[rside];
+	const uint32_t ack = p->ack;
+	if (!(r->flags & WEIR_TCPF_ISN_KNOWN)) {
+		if (r->state == WEIR_TCP_SYN_RCVD)
+			establish(o, r); /* its SYN+ACK was not seen: the ACK is believed */
+		return;
+	}
+	if (r->state == WEIR_TCP_SYN_SENT) {
+		/* RFC 793: in SYN_SENT an ack outside (ISN, snd_nxt] is refused with the segment. */
+		if (!WEIR_SEQ_GT(ack, r->isn) || !WEIR_SEQ_LEQ(ack, r->snd_nxt))
+			return;
+		if (p->tcp_flags & TH_SYN)
+			establish(o, r);
+	} else if (r->state == WEIR_TCP_SYN_RCVD && WEIR_SEQ_GT(ack, r->isn)) {
+		establish(o, r);
+	}
+	if (WEIR_SEQ_GT(ack, r->snd_una))
+		r->snd_una = ack;
+	if ((r->flags & WEIR_TCPF_FIN_SENT) && WEIR_SEQ_GT(ack, r->fin_seq)) {
+		r->flags |= WEIR_TCPF_FIN_ACKED;
+		if (r->state == WEIR_TCP_FIN_WAIT_1)
+			set_state(o, r, WEIR_TCP_FIN_WAIT_2);
+		else if (r->state == WEIR_TCP_CLOSING)
+			set_state(o, r, WEIR_TCP_TIME_WAIT);
+		else if (r->state == WEIR_TCP_LAST_ACK)
+			set_state(o, r, WEIR_TCP_CLOSED);
+	}
+	receiver_gap(c, rside, ack, o);
+}
+
+/* What receiving a SYN (without ACK) or a FIN does to r, after the ACK was processed. */
+static void receiver_ctl(struct weir_tcp_side *r, const struct weir_pkt *p, struct weir_tcp_out *o)
+{
+	const uint8_t f = p->tcp_flags;
+	if (f & TH_SYN) {
+		if (!(f & TH_ACK) && (r->state == WEIR_TCP_LISTEN || r->state == WEIR_TCP_SYN_SENT))
+			set_state(o, r, WEIR_TCP_SYN_RCVD);
+		return; /* a FIN on a SYN is not acted on */
+	}
+	if (!(f & TH_FIN))
+		return;
+	switch (r->state) {
+	case WEIR_TCP_SYN_RCVD:
+	case WEIR_TCP_ESTABLISHED:
+		set_state(o, r, WEIR_TCP_CLOSE_WAIT);
+		break;
+	case WEIR_TCP_FIN_WAIT_1:
+		set_state(o, r, WEIR_TCP_CLOSING);
+		break;
+	case WEIR_TCP_FIN_WAIT_2:
+		set_state(o, r, WEIR_TCP_TIME_WAIT);
+		break;
+	default:
+		break;
+	}
+}
+
+static void reasm_result(struct weir_tcp_conn *c, int sender, const struct weir_reasm_res *res,
+                         struct weir_tcp_out *o)
+{
+	if (res->delivered) {
+		o->events |= EV(WEIR_EV_NEW_DATA);
+		o->new_bytes = res->delivered;
+	}
+	if (res->rexmit_diff)
+		anomaly(o, WEIR_AN_REXMIT_DIFFERENT);
+	if (res->overlap_diff)
+		anomaly(o, WEIR_AN_OVERLAP_DIFFERENT);
+	if (res->outrun)
+		anomaly(o, WEIR_AN_BUFFER_OUTRUN);
+	if (res->memfail)
+		anomaly(o, WEIR_AN_MEMCAP);
+	if (res->gap)
+		hist_scaled(&c->hist, sender, REP_G, 'g');
+}
+
+/*
+ * The sender's payload into its stream. A segment without ACK (other than a SYN) is dropped by
+ * any synchronized receiver (RFC 793 §3.9), so its bytes are not reassembled either. Payload past
+ * the receiver's advertised right edge is flagged but still reassembled (the box may have missed
+ * a window update); a one-byte probe of a zero window is not flagged.
+ */
+static void receiver_payload(struct weir_tcp_conn *c, struct weir_mem *m, int sender,
+                             const struct weir_pkt *p, struct weir_tcp_out *o)
+{
+	struct weir_tcp_side *s = &c->side[sender];
+	const struct weir_tcp_side *r = &c->side[!sender];
+	const uint32_t len = wire_len(p), seq = data_seq(p);
+	if (!len || (s->flags & WEIR_TCPF_STOPPED) || !(p->tcp_flags & (TH_ACK | TH_SYN)))
+		return;
+	if ((r->flags & WEIR_TCPF_WIN_KNOWN) && WEIR_SEQ_GT(s->snd_una, s->isn)) {
+		const uint32_t edge = s->snd_una + r->rcv_wnd;
+		const bool probe = r->rcv_wnd == 0 && len == 1 && seq == edge;
+		if (!probe && WEIR_SEQ_GT(seq + len, edge))
+			anomaly(o, WEIR_AN_DATA_OUT_OF_WINDOW);
+	}
+	const int64_t off = weir_stream_offset(&s->stream, seq);
+	const bool in_order = off <= (int64_t)s->stream.next;
+	if (len == 1 && p->seq == s->snd_nxt - 1 && off < (int64_t)s->stream.next && !(p->tcp_flags & (TH_SYN | TH_FIN)))
+		return; /* a keep-alive's byte (one already delivered) is filler, not a resend to compare */
+	struct weir_reasm_res res;
+	memset(&res, 0, sizeof(res));
+	if (p->payload_len && p->payload)
+		weir_stream_add(&s->stream, m, seq, p->payload, p->payload_len, &res);
+	if (len > p->payload_len && in_order) {
+		/* The capture cut the segment short: its missing tail was sent, so it is a gap now
+		 * rather than a hole waiting for bytes that will never be captured. */
+		struct weir_reasm_res tail;
+		weir_stream_ack(&s->stream, seq + len, &tail);
+		res.delivered += tail.delivered;
+		res.gap += tail.gap;
+	}
+	reasm_result(c, sender, &res, o);
+}
+
+static bool closed_by_fin(const struct weir_tcp_side *s)
+{
+	return (s->flags & WEIR_TCPF_FIN_SENT) && (s->state == WEIR_TCP_TIME_WAIT || s->state == WEIR_TCP_CLOSED);
+}
+
+void weir_tcp_receiver_update(struct weir_tcp_conn *c, struct weir_mem *m, int sender,
+                              const struct weir_pkt *p, struct weir_tcp_out *o)
+{
+	if (!o)
+		return;
+	memset(o, 0, sizeof(*o));
+	if (!c || !p || !valid_side(sender))
+		return;
+	struct weir_tcp_side *s = &c->side[sender], *r = &c->side[!sender];
+	if (p->tcp_flags & TH_RST) {
+		receiver_rst(c, s, r, p, o);
+		finish_out(o);
+		return;
+	}
+	if (p->tcp_flags & TH_ACK)
+		receiver_ack(c, !sender, p, o);
+	receiver_ctl(r, p, o);
+	receiver_payload(c, m, sender, p, o);
+	if (!c->handshake_done && !c->midstream &&
+	    (s->zflags & r->zflags & WEIR_ZF_ESTABLISHED)) {
+		c->handshake_done = 1;
+		o->events |= EV(WEIR_EV_HANDSHAKE_DONE);
+	}
+	if (!c->ended && closed_by_fin(s) && closed_by_fin(r)) {
+		c->ended = 1;
+		c->end_reason = WEIR_CLOSE_FIN;
+	}
+	finish_out(o);
+}
+
+/* ---- end ---------------------------------------------------------------------------------- */
+
+void weir_tcp_finish(struct weir_tcp_conn *c, struct weir_mem *m)
+{
+	if (!c)
+		return;
+	for (int i = 0; i < 2; i++) {
+		struct weir_reasm_res res;
+		weir_stream_flush(&c->side[i].stream, &res);
+		if (res.gap)
+			hist_scaled(&c->hist, i, REP_G, 'g');
+		weir_stream_release(&c->side[i].stream, m);
+	}
+}
