@@ -695,7 +695,7 @@ def case_gap():
 	c.close(first=1)
 	cap.trailer()
 	f = expect_flow(c, b"x" * 100 + b"z" * 100, b"r" * 50, "fin", "closed", "time_wait",
-	                toserver={"gap_bytes": 100}, toclient={"gap_bytes": 30}, conn_state="SF")
+	                toserver={"gap_bytes": 100, "ooo_pkts": 1}, toclient={"gap_bytes": 30}, conn_state="SF")
 	exp = {"runs": [{"name": "default", "args": [], "exit": 0,
 	                 "stats": base_stats([cap], [c], tcp_count([c]), 1, {"fin": 1},
 	                                     anomalies={"ack_unseen_data": 2}, handshakes=1),
@@ -704,7 +704,7 @@ def case_gap():
 	                            "so follow prints no marker (gap_seen shows tshark found it)"}}}
 	readme = """Gaps: bytes that were sent and acknowledged but never captured. Client offsets 100-200 are missing between two captured segments (the server then acks 300); the server's offsets 50-80 are missing at the end of its data (the client acks 80, then the server's FIN comes at offset 80).
 
-- toserver: delivered 200 (the file holds the 200 captured bytes, the hole is skipped, not zero-filled), gap_bytes 100; toclient: delivered 50, gap_bytes 30; zeek.missed_bytes 130 and orig_bytes 300 / resp_bytes 80 (sequence space, Zeek's meaning).
+- toserver: delivered 200 (the file holds the 200 captured bytes, the hole is skipped, not zero-filled), gap_bytes 100, ooo_pkts 1 (offsets 200-300 arrive ahead of the in-order point and are held until the ACK of 300 reveals the hole); toclient: delivered 50, gap_bytes 30; zeek.missed_bytes 130 and orig_bytes 300 / resp_bytes 80 (sequence space, Zeek's meaning).
 - Anomaly ack_unseen_data 2: one per acknowledgement of bytes never seen (the ACK of 300 and the ACK of 80).
 - Wireshark sees the same two holes: `tshark -r input.pcap -Y "tcp.analysis.lost_segment || tcp.analysis.ack_lost_segment" -T fields -e frame.number -e tcp.analysis.lost_segment -e tcp.analysis.ack_lost_segment` (previous segment not captured before client frame 6 and before the server's FIN; ACKed unseen segment at frames 7 and 9). `tshark -q -z follow,tcp,raw,0` prints the captured bytes on either side of the holes.
 - The server closed first: server TIME_WAIT, client CLOSED; Zeek conn_state SF, history not asserted (gaps add 'G' letters not modelled here).
