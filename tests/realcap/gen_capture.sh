@@ -398,9 +398,10 @@ main() {
 	reap_stale
 	make_files
 	setup_net
+	start_servers
+	# After the warm-up requests, so the drop counters count only drops inside the capture.
 	impair "$NC" "$NC"
 	impair "$NS" "$NS"
-	start_servers
 	start_tcpdump
 	local t0=$SECONDS
 	workload
