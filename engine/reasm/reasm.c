@@ -12,7 +12,11 @@
  * Invariants kept by every function:
  *  - next == delivered + gap_bytes; frags are sorted, disjoint, not adjacent, all start above next
  *    and end at or below base + cap (so they never share a ring slot with [base, next)).
- *  - ring != NULL: every byte of [base, next) and of every frag is stored at ring[off % cap].
+ *  - ring != NULL: every byte of [base, next) and of every frag is stored at ring[off % cap];
+ *    bytes of [base, next) that were skipped as a gap read as zeros, so what was delivered stays
+ *    one contiguous, peekable run (the gap itself is counted in gap_bytes).
+ *  - cap is the ring's current size: it starts small and doubles, up to cap_max, when a segment
+ *    needs more room ahead of next (a scaled window in flight, reordered).
  *  - ring == NULL: base == next (nothing is peekable). The ring is only allocated while no frag
  *    is held, so a frag tracked without bytes (buffering was off) is never mistaken for stored.
  */
@@ -115,7 +119,8 @@ static void settle_base(struct weir_stream *s)
 void weir_stream_init(struct weir_stream *s, uint32_t cap, uint8_t overlap, bool buffering)
 {
 	memset(s, 0, sizeof(*s));
-	s->cap = cap;
+	s->cap_max = cap;
+	s->cap = cap < WEIR_REASM_RING_MIN ? cap : WEIR_REASM_RING_MIN;
 	s->overlap = overlap;
 	s->buffering = buffering ? 1 : 0;
 }
@@ -177,15 +182,58 @@ static void store(struct weir_stream *s, unsigned i, unsigned j, uint64_t a, uin
 		ring_write(s, c, d + (c - a), e - c);
 }
 
+/* Ring size to hold need bytes: doubling from the current size, at most cap_max. */
+static uint32_t ring_size_for(const struct weir_stream *s, uint64_t need)
+{
+	uint64_t c = s->cap;
+	while (c < need && c < s->cap_max)
+		c *= 2;
+	return (uint32_t)u64_min(c, s->cap_max);
+}
+
+/* Moves the ring's bytes into a larger one so that need bytes from next fit. A failed
+ * allocation keeps the old ring (the caller then discards what does not fit). */
+static void ring_grow(struct weir_stream *s, struct weir_mem *m, uint64_t need)
+{
+	const uint32_t ncap = ring_size_for(s, need);
+	if (!s->ring || ncap <= s->cap || !m)
+		return;
+	uint8_t *nr = weir_mem_alloc(m, ncap);
+	if (!nr)
+		return;
+	struct weir_stream old = *s;
+	s->ring = nr;
+	s->cap = ncap;
+	for (uint64_t off = old.base; off < old.next;) { /* copy in runs that do not wrap either ring */
+		uint64_t n = u64_min(old.next - off, old.cap - off % old.cap);
+		n = u64_min(n, ncap - off % ncap);
+		memcpy(nr + off % ncap, old.ring + off % old.cap, n);
+		off += n;
+	}
+	for (unsigned k = 0; k < s->nfrags; k++) {
+		for (uint64_t off = s->frags[k].off; off < frag_end(&s->frags[k]);) {
+			uint64_t n = u64_min(frag_end(&s->frags[k]) - off, old.cap - off % old.cap);
+			n = u64_min(n, ncap - off % ncap);
+			memcpy(nr + off % ncap, old.ring + off % old.cap, n);
+			off += n;
+		}
+	}
+	weir_mem_free(m, old.ring, old.cap);
+}
+
 /* Whether [a, e) should be stored, allocating the ring if needed (failure turns buffering off). */
-static bool want_store(struct weir_stream *s, struct weir_mem *m, struct weir_reasm_res *res)
+static bool want_store(struct weir_stream *s, struct weir_mem *m, uint64_t need, struct weir_reasm_res *res)
 {
 	if (!s->buffering || s->cap == 0)
 		return false;
-	if (s->ring)
+	if (s->ring) {
+		if (need > s->cap)
+			ring_grow(s, m, need);
 		return true;
+	}
 	if (s->nfrags)
 		return false; /* held ranges without bytes: wait until they are delivered */
+	s->cap = ring_size_for(s, need);
 	s->ring = m ? weir_mem_alloc(m, s->cap) : NULL;
 	if (!s->ring) {
 		res->memfail = 1;
@@ -210,8 +258,11 @@ static void add_new(struct weir_stream *s, struct weir_mem *m, uint64_t a, uint6
 	if (a > s->next) {
 		res->ooo = 1;
 		s->ooo_pkts++;
-		/* In-order bytes are always delivered; only bytes ahead of next need room. */
-		uint64_t room = s->next + s->cap;
+		if (s->ring && e - s->next > s->cap)
+			ring_grow(s, m, e - s->next);
+		/* In-order bytes are always delivered; only bytes ahead of next need room. The limit is
+		 * the largest ring (cap_max) when the ring is not yet allocated or buffering is off. */
+		uint64_t room = s->next + (s->ring ? s->cap : s->cap_max);
 		if (e > room) {
 			outrun(s, e - u64_max(a, room), res);
 			e = room;
@@ -226,7 +277,7 @@ static void add_new(struct weir_stream *s, struct weir_mem *m, uint64_t a, uint6
 		return;
 	}
 	check_overlaps(s, i, j, a, e, d, res);
-	if (want_store(s, m, res))
+	if (want_store(s, m, e - old_next, res))
 		store(s, i, j, a, e, d);
 	frag_merge(s, i, j, a, e);
 	settle_base(s);
@@ -268,11 +319,13 @@ void weir_stream_add(struct weir_stream *s, struct weir_mem *m, uint32_t seq, co
  * and those that become contiguous. */
 static void skip_to(struct weir_stream *s, uint64_t target, struct weir_reasm_res *res)
 {
-	uint64_t cur = s->next, gap = 0, dl = 0, gap_end = 0;
+	uint64_t cur = s->next, gap = 0, dl = 0;
+	struct weir_reasm_frag holes[WEIR_REASM_MAX_FRAGS + 1];
+	unsigned nholes = 0;
 	while (s->nfrags && s->frags[0].off <= u64_max(cur, target)) {
 		if (s->frags[0].off > cur) {
 			gap += s->frags[0].off - cur;
-			gap_end = s->frags[0].off;
+			holes[nholes++] = (struct weir_reasm_frag){ .off = cur, .len = sat32(s->frags[0].off - cur) };
 		}
 		cur = frag_end(&s->frags[0]);
 		dl += s->frags[0].len;
@@ -280,13 +333,23 @@ static void skip_to(struct weir_stream *s, uint64_t target, struct weir_reasm_re
 	}
 	if (cur < target) {
 		gap += target - cur;
-		gap_end = target;
+		holes[nholes++] = (struct weir_reasm_frag){ .off = cur, .len = sat32(target - cur) };
 		cur = target;
 	}
 	s->next = cur;
-	/* Skipped bytes were never stored: what is peekable starts after the last hole. */
-	if (gap_end > s->base)
-		s->base = gap_end;
+	if (s->ring) {
+		/* Keep [base, next) one run: the ring's last cap bytes, holes zeroed. */
+		if (cur > s->base + s->cap)
+			s->base = cur - s->cap;
+		for (unsigned k = 0; k < nholes; k++) {
+			uint64_t lo = u64_max(holes[k].off, s->base), hi = holes[k].off + holes[k].len;
+			for (uint64_t off = lo; off < hi;) {
+				uint64_t n = u64_min(hi - off, s->cap - off % s->cap);
+				memset(s->ring + off % s->cap, 0, n);
+				off += n;
+			}
+		}
+	}
 	settle_base(s);
 	s->gap_bytes += gap;
 	s->delivered += dl;

@@ -16,18 +16,26 @@ struct weir_reasm_frag {
 	uint32_t pad;
 };
 
+/** First ring size: most flows carry little, and a ring grows (doubling) only when a segment
+ *  lands further ahead of the in-order point than it holds. */
+#define WEIR_REASM_RING_MIN 16384
+
 /** Most out-of-order ranges one side holds at once; a segment that would need more is outrun. */
 #define WEIR_REASM_MAX_FRAGS 16
 
 /**
  * One direction's stream. Offset 0 is the byte at seq0 (ISN + 1). Bytes are held in a ring of
  * cap bytes covering stream offsets [base, base + cap): delivered bytes from base to next, then
- * out-of-order ranges (frags) up to base + cap. The ring is allocated on first payload.
+ * out-of-order ranges (frags) up to base + cap. The ring is allocated on first payload and grows
+ * up to cap_max. Bytes skipped as a gap read as zeros (counted in gap_bytes), so [base, next)
+ * is always one peekable run.
  */
 struct weir_stream {
 	uint8_t *ring;           /**< NULL until the first byte is stored, or when buffering is off */
-	uint32_t cap;            /**< ring size (the side's buffer limit) */
+	uint32_t cap;            /**< ring size now: starts at WEIR_REASM_RING_MIN, doubles as needed */
+	uint32_t cap_max;        /**< the side's buffer limit: the ring never grows past it */
 	uint32_t seq0;           /**< sequence number of offset 0 */
+	uint32_t pad0;
 	uint64_t base;           /**< oldest offset held */
 	uint64_t next;           /**< next in-order offset (delivered + gaps skipped) */
 	uint64_t last;           /**< highest offset + 1 received */
@@ -56,7 +64,7 @@ struct weir_reasm_res {
 	uint8_t pad[2];
 };
 
-/** Prepares an empty stream (not started). */
+/** Prepares an empty stream (not started) whose buffer may grow to cap bytes. */
 void weir_stream_init(struct weir_stream *s, uint32_t cap, uint8_t overlap, bool buffering);
 /** Fixes offset 0 at seq0. Idempotent once started. */
 void weir_stream_start(struct weir_stream *s, uint32_t seq0);
@@ -74,8 +82,8 @@ void weir_stream_add(struct weir_stream *s, struct weir_mem *m, uint32_t seq, co
 void weir_stream_ack(struct weir_stream *s, uint32_t ack, struct weir_reasm_res *res);
 /** End of stream: skips every hole and delivers all held ranges. */
 void weir_stream_flush(struct weir_stream *s, struct weir_reasm_res *res);
-/** Copies delivered bytes [off, off+len) (clipped to next). -ENODATA if off < base, -EINVAL if
- *  buffering is off. Returns bytes copied (0 when off >= next). */
+/** Copies delivered bytes [off, off+len) (clipped to next; gap bytes read as zeros). -ENODATA if
+ *  off < base, -EINVAL if buffering is off. Returns bytes copied (0 when off >= next). */
 ssize_t weir_stream_peek(const struct weir_stream *s, uint64_t off, void *buf, size_t len);
 /** Points *ptr at the contiguous delivered bytes at off (up to the ring's end). Errors as peek. */
 ssize_t weir_stream_view(const struct weir_stream *s, uint64_t off, const uint8_t **ptr);
