@@ -751,15 +751,21 @@ void weir_tcp_receiver_update(struct weir_tcp_conn *c, struct weir_mem *m, int s
 
 /* ---- end ---------------------------------------------------------------------------------- */
 
-void weir_tcp_finish(struct weir_tcp_conn *c, struct weir_mem *m)
+void weir_tcp_flush(struct weir_tcp_conn *c)
 {
-	if (!c)
-		return;
 	for (int i = 0; i < 2; i++) {
 		struct weir_reasm_res res;
 		weir_stream_flush(&c->side[i].stream, &res);
 		if (res.gap)
 			hist_scaled(&c->hist, i, REP_G, 'g');
-		weir_stream_release(&c->side[i].stream, m);
 	}
+}
+
+void weir_tcp_finish(struct weir_tcp_conn *c, struct weir_mem *m)
+{
+	if (!c)
+		return;
+	weir_tcp_flush(c);
+	for (int i = 0; i < 2; i++)
+		weir_stream_release(&c->side[i].stream, m);
 }

@@ -110,6 +110,9 @@ void weir_tcp_sender_update(struct weir_tcp_conn *c, int sender, const struct we
  *  Raises STATE_CHANGE, NEW_DATA, HANDSHAKE_DONE, ANOMALY; sets c->ended when the connection is over. */
 void weir_tcp_receiver_update(struct weir_tcp_conn *c, struct weir_mem *m, int sender,
                               const struct weir_pkt *p, struct weir_tcp_out *o);
+/** The flow is ending: skips every hole of both streams (a gap, in the history too) and delivers
+ *  what they hold. Idempotent. */
+void weir_tcp_flush(struct weir_tcp_conn *c);
 /** End of the flow: flushes both streams (holes become gaps) and releases their memory. */
 void weir_tcp_finish(struct weir_tcp_conn *c, struct weir_mem *m);
 
