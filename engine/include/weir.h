@@ -43,7 +43,8 @@ enum weir_hook { WEIR_HOOK_PRE = 0, WEIR_HOOK_POST_SND = 1, WEIR_HOOK_POST_RCV =
  *  - CONN_START      PRE, POST_SND, POST_RCV  first packet of a new flow; side = sender
  *  - HANDSHAKE_DONE  POST_RCV                 both sides ESTABLISHED for the first time; side = sender of the completing ACK
  *  - STATE_CHANGE    POST_SND, POST_RCV       a side's TCP state changed; side = that side; arg = old<<8 | new
- *  - NEW_DATA        POST_RCV                 in-order bytes were added to a side's stream; side = the stream's sender; arg = bytes added
+ *  - NEW_DATA        POST_RCV                 a side's stream advanced; side = the stream's sender; arg = bytes it
+ *                                             advanced (gap bytes included, read as zeros): the new bytes are [next - arg, next)
  *  - REXMIT          PRE, POST_SND, POST_RCV  the packet retransmits sequence space already sent; side = sender
  *  - CONN_END        POST_RCV                 the flow ends (once per flow); side = BOTH; arg = enum weir_close_reason
  *  - ORPHAN          PRE                      a TCP packet that belongs to no flow and creates none; flow = NULL; side = BOTH
@@ -103,11 +104,12 @@ enum weir_overlap { WEIR_OVERLAP_FIRST = 0, WEIR_OVERLAP_LAST = 1 };
 /** What a full flow table does with a new flow. */
 enum weir_flow_policy { WEIR_FLOWS_EVICT_IDLEST = 0, WEIR_FLOWS_REFUSE_NEW = 1 };
 
-/** Reasons a frame is counted as malformed (never processed further, never a crash). */
+/** Reasons a frame is counted as malformed (not processed further, except BAD_TCP_OPT; never a crash). */
 enum weir_malformed {
 	WEIR_MAL_TRUNC_L2 = 0, WEIR_MAL_TRUNC_IP = 1, WEIR_MAL_BAD_IP_VERSION = 2,
 	WEIR_MAL_BAD_IP_HLEN = 3, WEIR_MAL_BAD_IP_LEN = 4, WEIR_MAL_TRUNC_IPV6_EXT = 5,
-	WEIR_MAL_TRUNC_TCP = 6, WEIR_MAL_BAD_TCP_HLEN = 7, WEIR_MAL_BAD_TCP_OPT = 8,
+	WEIR_MAL_TRUNC_TCP = 6, WEIR_MAL_BAD_TCP_HLEN = 7,
+	WEIR_MAL_BAD_TCP_OPT = 8, /**< counted, yet the segment is tracked with the options before it (as Linux does) */
 	WEIR_MAL_UNKNOWN_LINKTYPE = 9, WEIR_MAL_COUNT = 10,
 };
 
@@ -117,7 +119,7 @@ struct weir_config {
 	uint32_t idle_timeout_ms;  /**< idle timeout of established flows (default 300000) */
 	uint32_t handshake_timeout_ms; /**< idle timeout before the handshake completes (default 30000) */
 	uint32_t timewait_ms;      /**< how long a closed flow lingers for late packets (default 2000) */
-	uint32_t buffer_per_side;  /**< reassembly window per side in bytes (default 65536) */
+	uint32_t buffer_per_side;  /**< most bytes a side's reassembly ring grows to (default 4 MiB; rings start at 16 KiB) */
 	uint64_t memcap;           /**< stream-buffer bytes per worker (default 256 MiB) */
 	uint8_t flow_policy;       /**< enum weir_flow_policy */
 	uint8_t overlap;           /**< default enum weir_overlap for new flows */
@@ -204,8 +206,9 @@ struct weir_side_counters {
 	uint64_t gap_bytes;          /**< bytes skipped, never seen */
 	uint64_t rexmit_pkts, rexmit_bytes;
 	uint64_t ooo_pkts;           /**< segments that arrived ahead of the in-order point */
-	uint64_t overlaps;           /**< segments overlapping bytes already held or delivered */
-	uint64_t overlap_diff;       /**< of those, with different bytes */
+	uint64_t overlaps;           /**< segments overlapping bytes held out of order */
+	uint64_t overlap_diff;       /**< of those, with different bytes (retransmissions that differ
+	                                  from delivered bytes raise the anomaly REXMIT_DIFFERENT) */
 	uint64_t outrun_bytes;       /**< out-of-order bytes discarded for lack of buffer */
 };
 
@@ -370,9 +373,10 @@ int weir_flow_counters(const struct weir_flow *f, int side, struct weir_side_cou
 int weir_flow_buf_info(const struct weir_flow *f, int side, struct weir_buf_info *out);
 /** Copies up to max held out-of-order fragments of side; returns how many there are in total. */
 int weir_flow_frag_info(const struct weir_flow *f, int side, struct weir_frag *out, unsigned max);
-/** Copies up to len in-order bytes of side's stream starting at stream offset off.
- *  Returns the count (0 at the end of what was delivered), -ENODATA when off is older than what
- *  is held (the return is never silent), -EINVAL (bad side, buffering off). */
+/** Copies up to len in-order bytes of side's stream starting at stream offset off (bytes skipped
+ *  as a gap read as zeros; weir_flow_counters says how many). Returns the count (0 at the end of
+ *  what was delivered), -ENODATA when off is older than what is held (the return is never
+ *  silent), -EINVAL (bad side, buffering off). */
 ssize_t weir_flow_peek(const struct weir_flow *f, int side, uint64_t off, void *buf, size_t len);
 /** Zero-copy: points *ptr at the longest contiguous run of delivered bytes at off and returns its
  *  length (a run may end before the delivered end; call again at off + length). Errors as peek. */

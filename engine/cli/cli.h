@@ -1,0 +1,17 @@
+/* cli.h — the weir command line: subcommands and the exit codes they share (sysexits.h). */
+#ifndef WEIR_CLI_H
+#define WEIR_CLI_H
+
+#define WEIR_EX_OK 0
+#define WEIR_EX_USAGE 64
+#define WEIR_EX_DATAERR 65
+#define WEIR_EX_NOINPUT 66
+#define WEIR_EX_SOFTWARE 70
+#define WEIR_EX_OSERR 71
+#define WEIR_EX_CANTCREAT 73
+#define WEIR_EX_CONFIG 78
+
+/** weir replay [options] FILE... (argv[0] is "replay"). Returns an exit code. */
+int weir_cmd_replay(int argc, char **argv);
+
+#endif

@@ -1,0 +1,359 @@
+/* replay.c — `weir replay`: captures through the full stack, with a flow log, a counter summary and stream dumps. */
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "cli.h"
+#include "io/pcap_reader.h"
+#include "log/eve.h"
+#include "weir.h"
+
+struct replay_file {
+	const char *name;
+	unsigned long long packets;
+	char error[512];
+};
+
+struct replay {
+	struct weir_config cfg;
+	const char *eve_path, *stats_path, *streams_dir;
+	int quiet;
+	FILE *eve;
+	struct replay_file *files;
+	int nfiles;
+	int write_failed;
+};
+
+static void replay_usage(FILE *out)
+{
+	fputs("usage: weir replay [options] FILE...\n"
+	      "  --eve FILE|-          write one EVE JSON flow record per flow\n"
+	      "  --stats-json FILE|-   write a JSON summary of the counters at the end\n"
+	      "  --write-streams DIR   write each flow's reassembled bytes to DIR/<flow_id>.c2s and .s2c\n"
+	      "  --quiet               no progress display\n"
+	      "  --no-midstream        flows whose handshake was not seen are orphans\n"
+	      "  --overlap first|last  which copy of overlapping bytes wins (default first)\n"
+	      "  --buffer BYTES        most a side's reassembly buffer grows to (default 4194304)\n"
+	      "  --max-flows N         flow table capacity (default 65536)\n"
+	      "  --idle-timeout SEC    idle timeout of established flows (default 300)\n"
+	      "exit: 0 ok, 64 usage, 65 damaged capture (what preceded the damage is reported), 66 unreadable file\n",
+	      out);
+}
+
+/* Parses an unsigned decimal option value within [lo, hi]; -1 on error. */
+static long long parse_num(const char *opt, const char *s, long long lo, long long hi)
+{
+	char *end;
+	errno = 0;
+	long long v = strtoll(s, &end, 10);
+	if (errno || end == s || *end || v < lo || v > hi) {
+		fprintf(stderr, "weir replay: %s: '%s' is not a number in [%lld, %lld]\n", opt, s, lo, hi);
+		return -1;
+	}
+	return v;
+}
+
+static int parse_args(struct replay *r, int argc, char **argv)
+{
+	enum { O_EVE = 1, O_STATS, O_STREAMS, O_QUIET, O_NOMID, O_OVERLAP, O_BUFFER, O_MAXFLOWS, O_IDLE, O_HELP };
+	static const struct option opts[] = {
+		{ "eve", required_argument, NULL, O_EVE },
+		{ "stats-json", required_argument, NULL, O_STATS },
+		{ "write-streams", required_argument, NULL, O_STREAMS },
+		{ "quiet", no_argument, NULL, O_QUIET },
+		{ "no-midstream", no_argument, NULL, O_NOMID },
+		{ "overlap", required_argument, NULL, O_OVERLAP },
+		{ "buffer", required_argument, NULL, O_BUFFER },
+		{ "max-flows", required_argument, NULL, O_MAXFLOWS },
+		{ "idle-timeout", required_argument, NULL, O_IDLE },
+		{ "help", no_argument, NULL, O_HELP },
+		{ NULL, 0, NULL, 0 },
+	};
+	long long v;
+	int c;
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "q", opts, NULL)) != -1) {
+		switch (c) {
+		case O_EVE: r->eve_path = optarg; break;
+		case O_STATS: r->stats_path = optarg; break;
+		case O_STREAMS: r->streams_dir = optarg; break;
+		case 'q':
+		case O_QUIET: r->quiet = 1; break;
+		case O_NOMID: r->cfg.midstream = 0; break;
+		case O_OVERLAP:
+			if (!strcmp(optarg, "first"))
+				r->cfg.overlap = WEIR_OVERLAP_FIRST;
+			else if (!strcmp(optarg, "last"))
+				r->cfg.overlap = WEIR_OVERLAP_LAST;
+			else {
+				fprintf(stderr, "weir replay: --overlap: '%s' is not first or last\n", optarg);
+				return WEIR_EX_USAGE;
+			}
+			break;
+		case O_BUFFER:
+			if ((v = parse_num("--buffer", optarg, 1024, 1 << 30)) < 0)
+				return WEIR_EX_USAGE;
+			r->cfg.buffer_per_side = (uint32_t)v;
+			break;
+		case O_MAXFLOWS:
+			if ((v = parse_num("--max-flows", optarg, 1, 1 << 26)) < 0)
+				return WEIR_EX_USAGE;
+			r->cfg.max_flows = (uint32_t)v;
+			break;
+		case O_IDLE:
+			if ((v = parse_num("--idle-timeout", optarg, 1, 86400 * 7)) < 0)
+				return WEIR_EX_USAGE;
+			r->cfg.idle_timeout_ms = (uint32_t)(v * 1000);
+			break;
+		case O_HELP: replay_usage(stdout); return -1;
+		default: replay_usage(stderr); return WEIR_EX_USAGE;
+		}
+	}
+	if (optind >= argc) {
+		fputs("weir replay: no capture file given\n", stderr);
+		replay_usage(stderr);
+		return WEIR_EX_USAGE;
+	}
+	return 0;
+}
+
+/* ---- outputs ------------------------------------------------------------------------------ */
+
+static void eve_sink(const struct weir_flow_record *rec, void *user)
+{
+	struct replay *r = user;
+	char line[WEIR_EVE_LINE_MAX];
+	const int n = weir_eve_flow(line, sizeof(line), rec);
+	if (n > 0 && fwrite(line, 1, (size_t)n, r->eve) != (size_t)n)
+		r->write_failed = 1;
+}
+
+/* NEW_DATA handler of --write-streams: appends the bytes the side's stream just gained. */
+static void stream_writer(struct weir_msock *s, struct weir_flow *f, int side, uint32_t ev, uint64_t added, void *user)
+{
+	struct replay *r = user;
+	struct weir_buf_info bi;
+	(void)s;
+	(void)ev;
+	if (weir_flow_buf_info(f, side, &bi) != 0 || !bi.buffering)
+		return;
+	char path[4096];
+	snprintf(path, sizeof(path), "%s/%" PRIu64 ".%s", r->streams_dir, weir_flow_id(f),
+	         side == WEIR_SIDE_CLIENT ? "c2s" : "s2c");
+	const int fd = open(path, O_WRONLY | O_CREAT | O_APPEND, 0644);
+	if (fd < 0) {
+		r->write_failed = 1;
+		return;
+	}
+	static const uint8_t zeros[4096];
+	for (uint64_t off = bi.next - added; off < bi.next;) {
+		const uint8_t *p;
+		ssize_t n = weir_flow_view(f, side, off, &p);
+		if (n == -ENODATA) { /* older than the ring holds (a huge gap): zeros keep offsets true */
+			p = zeros;
+			n = (ssize_t)(bi.base - off < sizeof(zeros) ? bi.base - off : sizeof(zeros));
+		}
+		if (n <= 0 || write(fd, p, (size_t)n) != n) {
+			r->write_failed = 1;
+			break;
+		}
+		off += (uint64_t)n;
+	}
+	close(fd);
+}
+
+#define JSON_COUNTERS(out, names, arr, count)                                                     \
+	do {                                                                                      \
+		for (unsigned i_ = 0; i_ < (count); i_++)                                         \
+			fprintf(out, "%s\"%s\":%" PRIu64, i_ ? "," : "", names(i_), (arr)[i_]);   \
+	} while (0)
+
+static const char *close_name_skip_none(unsigned i)
+{
+	return weir_close_reason_name(i + 1);
+}
+
+static void write_stats(const struct replay *r, const struct weir_stats *st, FILE *out)
+{
+	fprintf(out,
+	        "{\"packets\":%" PRIu64 ",\"bytes\":%" PRIu64 ",\"tcp_packets\":%" PRIu64
+	        ",\"other_packets\":%" PRIu64 ",\"fragments\":%" PRIu64 ",\"orphans\":%" PRIu64
+	        ",\"drops\":%" PRIu64 ",\"flows\":{\"created\":%" PRIu64 ",\"closed\":%" PRIu64
+	        ",\"active\":%" PRIu64 ",\"midstream\":%" PRIu64 ",\"refused\":%" PRIu64
+	        ",\"evicted\":%" PRIu64 "},\"events\":{",
+	        st->pkts, st->bytes, st->tcp_pkts, st->other_pkts, st->frag_pkts, st->orphans, st->drops,
+	        st->flows_created, st->flows_closed, st->flows_active, st->flows_midstream,
+	        st->flows_refused, st->flows_evicted);
+	JSON_COUNTERS(out, weir_event_name, st->events, WEIR_EV_BUILTIN_COUNT);
+	fputs("},\"anomalies\":{", out);
+	JSON_COUNTERS(out, weir_anomaly_name, st->anomalies, WEIR_AN_COUNT);
+	fputs("},\"malformed\":{", out);
+	JSON_COUNTERS(out, weir_malformed_name, st->malformed, WEIR_MAL_COUNT);
+	fputs("},\"closes\":{", out);
+	JSON_COUNTERS(out, close_name_skip_none, st->closes + 1, WEIR_CLOSE_COUNT - 1);
+	fprintf(out,
+	        "},\"memory\":{\"used\":%" PRIu64 ",\"peak\":%" PRIu64 ",\"cap\":%" PRIu64
+	        ",\"failed\":%" PRIu64 ",\"flow_entry_bytes\":%" PRIu64 "},\"files\":[",
+	        st->mem_used, st->mem_peak, st->mem_cap, st->mem_fail, st->flow_bytes);
+	for (int i = 0; i < r->nfiles; i++) {
+		const struct replay_file *f = &r->files[i];
+		fprintf(out, "%s{\"name\":\"", i ? "," : "");
+		for (const char *c = f->name; *c; c++) /* file names: escape what JSON requires */
+			fprintf(out, (*c == '"' || *c == '\\') ? "\\%c" : ((unsigned char)*c < 0x20 ? "\\u%04x" : "%c"), *c);
+		fprintf(out, "\",\"packets\":%llu,\"error\":", f->packets);
+		if (f->error[0]) {
+			fputc('"', out);
+			for (const char *c = f->error; *c; c++)
+				fprintf(out, (*c == '"' || *c == '\\') ? "\\%c" : ((unsigned char)*c < 0x20 ? " " : "%c"), *c);
+			fputc('"', out);
+		} else {
+			fputs("null", out);
+		}
+		fputc('}', out);
+	}
+	fputs("]}\n", out);
+}
+
+/* ---- the replay loop ---------------------------------------------------------------------- */
+
+static double now_s(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+static void progress(const struct weir_pcap_reader *rd, const char *name, double t0, int final)
+{
+	const double dt = now_s() - t0;
+	const unsigned long long n = weir_pcap_count(rd);
+	fprintf(stderr, "\r%s: %llu packets  %3.0f%%  %.0f kpps%s", name, n,
+	        final ? 100.0 : 100.0 * weir_pcap_progress(rd), dt > 0 ? n / dt / 1e3 : 0.0, final ? "\n" : "");
+}
+
+/* Runs one file through the worker. Returns 0, or an exit code for this file's failure. */
+static int replay_file(struct weir_worker *w, struct replay_file *rf, int show)
+{
+	int code = 0;
+	struct weir_pcap_reader *rd = weir_pcap_open(rf->name, rf->error, sizeof(rf->error), &code);
+	if (!rd) {
+		fprintf(stderr, "weir replay: %s\n", rf->error);
+		return code;
+	}
+	struct weir_rx_pkt pkt;
+	const double t0 = now_s();
+	double next_show = t0 + 0.5;
+	int n;
+	while ((n = weir_pcap_next(rd, &pkt, 1, rf->error, sizeof(rf->error))) > 0) {
+		weir_worker_rx(w, &pkt, (unsigned)n);
+		weir_worker_run(w);
+		if (show && (weir_pcap_count(rd) & 0x3fff) == 0 && now_s() >= next_show) {
+			progress(rd, rf->name, t0, 0);
+			next_show = now_s() + 0.5;
+		}
+	}
+	rf->packets = weir_pcap_count(rd);
+	if (show)
+		progress(rd, rf->name, t0, 1);
+	if (n < 0) {
+		fprintf(stderr, "weir replay: %s\n", rf->error);
+		code = WEIR_EX_DATAERR;
+	}
+	weir_pcap_close(rd);
+	return code;
+}
+
+static FILE *open_out(const char *path)
+{
+	if (!strcmp(path, "-"))
+		return stdout;
+	FILE *f = fopen(path, "w");
+	if (!f)
+		fprintf(stderr, "weir replay: %s: %s\n", path, strerror(errno));
+	return f;
+}
+
+static int setup_outputs(struct replay *r, struct weir_worker *w)
+{
+	if (r->eve_path) {
+		if (!(r->eve = open_out(r->eve_path)))
+			return WEIR_EX_CANTCREAT;
+		weir_worker_set_flow_sink(w, eve_sink, r);
+	}
+	if (r->streams_dir) {
+		if (mkdir(r->streams_dir, 0755) != 0 && errno != EEXIST) {
+			fprintf(stderr, "weir replay: %s: %s\n", r->streams_dir, strerror(errno));
+			return WEIR_EX_CANTCREAT;
+		}
+		char err[256];
+		struct weir_msock *s = weir_msock_create(w, NULL, err, sizeof(err));
+		if (!s || weir_msock_register(s, WEIR_EV_NEW_DATA, WEIR_HOOK_POST_RCV, stream_writer, r) != 0) {
+			fprintf(stderr, "weir replay: cannot watch streams: %s\n", err);
+			return WEIR_EX_SOFTWARE;
+		}
+	}
+	return 0;
+}
+
+int weir_cmd_replay(int argc, char **argv)
+{
+	struct replay r;
+	memset(&r, 0, sizeof(r));
+	weir_config_defaults(&r.cfg);
+	int rc = parse_args(&r, argc, argv);
+	if (rc)
+		return rc < 0 ? WEIR_EX_OK : rc;
+	struct weir_worker *w = weir_worker_create(&r.cfg, 0);
+	if (!w) {
+		fprintf(stderr, "weir replay: cannot create the worker: %s\n", strerror(errno));
+		return WEIR_EX_CONFIG;
+	}
+	r.nfiles = argc - optind;
+	r.files = calloc((size_t)r.nfiles, sizeof(*r.files));
+	if (!r.files) {
+		weir_worker_free(w);
+		return WEIR_EX_OSERR;
+	}
+	for (int i = 0; i < r.nfiles; i++)
+		r.files[i].name = argv[optind + i];
+	rc = setup_outputs(&r, w);
+	const int setup_ok = rc == 0;
+	const int show = !r.quiet && isatty(STDERR_FILENO);
+	/* A bad file does not stop the others: its error is reported and sets the exit code. */
+	for (int i = 0; i < r.nfiles && setup_ok; i++) {
+		const int frc = replay_file(w, &r.files[i], show);
+		if (frc && !rc)
+			rc = frc;
+	}
+	/* Every open flow is recorded (reason shutdown), also after a damaged file. */
+	weir_worker_shutdown(w);
+	weir_worker_run(w);
+	if (r.stats_path) {
+		FILE *out = open_out(r.stats_path);
+		if (out) {
+			write_stats(&r, weir_worker_stats(w), out);
+			if (out != stdout)
+				fclose(out);
+		} else if (!rc) {
+			rc = WEIR_EX_CANTCREAT;
+		}
+	}
+	if (r.eve && r.eve != stdout)
+		fclose(r.eve);
+	else if (r.eve)
+		fflush(r.eve);
+	if (r.write_failed) {
+		fputs("weir replay: writing an output failed\n", stderr);
+		rc = rc ? rc : WEIR_EX_CANTCREAT;
+	}
+	weir_worker_free(w);
+	free(r.files);
+	return rc;
+}

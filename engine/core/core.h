@@ -1,0 +1,146 @@
+/* core.h — the worker's internal layout: flows, monitoring sockets, UDEs, timers and the poll state machine. */
+#ifndef WEIR_CORE_H
+#define WEIR_CORE_H
+
+#include <pcap/pcap.h>
+
+#include "flow/flowtab.h"
+#include "mem/mem.h"
+#include "tcp/tcp.h"
+#include "weir.h"
+
+/** Most sockets per worker: a flow's scope is a 64-bit mask of socket ids. */
+#define WEIR_MAX_SOCKS 64
+/** Per-flow user pointers kept inline (one per socket that sets one). */
+#define WEIR_FLOW_USERS 4
+/** Link types a socket keeps a compiled filter for (replays rarely mix more). */
+#define WEIR_MSOCK_PROGS 4
+/** Record queue: one hook point of one packet raises at most this many records
+ *  (64 sockets x a few events, plus anomalies); more are counted as lost. */
+#define WEIR_QUEUE_MAX 1024
+
+struct weir_flow {
+	struct weir_ft_entry ft;     /* first: the table's header */
+	struct weir_worker *w;
+	uint64_t id;
+	uint64_t start_ns, last_ns;
+	uint64_t sock_mask;          /* sockets whose scope matched the first packet */
+	struct weir_tuple tuple;
+	uint8_t client_dir;          /* weir_flow_key_make() direction of the client's packets */
+	uint8_t ended;               /* CONN_END raised; the entry lingers for late packets */
+	uint8_t bypassed;            /* monitoring stopped on both sides */
+	uint8_t end_reason;
+	struct {
+		uint16_t sock;
+		void *ptr;
+	} user[WEIR_FLOW_USERS];
+	struct weir_tcp_conn tcp;
+};
+
+struct weir_reg {
+	uint32_t event;
+	uint8_t hook;
+	weir_handler_fn fn;
+	void *user;
+};
+
+struct weir_msock_prog {
+	int linktype;
+	int ok;
+	struct bpf_program prog;
+};
+
+struct weir_msock {
+	struct weir_worker *w;
+	unsigned id;
+	char *filter;                /* NULL: every TCP flow */
+	struct weir_msock_prog progs[WEIR_MSOCK_PROGS];
+	unsigned nprogs;
+	struct weir_reg *regs;
+	unsigned nregs, capregs;
+	uint32_t sub[WEIR_HOOK_COUNT]; /* built-in events (UDE roots) subscribed at each hook */
+};
+
+struct weir_ude {
+	uint32_t base, root;
+	weir_filter_fn filter;
+	void *user;
+};
+
+struct weir_timer {
+	uint64_t due_ns, seq, cookie, flow_id;
+	struct weir_flow *flow;
+	struct weir_msock *sock;
+};
+
+/** Where the poll state machine stands. */
+enum weir_phase {
+	WEIR_PH_IDLE = 0,  /* between packets: deferred ends, expiries, timers, next packet */
+	WEIR_PH_SND,       /* PRE was raised; next: the sender's update */
+	WEIR_PH_RCV,       /* POST_SND was raised; next: the receiver's update */
+	WEIR_PH_DONE,      /* POST_RCV was raised; next: finish the packet */
+};
+
+struct weir_worker {
+	struct weir_config cfg;
+	unsigned id;
+	struct weir_mem mem;
+	struct weir_flowtab *ft;
+	struct weir_stats st;
+	weir_flow_sink_fn sink;
+	void *sink_user;
+	uint64_t now_ns;
+	uint64_t next_flow_id;
+
+	struct weir_msock *socks[WEIR_MAX_SOCKS];
+	uint64_t open_socks;
+	unsigned nsocks_ever;
+	struct weir_ude udes[WEIR_EV_UDE_MAX - WEIR_EV_UDE_FIRST];
+	unsigned nudes;
+
+	struct weir_timer *timers;   /* binary min-heap on (due_ns, seq) */
+	unsigned ntimers, captimers;
+	uint64_t timer_seq;
+
+	/* the burst and the packet in progress */
+	struct weir_rx_pkt *rx;
+	unsigned nrx, rx_i;
+	enum weir_phase phase;
+	struct weir_pkt pkt;
+	int have_pkt;                /* pkt is the current packet (handlers may read it) */
+	struct weir_flow *cur;
+	int sender;
+	uint32_t carry;              /* PKT_IN | CONN_START | REXMIT of the current packet */
+	struct weir_tcp_out out;
+
+	/* a flow whose CONN_END was raised without a packet; freed at the next step */
+	struct weir_flow *ending;
+	uint8_t ending_reason;
+	uint8_t shutting_down;
+
+	struct weir_event_rec q[WEIR_QUEUE_MAX];
+	unsigned qn, qi;
+	uint64_t q_lost;
+
+	/* dispatch: UDE filter results cached per record (generation-stamped) */
+	uint32_t ude_gen;
+	uint32_t ude_stamp[WEIR_EV_UDE_MAX - WEIR_EV_UDE_FIRST];
+	uint8_t ude_val[WEIR_EV_UDE_MAX - WEIR_EV_UDE_FIRST];
+};
+
+/* event.c */
+/** Hooks (bit per enum weir_hook) at which a built-in event is raised. */
+unsigned weir_event_hooks(uint32_t ev);
+/** Queues records of the built-in events in bits for every in-scope socket subscribed at hook. */
+void weir_emit(struct weir_worker *w, struct weir_flow *f, uint64_t scope, int hook, uint32_t bits,
+               int side, uint64_t arg);
+/** Fires due user timers into the queue; returns how many records were queued. */
+unsigned weir_timers_fire(struct weir_worker *w);
+void weir_timers_free(struct weir_worker *w);
+
+/* msock.c */
+/** Sockets whose scope matches the current packet (frame of linktype). */
+uint64_t weir_msock_scope(struct weir_worker *w, const struct weir_rx_pkt *rx);
+void weir_msock_free_all(struct weir_worker *w);
+
+#endif

@@ -1,0 +1,320 @@
+/* event.c — registrations, user-defined events, the record queue, C dispatch, user timers and names. */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core.h"
+
+#define HOOK(h) (1u << (h))
+#define ALL_HOOKS (HOOK(WEIR_HOOK_PRE) | HOOK(WEIR_HOOK_POST_SND) | HOOK(WEIR_HOOK_POST_RCV))
+#define POST_HOOKS (HOOK(WEIR_HOOK_POST_SND) | HOOK(WEIR_HOOK_POST_RCV))
+
+unsigned weir_event_hooks(uint32_t ev)
+{
+	static const unsigned hooks[WEIR_EV_BUILTIN_COUNT] = {
+		[WEIR_EV_PKT_IN] = ALL_HOOKS,
+		[WEIR_EV_CONN_START] = ALL_HOOKS,
+		[WEIR_EV_HANDSHAKE_DONE] = HOOK(WEIR_HOOK_POST_RCV),
+		[WEIR_EV_STATE_CHANGE] = POST_HOOKS,
+		[WEIR_EV_NEW_DATA] = HOOK(WEIR_HOOK_POST_RCV),
+		[WEIR_EV_REXMIT] = ALL_HOOKS,
+		[WEIR_EV_CONN_END] = HOOK(WEIR_HOOK_POST_RCV),
+		[WEIR_EV_ORPHAN] = HOOK(WEIR_HOOK_PRE),
+		[WEIR_EV_ANOMALY] = POST_HOOKS,
+		[WEIR_EV_TIMEOUT] = HOOK(WEIR_HOOK_POST_RCV),
+		[WEIR_EV_TIMER] = HOOK(WEIR_HOOK_POST_RCV),
+	};
+	return ev < WEIR_EV_BUILTIN_COUNT ? hooks[ev] : 0;
+}
+
+void weir_emit(struct weir_worker *w, struct weir_flow *f, uint64_t scope, int hook, uint32_t bits,
+               int side, uint64_t arg)
+{
+	scope &= w->open_socks;
+	while (scope) {
+		const unsigned id = (unsigned)__builtin_ctzll(scope);
+		scope &= scope - 1;
+		struct weir_msock *s = w->socks[id];
+		uint32_t m = s->sub[hook] & bits;
+		while (m) {
+			const uint32_t ev = (uint32_t)__builtin_ctz(m);
+			m &= m - 1;
+			if (w->qn == WEIR_QUEUE_MAX) {
+				w->q_lost++;
+				continue;
+			}
+			struct weir_event_rec *r = &w->q[w->qn++];
+			r->flow = f;
+			r->sock = s;
+			r->arg = arg;
+			r->event = ev;
+			r->sock_id = (uint16_t)id;
+			r->hook = (uint8_t)hook;
+			r->side = (uint8_t)side;
+		}
+	}
+}
+
+/* ---- user-defined events ------------------------------------------------------------------ */
+
+static const struct weir_ude *ude_get(const struct weir_worker *w, uint32_t ev)
+{
+	if (ev < WEIR_EV_UDE_FIRST || ev >= WEIR_EV_UDE_FIRST + w->nudes)
+		return NULL;
+	return &w->udes[ev - WEIR_EV_UDE_FIRST];
+}
+
+int weir_event_root(const struct weir_worker *w, uint32_t ev)
+{
+	if (ev < WEIR_EV_BUILTIN_COUNT)
+		return (int)ev;
+	const struct weir_ude *u = w ? ude_get(w, ev) : NULL;
+	return u ? (int)u->root : -EINVAL;
+}
+
+int weir_event_base(const struct weir_worker *w, uint32_t ev)
+{
+	const struct weir_ude *u = w ? ude_get(w, ev) : NULL;
+	return u ? (int)u->base : -EINVAL;
+}
+
+int weir_event_define(struct weir_worker *w, uint32_t base, weir_filter_fn filter, void *user)
+{
+	if (!w)
+		return -EINVAL;
+	const int root = weir_event_root(w, base);
+	if (root < 0)
+		return -EINVAL;
+	for (unsigned i = 0; i < w->nudes; i++) {
+		const struct weir_ude *u = &w->udes[i];
+		if (u->base == base && u->filter == filter && u->user == user)
+			return (int)(WEIR_EV_UDE_FIRST + i);
+	}
+	if (w->nudes == WEIR_EV_UDE_MAX - WEIR_EV_UDE_FIRST)
+		return -ENOSPC;
+	struct weir_ude *u = &w->udes[w->nudes];
+	u->base = base;
+	u->root = (uint32_t)root;
+	u->filter = filter;
+	u->user = user;
+	return (int)(WEIR_EV_UDE_FIRST + w->nudes++);
+}
+
+/* ---- registrations ------------------------------------------------------------------------ */
+
+static void resubscribe(struct weir_msock *s)
+{
+	memset(s->sub, 0, sizeof(s->sub));
+	for (unsigned i = 0; i < s->nregs; i++) {
+		const struct weir_reg *r = &s->regs[i];
+		s->sub[r->hook] |= 1u << weir_event_root(s->w, r->event);
+	}
+}
+
+int weir_msock_register(struct weir_msock *s, uint32_t event, int hook, weir_handler_fn fn, void *user)
+{
+	if (!s || hook < 0 || hook >= WEIR_HOOK_COUNT)
+		return -EINVAL;
+	const int root = weir_event_root(s->w, event);
+	if (root < 0 || !(weir_event_hooks((uint32_t)root) & HOOK(hook)))
+		return -EINVAL;
+	if (s->nregs == s->capregs) {
+		const unsigned cap = s->capregs ? s->capregs * 2 : 8;
+		struct weir_reg *regs = realloc(s->regs, cap * sizeof(*regs));
+		if (!regs)
+			return -ENOMEM;
+		s->regs = regs;
+		s->capregs = cap;
+	}
+	s->regs[s->nregs++] = (struct weir_reg){ .event = event, .hook = (uint8_t)hook, .fn = fn, .user = user };
+	s->sub[hook] |= 1u << root;
+	return 0;
+}
+
+int weir_msock_unregister(struct weir_msock *s, uint32_t event, int hook)
+{
+	if (!s || hook < 0 || hook >= WEIR_HOOK_COUNT)
+		return -EINVAL;
+	unsigned kept = 0;
+	for (unsigned i = 0; i < s->nregs; i++) {
+		if (s->regs[i].event == event && s->regs[i].hook == hook)
+			continue;
+		s->regs[kept++] = s->regs[i];
+	}
+	if (kept == s->nregs)
+		return -ENOENT;
+	s->nregs = kept;
+	resubscribe(s);
+	return 0;
+}
+
+/* ---- C dispatch --------------------------------------------------------------------------- */
+
+/* Whether UDE ev fires for record r: its base fires and its filter agrees; results are cached
+ * for the record so shared ancestors are evaluated once. */
+static int ude_fires(struct weir_worker *w, uint32_t ev, const struct weir_event_rec *r)
+{
+	if (ev < WEIR_EV_BUILTIN_COUNT)
+		return ev == r->event;
+	const unsigned i = ev - WEIR_EV_UDE_FIRST;
+	if (w->ude_stamp[i] == w->ude_gen)
+		return w->ude_val[i];
+	const struct weir_ude *u = &w->udes[i];
+	int v = u->root == r->event && ude_fires(w, u->base, r);
+	if (v && u->filter)
+		v = u->filter(r->sock, r->flow, r->side, ev, r->arg, u->user);
+	w->ude_stamp[i] = w->ude_gen;
+	w->ude_val[i] = (uint8_t)v;
+	return v;
+}
+
+void weir_dispatch(struct weir_worker *w, const struct weir_event_rec *recs, unsigned n)
+{
+	for (unsigned k = 0; k < n; k++) {
+		const struct weir_event_rec *r = &recs[k];
+		struct weir_msock *s = r->sock;
+		if (!(w->open_socks & (1ull << r->sock_id)) || w->socks[r->sock_id] != s)
+			continue;
+		if (++w->ude_gen == 0) { /* wrapped: stale stamps could match again */
+			memset(w->ude_stamp, 0, sizeof(w->ude_stamp));
+			w->ude_gen = 1;
+		}
+		/* Handlers may register or unregister meanwhile: re-read the bound every time. */
+		for (unsigned i = 0; i < s->nregs; i++) {
+			const struct weir_reg reg = s->regs[i];
+			if (reg.hook != r->hook || !reg.fn)
+				continue;
+			if (reg.event == r->event || (reg.event >= WEIR_EV_UDE_FIRST && ude_fires(w, reg.event, r)))
+				reg.fn(s, r->flow, r->side, reg.event, r->arg, reg.user);
+		}
+	}
+}
+
+/* ---- user timers (a binary min-heap on due time, then arming order) ------------------------ */
+
+static int timer_before(const struct weir_timer *a, const struct weir_timer *b)
+{
+	return a->due_ns < b->due_ns || (a->due_ns == b->due_ns && a->seq < b->seq);
+}
+
+static void heap_swap(struct weir_timer *t, unsigned a, unsigned b)
+{
+	struct weir_timer x = t[a];
+	t[a] = t[b];
+	t[b] = x;
+}
+
+int weir_timer_add(struct weir_msock *s, struct weir_flow *flow, uint64_t delay_ms, uint64_t cookie)
+{
+	if (!s || delay_ms > UINT64_MAX / 2000000ull)
+		return -EINVAL;
+	struct weir_worker *w = s->w;
+	if (w->ntimers == w->captimers) {
+		const unsigned cap = w->captimers ? w->captimers * 2 : 64;
+		struct weir_timer *t = realloc(w->timers, cap * sizeof(*t));
+		if (!t)
+			return -ENOMEM;
+		w->timers = t;
+		w->captimers = cap;
+	}
+	unsigned i = w->ntimers++;
+	w->timers[i] = (struct weir_timer){ .due_ns = w->now_ns + delay_ms * 1000000ull,
+		                            .seq = w->timer_seq++, .cookie = cookie,
+		                            .flow_id = flow ? flow->id : 0, .flow = flow, .sock = s };
+	while (i && timer_before(&w->timers[i], &w->timers[(i - 1) / 2])) {
+		heap_swap(w->timers, i, (i - 1) / 2);
+		i = (i - 1) / 2;
+	}
+	return 0;
+}
+
+static struct weir_timer timer_pop(struct weir_worker *w)
+{
+	struct weir_timer *t = w->timers;
+	struct weir_timer top = t[0];
+	t[0] = t[--w->ntimers];
+	unsigned i = 0;
+	for (;;) {
+		unsigned l = 2 * i + 1, m = i;
+		if (l < w->ntimers && timer_before(&t[l], &t[m]))
+			m = l;
+		if (l + 1 < w->ntimers && timer_before(&t[l + 1], &t[m]))
+			m = l + 1;
+		if (m == i)
+			break;
+		heap_swap(t, i, m);
+		i = m;
+	}
+	return top;
+}
+
+unsigned weir_timers_fire(struct weir_worker *w)
+{
+	unsigned queued = w->qn;
+	while (w->ntimers && w->timers[0].due_ns <= w->now_ns) {
+		struct weir_timer t = timer_pop(w);
+		struct weir_flow *f = t.flow;
+		/* a flow's timers die with it: the entry may since hold another flow */
+		if (f && (!f->ft.in_use || f->id != t.flow_id || f->ended))
+			continue;
+		if (!(w->open_socks & (1ull << t.sock->id)) || w->socks[t.sock->id] != t.sock)
+			continue;
+		w->st.events[WEIR_EV_TIMER]++;
+		weir_emit(w, f, 1ull << t.sock->id, WEIR_HOOK_POST_RCV, 1u << WEIR_EV_TIMER,
+		          WEIR_SIDE_BOTH, t.cookie);
+		w->have_pkt = 0;
+		if (w->qn - queued >= WEIR_POLL_MIN)
+			break;
+	}
+	return w->qn - queued;
+}
+
+void weir_timers_free(struct weir_worker *w)
+{
+	free(w->timers);
+	w->timers = NULL;
+	w->ntimers = w->captimers = 0;
+}
+
+/* ---- names -------------------------------------------------------------------------------- */
+
+#define NAME_OF(table, i) ((i) < sizeof(table) / sizeof(table[0]) && table[i] ? table[i] : "?")
+
+const char *weir_event_name(uint32_t ev)
+{
+	static const char *const names[] = { "pkt_in", "conn_start", "handshake_done", "state_change",
+		                             "new_data", "rexmit", "conn_end", "orphan", "anomaly",
+		                             "timeout", "timer" };
+	return NAME_OF(names, ev);
+}
+
+const char *weir_anomaly_name(unsigned reason)
+{
+	static const char *const names[] = { "rst_out_of_window", "syn_on_established",
+		                             "data_out_of_window", "rexmit_different",
+		                             "overlap_different", "buffer_outrun", "ack_unseen_data",
+		                             "bad_flags", "data_after_fin", "memcap" };
+	return NAME_OF(names, reason);
+}
+
+const char *weir_tcp_state_name(unsigned state)
+{
+	static const char *const names[] = { "closed", "listen", "syn_sent", "syn_rcvd",
+		                             "established", "fin_wait_1", "fin_wait_2", "close_wait",
+		                             "closing", "last_ack", "time_wait" };
+	return NAME_OF(names, state);
+}
+
+const char *weir_close_reason_name(unsigned reason)
+{
+	static const char *const names[] = { "none", "fin", "rst", "timeout", "evicted", "shutdown" };
+	return NAME_OF(names, reason);
+}
+
+const char *weir_malformed_name(unsigned reason)
+{
+	static const char *const names[] = { "trunc_l2", "trunc_ip", "bad_ip_version", "bad_ip_hlen",
+		                             "bad_ip_len", "trunc_ipv6_ext", "trunc_tcp",
+		                             "bad_tcp_hlen", "bad_tcp_opt", "unknown_linktype" };
+	return NAME_OF(names, reason);
+}

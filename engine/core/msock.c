@@ -1,0 +1,152 @@
+/* msock.c — monitoring sockets: creation, scope as a tcpdump expression compiled by libpcap, closing. */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core.h"
+
+/* Snap length handed to the filter compiler: large enough for any frame we receive. */
+#define WEIR_FILTER_SNAPLEN 262144
+
+/* Compiles expr for linktype into *prog; on failure writes libpcap's message to err. */
+static int filter_compile(const char *expr, int linktype, struct bpf_program *prog, char *err, size_t errlen)
+{
+	pcap_t *dead = pcap_open_dead(linktype, WEIR_FILTER_SNAPLEN);
+	if (!dead) {
+		if (err && errlen)
+			snprintf(err, errlen, "cannot compile filters for link type %d", linktype);
+		return -EINVAL;
+	}
+	int rc = 0;
+	if (pcap_compile(dead, prog, expr, 1, PCAP_NETMASK_UNKNOWN) != 0) {
+		if (err && errlen)
+			snprintf(err, errlen, "%s", pcap_geterr(dead));
+		rc = -EINVAL;
+	}
+	pcap_close(dead);
+	return rc;
+}
+
+struct weir_msock *weir_msock_create(struct weir_worker *w, const char *filter, char *err, size_t errlen)
+{
+	if (err && errlen)
+		err[0] = '\0';
+	if (!w) {
+		errno = EINVAL;
+		return NULL;
+	}
+	/* Ids are never reused: flows keep the scope mask they were given at their start. */
+	const unsigned id = w->nsocks_ever;
+	if (id == WEIR_MAX_SOCKS) {
+		if (err && errlen)
+			snprintf(err, errlen, "at most %d monitoring sockets per worker", WEIR_MAX_SOCKS);
+		errno = ENOSPC;
+		return NULL;
+	}
+	struct weir_msock *s = calloc(1, sizeof(*s));
+	if (!s) {
+		errno = ENOMEM;
+		return NULL;
+	}
+	s->w = w;
+	s->id = id;
+	if (filter && filter[0]) {
+		/* Validate now (as Ethernet) so a bad expression fails here, not on the first packet. */
+		struct weir_msock_prog *p = &s->progs[0];
+		if (filter_compile(filter, DLT_EN10MB, &p->prog, err, errlen) != 0) {
+			free(s);
+			errno = EINVAL;
+			return NULL;
+		}
+		p->linktype = DLT_EN10MB;
+		p->ok = 1;
+		s->nprogs = 1;
+		s->filter = strdup(filter);
+		if (!s->filter) {
+			pcap_freecode(&p->prog);
+			free(s);
+			errno = ENOMEM;
+			return NULL;
+		}
+	}
+	w->socks[id] = s;
+	w->open_socks |= 1ull << id;
+	w->nsocks_ever++;
+	return s;
+}
+
+static void msock_destroy(struct weir_msock *s)
+{
+	for (unsigned i = 0; i < s->nprogs; i++)
+		if (s->progs[i].ok)
+			pcap_freecode(&s->progs[i].prog);
+	free(s->filter);
+	free(s->regs);
+	free(s);
+}
+
+void weir_msock_close(struct weir_msock *s)
+{
+	if (!s)
+		return;
+	struct weir_worker *w = s->w;
+	w->open_socks &= ~(1ull << s->id);
+	w->socks[s->id] = NULL;
+	/* Records already queued for this socket are skipped by the dispatchers (open_socks). */
+	msock_destroy(s);
+}
+
+void weir_msock_free_all(struct weir_worker *w)
+{
+	for (unsigned i = 0; i < WEIR_MAX_SOCKS; i++)
+		if (w->socks[i])
+			msock_destroy(w->socks[i]);
+	memset(w->socks, 0, sizeof(w->socks));
+	w->open_socks = 0;
+}
+
+struct weir_worker *weir_msock_worker(const struct weir_msock *s)
+{
+	return s ? s->w : NULL;
+}
+
+unsigned weir_msock_id(const struct weir_msock *s)
+{
+	return s ? s->id : 0;
+}
+
+/* The socket's program for linktype, compiled on first use; NULL when it cannot be compiled. */
+static const struct bpf_program *msock_prog(struct weir_msock *s, int linktype)
+{
+	for (unsigned i = 0; i < s->nprogs; i++)
+		if (s->progs[i].linktype == linktype)
+			return s->progs[i].ok ? &s->progs[i].prog : NULL;
+	if (s->nprogs == WEIR_MSOCK_PROGS)
+		return NULL;
+	struct weir_msock_prog *p = &s->progs[s->nprogs++];
+	p->linktype = linktype;
+	p->ok = filter_compile(s->filter, linktype, &p->prog, NULL, 0) == 0;
+	return p->ok ? &p->prog : NULL;
+}
+
+uint64_t weir_msock_scope(struct weir_worker *w, const struct weir_rx_pkt *rx)
+{
+	uint64_t scope = 0, open = w->open_socks;
+	while (open) {
+		const unsigned id = (unsigned)__builtin_ctzll(open);
+		open &= open - 1;
+		struct weir_msock *s = w->socks[id];
+		if (!s->filter) {
+			scope |= 1ull << id;
+			continue;
+		}
+		const struct bpf_program *prog = msock_prog(s, rx->linktype);
+		if (!prog)
+			continue;
+		struct pcap_pkthdr h = { .caplen = rx->caplen, .len = rx->wirelen };
+		if (pcap_offline_filter(prog, &h, rx->frame))
+			scope |= 1ull << id;
+	}
+	return scope;
+}

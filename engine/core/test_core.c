@@ -1,0 +1,636 @@
+/* test_core.c — the worker end to end on hand-built frames: hooks, events, UDE chains, scope, verdicts,
+ * stop-monitor, timers, timeouts, table policies, flow records and the API's error paths. */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <stdlib.h>
+
+#include "unit.h"
+#include "weir.h"
+
+#define TH_FIN 0x01
+#define TH_SYN 0x02
+#define TH_RST 0x04
+#define TH_PSH 0x08
+#define TH_ACK 0x10
+#define MS 1000000ull
+
+/* ---- frames ------------------------------------------------------------------------------- */
+
+struct frame {
+	uint8_t b[1600];
+	uint32_t len;
+};
+
+static void put16(uint8_t *p, uint16_t v)
+{
+	p[0] = (uint8_t)(v >> 8);
+	p[1] = (uint8_t)v;
+}
+
+static void put32(uint8_t *p, uint32_t v)
+{
+	put16(p, (uint16_t)(v >> 16));
+	put16(p + 2, (uint16_t)v);
+}
+
+/* Ethernet + IPv4 + TCP (20-byte header, plus an MSS option on SYNs). */
+static void mk(struct frame *f, uint32_t src, uint16_t sport, uint32_t dst, uint16_t dport, uint8_t flags,
+               uint32_t seq, uint32_t ack, const char *payload)
+{
+	const uint32_t plen = payload ? (uint32_t)strlen(payload) : 0;
+	const uint32_t thl = (flags & TH_SYN) ? 24 : 20;
+	memset(f->b, 0, 14 + 20 + thl);
+	put16(f->b + 12, 0x0800);
+	uint8_t *ip = f->b + 14;
+	ip[0] = 0x45;
+	put16(ip + 2, (uint16_t)(20 + thl + plen));
+	ip[8] = 64;
+	ip[9] = 6;
+	put32(ip + 12, src);
+	put32(ip + 16, dst);
+	uint8_t *t = ip + 20;
+	put16(t, sport);
+	put16(t + 2, dport);
+	put32(t + 4, seq);
+	put32(t + 8, ack);
+	t[12] = (uint8_t)((thl / 4) << 4);
+	t[13] = flags;
+	put16(t + 14, 65535);
+	if (flags & TH_SYN) {
+		t[20] = 2;
+		t[21] = 4;
+		put16(t + 22, 1460);
+	}
+	if (plen)
+		memcpy(t + thl, payload, plen);
+	f->len = 14 + 20 + thl + plen;
+}
+
+static struct weir_rx_pkt rx_of(struct frame *f, uint64_t ts)
+{
+	struct weir_rx_pkt r;
+	memset(&r, 0, sizeof(r));
+	r.frame = f->b;
+	r.caplen = r.wirelen = f->len;
+	r.ts_ns = ts;
+	r.linktype = 1;
+	return r;
+}
+
+/* ---- a recorder of every event ------------------------------------------------------------ */
+
+struct seen {
+	uint32_t event;
+	int hook, side;
+	uint64_t arg;
+	int state[2];  /* both sides' states as the handler saw them */
+	int has_pkt;
+	int has_flow;
+};
+
+struct log {
+	struct seen ev[512];
+	unsigned n;
+	int hook;      /* the hook this registration is for (handlers don't get it) */
+	struct weir_worker *w;
+	char data[2][256]; /* stream bytes read at NEW_DATA, per side */
+};
+
+struct reg_ctx {
+	struct log *log;
+	int hook;
+};
+
+static void recorder(struct weir_msock *s, struct weir_flow *f, int side, uint32_t ev, uint64_t arg, void *user)
+{
+	struct reg_ctx *c = user;
+	struct log *l = c->log;
+	if (l->n == 512)
+		return;
+	struct seen *e = &l->ev[l->n++];
+	e->event = ev;
+	e->hook = c->hook;
+	e->side = side;
+	e->arg = arg;
+	e->has_flow = f != NULL;
+	e->has_pkt = weir_worker_packet(weir_msock_worker(s)) != NULL;
+	e->state[0] = f ? weir_flow_state(f, 0) : -1;
+	e->state[1] = f ? weir_flow_state(f, 1) : -1;
+	if (ev == WEIR_EV_NEW_DATA && f && side <= 1) {
+		struct weir_buf_info bi;
+		weir_flow_buf_info(f, side, &bi);
+		char *d = l->data[side];
+		size_t have = strlen(d);
+		if (have + arg < sizeof(l->data[0]))
+			CHECK_EQ(weir_flow_peek(f, side, bi.next - arg, d + have, arg), (long long)arg);
+	}
+}
+
+static struct reg_ctx ctx[WEIR_HOOK_COUNT];
+
+static struct weir_msock *record_all(struct weir_worker *w, struct log *l, const char *filter)
+{
+	char err[256];
+	struct weir_msock *s = weir_msock_create(w, filter, err, sizeof(err));
+	CHECK(s != NULL);
+	for (int h = 0; h < WEIR_HOOK_COUNT; h++) {
+		ctx[h].log = l;
+		ctx[h].hook = h;
+		for (uint32_t ev = 0; ev < WEIR_EV_BUILTIN_COUNT; ev++)
+			weir_msock_register(s, ev, h, recorder, &ctx[h]); /* invalid (event, hook) pairs fail */
+	}
+	return s;
+}
+
+static int count(const struct log *l, uint32_t ev, int hook)
+{
+	int n = 0;
+	for (unsigned i = 0; i < l->n; i++)
+		n += l->ev[i].event == ev && (hook < 0 || l->ev[i].hook == hook);
+	return n;
+}
+
+static const struct seen *find(const struct log *l, uint32_t ev, int hook, unsigned nth)
+{
+	for (unsigned i = 0; i < l->n; i++)
+		if (l->ev[i].event == ev && (hook < 0 || l->ev[i].hook == hook) && nth-- == 0)
+			return &l->ev[i];
+	return NULL;
+}
+
+static void feed(struct weir_worker *w, struct frame *f, uint64_t ts)
+{
+	struct weir_rx_pkt r = rx_of(f, ts);
+	CHECK_EQ(weir_worker_rx(w, &r, 1), 0);
+	CHECK_EQ(weir_worker_run(w), 0);
+}
+
+struct records {
+	struct weir_flow_record r[16];
+	unsigned n;
+};
+
+static void sink(const struct weir_flow_record *rec, void *user)
+{
+	struct records *rs = user;
+	if (rs->n < 16)
+		rs->r[rs->n++] = *rec;
+}
+
+#define C_IP 0x0a000001u
+#define S_IP 0x0a000002u
+
+/* A whole connection: handshake, request, response, FIN both ways. */
+static void connection(struct weir_worker *w, uint16_t cport, uint16_t sport, uint64_t t0)
+{
+	struct frame f;
+	mk(&f, C_IP, cport, S_IP, sport, TH_SYN, 1000, 0, NULL);
+	feed(w, &f, t0);
+	mk(&f, S_IP, sport, C_IP, cport, TH_SYN | TH_ACK, 5000, 1001, NULL);
+	feed(w, &f, t0 + 1 * MS);
+	mk(&f, C_IP, cport, S_IP, sport, TH_ACK, 1001, 5001, NULL);
+	feed(w, &f, t0 + 2 * MS);
+	mk(&f, C_IP, cport, S_IP, sport, TH_ACK | TH_PSH, 1001, 5001, "GET / HTTP/1.0\r\n\r\n");
+	feed(w, &f, t0 + 3 * MS);
+	mk(&f, S_IP, sport, C_IP, cport, TH_ACK | TH_PSH, 5001, 1019, "HTTP/1.0 200 OK\r\n\r\nhi");
+	feed(w, &f, t0 + 4 * MS);
+	mk(&f, S_IP, sport, C_IP, cport, TH_ACK | TH_FIN, 5022, 1019, NULL);
+	feed(w, &f, t0 + 5 * MS);
+	mk(&f, C_IP, cport, S_IP, sport, TH_ACK | TH_FIN, 1019, 5023, NULL);
+	feed(w, &f, t0 + 6 * MS);
+	mk(&f, S_IP, sport, C_IP, cport, TH_ACK, 5023, 1020, NULL);
+	feed(w, &f, t0 + 7 * MS);
+}
+
+/* ---- tests -------------------------------------------------------------------------------- */
+
+static void test_api_errors(void)
+{
+	struct weir_config cfg;
+	weir_config_defaults(&cfg);
+	errno = 0;
+	CHECK(weir_worker_create(NULL, 0) == NULL);
+	CHECK_EQ(errno, EINVAL);
+	struct weir_config bad = cfg;
+	bad.max_flows = 0;
+	CHECK(weir_worker_create(&bad, 0) == NULL);
+	weir_worker_free(NULL);
+
+	struct weir_worker *w = weir_worker_create(&cfg, 0);
+	CHECK(w != NULL);
+	char err[256];
+	errno = 0;
+	CHECK(weir_msock_create(w, "tcp port", err, sizeof(err)) == NULL);
+	CHECK_EQ(errno, EINVAL);
+	CHECK(err[0] != '\0');
+	CHECK(weir_msock_create(NULL, NULL, err, sizeof(err)) == NULL);
+	struct weir_msock *s = weir_msock_create(w, "tcp", err, sizeof(err));
+	CHECK(s != NULL);
+	CHECK_EQ(weir_msock_register(s, WEIR_EV_NEW_DATA, WEIR_HOOK_PRE, NULL, NULL), -EINVAL);
+	CHECK_EQ(weir_msock_register(s, WEIR_EV_ORPHAN, WEIR_HOOK_POST_RCV, NULL, NULL), -EINVAL);
+	CHECK_EQ(weir_msock_register(s, 999, WEIR_HOOK_PRE, NULL, NULL), -EINVAL);
+	CHECK_EQ(weir_msock_register(s, WEIR_EV_PKT_IN, 7, NULL, NULL), -EINVAL);
+	CHECK_EQ(weir_msock_register(NULL, WEIR_EV_PKT_IN, 0, NULL, NULL), -EINVAL);
+	CHECK_EQ(weir_msock_unregister(s, WEIR_EV_PKT_IN, WEIR_HOOK_PRE), -ENOENT);
+	CHECK_EQ(weir_msock_register(s, WEIR_EV_PKT_IN, WEIR_HOOK_PRE, NULL, NULL), 0);
+	CHECK_EQ(weir_msock_unregister(s, WEIR_EV_PKT_IN, WEIR_HOOK_PRE), 0);
+	CHECK_EQ(weir_event_define(w, 12345, NULL, NULL), -EINVAL);
+	CHECK_EQ(weir_event_define(NULL, WEIR_EV_REXMIT, NULL, NULL), -EINVAL);
+	const int u1 = weir_event_define(w, WEIR_EV_REXMIT, NULL, NULL);
+	CHECK(u1 >= WEIR_EV_UDE_FIRST);
+	CHECK_EQ(weir_event_define(w, WEIR_EV_REXMIT, NULL, NULL), u1); /* same definition, same id */
+	const int u2 = weir_event_define(w, (uint32_t)u1, NULL, (void *)1);
+	CHECK(u2 > u1);
+	CHECK_EQ(weir_event_root(w, (uint32_t)u2), WEIR_EV_REXMIT);
+	CHECK_EQ(weir_event_base(w, (uint32_t)u2), u1);
+	CHECK_EQ(weir_event_base(w, WEIR_EV_REXMIT), -EINVAL);
+	CHECK_EQ(weir_msock_register(s, (uint32_t)u2, WEIR_HOOK_PRE, NULL, NULL), 0); /* REXMIT is raised at PRE */
+	CHECK_STR(weir_event_name(WEIR_EV_CONN_END), "conn_end");
+	CHECK_STR(weir_event_name(1000), "?");
+	CHECK_STR(weir_anomaly_name(WEIR_AN_RST_OUT_OF_WINDOW), "rst_out_of_window");
+	CHECK_STR(weir_tcp_state_name(WEIR_TCP_TIME_WAIT), "time_wait");
+
+	struct weir_event_rec recs[WEIR_POLL_MIN];
+	CHECK_EQ(weir_worker_poll(w, recs, 8), -EINVAL);
+	CHECK_EQ(weir_worker_poll(w, recs, WEIR_POLL_MIN), 0);
+	struct weir_rx_pkt many[WEIR_RX_MAX + 1];
+	CHECK_EQ(weir_worker_rx(w, many, WEIR_RX_MAX + 1), -EINVAL);
+	CHECK_EQ(weir_worker_drop(w), -ENOENT);
+	CHECK(weir_worker_packet(w) == NULL);
+	CHECK_EQ(weir_flow_state(NULL, 0), -EINVAL);
+	CHECK_EQ(weir_flow_peek(NULL, 0, 0, err, 1), -EINVAL);
+	CHECK_EQ(weir_flow_set_overlap(NULL, 0, 0), -EINVAL);
+	CHECK_EQ(weir_flow_stop_monitor(NULL, 2), -EINVAL);
+	CHECK_EQ(weir_timer_add(NULL, NULL, 1, 1), -EINVAL);
+	weir_msock_close(s);
+	weir_msock_close(NULL);
+	weir_worker_free(w);
+}
+
+/* The order of hooks and what each handler sees of the flow. */
+static void test_connection_events(void)
+{
+	struct weir_config cfg;
+	weir_config_defaults(&cfg);
+	struct weir_worker *w = weir_worker_create(&cfg, 3);
+	struct records rs = { .n = 0 };
+	weir_worker_set_flow_sink(w, sink, &rs);
+	static struct log l;
+	memset(&l, 0, sizeof(l));
+	record_all(w, &l, NULL);
+	connection(w, 40000, 80, 1000 * MS);
+
+	/* CONN_START: at each hook of the first packet, side client; PRE sees the state before the update */
+	CHECK_EQ(count(&l, WEIR_EV_CONN_START, -1), 3);
+	const struct seen *e = find(&l, WEIR_EV_CONN_START, WEIR_HOOK_PRE, 0);
+	CHECK(e && e->side == WEIR_SIDE_CLIENT && e->has_pkt);
+	CHECK(e && e->state[0] == WEIR_TCP_CLOSED);
+	e = find(&l, WEIR_EV_CONN_START, WEIR_HOOK_POST_SND, 0);
+	CHECK(e && e->state[0] == WEIR_TCP_SYN_SENT && e->state[1] == WEIR_TCP_LISTEN);
+	e = find(&l, WEIR_EV_CONN_START, WEIR_HOOK_POST_RCV, 0);
+	CHECK(e && e->state[1] == WEIR_TCP_SYN_RCVD);
+	/* PKT_IN at every hook of every packet */
+	CHECK_EQ(count(&l, WEIR_EV_PKT_IN, WEIR_HOOK_PRE), 8);
+	CHECK_EQ(count(&l, WEIR_EV_PKT_IN, WEIR_HOOK_POST_SND), 8);
+	CHECK_EQ(count(&l, WEIR_EV_PKT_IN, WEIR_HOOK_POST_RCV), 8);
+	CHECK_EQ(count(&l, WEIR_EV_HANDSHAKE_DONE, -1), 1);
+	e = find(&l, WEIR_EV_HANDSHAKE_DONE, -1, 0);
+	CHECK(e && e->state[0] == WEIR_TCP_ESTABLISHED && e->state[1] == WEIR_TCP_ESTABLISHED);
+	/* NEW_DATA once per side with the byte count, and the bytes were peekable in the handler */
+	CHECK_EQ(count(&l, WEIR_EV_NEW_DATA, WEIR_HOOK_POST_RCV), 2);
+	e = find(&l, WEIR_EV_NEW_DATA, -1, 0);
+	CHECK(e && e->side == WEIR_SIDE_CLIENT && e->arg == 18);
+	CHECK_STR(l.data[0], "GET / HTTP/1.0\r\n\r\n");
+	CHECK_STR(l.data[1], "HTTP/1.0 200 OK\r\n\r\nhi");
+	/* STATE_CHANGE: the sender's at POST_SND, the receiver's at POST_RCV, old<<8|new */
+	e = find(&l, WEIR_EV_STATE_CHANGE, WEIR_HOOK_POST_SND, 0);
+	CHECK(e && e->side == WEIR_SIDE_CLIENT && e->arg == ((WEIR_TCP_CLOSED << 8) | WEIR_TCP_SYN_SENT));
+	e = find(&l, WEIR_EV_STATE_CHANGE, WEIR_HOOK_POST_RCV, 0);
+	CHECK(e && e->side == WEIR_SIDE_SERVER && e->arg == ((WEIR_TCP_LISTEN << 8) | WEIR_TCP_SYN_RCVD));
+	/* the end: once, at POST_RCV, reason FIN */
+	CHECK_EQ(count(&l, WEIR_EV_CONN_END, -1), 1);
+	e = find(&l, WEIR_EV_CONN_END, -1, 0);
+	CHECK(e && e->arg == WEIR_CLOSE_FIN && e->side == WEIR_SIDE_BOTH);
+	CHECK_EQ(count(&l, WEIR_EV_REXMIT, -1), 0);
+	CHECK_EQ(count(&l, WEIR_EV_ANOMALY, -1), 0);
+
+	/* the record comes when the entry's linger ends (here: shutdown) */
+	CHECK_EQ(rs.n, 0);
+	weir_worker_shutdown(w);
+	CHECK_EQ(weir_worker_run(w), 0);
+	CHECK_EQ(rs.n, 1);
+	CHECK_EQ(count(&l, WEIR_EV_CONN_END, -1), 1); /* not raised twice */
+	const struct weir_flow_record *r = &rs.r[0];
+	CHECK_EQ(r->flow_id >> 48, 3);
+	CHECK_EQ(r->reason, WEIR_CLOSE_FIN);
+	CHECK_EQ(r->side[0].pkts, 4);
+	CHECK_EQ(r->side[1].pkts, 4);
+	CHECK_EQ(r->side[0].delivered, 18);
+	CHECK_EQ(r->side[1].delivered, 21);
+	CHECK_EQ(r->tuple.client_port, 40000);
+	CHECK_EQ(r->tuple.server_port, 80);
+	CHECK_EQ(r->midstream, 0);
+	CHECK_EQ(r->end_ns - r->start_ns, 7 * MS);
+	const struct weir_stats *st = weir_worker_stats(w);
+	CHECK_EQ(st->flows_created, 1);
+	CHECK_EQ(st->flows_closed, 1);
+	CHECK_EQ(st->flows_active, 0);
+	CHECK_EQ(st->closes[WEIR_CLOSE_FIN], 1);
+	CHECK_EQ(st->events[WEIR_EV_PKT_IN], 8);
+	CHECK_EQ(st->events[WEIR_EV_CONN_END], 1);
+	CHECK(st->flow_bytes > 0);
+	weir_worker_free(w);
+}
+
+/* ---- UDE chains, scope, verdicts ---------------------------------------------------------- */
+
+struct ude_ctx {
+	int filter_calls[2];
+	int fired[3];
+	int order[8];
+	int norder;
+};
+
+static bool is_get(struct weir_msock *s, struct weir_flow *f, int side, uint32_t ev, uint64_t arg, void *user)
+{
+	(void)s, (void)ev, (void)arg;
+	struct ude_ctx *c = user;
+	c->filter_calls[0]++;
+	char buf[4] = "";
+	struct weir_buf_info bi;
+	weir_flow_buf_info(f, side, &bi);
+	return weir_flow_peek(f, side, 0, buf, 3) == 3 && !memcmp(buf, "GET", 3);
+}
+
+static bool from_client(struct weir_msock *s, struct weir_flow *f, int side, uint32_t ev, uint64_t arg, void *user)
+{
+	(void)s, (void)f, (void)ev, (void)arg;
+	struct ude_ctx *c = (struct ude_ctx *)((char *)user - offsetof(struct ude_ctx, filter_calls[1]));
+	c->filter_calls[1]++;
+	return side == WEIR_SIDE_CLIENT;
+}
+
+static void on_ude(struct weir_msock *s, struct weir_flow *f, int side, uint32_t ev, uint64_t arg, void *user)
+{
+	(void)s, (void)f, (void)side, (void)ev, (void)arg;
+	struct ude_ctx *c = *(struct ude_ctx **)user;
+	const int which = ((int *)user)[2];
+	c->fired[which]++;
+	if (c->norder < 8)
+		c->order[c->norder++] = which;
+}
+
+static void test_ude_chain(void)
+{
+	struct weir_config cfg;
+	weir_config_defaults(&cfg);
+	struct weir_worker *w = weir_worker_create(&cfg, 0);
+	char err[256];
+	struct weir_msock *s = weir_msock_create(w, NULL, err, sizeof(err));
+	struct ude_ctx c;
+	memset(&c, 0, sizeof(c));
+	const int get = weir_event_define(w, WEIR_EV_NEW_DATA, is_get, &c);
+	const int get_cli = weir_event_define(w, (uint32_t)get, from_client, &c.filter_calls[1]);
+	struct {
+		struct ude_ctx *c;
+		int which;
+	} h[3] = { { &c, 0 }, { &c, 1 }, { &c, 2 } };
+	CHECK_EQ(weir_msock_register(s, (uint32_t)get_cli, WEIR_HOOK_POST_RCV, on_ude, &h[0]), 0);
+	CHECK_EQ(weir_msock_register(s, (uint32_t)get, WEIR_HOOK_POST_RCV, on_ude, &h[1]), 0);
+	CHECK_EQ(weir_msock_register(s, WEIR_EV_NEW_DATA, WEIR_HOOK_POST_RCV, on_ude, &h[2]), 0);
+	CHECK_EQ(weir_msock_register(s, (uint32_t)get, WEIR_HOOK_PRE, on_ude, &h[1]), -EINVAL);
+	connection(w, 40001, 80, 1000 * MS);
+	/* two NEW_DATA (request, response): the base handler fires on both, "GET" on the client's */
+	CHECK_EQ(c.fired[2], 2);
+	CHECK_EQ(c.fired[1], 1);
+	CHECK_EQ(c.fired[0], 1);
+	/* shared ancestor evaluated once per record although two registrations depend on it */
+	CHECK_EQ(c.filter_calls[0], 2);
+	CHECK_EQ(c.filter_calls[1], 1);
+	/* registration order within the record: get_cli, get, new_data */
+	CHECK_EQ(c.order[0], 0);
+	CHECK_EQ(c.order[1], 1);
+	CHECK_EQ(c.order[2], 2);
+	weir_worker_free(w);
+}
+
+static void drop_all(struct weir_msock *s, struct weir_flow *f, int side, uint32_t ev, uint64_t arg, void *user)
+{
+	(void)f, (void)side, (void)ev, (void)arg, (void)user;
+	CHECK_EQ(weir_worker_drop(weir_msock_worker(s)), 0);
+}
+
+static void test_scope_and_drop(void)
+{
+	struct weir_config cfg;
+	weir_config_defaults(&cfg);
+	struct weir_worker *w = weir_worker_create(&cfg, 0);
+	char err[256];
+	static struct log l80;
+	memset(&l80, 0, sizeof(l80));
+	record_all(w, &l80, "tcp port 80");
+	struct weir_msock *d = weir_msock_create(w, "tcp port 81", err, sizeof(err));
+	CHECK_EQ(weir_msock_register(d, WEIR_EV_PKT_IN, WEIR_HOOK_PRE, drop_all, NULL), 0);
+	struct frame f;
+	mk(&f, C_IP, 40002, S_IP, 81, TH_SYN, 1, 0, NULL);
+	struct weir_rx_pkt r = rx_of(&f, 5 * MS);
+	weir_worker_rx(w, &r, 1);
+	weir_worker_run(w);
+	CHECK_EQ(r.verdict, 1);
+	CHECK_EQ(l80.n, 0); /* out of the port-80 socket's scope */
+	mk(&f, C_IP, 40003, S_IP, 80, TH_SYN, 1, 0, NULL);
+	r = rx_of(&f, 6 * MS);
+	weir_worker_rx(w, &r, 1);
+	weir_worker_run(w);
+	CHECK_EQ(r.verdict, 0);
+	CHECK(l80.n > 0);
+	CHECK_EQ(weir_worker_stats(w)->drops, 1);
+	weir_worker_free(w);
+}
+
+/* ---- stop monitoring, timers, timeouts ---------------------------------------------------- */
+
+static void stop_on_start(struct weir_msock *s, struct weir_flow *f, int side, uint32_t ev, uint64_t arg, void *user)
+{
+	(void)s, (void)side, (void)ev, (void)arg, (void)user;
+	CHECK_EQ(weir_flow_stop_monitor(f, WEIR_SIDE_BOTH), 0);
+}
+
+static void test_stop_monitor(void)
+{
+	struct weir_config cfg;
+	weir_config_defaults(&cfg);
+	struct weir_worker *w = weir_worker_create(&cfg, 0);
+	struct records rs = { .n = 0 };
+	weir_worker_set_flow_sink(w, sink, &rs);
+	static struct log l;
+	memset(&l, 0, sizeof(l));
+	struct weir_msock *s = record_all(w, &l, NULL);
+	CHECK_EQ(weir_msock_register(s, WEIR_EV_CONN_START, WEIR_HOOK_POST_RCV, stop_on_start, NULL), 0);
+	connection(w, 40004, 80, 10 * MS);
+	weir_worker_shutdown(w);
+	weir_worker_run(w);
+	/* after the first packet's POST_RCV: nothing more, not even CONN_END */
+	CHECK_EQ(count(&l, WEIR_EV_PKT_IN, -1), 3);
+	CHECK_EQ(count(&l, WEIR_EV_CONN_END, -1), 0);
+	CHECK_EQ(count(&l, WEIR_EV_NEW_DATA, -1), 0);
+	CHECK_EQ(rs.n, 1);
+	CHECK_EQ(rs.r[0].bypassed, 1);
+	CHECK_EQ(rs.r[0].side[0].pkts + rs.r[0].side[1].pkts, 8); /* still counted */
+	CHECK_EQ(weir_worker_stats(w)->mem_used, 0);
+	weir_worker_free(w);
+}
+
+struct timer_ctx {
+	struct weir_msock *s;
+	uint64_t cookies[4];
+	int n;
+	int had_flow;
+};
+
+static void on_timer(struct weir_msock *s, struct weir_flow *f, int side, uint32_t ev, uint64_t arg, void *user)
+{
+	(void)s, (void)side, (void)ev;
+	struct timer_ctx *c = user;
+	if (c->n < 4)
+		c->cookies[c->n++] = arg;
+	c->had_flow += f != NULL;
+}
+
+static void arm_on_start(struct weir_msock *s, struct weir_flow *f, int side, uint32_t ev, uint64_t arg, void *user)
+{
+	(void)side, (void)ev, (void)arg, (void)user;
+	CHECK_EQ(weir_timer_add(s, f, 50, 77), 0);     /* fires: the flow lives 70 ms */
+	CHECK_EQ(weir_timer_add(s, f, 100000, 88), 0); /* cancelled: the flow ends first */
+}
+
+static void test_timers_and_timeout(void)
+{
+	struct weir_config cfg;
+	weir_config_defaults(&cfg);
+	cfg.handshake_timeout_ms = 1000;
+	struct weir_worker *w = weir_worker_create(&cfg, 0);
+	struct records rs = { .n = 0 };
+	weir_worker_set_flow_sink(w, sink, &rs);
+	char err[256];
+	struct weir_msock *s = weir_msock_create(w, NULL, err, sizeof(err));
+	static struct log l;
+	memset(&l, 0, sizeof(l));
+	ctx[WEIR_HOOK_POST_RCV].log = &l;
+	ctx[WEIR_HOOK_POST_RCV].hook = WEIR_HOOK_POST_RCV;
+	struct timer_ctx tc = { .s = s };
+	CHECK_EQ(weir_msock_register(s, WEIR_EV_TIMER, WEIR_HOOK_POST_RCV, on_timer, &tc), 0);
+	CHECK_EQ(weir_msock_register(s, WEIR_EV_CONN_START, WEIR_HOOK_PRE, arm_on_start, NULL), 0);
+	CHECK_EQ(weir_msock_register(s, WEIR_EV_TIMEOUT, WEIR_HOOK_POST_RCV, recorder, &ctx[WEIR_HOOK_POST_RCV]), 0);
+	CHECK_EQ(weir_msock_register(s, WEIR_EV_CONN_END, WEIR_HOOK_POST_RCV, recorder, &ctx[WEIR_HOOK_POST_RCV]), 0);
+	CHECK_EQ(weir_timer_add(s, NULL, 10, 5), 0); /* a flow-less timer, due at 10 ms of worker time */
+
+	struct frame f;
+	mk(&f, C_IP, 40005, S_IP, 80, TH_SYN, 1, 0, NULL); /* the handshake never completes */
+	feed(w, &f, 20 * MS);
+	CHECK_EQ(tc.n, 1); /* the flow-less timer: due before this packet */
+	CHECK_EQ(tc.cookies[0], 5);
+	weir_worker_tick(w, 90 * MS);
+	weir_worker_run(w);
+	CHECK_EQ(tc.n, 2);
+	CHECK_EQ(tc.cookies[1], 77);
+	CHECK_EQ(tc.had_flow, 1);
+	CHECK_EQ(rs.n, 0);
+	weir_worker_tick(w, 2000 * MS); /* past the handshake timeout */
+	weir_worker_run(w);
+	CHECK_EQ(l.n, 2);
+	CHECK(l.ev[0].event == WEIR_EV_TIMEOUT && l.ev[1].event == WEIR_EV_CONN_END);
+	CHECK(l.ev[1].arg == WEIR_CLOSE_TIMEOUT && !l.ev[1].has_pkt && l.ev[1].has_flow);
+	CHECK_EQ(rs.n, 1);
+	CHECK_EQ(rs.r[0].reason, WEIR_CLOSE_TIMEOUT);
+	weir_worker_tick(w, 200000 * MS);
+	weir_worker_run(w);
+	CHECK_EQ(tc.n, 2); /* the long timer died with its flow */
+	weir_worker_free(w);
+}
+
+/* ---- flow-table policies and orphans ------------------------------------------------------- */
+
+static void test_table_policies(void)
+{
+	struct weir_config cfg;
+	weir_config_defaults(&cfg);
+	cfg.max_flows = 2;
+	struct weir_worker *w = weir_worker_create(&cfg, 0);
+	struct records rs = { .n = 0 };
+	weir_worker_set_flow_sink(w, sink, &rs);
+	static struct log l;
+	memset(&l, 0, sizeof(l));
+	record_all(w, &l, NULL);
+	struct frame f;
+	for (uint16_t i = 0; i < 3; i++) {
+		mk(&f, C_IP, (uint16_t)(41000 + i), S_IP, 80, TH_SYN, 1, 0, NULL);
+		feed(w, &f, (10 + i) * MS);
+	}
+	const struct weir_stats *st = weir_worker_stats(w);
+	CHECK_EQ(st->flows_evicted, 1);
+	CHECK_EQ(st->flows_active, 2);
+	CHECK_EQ(rs.n, 1);
+	CHECK_EQ(rs.r[0].reason, WEIR_CLOSE_EVICTED);
+	CHECK_EQ(rs.r[0].tuple.client_port, 41000); /* the idlest went */
+	CHECK_EQ(count(&l, WEIR_EV_CONN_END, -1), 1);
+	CHECK_EQ(count(&l, WEIR_EV_CONN_START, WEIR_HOOK_PRE), 3);
+	weir_worker_free(w);
+
+	cfg.flow_policy = WEIR_FLOWS_REFUSE_NEW;
+	cfg.midstream = 0;
+	w = weir_worker_create(&cfg, 0);
+	memset(&l, 0, sizeof(l));
+	record_all(w, &l, NULL);
+	for (uint16_t i = 0; i < 3; i++) {
+		mk(&f, C_IP, (uint16_t)(42000 + i), S_IP, 80, TH_SYN, 1, 0, NULL);
+		feed(w, &f, (10 + i) * MS);
+	}
+	mk(&f, C_IP, 43000, S_IP, 80, TH_ACK, 1, 1, NULL); /* no handshake, midstream off */
+	feed(w, &f, 20 * MS);
+	st = weir_worker_stats(w);
+	CHECK_EQ(st->flows_refused, 1);
+	CHECK_EQ(st->flows_active, 2);
+	CHECK_EQ(st->orphans, 2);
+	CHECK_EQ(count(&l, WEIR_EV_ORPHAN, WEIR_HOOK_PRE), 2);
+	const struct seen *e = find(&l, WEIR_EV_ORPHAN, -1, 0);
+	CHECK(e && !e->has_flow && e->has_pkt && e->side == WEIR_SIDE_BOTH);
+	weir_worker_free(w);
+}
+
+static void test_malformed_and_other(void)
+{
+	struct weir_config cfg;
+	weir_config_defaults(&cfg);
+	struct weir_worker *w = weir_worker_create(&cfg, 0);
+	struct frame f;
+	mk(&f, C_IP, 40006, S_IP, 80, TH_SYN, 1, 0, NULL);
+	f.len = 30; /* cut inside the IP header */
+	feed(w, &f, MS);
+	mk(&f, C_IP, 40006, S_IP, 80, TH_SYN, 1, 0, NULL);
+	f.b[14 + 9] = 17; /* UDP: not ours */
+	feed(w, &f, MS);
+	const struct weir_stats *st = weir_worker_stats(w);
+	CHECK_EQ(st->pkts, 2);
+	CHECK_EQ(st->tcp_pkts, 0);
+	CHECK_EQ(st->other_pkts, 1);
+	uint64_t mal = 0;
+	for (int i = 0; i < WEIR_MAL_COUNT; i++)
+		mal += st->malformed[i];
+	CHECK_EQ(mal, 1);
+	CHECK_EQ(st->flows_created, 0);
+	weir_worker_free(w);
+}
+
+int main(void)
+{
+	test_api_errors();
+	test_connection_events();
+	test_ude_chain();
+	test_scope_and_drop();
+	test_stop_monitor();
+	test_timers_and_timeout();
+	test_table_policies();
+	test_malformed_and_other();
+	return UNIT_DONE();
+}

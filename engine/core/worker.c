@@ -1,0 +1,536 @@
+/* worker.c — one worker's packet path as a resumable state machine: parse, flow lookup, PRE, sender update,
+ * POST_SND, receiver update, POST_RCV; plus expiries, evictions and shutdown, each pausing where events fire. */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core.h"
+#include "parse/parse.h"
+
+#define NS_PER_MS 1000000ull
+#define EV(e) (1u << (e))
+
+void weir_config_defaults(struct weir_config *cfg)
+{
+	memset(cfg, 0, sizeof(*cfg));
+	cfg->max_flows = 65536;
+	cfg->idle_timeout_ms = 300000;     /* Zeek's tcp_inactivity_timeout is 5 min */
+	cfg->handshake_timeout_ms = 30000; /* mOS tcp_timeout default */
+	cfg->timewait_ms = 2000;           /* long enough for the last ACK and stray retransmissions */
+	/* Rings start at 16 KiB and grow to this when a side has that much in flight out of order:
+	 * Linux's default tcp_rmem maximum (6 MiB) lets a window reach a few MiB on a LAN. */
+	cfg->buffer_per_side = 4u << 20;
+	cfg->memcap = 256ull << 20;
+	cfg->flow_policy = WEIR_FLOWS_EVICT_IDLEST;
+	cfg->overlap = WEIR_OVERLAP_FIRST;
+	cfg->midstream = 1;
+}
+
+static int config_valid(const struct weir_config *c)
+{
+	return c->max_flows > 0 && c->buffer_per_side >= 1024 && c->flow_policy <= WEIR_FLOWS_REFUSE_NEW &&
+	       c->overlap <= WEIR_OVERLAP_LAST && c->memcap > 0;
+}
+
+struct weir_worker *weir_worker_create(const struct weir_config *cfg, unsigned id)
+{
+	if (!cfg || !config_valid(cfg)) {
+		errno = EINVAL;
+		return NULL;
+	}
+	struct weir_worker *w = calloc(1, sizeof(*w));
+	if (!w) {
+		errno = ENOMEM;
+		return NULL;
+	}
+	w->cfg = *cfg;
+	w->id = id;
+	if (weir_mem_init(&w->mem, cfg->memcap) != 0)
+		goto err;
+	w->ft = weir_ft_create(cfg->max_flows, sizeof(struct weir_flow));
+	if (!w->ft)
+		goto err;
+	w->next_flow_id = 1;
+	w->st.mem_cap = cfg->memcap;
+	w->st.flow_bytes = weir_ft_entry_cost(w->ft);
+	return w;
+err:
+	weir_mem_fini(&w->mem);
+	free(w);
+	errno = ENOMEM;
+	return NULL;
+}
+
+void weir_worker_free(struct weir_worker *w)
+{
+	if (!w)
+		return;
+	struct weir_flow *f;
+	while ((f = weir_ft_idlest(w->ft)) != NULL) {
+		weir_tcp_finish(&f->tcp, &w->mem);
+		weir_ft_remove(w->ft, f);
+	}
+	weir_ft_free(w->ft);
+	weir_msock_free_all(w);
+	weir_timers_free(w);
+	weir_mem_fini(&w->mem);
+	free(w);
+}
+
+void weir_worker_set_flow_sink(struct weir_worker *w, weir_flow_sink_fn fn, void *user)
+{
+	w->sink = fn;
+	w->sink_user = user;
+}
+
+int weir_worker_rx(struct weir_worker *w, struct weir_rx_pkt *pkts, unsigned n)
+{
+	if (!w || (!pkts && n) || n > WEIR_RX_MAX)
+		return -EINVAL;
+	if (w->rx_i < w->nrx || w->phase != WEIR_PH_IDLE)
+		return -EBUSY;
+	w->rx = pkts;
+	w->nrx = n;
+	w->rx_i = 0;
+	return 0;
+}
+
+void weir_worker_tick(struct weir_worker *w, uint64_t now_ns)
+{
+	if (now_ns > w->now_ns)
+		w->now_ns = now_ns;
+}
+
+void weir_worker_shutdown(struct weir_worker *w)
+{
+	w->shutting_down = 1;
+}
+
+const struct weir_pkt *weir_worker_packet(const struct weir_worker *w)
+{
+	return w && w->have_pkt ? &w->pkt : NULL;
+}
+
+int weir_worker_drop(struct weir_worker *w)
+{
+	if (!w || !w->have_pkt || w->rx_i >= w->nrx)
+		return -ENOENT;
+	w->rx[w->rx_i].verdict = 1;
+	return 0;
+}
+
+const struct weir_stats *weir_worker_stats(const struct weir_worker *w)
+{
+	return &w->st;
+}
+
+uint64_t weir_worker_now(const struct weir_worker *w)
+{
+	return w->now_ns;
+}
+
+/* ---- flow lifetime ------------------------------------------------------------------------ */
+
+static void side_counters(const struct weir_tcp_side *s, struct weir_side_counters *c)
+{
+	c->pkts = s->pkts;
+	c->bytes = s->bytes;
+	c->payload = s->payload;
+	c->delivered = s->stream.delivered;
+	c->gap_bytes = s->stream.gap_bytes;
+	c->rexmit_pkts = s->rexmit_pkts;
+	c->rexmit_bytes = s->rexmit_bytes;
+	c->ooo_pkts = s->stream.ooo_pkts;
+	c->overlaps = s->stream.overlaps;
+	c->overlap_diff = s->stream.overlap_diff;
+	c->outrun_bytes = s->stream.outrun_bytes;
+}
+
+static void flow_record(struct weir_worker *w, struct weir_flow *f, int reason)
+{
+	if (!w->sink)
+		return;
+	struct weir_flow_record r;
+	memset(&r, 0, sizeof(r));
+	r.flow_id = f->id;
+	r.tuple = f->tuple;
+	r.start_ns = f->start_ns;
+	r.end_ns = f->last_ns;
+	for (int s = 0; s < 2; s++) {
+		side_counters(&f->tcp.side[s], &r.side[s]);
+		r.state[s] = f->tcp.side[s].state;
+		r.zflags[s] = f->tcp.side[s].zflags;
+	}
+	r.reason = (uint8_t)reason;
+	r.midstream = f->tcp.midstream;
+	r.bypassed = f->bypassed;
+	r.worker = (uint8_t)w->id;
+	memcpy(r.history, f->tcp.hist.s, sizeof(r.history) - 1);
+	w->sink(&r, w->sink_user);
+}
+
+static void mem_stats(struct weir_worker *w)
+{
+	w->st.mem_used = w->mem.used;
+	w->st.mem_peak = w->mem.peak;
+	w->st.mem_fail = w->mem.fail;
+}
+
+/* Frees a flow whose end was raised: flushes its streams, writes its record, returns the entry. */
+static void flow_finalize(struct weir_worker *w, struct weir_flow *f, int reason)
+{
+	weir_tcp_finish(&f->tcp, &w->mem);
+	flow_record(w, f, reason);
+	w->st.flows_closed++;
+	w->st.flows_active--;
+	w->st.closes[reason]++;
+	weir_ft_remove(w->ft, f);
+	mem_stats(w);
+}
+
+/* Raises the end of a flow: NEW_DATA for bytes released by the flush, TIMEOUT when idle, then
+ * CONN_END; all at POST_RCV. Silent for bypassed flows (monitoring was stopped). */
+static void raise_end(struct weir_worker *w, struct weir_flow *f, int reason)
+{
+	uint64_t adv[2] = { f->tcp.side[0].stream.next, f->tcp.side[1].stream.next };
+	weir_tcp_flush(&f->tcp);
+	adv[0] = f->tcp.side[0].stream.next - adv[0];
+	adv[1] = f->tcp.side[1].stream.next - adv[1];
+	f->ended = 1;
+	f->end_reason = (uint8_t)reason;
+	if (f->bypassed)
+		return;
+	for (int s = 0; s < 2; s++) {
+		if (adv[s] && !(f->tcp.side[s].flags & WEIR_TCPF_STOPPED)) {
+			w->st.events[WEIR_EV_NEW_DATA]++;
+			weir_emit(w, f, f->sock_mask, WEIR_HOOK_POST_RCV, EV(WEIR_EV_NEW_DATA), s, adv[s]);
+		}
+	}
+	if (reason == WEIR_CLOSE_TIMEOUT) {
+		w->st.events[WEIR_EV_TIMEOUT]++;
+		weir_emit(w, f, f->sock_mask, WEIR_HOOK_POST_RCV, EV(WEIR_EV_TIMEOUT), WEIR_SIDE_BOTH, 0);
+	}
+	w->st.events[WEIR_EV_CONN_END]++;
+	weir_emit(w, f, f->sock_mask, WEIR_HOOK_POST_RCV, EV(WEIR_EV_CONN_END), WEIR_SIDE_BOTH,
+	          (uint64_t)reason);
+}
+
+/* Ends a flow outside any packet (timeout, eviction, shutdown); it is freed at the next step so
+ * that CONN_END handlers still see it. */
+static void end_without_packet(struct weir_worker *w, struct weir_flow *f, int reason)
+{
+	w->have_pkt = 0;
+	if (f->ended) { /* CONN_END was raised with its FIN/RST: only the record is left */
+		flow_finalize(w, f, f->end_reason);
+		return;
+	}
+	raise_end(w, f, reason);
+	w->ending = f;
+	w->ending_reason = (uint8_t)reason;
+}
+
+static void flow_deadline(struct weir_worker *w, struct weir_flow *f)
+{
+	uint64_t ms;
+	if (f->ended)
+		ms = w->cfg.timewait_ms;
+	else if (f->tcp.handshake_done || f->tcp.midstream)
+		ms = w->cfg.idle_timeout_ms;
+	else
+		ms = w->cfg.handshake_timeout_ms;
+	weir_ft_touch(w->ft, f, w->now_ns + ms * NS_PER_MS);
+}
+
+static void set_tuple(struct weir_flow *f, const struct weir_pkt *p, int sender)
+{
+	struct weir_tuple *t = &f->tuple;
+	const int src_is_client = sender == WEIR_SIDE_CLIENT;
+	memcpy(t->client_ip, src_is_client ? p->src : p->dst, 16);
+	memcpy(t->server_ip, src_is_client ? p->dst : p->src, 16);
+	t->client_port = src_is_client ? p->sport : p->dport;
+	t->server_port = src_is_client ? p->dport : p->sport;
+	t->vlan[0] = p->vlan[0];
+	t->vlan[1] = p->vlan[1];
+	t->ip_ver = p->ip_ver;
+}
+
+/* Takes an entry for a new flow: the caller has checked that one is free. */
+static struct weir_flow *flow_create(struct weir_worker *w, const struct weir_flow_key *k,
+                                     uint32_t hash, int dir, uint64_t scope)
+{
+	struct weir_flow *f = weir_ft_insert(w->ft, k, hash);
+	if (!f)
+		return NULL;
+	const struct weir_pkt *p = &w->pkt;
+	const int syn_only = (p->tcp_flags & 0x12) == 0x02;
+	const int sender = weir_tcp_first_sender(p);
+	f->w = w;
+	f->id = ((uint64_t)w->id << 48) | w->next_flow_id++;
+	f->start_ns = f->last_ns = p->ts_ns;
+	f->sock_mask = scope;
+	f->client_dir = (uint8_t)(sender == WEIR_SIDE_CLIENT ? dir : !dir);
+	set_tuple(f, p, sender);
+	weir_tcp_init(&f->tcp, p, sender, !syn_only, w->cfg.buffer_per_side, w->cfg.overlap, true);
+	w->st.flows_created++;
+	w->st.flows_active++;
+	if (!syn_only)
+		w->st.flows_midstream++;
+	return f;
+}
+
+/* ---- the packet path ---------------------------------------------------------------------- */
+
+static void orphan(struct weir_worker *w, uint64_t scope)
+{
+	w->st.orphans++;
+	w->st.events[WEIR_EV_ORPHAN]++;
+	weir_emit(w, NULL, scope, WEIR_HOOK_PRE, EV(WEIR_EV_ORPHAN), WEIR_SIDE_BOTH, 0);
+}
+
+/* Events of the current packet are raised unless its flow has ended, is bypassed, or its sender
+ * side was stopped. */
+static int packet_raises(const struct weir_worker *w)
+{
+	const struct weir_flow *f = w->cur;
+	return !f->ended && !f->bypassed && !(f->tcp.side[w->sender].flags & WEIR_TCPF_STOPPED);
+}
+
+/* Finds or makes the flow of the current TCP packet. Returns 1 when the packet goes on to PRE,
+ * 0 when it is done (orphan, refused), -1 when an eviction must be raised first (retry later). */
+static int packet_flow(struct weir_worker *w, const struct weir_rx_pkt *rx)
+{
+	const struct weir_pkt *p = &w->pkt;
+	struct weir_flow_key k;
+	const int dir = weir_flow_key_make(&k, p);
+	const uint32_t hash = weir_flow_key_hash(&k);
+	const int syn_only = (p->tcp_flags & 0x12) == 0x02;
+	struct weir_flow *f = weir_ft_lookup(w->ft, &k, hash);
+
+	/* Port reuse: a SYN with a new ISN after the old connection ended starts a new flow (the same
+	 * ISN is a retransmission of the old flow's SYN, as Wireshark counts it). */
+	if (f && f->ended && syn_only && p->seq != f->tcp.side[WEIR_SIDE_CLIENT].isn) {
+		flow_finalize(w, f, f->end_reason);
+		f = NULL;
+	}
+	w->carry = EV(WEIR_EV_PKT_IN);
+	if (!f) {
+		const uint64_t scope = weir_msock_scope(w, rx);
+		if (!syn_only && !w->cfg.midstream) {
+			orphan(w, scope);
+			return 0;
+		}
+		if (weir_ft_count(w->ft) >= weir_ft_capacity(w->ft)) {
+			if (w->cfg.flow_policy == WEIR_FLOWS_REFUSE_NEW) {
+				w->st.flows_refused++;
+				orphan(w, scope);
+				return 0;
+			}
+			w->st.flows_evicted++;
+			end_without_packet(w, weir_ft_idlest(w->ft), WEIR_CLOSE_EVICTED);
+			return -1;
+		}
+		f = flow_create(w, &k, hash, dir, scope);
+		if (!f)
+			return 0;
+		w->carry |= EV(WEIR_EV_CONN_START);
+		w->st.events[WEIR_EV_CONN_START]++;
+	}
+	w->cur = f;
+	w->sender = dir == f->client_dir ? WEIR_SIDE_CLIENT : WEIR_SIDE_SERVER;
+	f->last_ns = p->ts_ns;
+	return 1;
+}
+
+/* Parses the next packet of the burst and raises PRE. */
+static void packet_start(struct weir_worker *w)
+{
+	struct weir_rx_pkt *rx = &w->rx[w->rx_i];
+	struct weir_pkt *p = &w->pkt;
+	unsigned reason = WEIR_MAL_COUNT;
+	p->frame = rx->frame;
+	p->ts_ns = rx->ts_ns;
+	p->port = rx->port;
+	w->st.pkts++;
+	w->st.bytes += rx->wirelen;
+	const int r = weir_parse(p, rx->frame, rx->caplen, rx->wirelen, rx->linktype, &reason);
+	/* A TCP segment with a bad option is counted as malformed and still tracked (as Linux does). */
+	if (reason < WEIR_MAL_COUNT)
+		w->st.malformed[reason]++;
+	if (r != WEIR_PARSE_TCP) {
+		if (r == WEIR_PARSE_FRAGMENT)
+			w->st.frag_pkts++;
+		else if (r == WEIR_PARSE_OTHER)
+			w->st.other_pkts++;
+		w->rx_i++;
+		return;
+	}
+	w->have_pkt = 1;
+	const int got = packet_flow(w, rx);
+	if (got < 0) { /* an eviction was raised first; this packet starts again afterwards */
+		w->st.pkts--;
+		w->st.bytes -= rx->wirelen;
+		if (reason < WEIR_MAL_COUNT)
+			w->st.malformed[reason]--;
+		return;
+	}
+	w->st.tcp_pkts++;
+	if (got == 0) {
+		w->phase = WEIR_PH_DONE;
+		w->cur = NULL;
+		return;
+	}
+	w->st.events[WEIR_EV_PKT_IN]++;
+	weir_tcp_pre(&w->cur->tcp, w->sender, p, &w->out);
+	if (w->out.events & EV(WEIR_EV_REXMIT)) {
+		w->carry |= EV(WEIR_EV_REXMIT);
+		w->st.events[WEIR_EV_REXMIT]++;
+	}
+	if (packet_raises(w))
+		weir_emit(w, w->cur, w->cur->sock_mask, WEIR_HOOK_PRE, w->carry, w->sender, 0);
+	w->phase = WEIR_PH_SND;
+}
+
+/* Raises one stage's events: the carried packet events, STATE_CHANGE of side, HANDSHAKE_DONE,
+ * NEW_DATA for each stream that advanced (adv[side] = stream bytes added, gap bytes included, so a
+ * handler reads [next - arg, next)), and one ANOMALY per reason. */
+static void raise_stage(struct weir_worker *w, int hook, int side, const uint64_t adv[2])
+{
+	const struct weir_tcp_out *o = &w->out;
+	struct weir_flow *f = w->cur;
+	const int raise = packet_raises(w);
+	const uint64_t scope = f->sock_mask;
+	if (o->events & EV(WEIR_EV_STATE_CHANGE))
+		w->st.events[WEIR_EV_STATE_CHANGE]++;
+	if (o->events & EV(WEIR_EV_HANDSHAKE_DONE))
+		w->st.events[WEIR_EV_HANDSHAKE_DONE]++;
+	for (unsigned i = 0; i < o->nanom; i++) {
+		w->st.anomalies[o->anom[i] < WEIR_AN_COUNT ? o->anom[i] : 0]++;
+		w->st.events[WEIR_EV_ANOMALY]++;
+	}
+	if (!raise)
+		return;
+	weir_emit(w, f, scope, hook, w->carry, w->sender, 0);
+	if (o->events & EV(WEIR_EV_HANDSHAKE_DONE))
+		weir_emit(w, f, scope, hook, EV(WEIR_EV_HANDSHAKE_DONE), w->sender, 0);
+	if (o->events & EV(WEIR_EV_STATE_CHANGE))
+		weir_emit(w, f, scope, hook, EV(WEIR_EV_STATE_CHANGE), side,
+		          ((uint64_t)o->old_state << 8) | o->new_state);
+	for (int k = 0; adv && k < 2; k++) {
+		const int s = k == 0 ? w->sender : !w->sender; /* the sender's stream first */
+		if (!adv[s] || (f->tcp.side[s].flags & WEIR_TCPF_STOPPED))
+			continue;
+		w->st.events[WEIR_EV_NEW_DATA]++;
+		weir_emit(w, f, scope, hook, EV(WEIR_EV_NEW_DATA), s, adv[s]);
+	}
+	for (unsigned i = 0; i < o->nanom; i++)
+		weir_emit(w, f, scope, hook, EV(WEIR_EV_ANOMALY), w->sender, o->anom[i]);
+}
+
+static void packet_snd(struct weir_worker *w)
+{
+	weir_tcp_sender_update(&w->cur->tcp, w->sender, &w->pkt, &w->out);
+	raise_stage(w, WEIR_HOOK_POST_SND, w->sender, NULL);
+	w->phase = WEIR_PH_RCV;
+}
+
+static void packet_rcv(struct weir_worker *w)
+{
+	struct weir_flow *f = w->cur;
+	const int was_ended = f->ended;
+	uint64_t adv[2] = { f->tcp.side[0].stream.next, f->tcp.side[1].stream.next };
+	weir_tcp_receiver_update(&f->tcp, &w->mem, w->sender, &w->pkt, &w->out);
+	adv[0] = f->tcp.side[0].stream.next - adv[0];
+	adv[1] = f->tcp.side[1].stream.next - adv[1];
+	raise_stage(w, WEIR_HOOK_POST_RCV, !w->sender, adv);
+	if (!was_ended && f->tcp.ended)
+		raise_end(w, f, f->tcp.end_reason);
+	w->phase = WEIR_PH_DONE;
+}
+
+static void packet_done(struct weir_worker *w)
+{
+	if (w->cur)
+		flow_deadline(w, w->cur);
+	w->st.drops += w->rx[w->rx_i].verdict;
+	mem_stats(w);
+	w->cur = NULL;
+	w->have_pkt = 0;
+	w->rx_i++;
+	w->phase = WEIR_PH_IDLE;
+}
+
+/* Between packets: finish a pending end, then expiries, timers, shutdown, the next packet.
+ * Returns 0 when nothing is left to do. */
+static int step_idle(struct weir_worker *w)
+{
+	if (w->ending) {
+		flow_finalize(w, w->ending, w->ending_reason);
+		w->ending = NULL;
+		return 1;
+	}
+	if (w->rx_i < w->nrx && w->rx[w->rx_i].ts_ns > w->now_ns)
+		w->now_ns = w->rx[w->rx_i].ts_ns;
+	struct weir_flow *f = weir_ft_expired(w->ft, w->now_ns);
+	if (f) {
+		end_without_packet(w, f, WEIR_CLOSE_TIMEOUT);
+		return 1;
+	}
+	if (weir_timers_fire(w))
+		return 1;
+	if (w->rx_i < w->nrx) {
+		packet_start(w);
+		return 1;
+	}
+	if (w->shutting_down) {
+		f = weir_ft_idlest(w->ft);
+		if (f) {
+			end_without_packet(w, f, WEIR_CLOSE_SHUTDOWN);
+			return 1;
+		}
+		w->shutting_down = 0;
+	}
+	w->rx = NULL;
+	w->nrx = w->rx_i = 0;
+	return 0;
+}
+
+int weir_worker_poll(struct weir_worker *w, struct weir_event_rec *out, unsigned max)
+{
+	if (!w || !out || max < WEIR_POLL_MIN)
+		return -EINVAL;
+	for (;;) {
+		if (w->qi < w->qn) {
+			unsigned n = w->qn - w->qi;
+			if (n > max)
+				n = max;
+			memcpy(out, &w->q[w->qi], n * sizeof(*out));
+			w->qi += n;
+			return (int)n;
+		}
+		w->qn = w->qi = 0;
+		switch (w->phase) {
+		case WEIR_PH_IDLE:
+			if (!step_idle(w))
+				return 0;
+			break;
+		case WEIR_PH_SND:
+			packet_snd(w);
+			break;
+		case WEIR_PH_RCV:
+			packet_rcv(w);
+			break;
+		case WEIR_PH_DONE:
+			packet_done(w);
+			break;
+		}
+	}
+}
+
+int weir_worker_run(struct weir_worker *w)
+{
+	struct weir_event_rec recs[WEIR_POLL_MIN];
+	int n;
+	while ((n = weir_worker_poll(w, recs, WEIR_POLL_MIN)) > 0)
+		weir_dispatch(w, recs, (unsigned)n);
+	return n;
+}
