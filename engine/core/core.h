@@ -128,6 +128,10 @@ struct weir_worker {
 	uint8_t ude_val[WEIR_EV_UDE_MAX - WEIR_EV_UDE_FIRST];
 };
 
+/* worker.c */
+/** Fills c from one side's TCP and stream counters. */
+void weir_side_counters_of(const struct weir_tcp_side *s, struct weir_side_counters *c);
+
 /* event.c */
 /** Hooks (bit per enum weir_hook) at which a built-in event is raised. */
 unsigned weir_event_hooks(uint32_t ev);

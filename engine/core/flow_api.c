@@ -48,19 +48,7 @@ int weir_flow_counters(const struct weir_flow *f, int side, struct weir_side_cou
 {
 	if (!f || !SIDE_OK(side) || !out)
 		return -EINVAL;
-	const struct weir_tcp_side *s = &f->tcp.side[side];
-	memset(out, 0, sizeof(*out));
-	out->pkts = s->pkts;
-	out->bytes = s->bytes;
-	out->payload = s->payload;
-	out->delivered = s->stream.delivered;
-	out->gap_bytes = s->stream.gap_bytes;
-	out->rexmit_pkts = s->rexmit_pkts;
-	out->rexmit_bytes = s->rexmit_bytes;
-	out->ooo_pkts = s->stream.ooo_pkts;
-	out->overlaps = s->stream.overlaps;
-	out->overlap_diff = s->stream.overlap_diff;
-	out->outrun_bytes = s->stream.outrun_bytes;
+	weir_side_counters_of(&f->tcp.side[side], out);
 	return 0;
 }
 

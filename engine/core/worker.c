@@ -131,8 +131,9 @@ uint64_t weir_worker_now(const struct weir_worker *w)
 
 /* ---- flow lifetime ------------------------------------------------------------------------ */
 
-static void side_counters(const struct weir_tcp_side *s, struct weir_side_counters *c)
+void weir_side_counters_of(const struct weir_tcp_side *s, struct weir_side_counters *c)
 {
+	memset(c, 0, sizeof(*c));
 	c->pkts = s->pkts;
 	c->bytes = s->bytes;
 	c->payload = s->payload;
@@ -157,7 +158,7 @@ static void flow_record(struct weir_worker *w, struct weir_flow *f, int reason)
 	r.start_ns = f->start_ns;
 	r.end_ns = f->last_ns;
 	for (int s = 0; s < 2; s++) {
-		side_counters(&f->tcp.side[s], &r.side[s]);
+		weir_side_counters_of(&f->tcp.side[s], &r.side[s]);
 		r.state[s] = f->tcp.side[s].state;
 		r.zflags[s] = f->tcp.side[s].zflags;
 	}
