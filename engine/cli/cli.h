@@ -13,5 +13,9 @@
 
 /** weir replay [options] FILE... (argv[0] is "replay"). Returns an exit code. */
 int weir_cmd_replay(int argc, char **argv);
+/** weir check -c CONFIG | weir check SCRIPT.lua... (argv[0] is "check"). */
+int weir_cmd_check(int argc, char **argv);
+/** weir run -c CONFIG (argv[0] is "run"): live traffic on DPDK ports. */
+int weir_cmd_run(int argc, char **argv);
 
 #endif

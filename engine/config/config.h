@@ -1,0 +1,73 @@
+/* config.h — weir's run configuration: one Lua file of tables, read by LuaJIT at start into a plain C struct. */
+#ifndef WEIR_CONFIG_RUN_H
+#define WEIR_CONFIG_RUN_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "weir.h"
+
+/* Fixed capacities keep the struct plain (no ownership to track); each is far above a real box. */
+#define WEIR_CFG_MAX_PORTS 16
+#define WEIR_CFG_MAX_EAL 64
+#define WEIR_CFG_MAX_SCRIPTS 32
+#define WEIR_CFG_MAX_RULES 64
+#define WEIR_CFG_MAX_WORKERS 64
+#define WEIR_CFG_STR 512
+#define WEIR_CFG_RSS_KEY_MAX 52 /* the longest RSS key a DPDK port takes (i40e: 52 bytes) */
+
+enum weir_run_mode { WEIR_MODE_INLINE = 0, WEIR_MODE_PASSIVE = 1 };
+enum weir_rule_action { WEIR_RULE_DROP = 0, WEIR_RULE_PASS = 1 };
+
+/** One DPDK port: a PCI address ("0000:03:00.0") or a virtual device string ("net_pcap0,rx_pcap=a.pcap"). */
+struct weir_port_cfg {
+	char dev[WEIR_CFG_STR];
+};
+
+/** A built-in rule: every packet of TCP connections to or from port is given action (first match wins). */
+struct weir_rule_cfg {
+	uint16_t port;
+	uint8_t action; /**< enum weir_rule_action */
+	uint8_t pad;
+};
+
+/** Everything `weir run` reads from its config file. Defaults for every field (weir_run_config_defaults). */
+struct weir_run_config {
+	char eal[WEIR_CFG_MAX_EAL][WEIR_CFG_STR]; /**< extra EAL arguments, in order */
+	unsigned n_eal;
+	struct weir_port_cfg ports[WEIR_CFG_MAX_PORTS];
+	unsigned n_ports;
+	unsigned mbufs;               /**< mbufs in the packet pool (dpdk.mbufs) */
+	uint8_t mode;                 /**< enum weir_run_mode */
+	uint8_t forward_non_tcp;      /**< inline: forward non-TCP / non-IP frames untouched (default 1) */
+	uint8_t pairs[WEIR_CFG_MAX_PORTS]; /**< inline: the port each port forwards to (0xff = none) */
+	unsigned workers;             /**< worker lcores */
+	unsigned idle_sleep_us;       /**< sleep after an all-empty poll; 0 = busy polling */
+	uint8_t rss_key[WEIR_CFG_RSS_KEY_MAX];
+	unsigned rss_key_len;         /**< 0: weir's symmetric default key */
+	struct weir_config engine;    /**< flows = {...}, streams = {...} */
+	char scripts[WEIR_CFG_MAX_SCRIPTS][WEIR_CFG_STR];
+	unsigned n_scripts;
+	char dashboard_listen[WEIR_CFG_STR]; /**< "" = no dashboard */
+	char dashboard_token[WEIR_CFG_STR];  /**< "" = no token */
+	char eve_path[WEIR_CFG_STR];         /**< log.eve: flow records ("" = none, "-" = stdout) */
+	char stats_path[WEIR_CFG_STR];       /**< log.stats: JSON summary at exit ("" = none, "-" = stdout) */
+	struct weir_rule_cfg rules[WEIR_CFG_MAX_RULES]; /**< firewall = {{port=N, action="drop"}} */
+	unsigned n_rules;
+};
+
+/** Sets every field to its default (no ports, inline, one worker, no scripts). */
+void weir_run_config_defaults(struct weir_run_config *c);
+
+/** Reads a config file into c (defaults first). Returns 0, or -1 with one message in err naming
+ *  "file:line: setting: problem" (the line of the top-level assignment that holds the setting). */
+int weir_run_config_load(struct weir_run_config *c, const char *path, char *err, size_t errlen);
+
+/** Same for a config given as a string (name is used in messages). */
+int weir_run_config_load_string(struct weir_run_config *c, const char *text, const char *name, char *err,
+                                size_t errlen);
+
+/** Parses "host:port" with a numeric IPv4 host or "[v6]:port"; 0 when valid. */
+int weir_run_config_check_listen(const char *s);
+
+#endif

@@ -1,0 +1,56 @@
+-- weir.lua — weir's documented default run configuration (weir run -c weir.lua; weir check -c weir.lua).
+-- Every setting is optional except dpdk.ports; the values below are the defaults unless marked.
+-- The file is Lua, run in a sandbox (string, math, table, os.getenv; no io): locals and loops are
+-- allowed, and any global that is not a setting below is an error (typos are caught).
+
+dpdk = {
+	-- EAL arguments. These run without hugepages or PCI access (test boxes, containers). On an
+	-- appliance drop --no-huge/-m/--no-pci and give hugepages and the NIC's PCI address instead.
+	-- Without -l/--lcores weir uses lcores 0..workers-1.
+	eal = { "--no-huge", "-m", "256", "--no-pci", "--no-shconf", "--no-telemetry" },
+	-- Ports, counted from 0: a PCI address ("0000:03:00.0") or a virtual device string
+	-- ("net_af_packet0,iface=eth1", "net_pcap0,rx_pcap=in.pcap", "net_tap0,iface=wtap0"). Required.
+	ports = {
+		{ dev = os.getenv("WEIR_PORT0") or "net_af_packet0,iface=veth0,framecnt=4096" },
+		{ dev = os.getenv("WEIR_PORT1") or "net_af_packet1,iface=veth1,framecnt=4096" },
+	},
+	mbufs = 16383,           -- packet buffers in the pool
+}
+
+mode = "inline"              -- "inline": bump in the wire between pairs; "passive": tap/mirror, nothing sent
+pairs = { { 0, 1 } }         -- inline: ports that forward to each other (two ports pair by default)
+workers = 1                  -- worker lcores; flows are spread by a symmetric hash of the 4-tuple
+idle_sleep_us = 0            -- sleep this long after an all-empty poll (0: busy polling)
+forward_non_tcp = true       -- inline: pass non-TCP and non-IP frames untouched (false: drop, counted)
+-- rss_key = "6d5a..."       -- hex RSS key for ports with several queues (default: symmetric 6d5a)
+
+flows = {
+	max = 65536,             -- flow-table entries per worker
+	idle_timeout = 300,      -- seconds an established flow may be idle
+	handshake_timeout = 30,  -- seconds before the handshake completes
+	timewait = 2,            -- seconds a closed flow lingers for late packets
+	policy = "evict",        -- full table: "evict" the idlest flow or "refuse" new ones
+}
+
+streams = {
+	buffer_per_side = 4194304, -- most bytes a side's reassembly buffer grows to
+	memcap = 268435456,        -- stream-buffer bytes per worker
+	overlap = "first",         -- which copy of overlapping bytes wins: "first" or "last"
+	midstream = true,          -- adopt flows whose handshake was not seen
+}
+
+scripts = {}                 -- Lua scripts loaded into every worker, e.g. { "scripts/http.lua" }
+
+dashboard = {
+	-- listen = "127.0.0.1:8080", -- not set: no dashboard
+	-- token = "...",             -- bearer token of at least 16 characters
+}
+
+log = {
+	-- eve = "/var/log/weir/eve.json", -- one EVE JSON record per flow ("-" = stdout)
+	-- stats = "-",                    -- a JSON summary at exit, with per-port accounting
+}
+
+-- Built-in rules, first match wins: every packet of TCP connections to or from port gets action
+-- ("drop" or "pass"). A small test aid; scripts are the real policy language.
+firewall = {}
