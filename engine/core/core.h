@@ -34,6 +34,7 @@ struct weir_flow {
 		uint16_t sock;
 		void *ptr;
 	} user[WEIR_FLOW_USERS];
+	uint8_t top_slot;            /* index + 1 in the worker's top-flows sample, 0 when not in it */
 	struct weir_tcp_conn tcp;
 };
 
@@ -118,6 +119,11 @@ struct weir_worker {
 	uint8_t ending_reason;
 	uint8_t shutting_down;
 
+	/* top-flows sample (top.c): unordered; top_min is a lower bound of its smallest member */
+	struct weir_flow *top[WEIR_TOP_FLOWS_MAX];
+	unsigned ntop, top_min_at;
+	uint64_t top_min;
+
 	struct weir_event_rec q[WEIR_QUEUE_MAX];
 	unsigned qn, qi;
 	uint64_t q_lost;
@@ -131,6 +137,12 @@ struct weir_worker {
 /* worker.c */
 /** Fills c from one side's TCP and stream counters. */
 void weir_side_counters_of(const struct weir_tcp_side *s, struct weir_side_counters *c);
+
+/* top.c */
+/** Offers the flow of the packet just processed to the top-flows sample. */
+void weir_top_update(struct weir_worker *w, struct weir_flow *f);
+/** Takes a flow about to be freed out of the sample. */
+void weir_top_remove(struct weir_worker *w, struct weir_flow *f);
 
 /* event.c */
 /** Hooks (bit per enum weir_hook) at which a built-in event is raised. */

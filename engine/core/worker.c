@@ -185,6 +185,7 @@ static void flow_finalize(struct weir_worker *w, struct weir_flow *f, int reason
 	w->st.flows_closed++;
 	w->st.flows_active--;
 	w->st.closes[reason]++;
+	weir_top_remove(w, f);
 	weir_ft_remove(w->ft, f);
 	mem_stats(w);
 }
@@ -450,8 +451,10 @@ static void packet_rcv(struct weir_worker *w)
 
 static void packet_done(struct weir_worker *w)
 {
-	if (w->cur)
+	if (w->cur) {
 		flow_deadline(w, w->cur);
+		weir_top_update(w, w->cur);
+	}
 	w->st.drops += w->rx[w->rx_i].verdict;
 	mem_stats(w);
 	w->cur = NULL;

@@ -320,6 +320,31 @@ const struct weir_stats *weir_worker_stats(const struct weir_worker *w);
 /** The worker's clock (ns). */
 uint64_t weir_worker_now(const struct weir_worker *w);
 
+/* ---- top flows (for dashboards) --------------------------------------------------------- */
+
+/** Size of a worker's top-flows sample (an enum constant so the header stays plain C for the FFI). */
+enum weir_top_limits { WEIR_TOP_FLOWS_MAX = 16 };
+
+/** One flow of the top-flows sample: a copy, safe to keep. */
+struct weir_flow_summary {
+	uint64_t flow_id;
+	struct weir_tuple tuple;
+	uint64_t start_ns, last_ns;  /**< first and latest packet */
+	uint64_t pkts[2], bytes[2];  /**< per side (the sender), IP bytes */
+	uint8_t state[2];            /**< enum weir_tcp_state per side */
+	uint8_t midstream;           /**< 1: handshake not seen */
+	uint8_t ended;               /**< 1: CONN_END was raised, the entry lingers (TIME_WAIT) */
+	uint8_t pad[4];
+};
+
+/** Copies up to max flows of the worker's sample of its largest flows (bytes of both sides),
+ *  largest first, and returns the count. The sample holds up to WEIR_TOP_FLOWS_MAX flows and is
+ *  kept on the packet path at O(1) amortised cost: a flow enters when it outgrows the smallest
+ *  member and leaves when it is freed. It is a sample, not an exact ranking: a flow pushed out
+ *  re-enters only when it outgrows the smallest member again. Worker's thread only; -EINVAL on
+ *  bad arguments. */
+int weir_worker_top_flows(const struct weir_worker *w, struct weir_flow_summary *out, unsigned max);
+
 /* ---- monitoring sockets ----------------------------------------------------------------- */
 
 /** Creates a passive monitoring socket whose scope is a tcpdump filter expression (compiled by
