@@ -222,17 +222,22 @@ class Conn:
 			self.ident[side] += 1
 			frame = ether(ip, ETH_IPV4, self.vlans, outgoing=(side == 0))
 		self.cap.add(frame, dt_ms)
+		self.account(side, flags, seq, len(ip), len(data))
+		return seq
+
+	def account(self, side, flags, seq, ip_len, data_len):
+		"""Counts a segment of this connection just added to the capture (by send, or by a case
+		that wrote the frame itself because it is deliberately odd)."""
 		self.pkts[side] += 1
-		self.ipb[side] += len(ip)
-		self.pay[side] += len(data)
+		self.ipb[side] += ip_len
+		self.pay[side] += data_len
 		if self.first_us is None:
 			self.first_us = self.cap.t
 		self.last_us = self.cap.t
-		end = (seq + len(data) + (1 if flags & SYN else 0) + (1 if flags & FIN else 0)) & 0xFFFFFFFF
+		end = (seq + data_len + (1 if flags & SYN else 0) + (1 if flags & FIN else 0)) & 0xFFFFFFFF
 		if seq_after(end, self.nxt[side]):
 			self.nxt[side] = end
-		self.zeek_pkts.append((side, flags, seq, len(data)))
-		return seq
+		self.zeek_pkts.append((side, flags, seq, data_len))
 
 	def skip(self, side, n):
 		"""Side sends n bytes the capture never sees (a gap)."""
@@ -320,14 +325,16 @@ STREAM_KEYS = ("payload", "delivered", "gap_bytes", "rexmit_pkts", "rexmit_bytes
 
 def expect_flow(conn, c2s, s2c, reason, client_state=None, server_state=None, midstream=False,
                 toserver=None, toclient=None, conn_state=None, history=None, closed=None):
-	"""The facts of one flow. c2s/s2c are the delivered bytes; toserver/toclient override the
-	stream counters (None as a value: not asserted for this case, with the reason in the README).
-	Zeek's orig_bytes/resp_bytes are sequence-space sizes (delivered + gap), as Zeek counts them."""
+	"""The facts of one flow. c2s/s2c are the bytes --write-streams writes: the stream in order,
+	bytes skipped as a gap written as zeros (as weir_flow_peek reads them), so delivered is their
+	length less gap_bytes. toserver/toclient override the stream counters (None as a value: not
+	asserted for this case, with the reason in the README). Zeek's orig_bytes/resp_bytes are
+	sequence-space sizes (delivered + gap, the files' lengths), as Zeek counts them."""
 	streams = {}
 	for name, content, side, over in (("toserver", c2s, 0, toserver), ("toclient", s2c, 1, toclient)):
 		st = {k: 0 for k in STREAM_KEYS}
 		st["payload"] = conn.pay[side]
-		st["delivered"] = len(content)
+		st["delivered"] = len(content) - ((over or {}).get("gap_bytes") or 0)
 		st.update(over or {})
 		streams[name] = {k: v for k, v in st.items() if v is not None}
 	fl = {
@@ -346,7 +353,7 @@ def expect_flow(conn, c2s, s2c, reason, client_state=None, server_state=None, mi
 	zeek = {
 		"orig_pkts": conn.pkts[0], "orig_ip_bytes": conn.ipb[0],
 		"resp_pkts": conn.pkts[1], "resp_ip_bytes": conn.ipb[1],
-		"orig_bytes": len(c2s) + gap[0], "resp_bytes": len(s2c) + gap[1],
+		"orig_bytes": len(c2s), "resp_bytes": len(s2c),
 		"missed_bytes": gap[0] + gap[1],
 		"duration": round((conn.last_us - conn.first_us) / 1e6, 6),
 	}
@@ -483,8 +490,7 @@ def case_rexmit_different():
 	c.close(first=0)
 	cap.trailer()
 	f = expect_flow(c, b"USER alice\r\n", b"331 ok\r\n", "fin", "time_wait", "closed",
-	                toserver={"rexmit_pkts": 2, "rexmit_bytes": 24, "overlaps": 2, "overlap_diff": 1},
-	                conn_state="SF")
+	                toserver={"rexmit_pkts": 2, "rexmit_bytes": 24}, conn_state="SF")
 	exp = {"runs": [{"name": "default", "args": [], "exit": 0,
 	                 "stats": base_stats([cap], [c], tcp_count([c]), 1, {"fin": 1},
 	                                     anomalies={"rexmit_different": 1}, handshakes=1),
@@ -493,7 +499,8 @@ def case_rexmit_different():
 
 - Delivered toserver stays "USER alice\\r\\n" (bytes already delivered cannot change): `tshark -r input.pcap -q -z follow,tcp,raw,0` shows the same.
 - rexmit_pkts 2, rexmit_bytes 24 (two full 12-byte copies): `tshark -r input.pcap -Y tcp.analysis.retransmission` flags frames 5 and 6. payload 36 counts all three copies; zeek.orig_bytes 12 is sequence space, as Zeek counts it.
-- Anomaly rexmit_different 1: only the first retransmission differs. overlaps 2 / overlap_diff 1 follow weir.h's definition of the counters ("segments overlapping bytes already held or delivered", "of those, with different bytes").
+- Anomaly rexmit_different 1: only the first retransmission differs from the delivered bytes; the second matches them.
+- overlaps 0 / overlap_diff 0 (and no overlap_different anomaly): those counters count only segments overlapping bytes held out of order (weir.h struct weir_side_counters), and nothing is ever held here; a retransmission that differs from bytes already delivered is reported by rexmit_pkts and the rexmit_different anomaly instead.
 """
 	return {"input.pcap": cap}, exp, readme
 
@@ -694,19 +701,25 @@ def case_gap():
 	c.send(0, ACK, dt_ms=HS_RTT_MS / 2)           # acks 80
 	c.close(first=1)
 	cap.trailer()
-	f = expect_flow(c, b"x" * 100 + b"z" * 100, b"r" * 50, "fin", "closed", "time_wait",
-	                toserver={"gap_bytes": 100, "ooo_pkts": 1}, toclient={"gap_bytes": 30}, conn_state="SF")
+	# The stream files hold the skipped bytes as zeros (weir_flow_peek reads a gap that way, as
+	# tcpflow writes one), so each file is as long as the side's sequence space.
+	f = expect_flow(c, b"x" * 100 + b"\0" * 100 + b"z" * 100, b"r" * 50 + b"\0" * 30, "fin", "closed",
+	                "time_wait", toserver={"gap_bytes": 100, "ooo_pkts": 1}, toclient={"gap_bytes": 30},
+	                conn_state="SF")
+	end_hole = "a hole at the end of a stream has no bytes after it, so follow prints no marker"
 	exp = {"runs": [{"name": "default", "args": [], "exit": 0,
 	                 "stats": base_stats([cap], [c], tcp_count([c]), 1, {"fin": 1},
 	                                     anomalies={"ack_unseen_data": 2}, handshakes=1),
 	                 "flows": {flow_key(c): f}}],
-	       "oracle": {"notes": {"*:toclient.gap_bytes": "a hole at the end of a stream has no bytes after it, "
-	                            "so follow prints no marker (gap_seen shows tshark found it)"}}}
+	       "oracle": {"notes": {"*:toclient.gap_bytes": end_hole + " (gap_seen shows tshark found it)",
+	                            "*:toclient.content": end_hole + ": tshark's bytes lack the 30 zeros weir "
+	                                                  "writes for it"}}}
 	readme = """Gaps: bytes that were sent and acknowledged but never captured. Client offsets 100-200 are missing between two captured segments (the server then acks 300); the server's offsets 50-80 are missing at the end of its data (the client acks 80, then the server's FIN comes at offset 80).
 
-- toserver: delivered 200 (the file holds the 200 captured bytes, the hole is skipped, not zero-filled), gap_bytes 100, ooo_pkts 1 (offsets 200-300 arrive ahead of the in-order point and are held until the ACK of 300 reveals the hole); toclient: delivered 50, gap_bytes 30; zeek.missed_bytes 130 and orig_bytes 300 / resp_bytes 80 (sequence space, Zeek's meaning).
+- toserver: delivered 200, gap_bytes 100, ooo_pkts 1 (offsets 200-300 arrive ahead of the in-order point and are held until the ACK of 300 reveals the hole); toclient: delivered 50, gap_bytes 30; zeek.missed_bytes 130 and orig_bytes 300 / resp_bytes 80 (sequence space, Zeek's meaning).
+- Stream files (`--write-streams`) hold the gap bytes as zeros, as `weir_flow_peek` reads them (and as tcpflow writes a hole), so each file's size is delivered + gap_bytes: c2s is 100 "x", 100 NUL, 100 "z" (300 bytes); s2c is 50 "r" then 30 NUL (80 bytes: the hole at the end is written too, since the ACK of 80 and the FIN at offset 80 move the in-order point past it).
 - Anomaly ack_unseen_data 2: one per acknowledgement of bytes never seen (the ACK of 300 and the ACK of 80).
-- Wireshark sees the same two holes: `tshark -r input.pcap -Y "tcp.analysis.lost_segment || tcp.analysis.ack_lost_segment" -T fields -e frame.number -e tcp.analysis.lost_segment -e tcp.analysis.ack_lost_segment` (previous segment not captured before client frame 6 and before the server's FIN; ACKed unseen segment at frames 7 and 9). `tshark -q -z follow,tcp,raw,0` prints the captured bytes on either side of the holes.
+- Wireshark sees the same two holes: `tshark -r input.pcap -Y "tcp.analysis.lost_segment || tcp.analysis.ack_lost_segment" -T fields -e frame.number -e tcp.analysis.lost_segment -e tcp.analysis.ack_lost_segment` (previous segment not captured before client frame 6 and before the server's FIN; ACKed unseen segment at frames 7 and 9). `tshark -q -z follow,tcp,raw,0` prints the captured bytes on either side of the client's hole with a "[100 bytes missing in capture file]" marker in it, which check_oracles reads as 100 zeros; the server's hole at the end of its data gets no marker, so tshark's s2c is 50 bytes where the file has 80 (an explained difference).
 - The server closed first: server TIME_WAIT, client CLOSED; Zeek conn_state SF, history not asserted (gaps add 'G' letters not modelled here).
 """
 	return {"input.pcap": cap}, exp, readme
@@ -807,13 +820,15 @@ def case_malformed():
 	cap = Capture()
 	c = Conn(cap, C_IP, S_IP, 40013, 80, 0x14000000, 0x15000000)
 	bad = {}
+	bad_frames = []   # frame numbers weir counts as malformed
+	skip_frames = []  # of those, the ones that are no part of the connection (the oracle skips them)
 
-	junk_frames = []
-
-	def junk(reason, frame, wirelen=None):
+	def junk(reason, frame, wirelen=None, tracked=False):
 		cap.add(frame, wirelen=wirelen)
 		bad[reason] = bad.get(reason, 0) + 1
-		junk_frames.append(len(cap.recs))
+		bad_frames.append(len(cap.recs))
+		if not tracked:
+			skip_frames.append(len(cap.recs))
 
 	def tcp4(seq, flags, payload=b"", opts=b"", doff=None):
 		return tcp_segment(C_IP, S_IP, 40013, 80, seq, c.nxt[1], flags, 65535, opts, payload, doff)
@@ -832,9 +847,14 @@ def case_malformed():
 	junk("trunc_ipv6_ext", ether(v6, ETH_IPV6, pad=False))
 	junk("trunc_tcp", ether(ipv4(C_IP, S_IP, 6, tcp4(nxt, ACK)[:12]), ETH_IPV4))
 	junk("bad_tcp_hlen", ether(ipv4(C_IP, S_IP, 6, tcp4(nxt, ACK | PSH, b"EVIL", doff=4)), ETH_IPV4))
-	# A window-scale option claiming 8 bytes where 4 bytes of options are left.
-	junk("bad_tcp_opt", ether(ipv4(C_IP, S_IP, 6, tcp4(nxt, ACK | PSH, b"EVIL", opts=b"\x03\x08\x07\x00")), ETH_IPV4))
-	c.send(0, PSH | ACK, b"GOOD request\n")
+	# A window-scale option claiming 8 bytes where 4 bytes of options are left. Counted as
+	# malformed, yet tracked with the options before the bad one (none), as Linux does: its
+	# "EVIL" becomes the client's stream offsets 0-4, so it is counted in the connection too.
+	evil = ipv4(C_IP, S_IP, 6, tcp4(nxt, ACK | PSH, b"EVIL", opts=b"\x03\x08\x07\x00"))
+	junk("bad_tcp_opt", ether(evil, ETH_IPV4), tracked=True)
+	c.account(0, ACK | PSH, nxt, len(evil), len(b"EVIL"))
+	# The good copy re-sends offsets 0-4 with other bytes ("GOOD" under the delivered "EVIL").
+	c.send(0, PSH | ACK, b"GOOD request\n", seq=nxt)
 	# Counted but not malformed: a non-first IPv4 fragment (of a UDP datagram) and an ARP request.
 	frag = ipv4("10.0.0.7", "10.0.0.8", 17, b"f" * 16, ident=0x4242, frag=0x0002)   # offset 16 bytes
 	cap.add(ether(frag, ETH_IPV4))
@@ -849,25 +869,33 @@ def case_malformed():
 	odd.add(b"\x00\x01\x02\x03" * 10, dt_ms=1000)
 	odd.add(b"\x04\x05\x06\x07" * 10)
 	bad["unknown_linktype"] = 2
-	f = expect_flow(c, b"GOOD request\n", b"GOOD response\n", "fin", "time_wait", "closed",
+	f = expect_flow(c, b"EVIL request\n", b"GOOD response\n", "fin", "time_wait", "closed",
 	                conn_state="SF", history=zeek_history(c))
 	st = base_stats([cap, odd], [c], tcp_count([c]), None, {"fin": 1}, malformed=bad, handshakes=1,
-	                fragments=1)
+	                fragments=1, anomalies={"rexmit_different": 1})
 	st["files"] = [{"name": "input.pcap", "packets": len(cap.recs), "error": None},
 	               {"name": "input-dlt147.pcap", "packets": len(odd.recs), "error": None}]
 	exp = {"inputs": ["input.pcap", "input-dlt147.pcap"],
 	       "runs": [{"name": "default", "args": [], "exit": 0, "stats": st, "flows": {flow_key(c): f}}],
-	       "oracle": {"exclude_frames": junk_frames, "notes": {
+	       "oracle": {"exclude_frames": skip_frames, "malformed_frames": bad_frames, "notes": {
 	           "*:malformed": "tshark shows the snaplen-cut frame as 'packet size limited during capture' and "
 	                          "only warns about the overlong TCP option (it decodes that segment as TCP)"}}}
 	lines = "\n".join("  - %s: %d" % kv for kv in sorted(bad.items()))
-	readme = """Malformed and truncated frames, counted by reason and never processed further (never a crash), interleaved with one good connection. Most bad frames carry the flow's addresses and its next sequence number with the payload "EVIL": if any of them reached the TCP layer it would show up in the flow's packet counts or stream. A second file (link type 147, DLT_USER0) holds 2 frames weir cannot decode. Also a non-first IPv4 fragment (stats fragments 1) and an ARP request, which are not malformed.
+	opt = bad_frames[-1]
+	hlen = bad_frames[-2]
+	readme = """Malformed and truncated frames, counted by reason (never a crash), interleaved with one good connection. Most bad frames carry the flow's addresses and the client's next sequence number with the payload "EVIL". All but one are not processed further: had any of them reached the TCP layer it would show up in the flow's packet counts or stream. The exception is the segment with a bad TCP option (frame %(opt)d): it is counted as bad_tcp_opt and still tracked with the options before the bad one, as Linux does (engine/parse/parse.h; weir.h enum weir_malformed). A second file (link type 147, DLT_USER0) holds 2 frames weir cannot decode. Also a non-first IPv4 fragment (stats fragments 1) and an ARP request, which are not malformed.
 
 - malformed (exact; every other reason 0):
-%s
-- The flow: only its 12 good packets; delivered "GOOD request\\n" / "GOOD response\\n" (`tshark -r input.pcap -q -z follow,tcp,raw,0` agrees: tshark does not decode the bad frames as TCP of that stream). Zeek conn_state SF, history "%s".
+%(lines)s
+- Frame %(opt)d is the client's first data: sequence number ISN+1, a 4-byte option block holding a window-scale option that claims 8 bytes (it runs past the header, and no option comes before it, so none is kept), payload "EVIL": client stream offsets 0-4. Frame %(good)d, 1 ms later, is "GOOD request\\n" at the same sequence number: offsets 0-4 again with other bytes, then 9 new ones. Delivered bytes cannot change, so c2s is "EVIL request\\n" (delivered 13; s2c "GOOD response\\n"), and the re-sent bytes that differ raise anomaly rexmit_different 1, the only anomaly.
+- Counts, from the frames: the connection's %(plain)d ordinary packets (client SYN, ACK, request, ACK, FIN, ACK; server SYN+ACK, response, ACK, FIN) plus frame %(opt)d: pkts_toserver %(pkts)d, bytes_toserver %(ipb_plain)d + %(evil_ip)d = %(ipb)d (frame %(opt)d's IP datagram: 20 IP + 20 TCP + 4 option + 4 payload bytes), toserver payload 13 + 4 = %(pay)d, stats tcp_packets %(tcp)d (the other bad frames never count as TCP packets). Zeek orig_pkts %(pkts)d, orig_ip_bytes %(ipb)d, orig_bytes 13 (sequence space).
+- rexmit_pkts 0: frame %(good)d comes within the first RTT (1 ms < 10 ms) of frame %(opt)d, which advanced the client's sequence, and does not end where frame %(opt)d ended, so by Wireshark's rule it is out of order, not a retransmission (rexmit_different is about the bytes, whatever that classification). `tshark -r input.pcap -Y "tcp.analysis.retransmission || tcp.analysis.out_of_order" -T fields -e frame.number -e tcp.analysis.retransmission -e tcp.analysis.out_of_order` marks no retransmission; it marks frame %(good)d out-of-order (and frame %(opt)d too, after the bad-header-length segment of frame %(hlen)d, which tshark also decodes; on the oracle's split below only the request is marked). ooo_pkts 0 (frame %(good)d starts below the in-order point, not ahead of it), overlaps 0 (nothing is held out of order).
+- Oracle: tshark decodes frame %(opt)d as TCP (it only warns about the option), so check_oracles keeps that frame in the flow and skips the other bad ones (`oracle.exclude_frames`; `oracle.malformed_frames` lists all %(nbad)d for the malformed count): on that split `tshark -q -z follow,tcp,raw,0` gives "EVIL request\\n" (Wireshark keeps the first copy of re-sent bytes) and the packet, IP-byte and payload counts above.
+- Zeek conn_state SF, history "%(hist)s": frame %(opt)d gives the client's 'D'; frame %(good)d adds no 'T' because it extends the client's highest sequence number (Zeek's update_last_seq() calls DidRxmit() only for a segment that does not).
 - stats.packets/bytes count every frame of both files; other_packets is not asserted (whether a fragment or ARP frame counts there is not defined); files lists both inputs with no error.
-""" % (lines, zeek_history(c))
+""" % {"opt": opt, "good": opt + 1, "lines": lines, "plain": tcp_count([c]) - 1, "pkts": c.pkts[0],
+	       "ipb_plain": c.ipb[0] - len(evil), "evil_ip": len(evil), "ipb": c.ipb[0], "pay": c.pay[0],
+	       "tcp": tcp_count([c]), "nbad": len(bad_frames), "hist": zeek_history(c), "hlen": hlen}
 	return {"input.pcap": cap, "input-dlt147.pcap": odd}, exp, readme
 
 

@@ -4,8 +4,9 @@
 usage: oracle.py CASE_DIR
 
 Per expected flow and direction: packets, IP bytes, TCP payload, retransmissions
-(tcp.analysis.retransmission), the bytes of `tshark -q -z follow,tcp,raw,0` (with its
-"[N bytes missing in capture file]" markers taken as gap bytes), first/last packet times; per
+(tcp.analysis.retransmission), the bytes of `tshark -q -z follow,tcp,raw,0` (each of its
+"[N bytes missing in capture file]" markers counted as N gap bytes and replaced by N zeros, as
+weir writes a gap in its stream files), first/last packet times; per
 input file the number of frames tshark reads. Each line says agree, or DIFFERS; a difference
 that expect.json's "oracle" notes explain (a behaviour tshark does not model) is printed as
 "differs (expected: ...)". Exits 1 on an unexplained difference.
@@ -88,7 +89,7 @@ def follow(part, client):
 	miss = []
 	for i in (0, 1):
 		miss.append(sum(int(m.group(1)) for m in MISSING.finditer(data[i])))
-		data[i] = MISSING.sub(b"", data[i])
+		data[i] = MISSING.sub(lambda m: b"\0" * int(m.group(1)), data[i])
 	return data[0], data[1], miss[0], miss[1]
 
 
@@ -189,8 +190,11 @@ def main(argv):
 	oracle = exp.get("oracle", {})
 	rep = Report(exp["case"], oracle.get("notes", {}))
 	pcap = os.path.join(case_dir, "input.pcap")
-	bad = oracle.get("exclude_frames", [])
-	rows = frames(pcap, set(bad))
+	# exclude_frames: frames that are no part of any expected flow; malformed_frames (default: the
+	# same): frames weir counts as malformed, some of which may still be tracked (bad TCP option).
+	skip = oracle.get("exclude_frames", [])
+	bad = oracle.get("malformed_frames", skip)
+	rows = frames(pcap, set(skip))
 	if bad:
 		check_malformed(rep, exp["runs"][0]["name"], pcap, bad)
 	done = set()
