@@ -17,5 +17,8 @@ int weir_cmd_replay(int argc, char **argv);
 int weir_cmd_check(int argc, char **argv);
 /** weir run -c CONFIG (argv[0] is "run"): live traffic on DPDK ports. */
 int weir_cmd_run(int argc, char **argv);
+struct weir_run_config;
+/** Runs a loaded run config on DPDK (flags: WEIR_DP_*), writes its flow log and summary; an exit code. */
+int weir_run_config_exec(const struct weir_run_config *cfg, unsigned flags, const char *prog);
 
 #endif

@@ -14,6 +14,7 @@ static void usage(FILE *out)
 	      "commands:\n"
 	      "  replay [options] FILE...   replay pcap/pcapng captures through the stack\n"
 	      "                             (weir replay --help for its options)\n"
+	      "  run -c CONFIG              run live on DPDK ports (inline or passive), as CONFIG says\n"
 	      "  check -c CONFIG            validate a run configuration (exit 78 when invalid)\n"
 	      "  version                    print the version\n",
 	      out);
@@ -28,6 +29,8 @@ int main(int argc, char **argv)
 	const char *cmd = argv[1];
 	if (!strcmp(cmd, "replay"))
 		return weir_cmd_replay(argc - 1, argv + 1);
+	if (!strcmp(cmd, "run"))
+		return weir_cmd_run(argc - 1, argv + 1);
 	if (!strcmp(cmd, "check"))
 		return weir_cmd_check(argc - 1, argv + 1);
 	if (!strcmp(cmd, "version") || !strcmp(cmd, "-V") || !strcmp(cmd, "--version")) {

@@ -1,0 +1,131 @@
+/* run.c — `weir run -c CONFIG`: live traffic on DPDK ports with the flow log, signals and the exit summary. */
+#include <errno.h>
+#include <getopt.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "cli.h"
+#include "config/config.h"
+#include "dpdk/dpdk.h"
+#include "log/eve.h"
+
+/* The stop flag must be reachable from a signal handler, which takes no argument: the one
+ * file-level mutable this command has. */
+static volatile sig_atomic_t stop_requested;
+
+static void on_signal(int sig)
+{
+	if (stop_requested)
+		_exit(128 + sig); /* second signal: the user insists */
+	stop_requested = 1;
+}
+
+struct run_out {
+	FILE *eve;
+	int write_failed;
+};
+
+static void eve_sink(const struct weir_flow_record *rec, void *user)
+{
+	struct run_out *o = user;
+	char line[WEIR_EVE_LINE_MAX];
+	const int n = weir_eve_flow(line, sizeof(line), rec);
+	/* One fwrite per line: stdio locks the FILE per call, so workers' lines never interleave. */
+	if (n > 0 && fwrite(line, 1, (size_t)n, o->eve) != (size_t)n)
+		o->write_failed = 1;
+}
+
+static int setup_worker(struct weir_worker *w, unsigned id, void *user)
+{
+	struct run_out *o = user;
+	(void)id;
+	if (o->eve)
+		weir_worker_set_flow_sink(w, eve_sink, o);
+	return 0;
+}
+
+static FILE *open_out(const char *path)
+{
+	if (!strcmp(path, "-"))
+		return stdout;
+	FILE *f = fopen(path, "w");
+	if (!f)
+		fprintf(stderr, "weir run: %s: %s\n", path, strerror(errno));
+	return f;
+}
+
+/* Runs a loaded config on DPDK and writes the outputs; shared with `weir replay --dpdk`. */
+int weir_run_config_exec(const struct weir_run_config *cfg, unsigned flags, const char *prog)
+{
+	struct run_out o = { 0 };
+	if (cfg->eve_path[0] && !(o.eve = open_out(cfg->eve_path)))
+		return WEIR_EX_CANTCREAT;
+	if (cfg->n_scripts)
+		fprintf(stderr, "%s: scripts are loaded by the Lua host when this build has it\n", prog);
+	struct sigaction sa;
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_signal;
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	static struct weir_dp_result res; /* large; filled once */
+	const struct weir_dp_opts opts = {
+		.flags = flags, .stop = &stop_requested, .setup = setup_worker, .user = &o, .prog = prog,
+	};
+	int rc = weir_dp_run(cfg, &opts, &res);
+	if (o.eve && o.eve != stdout)
+		fclose(o.eve);
+	else if (o.eve)
+		fflush(o.eve);
+	if (rc)
+		return rc;
+	for (unsigned p = 0; p < res.n_ports; p++) {
+		const struct weir_dp_port_stats *s = &res.port[p];
+		fprintf(stderr, "%s: port %u %s: rx %llu tx %llu verdict-drops %llu passive %llu other drops %llu\n", prog,
+		        p, res.port_name[p], (unsigned long long)s->rx, (unsigned long long)s->tx,
+		        (unsigned long long)s->verdict_drops, (unsigned long long)s->passive,
+		        (unsigned long long)(s->no_mbuf + s->missed + s->tx_full + s->handoff_full + s->malformed +
+		                             s->non_tcp));
+	}
+	if (cfg->stats_path[0]) {
+		FILE *out = open_out(cfg->stats_path);
+		if (!out)
+			return WEIR_EX_CANTCREAT;
+		weir_dp_result_json(&res, cfg, out);
+		if (out != stdout)
+			fclose(out);
+	}
+	if (o.write_failed) {
+		fprintf(stderr, "%s: writing the flow log failed\n", prog);
+		return WEIR_EX_CANTCREAT;
+	}
+	return WEIR_EX_OK;
+}
+
+int weir_cmd_run(int argc, char **argv)
+{
+	const char *path = NULL;
+	int c;
+	optind = 1;
+	while ((c = getopt(argc, argv, "c:h")) != -1) {
+		if (c == 'c')
+			path = optarg;
+		else {
+			fputs("usage: weir run -c CONFIG.lua   (see packaging/weir.lua; SIGINT/SIGTERM stop it cleanly)\n",
+			      c == 'h' ? stdout : stderr);
+			return c == 'h' ? WEIR_EX_OK : WEIR_EX_USAGE;
+		}
+	}
+	if (!path || optind != argc) {
+		fputs("usage: weir run -c CONFIG.lua\n", stderr);
+		return WEIR_EX_USAGE;
+	}
+	static struct weir_run_config cfg; /* large; read-only after load */
+	char err[1024];
+	if (weir_run_config_load(&cfg, path, err, sizeof(err)) != 0) {
+		fprintf(stderr, "weir run: %s\n", err);
+		return WEIR_EX_CONFIG;
+	}
+	return weir_run_config_exec(&cfg, 0, "weir run");
+}

@@ -1,0 +1,64 @@
+/* dp_internal.h — layouts shared by the DPDK module's files (eal.c, lcore.c); not a public API. */
+#ifndef WEIR_DP_INTERNAL_H
+#define WEIR_DP_INTERNAL_H
+
+#include <stdatomic.h>
+
+#include <rte_mbuf.h>
+#include <rte_mempool.h>
+#include <rte_ring.h>
+
+#include "dpdk/dpdk.h"
+
+/* Packets per rx burst: DPDK's customary 32 keeps a burst in L1 and latency low. */
+#define WEIR_DP_BURST 32
+/* Hand-off ring size per worker: 4096 packets (~40 bursts) absorbs a worker's hiccup. */
+#define WEIR_DP_RING 4096
+
+struct weir_dp;
+
+/** One lcore's worker: everything it touches on the data path is its own (share-nothing). */
+struct weir_dp_lcore {
+	struct weir_dp *dp;
+	struct weir_worker *w;
+	void *lua;                      /* the Lua host of this worker, or NULL (C dispatch only) */
+	struct rte_ring *in;            /* software spreading: packets for this worker */
+	struct rte_ring *out;           /* software spreading: this worker's forwarded packets for the tx lcore */
+	struct weir_dp_port_stats st[WEIR_CFG_MAX_PORTS];
+	uint64_t handoff_pkts;
+	uint64_t last_tick_ns;
+	unsigned id, lcore;
+	atomic_int done;                /* the worker has shut down (its stats are final) */
+	struct weir_stats final;
+	struct weir_rx_pkt rx[WEIR_DP_BURST];
+	struct rte_mbuf *local[WEIR_DP_BURST];
+	unsigned n_local;
+	int rc;
+} __rte_cache_aligned;
+
+struct weir_dp {
+	const struct weir_run_config *cfg;
+	const struct weir_dp_opts *opts;
+	unsigned flags, n_ports, n_workers;
+	int rss;
+	uint16_t port_id[WEIR_CFG_MAX_PORTS];
+	uint8_t started[WEIR_CFG_MAX_PORTS];
+	char port_name[WEIR_CFG_MAX_PORTS][64];
+	uint8_t rss_key[WEIR_CFG_MAX_PORTS][WEIR_CFG_RSS_KEY_MAX];
+	struct rte_mempool *pool;
+	int ts_off;                     /* mbuf dynfield offset of the rx timestamp, or -1 */
+	uint64_t ts_flag;
+	atomic_int rx_stopped;          /* the rx lcore(s) stopped receiving: drain and shut down */
+	atomic_int setup_failed;
+	uint64_t pace_t0, pace_w0;      /* --pace: first capture time and the wall time it was seen */
+	struct weir_dp_lcore lc[WEIR_CFG_MAX_WORKERS];
+};
+
+int weir_dp_eal_args(const struct weir_run_config *cfg, const char *prog, char store[][WEIR_CFG_STR + 8],
+                     char **argv, char *err, size_t errlen);
+int weir_dp_ports_init(struct weir_dp *dp, char *err, size_t errlen);
+void weir_dp_ports_close(struct weir_dp *dp);
+/** The body of every worker lcore (rte_lcore_function_t). */
+int weir_dp_lcore_main(void *arg);
+
+#endif

@@ -1,0 +1,59 @@
+/* dpdk.h — weir on DPDK ports: EAL from the run config, per-lcore share-nothing workers, inline or passive. */
+#ifndef WEIR_DPDK_H
+#define WEIR_DPDK_H
+
+#include <signal.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "config/config.h"
+#include "weir.h"
+
+/** Flags of struct weir_dp_opts. */
+#define WEIR_DP_REPLAY 1u /**< ports read files (net_pcap rx_pcap): stop at their end; capture time is the clock */
+#define WEIR_DP_PACE 2u   /**< with REPLAY: hand packets over at capture speed */
+
+/** Per port and lcore packet accounting: rx + no_mbuf + missed = tx + verdict_drops + the other drops. */
+struct weir_dp_port_stats {
+	uint64_t rx;            /**< frames the port delivered */
+	uint64_t tx;            /**< frames sent on (to the paired port) */
+	uint64_t verdict_drops; /**< frames a handler or rule gave the drop verdict */
+	uint64_t passive;       /**< passive mode: frames seen and released (nothing is sent) */
+	uint64_t no_mbuf;       /**< the driver found no mbuf (rte_eth_stats rx_nombuf) */
+	uint64_t missed;        /**< the port dropped before weir saw them (rte_eth_stats imissed) */
+	uint64_t tx_full;       /**< the tx ring of the out port was full */
+	uint64_t handoff_full;  /**< the ring to the owning worker (or back to the tx lcore) was full */
+	uint64_t malformed;     /**< frames that could not be presented to the stack (unlinearisable chains) */
+	uint64_t non_tcp;       /**< non-TCP frames dropped because forward_non_tcp = false */
+};
+
+/** Called once on each worker's own thread after its creation (sinks, sockets, scripts). Non-zero aborts the run. */
+typedef int (*weir_dp_setup_fn)(struct weir_worker *w, unsigned id, void *user);
+
+struct weir_dp_opts {
+	unsigned flags;                  /**< WEIR_DP_* */
+	volatile sig_atomic_t *stop;     /**< set (by a signal handler) to stop: rx stops, workers drain and shut down */
+	weir_dp_setup_fn setup;          /**< may be NULL */
+	void *user;
+	const char *prog;                /**< argv[0] for EAL and messages ("weir run") */
+};
+
+/** What a finished run leaves for the summary. */
+struct weir_dp_result {
+	unsigned n_ports, n_workers;
+	char port_name[WEIR_CFG_MAX_PORTS][64];
+	struct weir_dp_port_stats port[WEIR_CFG_MAX_PORTS]; /**< summed over lcores, with the driver's drops */
+	struct weir_stats worker[WEIR_CFG_MAX_WORKERS];     /**< each worker's counters after its shutdown */
+	uint64_t handoff_pkts[WEIR_CFG_MAX_WORKERS];        /**< packets each worker took from another lcore's rx */
+	int rss;                                            /**< 1: ports spread flows in hardware (symmetric RSS) */
+	double seconds;                                     /**< wall time from the first poll to the end */
+};
+
+/** Runs cfg until *opts->stop (or, with REPLAY, the end of the files). Returns a sysexits code:
+ *  0, 78 (config: EAL, ports, lcores; one message naming the setting goes to stderr), 70/71. */
+int weir_dp_run(const struct weir_run_config *cfg, const struct weir_dp_opts *opts, struct weir_dp_result *res);
+
+/** Writes res as one JSON object (per-port accounting and per-worker counters) followed by '\n'. */
+void weir_dp_result_json(const struct weir_dp_result *res, const struct weir_run_config *cfg, FILE *out);
+
+#endif

@@ -1,0 +1,387 @@
+/* lcore.c — the per-lcore loop: rx, software flow spreading, the stack and its hooks, verdicts, tx, drain and shutdown. */
+#include <string.h>
+#include <time.h>
+
+#include <rte_cycles.h>
+#include <rte_ethdev.h>
+#include <rte_mbuf.h>
+#include <rte_ring.h>
+
+#include "dpdk/dp_internal.h"
+#ifdef WEIR_HAVE_LUA_HOST
+#include "lua/host.h"
+#endif
+
+/* DLT_EN10MB: every DPDK port delivers Ethernet frames. */
+#define LINKTYPE_ETHERNET 1
+/* Live clock ticks at most once per ms: timeouts are in ms, and a clock read per burst is enough. */
+#define TICK_NS 1000000ull
+/* Replay: this many all-empty polls in a row mean the files are done (net_pcap reads from page cache
+ * and returns 0 only at the end of its file). */
+#define REPLAY_EMPTY_POLLS 64
+
+static uint64_t wall_ns(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+/* Skips up to two VLAN tags; returns the ethertype and sets *off to the L3 offset (0 if truncated). */
+static uint16_t l3_of(const uint8_t *f, uint32_t len, uint32_t *off)
+{
+	uint32_t o = 12;
+	uint16_t et = 0;
+	for (int i = 0; i < 3 && o + 2 <= len; i++) {
+		et = (uint16_t)(f[o] << 8 | f[o + 1]);
+		o += 2;
+		if (et != 0x8100 && et != 0x88a8)
+			break;
+		o += 2;
+	}
+	*off = o <= len ? o : 0;
+	return *off ? et : 0;
+}
+
+/* 1 when the frame is TCP over IPv4 or IPv6 (IPv6 extension headers are not walked: such frames
+ * count as non-TCP here, which only matters with forward_non_tcp = false). Sets *l4 and *ip. */
+static int tcp_of(const uint8_t *f, uint32_t len, uint32_t *ip, uint32_t *l4)
+{
+	const uint16_t et = l3_of(f, len, ip);
+	if (et == 0x0800 && *ip + 20 <= len) {
+		*l4 = *ip + (uint32_t)(f[*ip] & 0x0f) * 4;
+		return f[*ip + 9] == 6 && *l4 + 4 <= len;
+	}
+	if (et == 0x86dd && *ip + 40 <= len) {
+		*l4 = *ip + 40;
+		return f[*ip + 6] == 6 && *l4 + 4 <= len;
+	}
+	return 0;
+}
+
+/* Direction-independent hash of the 4-tuple (XOR of both ends, then mixed): both directions of a
+ * flow pick the same worker. Non-TCP goes to worker 0. */
+static unsigned owner_of(const struct weir_dp *dp, const struct rte_mbuf *m)
+{
+	const uint8_t *f = rte_pktmbuf_mtod(m, const uint8_t *);
+	uint32_t ip, l4;
+	if (dp->n_workers < 2 || !tcp_of(f, rte_pktmbuf_data_len(m), &ip, &l4))
+		return 0;
+	const int v6 = f[ip] >> 4 == 6;
+	const uint32_t a = v6 ? ip + 8 : ip + 12, alen = v6 ? 16 : 4;
+	uint64_t h = 0;
+	for (uint32_t i = 0; i < alen; i++)
+		h = h * 31 + (uint8_t)(f[a + i] ^ f[a + alen + i]);
+	h = h * 65599 + (uint16_t)((f[l4] << 8 | f[l4 + 1]) ^ (f[l4 + 2] << 8 | f[l4 + 3]));
+	h ^= h >> 33; /* fmix64 of MurmurHash3: spreads the low bits */
+	h *= 0xff51afd7ed558ccdull;
+	h ^= h >> 33;
+	return (unsigned)(h % dp->n_workers);
+}
+
+/* Sends n packets (all received on port idx) to its pair; what the ring refuses is counted and freed. */
+static void tx_to_pair(struct weir_dp_lcore *lc, unsigned idx, struct rte_mbuf **m, unsigned n)
+{
+	struct weir_dp *dp = lc->dp;
+	const uint16_t q = dp->rss ? (uint16_t)lc->id : 0;
+	unsigned sent = 0;
+	if (lc->out && !dp->rss) { /* not the tx lcore: hand back */
+		sent = rte_ring_enqueue_burst(lc->out, (void **)m, n, NULL);
+		for (unsigned i = sent; i < n; i++) {
+			lc->st[idx].handoff_full++;
+			rte_pktmbuf_free(m[i]);
+		}
+		return;
+	}
+	const uint16_t out = dp->port_id[dp->cfg->pairs[idx]];
+	/* A few retries ride out a momentarily full ring before counting drops. */
+	for (int tries = 0; sent < n && tries < 4; tries++)
+		sent += rte_eth_tx_burst(out, q, m + sent, (uint16_t)(n - sent));
+	lc->st[idx].tx += sent;
+	for (unsigned i = sent; i < n; i++) {
+		lc->st[idx].tx_full++;
+		rte_pktmbuf_free(m[i]);
+	}
+}
+
+/* After the stack ran: drop what got the drop verdict, send or release the rest. */
+static void verdicts(struct weir_dp_lcore *lc, struct rte_mbuf **m, unsigned n)
+{
+	struct weir_dp *dp = lc->dp;
+	struct rte_mbuf *fw[WEIR_CFG_MAX_PORTS][WEIR_DP_BURST];
+	unsigned nfw[WEIR_CFG_MAX_PORTS] = { 0 };
+	for (unsigned i = 0; i < n; i++) {
+		const unsigned idx = m[i]->port;
+		uint32_t ip, l4;
+		if (lc->rx[i].verdict) {
+			lc->st[idx].verdict_drops++;
+			rte_pktmbuf_free(m[i]);
+		} else if (dp->cfg->mode == WEIR_MODE_PASSIVE) {
+			lc->st[idx].passive++;
+			rte_pktmbuf_free(m[i]);
+		} else if (!dp->cfg->forward_non_tcp && !tcp_of(lc->rx[i].frame, lc->rx[i].caplen, &ip, &l4)) {
+			lc->st[idx].non_tcp++;
+			rte_pktmbuf_free(m[i]);
+		} else {
+			fw[idx][nfw[idx]++] = m[i];
+		}
+	}
+	for (unsigned p = 0; p < dp->n_ports; p++)
+		if (nfw[p])
+			tx_to_pair(lc, p, fw[p], nfw[p]);
+}
+
+static void run_stack(struct weir_dp_lcore *lc)
+{
+#ifdef WEIR_HAVE_LUA_HOST
+	if (lc->lua) {
+		weir_lua_run(lc->lua);
+		return;
+	}
+#endif
+	weir_worker_run(lc->w);
+}
+
+static uint64_t pkt_time(const struct weir_dp *dp, const struct rte_mbuf *m, uint64_t now)
+{
+	if ((dp->flags & WEIR_DP_REPLAY) && dp->ts_off >= 0 && (m->ol_flags & dp->ts_flag))
+		return *RTE_MBUF_DYNFIELD(m, dp->ts_off, const uint64_t *) * 1000ull; /* net_pcap: us */
+	return now;
+}
+
+/* Runs up to WEIR_DP_BURST packets (mbuf->port = config port index) through the stack, then verdicts. */
+static void process(struct weir_dp_lcore *lc, struct rte_mbuf **m, unsigned n, uint64_t now)
+{
+	unsigned k = 0;
+	for (unsigned i = 0; i < n; i++) {
+		struct rte_mbuf *mb = m[i];
+		if (mb->nb_segs > 1 && rte_pktmbuf_linearize(mb) != 0) {
+			lc->st[mb->port].malformed++;
+			rte_pktmbuf_free(mb);
+			continue;
+		}
+		struct weir_rx_pkt *r = &lc->rx[k];
+		memset(r, 0, sizeof(*r));
+		r->frame = rte_pktmbuf_mtod(mb, const uint8_t *);
+		r->user = mb;
+		r->caplen = rte_pktmbuf_data_len(mb);
+		r->wirelen = rte_pktmbuf_pkt_len(mb);
+		r->port = mb->port;
+		r->linktype = LINKTYPE_ETHERNET;
+		r->ts_ns = pkt_time(lc->dp, mb, now);
+		m[k++] = mb;
+	}
+	if (k == 0)
+		return;
+	if (weir_worker_rx(lc->w, lc->rx, k) == 0) {
+		run_stack(lc);
+	} else { /* cannot happen with a finished previous burst; never lose packets silently */
+		for (unsigned i = 0; i < k; i++) {
+			lc->st[m[i]->port].malformed++;
+			rte_pktmbuf_free(m[i]);
+		}
+		return;
+	}
+	verdicts(lc, m, k);
+}
+
+/* --pace: waits until the wall clock has advanced as far as the capture clock since the first packet. */
+static void pace(struct weir_dp *dp, const struct rte_mbuf *m)
+{
+	const uint64_t ts = pkt_time(dp, m, 0);
+	if (!ts)
+		return;
+	if (!dp->pace_t0) {
+		dp->pace_t0 = ts;
+		dp->pace_w0 = wall_ns();
+		return;
+	}
+	const uint64_t due = dp->pace_w0 + (ts > dp->pace_t0 ? ts - dp->pace_t0 : 0);
+	for (uint64_t now = wall_ns(); now < due && !*dp->opts->stop; now = wall_ns())
+		rte_delay_us_sleep((unsigned)((due - now) / 1000 < 100000 ? (due - now) / 1000 + 1 : 100000));
+}
+
+/* Receives one burst from port i (queue q) and spreads it: own packets are processed, others handed off. */
+static unsigned rx_port(struct weir_dp_lcore *lc, unsigned i, uint16_t q, uint64_t now)
+{
+	struct weir_dp *dp = lc->dp;
+	struct rte_mbuf *m[WEIR_DP_BURST];
+	const uint16_t want = (dp->flags & WEIR_DP_PACE) ? 1 : WEIR_DP_BURST;
+	const uint16_t n = rte_eth_rx_burst(dp->port_id[i], q, m, want);
+	if (!n)
+		return 0;
+	lc->st[i].rx += n;
+	if (dp->flags & WEIR_DP_PACE)
+		pace(dp, m[0]);
+	unsigned nl = 0;
+	for (uint16_t k = 0; k < n; k++) {
+		m[k]->port = (uint16_t)i; /* from here on: the config's port index */
+		const unsigned o = dp->rss ? lc->id : owner_of(dp, m[k]);
+		if (o == lc->id) {
+			m[nl++] = m[k];
+		} else if (rte_ring_enqueue(dp->lc[o].in, m[k]) != 0) {
+			lc->st[i].handoff_full++;
+			rte_pktmbuf_free(m[k]);
+		}
+	}
+	process(lc, m, nl, now);
+	return n;
+}
+
+/* The tx lcore sends what other workers handed back (each mbuf->port is its input port index). */
+static unsigned drain_out(struct weir_dp_lcore *lc)
+{
+	struct weir_dp *dp = lc->dp;
+	unsigned total = 0;
+	for (unsigned w = 1; w < dp->n_workers; w++) {
+		struct rte_mbuf *m[WEIR_DP_BURST], *by[WEIR_CFG_MAX_PORTS][WEIR_DP_BURST];
+		unsigned nby[WEIR_CFG_MAX_PORTS] = { 0 };
+		const unsigned n = rte_ring_dequeue_burst(dp->lc[w].out, (void **)m, WEIR_DP_BURST, NULL);
+		for (unsigned k = 0; k < n; k++)
+			by[m[k]->port][nby[m[k]->port]++] = m[k];
+		for (unsigned p = 0; p < dp->n_ports; p++)
+			if (nby[p])
+				tx_to_pair(lc, p, by[p], nby[p]);
+		total += n;
+	}
+	return total;
+}
+
+/* firewall = {{port = N, action = "drop"}}: the first rule naming either end's port decides. */
+static void rule_handler(struct weir_msock *s, struct weir_flow *f, int side, uint32_t ev, uint64_t arg, void *user)
+{
+	const struct weir_run_config *cfg = user;
+	struct weir_tuple t;
+	(void)side;
+	(void)ev;
+	(void)arg;
+	if (weir_flow_tuple(f, &t) != 0)
+		return;
+	for (unsigned i = 0; i < cfg->n_rules; i++) {
+		if (cfg->rules[i].port != t.client_port && cfg->rules[i].port != t.server_port)
+			continue;
+		if (cfg->rules[i].action == WEIR_RULE_DROP)
+			weir_worker_drop(weir_msock_worker(s));
+		return;
+	}
+}
+
+static int worker_setup(struct weir_dp_lcore *lc)
+{
+	struct weir_dp *dp = lc->dp;
+	const struct weir_run_config *cfg = dp->cfg;
+	char err[512] = "";
+	if (!(lc->w = weir_worker_create(&cfg->engine, lc->id))) {
+		fprintf(stderr, "%s: worker %u: cannot create: %s\n", dp->opts->prog, lc->id, strerror(errno));
+		return -1;
+	}
+	if (dp->opts->setup && dp->opts->setup(lc->w, lc->id, dp->opts->user) != 0)
+		return -1;
+	if (cfg->n_rules) {
+		struct weir_msock *s = weir_msock_create(lc->w, NULL, err, sizeof(err));
+		if (!s || weir_msock_register(s, WEIR_EV_PKT_IN, WEIR_HOOK_PRE, rule_handler, (void *)cfg) != 0) {
+			fprintf(stderr, "%s: firewall: %s\n", dp->opts->prog, err[0] ? err : strerror(errno));
+			return -1;
+		}
+	}
+#ifdef WEIR_HAVE_LUA_HOST
+	if (cfg->n_scripts) {
+		const char *scripts[WEIR_CFG_MAX_SCRIPTS];
+		for (unsigned i = 0; i < cfg->n_scripts; i++)
+			scripts[i] = cfg->scripts[i];
+		if (!(lc->lua = weir_lua_create(lc->w, scripts, cfg->n_scripts, err, sizeof(err)))) {
+			fprintf(stderr, "%s: scripts: %s\n", dp->opts->prog, err);
+			return -1;
+		}
+	}
+#endif
+	return 0;
+}
+
+static void worker_finish(struct weir_dp_lcore *lc)
+{
+	if (lc->w) {
+		weir_worker_shutdown(lc->w); /* every open flow ends with reason shutdown and is recorded */
+		run_stack(lc);
+		lc->final = *weir_worker_stats(lc->w);
+	}
+#ifdef WEIR_HAVE_LUA_HOST
+	weir_lua_free(lc->lua);
+#endif
+	lc->lua = NULL;
+	weir_worker_free(lc->w);
+	lc->w = NULL;
+	atomic_store(&lc->done, 1);
+}
+
+static int others_done(const struct weir_dp *dp)
+{
+	for (unsigned w = 1; w < dp->n_workers; w++)
+		if (!atomic_load(&dp->lc[w].done))
+			return 0;
+	return 1;
+}
+
+/* One pass of an lcore: rx (its queues, or every port's queue 0 on the rx lcore), hand-offs, ticks. */
+static unsigned poll_once(struct weir_dp_lcore *lc, int rx_on, uint64_t now)
+{
+	struct weir_dp *dp = lc->dp;
+	unsigned work = 0;
+	if (rx_on && (dp->rss || lc->id == 0))
+		for (unsigned i = 0; i < dp->n_ports; i++)
+			work += rx_port(lc, i, dp->rss ? (uint16_t)lc->id : 0, now);
+	if (lc->in) {
+		struct rte_mbuf *m[WEIR_DP_BURST];
+		const unsigned n = rte_ring_dequeue_burst(lc->in, (void **)m, WEIR_DP_BURST, NULL);
+		lc->handoff_pkts += n;
+		process(lc, m, n, now);
+		work += n;
+	}
+	if (lc->id == 0 && !dp->rss)
+		work += drain_out(lc);
+	if (!(dp->flags & WEIR_DP_REPLAY) && now - lc->last_tick_ns >= TICK_NS) {
+		weir_worker_tick(lc->w, now); /* idle timeouts and timers run on the live clock */
+		run_stack(lc);
+		lc->last_tick_ns = now;
+	}
+	return work;
+}
+
+int weir_dp_lcore_main(void *arg)
+{
+	struct weir_dp_lcore *lc = arg;
+	struct weir_dp *dp = lc->dp;
+	if (worker_setup(lc) != 0) {
+		atomic_store(&dp->setup_failed, 1);
+		lc->rc = -1;
+	}
+	unsigned empty = 0;
+	int rx_on = !atomic_load(&dp->setup_failed);
+	for (;;) {
+		const uint64_t now = wall_ns();
+		const unsigned work = lc->w ? poll_once(lc, rx_on, now) : 0;
+		empty = work ? 0 : empty + 1;
+		const int fed_by_rx_lcore = lc->id != 0 && !dp->rss;
+		if (rx_on && (*dp->opts->stop || atomic_load(&dp->setup_failed) ||
+		              (fed_by_rx_lcore && atomic_load(&dp->rx_stopped)) ||
+		              ((dp->flags & WEIR_DP_REPLAY) && lc->id == 0 && empty >= REPLAY_EMPTY_POLLS))) {
+			rx_on = 0; /* stop rx; what is in flight still drains */
+			if (lc->id == 0)
+				atomic_store(&dp->rx_stopped, 1);
+		}
+		if (!rx_on && !work) {
+			/* A fed worker stops once the rx lcore stopped feeding it; the rx lcore only once every
+			 * worker that hands it packets back is done. */
+			const int upstream_done = !fed_by_rx_lcore || atomic_load(&dp->rx_stopped);
+			if (upstream_done && (lc->id != 0 || dp->rss || others_done(dp))) {
+				if (lc->id == 0 && !dp->rss)
+					drain_out(lc);
+				break;
+			}
+		}
+		if (!work && dp->cfg->idle_sleep_us)
+			rte_delay_us_sleep(dp->cfg->idle_sleep_us);
+	}
+	worker_finish(lc);
+	return lc->rc;
+}
