@@ -296,7 +296,11 @@ void weir_worker_set_flow_sink(struct weir_worker *w, weir_flow_sink_fn fn, void
 /** Hands a burst of up to WEIR_RX_MAX packets to the worker. The array and frames must stay valid
  *  until poll returns 0. -EBUSY if the previous burst is not done, -EINVAL on bad arguments. */
 int weir_worker_rx(struct weir_worker *w, struct weir_rx_pkt *pkts, unsigned n);
-#define WEIR_RX_MAX 256
+/** Burst limits as enum constants (not macros) so the header stays plain C for the Lua FFI. */
+enum weir_limits {
+	WEIR_RX_MAX = 256,  /**< most packets in one weir_worker_rx() burst (a typical DPDK burst is 32) */
+	WEIR_POLL_MIN = 64, /**< smallest record array weir_worker_poll() accepts */
+};
 /** Advances the worker's clock to now_ns (live mode); expired flows and timers are processed at
  *  the next poll. Packet timestamps advance the clock too, so replay needs no call. */
 void weir_worker_tick(struct weir_worker *w, uint64_t now_ns);
@@ -306,7 +310,6 @@ void weir_worker_shutdown(struct weir_worker *w);
  *  those records (at most max, which must be >= WEIR_POLL_MIN) to out. Returns the record count,
  *  or 0 when the burst, the due timers and pending ends are all done. */
 int weir_worker_poll(struct weir_worker *w, struct weir_event_rec *out, unsigned max);
-#define WEIR_POLL_MIN 64
 /** Runs the C handlers (and C UDE filters) for records returned by the last poll. */
 void weir_dispatch(struct weir_worker *w, const struct weir_event_rec *recs, unsigned n);
 /** poll + dispatch until poll returns 0. Returns 0 or a negative errno. */
