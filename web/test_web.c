@@ -1,0 +1,245 @@
+/* test_web.c — unit test of the dashboard server: address rules, routes, JSON and metrics content, token checks, bad requests. */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <netinet/in.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "unit.h"
+#include "web/web.h"
+
+/* Sends req raw to 127.0.0.1:port and reads the whole answer; returns the status code or -1. */
+static int http_raw(unsigned port, const char *req, size_t reqlen, char *out, size_t outlen)
+{
+	const int fd = socket(AF_INET, SOCK_STREAM, 0);
+	struct sockaddr_in sa = { .sin_family = AF_INET, .sin_port = htons((uint16_t)port) };
+	sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	struct timeval tv = { 1, 0 }; /* an unanswered request ends the read after this */
+	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+	if (fd < 0 || connect(fd, (struct sockaddr *)&sa, sizeof(sa)) != 0) {
+		if (fd >= 0)
+			close(fd);
+		return -1;
+	}
+	for (size_t off = 0; off < reqlen;) {
+		const ssize_t n = send(fd, req + off, reqlen - off, MSG_NOSIGNAL);
+		if (n <= 0)
+			break; /* the server may answer and close before reading it all */
+		off += (size_t)n;
+	}
+	size_t got = 0;
+	ssize_t n;
+	while (got + 1 < outlen && (n = recv(fd, out + got, outlen - 1 - got, 0)) > 0)
+		got += (size_t)n;
+	out[got] = 0;
+	close(fd);
+	int code = -1;
+	if (sscanf(out, "HTTP/1.%*d %d", &code) != 1)
+		return -1;
+	return code;
+}
+
+static int http_get(unsigned port, const char *path, const char *extra, char *out, size_t outlen)
+{
+	char req[1024];
+	const int n = snprintf(req, sizeof(req), "GET %s HTTP/1.1\r\nHost: x\r\nConnection: close\r\n%s\r\n", path,
+	                       extra ? extra : "");
+	return http_raw(port, req, (size_t)n, out, outlen);
+}
+
+static const char *body_of(const char *resp)
+{
+	const char *b = strstr(resp, "\r\n\r\n");
+	return b ? b + 4 : "";
+}
+
+static char g_buf[1 << 20];
+
+static void test_parse_listen(void)
+{
+	struct sockaddr_storage ss;
+	int lo = -1;
+	CHECK_EQ(weir_web_parse_listen("127.0.0.1:8080", &ss, &lo), 0);
+	CHECK_EQ(lo, 1);
+	CHECK_EQ(ntohs(((struct sockaddr_in *)&ss)->sin_port), 8080);
+	CHECK_EQ(weir_web_parse_listen("127.9.9.9:1", &ss, &lo), 0);
+	CHECK_EQ(lo, 1);
+	CHECK_EQ(weir_web_parse_listen("0.0.0.0:80", &ss, &lo), 0);
+	CHECK_EQ(lo, 0);
+	CHECK_EQ(weir_web_parse_listen("[::1]:9000", &ss, &lo), 0);
+	CHECK_EQ(lo, 1);
+	CHECK_EQ(ss.ss_family, AF_INET6);
+	CHECK_EQ(weir_web_parse_listen("[::]:9000", &ss, &lo), 0);
+	CHECK_EQ(lo, 0);
+	CHECK_EQ(weir_web_parse_listen("127.0.0.1", &ss, &lo), -EINVAL);
+	CHECK_EQ(weir_web_parse_listen("127.0.0.1:", &ss, &lo), -EINVAL);
+	CHECK_EQ(weir_web_parse_listen("127.0.0.1:70000", &ss, &lo), -EINVAL);
+	CHECK_EQ(weir_web_parse_listen("localhost:80", &ss, &lo), -EINVAL);
+	CHECK_EQ(weir_web_parse_listen("[::1]9000", &ss, &lo), -EINVAL);
+	CHECK_EQ(weir_web_parse_listen(":80", &ss, &lo), -EINVAL);
+	CHECK_EQ(weir_web_parse_listen(NULL, &ss, &lo), -EINVAL);
+}
+
+static void test_refusals(struct weir_statpub *p)
+{
+	char err[256] = "";
+	struct weir_web_config cfg = { .listen = "0.0.0.0:0" };
+	CHECK(weir_web_start(&cfg, &p, 1, err, sizeof(err)) == NULL);
+	CHECK(strstr(err, "needs a bearer token") != NULL);
+	cfg.token = "";
+	CHECK(weir_web_start(&cfg, &p, 1, err, sizeof(err)) == NULL);
+	cfg.token = "bad token;";
+	cfg.listen = "127.0.0.1:0";
+	CHECK(weir_web_start(&cfg, &p, 1, err, sizeof(err)) == NULL);
+	CHECK(strstr(err, "token may only") != NULL);
+	cfg.token = NULL;
+	cfg.listen = "nonsense";
+	CHECK(weir_web_start(&cfg, &p, 1, err, sizeof(err)) == NULL);
+	CHECK(strstr(err, "not ADDRESS:PORT") != NULL);
+	/* A port already taken is refused with a message, not a crash. */
+	cfg.listen = "127.0.0.1:0";
+	struct weir_web *a = weir_web_start(&cfg, &p, 1, err, sizeof(err));
+	CHECK(a != NULL);
+	char taken[64];
+	snprintf(taken, sizeof(taken), "127.0.0.1:%u", a ? weir_web_port(a) : 1);
+	cfg.listen = taken;
+	struct weir_web *b = weir_web_start(&cfg, &p, 1, err, sizeof(err));
+	CHECK(b == NULL);
+	CHECK(strstr(err, "cannot listen") != NULL);
+	weir_web_stop(b);
+	weir_web_stop(a);
+	weir_web_stop(NULL);
+}
+
+static void publish(struct weir_statpub *p, uint64_t pkts, uint64_t now)
+{
+	struct weir_config cfg;
+	weir_config_defaults(&cfg);
+	struct weir_worker *w = weir_worker_create(&cfg, 0);
+	/* No traffic: a worker with zero counters, then the counters the test wants in the snapshot. */
+	struct weir_statpub_port port = { .name = "pcap\"0", .rx_pkts = pkts, .rx_missed = 3 };
+	struct weir_statpub_script sc = { .name = "http.lua", .events = 10, .ns = 5000, .handlers = 2, .disabled = 1 };
+	weir_statpub_publish(p, w, &port, 1, &sc, 1, now);
+	weir_worker_free(w);
+}
+
+static void wait_for(unsigned port, const char *needle)
+{
+	for (int i = 0; i < 100; i++) {
+		if (http_get(port, "/api/all", NULL, g_buf, sizeof(g_buf)) == 200 && strstr(g_buf, needle))
+			return;
+		struct timespec ts = { 0, 20 * 1000000 };
+		nanosleep(&ts, NULL);
+	}
+}
+
+static void test_routes(struct weir_statpub *p)
+{
+	char err[256] = "";
+	struct weir_web_config cfg = { .listen = "127.0.0.1:0", .mode = "replay", .sample_ms = 50 };
+	struct weir_web *web = weir_web_start(&cfg, &p, 1, err, sizeof(err));
+	CHECK(web != NULL);
+	if (!web)
+		return;
+	const unsigned port = weir_web_port(web);
+	CHECK(port > 0);
+	struct weir_statpub_alert a = { .sid = 9, .severity = 1, .source = "engine", .msg = "rst_out_of_window <x>" };
+	weir_statpub_alert(p, &a);
+	publish(p, 77, 1);
+	weir_web_set_state(web, "done");
+	weir_web_refresh(web);
+	wait_for(port, "\"state\":\"done\"");
+
+	CHECK_EQ(http_get(port, "/", NULL, g_buf, sizeof(g_buf)), 200);
+	CHECK(strstr(g_buf, "Content-Type: text/html") != NULL);
+	CHECK(strstr(g_buf, "<title>weir dashboard</title>") != NULL);
+	CHECK_EQ(http_get(port, "/vendor/uPlot.iife.min.js", NULL, g_buf, sizeof(g_buf)), 200);
+	CHECK(strstr(g_buf, "uPlot") != NULL);
+	CHECK_EQ(http_get(port, "/app.js", NULL, g_buf, sizeof(g_buf)), 200);
+	CHECK_EQ(http_get(port, "/favicon.ico", NULL, g_buf, sizeof(g_buf)), 204);
+	CHECK_EQ(http_get(port, "/api/stats", NULL, g_buf, sizeof(g_buf)), 200);
+	CHECK(strstr(g_buf, "Content-Type: application/json") != NULL);
+	CHECK(strstr(g_buf, "\"mode\":\"replay\",\"state\":\"done\"") != NULL);
+	CHECK(strstr(g_buf, "\"rx_missed\":3") != NULL);
+	CHECK_EQ(http_get(port, "/api/ports", NULL, g_buf, sizeof(g_buf)), 200);
+	CHECK(strstr(g_buf, "\"name\":\"pcap\\\"0\",\"rx_packets\":77") != NULL);
+	CHECK_EQ(http_get(port, "/api/scripts", NULL, g_buf, sizeof(g_buf)), 200);
+	CHECK(strstr(g_buf, "\"name\":\"http.lua\",\"events\":10,\"errors\":0,\"ns_per_event\":500") != NULL);
+	CHECK_EQ(http_get(port, "/api/alerts", NULL, g_buf, sizeof(g_buf)), 200);
+	CHECK(strstr(g_buf, "\"msg\":\"rst_out_of_window <x>\"") != NULL);
+	CHECK_EQ(http_get(port, "/api/history", NULL, g_buf, sizeof(g_buf)), 200);
+	CHECK(strstr(body_of(g_buf), "{\"t\":[") == body_of(g_buf));
+	CHECK_EQ(http_get(port, "/metrics", NULL, g_buf, sizeof(g_buf)), 200);
+	CHECK(strstr(g_buf, "Content-Type: text/plain; version=0.0.4") != NULL);
+	CHECK(strstr(g_buf, "# TYPE weir_packets_total counter\nweir_packets_total{core=\"0\"} 0\n") != NULL);
+	CHECK(strstr(g_buf, "weir_port_rx_packets_total{core=\"0\",port=\"pcap\\\"0\"} 77\n") != NULL);
+	CHECK(strstr(g_buf, "weir_script_handlers_disabled{core=\"0\",script=\"http.lua\"} 1\n") != NULL);
+	CHECK(strstr(g_buf, "weir_alerts_total{core=\"0\"} 1\n") != NULL);
+	CHECK(g_buf[strlen(g_buf) - 1] == '\n');
+
+	/* Errors: 4xx, and the server keeps serving. */
+	CHECK_EQ(http_get(port, "/nope", NULL, g_buf, sizeof(g_buf)), 404);
+	CHECK_EQ(http_get(port, "/api/", NULL, g_buf, sizeof(g_buf)), 404);
+	CHECK_EQ(http_raw(port, "POST /api/stats HTTP/1.1\r\nHost: x\r\nContent-Length: 3\r\n\r\nabc", 62, g_buf,
+	                  sizeof(g_buf)), 405);
+	static const char bad_header[] = "GET / HTTP/1.1\r\nHost: x\r\nno colon here\r\n\r\n";
+	CHECK_EQ(http_raw(port, bad_header, sizeof(bad_header) - 1, g_buf, sizeof(g_buf)), 400);
+	CHECK_EQ(http_raw(port, "GET / FOO\r\n\r\n", 15, g_buf, sizeof(g_buf)), 400);
+	static const char bad_len[] = "GET / HTTP/1.1\r\nHost: x\r\nContent-Length: abc\r\n\r\n";
+	CHECK_EQ(http_raw(port, bad_len, sizeof(bad_len) - 1, g_buf, sizeof(g_buf)), 400);
+	/* A request line that is not HTTP at all: libmicrohttpd closes without an answer. */
+	CHECK_EQ(http_raw(port, "GARBAGE\r\n\r\n", 11, g_buf, sizeof(g_buf)), -1);
+	CHECK_EQ(http_raw(port, "\x00\x01\x02\r\n\r\n", 7, g_buf, sizeof(g_buf)), -1);
+	CHECK_EQ(http_get(port, "/../../etc/passwd", NULL, g_buf, sizeof(g_buf)), 404);
+	const size_t big = 64 * 1024;
+	char *huge = malloc(big + 64);
+	int n = snprintf(huge, big + 64, "GET / HTTP/1.1\r\nHost: x\r\nX-Big: ");
+	memset(huge + n, 'a', big);
+	memcpy(huge + n + big, "\r\n\r\n", 5);
+	const int code = http_raw(port, huge, (size_t)n + big + 4, g_buf, sizeof(g_buf));
+	CHECK(code >= 400 && code < 500);
+	free(huge);
+	CHECK_EQ(http_get(port, "/api/cores", NULL, g_buf, sizeof(g_buf)), 200);
+	weir_web_stop(web);
+}
+
+static void test_token(struct weir_statpub *p)
+{
+	char err[256] = "";
+	struct weir_web_config cfg = { .listen = "127.0.0.1:0", .token = "s3cret-T0ken" };
+	struct weir_web *web = weir_web_start(&cfg, &p, 1, err, sizeof(err));
+	CHECK(web != NULL);
+	if (!web)
+		return;
+	const unsigned port = weir_web_port(web);
+	CHECK_EQ(http_get(port, "/api/stats", NULL, g_buf, sizeof(g_buf)), 401);
+	CHECK(strstr(g_buf, "WWW-Authenticate: Bearer") != NULL);
+	CHECK_EQ(http_get(port, "/", NULL, g_buf, sizeof(g_buf)), 401);
+	CHECK_EQ(http_get(port, "/metrics", NULL, g_buf, sizeof(g_buf)), 401);
+	CHECK_EQ(http_get(port, "/nope", NULL, g_buf, sizeof(g_buf)), 401); /* no probing without it */
+	CHECK_EQ(http_get(port, "/api/stats", "Authorization: Bearer wrong\r\n", g_buf, sizeof(g_buf)), 401);
+	CHECK_EQ(http_get(port, "/api/stats", "Authorization: Bearer s3cret-T0ke\r\n", g_buf, sizeof(g_buf)), 401);
+	CHECK_EQ(http_get(port, "/api/stats", "Authorization: Bearer s3cret-T0ken\r\n", g_buf, sizeof(g_buf)), 200);
+	CHECK_EQ(http_get(port, "/metrics", "Authorization: Bearer s3cret-T0ken\r\n", g_buf, sizeof(g_buf)), 200);
+	CHECK_EQ(http_get(port, "/?token=s3cret-T0ken", NULL, g_buf, sizeof(g_buf)), 200);
+	CHECK(strstr(g_buf, "Set-Cookie: weir_token=s3cret-T0ken; Path=/; HttpOnly; SameSite=Strict") != NULL);
+	CHECK_EQ(http_get(port, "/api/all", "Cookie: weir_token=s3cret-T0ken\r\n", g_buf, sizeof(g_buf)), 200);
+	CHECK_EQ(http_get(port, "/api/all", "Cookie: weir_token=nope\r\n", g_buf, sizeof(g_buf)), 401);
+	weir_web_stop(web);
+}
+
+int main(void)
+{
+	test_parse_listen();
+	struct weir_statpub *p = weir_statpub_create(0, 0);
+	CHECK(p != NULL);
+	test_refusals(p);
+	test_routes(p);
+	test_token(p);
+	weir_statpub_free(p);
+	return UNIT_DONE();
+}
