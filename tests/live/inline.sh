@@ -1,0 +1,101 @@
+#!/bin/bash
+# inline.sh — live test: weir inline (2x net_af_packet) between client and server namespaces, real HTTP through it.
+# usage: inline.sh WEIR_BINARY clean|loss|drop|workers2
+# Needs root, ip, ethtool, curl, python3, nstat, nft. Fails loudly (never skips) when they are missing.
+# Prints "1 passed, 0 failed" or "0 passed, 1 failed"; leaves no namespace, interface or process behind.
+set -u
+WEIR=${1:?weir binary}; CASE=${2:?case}
+fail() { echo "FAIL [$CASE]: $*" >&2; echo "0 passed, 1 failed"; exit 1; }
+[ "$(id -u)" = 0 ] || fail "needs root (network namespaces)"
+for t in ip ethtool curl python3 nstat nft cmp; do command -v $t >/dev/null || fail "missing tool: $t"; done
+[ -x "$WEIR" ] || fail "no weir binary at $WEIR"
+
+W=$(mktemp -d /tmp/weir-live.XXXXXX); P=wl$$; C=${P}c; S=${P}s; M=${P}m; PIDS=(); WPID=
+cleanup() {
+	[ -n "$WPID" ] && kill -INT "$WPID" 2>/dev/null
+	for p in "${PIDS[@]}"; do kill -TERM "$p" 2>/dev/null; done
+	for p in "${PIDS[@]}" $WPID; do
+		for i in $(seq 50); do kill -0 "$p" 2>/dev/null || break; sleep 0.1; done
+		kill -KILL "$p" 2>/dev/null
+	done
+	for n in $C $S $M; do ip netns pids $n 2>/dev/null | xargs -r kill -KILL 2>/dev/null; ip netns del $n 2>/dev/null; done
+	rm -rf "$W"
+}
+trap cleanup EXIT
+trap 'exit 1' INT TERM
+
+# --- topology (from the environment reference): client <-> [weir: 2x af_packet] <-> server
+for n in $C $S $M; do ip netns add $n || fail "netns $n"; ip -n $n link set lo up; done
+ip link add ${P}a type veth peer name ${P}b || fail "veth"
+ip link add ${P}y type veth peer name ${P}z || fail "veth"
+ip link set ${P}a netns $C; ip link set ${P}b netns $M; ip link set ${P}z netns $S; ip link set ${P}y netns $M
+for n in $C $S $M; do ip netns exec $n sysctl -qw net.ipv6.conf.all.disable_ipv6=1; done
+ip -n $C addr add 10.99.0.1/24 dev ${P}a; ip -n $S addr add 10.99.0.2/24 dev ${P}z
+for l in "$C ${P}a" "$M ${P}b" "$M ${P}y" "$S ${P}z"; do read -r ns dev <<< "$l"; ip -n $ns link set $dev up; done
+# Required: af_packet forwards frames as they are, so endpoints must put real checksums in them.
+ip netns exec $C ethtool -K ${P}a tx off >/dev/null || fail "ethtool"
+ip netns exec $S ethtool -K ${P}z tx off >/dev/null || fail "ethtool"
+
+mkdir -p $W/www
+head -c 20000000 /dev/urandom > $W/www/big
+for i in $(seq 1 30); do head -c $((i * 997 + 13)) /dev/urandom > $W/www/s$i; done
+for port in 8080 8081; do
+	(cd $W/www && exec ip netns exec $S python3 -m http.server $port --bind 10.99.0.2 >/dev/null 2>&1) & PIDS+=($!)
+done
+
+workers=1; rules=""
+[ "$CASE" = workers2 ] && workers=2
+[ "$CASE" = drop ] && rules='firewall = { { port = 8081, action = "drop" } }'
+cat > $W/weir.lua <<CFG
+dpdk = {
+	eal = { "--no-huge", "-m", "256", "--no-pci", "--no-shconf", "--no-telemetry" },
+	ports = { "net_af_packet0,iface=${P}b,framecnt=4096", "net_af_packet1,iface=${P}y,framecnt=4096" },
+}
+workers = $workers
+idle_sleep_us = 20
+log = { eve = "$W/eve.json", stats = "$W/stats.json" }
+$rules
+CFG
+"$WEIR" check -c $W/weir.lua >/dev/null || fail "weir check refused the config"
+ip netns exec $M "$WEIR" run -c $W/weir.lua > $W/weir.out 2> $W/weir.err & WPID=$!
+for i in $(seq 100); do ip netns exec $S ss -ltn | grep -q 10.99.0.2:8081 && break; sleep 0.1; done
+# weir is up when a first request gets through (it may still be starting EAL).
+for i in $(seq 60); do
+	kill -0 $WPID 2>/dev/null || { cat $W/weir.err >&2; fail "weir exited early"; }
+	ip netns exec $C curl -s -m 2 -w '%{local_port}\n' -o /dev/null http://10.99.0.2:8080/s1 >> $W/probes.txt && break
+	sleep 0.5
+done
+
+if [ "$CASE" = loss ]; then
+	for l in "$C ${P}a" "$S ${P}z"; do read -r ns dev <<< "$l"
+		printf 'table netdev impair { chain in { type filter hook ingress device "%s" priority 0; policy accept; meta l4proto tcp numgen random mod 100 < 2 counter drop; }; }\n' "$dev" > $W/impair.nft
+		ip netns exec $ns nft -f $W/impair.nft || fail "nft"
+	done
+fi
+export NSTAT_HISTORY=$W/nstat
+touch $W/probes.txt
+NSTAT_HISTORY=$W/nstat.c ip netns exec $C nstat -n; NSTAT_HISTORY=$W/nstat.s ip netns exec $S nstat -n
+
+fmt='%{local_port} %{size_request} %{size_header} %{size_download} %{http_code}\n'
+get() { ip netns exec $C curl -s -m 60 -w "$fmt" -o "$W/got.$1" "http://10.99.0.2:${2:-8080}/$1"; }
+: > $W/curl.txt
+if [ "$CASE" = workers2 ]; then
+	seq 1 30 | xargs -P 8 -I{} ip netns exec $C curl -s -m 60 -w "$fmt" -o "$W/got.s{}" "http://10.99.0.2:8080/s{}" >> $W/curl.txt
+	seq 1 30 | xargs -P 8 -I{} ip netns exec $C curl -s -m 60 -w "$fmt" -o "$W/got2.s{}" "http://10.99.0.2:8080/s{}" >> $W/curl.txt
+	for i in $(seq 1 30); do cmp -s $W/got2.s$i $W/www/s$i || fail "s$i differs (second round)"; done
+else
+	for i in $(seq 1 30); do get s$i >> $W/curl.txt; done
+fi
+get big >> $W/curl.txt
+for f in big $(seq -f 's%g' 1 30); do cmp -s $W/got.$f $W/www/$f || fail "$f: content differs"; done
+if [ "$CASE" = drop ]; then
+	ip netns exec $C curl -s -m 5 -o /dev/null http://10.99.0.2:8081/s1 && fail "connection to the dropped port 8081 succeeded"
+fi
+retrans=$(( $(NSTAT_HISTORY=$W/nstat.c ip netns exec $C nstat -az TcpRetransSegs | awk '/TcpRetransSegs/{print $2}') + \
+            $(NSTAT_HISTORY=$W/nstat.s ip netns exec $S nstat -az TcpRetransSegs | awk '/TcpRetransSegs/{print $2}') ))
+
+kill -INT $WPID; for i in $(seq 300); do kill -0 $WPID 2>/dev/null || break; sleep 0.1; done
+wait $WPID; rc=$?; WPID=
+[ $rc = 0 ] || { cat $W/weir.err >&2; fail "weir run exited $rc"; }
+python3 "$(dirname "$0")/check_live.py" "$CASE" $W/curl.txt $W/eve.json $W/stats.json "$retrans" $workers $W/probes.txt || fail "records"
+echo "1 passed, 0 failed"
