@@ -20,5 +20,9 @@ int weir_cmd_run(int argc, char **argv);
 struct weir_run_config;
 /** Runs a loaded run config on DPDK (flags: WEIR_DP_*), writes its flow log and summary; an exit code. */
 int weir_run_config_exec(const struct weir_run_config *cfg, unsigned flags, const char *prog);
+struct weir_config;
+/** weir replay --dpdk: the files through net_pcap ports and the live worker path (pace: capture speed). */
+int weir_replay_dpdk(const struct weir_config *engine, char **files, int n, const char *eve, const char *stats,
+                     int pace);
 
 #endif

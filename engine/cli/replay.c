@@ -25,6 +25,7 @@ struct replay {
 	struct weir_config cfg;
 	const char *eve_path, *stats_path, *streams_dir;
 	int quiet;
+	int dpdk, pace; /* --dpdk: through DPDK's net_pcap PMD and the live path; --pace: at capture speed */
 	FILE *eve;
 	struct replay_file *files;
 	int nfiles;
@@ -38,6 +39,8 @@ static void replay_usage(FILE *out)
 	      "  --stats-json FILE|-   write a JSON summary of the counters at the end\n"
 	      "  --write-streams DIR   write each flow's reassembled bytes to DIR/<flow_id>.c2s and .s2c\n"
 	      "  --quiet               no progress display\n"
+	      "  --dpdk                through DPDK's net_pcap PMD and the live worker path (the stats are weir run's)\n"
+	      "  --pace                with --dpdk: hand packets over at capture speed\n"
 	      "  --no-midstream        flows whose handshake was not seen are orphans\n"
 	      "  --overlap first|last  which copy of overlapping bytes wins (default first)\n"
 	      "  --buffer BYTES        most a side's reassembly buffer grows to (default 4194304)\n"
@@ -62,7 +65,7 @@ static long long parse_num(const char *opt, const char *s, long long lo, long lo
 
 static int parse_args(struct replay *r, int argc, char **argv)
 {
-	enum { O_EVE = 1, O_STATS, O_STREAMS, O_QUIET, O_NOMID, O_OVERLAP, O_BUFFER, O_MAXFLOWS, O_IDLE, O_HELP };
+	enum { O_EVE = 1, O_STATS, O_STREAMS, O_QUIET, O_NOMID, O_OVERLAP, O_BUFFER, O_MAXFLOWS, O_IDLE, O_HELP, O_DPDK, O_PACE };
 	static const struct option opts[] = {
 		{ "eve", required_argument, NULL, O_EVE },
 		{ "stats-json", required_argument, NULL, O_STATS },
@@ -74,6 +77,9 @@ static int parse_args(struct replay *r, int argc, char **argv)
 		{ "max-flows", required_argument, NULL, O_MAXFLOWS },
 		{ "idle-timeout", required_argument, NULL, O_IDLE },
 		{ "help", no_argument, NULL, O_HELP },
+		{ "dpdk", no_argument, NULL, O_DPDK },
+		{ "via-dpdk", no_argument, NULL, O_DPDK },
+		{ "pace", no_argument, NULL, O_PACE },
 		{ NULL, 0, NULL, 0 },
 	};
 	long long v;
@@ -112,6 +118,8 @@ static int parse_args(struct replay *r, int argc, char **argv)
 				return WEIR_EX_USAGE;
 			r->cfg.idle_timeout_ms = (uint32_t)(v * 1000);
 			break;
+		case O_DPDK: r->dpdk = 1; break;
+		case O_PACE: r->pace = 1; break;
 		case O_HELP: replay_usage(stdout); return -1;
 		default: replay_usage(stderr); return WEIR_EX_USAGE;
 		}
@@ -310,6 +318,8 @@ int weir_cmd_replay(int argc, char **argv)
 	int rc = parse_args(&r, argc, argv);
 	if (rc)
 		return rc < 0 ? WEIR_EX_OK : rc;
+	if (r.dpdk)
+		return weir_replay_dpdk(&r.cfg, argv + optind, argc - optind, r.eve_path, r.stats_path, r.pace);
 	struct weir_worker *w = weir_worker_create(&r.cfg, 0);
 	if (!w) {
 		fprintf(stderr, "weir replay: cannot create the worker: %s\n", strerror(errno));

@@ -129,3 +129,22 @@ int weir_cmd_run(int argc, char **argv)
 	}
 	return weir_run_config_exec(&cfg, 0, "weir run");
 }
+
+int weir_replay_dpdk(const struct weir_config *engine, char **files, int n, const char *eve, const char *stats, int pace)
+{
+	static struct weir_run_config cfg;
+	weir_run_config_defaults(&cfg);
+	if (n > WEIR_CFG_MAX_PORTS) {
+		fprintf(stderr, "weir replay --dpdk: at most %d files\n", WEIR_CFG_MAX_PORTS);
+		return WEIR_EX_USAGE;
+	}
+	cfg.engine = *engine;
+	cfg.mode = WEIR_MODE_PASSIVE;
+	cfg.mbufs = 4095; /* a replay holds at most a few bursts in flight */
+	for (int i = 0; i < n; i++)
+		snprintf(cfg.ports[i].dev, sizeof(cfg.ports[i].dev), "net_pcap%d,rx_pcap=%.480s", i, files[i]);
+	cfg.n_ports = (unsigned)n;
+	snprintf(cfg.eve_path, sizeof(cfg.eve_path), "%s", eve ? eve : "");
+	snprintf(cfg.stats_path, sizeof(cfg.stats_path), "%s", stats ? stats : "");
+	return weir_run_config_exec(&cfg, WEIR_DP_REPLAY | (pace ? WEIR_DP_PACE : 0), "weir replay");
+}
