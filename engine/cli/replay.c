@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "cli/replay_serve.h"
 #include "io/pcap_reader.h"
 #include "log/eve.h"
 #include "weir.h"
@@ -30,6 +31,9 @@ struct replay {
 	struct replay_file *files;
 	int nfiles;
 	int write_failed;
+	const char *serve, *serve_token; /* --serve: the dashboard over this replay */
+	unsigned pps;
+	struct weir_replay_serve *srv;
 };
 
 static void replay_usage(FILE *out)
@@ -39,6 +43,9 @@ static void replay_usage(FILE *out)
 	      "  --stats-json FILE|-   write a JSON summary of the counters at the end\n"
 	      "  --write-streams DIR   write each flow's reassembled bytes to DIR/<flow_id>.c2s and .s2c\n"
 	      "  --quiet               no progress display\n"
+	      "  --serve ADDR:PORT     show the replay on the dashboard; it stays up until Ctrl-C\n"
+	      "  --serve-token TOKEN   bearer token for --serve (or $WEIR_DASHBOARD_TOKEN; needed off loopback)\n"
+	      "  --pps N               at most N packets per second (to watch a replay live)\n"
 	      "  --dpdk                through DPDK's net_pcap PMD and the live worker path (the stats are weir run's)\n"
 	      "  --pace                with --dpdk: hand packets over at capture speed\n"
 	      "  --no-midstream        flows whose handshake was not seen are orphans\n"
@@ -65,7 +72,7 @@ static long long parse_num(const char *opt, const char *s, long long lo, long lo
 
 static int parse_args(struct replay *r, int argc, char **argv)
 {
-	enum { O_EVE = 1, O_STATS, O_STREAMS, O_QUIET, O_NOMID, O_OVERLAP, O_BUFFER, O_MAXFLOWS, O_IDLE, O_HELP, O_DPDK, O_PACE };
+	enum { O_EVE = 1, O_STATS, O_STREAMS, O_QUIET, O_NOMID, O_OVERLAP, O_BUFFER, O_MAXFLOWS, O_IDLE, O_HELP, O_SERVE, O_SERVE_TOKEN, O_PPS, O_DPDK, O_PACE };
 	static const struct option opts[] = {
 		{ "eve", required_argument, NULL, O_EVE },
 		{ "stats-json", required_argument, NULL, O_STATS },
@@ -77,6 +84,9 @@ static int parse_args(struct replay *r, int argc, char **argv)
 		{ "max-flows", required_argument, NULL, O_MAXFLOWS },
 		{ "idle-timeout", required_argument, NULL, O_IDLE },
 		{ "help", no_argument, NULL, O_HELP },
+		{ "serve", required_argument, NULL, O_SERVE },
+		{ "serve-token", required_argument, NULL, O_SERVE_TOKEN },
+		{ "pps", required_argument, NULL, O_PPS },
 		{ "dpdk", no_argument, NULL, O_DPDK },
 		{ "via-dpdk", no_argument, NULL, O_DPDK },
 		{ "pace", no_argument, NULL, O_PACE },
@@ -120,6 +130,13 @@ static int parse_args(struct replay *r, int argc, char **argv)
 			break;
 		case O_DPDK: r->dpdk = 1; break;
 		case O_PACE: r->pace = 1; break;
+		case O_SERVE: r->serve = optarg; break;
+		case O_SERVE_TOKEN: r->serve_token = optarg; break;
+		case O_PPS:
+			if ((v = parse_num("--pps", optarg, 1, 100000000)) < 0)
+				return WEIR_EX_USAGE;
+			r->pps = (unsigned)v;
+			break;
 		case O_HELP: replay_usage(stdout); return -1;
 		default: replay_usage(stderr); return WEIR_EX_USAGE;
 		}
@@ -247,7 +264,7 @@ static void progress(const struct weir_pcap_reader *rd, const char *name, double
 }
 
 /* Runs one file through the worker. Returns 0, or an exit code for this file's failure. */
-static int replay_file(struct weir_worker *w, struct replay_file *rf, int show)
+static int replay_file(struct weir_worker *w, struct replay_file *rf, int show, struct weir_replay_serve *srv)
 {
 	int code = 0;
 	struct weir_pcap_reader *rd = weir_pcap_open(rf->name, rf->error, sizeof(rf->error), &code);
@@ -262,6 +279,8 @@ static int replay_file(struct weir_worker *w, struct replay_file *rf, int show)
 	while ((n = weir_pcap_next(rd, &pkt, 1, rf->error, sizeof(rf->error))) > 0) {
 		weir_worker_rx(w, &pkt, (unsigned)n);
 		weir_worker_run(w);
+		if (srv)
+			weir_replay_serve_packet(srv);
 		if (show && (weir_pcap_count(rd) & 0x3fff) == 0 && now_s() >= next_show) {
 			progress(rd, rf->name, t0, 0);
 			next_show = now_s() + 0.5;
@@ -334,11 +353,16 @@ int weir_cmd_replay(int argc, char **argv)
 	for (int i = 0; i < r.nfiles; i++)
 		r.files[i].name = argv[optind + i];
 	rc = setup_outputs(&r, w);
+	if (!rc && r.serve) {
+		const char *tok = r.serve_token ? r.serve_token : getenv("WEIR_DASHBOARD_TOKEN");
+		if (!(r.srv = weir_replay_serve_start(w, r.serve, tok, r.pps)))
+			rc = WEIR_EX_CONFIG;
+	}
 	const int setup_ok = rc == 0;
 	const int show = !r.quiet && isatty(STDERR_FILENO);
 	/* A bad file does not stop the others: its error is reported and sets the exit code. */
 	for (int i = 0; i < r.nfiles && setup_ok; i++) {
-		const int frc = replay_file(w, &r.files[i], show);
+		const int frc = replay_file(w, &r.files[i], show, r.srv);
 		if (frc && !rc)
 			rc = frc;
 	}
@@ -363,6 +387,7 @@ int weir_cmd_replay(int argc, char **argv)
 		fputs("weir replay: writing an output failed\n", stderr);
 		rc = rc ? rc : WEIR_EX_CANTCREAT;
 	}
+	weir_replay_serve_finish(r.srv); /* --serve: until Ctrl-C */
 	weir_worker_free(w);
 	free(r.files);
 	return rc;
