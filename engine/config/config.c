@@ -98,7 +98,7 @@ static int get_num(struct ld *d, double lo, double hi, double *out)
 
 static int get_uint(struct ld *d, double lo, double hi, uint64_t *out)
 {
-	double v;
+	double v = 0;
 	if (get_num(d, lo, hi, &v))
 		return -1;
 	if (v != floor(v))
@@ -221,7 +221,7 @@ static int read_port(struct ld *d, struct weir_port_cfg *p, unsigned i)
 static int read_dpdk(struct ld *d, struct weir_run_config *c)
 {
 	static const char *const keys[] = { "eal", "ports", "mbufs", NULL };
-	uint64_t v;
+	uint64_t v = 0;
 	unsigned n;
 	if (want_table(d) || check_keys(d, keys))
 		return -1;
@@ -269,7 +269,7 @@ static int read_pairs(struct ld *d, struct weir_run_config *c)
 		lua_rawgeti(d->L, -1, (int)i + 1);
 		snprintf(d->path, sizeof(d->path), "pairs[%u]", i + 1);
 		unsigned two;
-		uint64_t a, b;
+		uint64_t a = 0, b = 0;
 		if (list_len(d, 2, &two))
 			return -1;
 		if (two != 2)
@@ -293,7 +293,7 @@ static int read_flows(struct ld *d, struct weir_config *e)
 {
 	static const char *const keys[] = { "max", "idle_timeout", "handshake_timeout", "timewait", "policy", NULL };
 	static const char *const policies[] = { "evict", "refuse", NULL };
-	uint64_t v;
+	uint64_t v = 0;
 	double s;
 	int k;
 	if (want_table(d) || check_keys(d, keys))
@@ -328,7 +328,7 @@ static int read_streams(struct ld *d, struct weir_config *e)
 {
 	static const char *const keys[] = { "buffer_per_side", "memcap", "overlap", "midstream", NULL };
 	static const char *const overlaps[] = { "first", "last", NULL };
-	uint64_t v;
+	uint64_t v = 0;
 	int k;
 	if (want_table(d) || check_keys(d, keys))
 		return -1;
@@ -435,7 +435,7 @@ static int read_firewall(struct ld *d, struct weir_run_config *c)
 	static const char *const keys[] = { "port", "action", NULL };
 	static const char *const actions[] = { "drop", "pass", NULL };
 	unsigned n;
-	uint64_t v;
+	uint64_t v = 0;
 	int k;
 	if (list_len(d, WEIR_CFG_MAX_RULES, &n))
 		return -1;
@@ -538,7 +538,7 @@ typedef int (*section_fn)(struct ld *d, struct weir_run_config *c);
 static int read_top_scalar(struct ld *d, struct weir_run_config *c)
 {
 	static const char *const modes[] = { "inline", "passive", NULL };
-	uint64_t v;
+	uint64_t v = 0;
 	int k;
 	if (!strcmp(d->path, "mode")) {
 		if ((k = get_enum(d, modes)) < 0)

@@ -222,7 +222,9 @@ void weir_eve_time(char *buf, size_t len, uint64_t ns)
 		buf[0] = '\0';
 		return;
 	}
-	snprintf(buf, len, "%s.%06u+0000", date, (unsigned)(us % 1000000));
+	const int n = snprintf(buf, len, "%s.%06u+0000", date, (unsigned)(us % 1000000));
+	if (n < 0 || (size_t)n >= len)
+		buf[0] = '\0'; /* too small for a whole timestamp: none rather than a cut one */
 }
 
 static const char *tcp_state_name(unsigned st)
