@@ -223,8 +223,8 @@ void weir_eve_time(char *buf, size_t len, uint64_t ns)
 		return;
 	}
 	const int n = snprintf(buf, len, "%s.%06u+0000", date, (unsigned)(us % 1000000));
-	if (n < 0 || (size_t)n >= len)
-		buf[0] = '\0'; /* too small for a whole timestamp: none rather than a cut one */
+	if (n < 0 && len) /* (a short buffer gets the truncated, terminated prefix) */
+		buf[0] = '\0';
 }
 
 static const char *tcp_state_name(unsigned st)
