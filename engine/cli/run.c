@@ -10,6 +10,8 @@
 #include "config/config.h"
 #include "dpdk/dpdk.h"
 #include "log/eve.h"
+#include "stats/statpub.h"
+#include "web/web.h"
 
 /* The stop flag must be reachable from a signal handler, which takes no argument: the one
  * file-level mutable this command has. */
@@ -25,6 +27,10 @@ static void on_signal(int sig)
 struct run_out {
 	FILE *eve;
 	int write_failed;
+	const struct weir_run_config *cfg;
+	const char *prog;
+	struct weir_statpub *pubs[WEIR_CFG_MAX_WORKERS]; /* the dashboard's slots, one per worker */
+	struct weir_web *web;
 };
 
 static void eve_sink(const struct weir_flow_record *rec, void *user)
@@ -46,6 +52,35 @@ static int setup_worker(struct weir_worker *w, unsigned id, void *user)
 	return 0;
 }
 
+/* After EAL: the dashboard, on the CPUs the workers leave free. */
+static int start_dashboard(const cpu_set_t *control_cpus, void *user)
+{
+	struct run_out *o = user;
+	const struct weir_run_config *cfg = o->cfg;
+	char err[512];
+	const struct weir_web_config wc = {
+		.listen = cfg->dashboard_listen,
+		.token = cfg->dashboard_token[0] ? cfg->dashboard_token : NULL,
+		.mode = "run",
+		.cpus = control_cpus,
+	};
+	if (!(o->web = weir_web_start(&wc, o->pubs, cfg->workers, err, sizeof(err)))) {
+		fprintf(stderr, "%s: %s\n", o->prog, err);
+		return -1;
+	}
+	weir_web_set_state(o->web, "running");
+	fprintf(stderr, "%s: dashboard on http://%s/\n", o->prog, cfg->dashboard_listen);
+	return 0;
+}
+
+static void free_pubs(struct run_out *o)
+{
+	for (unsigned w = 0; w < WEIR_CFG_MAX_WORKERS; w++) {
+		weir_statpub_free(o->pubs[w]);
+		o->pubs[w] = NULL;
+	}
+}
+
 static FILE *open_out(const char *path)
 {
 	if (!strcmp(path, "-"))
@@ -59,9 +94,20 @@ static FILE *open_out(const char *path)
 /* Runs a loaded config on DPDK and writes the outputs; shared with `weir replay --dpdk`. */
 int weir_run_config_exec(const struct weir_run_config *cfg, unsigned flags, const char *prog)
 {
-	struct run_out o = { 0 };
-	if (cfg->eve_path[0] && !(o.eve = open_out(cfg->eve_path)))
+	struct run_out o = { .cfg = cfg, .prog = prog };
+	if (cfg->dashboard_listen[0]) {
+		for (unsigned w = 0; w < cfg->workers; w++) {
+			if (!(o.pubs[w] = weir_statpub_create(w, 0))) {
+				fprintf(stderr, "%s: dashboard: %s\n", prog, strerror(errno));
+				free_pubs(&o);
+				return WEIR_EX_OSERR;
+			}
+		}
+	}
+	if (cfg->eve_path[0] && !(o.eve = open_out(cfg->eve_path))) {
+		free_pubs(&o);
 		return WEIR_EX_CANTCREAT;
+	}
 	if (cfg->n_scripts)
 		fprintf(stderr, "%s: scripts are loaded by the Lua host when this build has it\n", prog);
 	struct sigaction sa;
@@ -72,8 +118,17 @@ int weir_run_config_exec(const struct weir_run_config *cfg, unsigned flags, cons
 	static struct weir_dp_result res; /* large; filled once */
 	const struct weir_dp_opts opts = {
 		.flags = flags, .stop = &stop_requested, .setup = setup_worker, .user = &o, .prog = prog,
+		.started = cfg->dashboard_listen[0] ? start_dashboard : NULL,
+		.pubs = cfg->dashboard_listen[0] ? o.pubs : NULL,
 	};
 	int rc = weir_dp_run(cfg, &opts, &res);
+	if (o.web) { /* the workers published their final counters: one last sample, then stop */
+		weir_web_set_state(o.web, rc ? "failed" : "done");
+		weir_web_refresh(o.web);
+		weir_web_stop(o.web);
+		o.web = NULL;
+	}
+	free_pubs(&o);
 	if (o.eve && o.eve != stdout)
 		fclose(o.eve);
 	else if (o.eve)

@@ -1,8 +1,11 @@
 /* dp.c — weir_dp_run: EAL, ports, rings and lcores for one run, then the per-port accounting summary. */
+#define _GNU_SOURCE /* sched_getaffinity, CPU_* */
 #include <inttypes.h>
+#include <sched.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include <rte_eal.h>
 #include <rte_errno.h>
@@ -77,6 +80,8 @@ static void collect(struct weir_dp *dp, struct weir_dp_result *res)
 			s->handoff_full += l->handoff_full;
 			s->malformed += l->malformed;
 			s->non_tcp += l->non_tcp;
+			s->rx_bytes += l->rx_bytes;
+			s->tx_bytes += l->tx_bytes;
 		}
 		struct rte_eth_stats es;
 		if (dp->started[p] && rte_eth_stats_get(dp->port_id[p], &es) == 0) {
@@ -88,6 +93,23 @@ static void collect(struct weir_dp *dp, struct weir_dp_result *res)
 		res->worker[w] = dp->lc[w].final;
 		res->handoff_pkts[w] = dp->lc[w].handoff_pkts;
 	}
+}
+
+/* The CPUs left for control threads: the process's CPUs before EAL (which pins this thread to the
+ * main lcore) minus the workers' lcores; all of them when the workers take every CPU, since a
+ * sleeping control thread is better placed on a busy CPU than not started. */
+static void control_cpus(const struct weir_dp *dp, const cpu_set_t *before, cpu_set_t *out)
+{
+	cpu_set_t workers;
+	CPU_ZERO(&workers);
+	for (unsigned w = 0; w < dp->n_workers; w++) {
+		const rte_cpuset_t cs = rte_lcore_cpuset(dp->lc[w].lcore);
+		CPU_OR(&workers, &workers, &cs);
+	}
+	CPU_XOR(out, before, &workers);
+	CPU_AND(out, out, before);
+	if (CPU_COUNT(out) == 0)
+		*out = *before;
 }
 
 static void release(struct weir_dp *dp)
@@ -106,6 +128,12 @@ static int start(struct weir_dp *dp, const struct weir_run_config *cfg, const st
 	static char store[WEIR_CFG_MAX_EAL + WEIR_CFG_MAX_PORTS + 8][WEIR_CFG_STR + 8]; /* EAL keeps argv */
 	static char *argv[WEIR_CFG_MAX_EAL + WEIR_CFG_MAX_PORTS + 9];
 	char err[1024];
+	cpu_set_t before, ctl;
+	if (sched_getaffinity(0, sizeof(before), &before) != 0) {
+		CPU_ZERO(&before);
+		for (long c = 0; c < sysconf(_SC_NPROCESSORS_ONLN) && c < CPU_SETSIZE; c++)
+			CPU_SET((int)c, &before);
+	}
 	const int argc = weir_dp_eal_args(cfg, opts->prog, store, argv, err, sizeof(err));
 	if (argc < 0) {
 		fprintf(stderr, "%s: %s\n", opts->prog, err);
@@ -122,6 +150,12 @@ static int start(struct weir_dp *dp, const struct weir_run_config *cfg, const st
 	if (assign_lcores(dp, err, sizeof(err)) || weir_dp_ports_init(dp, err, sizeof(err)) ||
 	    make_rings(dp, err, sizeof(err))) {
 		fprintf(stderr, "%s: %s\n", opts->prog, err);
+		release(dp);
+		rte_eal_cleanup();
+		return 78;
+	}
+	control_cpus(dp, &before, &ctl);
+	if (opts->started && opts->started(&ctl, opts->user) != 0) {
 		release(dp);
 		rte_eal_cleanup();
 		return 78;

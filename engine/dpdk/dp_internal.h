@@ -27,6 +27,9 @@ struct weir_dp_lcore {
 	struct weir_dp_port_stats st[WEIR_CFG_MAX_PORTS];
 	uint64_t handoff_pkts;
 	uint64_t last_tick_ns;
+	uint64_t loop_prev_ns;          /* the previous loop pass's clock, for the dashboard's load */
+	uint64_t busy_ns, loop_ns;      /* loop time with and without work since the last publication */
+	int prev_work;
 	unsigned id, lcore;
 	atomic_int done;                /* the worker has shut down (its stats are final) */
 	struct weir_stats final;

@@ -2,11 +2,13 @@
 #ifndef WEIR_DPDK_H
 #define WEIR_DPDK_H
 
+#include <sched.h>
 #include <signal.h>
 #include <stdint.h>
 #include <stdio.h>
 
 #include "config/config.h"
+#include "stats/statpub.h"
 #include "weir.h"
 
 /** Flags of struct weir_dp_opts. */
@@ -25,10 +27,18 @@ struct weir_dp_port_stats {
 	uint64_t handoff_full;  /**< the ring to the owning worker (or back to the tx lcore) was full */
 	uint64_t malformed;     /**< frames that could not be presented to the stack (unlinearisable chains) */
 	uint64_t non_tcp;       /**< non-TCP frames dropped because forward_non_tcp = false */
+	uint64_t rx_bytes;      /**< bytes of the rx frames (not part of the identity) */
+	uint64_t tx_bytes;      /**< bytes of the frames sent on */
 };
 
 /** Called once on each worker's own thread after its creation (sinks, sockets, scripts). Non-zero aborts the run. */
 typedef int (*weir_dp_setup_fn)(struct weir_worker *w, unsigned id, void *user);
+
+/** Called once on the calling thread after EAL and the ports are up, before any worker runs.
+ *  control_cpus: the CPUs the process had before EAL minus those of the workers' lcores (all of
+ *  them when the workers take every CPU): where control threads (the dashboard) belong. Non-zero
+ *  ends the run before it starts with exit code 78; the callback has printed why. */
+typedef int (*weir_dp_started_fn)(const cpu_set_t *control_cpus, void *user);
 
 struct weir_dp_opts {
 	unsigned flags;                  /**< WEIR_DP_* */
@@ -36,6 +46,11 @@ struct weir_dp_opts {
 	weir_dp_setup_fn setup;          /**< may be NULL */
 	void *user;
 	const char *prog;                /**< argv[0] for EAL and messages ("weir run") */
+	weir_dp_started_fn started;      /**< may be NULL */
+	/** One dashboard slot per worker (cfg->workers of them), or NULL. Each lcore publishes its
+	 *  worker's counters and its share of the port counters into pubs[id] every slot interval,
+	 *  and once more, final, after its worker shut down. */
+	struct weir_statpub *const *pubs;
 };
 
 /** What a finished run leaves for the summary. */

@@ -94,14 +94,19 @@ static void tx_to_pair(struct weir_dp_lcore *lc, unsigned idx, struct rte_mbuf *
 		return;
 	}
 	const uint16_t out = dp->port_id[dp->cfg->pairs[idx]];
+	uint64_t bytes = 0; /* counted before tx: a sent mbuf belongs to the driver */
+	for (unsigned i = 0; i < n; i++)
+		bytes += rte_pktmbuf_pkt_len(m[i]);
 	/* A few retries ride out a momentarily full ring before counting drops. */
 	for (int tries = 0; sent < n && tries < 4; tries++)
 		sent += rte_eth_tx_burst(out, q, m + sent, (uint16_t)(n - sent));
 	lc->st[idx].tx += sent;
 	for (unsigned i = sent; i < n; i++) {
+		bytes -= rte_pktmbuf_pkt_len(m[i]);
 		lc->st[idx].tx_full++;
 		rte_pktmbuf_free(m[i]);
 	}
+	lc->st[idx].tx_bytes += bytes;
 }
 
 /* After the stack ran: drop what got the drop verdict, send or release the rest. */
@@ -216,6 +221,7 @@ static unsigned rx_port(struct weir_dp_lcore *lc, unsigned i, uint16_t q, uint64
 	unsigned nl = 0;
 	for (uint16_t k = 0; k < n; k++) {
 		m[k]->port = (uint16_t)i; /* from here on: the config's port index */
+		lc->st[i].rx_bytes += rte_pktmbuf_pkt_len(m[k]);
 		const unsigned o = dp->rss ? lc->id : owner_of(dp, m[k]);
 		if (o == lc->id) {
 			m[nl++] = m[k];
@@ -298,12 +304,54 @@ static int worker_setup(struct weir_dp_lcore *lc)
 	return 0;
 }
 
+/* Copies this lcore's counters into its dashboard slot when due (always with force): the
+ * worker's stats and top flows, and its share of each port's counters (the dashboard sums the
+ * lcores). The driver's own drop counters are read once, at the end, for the summary only. */
+static void publish(struct weir_dp_lcore *lc, uint64_t now, int force)
+{
+	const struct weir_dp *dp = lc->dp;
+	struct weir_statpub *pub = dp->opts->pubs ? dp->opts->pubs[lc->id] : NULL;
+	if (!pub || !lc->w || (!force && !weir_statpub_due(pub, now)))
+		return;
+	struct weir_statpub_port ports[WEIR_STATPUB_PORTS];
+	const unsigned np = dp->n_ports < WEIR_STATPUB_PORTS ? dp->n_ports : WEIR_STATPUB_PORTS;
+	memset(ports, 0, sizeof(ports));
+	for (unsigned p = 0; p < np; p++) {
+		const struct weir_dp_port_stats *s = &lc->st[p];
+		snprintf(ports[p].name, sizeof(ports[p].name), "%.*s", WEIR_STATPUB_NAME - 1, dp->port_name[p]);
+		ports[p].port = (uint16_t)p;
+		ports[p].rx_pkts = s->rx;
+		ports[p].rx_bytes = s->rx_bytes;
+		ports[p].tx_pkts = s->tx;
+		ports[p].tx_bytes = s->tx_bytes;
+		ports[p].rx_errors = s->malformed + s->handoff_full;
+		ports[p].tx_errors = s->tx_full;
+	}
+	weir_statpub_account(pub, lc->busy_ns, lc->loop_ns);
+	lc->busy_ns = lc->loop_ns = 0;
+	weir_statpub_publish(pub, lc->w, ports, np, NULL, 0, now);
+}
+
+/* Adds the time since the previous loop pass to the load counters: busy when that pass had work. */
+static void account(struct weir_dp_lcore *lc, uint64_t now, int work)
+{
+	if (lc->loop_prev_ns && now > lc->loop_prev_ns) {
+		const uint64_t d = now - lc->loop_prev_ns;
+		lc->loop_ns += d;
+		if (lc->prev_work)
+			lc->busy_ns += d;
+	}
+	lc->loop_prev_ns = now;
+	lc->prev_work = work;
+}
+
 static void worker_finish(struct weir_dp_lcore *lc)
 {
 	if (lc->w) {
 		weir_worker_shutdown(lc->w); /* every open flow ends with reason shutdown and is recorded */
 		run_stack(lc);
 		lc->final = *weir_worker_stats(lc->w);
+		publish(lc, wall_ns(), 1); /* the final counters: the dashboard ends where the summary does */
 	}
 #ifdef WEIR_HAVE_LUA_HOST
 	weir_lua_free(lc->lua);
@@ -360,6 +408,8 @@ int weir_dp_lcore_main(void *arg)
 	for (;;) {
 		const uint64_t now = wall_ns();
 		const unsigned work = lc->w ? poll_once(lc, rx_on, now) : 0;
+		account(lc, now, work != 0);
+		publish(lc, now, 0);
 		empty = work ? 0 : empty + 1;
 		const int fed_by_rx_lcore = lc->id != 0 && !dp->rss;
 		if (rx_on && (*dp->opts->stop || atomic_load(&dp->setup_failed) ||

@@ -4,12 +4,43 @@ import json
 import sys
 
 
+def check_dashboard(stats, during_path, final_path, ports_path):
+    """/api/stats answered while the traffic flowed, its packet count grew, and after the traffic
+    the page's totals and per-port counters are exactly the run's summary."""
+    errs = []
+    during = [json.loads(l) for l in open(during_path) if l.strip()]
+    counts = [d["totals"]["packets"] for d in during]
+    if len(during) < 4 or any(d["mode"] != "run" or d["state"] != "running" for d in during):
+        errs.append(f"dashboard: {len(during)} answers during the traffic, states {[d['state'] for d in during]}")
+    if any(b < a for a, b in zip(counts, counts[1:])):
+        errs.append(f"dashboard: the packet count went back: {counts}")
+    if len(set(counts)) < 3 or counts[-1] <= counts[0]:
+        errs.append(f"dashboard: the packet count did not grow during the traffic: {counts}")
+    final = json.load(open(final_path))
+    want = {k: sum(w[k] for w in stats["workers"]) for k in ("packets", "bytes")}
+    for k, v in want.items():
+        if final["totals"][k] != v:
+            errs.append(f"dashboard: {k} {final['totals'][k]} after the traffic, the summary says {v}")
+    seen = {}
+    for p in json.load(open(ports_path)):
+        s = seen.setdefault(p["port"], [0, 0])
+        s[0] += p["rx_packets"]
+        s[1] += p["tx_packets"]
+    for i, p in enumerate(stats["ports"]):
+        if seen.get(i) != [p["rx"], p["tx"]]:
+            errs.append(f"dashboard: port {i} rx/tx {seen.get(i)}, the summary says {[p['rx'], p['tx']]}")
+    print(f"  dashboard: {len(during)} samples during the traffic, packets {counts[:1]}..{counts[-1:]}, "
+          f"final {final['totals']['packets']} (summary {want['packets']})")
+    return errs
+
+
 def main():
     case, curl_path, eve_path, stats_path, retrans, workers = sys.argv[1:7]
     retrans, workers = int(retrans), int(workers)
     probes = set()
     if len(sys.argv) > 7:
         probes = {int(l.split()[0]) for l in open(sys.argv[7]) if l.strip()}
+    dash = sys.argv[8:11] if case == "clean" and len(sys.argv) > 10 else None
     curls = [l.split() for l in open(curl_path) if l.strip()]
     recs = [json.loads(l) for l in open(eve_path) if l.strip()]
     stats = json.load(open(stats_path))
@@ -69,6 +100,8 @@ def main():
             errs.append(f"loss case: weir rexmit {weir_rx} vs endpoints {retrans}")
     elif weir_rx > 5 and case != "drop":
         errs.append(f"{weir_rx} retransmissions in a loss-free run")
+    if dash:
+        errs += check_dashboard(stats, *dash)
     print("  ports: " + "; ".join(f"{p['name']} rx {p['rx']} tx {p['tx']} drops {p['drops']}" for p in stats["ports"]))
     for e in errs:
         print("  " + e, file=sys.stderr)
