@@ -14,6 +14,7 @@
 #include "cli/replay_serve.h"
 #include "io/pcap_reader.h"
 #include "log/eve.h"
+#include "lua/host.h"
 #include "weir.h"
 
 struct replay_file {
@@ -34,6 +35,9 @@ struct replay {
 	const char *serve, *serve_token; /* --serve: the dashboard over this replay */
 	unsigned pps;
 	struct weir_replay_serve *srv;
+	const char *scripts[WEIR_LUA_MAX_SCRIPTS]; /* -s: Lua scripts, run by the Lua host */
+	unsigned nscripts;
+	struct weir_lua *lua;
 };
 
 static void replay_usage(FILE *out)
@@ -43,6 +47,7 @@ static void replay_usage(FILE *out)
 	      "  --stats-json FILE|-   write a JSON summary of the counters at the end\n"
 	      "  --write-streams DIR   write each flow's reassembled bytes to DIR/<flow_id>.c2s and .s2c\n"
 	      "  --quiet               no progress display\n"
+	      "  -s, --script FILE.lua run a Lua script (repeatable); its alerts go to --eve, its counters to --stats-json\n"
 	      "  --serve ADDR:PORT     show the replay on the dashboard; it stays up until Ctrl-C\n"
 	      "  --serve-token TOKEN   bearer token for --serve (or $WEIR_DASHBOARD_TOKEN; needed off loopback)\n"
 	      "  --pps N               at most N packets per second (to watch a replay live)\n"
@@ -90,14 +95,22 @@ static int parse_args(struct replay *r, int argc, char **argv)
 		{ "dpdk", no_argument, NULL, O_DPDK },
 		{ "via-dpdk", no_argument, NULL, O_DPDK },
 		{ "pace", no_argument, NULL, O_PACE },
+		{ "script", required_argument, NULL, 's' },
 		{ NULL, 0, NULL, 0 },
 	};
 	long long v;
 	int c;
 	optind = 1;
-	while ((c = getopt_long(argc, argv, "q", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "qs:", opts, NULL)) != -1) {
 		switch (c) {
 		case O_EVE: r->eve_path = optarg; break;
+		case 's':
+			if (r->nscripts == WEIR_LUA_MAX_SCRIPTS) {
+				fprintf(stderr, "weir replay: at most %d scripts\n", WEIR_LUA_MAX_SCRIPTS);
+				return WEIR_EX_USAGE;
+			}
+			r->scripts[r->nscripts++] = optarg;
+			break;
 		case O_STATS: r->stats_path = optarg; break;
 		case O_STREAMS: r->streams_dir = optarg; break;
 		case 'q':
@@ -243,7 +256,15 @@ static void write_stats(const struct replay *r, const struct weir_stats *st, FIL
 		}
 		fputc('}', out);
 	}
-	fputs("]}\n", out);
+	fputs("]", out);
+	if (r->lua) { /* -s: "scripts" (per handler: events, errors, ns per event) and "counters" */
+		const int n = weir_lua_stats_json(r->lua, NULL, 0);
+		char *buf = n > 0 ? malloc((size_t)n + 1) : NULL;
+		if (buf && weir_lua_stats_json(r->lua, buf, (size_t)n + 1) == n)
+			fprintf(out, ",%s", buf);
+		free(buf);
+	}
+	fputs("}\n", out);
 }
 
 /* ---- the replay loop ---------------------------------------------------------------------- */
@@ -263,8 +284,28 @@ static void progress(const struct weir_pcap_reader *rd, const char *name, double
 	        final ? 100.0 : 100.0 * weir_pcap_progress(rd), dt > 0 ? n / dt / 1e3 : 0.0, final ? "\n" : "");
 }
 
+/* Processes the pending burst: through the Lua host when scripts are loaded. */
+static void run_burst(struct weir_worker *w, struct weir_lua *lua)
+{
+	if (lua)
+		weir_lua_run(lua);
+	else
+		weir_worker_run(w);
+}
+
+/* -s: a script's alert becomes an EVE alert line. */
+static void alert_sink(const struct weir_lua_alert *a, void *user)
+{
+	struct replay *r = user;
+	char line[WEIR_EVE_LINE_MAX];
+	const int n = weir_lua_alert_json(line, sizeof(line), a);
+	if (n > 0 && (size_t)n < sizeof(line) && fwrite(line, 1, (size_t)n, r->eve) != (size_t)n)
+		r->write_failed = 1;
+}
+
 /* Runs one file through the worker. Returns 0, or an exit code for this file's failure. */
-static int replay_file(struct weir_worker *w, struct replay_file *rf, int show, struct weir_replay_serve *srv)
+static int replay_file(struct weir_worker *w, struct weir_lua *lua, struct replay_file *rf, int show,
+                       struct weir_replay_serve *srv)
 {
 	int code = 0;
 	struct weir_pcap_reader *rd = weir_pcap_open(rf->name, rf->error, sizeof(rf->error), &code);
@@ -278,7 +319,7 @@ static int replay_file(struct weir_worker *w, struct replay_file *rf, int show, 
 	int n;
 	while ((n = weir_pcap_next(rd, &pkt, 1, rf->error, sizeof(rf->error))) > 0) {
 		weir_worker_rx(w, &pkt, (unsigned)n);
-		weir_worker_run(w);
+		run_burst(w, lua);
 		if (srv)
 			weir_replay_serve_packet(srv);
 		if (show && (weir_pcap_count(rd) & 0x3fff) == 0 && now_s() >= next_show) {
@@ -358,17 +399,26 @@ int weir_cmd_replay(int argc, char **argv)
 		if (!(r.srv = weir_replay_serve_start(w, r.serve, tok, r.pps)))
 			rc = WEIR_EX_CONFIG;
 	}
+	if (!rc && r.nscripts) {
+		char err[1024];
+		if (!(r.lua = weir_lua_create(w, r.scripts, r.nscripts, err, sizeof(err)))) {
+			fprintf(stderr, "weir replay: %s\n", err);
+			rc = WEIR_EX_DATAERR;
+		} else if (r.eve) {
+			weir_lua_set_alert_sink(r.lua, alert_sink, &r);
+		}
+	}
 	const int setup_ok = rc == 0;
 	const int show = !r.quiet && isatty(STDERR_FILENO);
 	/* A bad file does not stop the others: its error is reported and sets the exit code. */
 	for (int i = 0; i < r.nfiles && setup_ok; i++) {
-		const int frc = replay_file(w, &r.files[i], show, r.srv);
+		const int frc = replay_file(w, r.lua, &r.files[i], show, r.srv);
 		if (frc && !rc)
 			rc = frc;
 	}
 	/* Every open flow is recorded (reason shutdown), also after a damaged file. */
 	weir_worker_shutdown(w);
-	weir_worker_run(w);
+	run_burst(w, r.lua);
 	if (r.stats_path) {
 		FILE *out = open_out(r.stats_path);
 		if (out) {
@@ -388,6 +438,7 @@ int weir_cmd_replay(int argc, char **argv)
 		rc = rc ? rc : WEIR_EX_CANTCREAT;
 	}
 	weir_replay_serve_finish(r.srv); /* --serve: until Ctrl-C */
+	weir_lua_free(r.lua);
 	weir_worker_free(w);
 	free(r.files);
 	return rc;

@@ -1,0 +1,401 @@
+/* host.c — the LuaJIT host: creates a worker's Lua state, loads weir.lua and the scripts, runs a burst with one call into Lua. */
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <lauxlib.h>
+#include <lua.h>
+#include <lualib.h>
+
+#include "log/eve.h"
+#include "lua/host.h"
+
+/* Generated at build time: weir.lua and the FFI declarations (embed.cmake, gen_cdef.cmake). */
+extern const char weir_lua_src_weir[];
+extern const unsigned weir_lua_src_weir_len;
+extern const char weir_lua_src_cdef[];
+extern const unsigned weir_lua_src_cdef_len;
+extern const void *const weir_lua_ffi_syms[];
+extern const unsigned weir_lua_ffi_nsyms;
+
+/* The FFI reads these records in place: the layouts weir.lua indexes must not drift. weir.lua also
+ * compares ffi.sizeof() of each struct with the sizes C passes it at start. */
+_Static_assert(sizeof(struct weir_event_rec) == 32, "event record is 32 bytes");
+_Static_assert(offsetof(struct weir_event_rec, event) == 24, "event record layout");
+_Static_assert(sizeof(struct weir_lua_handler_stat) == WEIR_LUA_NAME_MAX + 40, "handler stat layout");
+_Static_assert(sizeof(struct weir_lua_counter) == WEIR_LUA_NAME_MAX + 8, "counter layout");
+
+struct weir_lua {
+	struct weir_worker *w;
+	lua_State *L;
+	int run_ref;
+	struct weir_lua_limits lim;
+	weir_lua_alert_fn alert_fn;
+	void *alert_user;
+	uint64_t run_errors;
+	unsigned nscripts, nhandlers, ncounters;
+	struct weir_lua_script_stat scripts[WEIR_LUA_MAX_SCRIPTS];
+	struct weir_lua_handler_stat handlers[WEIR_LUA_MAX_HANDLERS];
+	struct weir_lua_counter counters[WEIR_LUA_MAX_COUNTERS];
+};
+
+void weir_lua_limits_defaults(struct weir_lua_limits *lim)
+{
+	lim->max_errors = 100;
+	lim->log_every = 100;
+	/* 1M instructions take ~1-3 ms interpreted; 100 strikes stop a handler after ~0.1-0.3 s */
+	lim->hook_count = 1000000;
+	lim->hook_strikes = 100;
+}
+
+static void copy_name(char *dst, const char *src)
+{
+	snprintf(dst, WEIR_LUA_NAME_MAX, "%s", src ? src : "");
+}
+
+/* Sizes of the structs the FFI reads, for weir.lua's layout check. */
+static void push_layout(lua_State *L)
+{
+	static const struct {
+		const char *name;
+		size_t size;
+	} sizes[] = {
+		{ "struct weir_event_rec", sizeof(struct weir_event_rec) },
+		{ "struct weir_pkt", sizeof(struct weir_pkt) },
+		{ "struct weir_tuple", sizeof(struct weir_tuple) },
+		{ "struct weir_tcp_info", sizeof(struct weir_tcp_info) },
+		{ "struct weir_buf_info", sizeof(struct weir_buf_info) },
+		{ "struct weir_side_counters", sizeof(struct weir_side_counters) },
+		{ "struct weir_stats", sizeof(struct weir_stats) },
+		{ "struct weir_lua_handler_stat", sizeof(struct weir_lua_handler_stat) },
+		{ "struct weir_lua_counter", sizeof(struct weir_lua_counter) },
+		{ "struct weir_lua_limits", sizeof(struct weir_lua_limits) },
+	};
+	lua_createtable(L, 0, (int)(sizeof(sizes) / sizeof(sizes[0])));
+	for (size_t i = 0; i < sizeof(sizes) / sizeof(sizes[0]); i++) {
+		lua_pushinteger(L, (lua_Integer)sizes[i].size);
+		lua_setfield(L, -2, sizes[i].name);
+	}
+}
+
+static void set_err(char *err, size_t errlen, const char *msg)
+{
+	if (err && errlen)
+		snprintf(err, errlen, "%s", msg ? msg : "unknown Lua error");
+}
+
+/* Loads weir.lua and calls its init(cdef, worker, host, layout); leaves the module table on the stack. */
+static int host_init(struct weir_lua *H, char *err, size_t errlen)
+{
+	lua_State *L = H->L;
+	if (luaL_loadbuffer(L, weir_lua_src_weir, weir_lua_src_weir_len, "@weir.lua") != 0 ||
+	    lua_pcall(L, 0, 1, 0) != 0 || !lua_istable(L, -1)) {
+		set_err(err, errlen, lua_tostring(L, -1));
+		return -EINVAL;
+	}
+	lua_getfield(L, -1, "_init");
+	if (luaL_loadbuffer(L, weir_lua_src_cdef, weir_lua_src_cdef_len, "@weir_cdef.lua") != 0 ||
+	    lua_pcall(L, 0, 1, 0) != 0) { /* the chunk returns the declarations as one string */
+		set_err(err, errlen, lua_tostring(L, -1));
+		return -EINVAL;
+	}
+	lua_pushlightuserdata(L, H->w);
+	lua_pushlightuserdata(L, H);
+	push_layout(L);
+	if (lua_pcall(L, 4, 0, 0) != 0) {
+		set_err(err, errlen, lua_tostring(L, -1));
+		return -EINVAL;
+	}
+	return 0;
+}
+
+/* Loads one script file and runs its top level through the module's _load(index, name, chunk). */
+static int host_load(struct weir_lua *H, const char *path, char *err, size_t errlen)
+{
+	lua_State *L = H->L;
+	if (H->nscripts == WEIR_LUA_MAX_SCRIPTS) {
+		set_err(err, errlen, "too many scripts");
+		return -ENOSPC;
+	}
+	const unsigned idx = H->nscripts++;
+	const char *base = strrchr(path, '/');
+	copy_name(H->scripts[idx].name, base ? base + 1 : path);
+	lua_getfield(L, -1, "_load");
+	lua_pushinteger(L, (lua_Integer)idx);
+	lua_pushstring(L, path);
+	if (luaL_loadfile(L, path) != 0) { /* "file:line: message" for syntax errors */
+		set_err(err, errlen, lua_tostring(L, -1));
+		lua_pop(L, 3);
+		return -EINVAL;
+	}
+	if (lua_pcall(L, 3, 0, 0) != 0) {
+		set_err(err, errlen, lua_tostring(L, -1));
+		lua_pop(L, 1);
+		return -EINVAL;
+	}
+	return 0;
+}
+
+struct weir_lua *weir_lua_create(struct weir_worker *w, const char *const *scripts, unsigned n, char *err,
+                                 size_t errlen)
+{
+	int rc = -ENOMEM;
+	struct weir_lua *H = w && (scripts || !n) ? calloc(1, sizeof(*H)) : NULL;
+	if (!H) {
+		set_err(err, errlen, w ? "out of memory" : "no worker");
+		errno = w ? ENOMEM : EINVAL;
+		return NULL;
+	}
+	/* Touch the generated table so the linker keeps every function the FFI declares. */
+	if (weir_lua_ffi_nsyms == 0 || !weir_lua_ffi_syms[0])
+		goto err;
+	H->w = w;
+	weir_lua_limits_defaults(&H->lim);
+	H->L = luaL_newstate();
+	if (!H->L) {
+		set_err(err, errlen, "cannot create a Lua state");
+		goto err;
+	}
+	luaL_openlibs(H->L);
+	if ((rc = host_init(H, err, errlen)) != 0)
+		goto err;
+	for (unsigned i = 0; i < n; i++)
+		if ((rc = host_load(H, scripts[i], err, errlen)) != 0)
+			goto err;
+	lua_getfield(H->L, -1, "_run");
+	H->run_ref = luaL_ref(H->L, LUA_REGISTRYINDEX);
+	lua_settop(H->L, 0);
+	return H;
+err:
+	weir_lua_free(H);
+	errno = rc == -ENOMEM ? ENOMEM : EINVAL;
+	return NULL;
+}
+
+int weir_lua_run(struct weir_lua *H)
+{
+	if (!H)
+		return -EINVAL;
+	lua_rawgeti(H->L, LUA_REGISTRYINDEX, H->run_ref);
+	if (lua_pcall(H->L, 0, 0, 0) == 0)
+		return 0;
+	/* Handlers run under their own pcall: reaching here is a bug of the dispatcher itself. */
+	if (H->run_errors++ == 0)
+		fprintf(stderr, "weir: lua dispatcher failed: %s\n", lua_tostring(H->L, -1));
+	lua_settop(H->L, 0);
+	return weir_worker_run(H->w);
+}
+
+void weir_lua_free(struct weir_lua *H)
+{
+	if (!H)
+		return;
+	if (H->L)
+		lua_close(H->L);
+	free(H);
+}
+
+int weir_lua_set_limits(struct weir_lua *H, const struct weir_lua_limits *lim)
+{
+	if (!H || !lim)
+		return -EINVAL;
+	H->lim = *lim;
+	return 0;
+}
+
+void weir_lua_set_alert_sink(struct weir_lua *H, weir_lua_alert_fn fn, void *user)
+{
+	H->alert_fn = fn;
+	H->alert_user = user;
+}
+
+unsigned weir_lua_handler_stats(const struct weir_lua *H, const struct weir_lua_handler_stat **out)
+{
+	*out = H->handlers;
+	return H->nhandlers;
+}
+
+unsigned weir_lua_script_stats(const struct weir_lua *H, const struct weir_lua_script_stat **out)
+{
+	*out = H->scripts;
+	return H->nscripts;
+}
+
+unsigned weir_lua_counters(const struct weir_lua *H, const struct weir_lua_counter **out)
+{
+	*out = H->counters;
+	return H->ncounters;
+}
+
+uint64_t weir_lua_run_errors(const struct weir_lua *H)
+{
+	return H->run_errors;
+}
+
+/* ---- called from weir.lua ------------------------------------------------------------------ */
+
+int weir_lua_slot_handler(struct weir_lua *H, unsigned script, const char *where)
+{
+	if (H->nhandlers == WEIR_LUA_MAX_HANDLERS)
+		return -ENOSPC;
+	struct weir_lua_handler_stat *s = &H->handlers[H->nhandlers];
+	copy_name(s->where, where);
+	s->script = script;
+	return (int)H->nhandlers++;
+}
+
+int weir_lua_slot_counter(struct weir_lua *H, const char *name)
+{
+	for (unsigned i = 0; i < H->ncounters; i++)
+		if (!strncmp(H->counters[i].name, name, WEIR_LUA_NAME_MAX - 1))
+			return (int)i;
+	if (H->ncounters == WEIR_LUA_MAX_COUNTERS)
+		return -ENOSPC;
+	copy_name(H->counters[H->ncounters].name, name);
+	return (int)H->ncounters++;
+}
+
+void weir_lua_raise_alert(struct weir_lua *H, unsigned script, const struct weir_flow *f, uint32_t sid,
+                          uint32_t severity, const char *msg)
+{
+	if (script >= H->nscripts)
+		return;
+	struct weir_lua_alert a;
+	memset(&a, 0, sizeof(a));
+	if (f) {
+		a.flow_id = weir_flow_id(f);
+		a.has_flow = weir_flow_tuple(f, &a.tuple) == 0;
+	}
+	a.ts_ns = weir_worker_now(H->w);
+	a.sid = sid;
+	a.severity = severity;
+	a.script = script;
+	a.msg = msg ? msg : "";
+	a.script_name = H->scripts[script].name;
+	H->scripts[script].alerts++;
+	if (H->alert_fn)
+		H->alert_fn(&a, H->alert_user);
+}
+
+uint64_t weir_lua_clock_ns(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+struct weir_lua_handler_stat *weir_lua_handler_array(struct weir_lua *H)
+{
+	return H->handlers;
+}
+
+struct weir_lua_script_stat *weir_lua_script_array(struct weir_lua *H)
+{
+	return H->scripts;
+}
+
+struct weir_lua_counter *weir_lua_counter_array(struct weir_lua *H)
+{
+	return H->counters;
+}
+
+struct weir_lua_limits *weir_lua_limits_of(struct weir_lua *H)
+{
+	return &H->lim;
+}
+
+/* ---- JSON ---------------------------------------------------------------------------------- */
+
+/* Appends a JSON string (quoted, escaped) at buf+n; returns the new length needed. */
+static size_t json_str(char *buf, size_t len, size_t n, const char *s)
+{
+	n += (size_t)snprintf(n < len ? buf + n : NULL, n < len ? len - n : 0, "\"");
+	for (; *s; s++) {
+		const unsigned char c = (unsigned char)*s;
+		char tmp[8];
+		if (c == '"' || c == '\\')
+			snprintf(tmp, sizeof(tmp), "\\%c", c);
+		else if (c < 0x20)
+			snprintf(tmp, sizeof(tmp), "\\u%04x", c);
+		else
+			snprintf(tmp, sizeof(tmp), "%c", c);
+		n += (size_t)snprintf(n < len ? buf + n : NULL, n < len ? len - n : 0, "%s", tmp);
+	}
+	return n + (size_t)snprintf(n < len ? buf + n : NULL, n < len ? len - n : 0, "\"");
+}
+
+#define APPEND(...) (n += (size_t)snprintf(n < len ? buf + n : NULL, n < len ? len - n : 0, __VA_ARGS__))
+
+int weir_lua_stats_json(const struct weir_lua *H, char *buf, size_t len)
+{
+	size_t n = 0;
+	APPEND("\"scripts\":[");
+	for (unsigned s = 0; s < H->nscripts; s++) {
+		APPEND("%s{\"name\":", s ? "," : "");
+		n = json_str(buf, len, n, H->scripts[s].name);
+		APPEND(",\"errors\":%" PRIu64 ",\"alerts\":%" PRIu64 ",\"handlers\":[", H->scripts[s].errors,
+		       H->scripts[s].alerts);
+		int first = 1;
+		for (unsigned i = 0; i < H->nhandlers; i++) {
+			const struct weir_lua_handler_stat *h = &H->handlers[i];
+			if (h->script != s)
+				continue;
+			APPEND("%s{\"where\":", first ? "" : ",");
+			first = 0;
+			n = json_str(buf, len, n, h->where);
+			APPEND(",\"events\":%" PRIu64 ",\"errors\":%" PRIu64 ",\"ns_per_event\":%.0f,\"disabled\":%s}",
+			       h->events, h->errors, h->timed ? (double)h->timed_ns / (double)h->timed : 0.0,
+			       h->disabled ? "true" : "false");
+		}
+		APPEND("]}");
+	}
+	APPEND("],\"counters\":{");
+	for (unsigned i = 0; i < H->ncounters; i++) {
+		if (i)
+			APPEND(",");
+		n = json_str(buf, len, n, H->counters[i].name);
+		APPEND(":%" PRIu64, H->counters[i].value);
+	}
+	APPEND("}");
+	return (int)n;
+}
+
+static size_t json_ip(char *buf, size_t len, size_t n, const uint8_t *ip, int ver)
+{
+	char s[64];
+	if (ver == 6) {
+		size_t k = 0;
+		for (int i = 0; i < 16; i += 2)
+			k += (size_t)snprintf(s + k, sizeof(s) - k, "%s%x", i ? ":" : "", ip[i] << 8 | ip[i + 1]);
+	} else {
+		snprintf(s, sizeof(s), "%u.%u.%u.%u", ip[0], ip[1], ip[2], ip[3]);
+	}
+	return json_str(buf, len, n, s);
+}
+
+int weir_lua_alert_json(char *buf, size_t len, const struct weir_lua_alert *a)
+{
+	size_t n = 0;
+	char ts[64];
+	weir_eve_time(ts, sizeof(ts), a->ts_ns);
+	APPEND("{\"timestamp\":\"%s\"", ts);
+	if (a->has_flow) {
+		const struct weir_tuple *t = &a->tuple;
+		APPEND(",\"flow_id\":%" PRIu64 ",\"event_type\":\"alert\",\"src_ip\":", a->flow_id);
+		n = json_ip(buf, len, n, t->client_ip, t->ip_ver);
+		APPEND(",\"src_port\":%u,\"dest_ip\":", t->client_port);
+		n = json_ip(buf, len, n, t->server_ip, t->ip_ver);
+		APPEND(",\"dest_port\":%u,\"proto\":\"TCP\"", t->server_port);
+	} else {
+		APPEND(",\"event_type\":\"alert\"");
+	}
+	APPEND(",\"alert\":{\"signature_id\":%u,\"severity\":%u,\"signature\":", a->sid, a->severity);
+	n = json_str(buf, len, n, a->msg);
+	APPEND(",\"script\":");
+	n = json_str(buf, len, n, a->script_name);
+	APPEND("}}\n");
+	return (int)n;
+}

@@ -1,0 +1,123 @@
+/* host.h — the LuaJIT host: one Lua state per worker runs detector scripts that pull event records over the FFI. */
+#ifndef WEIR_LUA_HOST_H
+#define WEIR_LUA_HOST_H
+
+#include "weir.h"
+
+/*
+ * This header is plain C like weir.h: the build turns both into the Lua FFI declarations
+ * (lua/gen_cdef.cmake), so it holds no macros, bitfields or structs passed by value.
+ *
+ * Threading: a struct weir_lua belongs to the thread of its worker, like the worker itself. The
+ * stats arrays may be read from another thread as plain 64-bit loads (torn values are not possible
+ * on x86-64 for aligned words; a reader wanting consistency copies them on the worker's thread).
+ */
+
+struct weir_lua;
+
+/** Capacities of the host's fixed arrays (a script asking for more gets a Lua error). */
+enum weir_lua_caps {
+	WEIR_LUA_MAX_SCRIPTS = 32,   /**< scripts per worker */
+	WEIR_LUA_MAX_HANDLERS = 512, /**< handler, UDE filter and timer slots per worker */
+	WEIR_LUA_MAX_COUNTERS = 256, /**< weir.counter() names per worker */
+	WEIR_LUA_NAME_MAX = 96,      /**< bytes of a name, NUL included (longer names are cut) */
+};
+
+/** One handler (a registration, a UDE filter or a script's timers): what the dashboard shows. */
+struct weir_lua_handler_stat {
+	char where[WEIR_LUA_NAME_MAX]; /**< "file.lua:12 new_data@post_rcv" */
+	uint64_t events;               /**< times it ran */
+	uint64_t errors;               /**< Lua errors it raised (budget overruns included) */
+	uint64_t timed;                /**< calls whose duration was sampled */
+	uint64_t timed_ns;             /**< their total duration: ns per event = timed_ns / timed */
+	uint32_t script;               /**< index into the script table */
+	uint32_t disabled;             /**< 1 once it hit the error limit: it no longer runs */
+};
+
+/** One script: its file name and totals. */
+struct weir_lua_script_stat {
+	char name[WEIR_LUA_NAME_MAX];
+	uint64_t errors;  /**< all its handlers' errors */
+	uint64_t alerts;  /**< weir.alert() calls */
+};
+
+/** A named counter of weir.counter(); scripts naming the same counter share it. */
+struct weir_lua_counter {
+	char name[WEIR_LUA_NAME_MAX];
+	uint64_t value;
+};
+
+/** Limits of the error containment; weir_lua_limits_defaults() fills in the defaults. */
+struct weir_lua_limits {
+	uint32_t max_errors;   /**< a handler is disabled after this many errors; 0: never (default 100) */
+	uint32_t log_every;    /**< log the 1st error of a handler, then every Nth (default 100) */
+	uint32_t hook_count;   /**< VM instructions between budget checks (default 1000000) */
+	uint32_t hook_strikes; /**< checks within one handler call before it is stopped (default 100) */
+};
+
+/** An alert raised by weir.alert{}. The strings are valid during the sink's call only. */
+struct weir_lua_alert {
+	uint64_t flow_id;        /**< 0 when the alert names no flow */
+	uint64_t ts_ns;          /**< the worker's clock */
+	struct weir_tuple tuple; /**< the flow's addresses, client first (zero without a flow) */
+	uint32_t sid;
+	uint32_t severity;
+	uint32_t script;         /**< index into the script table */
+	uint32_t has_flow;
+	const char *msg;
+	const char *script_name;
+};
+
+/** Receives alerts on the worker's thread. */
+typedef void (*weir_lua_alert_fn)(const struct weir_lua_alert *a, void *user);
+
+/** Creates the Lua state of worker w and loads the n scripts (file paths) in order; each runs its
+ *  top level now (opening sockets, registering handlers). NULL on failure with a message naming
+ *  file:line written to err (and errno EINVAL for a script error, ENOMEM). The worker must outlive it. */
+struct weir_lua *weir_lua_create(struct weir_worker *w, const char *const *scripts, unsigned n, char *err,
+                                 size_t errlen);
+/** The Lua counterpart of weir_worker_run(): processes the pending burst (one call into Lua, which
+ *  polls the worker and dispatches every record). Returns 0 or a negative errno; a failure of the
+ *  dispatcher itself is counted and the burst is finished by weir_worker_run(). */
+int weir_lua_run(struct weir_lua *L);
+/** Frees the state. NULL is a no-op. */
+void weir_lua_free(struct weir_lua *L);
+
+void weir_lua_limits_defaults(struct weir_lua_limits *lim);
+/** Sets the limits (takes effect at the next run). -EINVAL for a NULL argument. */
+int weir_lua_set_limits(struct weir_lua *L, const struct weir_lua_limits *lim);
+/** Sets the sink receiving alerts (NULL: alerts are only counted). */
+void weir_lua_set_alert_sink(struct weir_lua *L, weir_lua_alert_fn fn, void *user);
+
+/** The stats arrays (live views, read on the worker's thread); each returns the element count. */
+unsigned weir_lua_handler_stats(const struct weir_lua *L, const struct weir_lua_handler_stat **out);
+unsigned weir_lua_script_stats(const struct weir_lua *L, const struct weir_lua_script_stat **out);
+unsigned weir_lua_counters(const struct weir_lua *L, const struct weir_lua_counter **out);
+/** Failures of the dispatcher itself (not of handlers): should stay 0. */
+uint64_t weir_lua_run_errors(const struct weir_lua *L);
+
+/** Writes "scripts":[...],"counters":{...} (two JSON members, no braces) into buf. Returns the
+ *  length it needs (like snprintf): the output is complete only when that is < len. */
+int weir_lua_stats_json(const struct weir_lua *L, char *buf, size_t len);
+/** Writes a as one EVE JSON line ("event_type":"alert") ending in '\n'. Returns the length it
+ *  needs, like snprintf. */
+int weir_lua_alert_json(char *buf, size_t len, const struct weir_lua_alert *a);
+
+/* ---- called from weir.lua through the FFI (not for C callers) --------------------------- */
+
+/** Takes a handler stats slot for script, named where; its index, or -ENOSPC. */
+int weir_lua_slot_handler(struct weir_lua *L, unsigned script, const char *where);
+/** The index of counter name, created at 0 if new; -ENOSPC when the table is full. */
+int weir_lua_slot_counter(struct weir_lua *L, const char *name);
+/** Raises an alert of script about flow f (may be NULL); counts it and calls the sink. */
+void weir_lua_raise_alert(struct weir_lua *L, unsigned script, const struct weir_flow *f, uint32_t sid,
+                          uint32_t severity, const char *msg);
+/** Monotonic clock, ns (handler timing). */
+uint64_t weir_lua_clock_ns(void);
+/** The arrays above as pointers, for the FFI side. */
+struct weir_lua_handler_stat *weir_lua_handler_array(struct weir_lua *L);
+struct weir_lua_script_stat *weir_lua_script_array(struct weir_lua *L);
+struct weir_lua_counter *weir_lua_counter_array(struct weir_lua *L);
+struct weir_lua_limits *weir_lua_limits_of(struct weir_lua *L);
+
+#endif

@@ -1,0 +1,596 @@
+-- weir.lua — require "weir": monitoring sockets, events, UDEs, flows, timers, counters and alerts over
+-- the FFI, and the dispatch loop that pulls event records from the worker (C never calls Lua per event).
+local ffi = require "ffi"
+local bit = require "bit"
+local band, tonumber, pcall, type = bit.band, tonumber, pcall, type
+
+local C = ffi.C
+local M = {} -- the engine side (one per Lua state, i.e. per worker); scripts see a per-script API
+
+-- Records pulled per poll: poll accepts at least WEIR_POLL_MIN; more per call means fewer calls.
+local MAXREC = 256
+-- Dispatch key: ((sock_id * 4) + hook) * 16 + root event (built-in events are < 16, sockets < 64).
+local KEYS = 64 * 4 * 16
+
+local W, H, recs, hstat, sstat, ctrs, limits
+local disp = {}        -- key -> array of handler entries (or false)
+local udes = {}        -- UDE id -> { base, root, filter, slot, script, stamp, val }
+local socks = {}       -- sock_id -> socket object
+local scripts = {}     -- index -> script object
+local isock, isock_id  -- the host's own socket: CONN_END (state cleanup) and TIMER records
+local timers, timer_free = {}, {} -- cookie -> { fn, flow_id, script, slot }; free cookies
+local flow_timers = {} -- flow id -> array of cookies armed on it
+local ended = {}       -- flow ids whose CONN_END was seen this burst (cleaned at its end)
+local nended = 0
+local cur = 0          -- index of the record being dispatched (the flow proxy reads it)
+local cur_script       -- script whose handler is running (state_table, alert)
+local gen = 0          -- record generation: UDE filter results are cached per record
+local call_seq, hook_seq, strikes, in_handler = 0, -1, 0, false
+
+-- Constants --------------------------------------------------------------------------------
+local EV_NAMES = { [0] = "pkt_in", "conn_start", "handshake_done", "state_change", "new_data",
+	"rexmit", "conn_end", "orphan", "anomaly", "timeout", "timer" }
+local HOOK_NAMES = { [0] = "pre", "post_snd", "post_rcv" }
+local STATE_NAMES = { [0] = "closed", "listen", "syn_sent", "syn_rcvd", "established", "fin_wait_1",
+	"fin_wait_2", "close_wait", "closing", "last_ack", "time_wait" }
+local ANOMALY_NAMES = { [0] = "rst_out_of_window", "syn_on_established", "data_out_of_window",
+	"rexmit_different", "overlap_different", "buffer_outrun", "ack_unseen_data", "bad_flags",
+	"data_after_fin", "memcap" }
+local CLOSE_NAMES = { [0] = "none", "fin", "rst", "timeout", "evicted", "shutdown" }
+local EV_CONN_END, EV_TIMER, EV_ORPHAN, HOOK_POST_RCV, HOOK_PRE = 6, 10, 7, 2, 0
+
+local function errf(level, fmt, ...)
+	error(string.format(fmt, ...), level + 1)
+end
+
+-- The flow proxy: one object per worker, pointing at the current record ------------------------
+-- No allocation per event: methods read recs[cur].flow. It is valid until the handler returns.
+local Flow = {}
+Flow.__index = Flow
+local flow = setmetatable({}, Flow)
+local tcpi, sctr, bufi, tuple, viewp -- reused out-structs, made in _init (after the cdef)
+local peekbuf, peekcap = ffi.new("uint8_t[?]", 65536), 65536
+
+local function fp()
+	return recs[cur].flow
+end
+
+local function side_arg(side)
+	if side == nil then
+		return 2
+	end
+	if side == "client" then return 0 elseif side == "server" then return 1 elseif side == "both" then return 2 end
+	return side
+end
+
+function Flow.id()
+	return tonumber(C.weir_flow_id(fp()))
+end
+
+function Flow.state(_, side)
+	return STATE_NAMES[C.weir_flow_state(fp(), side_arg(side))]
+end
+
+-- The returned structs are reused: copy fields out before the next call of the same method.
+function Flow.tcp_info(_, side)
+	if C.weir_flow_tcp_info(fp(), side_arg(side), tcpi) ~= 0 then return nil end
+	return tcpi
+end
+
+function Flow.counters(_, side)
+	if C.weir_flow_counters(fp(), side_arg(side), sctr) ~= 0 then return nil end
+	return sctr
+end
+
+function Flow.buf_info(_, side)
+	if C.weir_flow_buf_info(fp(), side_arg(side), bufi) ~= 0 then return nil end
+	return bufi
+end
+
+-- The next in-order stream offset of side (= bytes delivered, gaps included).
+function Flow.next(_, side)
+	if C.weir_flow_buf_info(fp(), side_arg(side), bufi) ~= 0 then return nil end
+	return tonumber(bufi.next)
+end
+
+function Flow.peek(_, side, off, len)
+	if len > peekcap then
+		peekcap = len
+		peekbuf = ffi.new("uint8_t[?]", len)
+	end
+	local n = tonumber(C.weir_flow_peek(fp(), side_arg(side), off, peekbuf, len))
+	if n < 0 then return nil, n end
+	return ffi.string(peekbuf, n)
+end
+
+-- Zero-copy: a pointer to the longest contiguous delivered run at off, and its length.
+function Flow.view(_, side, off)
+	local n = tonumber(C.weir_flow_view(fp(), side_arg(side), off, viewp))
+	if n < 0 then return nil, n end
+	return viewp[0], n
+end
+
+-- The bytes NEW_DATA just added to side (arg = the event's arg); nil when buffering is off.
+function Flow.new_bytes(self, side, arg)
+	local nx = self:next(side)
+	if not nx or arg <= 0 then return nil end
+	return self:peek(side, nx - arg, arg)
+end
+
+function Flow.buffering(_, side, on)
+	return C.weir_flow_set_buffering(fp(), side_arg(side), on and true or false) == 0
+end
+
+function Flow.overlap(_, side, policy)
+	if policy == "first" then policy = 0 elseif policy == "last" then policy = 1 end
+	return C.weir_flow_set_overlap(fp(), side_arg(side), policy) == 0
+end
+
+function Flow.stop(_, side)
+	return C.weir_flow_stop_monitor(fp(), side_arg(side)) == 0
+end
+
+function Flow.midstream()
+	return C.weir_flow_midstream(fp()) == 1
+end
+
+function Flow.drop()
+	return C.weir_worker_drop(W) == 0
+end
+
+local function ip_string(b, ver)
+	if ver == 6 then
+		local t = {}
+		for i = 0, 14, 2 do t[#t + 1] = string.format("%x", b[i] * 256 + b[i + 1]) end
+		return table.concat(t, ":")
+	end
+	return string.format("%d.%d.%d.%d", b[0], b[1], b[2], b[3])
+end
+
+-- A new table (not for every packet): client/server address strings and ports.
+function Flow.tuple()
+	C.weir_flow_tuple(fp(), tuple)
+	return { client_ip = ip_string(tuple.client_ip, tuple.ip_ver), server_ip = ip_string(tuple.server_ip, tuple.ip_ver),
+		client_port = tuple.client_port, server_port = tuple.server_port, ip_ver = tuple.ip_ver }
+end
+
+-- A table for the script's own state on this flow, kept until the flow ends.
+function Flow.state_table()
+	local id = tonumber(C.weir_flow_id(fp()))
+	local st = cur_script.states
+	local t = st[id]
+	if not t then
+		t = {}
+		st[id] = t
+		cur_script.nstates = cur_script.nstates + 1
+	end
+	return t
+end
+
+-- The current packet: one reused table refreshed by each call -----------------------------------
+local pkt_ip_mt = { __index = function(t, k)
+	local p = t._p
+	if k == "src" then return ip_string(p.src, p.ip_ver) elseif k == "dst" then return ip_string(p.dst, p.ip_ver) end
+end }
+local P = { tcp = {}, ip = setmetatable({}, pkt_ip_mt) }
+
+function P.payload()
+	local p = P.raw
+	if p.payload_len == 0 then return "" end
+	return ffi.string(p.payload, p.payload_len)
+end
+
+function Flow.packet()
+	local p = C.weir_worker_packet(W)
+	if p == nil then return nil end
+	local f, t, ip = p.tcp_flags, P.tcp, P.ip
+	P.raw, P.ts = p, tonumber(p.ts_ns)
+	P.len, P.payload_len = p.wirelen, p.payload_len
+	t.flags = f
+	t.fin, t.syn, t.rst, t.psh = band(f, 1) ~= 0, band(f, 2) ~= 0, band(f, 4) ~= 0, band(f, 8) ~= 0
+	t.ack, t.urg, t.ece, t.cwr = band(f, 16) ~= 0, band(f, 32) ~= 0, band(f, 64) ~= 0, band(f, 128) ~= 0
+	t.seq, t.ackno, t.win, t.sport, t.dport = p.seq, p.ack, p.win, p.sport, p.dport
+	ip._p, ip.ver, ip.ttl, ip.len = p, p.ip_ver, p.ttl, p.ip_len
+	return P
+end
+
+-- Error containment -----------------------------------------------------------------------------
+local function on_error(e, err)
+	local s = e.slot
+	local n = tonumber(hstat[s].errors) + 1
+	hstat[s].errors = n
+	sstat[e.script.index].errors = sstat[e.script.index].errors + 1
+	local every = limits.log_every
+	if n == 1 or (every > 0 and n % every == 0) then
+		io.stderr:write(string.format("weir: %s: %s (error %d)\n", e.where, tostring(err), n))
+	end
+	if limits.max_errors > 0 and n >= limits.max_errors then
+		e.disabled = true
+		hstat[s].disabled = 1
+		io.stderr:write(string.format("weir: %s: disabled after %d errors\n", e.where, n))
+	end
+end
+
+-- The instruction budget: a count hook fires every hook_count VM instructions; the same handler
+-- call seen hook_strikes times in a row is stopped with an error (caught by its pcall).
+local function budget_hook()
+	if not in_handler then return end
+	if hook_seq ~= call_seq then
+		hook_seq, strikes = call_seq, 0
+		return
+	end
+	strikes = strikes + 1
+	if strikes >= limits.hook_strikes then
+		strikes = 0
+		error("instruction budget exceeded (endless loop?)", 2)
+	end
+end
+
+-- Timing is sampled: one call in TIME_EVERY reads the clock (a clock read costs about an event).
+local TIME_EVERY = 16
+
+local function call(e, fl, side, arg, ev)
+	local s = e.slot
+	local n = hstat[s].events + 1
+	hstat[s].events = n
+	cur_script = e.script
+	call_seq = call_seq + 1
+	in_handler = true
+	local ok, err
+	if band(call_seq, TIME_EVERY - 1) == 0 then
+		local t0 = C.weir_lua_clock_ns()
+		ok, err = pcall(e.fn, fl, side, arg, ev)
+		hstat[s].timed_ns = hstat[s].timed_ns + (C.weir_lua_clock_ns() - t0)
+		hstat[s].timed = hstat[s].timed + 1
+	else
+		ok, err = pcall(e.fn, fl, side, arg, ev)
+	end
+	in_handler = false
+	if not ok then on_error(e, err) end
+	return ok and err
+end
+
+-- Whether UDE u fires for the current record: its base fired and its filter agrees (cached per record).
+local function ude_fires(u, fl, side, arg)
+	if u.stamp == gen then return u.val end
+	local v = true
+	local b = udes[u.base]
+	if b then v = ude_fires(b, fl, side, arg) end
+	if v then
+		local fe = u.fentry
+		if fe.disabled then v = false else v = call(fe, fl, side, arg, u.id) and true or false end
+	end
+	u.stamp, u.val = gen, v
+	return v
+end
+
+-- The dispatcher ----------------------------------------------------------------------------------
+local function host_record(r, fl)
+	local ev = r.event
+	if ev == EV_CONN_END then
+		nended = nended + 1
+		ended[nended] = tonumber(C.weir_flow_id(r.flow))
+	elseif ev == EV_TIMER then
+		local cookie = tonumber(r.arg)
+		local t = timers[cookie]
+		if t then
+			timers[cookie] = false
+			timer_free[#timer_free + 1] = cookie
+			-- a script's timer callbacks share one stats slot
+			local e = t.script.timer_entry
+			e.fn = t.fn
+			if not e.disabled then call(e, fl, 2, cookie, EV_TIMER) end
+		end
+	end
+end
+
+local function cleanup()
+	for i = 1, nended do
+		local id = ended[i]
+		for _, s in ipairs(scripts) do
+			if s.states[id] then
+				s.states[id] = nil
+				s.nstates = s.nstates - 1
+			end
+		end
+		local ft = flow_timers[id]
+		if ft then
+			for _, cookie in ipairs(ft) do
+				if timers[cookie] then
+					timers[cookie] = false
+					timer_free[#timer_free + 1] = cookie
+				end
+			end
+			flow_timers[id] = nil
+		end
+		ended[i] = nil
+	end
+	nended = 0
+end
+
+local function dispatch(n)
+	for i = 0, n - 1 do
+		local r = recs[i]
+		cur = i
+		gen = gen + 1
+		local fl = flow
+		if r.flow == nil then fl = nil end
+		local sid = r.sock_id
+		if sid == isock_id then
+			host_record(r, fl)
+		else
+			local list = disp[(sid * 4 + r.hook) * 16 + r.event]
+			if list then
+				local side, arg = r.side, tonumber(r.arg)
+				for k = 1, #list do
+					local e = list[k]
+					if not e.disabled then
+						local u = e.ude
+						if not u or ude_fires(u, fl, side, arg) then
+							call(e, fl, side, arg, e.event)
+						end
+					end
+				end
+			end
+		end
+	end
+end
+
+function M._run()
+	while true do
+		local n = C.weir_worker_poll(W, recs, MAXREC)
+		if n <= 0 then break end
+		dispatch(n)
+	end
+	if nended > 0 then cleanup() end
+end
+
+-- Registration ------------------------------------------------------------------------------------
+local function where_of(fn, what)
+	local info = debug.getinfo(fn, "S")
+	local src = info.short_src:match("[^/]*$")
+	return string.format("%s:%d %s", src, info.linedefined, what)
+end
+
+local function new_entry(script, fn, what)
+	local slot = C.weir_lua_slot_handler(H, script.index, where_of(fn, what))
+	if slot < 0 then errf(3, "too many handlers (at most %d per worker)", C.WEIR_LUA_MAX_HANDLERS) end
+	return { fn = fn, slot = slot, script = script, where = ffi.string(hstat[slot].where), disabled = false }
+end
+
+local function event_name(ev)
+	return EV_NAMES[ev] or ("ude" .. ev)
+end
+
+local Sock = {}
+Sock.__index = Sock
+
+local function root_of(ev)
+	local r = C.weir_event_root(W, ev)
+	if r < 0 then errf(3, "unknown event %s", tostring(ev)) end
+	return r
+end
+
+-- sock:register(event, [hook,] fn): fn(flow, side, arg, event) runs when event fires at hook.
+function Sock:register(ev, hook, fn)
+	if type(hook) == "function" then
+		hook, fn = (ev == EV_ORPHAN) and HOOK_PRE or HOOK_POST_RCV, hook
+	end
+	if type(ev) ~= "number" or type(fn) ~= "function" or type(hook) ~= "number" then
+		errf(2, "usage: sock:register(event, [hook,] function)")
+	end
+	local root = root_of(ev)
+	if C.weir_msock_register(self.ptr, ev, hook, nil, nil) ~= 0 then
+		errf(2, "event %s is never raised at hook %s", event_name(ev), HOOK_NAMES[hook] or tostring(hook))
+	end
+	local e = new_entry(self.script, fn, event_name(ev) .. "@" .. HOOK_NAMES[hook])
+	e.event, e.hook, e.ude = ev, hook, udes[ev]
+	local key = (self.id * 4 + hook) * 16 + root
+	local list = disp[key] or {}
+	list[#list + 1] = e
+	disp[key] = list
+	return self
+end
+
+-- sock:unregister(event, [hook]): removes every handler of (event, hook) on the socket.
+function Sock:unregister(ev, hook)
+	hook = hook or ((ev == EV_ORPHAN) and HOOK_PRE or HOOK_POST_RCV)
+	if C.weir_msock_unregister(self.ptr, ev, hook) ~= 0 then return false end
+	local key = (self.id * 4 + hook) * 16 + root_of(ev)
+	local list, kept = disp[key], {}
+	for _, e in ipairs(list or {}) do
+		if e.event ~= ev then kept[#kept + 1] = e end
+	end
+	disp[key] = #kept > 0 and kept or false
+	return true
+end
+
+function Sock:close()
+	C.weir_msock_close(self.ptr)
+	for key = self.id * 64, self.id * 64 + 63 do disp[key] = false end
+	socks[self.id] = nil
+end
+
+local errbuf = ffi.new("char[512]") -- filter compiler messages
+
+local function monitor_socket(script, filter)
+	if filter ~= nil and type(filter) ~= "string" then errf(3, "usage: weir.monitor_socket([filter])") end
+	local p = C.weir_msock_create(W, filter, errbuf, 512)
+	if p == nil then errf(3, "monitor_socket(%q): %s", tostring(filter), ffi.string(errbuf)) end
+	local s = setmetatable({ ptr = p, id = tonumber(C.weir_msock_id(p)), script = script, filter = filter }, Sock)
+	socks[s.id] = s
+	return s
+end
+
+local function define_event(script, base, filter)
+	if type(base) ~= "number" or type(filter) ~= "function" then
+		errf(3, "usage: weir.define_event(base_event, filter_function)")
+	end
+	local root = root_of(base)
+	-- A distinct cookie per Lua UDE gives each its own C id (C dedups equal (base, filter, user)).
+	local id = C.weir_event_define(W, base, nil, ffi.cast("void *", #udes + 1 + 4096 * (script.index + 1)))
+	if id < 0 then errf(3, "cannot define an event on %s (%d)", tostring(base), id) end
+	local u = { id = id, base = base, root = root, stamp = -1, val = false, script = script }
+	u.fentry = new_entry(script, filter, "filter of ude" .. id)
+	udes[id] = u
+	udes[#udes + 1] = u
+	return id
+end
+
+-- Timers, counters, alerts ---------------------------------------------------------------------------
+local function timer(script, ms, fn, fl)
+	if type(ms) ~= "number" or ms < 0 or type(fn) ~= "function" then errf(3, "usage: weir.timer(ms, fn [, flow])") end
+	local cookie = table.remove(timer_free) or (#timers + 1)
+	local ptr, id = nil, nil
+	if fl then
+		ptr = fp()
+		id = tonumber(C.weir_flow_id(ptr))
+	end
+	if C.weir_timer_add(isock, ptr, ms, cookie) ~= 0 then
+		timer_free[#timer_free + 1] = cookie
+		return false
+	end
+	timers[cookie] = { fn = fn, script = script }
+	if id then
+		local ft = flow_timers[id] or {}
+		ft[#ft + 1] = cookie
+		flow_timers[id] = ft
+	end
+	return true
+end
+
+local Counter = {}
+Counter.__index = Counter
+function Counter:inc(n)
+	local c = self.c
+	c.value = c.value + (n or 1)
+end
+function Counter:set(n)
+	self.c.value = n
+end
+function Counter:get()
+	return tonumber(self.c.value)
+end
+
+local counters = {}
+local function counter(name)
+	if type(name) ~= "string" or name == "" then errf(3, "usage: weir.counter(name)") end
+	if counters[name] then return counters[name] end
+	local i = C.weir_lua_slot_counter(H, name)
+	if i < 0 then errf(3, "too many counters (at most %d)", C.WEIR_LUA_MAX_COUNTERS) end
+	local c = setmetatable({ name = name, c = ctrs + i }, Counter)
+	counters[name] = c
+	return c
+end
+
+local function alert(script, a)
+	if type(a) ~= "table" or type(a.msg) ~= "string" then errf(3, "usage: weir.alert{msg = ..., sid = ..., severity = ..., flow = ...}") end
+	local ptr = nil
+	if a.flow then ptr = fp() end
+	C.weir_lua_raise_alert(H, script.index, ptr, a.sid or 0, a.severity or 3, a.msg)
+end
+
+-- The per-script API ---------------------------------------------------------------------------------
+-- The table form's handler names, in the order they are registered.
+local TABLE_EVENTS = { "on_pkt_in", "on_conn_start", "on_handshake_done", "on_state_change", "on_new_data",
+	"on_rexmit", "on_conn_end", "on_orphan", "on_anomaly", "on_timeout" }
+local TABLE_EVENT_ID = {}
+for i, name in ipairs(TABLE_EVENTS) do TABLE_EVENT_ID[name] = i - 1 end
+
+local function make_api(script)
+	local api = {
+		ON_PKT_IN = 0, ON_CONN_START = 1, ON_HANDSHAKE_DONE = 2, ON_STATE_CHANGE = 3, ON_NEW_DATA = 4,
+		ON_REXMIT = 5, ON_CONN_END = 6, ON_ORPHAN = 7, ON_ANOMALY = 8, ON_TIMEOUT = 9, ON_TIMER = 10,
+		PRE = 0, POST_SND = 1, POST_RCV = 2, PRE_TCP = 0, POST_TCP = 2,
+		CLIENT = 0, SERVER = 1, BOTH = 2,
+		event_names = EV_NAMES, state_names = STATE_NAMES, anomaly_names = ANOMALY_NAMES,
+		close_names = CLOSE_NAMES, hook_names = HOOK_NAMES,
+		script = script.name,
+	}
+	for i = 0, #ANOMALY_NAMES do api["AN_" .. ANOMALY_NAMES[i]:upper()] = i end
+	-- (no tail calls: an error's level must reach the script's line)
+	function api.monitor_socket(filter)
+		local s = monitor_socket(script, filter)
+		return s
+	end
+	function api.define_event(base, filter)
+		local id = define_event(script, base, filter)
+		return id
+	end
+	function api.timer(ms, fn, fl)
+		local ok = timer(script, ms, fn, fl)
+		return ok
+	end
+	function api.counter(name)
+		local c = counter(name)
+		return c
+	end
+	function api.alert(a)
+		alert(script, a)
+	end
+	function api.drop() return C.weir_worker_drop(W) == 0 end
+	function api.now() return tonumber(C.weir_worker_now(W)) end
+	function api.packet() return Flow.packet() end
+	function api.stats() return C.weir_worker_stats(W) end
+	return api
+end
+
+-- Called by the host ------------------------------------------------------------------------------------
+function M._init(cdef, w, host, layout)
+	ffi.cdef(cdef)
+	for name, size in pairs(layout) do
+		if ffi.sizeof(name) ~= size then
+			error(string.format("FFI layout of %s is %d bytes, C says %d: rebuild", name, ffi.sizeof(name), size))
+		end
+	end
+	W = ffi.cast("struct weir_worker *", w)
+	H = ffi.cast("struct weir_lua *", host)
+	recs = ffi.new("struct weir_event_rec[?]", MAXREC)
+	tcpi, sctr = ffi.new("struct weir_tcp_info"), ffi.new("struct weir_side_counters")
+	bufi, tuple = ffi.new("struct weir_buf_info"), ffi.new("struct weir_tuple")
+	viewp = ffi.new("const uint8_t *[1]")
+	hstat = C.weir_lua_handler_array(H)
+	sstat = C.weir_lua_script_array(H)
+	ctrs = C.weir_lua_counter_array(H)
+	limits = C.weir_lua_limits_of(H)
+	for k = 0, KEYS - 1 do disp[k] = false end
+	isock = C.weir_msock_create(W, nil, errbuf, 512)
+	if isock == nil then error("cannot create the host's socket: " .. ffi.string(errbuf)) end
+	isock_id = tonumber(C.weir_msock_id(isock))
+	C.weir_msock_register(isock, EV_CONN_END, HOOK_POST_RCV, nil, nil)
+	C.weir_msock_register(isock, EV_TIMER, HOOK_POST_RCV, nil, nil)
+	debug.sethook(budget_hook, "", limits.hook_count)
+end
+
+-- Loads one script: its own environment whose require "weir" returns the script's API.
+function M._load(index, path, chunk)
+	local script = { index = index, name = path:match("[^/]*$"), path = path, states = {}, nstates = 0 }
+	scripts[#scripts + 1] = script
+	local api = make_api(script)
+	script.timer_entry = new_entry(script, chunk, "timers")
+	local env = setmetatable({}, { __index = _G })
+	env.require = function(name)
+		if name == "weir" then return api end
+		return require(name)
+	end
+	env._G = env
+	setfenv(chunk, env)
+	cur_script = script
+	local ret = chunk()
+	if type(ret) ~= "table" then return end
+	-- The table form: the same sockets and registrations, on one socket of the script's own.
+	for name in pairs(ret) do
+		if type(name) == "string" and name:match("^on_") and not TABLE_EVENT_ID[name] then
+			error(string.format("%s: unknown handler %s (known: %s)", script.name, name, table.concat(TABLE_EVENTS, ", ")), 0)
+		end
+	end
+	local sock
+	for _, name in ipairs(TABLE_EVENTS) do
+		if ret[name] then
+			sock = sock or monitor_socket(script, ret.filter)
+			sock:register(TABLE_EVENT_ID[name], ret[name])
+		end
+	end
+end
+
+return M
