@@ -1,4 +1,5 @@
 /* host.c — the LuaJIT host: creates a worker's Lua state, loads weir.lua and the scripts, runs a burst with one call into Lua. */
+#include <arpa/inet.h>
 #include <errno.h>
 #include <inttypes.h>
 #include <stdio.h>
@@ -365,14 +366,9 @@ int weir_lua_stats_json(const struct weir_lua *H, char *buf, size_t len)
 
 static size_t json_ip(char *buf, size_t len, size_t n, const uint8_t *ip, int ver)
 {
-	char s[64];
-	if (ver == 6) {
-		size_t k = 0;
-		for (int i = 0; i < 16; i += 2)
-			k += (size_t)snprintf(s + k, sizeof(s) - k, "%s%x", i ? ":" : "", ip[i] << 8 | ip[i + 1]);
-	} else {
-		snprintf(s, sizeof(s), "%u.%u.%u.%u", ip[0], ip[1], ip[2], ip[3]);
-	}
+	char s[INET6_ADDRSTRLEN];
+	if (!inet_ntop(ver == 6 ? AF_INET6 : AF_INET, ip, s, sizeof(s)))
+		s[0] = 0;
 	return json_str(buf, len, n, s);
 }
 

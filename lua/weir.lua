@@ -142,7 +142,17 @@ local function ip_string(b, ver)
 	if ver == 6 then
 		local t = {}
 		for i = 0, 14, 2 do t[#t + 1] = string.format("%x", b[i] * 256 + b[i + 1]) end
-		return table.concat(t, ":")
+		-- RFC 5952: the longest run of two or more zero groups becomes "::" (as inet_ntop writes it)
+		local s = ":" .. table.concat(t, ":") .. ":"
+		local best
+		for run in s:gmatch(":[0:]+:") do
+			if #run >= 5 and (not best or #run > #best) then best = run end
+		end
+		if best then
+			local i = s:find(best, 1, true)
+			s = s:sub(1, i - 1) .. "::" .. s:sub(i + #best)
+		end
+		return (s:gsub("^:([^:])", "%1"):gsub("([^:]):$", "%1"))
 	end
 	return string.format("%d.%d.%d.%d", b[0], b[1], b[2], b[3])
 end
@@ -463,7 +473,8 @@ local Counter = {}
 Counter.__index = Counter
 function Counter:inc(n)
 	local c = self.c
-	c.value = c.value + (n or 1)
+	n = n or 1
+	if n >= 0 then c.value = c.value + n else c.value = c.value - (-n) end -- (uint64_t)-1.0 is undefined
 end
 function Counter:set(n)
 	self.c.value = n
