@@ -133,3 +133,14 @@ describe("errors", function()
       assert.are.equal(0, rc)
    end)
 end)
+
+describe("the guide's tutorial (lua/README.md)", function()
+   it("alerts on the one 404 of the sample capture", function()
+      local r = H.replay{ scripts = { "lua/tutorial/first_alert.lua" }, pcaps = { SAMPLE } }
+      assert.are.equal(0, r.rc)
+      assert.are.equal(1, #r.alerts)
+      assert.are.equal(9001, r.alerts[1].alert.signature_id)
+      assert.are.equal(47506, r.alerts[1].src_port) -- the connection that asked for /missing.bin
+      assert.are.equal(1, r.stats.counters["tutorial.not_found"])
+   end)
+end)
