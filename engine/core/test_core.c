@@ -246,7 +246,7 @@ static void test_api_errors(void)
 	CHECK_EQ(weir_event_base(w, WEIR_EV_REXMIT), -EINVAL);
 	CHECK_EQ(weir_msock_register(s, (uint32_t)u2, WEIR_HOOK_PRE, NULL, NULL), 0); /* REXMIT is raised at PRE */
 	CHECK_STR(weir_event_name(WEIR_EV_CONN_END), "conn_end");
-	CHECK_STR(weir_event_name(1000), "?");
+	CHECK_STR(weir_event_name(1000), "unknown");
 	CHECK_STR(weir_anomaly_name(WEIR_AN_RST_OUT_OF_WINDOW), "rst_out_of_window");
 	CHECK_STR(weir_tcp_state_name(WEIR_TCP_TIME_WAIT), "time_wait");
 

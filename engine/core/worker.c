@@ -15,7 +15,9 @@ void weir_config_defaults(struct weir_config *cfg)
 	memset(cfg, 0, sizeof(*cfg));
 	cfg->max_flows = 65536;
 	cfg->idle_timeout_ms = 300000;     /* Zeek's tcp_inactivity_timeout is 5 min */
-	cfg->handshake_timeout_ms = 30000; /* mOS tcp_timeout default */
+	/* Longer than Linux's SYN retry gaps (1, 2, 4 ... 32, 64 s), so one unanswered attempt
+	 * stays one flow. */
+	cfg->handshake_timeout_ms = 75000;
 	cfg->timewait_ms = 2000;           /* long enough for the last ACK and stray retransmissions */
 	/* Rings start at 16 KiB and grow to this when a side has that much in flight out of order:
 	 * Linux's default tcp_rmem maximum (6 MiB) lets a window reach a few MiB on a LAN. */
@@ -298,7 +300,8 @@ static int packet_raises(const struct weir_worker *w)
 }
 
 /* Finds or makes the flow of the current TCP packet. Returns 1 when the packet goes on to PRE,
- * 0 when it is done (orphan, refused), -1 when an eviction must be raised first (retry later). */
+ * 0 when it is done (orphan, refused), -1 when another flow's end must be raised first (an
+ * eviction, a reused port): the packet starts again afterwards. */
 static int packet_flow(struct weir_worker *w, const struct weir_rx_pkt *rx)
 {
 	const struct weir_pkt *p = &w->pkt;
@@ -313,6 +316,14 @@ static int packet_flow(struct weir_worker *w, const struct weir_rx_pkt *rx)
 	if (f && f->ended && syn_only && p->seq != f->tcp.side[WEIR_SIDE_CLIENT].isn) {
 		flow_finalize(w, f, f->end_reason);
 		f = NULL;
+	}
+	/* The same ports again with a SYN of a new ISN while the old connection seemed open: its end
+	 * was not seen (lost from the capture); the old flow ends and the SYN starts a new one. */
+	if (f && !f->ended && syn_only && dir == f->client_dir &&
+	    (f->tcp.side[WEIR_SIDE_CLIENT].flags & WEIR_TCPF_ISN_KNOWN) &&
+	    p->seq != f->tcp.side[WEIR_SIDE_CLIENT].isn) {
+		end_without_packet(w, f, WEIR_CLOSE_REUSED);
+		return -1;
 	}
 	w->carry = EV(WEIR_EV_PKT_IN);
 	if (!f) {

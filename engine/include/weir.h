@@ -95,7 +95,9 @@ enum weir_tcp_state {
 /** Why a flow ended. */
 enum weir_close_reason {
 	WEIR_CLOSE_NONE = 0, WEIR_CLOSE_FIN = 1, WEIR_CLOSE_RST = 2, WEIR_CLOSE_TIMEOUT = 3,
-	WEIR_CLOSE_EVICTED = 4, WEIR_CLOSE_SHUTDOWN = 5, WEIR_CLOSE_COUNT = 6,
+	WEIR_CLOSE_EVICTED = 4, WEIR_CLOSE_SHUTDOWN = 5,
+	WEIR_CLOSE_REUSED = 6, /**< a SYN with a new ISN arrived on the same addresses and ports (the end was not seen) */
+	WEIR_CLOSE_COUNT = 7,
 };
 
 /** Which copy wins when two segments cover the same stream bytes (before delivery). */
@@ -117,7 +119,7 @@ enum weir_malformed {
 struct weir_config {
 	uint32_t max_flows;        /**< flow-table capacity per worker (default 65536) */
 	uint32_t idle_timeout_ms;  /**< idle timeout of established flows (default 300000) */
-	uint32_t handshake_timeout_ms; /**< idle timeout before the handshake completes (default 30000) */
+	uint32_t handshake_timeout_ms; /**< idle timeout before the handshake completes (default 75000) */
 	uint32_t timewait_ms;      /**< how long a closed flow lingers for late packets (default 2000) */
 	uint32_t buffer_per_side;  /**< most bytes a side's reassembly ring grows to (default 4 MiB; rings start at 16 KiB) */
 	uint64_t memcap;           /**< stream-buffer bytes per worker (default 256 MiB) */
@@ -376,7 +378,7 @@ int weir_event_define(struct weir_worker *w, uint32_t base, weir_filter_fn filte
 int weir_event_root(const struct weir_worker *w, uint32_t ev);
 /** The base of a UDE; -EINVAL for a built-in or unknown id. */
 int weir_event_base(const struct weir_worker *w, uint32_t ev);
-/** Name of a built-in event ("conn_start"), anomaly reason, TCP state, close reason; "?" if unknown. */
+/** Name of a built-in event ("conn_start"), anomaly reason, TCP state, close reason; "unknown" if out of range. */
 const char *weir_event_name(uint32_t ev);
 const char *weir_anomaly_name(unsigned reason);
 const char *weir_tcp_state_name(unsigned state);

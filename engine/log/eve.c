@@ -227,23 +227,6 @@ void weir_eve_time(char *buf, size_t len, uint64_t ns)
 		buf[0] = '\0';
 }
 
-static const char *tcp_state_name(unsigned st)
-{
-	static const char *const names[WEIR_TCP_STATE_COUNT] = {
-		"closed", "listen", "syn_sent", "syn_rcvd", "established", "fin_wait_1",
-		"fin_wait_2", "close_wait", "closing", "last_ack", "time_wait",
-	};
-	return st < WEIR_TCP_STATE_COUNT ? names[st] : "unknown";
-}
-
-static const char *reason_name(unsigned reason)
-{
-	static const char *const names[WEIR_CLOSE_COUNT] = {
-		"none", "fin", "rst", "timeout", "evicted", "shutdown",
-	};
-	return reason < WEIR_CLOSE_COUNT ? names[reason] : "unknown";
-}
-
 /* Suricata's flow "state": closed by FIN/RST; otherwise (timeout, eviction, shutdown) "established"
  * once the handshake completed, else "new". A flow picked up mid-stream starts established, as in
  * Suricata's midstream mode. */
@@ -300,9 +283,9 @@ static void out_flow(struct eve_out *o, const struct weir_flow_record *rec)
 	        ",\"bytes_toserver\":%" PRIu64 ",\"bytes_toclient\":%" PRIu64,
 	        rec->side[0].pkts, rec->side[1].pkts, rec->side[0].bytes, rec->side[1].bytes);
 	out_fmt(o, ",\"start\":\"%s\",\"end\":\"%s\",\"age\":%" PRIu64 ",\"state\":\"%s\",\"reason\":\"%s\"}",
-	        start, end, age, flow_state_name(rec), reason_name(rec->reason));
+	        start, end, age, flow_state_name(rec), weir_close_reason_name(rec->reason));
 	out_fmt(o, ",\"tcp\":{\"client_state\":\"%s\",\"server_state\":\"%s\",\"midstream\":%s,\"bypassed\":%s}",
-	        tcp_state_name(rec->state[0]), tcp_state_name(rec->state[1]),
+	        weir_tcp_state_name(rec->state[0]), weir_tcp_state_name(rec->state[1]),
 	        rec->midstream ? "true" : "false", rec->bypassed ? "true" : "false");
 }
 
