@@ -143,6 +143,7 @@ void weir_side_counters_of(const struct weir_tcp_side *s, struct weir_side_count
 	c->gap_bytes = s->stream.gap_bytes;
 	c->rexmit_pkts = s->rexmit_pkts;
 	c->rexmit_bytes = s->rexmit_bytes;
+	c->resent_pkts = s->resent_pkts;
 	c->ooo_pkts = s->stream.ooo_pkts;
 	c->overlaps = s->stream.overlaps;
 	c->overlap_diff = s->stream.overlap_diff;

@@ -206,7 +206,10 @@ struct weir_side_counters {
 	uint64_t payload;            /**< TCP payload bytes sent, retransmissions included */
 	uint64_t delivered;          /**< bytes delivered in order to the stream */
 	uint64_t gap_bytes;          /**< bytes skipped, never seen */
-	uint64_t rexmit_pkts, rexmit_bytes;
+	uint64_t rexmit_pkts, rexmit_bytes; /**< retransmissions as Wireshark flags them (tcp.analysis.retransmission) */
+	uint64_t resent_pkts;        /**< segments below the sender's highest sequence sent: every
+	                                  retransmission (what the sender's stack counts as TcpRetransSegs)
+	                                  and reordered first copies alike, before Wireshark's timing rule */
 	uint64_t ooo_pkts;           /**< segments that arrived ahead of the in-order point */
 	uint64_t overlaps;           /**< segments overlapping bytes held out of order */
 	uint64_t overlap_diff;       /**< of those, with different bytes (retransmissions that differ

@@ -292,10 +292,11 @@ static void out_flow(struct eve_out *o, const struct weir_flow_record *rec)
 static void out_stream(struct eve_out *o, const char *name, const struct weir_side_counters *c)
 {
 	out_fmt(o, "\"%s\":{\"payload\":%" PRIu64 ",\"delivered\":%" PRIu64 ",\"gap_bytes\":%" PRIu64
-	        ",\"rexmit_pkts\":%" PRIu64 ",\"rexmit_bytes\":%" PRIu64 ",\"ooo_pkts\":%" PRIu64
-	        ",\"overlaps\":%" PRIu64 ",\"overlap_diff\":%" PRIu64 ",\"outrun_bytes\":%" PRIu64 "}",
+	        ",\"rexmit_pkts\":%" PRIu64 ",\"rexmit_bytes\":%" PRIu64 ",\"resent_pkts\":%" PRIu64
+	        ",\"ooo_pkts\":%" PRIu64 ",\"overlaps\":%" PRIu64 ",\"overlap_diff\":%" PRIu64
+	        ",\"outrun_bytes\":%" PRIu64 "}",
 	        name, c->payload, c->delivered, c->gap_bytes, c->rexmit_pkts, c->rexmit_bytes,
-	        c->ooo_pkts, c->overlaps, c->overlap_diff, c->outrun_bytes);
+	        c->resent_pkts, c->ooo_pkts, c->overlaps, c->overlap_diff, c->outrun_bytes);
 }
 
 /* Zeek conn.log fields with Zeek's meaning (base/protocols/conn/main.zeek, Conn::Info):

@@ -176,9 +176,9 @@ static const char golden[] =
 	"\"age\":1,\"state\":\"closed\",\"reason\":\"fin\"},"
 	"\"tcp\":{\"client_state\":\"time_wait\",\"server_state\":\"closed\",\"midstream\":false,\"bypassed\":false},"
 	"\"streams\":{\"toserver\":{\"payload\":100,\"delivered\":80,\"gap_bytes\":0,\"rexmit_pkts\":1,"
-	"\"rexmit_bytes\":20,\"ooo_pkts\":0,\"overlaps\":0,\"overlap_diff\":0,\"outrun_bytes\":0},"
+	"\"rexmit_bytes\":20,\"resent_pkts\":2,\"ooo_pkts\":0,\"overlaps\":0,\"overlap_diff\":0,\"outrun_bytes\":0},"
 	"\"toclient\":{\"payload\":1000,\"delivered\":990,\"gap_bytes\":10,\"rexmit_pkts\":0,"
-	"\"rexmit_bytes\":0,\"ooo_pkts\":2,\"overlaps\":3,\"overlap_diff\":1,\"outrun_bytes\":5}},"
+	"\"rexmit_bytes\":0,\"resent_pkts\":0,\"ooo_pkts\":2,\"overlaps\":3,\"overlap_diff\":1,\"outrun_bytes\":5}},"
 	"\"zeek\":{\"duration\":0.002000,\"orig_bytes\":80,\"resp_bytes\":1000,\"missed_bytes\":10,"
 	"\"orig_pkts\":6,\"orig_ip_bytes\":400,\"resp_pkts\":4,\"resp_ip_bytes\":1200,"
 	"\"conn_state\":\"SF\",\"history\":\"ShADadFf\"}}\n";
@@ -199,7 +199,8 @@ static struct weir_flow_record golden_rec(void)
 	r.start_ns = T_2026 * NS + 999000000ull;
 	r.end_ns = (T_2026 + 1) * NS + 1000000ull;
 	r.side[0] = (struct weir_side_counters){ .pkts = 6, .bytes = 400, .payload = 100,
-	                                          .delivered = 80, .rexmit_pkts = 1, .rexmit_bytes = 20 };
+	                                          .delivered = 80, .rexmit_pkts = 1, .rexmit_bytes = 20,
+	                                          .resent_pkts = 2 };
 	r.side[1] = (struct weir_side_counters){ .pkts = 4, .bytes = 1200, .payload = 1000,
 	                                          .delivered = 990, .gap_bytes = 10, .ooo_pkts = 2,
 	                                          .overlaps = 3, .overlap_diff = 1, .outrun_bytes = 5 };

@@ -184,9 +184,17 @@ static void hist_flags(struct weir_tcp_history *h, int side, const struct weir_p
  *  - else it starts below snd_nxt, unless it comes within the first RTT (3 ms if unknown) of the
  *    packet that advanced snd_nxt and does not end exactly there: that is a reordered original.
  */
-static bool is_rexmit(const struct weir_tcp_conn *c, int sender, const struct weir_pkt *p)
+/* Whether p's bytes lie at or below what its sender's peer already acknowledged. */
+static bool acked_already(const struct weir_tcp_side *s, const struct weir_pkt *p, uint32_t len)
 {
-	const struct weir_tcp_side *s = &c->side[sender], *r = &c->side[!sender];
+	return len > 0 && WEIR_SEQ_GT(s->snd_una, s->isn) && WEIR_SEQ_LEQ(p->seq + len, s->snd_una);
+}
+
+/* Whether p re-sends sequence space (payload, SYN or FIN) its sender already sent: what a TCP
+ * stack counts as a retransmitted segment (TcpRetransSegs), before any timing heuristics. */
+static bool resends(const struct weir_tcp_conn *c, int sender, const struct weir_pkt *p)
+{
+	const struct weir_tcp_side *s = &c->side[sender];
 	const uint8_t f = p->tcp_flags;
 	const uint32_t len = wire_len(p);
 	if (!(s->flags & WEIR_TCPF_ISN_KNOWN) || (len == 0 && !(f & (TH_SYN | TH_FIN))))
@@ -195,13 +203,20 @@ static bool is_rexmit(const struct weir_tcp_conn *c, int sender, const struct we
 		return false;
 	if (len <= 1 && p->seq == s->snd_nxt - 1 && !(f & (TH_SYN | TH_FIN | TH_RST)))
 		return false; /* keep-alive */
-	bool below = WEIR_SEQ_LT(p->seq, s->snd_nxt);
 	if (len > 1 && p->seq == s->snd_nxt - 1)
-		below = false; /* new data after a zero-window probe byte */
-	if (len > 0 && WEIR_SEQ_GT(s->snd_una, s->isn) && WEIR_SEQ_LEQ(p->seq + len, s->snd_una))
-		return true;
-	if (!below)
+		return false; /* new data after a zero-window probe byte */
+	return acked_already(s, p, len) || WEIR_SEQ_LT(p->seq, s->snd_nxt);
+}
+
+/* Wireshark's tcp.analysis.retransmission: a re-sent segment, unless it came so soon after the
+ * highest one (within the first RTT, and not a fast retransmission) that it reads as reordering. */
+static bool is_rexmit(const struct weir_tcp_conn *c, int sender, const struct weir_pkt *p)
+{
+	const struct weir_tcp_side *s = &c->side[sender], *r = &c->side[!sender];
+	if (!resends(c, sender, p))
 		return false;
+	if (acked_already(s, p, wire_len(p)))
+		return true;
 	if (r->dupacks >= FAST_REXMIT_DUPACKS && r->last_ack == p->seq && p->ts_ns - r->last_ts_ns < FAST_REXMIT_NS)
 		return true;
 	const uint64_t thres = c->first_rtt_ns ? c->first_rtt_ns : OOO_DEFAULT_NS;
@@ -510,6 +525,8 @@ static void sender_account(struct weir_tcp_conn *c, int sender, const struct wei
 	s->pkts++;
 	s->bytes += p->ip_len;
 	s->payload += p->payload_len;
+	if (resends(c, sender, p))
+		s->resent_pkts++;
 	if (is_rexmit(c, sender, p)) {
 		o->events |= EV(WEIR_EV_REXMIT);
 		s->rexmit_pkts++;

@@ -37,6 +37,7 @@
 struct weir_tcp_side {
 	struct weir_stream stream;
 	uint64_t pkts, bytes, payload, rexmit_pkts, rexmit_bytes;
+	uint64_t resent_pkts;    /**< segments re-sending sequence space, before Wireshark's timing rule */
 	uint32_t isn, snd_una, snd_nxt, fin_seq;
 	uint32_t rcv_wnd;        /**< window this side last advertised, scaled */
 	uint16_t mss;

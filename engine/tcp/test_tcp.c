@@ -481,6 +481,10 @@ static void test_reorder_vs_fast_rexmit(void)
 	CHECK_EQ(t->pre.events, EVB(WEIR_EV_REXMIT));
 	run(t, S, pk(ACK, SI + 1, CI + 61, NULL));
 	CHECK_EQ(t->c.side[S].dupacks, 0);
+	/* below snd_nxt four times: the reordered first copy, two resends, the fast retransmission;
+	 * Wireshark's rule (rexmit_pkts) leaves out the reordered one */
+	CHECK_EQ(t->c.side[C].resent_pkts, 4);
+	CHECK_EQ(t->c.side[C].rexmit_pkts, 3);
 	tt_free(t);
 }
 
