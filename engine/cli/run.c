@@ -95,6 +95,10 @@ static FILE *open_out(const char *path)
 int weir_run_config_exec(const struct weir_run_config *cfg, unsigned flags, const char *prog)
 {
 	struct run_out o = { .cfg = cfg, .prog = prog };
+	if (cfg->n_scripts && !weir_dp_has_lua()) {
+		fprintf(stderr, "%s: scripts: this build has no Lua host (lua/), so scripts cannot run\n", prog);
+		return WEIR_EX_CONFIG;
+	}
 	if (cfg->dashboard_listen[0]) {
 		for (unsigned w = 0; w < cfg->workers; w++) {
 			if (!(o.pubs[w] = weir_statpub_create(w, 0))) {
@@ -108,8 +112,6 @@ int weir_run_config_exec(const struct weir_run_config *cfg, unsigned flags, cons
 		free_pubs(&o);
 		return WEIR_EX_CANTCREAT;
 	}
-	if (cfg->n_scripts)
-		fprintf(stderr, "%s: scripts are loaded by the Lua host when this build has it\n", prog);
 	struct sigaction sa;
 	memset(&sa, 0, sizeof(sa));
 	sa.sa_handler = on_signal;

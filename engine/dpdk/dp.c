@@ -189,10 +189,11 @@ int weir_dp_run(const struct weir_run_config *cfg, const struct weir_dp_opts *op
 		rc |= dp->lc[w].rc;
 	collect(dp, res);
 	res->seconds = mono_s() - t0;
+	const int scripts_failed = atomic_load(&dp->scripts_failed);
 	release(dp);
 	rte_eal_cleanup();
 	free(dp);
-	return rc ? 70 : 0;
+	return scripts_failed ? 78 : rc ? 70 : 0;
 }
 
 #define JSON_NAMED(out, names, arr, count)                                                        \

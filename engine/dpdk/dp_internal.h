@@ -53,6 +53,7 @@ struct weir_dp {
 	uint64_t ts_flag;
 	atomic_int rx_stopped;          /* the rx lcore(s) stopped receiving: drain and shut down */
 	atomic_int setup_failed;
+	atomic_int scripts_failed;      /* a script did not load: a config error (exit 78), not a crash */
 	uint64_t pace_t0, pace_w0;      /* --pace: first capture time and the wall time it was seen */
 	struct weir_dp_lcore lc[WEIR_CFG_MAX_WORKERS];
 };

@@ -65,8 +65,12 @@ struct weir_dp_result {
 };
 
 /** Runs cfg until *opts->stop (or, with REPLAY, the end of the files). Returns a sysexits code:
- *  0, 78 (config: EAL, ports, lcores; one message naming the setting goes to stderr), 70/71. */
+ *  0, 78 (config: EAL, ports, lcores, opts->started refused, a script that does not load; one message
+ *  naming the setting goes to stderr), 70/71.  */
 int weir_dp_run(const struct weir_run_config *cfg, const struct weir_dp_opts *opts, struct weir_dp_result *res);
+
+/** 1 when this build runs `scripts` (the Lua host is linked in), else 0. */
+int weir_dp_has_lua(void);
 
 /** Writes res as one JSON object (per-port accounting and per-worker counters) followed by '\n'. */
 void weir_dp_result_json(const struct weir_dp_result *res, const struct weir_run_config *cfg, FILE *out);

@@ -253,6 +253,53 @@ static unsigned drain_out(struct weir_dp_lcore *lc)
 	return total;
 }
 
+#ifdef WEIR_HAVE_LUA_HOST
+/* The Lua host's per-script totals for the dashboard: its handlers' calls, time and states summed
+ * per script. Handler time is sampled (timed of events calls): scaled up to all calls. */
+static unsigned lua_scripts(const struct weir_dp_lcore *lc, struct weir_statpub_script *out)
+{
+	const struct weir_lua_script_stat *ss;
+	const struct weir_lua_handler_stat *hs;
+	if (!lc->lua)
+		return 0;
+	unsigned n = weir_lua_script_stats(lc->lua, &ss);
+	const unsigned nh = weir_lua_handler_stats(lc->lua, &hs);
+	n = n < WEIR_STATPUB_SCRIPTS ? n : WEIR_STATPUB_SCRIPTS;
+	memset(out, 0, n * sizeof(*out));
+	for (unsigned i = 0; i < n; i++) {
+		snprintf(out[i].name, sizeof(out[i].name), "%.*s", WEIR_STATPUB_NAME - 1, ss[i].name);
+		out[i].errors = ss[i].errors;
+		out[i].alerts = ss[i].alerts;
+	}
+	for (unsigned h = 0; h < nh; h++) {
+		const unsigned i = hs[h].script;
+		if (i >= n)
+			continue;
+		out[i].events += hs[h].events;
+		out[i].handlers++;
+		out[i].disabled += hs[h].disabled != 0;
+		if (hs[h].timed)
+			out[i].ns += (uint64_t)((double)hs[h].timed_ns * (double)hs[h].events / (double)hs[h].timed);
+	}
+	return n;
+}
+
+/* A script's weir.alert{} goes to the dashboard's alert feed. */
+static void lua_alert(const struct weir_lua_alert *a, void *user)
+{
+	struct weir_statpub_alert out;
+	memset(&out, 0, sizeof(out));
+	out.ts_ns = a->ts_ns;
+	out.flow_id = a->flow_id;
+	out.tuple = a->tuple;
+	out.sid = a->sid;
+	out.severity = (uint8_t)(a->severity < 255 ? a->severity : 255);
+	snprintf(out.source, sizeof(out.source), "%.*s", WEIR_STATPUB_NAME - 1, a->script_name ? a->script_name : "");
+	snprintf(out.msg, sizeof(out.msg), "%.*s", WEIR_STATPUB_MSG - 1, a->msg ? a->msg : "");
+	weir_statpub_alert(user, &out);
+}
+#endif
+
 /* firewall = {{port = N, action = "drop"}}: the first rule naming either end's port decides. */
 static void rule_handler(struct weir_msock *s, struct weir_flow *f, int side, uint32_t ev, uint64_t arg, void *user)
 {
@@ -295,13 +342,27 @@ static int worker_setup(struct weir_dp_lcore *lc)
 		const char *scripts[WEIR_CFG_MAX_SCRIPTS];
 		for (unsigned i = 0; i < cfg->n_scripts; i++)
 			scripts[i] = cfg->scripts[i];
+		/* One Lua state per worker: scripts' state is share-nothing like the flow table. */
 		if (!(lc->lua = weir_lua_create(lc->w, scripts, cfg->n_scripts, err, sizeof(err)))) {
-			fprintf(stderr, "%s: scripts: %s\n", dp->opts->prog, err);
+			/* Every worker loads the same files: one message is enough. */
+			if (atomic_exchange(&dp->scripts_failed, 1) == 0)
+				fprintf(stderr, "%s: scripts: %s\n", dp->opts->prog, err);
 			return -1;
 		}
+		if (dp->opts->pubs)
+			weir_lua_set_alert_sink(lc->lua, lua_alert, dp->opts->pubs[lc->id]);
 	}
 #endif
 	return 0;
+}
+
+int weir_dp_has_lua(void)
+{
+#ifdef WEIR_HAVE_LUA_HOST
+	return 1;
+#else
+	return 0;
+#endif
 }
 
 /* Copies this lcore's counters into its dashboard slot when due (always with force): the
@@ -327,9 +388,14 @@ static void publish(struct weir_dp_lcore *lc, uint64_t now, int force)
 		ports[p].rx_errors = s->malformed + s->handoff_full;
 		ports[p].tx_errors = s->tx_full;
 	}
+	struct weir_statpub_script scripts[WEIR_STATPUB_SCRIPTS];
+	unsigned ns = 0;
+#ifdef WEIR_HAVE_LUA_HOST
+	ns = lua_scripts(lc, scripts);
+#endif
 	weir_statpub_account(pub, lc->busy_ns, lc->loop_ns);
 	lc->busy_ns = lc->loop_ns = 0;
-	weir_statpub_publish(pub, lc->w, ports, np, NULL, 0, now);
+	weir_statpub_publish(pub, lc->w, ports, np, scripts, ns, now);
 }
 
 /* Adds the time since the previous loop pass to the load counters: busy when that pass had work. */
@@ -405,6 +471,8 @@ int weir_dp_lcore_main(void *arg)
 	}
 	unsigned empty = 0;
 	int rx_on = !atomic_load(&dp->setup_failed);
+	if (!rx_on && lc->id == 0) /* never receiving: the fed workers must not wait for it */
+		atomic_store(&dp->rx_stopped, 1);
 	for (;;) {
 		const uint64_t now = wall_ns();
 		const unsigned work = lc->w ? poll_once(lc, rx_on, now) : 0;

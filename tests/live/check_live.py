@@ -75,9 +75,9 @@ def main():
             errs.append(f"port {p['name']}: accounting identity does not hold: {p}")
         if p["drops"]["missed"] or p["drops"]["no_mbuf"] or p["drops"]["tx_full"]:
             errs.append(f"port {p['name']}: packets lost inside the box: {p['drops']}")
-        if case != "drop" and (p["rx"] != p["tx"] or p["verdict_drops"]):
+        if case not in ("drop", "luadrop") and (p["rx"] != p["tx"] or p["verdict_drops"]):
             errs.append(f"port {p['name']}: rx {p['rx']} != tx {p['tx']} without drop rules")
-    if case == "drop":
+    if case in ("drop", "luadrop"):
         if stats["ports"][0]["verdict_drops"] == 0:
             errs.append("drop case: no verdict drops on the client port")
         blocked = [r for r in recs if r["dest_port"] == 8081]
@@ -98,10 +98,17 @@ def main():
         # loss probes and per-skb segment counts): the bound below is that, not equality.
         if retrans == 0 or weir_rx > retrans + 5 or weir_rx < retrans // 2:
             errs.append(f"loss case: weir rexmit {weir_rx} vs endpoints {retrans}")
-    elif weir_rx > 5 and case != "drop":
+    elif weir_rx > 5 and case not in ("drop", "luadrop"):
         errs.append(f"{weir_rx} retransmissions in a loss-free run")
     if dash:
         errs += check_dashboard(stats, *dash)
+    if case == "luadrop" and len(sys.argv) > 11:
+        scripts = json.load(open(sys.argv[11]))
+        mine = [s for s in scripts if s["name"] == "drop_port.lua"]
+        if not mine or mine[0]["events"] == 0 or mine[0]["errors"]:
+            errs.append(f"luadrop: /api/scripts shows {scripts}: want drop_port.lua with events and no errors")
+        else:
+            print(f"  /api/scripts: drop_port.lua {mine[0]['events']} events, {mine[0]['errors']} errors")
     print("  ports: " + "; ".join(f"{p['name']} rx {p['rx']} tx {p['tx']} drops {p['drops']}" for p in stats["ports"]))
     for e in errs:
         print("  " + e, file=sys.stderr)

@@ -1,6 +1,6 @@
 #!/bin/bash
 # inline.sh — live test: weir inline (2x net_af_packet) between client and server namespaces, real HTTP through it.
-# usage: inline.sh WEIR_BINARY clean|loss|drop|workers2
+# usage: inline.sh WEIR_BINARY clean|loss|drop|luadrop|workers2
 # The clean case also runs the dashboard (in weir's namespace) and checks /api against the summary.
 # Needs root, ip, ethtool, curl, python3, nstat, nft. Fails loudly (never skips) when they are missing.
 # Prints "1 passed, 0 failed" or "0 passed, 1 failed"; leaves no namespace, interface or process behind.
@@ -47,9 +47,11 @@ done
 workers=1; rules=""; dash=""
 [ "$CASE" = workers2 ] && workers=2
 [ "$CASE" = drop ] && rules='firewall = { { port = 8081, action = "drop" } }'
+# The same drop, decided by a Lua script (one Lua state per worker) instead of a built-in rule.
+[ "$CASE" = luadrop ] && rules="scripts = { \"$(cd "$(dirname "$0")" && pwd)/drop_port.lua\" }"
 # 127.0.0.1 is the loopback of weir's own namespace: nothing outside the test can reach it.
 DASH=127.0.0.1:18080
-[ "$CASE" = clean ] && dash="dashboard = { listen = \"$DASH\" }"
+[ "$CASE" = clean ] || [ "$CASE" = luadrop ] && dash="dashboard = { listen = \"$DASH\" }"
 cat > $W/weir.lua <<CFG
 dpdk = {
 	eal = { "--no-huge", "-m", "256", "--no-pci", "--no-shconf", "--no-telemetry" },
@@ -123,8 +125,11 @@ if [ "$CASE" = clean ]; then
 	api ports > $W/api_ports.json || fail "/api/ports did not answer"
 fi
 for f in big $(seq -f 's%g' 1 30); do cmp -s $W/got.$f $W/www/$f || fail "$f: content differs"; done
-if [ "$CASE" = drop ]; then
+if [ "$CASE" = drop ] || [ "$CASE" = luadrop ]; then
 	ip netns exec $C curl -s -m 5 -o /dev/null http://10.99.0.2:8081/s1 && fail "connection to the dropped port 8081 succeeded"
+fi
+if [ "$CASE" = luadrop ]; then # the page's per-script table shows the script at work
+	sleep 1.2; api scripts > $W/api_scripts.json || fail "/api/scripts did not answer"
 fi
 retrans=$(( $(NSTAT_HISTORY=$W/nstat.c ip netns exec $C nstat -az TcpRetransSegs | awk '/TcpRetransSegs/{print $2}') + \
             $(NSTAT_HISTORY=$W/nstat.s ip netns exec $S nstat -az TcpRetransSegs | awk '/TcpRetransSegs/{print $2}') ))
@@ -133,5 +138,5 @@ kill -INT $WPID; for i in $(seq 300); do kill -0 $WPID 2>/dev/null || break; sle
 wait $WPID; rc=$?; WPID=
 [ $rc = 0 ] || { cat $W/weir.err >&2; fail "weir run exited $rc"; }
 python3 "$(dirname "$0")/check_live.py" "$CASE" $W/curl.txt $W/eve.json $W/stats.json "$retrans" $workers $W/probes.txt \
-	$W/api_during.jsonl $W/api_final.json $W/api_ports.json || fail "records"
+	$W/api_during.jsonl $W/api_final.json $W/api_ports.json $W/api_scripts.json || fail "records"
 echo "1 passed, 0 failed"
