@@ -1,8 +1,10 @@
 /* replay.c — `weir replay`: captures through the full stack, with a flow log, a counter summary and stream dumps. */
+#define _GNU_SOURCE /* CPU_SET for --serve-cpus */
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
 #include <inttypes.h>
+#include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -14,6 +16,7 @@
 #include "cli/replay_serve.h"
 #include "io/pcap_reader.h"
 #include "log/eve.h"
+#include "log/stats_json.h"
 #include "lua/host.h"
 #include "weir.h"
 
@@ -34,6 +37,7 @@ struct replay {
 	int write_failed;
 	const char *serve, *serve_token; /* --serve: the dashboard over this replay */
 	unsigned pps;
+	cpu_set_t serve_cpus; /* --serve-cpus: the dashboard's threads; empty: the caller's CPUs */
 	struct weir_replay_serve *srv;
 	const char *scripts[WEIR_LUA_MAX_SCRIPTS]; /* -s: Lua scripts, run by the Lua host */
 	unsigned nscripts;
@@ -50,6 +54,8 @@ static void replay_usage(FILE *out)
 	      "  -s, --script FILE.lua run a Lua script (repeatable); its alerts go to --eve, its counters to --stats-json\n"
 	      "  --serve ADDR:PORT     show the replay on the dashboard; it stays up until Ctrl-C\n"
 	      "  --serve-token TOKEN   bearer token for --serve (or $WEIR_DASHBOARD_TOKEN; needed off loopback)\n"
+	      "  --serve-cpus LIST     run the dashboard's threads on these CPUs (e.g. 0 or 0,2-3), off the\n"
+	      "                        replay's: pin the replay with taskset, the dashboard with this\n"
 	      "  --pps N               at most N packets per second (to watch a replay live)\n"
 	      "  --dpdk                through DPDK's net_pcap PMD and the live worker path (the stats are weir run's)\n"
 	      "  --pace                with --dpdk: hand packets over at capture speed\n"
@@ -75,9 +81,37 @@ static long long parse_num(const char *opt, const char *s, long long lo, long lo
 	return v;
 }
 
+/* Parses a CPU list ("0", "0,2-3") into set; -1 after printing why. */
+static int parse_cpus(const char *s, cpu_set_t *set)
+{
+	const char *p = s;
+	CPU_ZERO(set);
+	while (*p) {
+		char *end;
+		errno = 0;
+		const long lo = strtol(p, &end, 10);
+		long hi = lo;
+		if (end != p && *end == '-') {
+			p = end + 1;
+			hi = strtol(p, &end, 10);
+		}
+		if (errno || end == p || lo < 0 || hi < lo || hi >= CPU_SETSIZE || (*end && *end != ',') ||
+		    (*end == ',' && !end[1]))
+			break;
+		for (long c = lo; c <= hi; c++)
+			CPU_SET((int)c, set);
+		p = *end ? end + 1 : end;
+	}
+	if (*p || !CPU_COUNT(set)) {
+		fprintf(stderr, "weir replay: --serve-cpus: '%s' is not a CPU list like 0 or 0,2-3\n", s);
+		return -1;
+	}
+	return 0;
+}
+
 static int parse_args(struct replay *r, int argc, char **argv)
 {
-	enum { O_EVE = 1, O_STATS, O_STREAMS, O_QUIET, O_NOMID, O_OVERLAP, O_BUFFER, O_MAXFLOWS, O_IDLE, O_HELP, O_SERVE, O_SERVE_TOKEN, O_PPS, O_DPDK, O_PACE };
+	enum { O_EVE = 1, O_STATS, O_STREAMS, O_QUIET, O_NOMID, O_OVERLAP, O_BUFFER, O_MAXFLOWS, O_IDLE, O_HELP, O_SERVE, O_SERVE_TOKEN, O_PPS, O_DPDK, O_PACE, O_SERVE_CPUS };
 	static const struct option opts[] = {
 		{ "eve", required_argument, NULL, O_EVE },
 		{ "stats-json", required_argument, NULL, O_STATS },
@@ -92,6 +126,7 @@ static int parse_args(struct replay *r, int argc, char **argv)
 		{ "serve", required_argument, NULL, O_SERVE },
 		{ "serve-token", required_argument, NULL, O_SERVE_TOKEN },
 		{ "pps", required_argument, NULL, O_PPS },
+		{ "serve-cpus", required_argument, NULL, O_SERVE_CPUS },
 		{ "dpdk", no_argument, NULL, O_DPDK },
 		{ "via-dpdk", no_argument, NULL, O_DPDK },
 		{ "pace", no_argument, NULL, O_PACE },
@@ -145,6 +180,10 @@ static int parse_args(struct replay *r, int argc, char **argv)
 		case O_PACE: r->pace = 1; break;
 		case O_SERVE: r->serve = optarg; break;
 		case O_SERVE_TOKEN: r->serve_token = optarg; break;
+		case O_SERVE_CPUS:
+			if (parse_cpus(optarg, &r->serve_cpus) != 0)
+				return WEIR_EX_USAGE;
+			break;
 		case O_PPS:
 			if ((v = parse_num("--pps", optarg, 1, 100000000)) < 0)
 				return WEIR_EX_USAGE;
@@ -207,39 +246,11 @@ static void stream_writer(struct weir_msock *s, struct weir_flow *f, int side, u
 	close(fd);
 }
 
-#define JSON_COUNTERS(out, names, arr, count)                                                     \
-	do {                                                                                      \
-		for (unsigned i_ = 0; i_ < (count); i_++)                                         \
-			fprintf(out, "%s\"%s\":%" PRIu64, i_ ? "," : "", names(i_), (arr)[i_]);   \
-	} while (0)
-
-static const char *close_name_skip_none(unsigned i)
-{
-	return weir_close_reason_name(i + 1);
-}
-
 static void write_stats(const struct replay *r, const struct weir_stats *st, FILE *out)
 {
-	fprintf(out,
-	        "{\"packets\":%" PRIu64 ",\"bytes\":%" PRIu64 ",\"tcp_packets\":%" PRIu64
-	        ",\"other_packets\":%" PRIu64 ",\"fragments\":%" PRIu64 ",\"orphans\":%" PRIu64
-	        ",\"drops\":%" PRIu64 ",\"flows\":{\"created\":%" PRIu64 ",\"closed\":%" PRIu64
-	        ",\"active\":%" PRIu64 ",\"midstream\":%" PRIu64 ",\"refused\":%" PRIu64
-	        ",\"evicted\":%" PRIu64 "},\"events\":{",
-	        st->pkts, st->bytes, st->tcp_pkts, st->other_pkts, st->frag_pkts, st->orphans, st->drops,
-	        st->flows_created, st->flows_closed, st->flows_active, st->flows_midstream,
-	        st->flows_refused, st->flows_evicted);
-	JSON_COUNTERS(out, weir_event_name, st->events, WEIR_EV_BUILTIN_COUNT);
-	fputs("},\"anomalies\":{", out);
-	JSON_COUNTERS(out, weir_anomaly_name, st->anomalies, WEIR_AN_COUNT);
-	fputs("},\"malformed\":{", out);
-	JSON_COUNTERS(out, weir_malformed_name, st->malformed, WEIR_MAL_COUNT);
-	fputs("},\"closes\":{", out);
-	JSON_COUNTERS(out, close_name_skip_none, st->closes + 1, WEIR_CLOSE_COUNT - 1);
-	fprintf(out,
-	        "},\"memory\":{\"used\":%" PRIu64 ",\"peak\":%" PRIu64 ",\"cap\":%" PRIu64
-	        ",\"failed\":%" PRIu64 ",\"flow_entry_bytes\":%" PRIu64 "},\"files\":[",
-	        st->mem_used, st->mem_peak, st->mem_cap, st->mem_fail, st->flow_bytes);
+	fputc('{', out);
+	weir_stats_json_members(out, st);
+	fputs(",\"files\":[", out);
 	for (int i = 0; i < r->nfiles; i++) {
 		const struct replay_file *f = &r->files[i];
 		fprintf(out, "%s{\"name\":\"", i ? "," : "");
@@ -396,7 +407,8 @@ int weir_cmd_replay(int argc, char **argv)
 	rc = setup_outputs(&r, w);
 	if (!rc && r.serve) {
 		const char *tok = r.serve_token ? r.serve_token : getenv("WEIR_DASHBOARD_TOKEN");
-		if (!(r.srv = weir_replay_serve_start(w, r.serve, tok, r.pps)))
+		if (!(r.srv = weir_replay_serve_start(w, r.serve, tok, r.pps,
+		                                      CPU_COUNT(&r.serve_cpus) ? &r.serve_cpus : NULL)))
 			rc = WEIR_EX_CONFIG;
 	}
 	if (!rc && r.nscripts) {

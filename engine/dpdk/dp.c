@@ -14,6 +14,7 @@
 #include <rte_ring.h>
 
 #include "dpdk/dp_internal.h"
+#include "log/stats_json.h"
 
 static double mono_s(void)
 {
@@ -196,11 +197,6 @@ int weir_dp_run(const struct weir_run_config *cfg, const struct weir_dp_opts *op
 	return scripts_failed ? 78 : rc ? 70 : 0;
 }
 
-#define JSON_NAMED(out, names, arr, count)                                                        \
-	do {                                                                                      \
-		for (unsigned i_ = 0; i_ < (count); i_++)                                         \
-			fprintf(out, "%s\"%s\":%" PRIu64, i_ ? "," : "", names(i_), (arr)[i_]);   \
-	} while (0)
 
 static void port_json(const struct weir_dp_port_stats *s, const char *name, unsigned pair, FILE *out)
 {
@@ -227,22 +223,9 @@ void weir_dp_result_json(const struct weir_dp_result *res, const struct weir_run
 	fputs("],\"workers\":[", out);
 	for (unsigned w = 0; w < res->n_workers; w++) {
 		const struct weir_stats *st = &res->worker[w];
-		fprintf(out,
-		        "%s{\"id\":%u,\"packets\":%" PRIu64 ",\"bytes\":%" PRIu64 ",\"tcp_packets\":%" PRIu64
-		        ",\"other_packets\":%" PRIu64 ",\"handoff_packets\":%" PRIu64 ",\"drops\":%" PRIu64
-		        ",\"flows\":{\"created\":%" PRIu64 ",\"closed\":%" PRIu64 ",\"midstream\":%" PRIu64
-		        ",\"refused\":%" PRIu64 ",\"evicted\":%" PRIu64 "},\"events\":{",
-		        w ? "," : "", w, st->pkts, st->bytes, st->tcp_pkts, st->other_pkts, res->handoff_pkts[w],
-		        st->drops, st->flows_created, st->flows_closed, st->flows_midstream, st->flows_refused,
-		        st->flows_evicted);
-		JSON_NAMED(out, weir_event_name, st->events, WEIR_EV_BUILTIN_COUNT);
-		fputs("},\"anomalies\":{", out);
-		JSON_NAMED(out, weir_anomaly_name, st->anomalies, WEIR_AN_COUNT);
-		fputs("},\"malformed\":{", out);
-		JSON_NAMED(out, weir_malformed_name, st->malformed, WEIR_MAL_COUNT);
-		fputs("},\"closes\":{", out);
-		JSON_NAMED(out, weir_close_reason_name, st->closes, WEIR_CLOSE_COUNT);
-		fputs("}}", out);
+		fprintf(out, "%s{\"id\":%u,\"handoff_packets\":%" PRIu64 ",", w ? "," : "", w, res->handoff_pkts[w]);
+		weir_stats_json_members(out, st);
+		fputc('}', out);
 	}
 	fputs("]}\n", out);
 }
