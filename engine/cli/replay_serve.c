@@ -58,7 +58,7 @@ static void publish(struct weir_replay_serve *s, uint64_t now)
 }
 
 struct weir_replay_serve *weir_replay_serve_start(struct weir_worker *w, const char *listen, const char *token,
-                                                  unsigned pps)
+                                                  unsigned pps, const cpu_set_t *cpus)
 {
 	struct weir_replay_serve *s = calloc(1, sizeof(*s));
 	char err[256];
@@ -78,7 +78,7 @@ struct weir_replay_serve *weir_replay_serve_start(struct weir_worker *w, const c
 	sigaddset(&s->sigs, SIGINT);
 	sigaddset(&s->sigs, SIGTERM);
 	pthread_sigmask(SIG_BLOCK, &s->sigs, NULL);
-	struct weir_web_config cfg = { .listen = listen, .token = token, .mode = "replay" };
+	struct weir_web_config cfg = { .listen = listen, .token = token, .mode = "replay", .cpus = cpus };
 	s->web = weir_web_start(&cfg, &s->pub, 1, err, sizeof(err));
 	if (!s->web) {
 		fprintf(stderr, "weir replay: %s\n", err);
