@@ -288,7 +288,7 @@ workload() {
 	if [ "$SYN_BP" -gt 0 ]; then
 		# The SYN drops are random: connect again until one SYN was dropped (then retransmitted).
 		local tries=0
-		while [ "$(drops "$NS" | cut -d' ' -f1)" = 0 ] && [ $tries -lt 30 ]; do
+		while [ "$(drops "$NS" | cut -d' ' -f1)" = 0 ] && [ $tries -lt 200 ]; do # at 10 %: none in 200 is 1e-9
 			ccurl synretry "$W/req.2" -o /dev/null "$(url4 $HTTP_PORT /f2.bin)"
 			tries=$((tries + 1))
 		done
