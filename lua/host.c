@@ -28,6 +28,7 @@ _Static_assert(sizeof(struct weir_event_rec) == 32, "event record is 32 bytes");
 _Static_assert(offsetof(struct weir_event_rec, event) == 24, "event record layout");
 _Static_assert(sizeof(struct weir_lua_handler_stat) == WEIR_LUA_NAME_MAX + 40, "handler stat layout");
 _Static_assert(sizeof(struct weir_lua_counter) == WEIR_LUA_NAME_MAX + 8, "counter layout");
+_Static_assert(sizeof(struct weir_lua_limits) == 20, "limits layout");
 
 struct weir_lua {
 	struct weir_worker *w;
@@ -50,6 +51,7 @@ void weir_lua_limits_defaults(struct weir_lua_limits *lim)
 	/* 1M instructions take ~1-3 ms interpreted; 100 strikes stop a handler after ~0.1-0.3 s */
 	lim->hook_count = 1000000;
 	lim->hook_strikes = 100;
+	lim->jit = 0;
 }
 
 static void copy_name(char *dst, const char *src)
@@ -143,6 +145,12 @@ static int host_load(struct weir_lua *H, const char *path, char *err, size_t err
 struct weir_lua *weir_lua_create(struct weir_worker *w, const char *const *scripts, unsigned n, char *err,
                                  size_t errlen)
 {
+	return weir_lua_create_with(w, scripts, n, NULL, err, errlen);
+}
+
+struct weir_lua *weir_lua_create_with(struct weir_worker *w, const char *const *scripts, unsigned n,
+                                      const struct weir_lua_limits *lim, char *err, size_t errlen)
+{
 	int rc = -ENOMEM;
 	struct weir_lua *H = w && (scripts || !n) ? calloc(1, sizeof(*H)) : NULL;
 	if (!H) {
@@ -154,7 +162,10 @@ struct weir_lua *weir_lua_create(struct weir_worker *w, const char *const *scrip
 	if (weir_lua_ffi_nsyms == 0 || !weir_lua_ffi_syms[0])
 		goto err;
 	H->w = w;
-	weir_lua_limits_defaults(&H->lim);
+	if (lim)
+		H->lim = *lim;
+	else
+		weir_lua_limits_defaults(&H->lim);
 	H->L = luaL_newstate();
 	if (!H->L) {
 		set_err(err, errlen, "cannot create a Lua state");

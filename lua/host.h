@@ -53,6 +53,9 @@ struct weir_lua_limits {
 	uint32_t log_every;    /**< log the 1st error of a handler, then every Nth (default 100) */
 	uint32_t hook_count;   /**< VM instructions between budget checks (default 1000000) */
 	uint32_t hook_strikes; /**< checks within one handler call before it is stopped (default 100) */
+	uint32_t jit;          /**< 1: the scripts' own functions may be JIT-compiled (faster, but the budget
+	                        *   cannot stop a compiled loop); 0 (default): they run interpreted. Read when
+	                        *   the scripts load (weir_lua_create_with), not by weir_lua_set_limits. */
 };
 
 /** An alert raised by weir.alert{}. The strings are valid during the sink's call only. */
@@ -76,6 +79,9 @@ typedef void (*weir_lua_alert_fn)(const struct weir_lua_alert *a, void *user);
  *  file:line written to err (and errno EINVAL for a script error, ENOMEM). The worker must outlive it. */
 struct weir_lua *weir_lua_create(struct weir_worker *w, const char *const *scripts, unsigned n, char *err,
                                  size_t errlen);
+/** weir_lua_create with limits lim (NULL: the defaults) in force from the start, lim->jit included. */
+struct weir_lua *weir_lua_create_with(struct weir_worker *w, const char *const *scripts, unsigned n,
+                                      const struct weir_lua_limits *lim, char *err, size_t errlen);
 /** The Lua counterpart of weir_worker_run(): processes the pending burst (one call into Lua, which
  *  polls the worker and dispatches every record). Returns 0 or a negative errno; a failure of the
  *  dispatcher itself is counted and the burst is finished by weir_worker_run(). */

@@ -2,6 +2,7 @@
 -- the FFI, and the dispatch loop that pulls event records from the worker (C never calls Lua per event).
 local ffi = require "ffi"
 local bit = require "bit"
+local jit = require "jit"
 local band, tonumber, pcall, type = bit.band, tonumber, pcall, type
 
 local C = ffi.C
@@ -571,6 +572,16 @@ function M._init(cdef, w, host, layout)
 	C.weir_msock_register(isock, EV_CONN_END, HOOK_POST_RCV, nil, nil)
 	C.weir_msock_register(isock, EV_TIMER, HOOK_POST_RCV, nil, nil)
 	debug.sethook(budget_hook, "", limits.hook_count)
+	if limits.jit == 0 then
+		-- Modules the scripts require (Lua files found by package.path) run interpreted too, so the
+		-- budget also holds in their loops; the dispatcher above stays compiled.
+		local search = package.loaders[2]
+		package.loaders[2] = function(name)
+			local f = search(name)
+			if type(f) == "function" then jit.off(f, true) end
+			return f
+		end
+	end
 end
 
 -- Loads one script: its own environment whose require "weir" returns the script's API.
@@ -586,6 +597,10 @@ function M._load(index, path, chunk)
 	end
 	env._G = env
 	setfenv(chunk, env)
+	-- The budget's count hook never fires inside compiled traces (LuaJIT is not built with
+	-- LUAJIT_ENABLE_CHECKHOOK), so unless trusted (limits.jit) every function this file defines,
+	-- nested prototypes included, runs interpreted and an endless loop in it can be stopped.
+	if limits.jit == 0 then jit.off(chunk, true) end
 	cur_script = script
 	local ret = chunk()
 	if type(ret) ~= "table" then return end

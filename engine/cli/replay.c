@@ -41,6 +41,7 @@ struct replay {
 	struct weir_replay_serve *srv;
 	const char *scripts[WEIR_LUA_MAX_SCRIPTS]; /* -s: Lua scripts, run by the Lua host */
 	unsigned nscripts;
+	int lua_jit; /* --lua-jit: the scripts' functions may be compiled (the loop budget no longer holds) */
 	struct weir_lua *lua;
 };
 
@@ -52,6 +53,8 @@ static void replay_usage(FILE *out)
 	      "  --write-streams DIR   write each flow's reassembled bytes to DIR/<flow_id>.c2s and .s2c\n"
 	      "  --quiet               no progress display\n"
 	      "  -s, --script FILE.lua run a Lua script (repeatable); its alerts go to --eve, its counters to --stats-json\n"
+	      "  --lua-jit             let the scripts' own functions be JIT-compiled: faster, but an endless\n"
+	      "                        loop in a compiled handler is no longer stopped (trusted scripts only)\n"
 	      "  --serve ADDR:PORT     show the replay on the dashboard; it stays up until Ctrl-C\n"
 	      "  --serve-token TOKEN   bearer token for --serve (or $WEIR_DASHBOARD_TOKEN; needed off loopback)\n"
 	      "  --serve-cpus LIST     run the dashboard's threads on these CPUs (e.g. 0 or 0,2-3), off the\n"
@@ -111,7 +114,7 @@ static int parse_cpus(const char *s, cpu_set_t *set)
 
 static int parse_args(struct replay *r, int argc, char **argv)
 {
-	enum { O_EVE = 1, O_STATS, O_STREAMS, O_QUIET, O_NOMID, O_OVERLAP, O_BUFFER, O_MAXFLOWS, O_IDLE, O_HELP, O_SERVE, O_SERVE_TOKEN, O_PPS, O_DPDK, O_PACE, O_SERVE_CPUS };
+	enum { O_EVE = 1, O_STATS, O_STREAMS, O_QUIET, O_NOMID, O_OVERLAP, O_BUFFER, O_MAXFLOWS, O_IDLE, O_HELP, O_SERVE, O_SERVE_TOKEN, O_PPS, O_DPDK, O_PACE, O_SERVE_CPUS, O_LUA_JIT };
 	static const struct option opts[] = {
 		{ "eve", required_argument, NULL, O_EVE },
 		{ "stats-json", required_argument, NULL, O_STATS },
@@ -131,6 +134,7 @@ static int parse_args(struct replay *r, int argc, char **argv)
 		{ "via-dpdk", no_argument, NULL, O_DPDK },
 		{ "pace", no_argument, NULL, O_PACE },
 		{ "script", required_argument, NULL, 's' },
+		{ "lua-jit", no_argument, NULL, O_LUA_JIT },
 		{ NULL, 0, NULL, 0 },
 	};
 	long long v;
@@ -146,6 +150,7 @@ static int parse_args(struct replay *r, int argc, char **argv)
 			}
 			r->scripts[r->nscripts++] = optarg;
 			break;
+		case O_LUA_JIT: r->lua_jit = 1; break;
 		case O_STATS: r->stats_path = optarg; break;
 		case O_STREAMS: r->streams_dir = optarg; break;
 		case 'q':
@@ -413,7 +418,10 @@ int weir_cmd_replay(int argc, char **argv)
 	}
 	if (!rc && r.nscripts) {
 		char err[1024];
-		if (!(r.lua = weir_lua_create(w, r.scripts, r.nscripts, err, sizeof(err)))) {
+		struct weir_lua_limits lim;
+		weir_lua_limits_defaults(&lim);
+		lim.jit = (uint32_t)r.lua_jit;
+		if (!(r.lua = weir_lua_create_with(w, r.scripts, r.nscripts, &lim, err, sizeof(err)))) {
 			fprintf(stderr, "weir replay: %s\n", err);
 			rc = WEIR_EX_DATAERR;
 		} else if (r.eve) {
