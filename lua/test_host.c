@@ -238,35 +238,107 @@ static void test_errors_and_alerts(void)
 	weir_worker_free(w);
 }
 
-/* A handler that never returns is stopped by the instruction budget, and the run goes on. The
- * count hook only fires in interpreted code (compiled traces never check it), hence jit.off. */
+/* Reads a whole small file into buf (NUL-terminated); returns its length or -1. */
+static long slurp(const char *path, char *buf, size_t len)
+{
+	FILE *f = fopen(path, "r");
+	if (!f)
+		return -1;
+	const size_t n = fread(buf, 1, len - 1, f);
+	buf[n] = 0;
+	fclose(f);
+	return (long)n;
+}
+
+/* Endless loops of every kind, in handlers, in a top-level helper and in a required module, are
+ * stopped by the budget with the script's JIT left at its default (off for script code): each is
+ * counted, logged with file:line and disabled; the capture is processed to the end and the other
+ * script counts every packet. */
 static void test_budget(void)
 {
-	const char *s = script("loop.lua", "local weir = require 'weir'\nlocal done = weir.counter('done')\n"
-	                                   "local function stuck(flow)\n"
-	                                   "  local t = {}\n"
-	                                   "  while true do t[#t % 8 + 1] = tostring(#t) end\n"
-	                                   "end\n"
-	                                   "jit.off(stuck)\n"
-	                                   "return { on_conn_start = stuck, on_conn_end = function() done:inc() end }\n");
+	char mod[600], text[2048];
+	snprintf(mod, sizeof(mod), "%s", script("spinmod.lua", "local M = {}\n"
+	                                                       "function M.forever() local x = 0 while true do x = x + 1 end end\n"
+	                                                       "return M\n"));
+	*strrchr(mod, '/') = 0;
+	snprintf(text, sizeof(text),
+	         "local weir = require 'weir'\n"
+	         "package.path = '%s/?.lua;' .. package.path\n"
+	         "local spin = require 'spinmod'\n"
+	         "local t = { a = 1, b = 2 }\n"
+	         "local function helper(s)\n"
+	         "  local i = 0\n"
+	         "  while true do i = i + #s end\n"
+	         "end\n"
+	         "return {\n"
+	         "  on_conn_start = function() while true do end end,\n"
+	         "  on_handshake_done = function() local n = 0 while true do for k in pairs(t) do n = n + 1 end end end,\n"
+	         "  on_new_data = function() local s = 'abcx' while true do local i = s:find('x', 1, true) end end,\n"
+	         "  on_conn_end = function() helper('abc') end,\n"
+	         "  on_state_change = function() spin.forever() end,\n"
+	         "}\n",
+	         mod);
+	const char *scripts[] = {
+		script("loop.lua", text),
+		script("count.lua", "local weir = require 'weir'\nlocal p, d = weir.counter('pkts'), weir.counter('done')\n"
+		                    "return { on_pkt_in = function() p:inc() end, on_conn_end = function() d:inc() end }\n"),
+	};
 	char err[512];
-	struct weir_worker *w = worker();
-	struct weir_lua *L = weir_lua_create(w, &s, 1, err, sizeof(err));
-	CHECK(L != NULL);
-	if (!L) {
-		weir_worker_free(w);
-		return;
-	}
 	struct weir_lua_limits lim;
 	weir_lua_limits_defaults(&lim);
 	lim.hook_count = 100000;
 	lim.hook_strikes = 5;
 	lim.max_errors = 2;
-	weir_lua_set_limits(L, &lim);
+	struct weir_worker *w = worker();
+	struct weir_lua *L = weir_lua_create_with(w, scripts, 2, &lim, err, sizeof(err));
+	CHECK(L != NULL);
+	if (!L) {
+		fprintf(stderr, "%s\n", err);
+		weir_worker_free(w);
+		return;
+	}
+	/* The error log goes to stderr: catch it in a file for the file:line checks. */
+	char logpath[600], log[16384];
+	snprintf(logpath, sizeof(logpath), "%s/stderr", tmpdir);
+	fflush(stderr);
+	const int saved = dup(STDERR_FILENO);
+	FILE *lf = fopen(logpath, "w");
+	if (lf && saved >= 0)
+		dup2(fileno(lf), STDERR_FILENO);
 	CHECK_EQ(replay(w, L, WEIR_SRC "/tests/data/sample.pcap"), 0);
-	const struct weir_lua_handler_stat *h = handler(L, "conn_start");
-	CHECK(h != NULL && h->errors == 2 && h->disabled == 1);
-	CHECK_EQ(counter(L, "done"), weir_worker_stats(w)->flows_closed);
+	fflush(stderr);
+	if (lf && saved >= 0)
+		dup2(saved, STDERR_FILENO);
+	if (saved >= 0)
+		close(saved);
+	if (lf)
+		fclose(lf);
+	CHECK(slurp(logpath, log, sizeof(log)) > 0);
+	static const struct {
+		const char *where, *line;
+	} loops[] = {
+		{ "loop.lua:10 conn_start@", "loop.lua:10: instruction budget exceeded" },
+		{ "loop.lua:11 handshake_done@", "loop.lua:11: instruction budget exceeded" },
+		{ "loop.lua:12 new_data@", "loop.lua:12: instruction budget exceeded" },
+		{ "loop.lua:13 conn_end@", "loop.lua:7: instruction budget exceeded" },
+		{ "loop.lua:14 state_change@", "spinmod.lua:2: instruction budget exceeded" },
+	};
+	for (size_t i = 0; i < sizeof(loops) / sizeof(loops[0]); i++) {
+		const struct weir_lua_handler_stat *h = handler(L, loops[i].where);
+		CHECK(h != NULL && h->errors == 2 && h->disabled == 1 && h->events == 2);
+		CHECK(strstr(log, loops[i].line) != NULL);
+	}
+	const struct weir_stats *st = weir_worker_stats(w);
+	CHECK_EQ(st->pkts, 235); /* the whole of sample.pcap: 235 packets in 9 flows */
+	CHECK_EQ(st->flows_created, 9);
+	CHECK_EQ(st->flows_closed, 9);
+	CHECK_EQ(counter(L, "pkts"), st->tcp_pkts);
+	CHECK_EQ(counter(L, "done"), st->flows_closed);
+	const struct weir_lua_script_stat *ss;
+	CHECK_EQ(weir_lua_script_stats(L, &ss), 2);
+	CHECK_EQ(ss[0].errors, 10);
+	CHECK_EQ(ss[1].errors, 0);
+	CHECK_EQ(weir_lua_run_errors(L), 0);
 	weir_lua_free(L);
 	weir_worker_free(w);
 }
