@@ -1,5 +1,5 @@
 -- api_spec.lua — the Lua API's semantics through weir replay -s: hooks, drop verdict, UDE chains, table form, order,
--- timers, stream peek/view, state tables, error containment and weir check.
+-- timers, stream peek/view, state tables, error containment, the loop budget and weir check.
 local H = dofile("lua/spec/helper.lua")
 local SAMPLE = "tests/data/sample.pcap"
 
@@ -123,6 +123,23 @@ describe("errors", function()
       assert.is_true(h.disabled)
       assert.is_truthy(r.stderr:find(name .. ":2: attempt to index", 1, true))
       assert.is_truthy(r.stderr:find("disabled after 100 errors", 1, true))
+   end)
+   it("an endless loop in a handler is stopped by the budget with script:line; the replay completes", function()
+      -- no jit.off in the script: the host runs script code interpreted unless --lua-jit
+      local loop = H.script('local weir = require "weir"\nreturn { on_conn_start = function(flow)\n  while true do end\nend }\n')
+      local good = H.script('local weir = require "weir"\nlocal n = weir.counter("n")\nreturn { on_pkt_in = function() n:inc() end }\n')
+      local r = H.replay{ scripts = { loop, good }, pcaps = { SAMPLE } }
+      assert.are.equal(0, r.rc)
+      assert.are.equal(235, r.stats.tcp_packets)
+      assert.are.equal(9, r.stats.flows.created)
+      assert.are.equal(9, r.stats.flows.closed)
+      assert.are.equal(r.stats.tcp_packets, r.stats.counters.n)
+      local name = loop:match("[^/]*$")
+      local h = H.handlers(r, name)[name .. ":2 conn_start@post_rcv"]
+      assert.are.equal(9, h.events)
+      assert.are.equal(9, h.errors)
+      assert.is_false(h.disabled)
+      assert.is_truthy(r.stderr:find(name .. ":3: instruction budget exceeded", 1, true))
    end)
    it("weir check reports file:line and exits 65; a good script passes", function()
       local bad = H.script("local weir = require 'weir'\nweir.monitor_socket('not a filter ((')\n")
