@@ -1,7 +1,8 @@
 #!/bin/bash
 # lua.sh — cost of Lua scripting on `weir replay`: packets/s with no script, with a NEW_DATA handler on every flow
 # that reads the stream, and the C Listing 1 (syn_retx) vs the Lua one, same capture, same run; and the Lua
-# dispatch's ns per event from the host's own sampling. Best of RUNS for each.
+# dispatch's ns per event from the host's own sampling. Best of RUNS for each. Script code runs interpreted by
+# default (so the loop budget can stop it); each Lua row is repeated with --lua-jit to show what that costs.
 #
 # usage: bench/lua.sh [-n RUNS] [-c CAPTURE] [-b BUILD_DIR]
 #   CAPTURE defaults to /tmp/weir-bench/bench.pcap (made by make_capture.sh if absent)
@@ -65,14 +66,21 @@ row() {
 echo "capture: $CAPTURE ($PKTS packets), best of $RUNS"
 base=$(best "$WEIR" replay --quiet "$CAPTURE")
 row "replay, no script" "$base"
-nd=$(best "$WEIR" replay --quiet -s "$T/new_data.lua" "$CAPTURE")
-row "replay -s new_data (peek string)" "$nd" "$(python3 -c "print('%.1f %% slower' % (100*($nd-$base)/$base))")"
-ndv=$(best "$WEIR" replay --quiet -s "$T/new_data_view.lua" "$CAPTURE")
-row "replay -s new_data (view)" "$ndv" "$(python3 -c "print('%.1f %% slower' % (100*($ndv-$base)/$base))")"
+slower() { python3 -c "print('%.1f %% slower than no script' % (100*($1-$base)/$base))"; }
+for jit in "" --lua-jit; do
+	tag=${jit:+, jit}
+	tag=${tag:-, interp}
+	nd=$(best "$WEIR" replay --quiet $jit -s "$T/new_data.lua" "$CAPTURE")
+	row "new_data (peek string$tag)" "$nd" "$(slower "$nd")"
+	ndv=$(best "$WEIR" replay --quiet $jit -s "$T/new_data_view.lua" "$CAPTURE")
+	row "new_data (view$tag)" "$ndv" "$(slower "$ndv")"
+	l1=$(best "$WEIR" replay --quiet $jit -s "$HERE/../scripts/syn_retx.lua" "$CAPTURE")
+	row "Lua Listing 1 (syn_retx.lua$tag)" "$l1" "$(slower "$l1")"
+	[ -n "$jit" ] || nd_interp=$nd
+done
 c1=$(best "$SYN_RETX" "$CAPTURE")
 row "C Listing 1 (syn_retx)" "$c1"
-l1=$(best "$WEIR" replay --quiet -s "$HERE/../scripts/syn_retx.lua" "$CAPTURE")
-row "Lua Listing 1 (replay -s syn_retx.lua)" "$l1" "$(python3 -c "print('%.1f %% slower than no script' % (100*($l1-$base)/$base))")"
+nd=$nd_interp
 # ns per event: the host samples 1 call in 16 with a monotonic clock (the handler + its pcall).
 "$WEIR" replay --quiet -s "$T/new_data.lua" --stats-json "$T/s.json" "$CAPTURE"
 python3 - "$T/s.json" "$base" "$nd" <<'PY'
