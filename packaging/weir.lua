@@ -40,6 +40,8 @@ streams = {
 }
 
 scripts = {}                 -- Lua scripts loaded into every worker, e.g. { "scripts/http.lua" }
+scripts_jit = false          -- true: compile the scripts' own code (much faster NEW_DATA handlers),
+                             -- but the instruction budget can then not stop an endless loop
 
 dashboard = {
 	-- listen = "127.0.0.1:8080", -- not set: no dashboard

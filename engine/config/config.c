@@ -560,6 +560,8 @@ static int read_top_scalar(struct ld *d, struct weir_run_config *c)
 	}
 	if (!strcmp(d->path, "forward_non_tcp"))
 		return get_bool(d, &c->forward_non_tcp);
+	if (!strcmp(d->path, "scripts_jit"))
+		return get_bool(d, &c->scripts_jit);
 	return read_rss_key(d, c);
 }
 
@@ -575,6 +577,7 @@ static int read_settings(struct ld *d, struct weir_run_config *c)
 		{ "log", read_log }, { "firewall", read_firewall }, { "mode", read_top_scalar },
 		{ "workers", read_top_scalar }, { "idle_sleep_us", read_top_scalar },
 		{ "forward_non_tcp", read_top_scalar }, { "rss_key", read_top_scalar },
+		{ "scripts_jit", read_top_scalar },
 	};
 	const size_t nsec = sizeof(sections) / sizeof(sections[0]);
 	/* Sections are read in this fixed order so "mode" is known before pairs are checked. */

@@ -40,6 +40,8 @@ struct weir_run_config {
 	unsigned mbufs;               /**< mbufs in the packet pool (dpdk.mbufs) */
 	uint8_t mode;                 /**< enum weir_run_mode */
 	uint8_t forward_non_tcp;      /**< inline: forward non-TCP / non-IP frames untouched (default 1) */
+	uint8_t scripts_jit;          /**< 1: scripts' own functions may be JIT-compiled (fast; the
+	                               *   instruction budget then cannot stop a compiled loop); default 0 */
 	uint8_t pairs[WEIR_CFG_MAX_PORTS]; /**< inline: the port each port forwards to (0xff = none) */
 	unsigned workers;             /**< worker lcores */
 	unsigned idle_sleep_us;       /**< sleep after an all-empty poll; 0 = busy polling */

@@ -23,7 +23,7 @@ static void test_full(void)
 	              "streams = { buffer_per_side = 65536, memcap = 1048576, overlap = 'last', midstream = false }\n"
 	              "dashboard = { listen = '127.0.0.1:8080', token = '0123456789abcdef' }\n"
 	              "log = { eve = os.getenv('HOME') and '/tmp/eve.json' or 'x', stats = '-' }\n"
-	              "idle_sleep_us = 20\nforward_non_tcp = false\nrss_key = '6d5A6d5a'\n"
+	              "idle_sleep_us = 20\nforward_non_tcp = false\nrss_key = '6d5A6d5a'\nscripts_jit = true\n"
 	              "firewall = { {port = 81, action = 'drop'}, {port = 82, action = 'pass'} }\n"),
 	         0);
 	CHECK_STR(err, "");
@@ -51,6 +51,7 @@ static void test_full(void)
 	CHECK_STR(cfg.stats_path, "-");
 	CHECK_EQ(cfg.idle_sleep_us, 20);
 	CHECK_EQ(cfg.forward_non_tcp, 0);
+	CHECK_EQ(cfg.scripts_jit, 1);
 	CHECK_EQ(cfg.rss_key_len, 4);
 	CHECK_EQ(cfg.rss_key[1], 0x5a);
 	CHECK_EQ(cfg.n_rules, 2);
@@ -67,6 +68,7 @@ static void test_defaults(void)
 	CHECK_EQ(cfg.mode, WEIR_MODE_INLINE);
 	CHECK_EQ(cfg.workers, 1);
 	CHECK_EQ(cfg.forward_non_tcp, 1);
+	CHECK_EQ(cfg.scripts_jit, 0);
 	CHECK_EQ(cfg.pairs[0], 1); /* two ports inline: paired without a pairs line */
 	CHECK_EQ(cfg.pairs[1], 0);
 	CHECK_EQ(cfg.engine.max_flows, d.max_flows);

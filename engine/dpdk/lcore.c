@@ -343,7 +343,10 @@ static int worker_setup(struct weir_dp_lcore *lc)
 		for (unsigned i = 0; i < cfg->n_scripts; i++)
 			scripts[i] = cfg->scripts[i];
 		/* One Lua state per worker: scripts' state is share-nothing like the flow table. */
-		if (!(lc->lua = weir_lua_create(lc->w, scripts, cfg->n_scripts, err, sizeof(err)))) {
+		struct weir_lua_limits lim;
+		weir_lua_limits_defaults(&lim);
+		lim.jit = cfg->scripts_jit;
+		if (!(lc->lua = weir_lua_create_with(lc->w, scripts, cfg->n_scripts, &lim, err, sizeof(err)))) {
 			/* Every worker loads the same files: one message is enough. */
 			if (atomic_exchange(&dp->scripts_failed, 1) == 0)
 				fprintf(stderr, "%s: scripts: %s\n", dp->opts->prog, err);
