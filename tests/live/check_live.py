@@ -91,16 +91,22 @@ def main():
     weir_rx = sum(r["streams"][d]["rexmit_pkts"] for r in recs for d in ("toserver", "toclient"))
     resent = sum(r["streams"][d]["resent_pkts"] for r in recs for d in ("toserver", "toclient"))
     print(f"[{case}] records {len(recs)}, curls {len(curls)}, flows per worker {created}, "
-          f"weir rexmit_pkts {weir_rx}, resent_pkts {resent}, endpoints TcpRetransSegs {retrans}")
-    if case == "loss":
-        # weir sits before the endpoints' ingress drop and misses nothing (the port accounting shows
-        # no drops), so every segment a stack re-sends passes it: resent_pkts counts each of them,
-        # plus first copies the veth reordered (never fewer). rexmit_pkts follows Wireshark's rule,
-        # which calls a re-send within the first RTT of the highest segment reordering: fewer.
-        if retrans == 0 or resent < retrans or resent > retrans * 1.1 + 10 or weir_rx > resent:
-            errs.append(f"loss case: weir resent {resent} (rexmit {weir_rx}) vs endpoints {retrans}")
-    elif weir_rx > 5 and case not in ("drop", "luadrop"):
-        errs.append(f"{weir_rx} retransmissions in a loss-free run")
+          f"weir rexmit_pkts {weir_rx}, resent_pkts {resent}, endpoints TcpRetransSegs {retrans}, "
+          f"ooo_pkts {sum(r['streams'][d]['ooo_pkts'] for r in recs for d in ('toserver', 'toclient'))}")
+    # weir sits before the endpoints' ingress and misses nothing (the port accounting shows no
+    # drops), so every segment a stack re-sends passes it: resent_pkts counts each of them, plus
+    # first copies the veth reordered (never fewer). rexmit_pkts follows Wireshark's rule, which
+    # calls a re-send within the first RTT of the highest segment reordering: fewer. A "clean" run
+    # retransmits too when a loaded machine delays an ACK past an RTO; the same rule holds.
+    # The surplus over the stacks' count is what a loaded machine reorders (a reordered pair shows
+    # as one segment ahead, ooo_pkts, and one below snd_nxt) or duplicates on the veths; measured
+    # here: 0 in most runs, up to 3 % of a loss run, 34 segments once with interpreted Lua on every
+    # packet. Never fewer than the stacks sent: that is the claim checked strictly.
+    ooo = sum(r["streams"][d]["ooo_pkts"] for r in recs for d in ("toserver", "toclient"))
+    if resent < retrans or resent > retrans * 1.2 + ooo + 40 or weir_rx > resent:
+        errs.append(f"{case} case: weir resent {resent} (rexmit {weir_rx}, ooo {ooo}) vs endpoints {retrans}")
+    if case == "loss" and retrans == 0:
+        errs.append("loss case: the endpoints retransmitted nothing: the nftables loss did not apply")
     if dash:
         errs += check_dashboard(stats, *dash)
     if case == "luadrop" and len(sys.argv) > 11:
