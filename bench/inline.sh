@@ -23,30 +23,23 @@ while getopts "n:s:b:w:h" opt; do
 done
 WEIR=${WEIR:-$BUILD/bin/weir}
 die() { echo "inline.sh: $*" >&2; exit 1; }
+. "$(dirname "$0")/../tests/live/topology.sh"
 [ "$(id -u)" = 0 ] || die "needs root (network namespaces)"
 for t in ip ethtool curl python3 dpdk-testpmd; do command -v $t >/dev/null || die "missing tool: $t"; done
 [ -x "$WEIR" ] || die "$WEIR not found (cmake -S . -B $BUILD -DCMAKE_BUILD_TYPE=Release && cmake --build $BUILD)"
 
 W=$(mktemp -d /tmp/weir-bench-inline.XXXXXX); P=wb$$; C=${P}c; S=${P}s; M=${P}m; SRV=; FPID=
 cleanup() {
+	trap '' INT TERM # a second Ctrl-C (or a signal to the whole group) must not cut the cleanup short
 	[ -n "$FPID" ] && kill -INT $FPID 2>/dev/null && sleep 1 && kill -KILL $FPID 2>/dev/null
 	[ -n "$SRV" ] && kill -KILL $SRV 2>/dev/null && wait $SRV 2>/dev/null
-	for n in $C $S $M; do ip netns pids $n 2>/dev/null | xargs -r kill -KILL 2>/dev/null; ip netns del $n 2>/dev/null; done
+	topo_down $P $M
 	rm -rf "$W"
 }
 trap cleanup EXIT
 trap 'exit 1' INT TERM
 
-for n in $C $S $M; do ip netns add $n || die "netns $n"; ip -n $n link set lo up; done
-ip link add ${P}a type veth peer name ${P}b || die veth
-ip link add ${P}y type veth peer name ${P}z || die veth
-ip link set ${P}a netns $C; ip link set ${P}b netns $M; ip link set ${P}z netns $S; ip link set ${P}y netns $M
-for n in $C $S $M; do ip netns exec $n sysctl -qw net.ipv6.conf.all.disable_ipv6=1; done
-ip -n $C addr add 10.98.0.1/24 dev ${P}a; ip -n $S addr add 10.98.0.2/24 dev ${P}z
-for l in "$C ${P}a" "$M ${P}b" "$M ${P}y" "$S ${P}z"; do read -r ns dev <<< "$l"; ip -n $ns link set $dev up; done
-# af_packet forwards frames as they are: the endpoints must put real checksums in them.
-ip netns exec $C ethtool -K ${P}a tx off >/dev/null || die ethtool
-ip netns exec $S ethtool -K ${P}z tx off >/dev/null || die ethtool
+topo_up $P 10.98.0 $M || die "topology"
 
 # The server sends GET /N as N bytes from memory (no disk, little CPU: it is not what is measured).
 cat > $W/srv.py <<'PY'

@@ -10,32 +10,25 @@ fail() { echo "FAIL [$CASE]: $*" >&2; echo "0 passed, 1 failed"; exit 1; }
 [ "$(id -u)" = 0 ] || fail "needs root (network namespaces)"
 for t in ip ethtool curl python3 nstat nft cmp; do command -v $t >/dev/null || fail "missing tool: $t"; done
 [ -x "$WEIR" ] || fail "no weir binary at $WEIR"
+. "$(dirname "$0")/topology.sh"
 
 W=$(mktemp -d /tmp/weir-live.XXXXXX); P=wl$$; C=${P}c; S=${P}s; M=${P}m; PIDS=(); WPID=
 cleanup() {
+	trap '' INT TERM # a second Ctrl-C (or a signal to the whole group) must not cut the cleanup short
 	[ -n "$WPID" ] && kill -INT "$WPID" 2>/dev/null
 	for p in "${PIDS[@]}"; do kill -TERM "$p" 2>/dev/null; done
 	for p in "${PIDS[@]}" $WPID; do
 		for i in $(seq 50); do kill -0 "$p" 2>/dev/null || break; sleep 0.1; done
 		kill -KILL "$p" 2>/dev/null
 	done
-	for n in $C $S $M; do ip netns pids $n 2>/dev/null | xargs -r kill -KILL 2>/dev/null; ip netns del $n 2>/dev/null; done
+	topo_down $P $M
 	rm -rf "$W"
 }
 trap cleanup EXIT
 trap 'exit 1' INT TERM
 
-# --- topology (from the environment reference): client <-> [weir: 2x af_packet] <-> server
-for n in $C $S $M; do ip netns add $n || fail "netns $n"; ip -n $n link set lo up; done
-ip link add ${P}a type veth peer name ${P}b || fail "veth"
-ip link add ${P}y type veth peer name ${P}z || fail "veth"
-ip link set ${P}a netns $C; ip link set ${P}b netns $M; ip link set ${P}z netns $S; ip link set ${P}y netns $M
-for n in $C $S $M; do ip netns exec $n sysctl -qw net.ipv6.conf.all.disable_ipv6=1; done
-ip -n $C addr add 10.99.0.1/24 dev ${P}a; ip -n $S addr add 10.99.0.2/24 dev ${P}z
-for l in "$C ${P}a" "$M ${P}b" "$M ${P}y" "$S ${P}z"; do read -r ns dev <<< "$l"; ip -n $ns link set $dev up; done
-# Required: af_packet forwards frames as they are, so endpoints must put real checksums in them.
-ip netns exec $C ethtool -K ${P}a tx off >/dev/null || fail "ethtool"
-ip netns exec $S ethtool -K ${P}z tx off >/dev/null || fail "ethtool"
+# --- topology: client <-> [weir: 2x af_packet] <-> server
+topo_up $P 10.99.0 $M || fail "topology"
 
 mkdir -p $W/www
 head -c 20000000 /dev/urandom > $W/www/big

@@ -1,0 +1,38 @@
+# topology.sh — sourced by the live tests, the inline bench and run-weir: the inline topology from the
+# environment reference, built and removed in one place.
+#   netns ${P}c (NET.1, veth ${P}a) <-> ${P}b [weir: 2x net_af_packet] ${P}y <-> (veth ${P}z, NET.2) netns ${P}s
+# topo_up P NET [MIDDLE_NS]: the weir-side ends ${P}b and ${P}y go into MIDDLE_NS, or stay in the
+# caller's namespace. Returns non-zero when a step fails. IPv6 is off in the namespaces (less noise).
+topo_up() {
+	local P=$1 net=$2 m=${3:-} n
+	local c=${P}c s=${P}s
+	for n in $c $s $m; do
+		ip netns add $n || return 1
+		ip -n $n link set lo up
+		ip netns exec $n sysctl -qw net.ipv6.conf.all.disable_ipv6=1
+	done
+	ip link add ${P}a type veth peer name ${P}b || return 1
+	ip link add ${P}y type veth peer name ${P}z || return 1
+	ip link set ${P}a netns $c && ip link set ${P}z netns $s || return 1
+	if [ -n "$m" ]; then
+		ip link set ${P}b netns $m && ip link set ${P}y netns $m || return 1
+	fi
+	ip -n $c addr add $net.1/24 dev ${P}a && ip -n $s addr add $net.2/24 dev ${P}z || return 1
+	ip -n $c link set ${P}a up && ip -n $s link set ${P}z up || return 1
+	local mid=(ip); [ -n "$m" ] && mid=(ip -n $m)
+	"${mid[@]}" link set ${P}b up && "${mid[@]}" link set ${P}y up || return 1
+	# Required: af_packet forwards frames as they are, so the endpoints must put real checksums in them.
+	ip netns exec $c ethtool -K ${P}a tx off >/dev/null && ip netns exec $s ethtool -K ${P}z tx off >/dev/null
+}
+
+# topo_down P [MIDDLE_NS]: kills what runs in the namespaces and removes them and the veths.
+# Every step may find its object gone already; none may stop the others (callers run set -e).
+topo_down() {
+	local P=$1 m=${2:-} n
+	for n in ${P}c ${P}s $m; do
+		ip netns pids $n 2>/dev/null | xargs -r kill -KILL 2>/dev/null || true
+		ip netns del $n 2>/dev/null || true
+	done
+	ip link del ${P}b 2>/dev/null || true
+	ip link del ${P}y 2>/dev/null || true
+}
