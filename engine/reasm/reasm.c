@@ -379,6 +379,46 @@ void weir_stream_flush(struct weir_stream *s, struct weir_reasm_res *res)
 	skip_to(s, frag_end(&s->frags[s->nfrags - 1]), res);
 }
 
+void weir_stream_snapshot(const struct weir_stream *s, struct weir_stream_snap *snap)
+{
+	snap->base = s->base;
+	snap->next = s->next;
+	snap->last = s->last;
+	snap->delivered = s->delivered;
+	snap->gap_bytes = s->gap_bytes;
+	snap->ooo_pkts = s->ooo_pkts;
+	snap->overlaps = s->overlaps;
+	snap->overlap_diff = s->overlap_diff;
+	snap->outrun_bytes = s->outrun_bytes;
+	memcpy(snap->frags, s->frags, s->nfrags * sizeof(s->frags[0]));
+	snap->nfrags = s->nfrags;
+}
+
+void weir_stream_restore(struct weir_stream *s, const struct weir_stream_snap *snap)
+{
+	/* The ring keeps its last cap bytes: the update may have slid base up, overwriting what lay
+	 * below. Past the old next, the old delivered bytes are gone, and so are held bytes below
+	 * the new base. */
+	const uint64_t lost_below = s->ring ? s->base : 0;
+	s->next = snap->next;
+	s->last = snap->last;
+	s->delivered = snap->delivered;
+	s->gap_bytes = snap->gap_bytes;
+	s->ooo_pkts = snap->ooo_pkts;
+	s->overlaps = snap->overlaps;
+	s->overlap_diff = snap->overlap_diff;
+	s->outrun_bytes = snap->outrun_bytes;
+	s->nfrags = 0;
+	for (unsigned k = 0; k < snap->nfrags; k++) {
+		if (snap->frags[k].off < lost_below)
+			s->outrun_bytes += snap->frags[k].len;
+		else
+			s->frags[s->nfrags++] = snap->frags[k];
+	}
+	s->base = u64_min(u64_max(snap->base, lost_below), s->next);
+	settle_base(s);
+}
+
 /* How many delivered bytes can be read at off, or a negative errno. */
 static ssize_t readable(const struct weir_stream *s, uint64_t off)
 {

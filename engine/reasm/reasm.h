@@ -64,6 +64,16 @@ struct weir_reasm_res {
 	uint8_t pad[2];
 };
 
+/** What a stream update may change, saved so that the update can be undone (an inline drop: the
+ *  receiver never got the segment). The ring's bytes are not saved: they stay in place. */
+struct weir_stream_snap {
+	uint64_t base, next, last, delivered, gap_bytes;
+	uint64_t ooo_pkts, overlaps, overlap_diff, outrun_bytes;
+	struct weir_reasm_frag frags[WEIR_REASM_MAX_FRAGS];
+	uint8_t nfrags;
+	uint8_t pad[7];
+};
+
 /** Prepares an empty stream (not started) whose buffer may grow to cap bytes. */
 void weir_stream_init(struct weir_stream *s, uint32_t cap, uint8_t overlap, bool buffering);
 /** Fixes offset 0 at seq0. Idempotent once started. */
@@ -92,6 +102,15 @@ int weir_stream_frags(const struct weir_stream *s, struct weir_frag *out, unsign
 /** Turns buffering off (the ring is released; ranges are still tracked by offset without bytes,
  *  so delivery and gap counters stay exact) or back on (bytes are stored from then on). */
 void weir_stream_set_buffering(struct weir_stream *s, struct weir_mem *m, bool on);
+/** Saves the offsets and counters of s before an update that may have to be undone. */
+void weir_stream_snapshot(const struct weir_stream *s, struct weir_stream_snap *snap);
+/** Undoes the updates since snap: offsets, held ranges and counters go back; the ring, its size,
+ *  buffering and the overlap policy stay as they are now (the ring may have grown, a handler may
+ *  have turned buffering off). Delivered bytes the ring still holds stay peekable. Held ranges
+ *  whose bytes the update overwrote (an in-order segment longer than the ring) are discarded
+ *  and counted in outrun_bytes. Under WEIR_OVERLAP_LAST a held range the update overlapped keeps
+ *  the update's copy of those bytes. */
+void weir_stream_restore(struct weir_stream *s, const struct weir_stream_snap *snap);
 /** Bytes currently held out of order. */
 uint32_t weir_stream_held(const struct weir_stream *s);
 

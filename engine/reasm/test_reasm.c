@@ -1091,6 +1091,99 @@ static void test_ring_growth(void)
 	fix_fini(&f);
 }
 
+/* ---- undoing an update (an inline drop) ---- */
+
+static void test_restore(void)
+{
+	struct fix f;
+	struct weir_stream_snap snap;
+	char out[128];
+	fix_init(&f, CAP, WEIR_OVERLAP_FIRST, 1000);
+	put(&f, 0, "0123", 4);
+	put(&f, 8, "89AB", 4); /* held */
+	weir_stream_snapshot(&f.s, &snap);
+	struct weir_reasm_res r = put(&f, 4, "4567", 4); /* fills the hole: 12 delivered */
+	CHECK_EQ(r.delivered, 8);
+	weir_stream_restore(&f.s, &snap);
+	check_invariants(&f.s);
+	CHECK_EQ(f.s.next, 4);
+	CHECK_EQ(f.s.delivered, 4);
+	CHECK_EQ(f.s.last, 12);
+	CHECK_EQ(f.s.ooo_pkts, 1);
+	CHECK_EQ(f.s.nfrags, 1);
+	CHECK_EQ(f.s.frags[0].off, 8);
+	CHECK_EQ(weir_stream_peek(&f.s, 0, out, sizeof(out)), 4);
+	r = put(&f, 4, "4567", 4); /* the retransmission is new data again */
+	CHECK_EQ(r.delivered, 8);
+	CHECK_EQ(r.old_data, 0);
+	CHECK_EQ(weir_stream_peek(&f.s, 0, out, sizeof(out)), 12);
+	CHECK_MEM(out, "0123456789AB", 12);
+
+	/* an ack that skipped a gap is undone too */
+	put(&f, 20, "KLMN", 4);
+	weir_stream_snapshot(&f.s, &snap);
+	r = ack(&f, 24);
+	CHECK_EQ(r.gap, 8);
+	weir_stream_restore(&f.s, &snap);
+	check_invariants(&f.s);
+	CHECK_EQ(f.s.next, 12);
+	CHECK_EQ(f.s.gap_bytes, 0);
+	CHECK_EQ(f.s.nfrags, 1);
+
+	/* a handler turned buffering off before the verdict: the ring stays released */
+	weir_stream_snapshot(&f.s, &snap);
+	put(&f, 12, "CDEFGHIJ", 8);
+	weir_stream_set_buffering(&f.s, &f.m, false);
+	weir_stream_restore(&f.s, &snap);
+	check_invariants(&f.s);
+	CHECK(f.s.ring == NULL);
+	CHECK_EQ(f.s.base, 12);
+	CHECK_EQ(f.s.next, 12);
+	CHECK_EQ(f.m.used, 0);
+	fix_fini(&f);
+
+	/* an in-order segment longer than the ring slid base past the old next: nothing old is
+	 * peekable, and the held range it overwrote is discarded (outrun) */
+	fix_init(&f, CAP, WEIR_OVERLAP_FIRST, 7);
+	static const char big[] = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789ab"
+	                          "cdefghijklmnopqrstuvwxyz0123456789";
+	put(&f, 0, big, 10);
+	put(&f, 20, big + 20, 4);
+	weir_stream_snapshot(&f.s, &snap);
+	r = put(&f, 10, big + 10, 90);
+	CHECK_EQ(r.delivered, 90);
+	CHECK(f.s.base > 10);
+	weir_stream_restore(&f.s, &snap);
+	check_invariants(&f.s);
+	CHECK_EQ(f.s.next, 10);
+	CHECK_EQ(f.s.base, 10);
+	CHECK_EQ(f.s.nfrags, 0);
+	CHECK_EQ(f.s.outrun_bytes, 4);
+	CHECK_EQ(weir_stream_peek(&f.s, 0, out, 10), -ENODATA);
+	r = put(&f, 10, big + 10, 40);
+	CHECK_EQ(r.delivered, 40);
+	CHECK_EQ(weir_stream_peek(&f.s, 10, out, 40), 40);
+	CHECK_MEM(out, big + 10, 40);
+	fix_fini(&f);
+
+	/* the ring grew during the update: it keeps its new size and the old bytes */
+	fix_init(&f, 1u << 20, WEIR_OVERLAP_FIRST, 99);
+	put(&f, 0, big, 50);
+	weir_stream_snapshot(&f.s, &snap);
+	put(&f, 40000, big, 10);
+	const uint32_t grown = f.s.cap;
+	CHECK(grown > WEIR_REASM_RING_MIN);
+	weir_stream_restore(&f.s, &snap);
+	check_invariants(&f.s);
+	CHECK_EQ(f.s.cap, grown);
+	CHECK_EQ(f.m.used, grown);
+	CHECK_EQ(f.s.nfrags, 0);
+	CHECK_EQ(f.s.last, 50);
+	CHECK_EQ(weir_stream_peek(&f.s, 0, out, 50), 50);
+	CHECK_MEM(out, big, 50);
+	fix_fini(&f);
+}
+
 int main(void)
 {
 	test_not_started();
@@ -1109,5 +1202,6 @@ int main(void)
 	test_buffering_toggle();
 	test_memcap();
 	test_model();
+	test_restore();
 	return UNIT_DONE();
 }
