@@ -394,15 +394,17 @@ static void syn_options(struct weir_tcp_side *s, const struct weir_pkt *p)
 	s->has_ts = p->has_ts ? 1 : 0;
 }
 
-/* What sending a SYN or SYN+ACK does to its sender. */
-static void sender_syn(struct weir_tcp_side *s, struct weir_tcp_side *r, const struct weir_pkt *p,
+/* What sending a SYN or SYN+ACK does to its sender. Returns false when the sender is already
+ * synchronized: a late copy of its SYN, or one with a new ISN (spoofed, or a new connection whose
+ * end the box did not see); its own sequence numbers and window stay. */
+static bool sender_syn(struct weir_tcp_side *s, struct weir_tcp_side *r, const struct weir_pkt *p,
                        struct weir_tcp_out *o)
 {
 	const bool synack = (p->tcp_flags & TH_ACK) != 0;
 	if (established_or_later(s->state)) {
 		if (p->seq != s->isn)
 			anomaly(o, WEIR_AN_SYN_ON_ESTABLISHED);
-		return; /* else a late copy of its SYN: nothing changes */
+		return false;
 	}
 	if (p->seq != s->isn)
 		side_relearn(s, p);
@@ -411,10 +413,11 @@ static void sender_syn(struct weir_tcp_side *s, struct weir_tcp_side *r, const s
 		/* SYN_RCVD stays: its own SYN crossed the peer's (simultaneous open). */
 		if (s->state == WEIR_TCP_CLOSED || s->state == WEIR_TCP_LISTEN)
 			set_state(o, s, WEIR_TCP_SYN_SENT);
-		return;
+		return true;
 	}
 	set_state(o, s, WEIR_TCP_SYN_RCVD);
 	negotiate_scale(s, r);
+	return true;
 }
 
 /* What sending a FIN does to its sender. */
@@ -564,7 +567,10 @@ void weir_tcp_sender_update(struct weir_tcp_conn *c, int sender, const struct we
 		return;
 	}
 	if (f & TH_SYN) {
-		sender_syn(s, r, p, o);
+		if (!sender_syn(s, r, p, o)) {
+			finish_out(o);
+			return;
+		}
 	} else {
 		if ((f & TH_ACK) && s->state == WEIR_TCP_SYN_SENT)
 			establish(o, s); /* it answers a SYN+ACK the box did not see */
@@ -750,6 +756,10 @@ void weir_tcp_receiver_update(struct weir_tcp_conn *c, struct weir_mem *m, int s
 		finish_out(o);
 		return;
 	}
+	/* RFC 5961 §4: a synchronized receiver answers any SYN with a challenge ACK and discards
+	 * the segment: its ack, payload and flags change nothing. */
+	if ((p->tcp_flags & TH_SYN) && established_or_later(r->state))
+		return;
 	if (p->tcp_flags & TH_ACK)
 		receiver_ack(c, !sender, p, o);
 	receiver_ctl(r, p, o);
@@ -764,6 +774,44 @@ void weir_tcp_receiver_update(struct weir_tcp_conn *c, struct weir_mem *m, int s
 		c->end_reason = WEIR_CLOSE_FIN;
 	}
 	finish_out(o);
+}
+
+/* ---- undoing the receiver's update ------------------------------------------------------- */
+
+/* The flag bits the receiver's update sets (receiver_ack); the others belong to the sender's
+ * update or to handlers (STOPPED). */
+#define RCV_FLAGS WEIR_TCPF_FIN_ACKED
+
+void weir_tcp_snapshot(const struct weir_tcp_conn *c, struct weir_tcp_snap *snap)
+{
+	for (int i = 0; i < 2; i++) {
+		const struct weir_tcp_side *s = &c->side[i];
+		weir_stream_snapshot(&s->stream, &snap->stream[i]);
+		snap->snd_una[i] = s->snd_una;
+		snap->state[i] = s->state;
+		snap->zflags[i] = s->zflags;
+		snap->flags[i] = s->flags;
+	}
+	snap->hist = c->hist;
+	snap->handshake_done = c->handshake_done;
+	snap->ended = c->ended;
+	snap->end_reason = c->end_reason;
+}
+
+void weir_tcp_restore(struct weir_tcp_conn *c, const struct weir_tcp_snap *snap)
+{
+	for (int i = 0; i < 2; i++) {
+		struct weir_tcp_side *s = &c->side[i];
+		weir_stream_restore(&s->stream, &snap->stream[i]);
+		s->snd_una = snap->snd_una[i];
+		s->state = snap->state[i];
+		s->zflags = snap->zflags[i];
+		s->flags = (uint8_t)((s->flags & ~RCV_FLAGS) | (snap->flags[i] & RCV_FLAGS));
+	}
+	c->hist = snap->hist;
+	c->handshake_done = snap->handshake_done;
+	c->ended = snap->ended;
+	c->end_reason = snap->end_reason;
 }
 
 /* ---- end ---------------------------------------------------------------------------------- */

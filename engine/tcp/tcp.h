@@ -75,6 +75,18 @@ struct weir_tcp_conn {
 	uint64_t first_rtt_ns;          /**< SYN to the first ACK without SYN (0 = unknown): bounds reordering */
 };
 
+/** What the receiver's update may change, saved before it so that it can be undone when the
+ *  packet is dropped inline after it (the receiver never got the packet). What handlers control
+ *  (buffering, overlap policy, stopped sides) is not part of it. */
+struct weir_tcp_snap {
+	struct weir_stream_snap stream[2];
+	struct weir_tcp_history hist;
+	uint32_t snd_una[2];
+	uint8_t state[2], zflags[2], flags[2];
+	uint8_t handshake_done, ended, end_reason;
+	uint8_t pad[7];
+};
+
 /** Most anomalies one stage reports. */
 #define WEIR_TCP_MAX_ANOM 4
 
@@ -111,6 +123,12 @@ void weir_tcp_sender_update(struct weir_tcp_conn *c, int sender, const struct we
  *  Raises STATE_CHANGE, NEW_DATA, HANDSHAKE_DONE, ANOMALY; sets c->ended when the connection is over. */
 void weir_tcp_receiver_update(struct weir_tcp_conn *c, struct weir_mem *m, int sender,
                               const struct weir_pkt *p, struct weir_tcp_out *o);
+/** Saves what weir_tcp_receiver_update() may change. */
+void weir_tcp_snapshot(const struct weir_tcp_conn *c, struct weir_tcp_snap *snap);
+/** Undoes the receiver's update taken after snap: both sides' states, acknowledgements and
+ *  streams (weir_stream_restore), the history, handshake and end. The sender's update stays
+ *  (the sender did send the packet). */
+void weir_tcp_restore(struct weir_tcp_conn *c, const struct weir_tcp_snap *snap);
 /** The flow is ending: skips every hole of both streams (a gap, in the history too) and delivers
  *  what they hold. Idempotent. */
 void weir_tcp_flush(struct weir_tcp_conn *c);

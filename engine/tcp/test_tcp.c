@@ -1029,6 +1029,110 @@ static void test_bad_args(void)
 	tt_free(t);
 }
 
+/* ---- undoing the receiver's update (an inline drop after POST_RCV) ---- */
+
+/* The sender's update, then the receiver's after a snapshot; the receiver's is then undone. */
+static void run_dropped(struct tt *t, int sender, struct weir_pkt p)
+{
+	struct weir_tcp_snap snap;
+	t->now += STEP_NS;
+	p.ts_ns = t->now;
+	weir_tcp_sender_update(&t->c, sender, &p, &t->snd);
+	weir_tcp_snapshot(&t->c, &snap);
+	weir_tcp_receiver_update(&t->c, &t->m, sender, &p, &t->rcv);
+	weir_tcp_restore(&t->c, &snap);
+}
+
+static void test_restore(void)
+{
+	struct tt *t = tt_new();
+	handshake(t);
+	run(t, C, pk(ACK | PSH, CI + 1, SI + 1, "GET /"));
+	run_dropped(t, C, pk(ACK | PSH, CI + 6, SI + 1, "EVIL"));
+	CHECK_EQ(t->rcv.new_bytes, 4); /* it was delivered, then undone */
+	CHECK_EQ(t->c.side[C].stream.next, 5);
+	CHECK_EQ(t->c.side[C].stream.delivered, 5);
+	CHECK_EQ(t->c.side[C].snd_nxt, CI + 10); /* the sender did send it */
+	CHECK_EQ(t->c.side[C].pkts, 4);
+	CHECK_EQ(t->c.side[C].payload, 9);
+	run(t, C, pk(ACK | PSH, CI + 6, SI + 1, "EVIL")); /* its retransmission is new data */
+	CHECK(t->pre.events & EVB(WEIR_EV_REXMIT));
+	CHECK_EQ(t->rcv.new_bytes, 4);
+	CHECK_EQ(t->c.side[C].stream.delivered, 9);
+	CHECK_EQ(t->c.side[C].stream.gap_bytes, 0);
+
+	/* an ack of bytes never seen, dropped: no gap, snd_una unchanged */
+	const struct weir_tcp_history hist = t->c.hist;
+	const uint32_t una = t->c.side[S].snd_una;
+	run_dropped(t, C, pk(ACK, CI + 10, SI + 101, NULL));
+	CHECK_EQ(t->c.side[S].snd_una, una);
+	CHECK_EQ(t->c.side[S].stream.gap_bytes, 0);
+	CHECK_EQ(t->c.side[S].stream.next, 0);
+	CHECK_STR(t->c.hist.s, hist.s);
+
+	/* the last ACK of a close, dropped: not over yet; delivered again, it ends the flow */
+	run(t, C, pk(FIN | ACK, CI + 10, SI + 1, NULL));
+	run(t, S, pk(FIN | ACK, SI + 1, CI + 11, NULL));
+	run_dropped(t, C, pk(ACK, CI + 11, SI + 2, NULL));
+	CHECK_EQ(t->c.ended, 0);
+	CHECK_EQ(st(t, S), WEIR_TCP_LAST_ACK);
+	CHECK_EQ(t->c.side[S].flags & WEIR_TCPF_FIN_ACKED, 0);
+	run(t, C, pk(ACK, CI + 11, SI + 2, NULL));
+	CHECK_EQ(t->c.ended, 1);
+	CHECK_EQ(t->c.end_reason, WEIR_CLOSE_FIN);
+	tt_free(t);
+
+	/* a RST dropped inline: the receiver never got it, the connection goes on */
+	t = tt_new();
+	handshake(t);
+	run_dropped(t, S, pk(RST | ACK, SI + 1, CI + 1, NULL));
+	CHECK_EQ(t->c.ended, 0);
+	CHECK_EQ(st(t, C), WEIR_TCP_ESTABLISHED);
+	run(t, C, pk(ACK | PSH, CI + 1, SI + 1, "still here"));
+	CHECK_EQ(t->c.side[C].stream.delivered, 10);
+	tt_free(t);
+
+	/* a handshake's ACK dropped: HANDSHAKE_DONE comes with the next one */
+	t = tt_new();
+	start(t, pk(SYN, CI, 0, NULL));
+	run(t, S, pk(SYN | ACK, SI, CI + 1, NULL));
+	run_dropped(t, C, pk(ACK, CI + 1, SI + 1, NULL));
+	CHECK(t->rcv.events & EVB(WEIR_EV_HANDSHAKE_DONE));
+	CHECK_EQ(t->c.handshake_done, 0);
+	CHECK_EQ(st(t, S), WEIR_TCP_SYN_RCVD);
+	run(t, C, pk(ACK, CI + 1, SI + 1, NULL));
+	CHECK(t->rcv.events & EVB(WEIR_EV_HANDSHAKE_DONE));
+	CHECK_EQ(st(t, S), WEIR_TCP_ESTABLISHED);
+	tt_free(t);
+}
+
+/* RFC 5961 §4: a SYN with a new ISN on a synchronized connection is answered by a challenge ACK
+ * and discarded; its sequence numbers, ack and payload change neither side. */
+static void test_syn_on_established(void)
+{
+	struct tt *t = tt_new();
+	handshake(t);
+	run(t, C, pk(ACK | PSH, CI + 1, SI + 1, "0123456789"));
+	run(t, C, pk(SYN, CI + 5000, 0, NULL));
+	CHECK(has_anom(&t->snd, WEIR_AN_SYN_ON_ESTABLISHED));
+	CHECK_EQ(t->c.side[C].snd_nxt, CI + 11);
+	CHECK_EQ(t->c.side[C].isn, CI);
+	CHECK_EQ(st(t, C), WEIR_TCP_ESTABLISHED);
+	CHECK_EQ(st(t, S), WEIR_TCP_ESTABLISHED);
+	/* one carrying data within the window and acking unseen bytes: discarded whole */
+	run(t, C, pk(SYN | ACK, CI + 20, SI + 500, "INJECTED"));
+	CHECK(has_anom(&t->snd, WEIR_AN_SYN_ON_ESTABLISHED));
+	CHECK_EQ(t->rcv.events, 0);
+	CHECK_EQ(t->c.side[C].stream.last, 10);
+	CHECK_EQ(t->c.side[C].stream.nfrags, 0);
+	CHECK_EQ(t->c.side[S].stream.gap_bytes, 0);
+	run(t, S, pk(ACK, SI + 1, CI + 11, NULL)); /* the challenge ACK */
+	run(t, C, pk(ACK | PSH, CI + 11, SI + 1, "abcdefghij"));
+	CHECK_EQ(t->c.side[C].stream.delivered, 20);
+	CHECK_EQ(t->c.side[C].rexmit_pkts, 0);
+	tt_free(t);
+}
+
 int main(void)
 {
 	struct tt *t = tt_new();
@@ -1064,5 +1168,7 @@ int main(void)
 	test_stopped();
 	test_finish();
 	test_bad_args();
+	test_restore();
+	test_syn_on_established();
 	return UNIT_DONE();
 }
