@@ -30,6 +30,8 @@ struct weir_flow {
 	uint8_t ended;               /* CONN_END raised; the entry lingers for late packets */
 	uint8_t bypassed;            /* monitoring stopped on both sides */
 	uint8_t end_reason;
+	uint8_t syn_pending;         /* a client SYN with a new ISN awaits the server's answer (syn_isn) */
+	uint32_t syn_isn;
 	struct {
 		uint16_t sock;
 		void *ptr;
@@ -79,7 +81,9 @@ enum weir_phase {
 	WEIR_PH_IDLE = 0,  /* between packets: deferred ends, expiries, timers, next packet */
 	WEIR_PH_SND,       /* PRE was raised; next: the sender's update */
 	WEIR_PH_RCV,       /* POST_SND was raised; next: the receiver's update */
-	WEIR_PH_DONE,      /* POST_RCV was raised; next: finish the packet */
+	WEIR_PH_END,       /* POST_RCV was raised; next: undo the receiver's update if the packet was
+	                      dropped, else raise the flow's end if the packet ended it */
+	WEIR_PH_DONE,      /* next: finish the packet */
 };
 
 struct weir_worker {
@@ -113,6 +117,9 @@ struct weir_worker {
 	int sender;
 	uint32_t carry;              /* PKT_IN | CONN_START | REXMIT of the current packet */
 	struct weir_tcp_out out;
+	struct weir_tcp_snap rcv_snap; /* the flow before the receiver's update, when a POST_RCV handler may drop */
+	uint8_t rcv_snapped;
+	uint8_t rcv_was_ended;       /* the flow had ended before this packet */
 
 	/* a flow whose CONN_END was raised without a packet; freed at the next step */
 	struct weir_flow *ending;

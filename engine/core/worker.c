@@ -300,6 +300,39 @@ static int packet_raises(const struct weir_worker *w)
 	return !f->ended && !f->bypassed && !(f->tcp.side[w->sender].flags & WEIR_TCPF_STOPPED);
 }
 
+/* Whether a client SYN with a new ISN on a flow still open starts a new connection, as the
+ * server's stack takes it: the handshake never completed (a new attempt: Linux drops the
+ * embryonic connection), or the server is closed or in TIME_WAIT (Linux accepts a SYN there as a
+ * new connection). On a synchronized connection the SYN is answered by a challenge ACK and
+ * changes nothing (RFC 5961 §4): one spoofed SYN must not end inspection of a live connection.
+ * There the server's answer decides: a SYN+ACK for the new ISN means its end was not seen (lost
+ * from the capture), anything else that the connection goes on. */
+static bool syn_opens_new(const struct weir_flow *f)
+{
+	const uint8_t srv = f->tcp.side[WEIR_SIDE_SERVER].state;
+	return srv < WEIR_TCP_ESTABLISHED || srv == WEIR_TCP_TIME_WAIT;
+}
+
+/* Whether the current packet shows that the open flow f ended unseen and the ports were reused;
+ * notes a client SYN whose fate the server's answer decides. */
+static bool reused(struct weir_flow *f, const struct weir_pkt *p, int dir)
+{
+	const struct weir_tcp_side *c = &f->tcp.side[WEIR_SIDE_CLIENT];
+	if (dir == f->client_dir) {
+		if ((p->tcp_flags & 0x12) != 0x02 || !(c->flags & WEIR_TCPF_ISN_KNOWN) || p->seq == c->isn)
+			return false;
+		if (syn_opens_new(f))
+			return true;
+		f->syn_isn = p->seq;
+		f->syn_pending = 1;
+		return false;
+	}
+	if (!f->syn_pending)
+		return false;
+	f->syn_pending = 0;
+	return (p->tcp_flags & 0x12) == 0x12 && p->ack == f->syn_isn + 1;
+}
+
 /* Finds or makes the flow of the current TCP packet. Returns 1 when the packet goes on to PRE,
  * 0 when it is done (orphan, refused), -1 when another flow's end must be raised first (an
  * eviction, a reused port): the packet starts again afterwards. */
@@ -318,11 +351,7 @@ static int packet_flow(struct weir_worker *w, const struct weir_rx_pkt *rx)
 		flow_finalize(w, f, f->end_reason);
 		f = NULL;
 	}
-	/* The same ports again with a SYN of a new ISN while the old connection seemed open: its end
-	 * was not seen (lost from the capture); the old flow ends and the SYN starts a new one. */
-	if (f && !f->ended && syn_only && dir == f->client_dir &&
-	    (f->tcp.side[WEIR_SIDE_CLIENT].flags & WEIR_TCPF_ISN_KNOWN) &&
-	    p->seq != f->tcp.side[WEIR_SIDE_CLIENT].isn) {
+	if (f && !f->ended && reused(f, p, dir)) {
 		end_without_packet(w, f, WEIR_CLOSE_REUSED);
 		return -1;
 	}
@@ -447,18 +476,62 @@ static void packet_snd(struct weir_worker *w)
 	w->phase = WEIR_PH_RCV;
 }
 
+static bool packet_dropped(const struct weir_worker *w)
+{
+	return w->rx[w->rx_i].verdict != 0;
+}
+
+/* Whether a handler may still drop the current packet after the receiver's update: it raises
+ * events and a socket in its flow's scope is subscribed at POST_RCV. */
+static bool rcv_may_drop(const struct weir_worker *w)
+{
+	if (!packet_raises(w))
+		return false;
+	uint64_t scope = w->cur->sock_mask & w->open_socks;
+	while (scope) {
+		const unsigned id = (unsigned)__builtin_ctzll(scope);
+		scope &= scope - 1;
+		if (w->socks[id]->sub[WEIR_HOOK_POST_RCV])
+			return true;
+	}
+	return false;
+}
+
+/* The receiver's update, unless the packet was dropped at PRE or POST_SND: the receiver never
+ * gets it, so nothing changes on its side and POST_RCV is not raised. When a POST_RCV handler
+ * may still drop it, the flow is saved first so that the update can be undone. */
 static void packet_rcv(struct weir_worker *w)
 {
 	struct weir_flow *f = w->cur;
-	const int was_ended = f->ended;
+	w->rcv_was_ended = f->ended;
+	w->rcv_snapped = 0;
+	if (packet_dropped(w)) {
+		w->phase = WEIR_PH_DONE;
+		return;
+	}
+	if (rcv_may_drop(w)) {
+		weir_tcp_snapshot(&f->tcp, &w->rcv_snap);
+		w->rcv_snapped = 1;
+	}
 	uint64_t adv[2] = { f->tcp.side[0].stream.next, f->tcp.side[1].stream.next };
 	weir_tcp_receiver_update(&f->tcp, &w->mem, w->sender, &w->pkt, &w->out);
 	adv[0] = f->tcp.side[0].stream.next - adv[0];
 	adv[1] = f->tcp.side[1].stream.next - adv[1];
 	raise_stage(w, WEIR_HOOK_POST_RCV, !w->sender, adv);
-	if (!was_ended && f->tcp.ended)
-		raise_end(w, f, f->tcp.end_reason);
+	w->phase = WEIR_PH_END;
+}
+
+/* After the POST_RCV handlers gave their verdict: a dropped packet never reached the receiver,
+ * so its update is undone (the sender's retransmission will be new data, delivered once); a
+ * packet that went through and ended the connection ends the flow. */
+static void packet_end(struct weir_worker *w)
+{
+	struct weir_flow *f = w->cur;
 	w->phase = WEIR_PH_DONE;
+	if (w->rcv_snapped && packet_dropped(w))
+		weir_tcp_restore(&f->tcp, &w->rcv_snap);
+	else if (!w->rcv_was_ended && f->tcp.ended)
+		raise_end(w, f, f->tcp.end_reason);
 }
 
 static void packet_done(struct weir_worker *w)
@@ -534,6 +607,9 @@ int weir_worker_poll(struct weir_worker *w, struct weir_event_rec *out, unsigned
 			break;
 		case WEIR_PH_RCV:
 			packet_rcv(w);
+			break;
+		case WEIR_PH_END:
+			packet_end(w);
 			break;
 		case WEIR_PH_DONE:
 			packet_done(w);
