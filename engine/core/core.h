@@ -30,8 +30,13 @@ struct weir_flow {
 	uint8_t ended;               /* CONN_END raised; the entry lingers for late packets */
 	uint8_t bypassed;            /* monitoring stopped on both sides */
 	uint8_t end_reason;
-	uint8_t syn_pending;         /* a client SYN with a new ISN awaits the server's answer (syn_isn) */
-	uint32_t syn_isn;
+	uint8_t syn_pending;         /* a client SYN with a new ISN awaits the server's answer (syn) */
+	struct {                     /* what that SYN was, to open the next flow with it */
+		uint64_t ts_ns, prev_last_ns;
+		uint32_t seq, ts_val;
+		uint16_t ip_len, win, mss;
+		uint8_t wscale, sack_perm, has_ts;
+	} syn;
 	struct {
 		uint16_t sock;
 		void *ptr;
@@ -117,7 +122,10 @@ struct weir_worker {
 	int sender;
 	uint32_t carry;              /* PKT_IN | CONN_START | REXMIT of the current packet */
 	struct weir_tcp_out out;
-	struct weir_tcp_snap rcv_snap; /* the flow before the receiver's update, when a POST_RCV handler may drop */
+	struct weir_pkt moved_syn;   /* a flow's pending SYN that opens the next flow on its ports */
+	uint8_t have_moved_syn;
+	/* the flow before the receiver's update, saved when a POST_RCV handler may drop the packet */
+	struct weir_tcp_snap rcv_snap;
 	uint8_t rcv_snapped;
 	uint8_t rcv_was_ended;       /* the flow had ended before this packet */
 

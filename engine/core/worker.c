@@ -287,6 +287,7 @@ static struct weir_flow *flow_create(struct weir_worker *w, const struct weir_fl
 
 static void orphan(struct weir_worker *w, uint64_t scope)
 {
+	w->have_moved_syn = 0;
 	w->st.orphans++;
 	w->st.events[WEIR_EV_ORPHAN]++;
 	weir_emit(w, NULL, scope, WEIR_HOOK_PRE, EV(WEIR_EV_ORPHAN), WEIR_SIDE_BOTH, 0);
@@ -313,24 +314,92 @@ static bool syn_opens_new(const struct weir_flow *f)
 	return srv < WEIR_TCP_ESTABLISHED || srv == WEIR_TCP_TIME_WAIT;
 }
 
-/* Whether the current packet shows that the open flow f ended unseen and the ports were reused;
- * notes a client SYN whose fate the server's answer decides. */
-static bool reused(struct weir_flow *f, const struct weir_pkt *p, int dir)
+/* Notes the client SYN p whose fate the server's answer decides. */
+static void syn_hold(struct weir_flow *f, const struct weir_pkt *p)
+{
+	f->syn_pending = 1;
+	f->syn.prev_last_ns = f->last_ns;
+	f->syn.ts_ns = p->ts_ns;
+	f->syn.seq = p->seq;
+	f->syn.ts_val = p->ts_val;
+	f->syn.ip_len = p->ip_len;
+	f->syn.win = p->win;
+	f->syn.mss = p->mss;
+	f->syn.wscale = p->wscale;
+	f->syn.sack_perm = p->sack_perm;
+	f->syn.has_ts = p->has_ts;
+}
+
+/* The server accepted f's pending SYN (synack is its answer): the SYN belongs to the next flow.
+ * It leaves f's counts and is rebuilt (without payload) to open that flow. */
+static void syn_move(struct weir_worker *w, struct weir_flow *f, const struct weir_pkt *synack)
+{
+	struct weir_tcp_side *c = &f->tcp.side[WEIR_SIDE_CLIENT];
+	struct weir_pkt *p = &w->moved_syn;
+	c->pkts--;
+	c->bytes -= f->syn.ip_len;
+	f->last_ns = f->syn.prev_last_ns;
+	*p = *synack;
+	memcpy(p->src, synack->dst, sizeof(p->src));
+	memcpy(p->dst, synack->src, sizeof(p->dst));
+	p->sport = synack->dport;
+	p->dport = synack->sport;
+	p->frame = p->payload = NULL;
+	p->payload_len = 0;
+	p->tcp_flags = 0x02;
+	p->ack = 0;
+	p->ts_ns = f->syn.ts_ns;
+	p->seq = f->syn.seq;
+	p->ts_val = f->syn.ts_val;
+	p->ts_ecr = 0;
+	p->ip_len = f->syn.ip_len;
+	p->win = f->syn.win;
+	p->mss = f->syn.mss;
+	p->wscale = f->syn.wscale;
+	p->sack_perm = f->syn.sack_perm;
+	p->has_ts = f->syn.has_ts;
+	p->nsack = 0;
+	w->have_moved_syn = 1;
+}
+
+/* Whether the current packet shows that the open flow f ended unseen and the ports were reused. */
+static bool reused(struct weir_worker *w, struct weir_flow *f, const struct weir_pkt *p, int dir)
 {
 	const struct weir_tcp_side *c = &f->tcp.side[WEIR_SIDE_CLIENT];
 	if (dir == f->client_dir) {
-		if ((p->tcp_flags & 0x12) != 0x02 || !(c->flags & WEIR_TCPF_ISN_KNOWN) || p->seq == c->isn)
+		if ((p->tcp_flags & 0x12) != 0x02 || !(c->flags & WEIR_TCPF_ISN_KNOWN) ||
+		    p->seq == c->isn)
 			return false;
 		if (syn_opens_new(f))
 			return true;
-		f->syn_isn = p->seq;
-		f->syn_pending = 1;
+		syn_hold(f, p);
 		return false;
 	}
 	if (!f->syn_pending)
 		return false;
 	f->syn_pending = 0;
-	return (p->tcp_flags & 0x12) == 0x12 && p->ack == f->syn_isn + 1;
+	if ((p->tcp_flags & 0x12) != 0x12 || p->ack != f->syn.seq + 1)
+		return false;
+	syn_move(w, f, p);
+	return true;
+}
+
+/* Opens a flow with the SYN a reused flow gave up (syn_move): it goes through both updates as
+ * its first packet, then the server's SYN+ACK (the current packet) follows in it. */
+static struct weir_flow *flow_create_moved(struct weir_worker *w, const struct weir_flow_key *k,
+                                           uint32_t hash, int dir, uint64_t scope)
+{
+	const struct weir_pkt synack = w->pkt;
+	struct weir_tcp_out out;
+	w->have_moved_syn = 0;
+	w->pkt = w->moved_syn;
+	struct weir_flow *f = flow_create(w, k, hash, !dir, scope);
+	if (f) {
+		weir_tcp_sender_update(&f->tcp, WEIR_SIDE_CLIENT, &w->pkt, &out);
+		weir_tcp_receiver_update(&f->tcp, &w->mem, WEIR_SIDE_CLIENT, &w->pkt, &out);
+	}
+	w->pkt = synack;
+	return f;
 }
 
 /* Finds or makes the flow of the current TCP packet. Returns 1 when the packet goes on to PRE,
@@ -351,14 +420,14 @@ static int packet_flow(struct weir_worker *w, const struct weir_rx_pkt *rx)
 		flow_finalize(w, f, f->end_reason);
 		f = NULL;
 	}
-	if (f && !f->ended && reused(f, p, dir)) {
+	if (f && !f->ended && reused(w, f, p, dir)) {
 		end_without_packet(w, f, WEIR_CLOSE_REUSED);
 		return -1;
 	}
 	w->carry = EV(WEIR_EV_PKT_IN);
 	if (!f) {
 		const uint64_t scope = weir_msock_scope(w, rx);
-		if (!syn_only && !w->cfg.midstream) {
+		if (!syn_only && !w->have_moved_syn && !w->cfg.midstream) {
 			orphan(w, scope);
 			return 0;
 		}
@@ -372,7 +441,8 @@ static int packet_flow(struct weir_worker *w, const struct weir_rx_pkt *rx)
 			end_without_packet(w, weir_ft_idlest(w->ft), WEIR_CLOSE_EVICTED);
 			return -1;
 		}
-		f = flow_create(w, &k, hash, dir, scope);
+		f = w->have_moved_syn ? flow_create_moved(w, &k, hash, dir, scope)
+		                      : flow_create(w, &k, hash, dir, scope);
 		if (!f)
 			return 0;
 		w->carry |= EV(WEIR_EV_CONN_START);

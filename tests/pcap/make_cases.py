@@ -934,6 +934,112 @@ def case_truncated_file():
 	return {"input.pcap": (cap, 20)}, exp, readme
 
 
+def case_syn_spoofed():
+	cap = Capture()
+	c = Conn(cap, C_IP, S_IP, 40016, 80, 0x1A000000, 0x1B000000)
+	c.handshake()
+	first, second = bytes(range(100)), bytes(range(100, 200))
+	c.send(0, PSH | ACK, first)
+	c.send(1, ACK, dt_ms=HS_RTT_MS / 2)
+	# A third party sends a SYN with a new ISN on the open connection's addresses and ports.
+	nxt = c.nxt[0]
+	spoofed = c.send(0, SYN, seq=0x7A000000, opts=OPT_MSS, dt_ms=100)
+	c.nxt[0] = nxt                                       # it consumed nothing of the real client's
+	c.send(1, ACK, dt_ms=HS_RTT_MS / 2)                  # the server's challenge ACK (RFC 5961 4.2)
+	c.send(0, PSH | ACK, second, dt_ms=100)
+	c.send(1, ACK, dt_ms=HS_RTT_MS / 2)
+	c.close(first=0)
+	cap.trailer()
+	f = expect_flow(c, first + second, b"", "fin", "time_wait", "closed", conn_state="SF")
+	exp = {"runs": [{"name": "default", "args": [], "exit": 0,
+	                 "stats": base_stats([cap], [c], tcp_count([c]), 1, {"fin": 1},
+	                                     anomalies={"syn_on_established": 1}, handshakes=1),
+	                 "flows": {flow_key(c): f}}],
+	       "oracle": {"notes": {
+	           "*:toserver.content": "tshark starts a new stream at any SYN with a new sequence number "
+	                                 "(port numbers reused), so its stream 0 ends before the SYN: it has the "
+	                                 "first 100 bytes only; the endpoints keep one connection (RFC 5961)",
+	           "*:toserver.rexmit_pkts": "in the stream tshark starts at the SYN, the client's next data and FIN "
+	                                     "lie below the SYN's sequence number: it flags both as retransmissions"}}}
+	readme = """A spoofed SYN on a live connection: handshake, 100 bytes from the client, then a SYN with a new ISN (0x%08x) on the same addresses and ports, the server's challenge ACK (the ACK it sends for any SYN on a synchronized connection, RFC 5961 sec. 4.2; Linux does the same and the connection goes on), 100 more bytes, a FIN close.
+
+- One flow, reason fin: the SYN does not end it as `reused` (it did before: two flows, only the first 100 bytes delivered). The SYN is counted in the client's packets and bytes (it came from the client's address) and as anomaly syn_on_established 1; its sequence number moves nothing, so the second 100 bytes are neither a retransmission nor out of order: delivered 200 (c2s is bytes 0..199).
+- Packet/byte counts: `tshark -r input.pcap -q -z conv,tcp`. tshark itself starts a new stream at the SYN (its "port numbers reused" rule), so `tshark -r input.pcap -q -z follow,tcp,raw,0` gives the first 100 bytes and stream 1 the other 100, and it flags the client's data and FIN after the SYN as retransmissions (they lie below the SYN's sequence number): both explained differences in the oracle. Zeek history not asserted: Zeek logs a second 'S' for a SYN with a new sequence number, weir logs each letter once per side.
+""" % spoofed
+	return {"input.pcap": cap}, exp, readme
+
+
+def case_port_reuse():
+	cap = Capture()
+	conns, flows = [], {}
+	# A: closed by FIN both ways (all seen); 500 ms later, in its 2 s linger, the same ports again.
+	a1 = Conn(cap, C_IP, S_IP, 40017, 80, 0x1C000000, 0x1D000000)
+	a1.handshake()
+	a1.send(0, PSH | ACK, b"first on A\n")
+	a1.send(1, PSH | ACK, b"reply A1\n", dt_ms=HS_RTT_MS / 2)
+	a1.close(first=0)
+	a2 = Conn(cap, C_IP, S_IP, 40017, 80, 0x1C100000, 0x1D100000)
+	cap.t += 500000
+	a2.handshake()
+	a2.send(0, PSH | ACK, b"second on A\n")
+	a2.send(1, PSH | ACK, b"reply A2\n", dt_ms=HS_RTT_MS / 2)
+	a2.close(first=0)
+	flows[flow_key(a1)] = expect_flow(a1, b"first on A\n", b"reply A1\n", "fin", "time_wait", "closed",
+	                                  conn_state="SF", history=zeek_history(a1))
+	flows[flow_key(a2) + " #2"] = expect_flow(a2, b"second on A\n", b"reply A2\n", "fin", "time_wait", "closed",
+	                                          conn_state="SF", history=zeek_history(a2))
+	# B: the server closed first and sits in TIME_WAIT; the client's last ACK is not in the
+	# capture. A SYN with a higher ISN 1 s later opens a new connection (Linux accepts it there).
+	b1 = Conn(cap, C_IP, S_IP, 40018, 80, 0x1E000000, 0x1F000000)
+	b1.handshake()
+	b1.send(0, PSH | ACK, b"first on B\n")
+	b1.send(1, PSH | ACK, b"reply B1\n", dt_ms=HS_RTT_MS / 2)
+	b1.send(1, FIN | ACK)
+	b1.send(0, ACK)
+	b1.send(0, FIN | ACK)                                # its ACK is missing
+	b2 = Conn(cap, C_IP, S_IP, 40018, 80, 0x1E100000, 0x1F100000)
+	cap.t += 1000000
+	b2.handshake()
+	b2.send(0, PSH | ACK, b"second on B\n")
+	b2.send(1, PSH | ACK, b"reply B2\n", dt_ms=HS_RTT_MS / 2)
+	b2.close(first=0)
+	flows[flow_key(b1)] = expect_flow(b1, b"first on B\n", b"reply B1\n", "reused", "last_ack", "time_wait",
+	                                  conn_state="SF", history=zeek_history(b1), closed=False)
+	flows[flow_key(b2) + " #2"] = expect_flow(b2, b"second on B\n", b"reply B2\n", "fin", "time_wait", "closed",
+	                                          conn_state="SF", history=zeek_history(b2))
+	# C: idle, its end not in the capture at all; 20 s later a SYN with a new ISN, which the
+	# server answers with a SYN+ACK for that ISN: a new connection on the same ports.
+	c1 = Conn(cap, C_IP, S_IP, 40019, 80, 0x20000000, 0x21000000)
+	c1.handshake()
+	c1.send(0, PSH | ACK, b"first on C\n")
+	c1.send(1, PSH | ACK, b"reply C1\n", dt_ms=HS_RTT_MS / 2)
+	c1.send(0, ACK, dt_ms=HS_RTT_MS / 2)
+	c2 = Conn(cap, C_IP, S_IP, 40019, 80, 0x20100000, 0x21100000)
+	cap.t += 20000000
+	c2.handshake()
+	c2.send(0, PSH | ACK, b"second on C\n")
+	c2.send(1, PSH | ACK, b"reply C2\n", dt_ms=HS_RTT_MS / 2)
+	c2.close(first=0)
+	flows[flow_key(c1)] = expect_flow(c1, b"first on C\n", b"reply C1\n", "reused", "established",
+	                                  "established", history=zeek_history(c1), closed=False)
+	flows[flow_key(c2) + " #2"] = expect_flow(c2, b"second on C\n", b"reply C2\n", "fin", "time_wait", "closed",
+	                                          conn_state="SF", history=zeek_history(c2))
+	cap.trailer()
+	conns = [a1, a2, b1, b2, c1, c2]
+	exp = {"runs": [{"name": "default", "args": [], "exit": 0,
+	                 "stats": base_stats([cap], conns, tcp_count(conns), 1, {"fin": 4, "reused": 2},
+	                                     anomalies={"syn_on_established": 1}, handshakes=6),
+	                 "flows": flows}]}
+	readme = """Genuine port reuse: the same client port opens a second connection after the first one ended, three ways. Each port gives two flows (the second keyed "... #2" in expect.json: flows on one 4-tuple are told apart by start time).
+
+- A (port 40017): closed by FIN both ways, all seen; 500 ms later, within weir's 2 s linger, a SYN with a new ISN. The first flow ends by its FIN (reason fin), the second is a new flow with its own handshake.
+- B (port 40018): the server closed first (TIME_WAIT), the client's FIN has no ACK in the capture, so weir still has the client in LAST_ACK; 1 s later a SYN with a higher ISN. Linux accepts a SYN on a TIME_WAIT socket as a new connection, so the first flow ends as `reused` right away and the SYN opens the second.
+- C (port 40019): handshake, data, then its end is not in the capture at all; 20 s later a SYN with a new ISN, which the server answers with a SYN+ACK for that ISN. On a synchronized connection a SYN alone proves nothing (spoofed SYNs get a challenge ACK, see syn_spoofed), so it is counted (anomaly syn_on_established 1) and the server's answer decides: its SYN+ACK for the new ISN ends the first flow as `reused` and the second flow starts with it. Both handshakes complete (handshake_done 6).
+- Per-connection packet/byte counts: `tshark -r input.pcap -q -z conv,tcp` lists one conversation per port (tshark merges the two connections of a port); the oracle splits them by `tcp.stream` (tshark starts a new stream at each SYN: "TCP port numbers reused").
+""" 
+	return {"input.pcap": cap}, exp, readme
+
+
 CASES = {
 	"simultaneous_open": case_simultaneous_open,
 	"overlap_diff": case_overlap_diff,
@@ -950,6 +1056,8 @@ CASES = {
 	"half_close": case_half_close,
 	"malformed": case_malformed,
 	"truncated_file": case_truncated_file,
+	"syn_spoofed": case_syn_spoofed,
+	"port_reuse": case_port_reuse,
 }
 
 

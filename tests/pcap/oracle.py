@@ -22,7 +22,7 @@ import tempfile
 
 FIELDS = ["frame.number", "frame.time_epoch", "ieee8021ad.id", "vlan.id", "ip.src", "ipv6.src", "ip.dst", "ipv6.dst",
           "tcp.srcport", "tcp.dstport", "ip.len", "ipv6.plen", "tcp.len",
-          "tcp.analysis.retransmission", "tcp.analysis.lost_segment"]
+          "tcp.analysis.retransmission", "tcp.analysis.lost_segment", "tcp.stream"]
 MISSING = re.compile(rb"\[(\d+) bytes missing in capture file\]\.?\x00?")
 
 
@@ -57,6 +57,7 @@ def frames(pcap, exclude):
 			"iplen": iplen, "len": int(v["tcp.len"] or 0),
 			"rexmit": bool(v["tcp.analysis.retransmission"]),
 			"lost": bool(v["tcp.analysis.lost_segment"]),
+			"stream": int(v["tcp.stream"]),
 		})
 	return rows
 
@@ -121,10 +122,16 @@ class Report:
 			self.case, run, what, show(want), show(got), verdict))
 
 
-def check_flow(rep, pcap, run, key, f, rows, done):
+def check_flow(rep, pcap, run, key, f, rows, done, nth=None):
+	"""nth (0-based): the expected flow is the nth of several on its 4-tuple (ports reused), and
+	is compared with tshark's nth stream on it."""
 	vl, cli, srv = key
 	mine = [r for r in rows if r["vlan"] == vl and {r["src"], r["dst"]} == {cli, srv}]
 	tag = "%s:%d>%s:%d%s" % (cli[0], cli[1], srv[0], srv[1], (" vlan" + ",".join(map(str, vl))) if vl else "")
+	if nth is not None:
+		streams = sorted({r["stream"] for r in mine}, key=lambda s: min(r["n"] for r in mine if r["stream"] == s))
+		mine = [r for r in mine if nth < len(streams) and r["stream"] == streams[nth]]
+		tag += " #%d" % (nth + 1)
 	if not mine:
 		rep.line(run["name"], tag + " frames", "some", "none")
 		return
@@ -199,8 +206,13 @@ def main(argv):
 		check_malformed(rep, exp["runs"][0]["name"], pcap, bad)
 	done = set()
 	for run in exp["runs"]:
+		per_key = {}
+		for k in run["flows"]:
+			per_key.setdefault(k.split(" #")[0], []).append(k)
 		for k, f in sorted(run["flows"].items()):
-			check_flow(rep, pcap, run, expected_key(f), f, rows, done)
+			same = sorted(per_key[k.split(" #")[0]], key=lambda x: int(x.split(" #")[1]) if " #" in x else 1)
+			nth = same.index(k) if len(same) > 1 else None
+			check_flow(rep, pcap, run, expected_key(f), f, rows, done, nth)
 		if not run["flows"]:
 			convs = {(r["vlan"], frozenset((r["src"], r["dst"]))) for r in rows}
 			rep.line(run["name"], "flows (tshark: TCP conversations)", 0, len(convs), "flows")
