@@ -1061,15 +1061,75 @@ CASES = {
 }
 
 
+def capture_drop_integrity():
+	"""Inline drops (no expect.json: the test that uses it, lua/spec/drop_integrity_spec.lua,
+	runs a dropping script and checks what the receivers got)."""
+	cap = Capture()
+	req = b"GET /index.html HTTP/1.1\r\n"
+	evil, good = b"X-Attack: EVILMARKER\r\n", b"X-Attack: GOODSTUFF!\r\n"
+	# 40020: the segment carrying the marker is sent three times (the sender's RTO), then nothing.
+	a = Conn(cap, C_IP, S_IP, 40020, 80, 0x22000000, 0x23000000)
+	a.handshake()
+	a.send(0, PSH | ACK, req)
+	a.send(1, ACK, dt_ms=HS_RTT_MS / 2)
+	seq = a.send(0, PSH | ACK, evil)
+	a.send(0, PSH | ACK, evil, seq=seq, dt_ms=REXMIT_MS)
+	a.send(0, PSH | ACK, evil, seq=seq, dt_ms=2 * REXMIT_MS)
+	# 40021: the marker's segment, then a "retransmission" of the same bytes of sequence space
+	# with other content: what the receiver gets when the first copy is dropped.
+	b = Conn(cap, C_IP, S_IP, 40021, 80, 0x24000000, 0x25000000)
+	b.handshake()
+	b.send(0, PSH | ACK, req)
+	b.send(1, ACK, dt_ms=HS_RTT_MS / 2)
+	seq = b.send(0, PSH | ACK, evil)
+	b.send(0, PSH | ACK, good, seq=seq, dt_ms=REXMIT_MS)
+	b.send(1, ACK, dt_ms=HS_RTT_MS / 2)
+	b.send(1, PSH | ACK, b"HTTP/1.1 200 OK\r\n\r\n")
+	b.send(0, ACK, dt_ms=HS_RTT_MS / 2)
+	b.close(first=0)
+	# 40022: an in-window RST from the server's address in the middle of the response, then the
+	# rest of the response and a FIN close.
+	c = Conn(cap, C_IP, S_IP, 40022, 80, 0x26000000, 0x27000000)
+	c.handshake()
+	c.send(0, PSH | ACK, req)
+	c.send(1, PSH | ACK, b"HTTP/1.1 200 OK\r\n", dt_ms=HS_RTT_MS / 2)
+	c.send(1, RST | ACK)
+	c.send(1, PSH | ACK, b"\r\nbody after the RST")
+	c.send(0, ACK, dt_ms=HS_RTT_MS / 2)
+	c.close(first=1)
+	cap.trailer()
+	readme = """Captures for inline drops (no expect.json: `lua/spec/drop_integrity_spec.lua` replays this file with a dropping script and checks what the receivers got; regenerate with `make_cases.py drop_integrity`).
+
+- Port 40020: after the request line, the segment "X-Attack: EVILMARKER\\r\\n" is sent three times (200 ms, then 400 ms later, same bytes, no ACK). A script that drops every packet whose new bytes hold EVILMARKER must see each copy as new data and drop all three: the receiver got the request line only.
+- Port 40021: the segment with EVILMARKER, then the same sequence space again as "X-Attack: GOODSTUFF!\\r\\n" 200 ms later, acknowledged, a response and a FIN close. Dropping the first copy, the receiver got the second: the client's stream is the request line then GOODSTUFF!.
+- Port 40022: an in-window RST+ACK from the server's address between two parts of the response, then the rest and a FIN close. Dropped, the connection goes on: one flow, reason fin, the whole response.
+"""
+	return {"input.pcap": cap}, readme
+
+
+# Captures without expectations, for tests that run scripts on them.
+CAPTURES = {
+	"drop_integrity": capture_drop_integrity,
+}
+
+
 def main(argv):
-	names = argv[1:] or sorted(CASES)
+	names = argv[1:] or sorted(CASES) + sorted(CAPTURES)
 	for name in names:
-		if name not in CASES:
-			sys.stderr.write("unknown case %s (have: %s)\n" % (name, " ".join(sorted(CASES))))
+		if name not in CASES and name not in CAPTURES:
+			sys.stderr.write("unknown case %s (have: %s)\n" % (name, " ".join(sorted(CASES) + sorted(CAPTURES))))
 			return 64
-		files, exp, readme = CASES[name]()
 		d = os.path.join(HERE, name)
 		os.makedirs(d, exist_ok=True)
+		if name in CAPTURES:
+			files, readme = CAPTURES[name]()
+			for fname, cap in files.items():
+				cap.write(os.path.join(d, fname))
+			with open(os.path.join(d, "README.md"), "w") as f:
+				f.write("# %s\n\n%s" % (name, readme))
+			print("wrote %s" % name)
+			continue
+		files, exp, readme = CASES[name]()
 		for fname, cap in files.items():
 			if isinstance(cap, tuple):
 				cap[0].write(os.path.join(d, fname), cut_last_to=cap[1])
