@@ -329,6 +329,8 @@ local function dispatch(n)
 		local sid = r.sock_id
 		if sid == isock_id then
 			host_record(r, fl)
+		elseif not socks[sid] then -- a socket of the C host (weir replay --write-streams): its C handlers
+			C.weir_dispatch(W, recs + i, 1)
 		else
 			local list = disp[(sid * 4 + r.hook) * 16 + r.event]
 			if list then

@@ -217,7 +217,15 @@ static void eve_sink(const struct weir_flow_record *rec, void *user)
 		r->write_failed = 1;
 }
 
-/* NEW_DATA handler of --write-streams: appends the bytes the side's stream just gained. */
+static void stream_path(char *path, size_t size, const struct replay *r, struct weir_flow *f, int side)
+{
+	snprintf(path, size, "%s/%" PRIu64 ".%s", r->streams_dir, weir_flow_id(f),
+	         side == WEIR_SIDE_CLIENT ? "c2s" : "s2c");
+}
+
+/* NEW_DATA handler of --write-streams: writes the bytes the side's stream just gained at their
+ * stream offsets, so that bytes of a packet dropped inline (its update undone) are overwritten by
+ * what the receiver gets instead. */
 static void stream_writer(struct weir_msock *s, struct weir_flow *f, int side, uint32_t ev, uint64_t added, void *user)
 {
 	struct replay *r = user;
@@ -227,9 +235,8 @@ static void stream_writer(struct weir_msock *s, struct weir_flow *f, int side, u
 	if (weir_flow_buf_info(f, side, &bi) != 0 || !bi.buffering)
 		return;
 	char path[4096];
-	snprintf(path, sizeof(path), "%s/%" PRIu64 ".%s", r->streams_dir, weir_flow_id(f),
-	         side == WEIR_SIDE_CLIENT ? "c2s" : "s2c");
-	const int fd = open(path, O_WRONLY | O_CREAT | O_APPEND, 0644);
+	stream_path(path, sizeof(path), r, f, side);
+	const int fd = open(path, O_WRONLY | O_CREAT, 0644);
 	if (fd < 0) {
 		r->write_failed = 1;
 		return;
@@ -242,13 +249,32 @@ static void stream_writer(struct weir_msock *s, struct weir_flow *f, int side, u
 			p = zeros;
 			n = (ssize_t)(bi.base - off < sizeof(zeros) ? bi.base - off : sizeof(zeros));
 		}
-		if (n <= 0 || write(fd, p, (size_t)n) != n) {
+		if (n <= 0 || pwrite(fd, p, (size_t)n, (off_t)off) != n) {
 			r->write_failed = 1;
 			break;
 		}
 		off += (uint64_t)n;
 	}
 	close(fd);
+}
+
+/* CONN_END handler of --write-streams: a file longer than its stream held bytes of a dropped
+ * packet that were never delivered again. */
+static void stream_trim(struct weir_msock *s, struct weir_flow *f, int side, uint32_t ev, uint64_t arg, void *user)
+{
+	(void)s;
+	(void)side;
+	(void)ev;
+	(void)arg;
+	for (int d = WEIR_SIDE_CLIENT; d <= WEIR_SIDE_SERVER; d++) {
+		char path[4096];
+		struct weir_buf_info bi;
+		struct stat sb;
+		stream_path(path, sizeof(path), user, f, d);
+		if (weir_flow_buf_info(f, d, &bi) == 0 && stat(path, &sb) == 0 && (uint64_t)sb.st_size > bi.next &&
+		    truncate(path, (off_t)bi.next) != 0)
+			((struct replay *)user)->write_failed = 1;
+	}
 }
 
 static void write_stats(const struct replay *r, const struct weir_stats *st, FILE *out)
@@ -378,7 +404,8 @@ static int setup_outputs(struct replay *r, struct weir_worker *w)
 		}
 		char err[256];
 		struct weir_msock *s = weir_msock_create(w, NULL, err, sizeof(err));
-		if (!s || weir_msock_register(s, WEIR_EV_NEW_DATA, WEIR_HOOK_POST_RCV, stream_writer, r) != 0) {
+		if (!s || weir_msock_register(s, WEIR_EV_NEW_DATA, WEIR_HOOK_POST_RCV, stream_writer, r) != 0 ||
+		    weir_msock_register(s, WEIR_EV_CONN_END, WEIR_HOOK_POST_RCV, stream_trim, r) != 0) {
 			fprintf(stderr, "weir replay: cannot watch streams: %s\n", err);
 			return WEIR_EX_SOFTWARE;
 		}

@@ -1,27 +1,14 @@
 -- drop_integrity_spec.lua — inline drops through weir replay -s: a dropped packet never reached its receiver, so
--- weir's streams and states must not keep it (tests/pcap/drop_integrity, see its README).
+-- weir's streams (weir replay --write-streams) and states must not keep it (tests/pcap/drop_integrity, its README).
 local H = dofile("lua/spec/helper.lua")
 local CAPTURE = "tests/pcap/drop_integrity/input.pcap"
 local REQ = "GET /index.html HTTP/1.1\r\n"
 
 -- Drops every packet whose new bytes hold EVILMARKER (counted per client port), and at POST_RCV
--- every RST: both decided after the receiver's update, the case that must be undone. At each
--- flow's end it writes what weir reassembled of each side (peeked from offset 0) to
--- $STREAMS/<client port>.c2s and .s2c. (weir replay --write-streams is not wired when scripts run:
--- the Lua dispatcher serves only the scripts' sockets.)
+-- every RST: both decided after the receiver's update, the case that must be undone.
 local DETECTOR = [[
 local weir = require "weir"
-local function dump(flow, side, ext)
-   local n = flow:next(side)
-   local f = assert(io.open(os.getenv("STREAMS") .. "/" .. flow:tuple().client_port .. ext, "wb"))
-   if n > 0 then f:write(assert(flow:peek(side, 0, n))) end
-   f:close()
-end
 return {
-   on_conn_end = function(flow)
-      dump(flow, weir.CLIENT, ".c2s")
-      dump(flow, weir.SERVER, ".s2c")
-   end,
    on_new_data = function(flow, side, n)
       local b = flow:new_bytes(side, n)
       if b and b:find("EVILMARKER", 1, true) then
@@ -48,7 +35,7 @@ end
 describe("a drop at POST_RCV", function()
    local r, flows
    setup(function()
-      r = H.replay{ scripts = { H.script(DETECTOR) }, pcaps = { CAPTURE }, env = { STREAMS = "@DIR@" } }
+      r = H.replay{ scripts = { H.script(DETECTOR) }, pcaps = { CAPTURE }, args = { "--write-streams", "@DIR@/streams" } }
       flows = by_port(r)
    end)
 
@@ -57,14 +44,14 @@ describe("a drop at POST_RCV", function()
       assert.are.equal(3, r.stats.counters.marker_40020)
       local f = flows[40020][1]
       assert.are.equal(#REQ, f.streams.toserver.delivered)
-      assert.are.equal(REQ, H.slurp(r.dir .. "/" .. f.src_port .. ".c2s"))
+      assert.are.equal(REQ, H.slurp(r.dir .. "/streams/" .. f.flow_id .. ".c2s"))
    end)
 
    it("leaves the stream the receiver got: the retransmission that passed, not the dropped copy", function()
       assert.are.equal(1, r.stats.counters.marker_40021)
       assert.are.equal(1, #flows[40021])
       local f = flows[40021][1]
-      assert.are.equal(REQ .. "X-Attack: GOODSTUFF!\r\n", H.slurp(r.dir .. "/" .. f.src_port .. ".c2s"))
+      assert.are.equal(REQ .. "X-Attack: GOODSTUFF!\r\n", H.slurp(r.dir .. "/streams/" .. f.flow_id .. ".c2s"))
       assert.are.equal("fin", f.flow.reason)
       assert.are.equal(0, f.streams.toserver.gap_bytes)
    end)
@@ -74,7 +61,7 @@ describe("a drop at POST_RCV", function()
       assert.are.equal(1, #flows[40022])
       local f = flows[40022][1]
       assert.are.equal("fin", f.flow.reason)
-      assert.are.equal("HTTP/1.1 200 OK\r\n\r\nbody after the RST", H.slurp(r.dir .. "/" .. f.src_port .. ".s2c"))
+      assert.are.equal("HTTP/1.1 200 OK\r\n\r\nbody after the RST", H.slurp(r.dir .. "/streams/" .. f.flow_id .. ".s2c"))
       assert.are.equal(0, r.stats.closes.rst or 0)
    end)
 
