@@ -34,7 +34,24 @@ enum weir_side { WEIR_SIDE_CLIENT = 0, WEIR_SIDE_SERVER = 1, WEIR_SIDE_BOTH = 2 
  *  PRE: before either side's TCP update. POST_SND: after the sender's update (its state as the
  *  sender of this packet). POST_RCV: after the receiver's update and the reassembly of the payload.
  *  Events without a packet (idle timeout, user timer, end of flow at timeout/eviction/shutdown)
- *  are raised at POST_RCV and weir_worker_packet() then returns NULL. */
+ *  are raised at POST_RCV and weir_worker_packet() then returns NULL.
+ *
+ *  Drop verdicts (weir_worker_drop) follow the packet's receiver: a dropped packet never reached
+ *  it, so weir's view of the receiver must not change either.
+ *  - Dropped at PRE or POST_SND: the receiver's update is skipped and POST_RCV is not raised for
+ *    the packet. The sender's update stands (the sender did send it: its packet, byte and payload
+ *    counters include it).
+ *  - Dropped at POST_RCV: the receiver's update is undone once the packet's POST_RCV handlers
+ *    have run: both sides' states and acknowledgements, both streams' offsets, held out-of-order
+ *    ranges and counters, the history, handshake and end. A retransmission of the same bytes is
+ *    then new data: delivered again, with NEW_DATA again (a detector can drop it again), so the
+ *    stream equals what the receiver got. The ring's bytes stay where they are; what handlers
+ *    changed (buffering, overlap policy, stopped sides) stays. Under WEIR_OVERLAP_LAST, held
+ *    bytes the dropped packet overlapped keep its copy until they are re-sent.
+ *  - A packet that ends the flow (RST, last ACK) raises CONN_END in a batch of its own after its
+ *    POST_RCV handlers, and only when it was not dropped: a dropped RST does not end the flow. A
+ *    drop from a CONN_END handler drops the packet but the end stands.
+ *  Dropped packets are counted in weir_stats.drops. */
 enum weir_hook { WEIR_HOOK_PRE = 0, WEIR_HOOK_POST_SND = 1, WEIR_HOOK_POST_RCV = 2, WEIR_HOOK_COUNT = 3 };
 
 /** Built-in events. The record's side is the endpoint the event is about (see each). Which hooks
@@ -46,7 +63,9 @@ enum weir_hook { WEIR_HOOK_PRE = 0, WEIR_HOOK_POST_SND = 1, WEIR_HOOK_POST_RCV =
  *  - NEW_DATA        POST_RCV                 a side's stream advanced; side = the stream's sender; arg = bytes it
  *                                             advanced (gap bytes included, read as zeros): the new bytes are [next - arg, next)
  *  - REXMIT          PRE, POST_SND, POST_RCV  the packet retransmits sequence space already sent; side = sender
- *  - CONN_END        POST_RCV                 the flow ends (once per flow); side = BOTH; arg = enum weir_close_reason
+ *  - CONN_END        POST_RCV                 the flow ends (once per flow; after the POST_RCV batch of the packet
+ *                                             that ended it, unless that packet was dropped); side = BOTH;
+ *                                             arg = enum weir_close_reason
  *  - ORPHAN          PRE                      a TCP packet that belongs to no flow and creates none; flow = NULL; side = BOTH
  *  - ANOMALY         POST_SND, POST_RCV       something a correct stack would not do; arg = enum weir_anomaly; side = offending sender
  *  - TIMEOUT         POST_RCV                 the flow was idle past its timeout (CONN_END follows); side = BOTH
@@ -72,7 +91,9 @@ enum weir_event {
 /** Reasons attached to WEIR_EV_ANOMALY and counted per worker. */
 enum weir_anomaly {
 	WEIR_AN_RST_OUT_OF_WINDOW = 0,  /**< RST whose sequence is outside the receiver's window: ignored */
-	WEIR_AN_SYN_ON_ESTABLISHED = 1, /**< SYN (new ISN) on an established connection */
+	WEIR_AN_SYN_ON_ESTABLISHED = 1, /**< SYN (new ISN) on a synchronized side: as the endpoint does (RFC 5961
+	                                     §4: a challenge ACK), it changes nothing and the flow goes on; a
+	                                     spoofed SYN cannot end inspection (see WEIR_CLOSE_REUSED) */
 	WEIR_AN_DATA_OUT_OF_WINDOW = 2, /**< payload beyond what the receiver advertised */
 	WEIR_AN_REXMIT_DIFFERENT = 3,   /**< retransmitted bytes differ from the original: evasion signal */
 	WEIR_AN_OVERLAP_DIFFERENT = 4,  /**< out-of-order segments overlap with different bytes */
@@ -96,7 +117,12 @@ enum weir_tcp_state {
 enum weir_close_reason {
 	WEIR_CLOSE_NONE = 0, WEIR_CLOSE_FIN = 1, WEIR_CLOSE_RST = 2, WEIR_CLOSE_TIMEOUT = 3,
 	WEIR_CLOSE_EVICTED = 4, WEIR_CLOSE_SHUTDOWN = 5,
-	WEIR_CLOSE_REUSED = 6, /**< a SYN with a new ISN arrived on the same addresses and ports (the end was not seen) */
+	/** a client SYN with a new ISN on the same addresses and ports opened a new connection before
+	 *  the old one's end was seen: its handshake never completed, or the server was closed or in
+	 *  TIME_WAIT, or (on a synchronized connection) the server answered the SYN with a SYN+ACK for
+	 *  its ISN; the SYN then opens the new flow. Without that answer the SYN is an anomaly
+	 *  (SYN_ON_ESTABLISHED) and the old flow goes on. */
+	WEIR_CLOSE_REUSED = 6,
 	WEIR_CLOSE_COUNT = 7,
 };
 
@@ -321,7 +347,8 @@ void weir_dispatch(struct weir_worker *w, const struct weir_event_rec *recs, uns
 int weir_worker_run(struct weir_worker *w);
 /** The packet being processed at the current hook, or NULL (timers, timeouts, shutdown). */
 const struct weir_pkt *weir_worker_packet(const struct weir_worker *w);
-/** Sets the current packet's verdict to drop. -ENOENT when there is no current packet. */
+/** Sets the current packet's verdict to drop; what that undoes is described at enum weir_hook.
+ *  -ENOENT when there is no current packet. */
 int weir_worker_drop(struct weir_worker *w);
 /** The worker's counters (a live view, read on the worker's thread). */
 const struct weir_stats *weir_worker_stats(const struct weir_worker *w);
