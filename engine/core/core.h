@@ -30,18 +30,13 @@ struct weir_flow {
 	uint8_t ended;               /* CONN_END raised; the entry lingers for late packets */
 	uint8_t bypassed;            /* monitoring stopped on both sides */
 	uint8_t end_reason;
-	uint8_t syn_pending;         /* a client SYN with a new ISN awaits the server's answer (syn) */
-	struct {                     /* what that SYN was, to open the next flow with it */
-		uint64_t ts_ns, prev_last_ns;
-		uint32_t seq, ts_val;
-		uint16_t ip_len, win, mss;
-		uint8_t wscale, sack_perm, has_ts;
-	} syn;
+	uint8_t syn_pending;         /* a client SYN of ISN syn_isn awaits the server's answer */
 	struct {
 		uint16_t sock;
 		void *ptr;
 	} user[WEIR_FLOW_USERS];
 	uint8_t top_slot;            /* index + 1 in the worker's top-flows sample, 0 when not in it */
+	uint32_t syn_isn;            /* (in padding: a flow entry stays within its cache lines) */
 	struct weir_tcp_conn tcp;
 };
 
@@ -122,7 +117,15 @@ struct weir_worker {
 	int sender;
 	uint32_t carry;              /* PKT_IN | CONN_START | REXMIT of the current packet */
 	struct weir_tcp_out out;
-	struct weir_pkt moved_syn;   /* a flow's pending SYN that opens the next flow on its ports */
+	/* the latest SYN held on an open flow (syn_pending), to open the next flow with it when the
+	 * server accepts it; one slot: a flow whose SYN was overwritten starts at the SYN+ACK */
+	struct {
+		uint64_t flow_id, ts_ns, prev_last_ns;
+		uint32_t ts_val;
+		uint16_t ip_len, win, mss;
+		uint8_t wscale, sack_perm, has_ts;
+	} held_syn;
+	struct weir_pkt moved_syn;   /* that SYN, rebuilt to open the next flow */
 	uint8_t have_moved_syn;
 	/* the flow before the receiver's update, saved when a POST_RCV handler may drop the packet */
 	struct weir_tcp_snap rcv_snap;

@@ -315,19 +315,20 @@ static bool syn_opens_new(const struct weir_flow *f)
 }
 
 /* Notes the client SYN p whose fate the server's answer decides. */
-static void syn_hold(struct weir_flow *f, const struct weir_pkt *p)
+static void syn_hold(struct weir_worker *w, struct weir_flow *f, const struct weir_pkt *p)
 {
 	f->syn_pending = 1;
-	f->syn.prev_last_ns = f->last_ns;
-	f->syn.ts_ns = p->ts_ns;
-	f->syn.seq = p->seq;
-	f->syn.ts_val = p->ts_val;
-	f->syn.ip_len = p->ip_len;
-	f->syn.win = p->win;
-	f->syn.mss = p->mss;
-	f->syn.wscale = p->wscale;
-	f->syn.sack_perm = p->sack_perm;
-	f->syn.has_ts = p->has_ts;
+	f->syn_isn = p->seq;
+	w->held_syn.flow_id = f->id;
+	w->held_syn.prev_last_ns = f->last_ns;
+	w->held_syn.ts_ns = p->ts_ns;
+	w->held_syn.ts_val = p->ts_val;
+	w->held_syn.ip_len = p->ip_len;
+	w->held_syn.win = p->win;
+	w->held_syn.mss = p->mss;
+	w->held_syn.wscale = p->wscale;
+	w->held_syn.sack_perm = p->sack_perm;
+	w->held_syn.has_ts = p->has_ts;
 }
 
 /* The server accepted f's pending SYN (synack is its answer): the SYN belongs to the next flow.
@@ -336,9 +337,11 @@ static void syn_move(struct weir_worker *w, struct weir_flow *f, const struct we
 {
 	struct weir_tcp_side *c = &f->tcp.side[WEIR_SIDE_CLIENT];
 	struct weir_pkt *p = &w->moved_syn;
+	if (w->held_syn.flow_id != f->id)
+		return; /* another flow's SYN took the slot since */
 	c->pkts--;
-	c->bytes -= f->syn.ip_len;
-	f->last_ns = f->syn.prev_last_ns;
+	c->bytes -= w->held_syn.ip_len;
+	f->last_ns = w->held_syn.prev_last_ns;
 	*p = *synack;
 	memcpy(p->src, synack->dst, sizeof(p->src));
 	memcpy(p->dst, synack->src, sizeof(p->dst));
@@ -348,17 +351,18 @@ static void syn_move(struct weir_worker *w, struct weir_flow *f, const struct we
 	p->payload_len = 0;
 	p->tcp_flags = 0x02;
 	p->ack = 0;
-	p->ts_ns = f->syn.ts_ns;
-	p->seq = f->syn.seq;
-	p->ts_val = f->syn.ts_val;
+	p->ts_ns = w->held_syn.ts_ns;
+	p->seq = f->syn_isn;
+	p->ts_val = w->held_syn.ts_val;
 	p->ts_ecr = 0;
-	p->ip_len = f->syn.ip_len;
-	p->win = f->syn.win;
-	p->mss = f->syn.mss;
-	p->wscale = f->syn.wscale;
-	p->sack_perm = f->syn.sack_perm;
-	p->has_ts = f->syn.has_ts;
+	p->ip_len = w->held_syn.ip_len;
+	p->win = w->held_syn.win;
+	p->mss = w->held_syn.mss;
+	p->wscale = w->held_syn.wscale;
+	p->sack_perm = w->held_syn.sack_perm;
+	p->has_ts = w->held_syn.has_ts;
 	p->nsack = 0;
+	w->held_syn.flow_id = 0;
 	w->have_moved_syn = 1;
 }
 
@@ -372,13 +376,13 @@ static bool reused(struct weir_worker *w, struct weir_flow *f, const struct weir
 			return false;
 		if (syn_opens_new(f))
 			return true;
-		syn_hold(f, p);
+		syn_hold(w, f, p);
 		return false;
 	}
 	if (!f->syn_pending)
 		return false;
 	f->syn_pending = 0;
-	if ((p->tcp_flags & 0x12) != 0x12 || p->ack != f->syn.seq + 1)
+	if ((p->tcp_flags & 0x12) != 0x12 || p->ack != f->syn_isn + 1)
 		return false;
 	syn_move(w, f, p);
 	return true;
