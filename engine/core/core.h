@@ -130,6 +130,7 @@ struct weir_worker {
 	/* the flow before the receiver's update, saved when a POST_RCV handler may drop the packet */
 	struct weir_tcp_snap rcv_snap;
 	uint8_t rcv_snapped;
+	uint8_t snd_state, snd_rst;  /* the sender's state and RST flag before its update */
 	uint8_t rcv_was_ended;       /* the flow had ended before this packet */
 
 	/* a flow whose CONN_END was raised without a packet; freed at the next step */

@@ -545,6 +545,9 @@ static void raise_stage(struct weir_worker *w, int hook, int side, const uint64_
 
 static void packet_snd(struct weir_worker *w)
 {
+	const struct weir_tcp_side *s = &w->cur->tcp.side[w->sender];
+	w->snd_state = s->state;
+	w->snd_rst = s->flags & WEIR_TCPF_RST;
 	weir_tcp_sender_update(&w->cur->tcp, w->sender, &w->pkt, &w->out);
 	raise_stage(w, WEIR_HOOK_POST_SND, w->sender, NULL);
 	w->phase = WEIR_PH_RCV;
@@ -553,6 +556,17 @@ static void packet_snd(struct weir_worker *w)
 static bool packet_dropped(const struct weir_worker *w)
 {
 	return w->rx[w->rx_i].verdict != 0;
+}
+
+/* A dropped RST closes nobody: its sender keeps the state it had (it may not even have sent it:
+ * an attacker's RST). Its counters and Zeek facts still hold it, as for any dropped packet. */
+static void undo_dropped_rst(struct weir_worker *w)
+{
+	struct weir_tcp_side *s = &w->cur->tcp.side[w->sender];
+	if (!(w->pkt.tcp_flags & 0x04))
+		return;
+	s->state = w->snd_state;
+	s->flags = (uint8_t)((s->flags & ~WEIR_TCPF_RST) | w->snd_rst);
 }
 
 /* Whether a handler may still drop the current packet after the receiver's update: it raises
@@ -580,6 +594,7 @@ static void packet_rcv(struct weir_worker *w)
 	w->rcv_was_ended = f->ended;
 	w->rcv_snapped = 0;
 	if (packet_dropped(w)) {
+		undo_dropped_rst(w);
 		w->phase = WEIR_PH_DONE;
 		return;
 	}
@@ -602,9 +617,10 @@ static void packet_end(struct weir_worker *w)
 {
 	struct weir_flow *f = w->cur;
 	w->phase = WEIR_PH_DONE;
-	if (w->rcv_snapped && packet_dropped(w))
+	if (w->rcv_snapped && packet_dropped(w)) {
 		weir_tcp_restore(&f->tcp, &w->rcv_snap);
-	else if (!w->rcv_was_ended && f->tcp.ended)
+		undo_dropped_rst(w);
+	} else if (!w->rcv_was_ended && f->tcp.ended)
 		raise_end(w, f, f->tcp.end_reason);
 }
 

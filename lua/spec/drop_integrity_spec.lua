@@ -61,6 +61,7 @@ describe("a drop at POST_RCV", function()
       assert.are.equal(1, #flows[40022])
       local f = flows[40022][1]
       assert.are.equal("fin", f.flow.reason)
+      assert.are.equal("time_wait", f.tcp.server_state) -- it closed first, by FIN: the RST closed nobody
       assert.are.equal("HTTP/1.1 200 OK\r\n\r\nbody after the RST", H.slurp(r.dir .. "/streams/" .. f.flow_id .. ".s2c"))
       assert.are.equal(0, r.stats.closes.rst or 0)
    end)
@@ -85,6 +86,7 @@ sock:register(weir.ON_PKT_IN, weir.POST_RCV, function(flow) if flow:packet().tcp
       assert.is_nil(r.stats.counters.rst_post_rcv)
       local f = by_port(r)[40022][1]
       assert.are.equal("fin", f.flow.reason)
+      assert.are.equal("time_wait", f.tcp.server_state)
       assert.are.equal(37, f.streams.toclient.delivered)
    end)
 end)
