@@ -570,16 +570,18 @@ static void undo_dropped_rst(struct weir_worker *w)
 }
 
 /* Whether a handler may still drop the current packet after the receiver's update: it raises
- * events and a socket in its flow's scope is subscribed at POST_RCV. */
+ * events and a socket in its flow's scope is subscribed at POST_RCV to an event raise_stage()
+ * raises (CONN_END comes after the verdict; TIMEOUT and TIMER have no packet). */
 static bool rcv_may_drop(const struct weir_worker *w)
 {
+	const uint32_t later = EV(WEIR_EV_CONN_END) | EV(WEIR_EV_TIMEOUT) | EV(WEIR_EV_TIMER);
 	if (!packet_raises(w))
 		return false;
 	uint64_t scope = w->cur->sock_mask & w->open_socks;
 	while (scope) {
 		const unsigned id = (unsigned)__builtin_ctzll(scope);
 		scope &= scope - 1;
-		if (w->socks[id]->sub[WEIR_HOOK_POST_RCV])
+		if (w->socks[id]->sub[WEIR_HOOK_POST_RCV] & ~later)
 			return true;
 	}
 	return false;
