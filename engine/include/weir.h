@@ -51,8 +51,8 @@ enum weir_side { WEIR_SIDE_CLIENT = 0, WEIR_SIDE_SERVER = 1, WEIR_SIDE_BOTH = 2 
  *  - A packet that ends the flow (RST, last ACK) raises CONN_END in a batch of its own after its
  *    POST_RCV handlers, and only when it was not dropped: a dropped RST does not end the flow. A
  *    drop from a handler of that batch (CONN_END, NEW_DATA of the bytes the end flushed) drops
- *    the packet but the end stands. A dropped RST leaves its
- *    sender's state as it was too (it may be an attacker's); its counters and Zeek facts keep it.
+ *    the packet but the end stands. A dropped RST leaves its sender's state as it was too (it
+ *    may be an attacker's); its counters and Zeek facts keep it.
  *  Dropped packets are counted in weir_stats.drops. */
 enum weir_hook { WEIR_HOOK_PRE = 0, WEIR_HOOK_POST_SND = 1, WEIR_HOOK_POST_RCV = 2, WEIR_HOOK_COUNT = 3 };
 
