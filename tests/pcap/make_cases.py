@@ -1024,17 +1024,32 @@ def case_port_reuse():
 	                                  "established", history=zeek_history(c1), closed=False)
 	flows[flow_key(c2) + " #2"] = expect_flow(c2, b"second on C\n", b"reply C2\n", "fin", "time_wait", "closed",
 	                                          conn_state="SF", history=zeek_history(c2))
+	# D: a SYN nobody answers, then 3 s later a SYN with another ISN: a new attempt (the first never
+	# completed its handshake), answered and closed.
+	d1 = Conn(cap, C_IP, S_IP, 40023, 80, 0x28000000, 0x29000000)
+	d1.send(0, SYN, opts=OPT_MSS)
+	d2 = Conn(cap, C_IP, S_IP, 40023, 80, 0x28100000, 0x29100000)
+	cap.t += 3000000
+	d2.handshake()
+	d2.send(0, PSH | ACK, b"second on D\n")
+	d2.send(1, PSH | ACK, b"reply D2\n", dt_ms=HS_RTT_MS / 2)
+	d2.close(first=0)
+	flows[flow_key(d1)] = expect_flow(d1, b"", b"", "reused", "syn_sent", "syn_rcvd", conn_state="S0",
+	                                  history=zeek_history(d1), closed=False)
+	flows[flow_key(d2) + " #2"] = expect_flow(d2, b"second on D\n", b"reply D2\n", "fin", "time_wait", "closed",
+	                                          conn_state="SF", history=zeek_history(d2))
 	cap.trailer()
-	conns = [a1, a2, b1, b2, c1, c2]
+	conns = [a1, a2, b1, b2, c1, c2, d1, d2]
 	exp = {"runs": [{"name": "default", "args": [], "exit": 0,
-	                 "stats": base_stats([cap], conns, tcp_count(conns), 1, {"fin": 4, "reused": 2},
-	                                     anomalies={"syn_on_established": 1}, handshakes=6),
+	                 "stats": base_stats([cap], conns, tcp_count(conns), 1, {"fin": 5, "reused": 3},
+	                                     anomalies={"syn_on_established": 1}, handshakes=7),
 	                 "flows": flows}]}
-	readme = """Genuine port reuse: the same client port opens a second connection after the first one ended, three ways. Each port gives two flows (the second keyed "... #2" in expect.json: flows on one 4-tuple are told apart by start time).
+	readme = """Genuine port reuse: the same client port opens a second connection after the first one ended (or never started), four ways. Each port gives two flows (the second keyed "... #2" in expect.json: flows on one 4-tuple are told apart by start time).
 
 - A (port 40017): closed by FIN both ways, all seen; 500 ms later, within weir's 2 s linger, a SYN with a new ISN. The first flow ends by its FIN (reason fin), the second is a new flow with its own handshake.
 - B (port 40018): the server closed first (TIME_WAIT), the client's FIN has no ACK in the capture, so weir still has the client in LAST_ACK; 1 s later a SYN with a higher ISN. Linux accepts a SYN on a TIME_WAIT socket as a new connection, so the first flow ends as `reused` right away and the SYN opens the second.
 - C (port 40019): handshake, data, then its end is not in the capture at all; 20 s later a SYN with a new ISN, which the server answers with a SYN+ACK for that ISN. On a synchronized connection a SYN alone proves nothing (spoofed SYNs get a challenge ACK, see syn_spoofed), so it is counted (anomaly syn_on_established 1) and the server's answer decides: its SYN+ACK for the new ISN ends the first flow as `reused` and the second flow starts with it. Both handshakes complete (handshake_done 6).
+- D (port 40023): a SYN nobody answers, then 3 s later a SYN with another ISN: the first attempt never completed its handshake, so the second SYN is a new attempt right away (reason `reused`; client syn_sent, server syn_rcvd as the box saw it, Zeek S0).
 - Per-connection packet/byte counts: `tshark -r input.pcap -q -z conv,tcp` lists one conversation per port (tshark merges the two connections of a port); the oracle splits them by `tcp.stream` (tshark starts a new stream at each SYN: "TCP port numbers reused").
 """ 
 	return {"input.pcap": cap}, exp, readme
