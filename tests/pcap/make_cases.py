@@ -971,73 +971,55 @@ def case_syn_spoofed():
 
 def case_port_reuse():
 	cap = Capture()
-	conns, flows = [], {}
+	flows = {}
+
+	def opened(port, isn_c, isn_s, name, after_s=0):
+		"""A connection on port: handshake, a request and a reply (after_s: seconds of quiet first)."""
+		c = Conn(cap, C_IP, S_IP, port, 80, isn_c, isn_s)
+		cap.t += int(after_s * 1000000)
+		c.handshake()
+		c.send(0, PSH | ACK, name.encode() + b"\n")
+		c.send(1, PSH | ACK, b"reply " + name.encode() + b"\n", dt_ms=HS_RTT_MS / 2)
+		return c
+
+	def reopened(port, isn_c, isn_s, name, after_s):
+		"""The same ports again after_s seconds later: a whole connection closed by the client."""
+		c = opened(port, isn_c, isn_s, name, after_s)
+		c.close(first=0)
+		flows[flow_key(c) + " #2"] = expect_flow(c, name.encode() + b"\n", b"reply " + name.encode() + b"\n",
+		                                         "fin", "time_wait", "closed", conn_state="SF",
+		                                         history=zeek_history(c))
+		return c
+
 	# A: closed by FIN both ways (all seen); 500 ms later, in its 2 s linger, the same ports again.
-	a1 = Conn(cap, C_IP, S_IP, 40017, 80, 0x1C000000, 0x1D000000)
-	a1.handshake()
-	a1.send(0, PSH | ACK, b"first on A\n")
-	a1.send(1, PSH | ACK, b"reply A1\n", dt_ms=HS_RTT_MS / 2)
+	a1 = opened(40017, 0x1C000000, 0x1D000000, "A1")
 	a1.close(first=0)
-	a2 = Conn(cap, C_IP, S_IP, 40017, 80, 0x1C100000, 0x1D100000)
-	cap.t += 500000
-	a2.handshake()
-	a2.send(0, PSH | ACK, b"second on A\n")
-	a2.send(1, PSH | ACK, b"reply A2\n", dt_ms=HS_RTT_MS / 2)
-	a2.close(first=0)
-	flows[flow_key(a1)] = expect_flow(a1, b"first on A\n", b"reply A1\n", "fin", "time_wait", "closed",
+	flows[flow_key(a1)] = expect_flow(a1, b"A1\n", b"reply A1\n", "fin", "time_wait", "closed",
 	                                  conn_state="SF", history=zeek_history(a1))
-	flows[flow_key(a2) + " #2"] = expect_flow(a2, b"second on A\n", b"reply A2\n", "fin", "time_wait", "closed",
-	                                          conn_state="SF", history=zeek_history(a2))
+	a2 = reopened(40017, 0x1C100000, 0x1D100000, "A2", 0.5)
 	# B: the server closed first and sits in TIME_WAIT; the client's last ACK is not in the
 	# capture. A SYN with a higher ISN 1 s later opens a new connection (Linux accepts it there).
-	b1 = Conn(cap, C_IP, S_IP, 40018, 80, 0x1E000000, 0x1F000000)
-	b1.handshake()
-	b1.send(0, PSH | ACK, b"first on B\n")
-	b1.send(1, PSH | ACK, b"reply B1\n", dt_ms=HS_RTT_MS / 2)
+	b1 = opened(40018, 0x1E000000, 0x1F000000, "B1")
 	b1.send(1, FIN | ACK)
 	b1.send(0, ACK)
 	b1.send(0, FIN | ACK)                                # its ACK is missing
-	b2 = Conn(cap, C_IP, S_IP, 40018, 80, 0x1E100000, 0x1F100000)
-	cap.t += 1000000
-	b2.handshake()
-	b2.send(0, PSH | ACK, b"second on B\n")
-	b2.send(1, PSH | ACK, b"reply B2\n", dt_ms=HS_RTT_MS / 2)
-	b2.close(first=0)
-	flows[flow_key(b1)] = expect_flow(b1, b"first on B\n", b"reply B1\n", "reused", "last_ack", "time_wait",
+	flows[flow_key(b1)] = expect_flow(b1, b"B1\n", b"reply B1\n", "reused", "last_ack", "time_wait",
 	                                  conn_state="SF", history=zeek_history(b1), closed=False)
-	flows[flow_key(b2) + " #2"] = expect_flow(b2, b"second on B\n", b"reply B2\n", "fin", "time_wait", "closed",
-	                                          conn_state="SF", history=zeek_history(b2))
+	b2 = reopened(40018, 0x1E100000, 0x1F100000, "B2", 1)
 	# C: idle, its end not in the capture at all; 20 s later a SYN with a new ISN, which the
 	# server answers with a SYN+ACK for that ISN: a new connection on the same ports.
-	c1 = Conn(cap, C_IP, S_IP, 40019, 80, 0x20000000, 0x21000000)
-	c1.handshake()
-	c1.send(0, PSH | ACK, b"first on C\n")
-	c1.send(1, PSH | ACK, b"reply C1\n", dt_ms=HS_RTT_MS / 2)
+	c1 = opened(40019, 0x20000000, 0x21000000, "C1")
 	c1.send(0, ACK, dt_ms=HS_RTT_MS / 2)
-	c2 = Conn(cap, C_IP, S_IP, 40019, 80, 0x20100000, 0x21100000)
-	cap.t += 20000000
-	c2.handshake()
-	c2.send(0, PSH | ACK, b"second on C\n")
-	c2.send(1, PSH | ACK, b"reply C2\n", dt_ms=HS_RTT_MS / 2)
-	c2.close(first=0)
-	flows[flow_key(c1)] = expect_flow(c1, b"first on C\n", b"reply C1\n", "reused", "established",
+	flows[flow_key(c1)] = expect_flow(c1, b"C1\n", b"reply C1\n", "reused", "established",
 	                                  "established", history=zeek_history(c1), closed=False)
-	flows[flow_key(c2) + " #2"] = expect_flow(c2, b"second on C\n", b"reply C2\n", "fin", "time_wait", "closed",
-	                                          conn_state="SF", history=zeek_history(c2))
+	c2 = reopened(40019, 0x20100000, 0x21100000, "C2", 20)
 	# D: a SYN nobody answers, then 3 s later a SYN with another ISN: a new attempt (the first never
 	# completed its handshake), answered and closed.
 	d1 = Conn(cap, C_IP, S_IP, 40023, 80, 0x28000000, 0x29000000)
 	d1.send(0, SYN, opts=OPT_MSS)
-	d2 = Conn(cap, C_IP, S_IP, 40023, 80, 0x28100000, 0x29100000)
-	cap.t += 3000000
-	d2.handshake()
-	d2.send(0, PSH | ACK, b"second on D\n")
-	d2.send(1, PSH | ACK, b"reply D2\n", dt_ms=HS_RTT_MS / 2)
-	d2.close(first=0)
 	flows[flow_key(d1)] = expect_flow(d1, b"", b"", "reused", "syn_sent", "syn_rcvd", conn_state="S0",
 	                                  history=zeek_history(d1), closed=False)
-	flows[flow_key(d2) + " #2"] = expect_flow(d2, b"second on D\n", b"reply D2\n", "fin", "time_wait", "closed",
-	                                          conn_state="SF", history=zeek_history(d2))
+	d2 = reopened(40023, 0x28100000, 0x29100000, "D2", 3)
 	cap.trailer()
 	conns = [a1, a2, b1, b2, c1, c2, d1, d2]
 	exp = {"runs": [{"name": "default", "args": [], "exit": 0,
