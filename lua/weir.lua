@@ -28,17 +28,14 @@ local cur_script       -- script whose handler is running (state_table, alert)
 local gen = 0          -- record generation: UDE filter results are cached per record
 local call_seq, hook_seq, strikes, in_handler = 0, -1, 0, false
 
--- Constants --------------------------------------------------------------------------------
-local EV_NAMES = { [0] = "pkt_in", "conn_start", "handshake_done", "state_change", "new_data",
-	"rexmit", "conn_end", "orphan", "anomaly", "timeout", "timer" }
-local HOOK_NAMES = { [0] = "pre", "post_snd", "post_rcv" }
-local STATE_NAMES = { [0] = "closed", "listen", "syn_sent", "syn_rcvd", "established", "fin_wait_1",
-	"fin_wait_2", "close_wait", "closing", "last_ack", "time_wait" }
-local ANOMALY_NAMES = { [0] = "rst_out_of_window", "syn_on_established", "data_out_of_window",
-	"rexmit_different", "overlap_different", "buffer_outrun", "ack_unseen_data", "bad_flags",
-	"data_after_fin", "memcap" }
-local CLOSE_NAMES = { [0] = "none", "fin", "rst", "timeout", "evicted", "shutdown" }
-local EV_CONN_END, EV_TIMER, EV_ORPHAN, HOOK_POST_RCV, HOOK_PRE = 6, 10, 7, 2, 0
+-- Constants: read from C by _init (enum values through ffi.C, names through the C name
+-- functions), never written out here, so they cannot drift from weir.h -------------------------
+local EV_NAMES, HOOK_NAMES, STATE_NAMES, ANOMALY_NAMES, CLOSE_NAMES -- [enum value] = name
+local HOOKS            -- "PRE" -> enum value, for the API's constants
+local EV_CONN_END, EV_TIMER, EV_ORPHAN, HOOK_POST_RCV, HOOK_PRE
+local SIDES            -- "client", "server", "both" -> enum weir_side
+local OVERLAP          -- "first", "last" -> enum weir_overlap
+local TABLE_EVENTS, TABLE_EVENT_ID -- the table form's handler names ("on_new_data"), in event order
 
 local function errf(level, fmt, ...)
 	error(string.format(fmt, ...), level + 1)
@@ -57,11 +54,8 @@ local function fp()
 end
 
 local function side_arg(side)
-	if side == nil then
-		return 2
-	end
-	if side == "client" then return 0 elseif side == "server" then return 1 elseif side == "both" then return 2 end
-	return side
+	if side == nil then return SIDES.both end
+	return SIDES[side] or side
 end
 
 function Flow.id()
@@ -123,8 +117,7 @@ function Flow.buffering(_, side, on)
 end
 
 function Flow.overlap(_, side, policy)
-	if policy == "first" then policy = 0 elseif policy == "last" then policy = 1 end
-	return C.weir_flow_set_overlap(fp(), side_arg(side), policy) == 0
+	return C.weir_flow_set_overlap(fp(), side_arg(side), OVERLAP[policy] or policy) == 0
 end
 
 function Flow.stop(_, side)
@@ -503,23 +496,24 @@ local function alert(script, a)
 end
 
 -- The per-script API ---------------------------------------------------------------------------------
--- The table form's handler names, in the order they are registered.
-local TABLE_EVENTS = { "on_pkt_in", "on_conn_start", "on_handshake_done", "on_state_change", "on_new_data",
-	"on_rexmit", "on_conn_end", "on_orphan", "on_anomaly", "on_timeout" }
-local TABLE_EVENT_ID = {}
-for i, name in ipairs(TABLE_EVENTS) do TABLE_EVENT_ID[name] = i - 1 end
+local function copy(t)
+	local c = {}
+	for k, v in pairs(t) do c[k] = v end
+	return c
+end
 
 local function make_api(script)
 	local api = {
-		ON_PKT_IN = 0, ON_CONN_START = 1, ON_HANDSHAKE_DONE = 2, ON_STATE_CHANGE = 3, ON_NEW_DATA = 4,
-		ON_REXMIT = 5, ON_CONN_END = 6, ON_ORPHAN = 7, ON_ANOMALY = 8, ON_TIMEOUT = 9, ON_TIMER = 10,
-		PRE = 0, POST_SND = 1, POST_RCV = 2, PRE_TCP = 0, POST_TCP = 2,
-		CLIENT = 0, SERVER = 1, BOTH = 2,
-		event_names = EV_NAMES, state_names = STATE_NAMES, anomaly_names = ANOMALY_NAMES,
-		close_names = CLOSE_NAMES, hook_names = HOOK_NAMES,
+		PRE_TCP = HOOK_PRE, POST_TCP = HOOK_POST_RCV,
+		CLIENT = SIDES.client, SERVER = SIDES.server, BOTH = SIDES.both,
+		-- copies: a script changing its tables changes nothing for the engine or other scripts
+		event_names = copy(EV_NAMES), state_names = copy(STATE_NAMES), anomaly_names = copy(ANOMALY_NAMES),
+		close_names = copy(CLOSE_NAMES), hook_names = copy(HOOK_NAMES),
 		script = script.name,
 	}
-	for i = 0, #ANOMALY_NAMES do api["AN_" .. ANOMALY_NAMES[i]:upper()] = i end
+	for name, v in pairs(HOOKS) do api[name] = v end
+	for i, name in pairs(EV_NAMES) do api["ON_" .. name:upper()] = i end
+	for i, name in pairs(ANOMALY_NAMES) do api["AN_" .. name:upper()] = i end
 	-- (no tail calls: an error's level must reach the script's line)
 	function api.monitor_socket(filter)
 		local s = monitor_socket(script, filter)
@@ -548,6 +542,43 @@ local function make_api(script)
 end
 
 -- Called by the host ------------------------------------------------------------------------------------
+-- [0 .. count - 1] = name, from one of the C name functions.
+local function names_of(name_fn, count)
+	local t = {}
+	for i = 0, count - 1 do t[i] = ffi.string(name_fn(i)) end
+	return t
+end
+
+-- Fills the constants from the C declarations just loaded.
+local function init_constants()
+	EV_NAMES = names_of(C.weir_event_name, C.WEIR_EV_BUILTIN_COUNT)
+	STATE_NAMES = names_of(C.weir_tcp_state_name, C.WEIR_TCP_STATE_COUNT)
+	ANOMALY_NAMES = names_of(C.weir_anomaly_name, C.WEIR_AN_COUNT)
+	CLOSE_NAMES = names_of(C.weir_close_reason_name, C.WEIR_CLOSE_COUNT)
+	-- Hooks have no C name function: their names are the enum's, lowercased; a hook weir.h adds
+	-- or renames fails here, at start, not in a script.
+	HOOKS, HOOK_NAMES = {}, {}
+	for _, name in ipairs { "PRE", "POST_SND", "POST_RCV" } do
+		local v = C["WEIR_HOOK_" .. name]
+		HOOKS[name], HOOK_NAMES[v] = v, name:lower()
+	end
+	if #HOOK_NAMES + 1 ~= C.WEIR_HOOK_COUNT then error("weir.lua names fewer hooks than weir.h has") end
+	-- the dispatch key packs the root event in 4 bits and the hook in 2
+	if C.WEIR_EV_BUILTIN_COUNT > 16 or C.WEIR_HOOK_COUNT > 4 then error("dispatch keys too small for weir.h") end
+	EV_CONN_END, EV_TIMER, EV_ORPHAN = C.WEIR_EV_CONN_END, C.WEIR_EV_TIMER, C.WEIR_EV_ORPHAN
+	HOOK_PRE, HOOK_POST_RCV = C.WEIR_HOOK_PRE, C.WEIR_HOOK_POST_RCV
+	SIDES = { client = C.WEIR_SIDE_CLIENT, server = C.WEIR_SIDE_SERVER, both = C.WEIR_SIDE_BOTH }
+	OVERLAP = { first = C.WEIR_OVERLAP_FIRST, last = C.WEIR_OVERLAP_LAST }
+	-- the table form: on_<event> for every built-in event a script socket can get (timers are the host's)
+	TABLE_EVENTS, TABLE_EVENT_ID = {}, {}
+	for i = 0, C.WEIR_EV_BUILTIN_COUNT - 1 do
+		if i ~= EV_TIMER then
+			TABLE_EVENTS[#TABLE_EVENTS + 1] = "on_" .. EV_NAMES[i]
+			TABLE_EVENT_ID["on_" .. EV_NAMES[i]] = i
+		end
+	end
+end
+
 function M._init(cdef, w, host, layout)
 	ffi.cdef(cdef)
 	for name, size in pairs(layout) do
@@ -555,6 +586,7 @@ function M._init(cdef, w, host, layout)
 			error(string.format("FFI layout of %s is %d bytes, C says %d: rebuild", name, ffi.sizeof(name), size))
 		end
 	end
+	init_constants()
 	W = ffi.cast("struct weir_worker *", w)
 	H = ffi.cast("struct weir_lua *", host)
 	recs = ffi.new("struct weir_event_rec[?]", MAXREC)
