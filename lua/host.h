@@ -21,6 +21,8 @@ enum weir_lua_caps {
 	WEIR_LUA_MAX_HANDLERS = 512, /**< handler, UDE filter and timer slots per worker */
 	WEIR_LUA_MAX_COUNTERS = 256, /**< weir.counter() names per worker */
 	WEIR_LUA_NAME_MAX = 96,      /**< bytes of a name, NUL included (longer names are cut) */
+	WEIR_LUA_PEEK_MAX = 4194304, /**< most bytes one flow:peek returns: 4 MiB, the default
+	                              *   buffer_per_side, so one peek reads all a side can hold */
 };
 
 /** One handler (a registration, a UDE filter or a script's timers): what the dashboard shows. */
