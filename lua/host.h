@@ -113,9 +113,11 @@ int weir_lua_alert_json(char *buf, size_t len, const struct weir_lua_alert *a);
 
 /* ---- called from weir.lua through the FFI (not for C callers) --------------------------- */
 
-/** Takes a handler stats slot for script, named where; its index, or -ENOSPC. */
+/** Takes a handler stats slot for script, named where; its index, -EINVAL (no such script) or
+ *  -ENOSPC. */
 int weir_lua_slot_handler(struct weir_lua *L, unsigned script, const char *where);
-/** The index of counter name, created at 0 if new; -ENOSPC when the table is full. */
+/** The index of counter name, created at 0 if new; -EINVAL (NULL or empty name), -ENOSPC when the
+ *  table is full. */
 int weir_lua_slot_counter(struct weir_lua *L, const char *name);
 /** Raises an alert of script about flow f (may be NULL); counts it and calls the sink. */
 void weir_lua_raise_alert(struct weir_lua *L, unsigned script, const struct weir_flow *f, uint32_t sid,
