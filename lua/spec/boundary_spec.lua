@@ -80,6 +80,32 @@ weir.monitor_socket():register(weir.ON_PKT_IN, function() other:inc() end)
    end)
 end)
 
+describe("timers", function()
+   it("closing a socket cancels the C timers armed on it (a module using the FFI); the script's own still fire", function()
+      local script = H.script([[
+local weir = require "weir"
+local ffi = require "ffi"
+local c_fired, refused, own = weir.counter("c_timer_fired"), weir.counter("refused_after_close"), weir.counter("own_fired")
+local s = weir.monitor_socket()
+s:register(weir.ON_TIMER, function() c_fired:inc() end)
+local armed = false
+s:register(weir.ON_CONN_START, function()
+   if armed then return end
+   armed = true
+   local ptr = s.ptr
+   for i = 1, 3 do assert(ffi.C.weir_timer_add(ptr, nil, i, i) == 0) end
+   weir.timer(2, function() own:inc() end)
+   s:close() -- the three are due 1-3 ms later, after the close
+   if ffi.C.weir_timer_add(ptr, nil, 1, 9) == -9 then refused:inc() end -- -EBADF
+end)
+]])
+      local r = H.replay{ scripts = { script }, pcaps = { SAMPLE } }
+      assert.are.equal(0, r.rc, r.stderr)
+      assert.are.same({ c_timer_fired = 0, refused_after_close = 1, own_fired = 1 }, r.stats.counters)
+      assert.are.equal(1, r.stats.events.timer) -- the script's own timer only
+   end)
+end)
+
 describe("numbers crossing into C", function()
    it("every bad side, offset, length, event, hook, delay, count, sid and policy is a Lua error naming it", function()
       local calls = [[
