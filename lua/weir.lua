@@ -244,8 +244,11 @@ local pkt_ip_mt = { __index = function(t, k)
 end }
 local P = { tcp = {}, ip = setmetatable({}, pkt_ip_mt) }
 
+-- Reads the packet's bytes now, so only while there is one: a table kept from an earlier event
+-- would point into a frame that may be gone.
 function P.payload()
-	local p = P.raw
+	local p = C.weir_worker_packet(W)
+	if p == nil then errf("packet.payload: no packet here (only inside a handler whose event has one)") end
 	if p.payload_len == 0 then return "" end
 	return ffi.string(p.payload, p.payload_len)
 end

@@ -250,17 +250,18 @@ local calls = {
    { function() saved:midstream() end, "flow:midstream: no flow here" },
    { function() weir.alert{ msg = "x", flow = saved } end, "weir.alert: flow: no flow here" },
    { function() weir.timer(1, function() end, saved) end, "weir.timer: flow: no flow here" },
+   { function() pkt.payload() end, "packet.payload: no packet here" },
 }
 ]]
       local script = H.script(CHECK .. [[
-local saved
+local saved, pkt
 ]] .. calls .. [[
 local top = weir.counter("top_level")
 local ok, err = pcall(weir.alert, { msg = "x", flow = true })
 if not ok and err:find("weir.alert: flow must be the flow a handler was given", 1, true) then top:inc() end
 return { on_conn_start = function(flow)
    if saved then return end
-   saved = flow
+   saved, pkt = flow, flow:packet()
    weir.timer(1, function(f) if f == nil then expect_errors(calls) end end) -- a timer without a flow
 end }
 ]])
