@@ -514,7 +514,7 @@ local errbuf = ffi.new("char[512]") -- filter compiler messages
 
 local function monitor_socket(script, filter)
 	if filter ~= nil and (type(filter) ~= "string" or filter:find("\0", 1, true)) then
-		errf("weir.monitor_socket: filter must be a string (a tcpdump expression) or nil")
+		errf("weir.monitor_socket: filter must be nil or a string (a tcpdump expression) without NUL bytes")
 	end
 	local p = C.weir_msock_create(W, filter, errbuf, 512)
 	if p == nil then errf("monitor_socket(%q): %s", tostring(filter), ffi.string(errbuf)) end
@@ -591,7 +591,7 @@ end
 local counters = {}
 local function counter(name)
 	if type(name) ~= "string" or name == "" or name:find("\0", 1, true) then
-		errf("weir.counter: name must be a non-empty string")
+		errf("weir.counter: name must be a non-empty string without NUL bytes")
 	end
 	if counters[name] then return counters[name] end
 	local i = C.weir_lua_slot_counter(H, name)
@@ -604,7 +604,7 @@ end
 local function alert(script, a)
 	if type(a) ~= "table" then errf("usage: weir.alert{msg = ..., sid = ..., severity = ..., flow = ...}") end
 	local msg, sid, sev = a.msg, a.sid or 0, a.severity or 3
-	if type(msg) ~= "string" or msg:find("\0", 1, true) then errf("weir.alert: msg must be a string") end
+	if type(msg) ~= "string" or msg:find("\0", 1, true) then errf("weir.alert: msg must be a string without NUL bytes") end
 	if not is_int(sid, 0, U32_MAX) then errf("weir.alert: sid must be an integer from 0 to %d", U32_MAX) end
 	if not is_int(sev, 1, 255) then errf("weir.alert: severity must be an integer from 1 to 255") end
 	C.weir_lua_raise_alert(H, script.index, flow_arg(a.flow, "weir.alert"), sid, sev, msg)

@@ -170,7 +170,7 @@ local calls = {
    { function() sock:unregister(weir.ON_PKT_IN, 1.5) end, "sock:unregister: hook must be" },
    { function() weir.define_event(0 / 0, function() end) end, "weir.define_event: event must be" },
    { function() weir.define_event(weir.ON_PKT_IN, 3) end, "weir.define_event: filter must be a function" },
-   { function() weir.monitor_socket("tcp\0port 80") end, "weir.monitor_socket: filter must be a string" },
+   { function() weir.monitor_socket("tcp\0port 80") end, "weir.monitor_socket: filter must be nil or a string" },
    { function() weir.counter("") end, "weir.counter: name must be a non-empty string" },
 }
 ]]
