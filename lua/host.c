@@ -251,6 +251,8 @@ uint64_t weir_lua_run_errors(const struct weir_lua *H)
 
 int weir_lua_slot_handler(struct weir_lua *H, unsigned script, const char *where)
 {
+	if (script >= H->nscripts)
+		return -EINVAL;
 	if (H->nhandlers == WEIR_LUA_MAX_HANDLERS)
 		return -ENOSPC;
 	struct weir_lua_handler_stat *s = &H->handlers[H->nhandlers];
@@ -261,6 +263,8 @@ int weir_lua_slot_handler(struct weir_lua *H, unsigned script, const char *where
 
 int weir_lua_slot_counter(struct weir_lua *H, const char *name)
 {
+	if (!name || !name[0])
+		return -EINVAL;
 	for (unsigned i = 0; i < H->ncounters; i++)
 		if (!strncmp(H->counters[i].name, name, WEIR_LUA_NAME_MAX - 1))
 			return (int)i;

@@ -21,6 +21,8 @@ enum weir_lua_caps {
 	WEIR_LUA_MAX_HANDLERS = 512, /**< handler, UDE filter and timer slots per worker */
 	WEIR_LUA_MAX_COUNTERS = 256, /**< weir.counter() names per worker */
 	WEIR_LUA_NAME_MAX = 96,      /**< bytes of a name, NUL included (longer names are cut) */
+	WEIR_LUA_PEEK_MAX = 4194304, /**< most bytes one flow:peek returns: 4 MiB, the default
+	                              *   buffer_per_side, so one peek reads all a side can hold */
 };
 
 /** One handler (a registration, a UDE filter or a script's timers): what the dashboard shows. */
@@ -111,9 +113,11 @@ int weir_lua_alert_json(char *buf, size_t len, const struct weir_lua_alert *a);
 
 /* ---- called from weir.lua through the FFI (not for C callers) --------------------------- */
 
-/** Takes a handler stats slot for script, named where; its index, or -ENOSPC. */
+/** Takes a handler stats slot for script, named where; its index, -EINVAL (no such script) or
+ *  -ENOSPC. */
 int weir_lua_slot_handler(struct weir_lua *L, unsigned script, const char *where);
-/** The index of counter name, created at 0 if new; -ENOSPC when the table is full. */
+/** The index of counter name, created at 0 if new; -EINVAL (NULL or empty name), -ENOSPC when the
+ *  table is full. */
 int weir_lua_slot_counter(struct weir_lua *L, const char *name);
 /** Raises an alert of script about flow f (may be NULL); counts it and calls the sink. */
 void weir_lua_raise_alert(struct weir_lua *L, unsigned script, const struct weir_flow *f, uint32_t sid,

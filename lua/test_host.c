@@ -108,6 +108,10 @@ static void test_load_errors(void)
 	/* no scripts at all is a valid (if idle) host */
 	struct weir_lua *L = weir_lua_create(w, NULL, 0, err, sizeof(err));
 	CHECK(L != NULL);
+	/* the entry points weir.lua calls check what they are given too */
+	CHECK_EQ(weir_lua_slot_counter(L, NULL), -EINVAL);
+	CHECK_EQ(weir_lua_slot_counter(L, ""), -EINVAL);
+	CHECK_EQ(weir_lua_slot_handler(L, 0, "x.lua:1 pkt_in@pre"), -EINVAL); /* no script 0 */
 	weir_lua_free(L);
 	weir_lua_free(NULL);
 	weir_worker_free(w);

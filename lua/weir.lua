@@ -24,24 +24,39 @@ local flow_timers = {} -- flow id -> array of cookies armed on it
 local ended = {}       -- flow ids whose CONN_END was seen this burst (cleaned at its end)
 local nended = 0
 local cur = 0          -- index of the record being dispatched (the flow proxy reads it)
+local live = false     -- recs[cur] has a flow and its handlers are running: the proxy may read it
 local cur_script       -- script whose handler is running (state_table, alert)
 local gen = 0          -- record generation: UDE filter results are cached per record
 local call_seq, hook_seq, strikes, in_handler = 0, -1, 0, false
 
--- Constants --------------------------------------------------------------------------------
-local EV_NAMES = { [0] = "pkt_in", "conn_start", "handshake_done", "state_change", "new_data",
-	"rexmit", "conn_end", "orphan", "anomaly", "timeout", "timer" }
-local HOOK_NAMES = { [0] = "pre", "post_snd", "post_rcv" }
-local STATE_NAMES = { [0] = "closed", "listen", "syn_sent", "syn_rcvd", "established", "fin_wait_1",
-	"fin_wait_2", "close_wait", "closing", "last_ack", "time_wait" }
-local ANOMALY_NAMES = { [0] = "rst_out_of_window", "syn_on_established", "data_out_of_window",
-	"rexmit_different", "overlap_different", "buffer_outrun", "ack_unseen_data", "bad_flags",
-	"data_after_fin", "memcap" }
-local CLOSE_NAMES = { [0] = "none", "fin", "rst", "timeout", "evicted", "shutdown" }
-local EV_CONN_END, EV_TIMER, EV_ORPHAN, HOOK_POST_RCV, HOOK_PRE = 6, 10, 7, 2, 0
+-- Constants: read from C by _init (enum values through ffi.C, names through the C name
+-- functions), never written out here, so they cannot drift from weir.h -------------------------
+local EV_NAMES, HOOK_NAMES, STATE_NAMES, ANOMALY_NAMES, CLOSE_NAMES -- [enum value] = name
+local HOOKS            -- "PRE" -> enum value, for the API's constants
+local EV_CONN_END, EV_TIMER, EV_ORPHAN, HOOK_POST_RCV, HOOK_PRE
+local SIDE_ONE, SIDE_ANY -- accepted side arguments -> enum weir_side (one side; or BOTH too)
+local OVERLAP          -- accepted overlap policies -> enum weir_overlap
+local TABLE_EVENTS, TABLE_EVENT_ID -- the table form's handler names ("on_new_data"), in event order
+local PEEK_MAX         -- most bytes one flow:peek returns (WEIR_LUA_PEEK_MAX)
+local TIMER_MAX_MS     -- longest weir.timer delay (WEIR_TIMER_MAX_DAYS)
+local U32_MAX = 2 ^ 32 - 1
+local INT_MAX = 2 ^ 53 -- numbers up to here are exact integers in a double
 
-local function errf(level, fmt, ...)
-	error(string.format(fmt, ...), level + 1)
+-- Raises an error blamed on the first caller outside this file: the script's line (however deep
+-- in weir.lua the check sits).
+local function errf(fmt, ...)
+	local level = 2
+	while true do
+		local info = debug.getinfo(level, "S")
+		if not info or info.source ~= "@weir.lua" then break end
+		level = level + 1
+	end
+	error(string.format(fmt, ...), level)
+end
+
+-- Whether v is an integer in [lo, hi] (NaN, infinities, fractions and non-numbers are not).
+local function is_int(v, lo, hi)
+	return type(v) == "number" and v >= lo and v <= hi and v % 1 == 0
 end
 
 -- The flow proxy: one object per worker, pointing at the current record ------------------------
@@ -52,87 +67,131 @@ local flow = setmetatable({}, Flow)
 local tcpi, sctr, bufi, tuple, viewp -- reused out-structs, made in _init (after the cdef)
 local peekbuf, peekcap = ffi.new("uint8_t[?]", 65536), 65536
 
-local function fp()
+-- The current record's flow. Outside a handler given a flow (script top level, a timer without
+-- a flow, an orphan's handler keeping an old proxy) recs[cur] is another record or a stale one
+-- whose flow may be freed: an error, never a read.
+local function fp(what)
+	if not live then errf("%s: no flow here (flow methods work inside a handler given a flow)", what) end
 	return recs[cur].flow
 end
 
-local function side_arg(side)
-	if side == nil then
-		return 2
-	end
-	if side == "client" then return 0 elseif side == "server" then return 1 elseif side == "both" then return 2 end
-	return side
+-- Every argument below is checked here, once, before it reaches C (which checks again what is cheap).
+local function side_one(side, what)
+	local s = SIDE_ONE[side]
+	if not s then errf("%s: side must be weir.CLIENT or weir.SERVER (or \"client\", \"server\")", what) end
+	return s
+end
+
+local function side_any(side, what)
+	if side == nil then return SIDE_ANY.both end
+	local s = SIDE_ANY[side]
+	if not s then errf("%s: side must be weir.CLIENT, weir.SERVER or weir.BOTH (or their names)", what) end
+	return s
+end
+
+local function check_off(off, what)
+	if not is_int(off, 0, INT_MAX) then errf("%s: off must be a non-negative integer (at most 2^53)", what) end
 end
 
 function Flow.id()
-	return tonumber(C.weir_flow_id(fp()))
+	return tonumber(C.weir_flow_id(fp("flow:id")))
 end
 
 function Flow.state(_, side)
-	return STATE_NAMES[C.weir_flow_state(fp(), side_arg(side))]
+	local f = fp("flow:state")
+	return STATE_NAMES[C.weir_flow_state(f, side_one(side, "flow:state"))]
 end
 
 -- The returned structs are reused: copy fields out before the next call of the same method.
 function Flow.tcp_info(_, side)
-	if C.weir_flow_tcp_info(fp(), side_arg(side), tcpi) ~= 0 then return nil end
+	local f = fp("flow:tcp_info")
+	C.weir_flow_tcp_info(f, side_one(side, "flow:tcp_info"), tcpi)
 	return tcpi
 end
 
 function Flow.counters(_, side)
-	if C.weir_flow_counters(fp(), side_arg(side), sctr) ~= 0 then return nil end
+	local f = fp("flow:counters")
+	C.weir_flow_counters(f, side_one(side, "flow:counters"), sctr)
 	return sctr
 end
 
 function Flow.buf_info(_, side)
-	if C.weir_flow_buf_info(fp(), side_arg(side), bufi) ~= 0 then return nil end
+	local f = fp("flow:buf_info")
+	C.weir_flow_buf_info(f, side_one(side, "flow:buf_info"), bufi)
 	return bufi
 end
 
 -- The next in-order stream offset of side (= bytes delivered, gaps included).
-function Flow.next(_, side)
-	if C.weir_flow_buf_info(fp(), side_arg(side), bufi) ~= 0 then return nil end
+local function next_of(f, side)
+	C.weir_flow_buf_info(f, side, bufi)
 	return tonumber(bufi.next)
 end
 
-function Flow.peek(_, side, off, len)
+function Flow.next(_, side)
+	local f = fp("flow:next")
+	return next_of(f, side_one(side, "flow:next"))
+end
+
+-- Copies at most PEEK_MAX bytes; the buffer grows by doubling up to that size.
+local function peek(f, side, off, len)
 	if len > peekcap then
-		peekcap = len
-		peekbuf = ffi.new("uint8_t[?]", len)
+		if len > PEEK_MAX then len = PEEK_MAX end
+		while peekcap < len do peekcap = peekcap * 2 end
+		peekbuf = ffi.new("uint8_t[?]", peekcap)
 	end
-	local n = tonumber(C.weir_flow_peek(fp(), side_arg(side), off, peekbuf, len))
+	local n = tonumber(C.weir_flow_peek(f, side, off, peekbuf, len))
 	if n < 0 then return nil, n end
 	return ffi.string(peekbuf, n)
 end
 
+function Flow.peek(_, side, off, len)
+	local f = fp("flow:peek")
+	side = side_one(side, "flow:peek")
+	check_off(off, "flow:peek")
+	if not is_int(len, 0, INT_MAX) then errf("flow:peek: len must be a non-negative integer") end
+	return peek(f, side, off, len)
+end
+
 -- Zero-copy: a pointer to the longest contiguous delivered run at off, and its length.
 function Flow.view(_, side, off)
-	local n = tonumber(C.weir_flow_view(fp(), side_arg(side), off, viewp))
+	local f = fp("flow:view")
+	side = side_one(side, "flow:view")
+	check_off(off, "flow:view")
+	local n = tonumber(C.weir_flow_view(f, side, off, viewp))
 	if n < 0 then return nil, n end
 	return viewp[0], n
 end
 
--- The bytes NEW_DATA just added to side (arg = the event's arg); nil when buffering is off.
-function Flow.new_bytes(self, side, arg)
-	local nx = self:next(side)
-	if not nx or arg <= 0 then return nil end
-	return self:peek(side, nx - arg, arg)
+-- The bytes NEW_DATA just added to side (n = the event's arg); nil when buffering is off.
+function Flow.new_bytes(_, side, n)
+	local f = fp("flow:new_bytes")
+	side = side_one(side, "flow:new_bytes")
+	if not is_int(n, 0, INT_MAX) then errf("flow:new_bytes: n must be a non-negative integer") end
+	local nx = next_of(f, side)
+	if n == 0 or n > nx then return nil end
+	return peek(f, side, nx - n, n)
 end
 
 function Flow.buffering(_, side, on)
-	return C.weir_flow_set_buffering(fp(), side_arg(side), on and true or false) == 0
+	local f = fp("flow:buffering")
+	return C.weir_flow_set_buffering(f, side_any(side, "flow:buffering"), on and true or false) == 0
 end
 
 function Flow.overlap(_, side, policy)
-	if policy == "first" then policy = 0 elseif policy == "last" then policy = 1 end
-	return C.weir_flow_set_overlap(fp(), side_arg(side), policy) == 0
+	local f = fp("flow:overlap")
+	side = side_any(side, "flow:overlap")
+	local p = OVERLAP[policy]
+	if not p then errf("flow:overlap: policy must be \"first\" or \"last\"") end
+	return C.weir_flow_set_overlap(f, side, p) == 0
 end
 
 function Flow.stop(_, side)
-	return C.weir_flow_stop_monitor(fp(), side_arg(side)) == 0
+	local f = fp("flow:stop")
+	return C.weir_flow_stop_monitor(f, side_any(side, "flow:stop")) == 0
 end
 
 function Flow.midstream()
-	return C.weir_flow_midstream(fp()) == 1
+	return C.weir_flow_midstream(fp("flow:midstream")) == 1
 end
 
 function Flow.drop()
@@ -160,14 +219,14 @@ end
 
 -- A new table (not for every packet): client/server address strings and ports.
 function Flow.tuple()
-	C.weir_flow_tuple(fp(), tuple)
+	C.weir_flow_tuple(fp("flow:tuple"), tuple)
 	return { client_ip = ip_string(tuple.client_ip, tuple.ip_ver), server_ip = ip_string(tuple.server_ip, tuple.ip_ver),
 		client_port = tuple.client_port, server_port = tuple.server_port, ip_ver = tuple.ip_ver }
 end
 
 -- A table for the script's own state on this flow, kept until the flow ends.
 function Flow.state_table()
-	local id = tonumber(C.weir_flow_id(fp()))
+	local id = tonumber(C.weir_flow_id(fp("flow:state_table")))
 	local st = cur_script.states
 	local t = st[id]
 	if not t then
@@ -185,8 +244,11 @@ local pkt_ip_mt = { __index = function(t, k)
 end }
 local P = { tcp = {}, ip = setmetatable({}, pkt_ip_mt) }
 
+-- Reads the packet's bytes now, so only while there is one: a table kept from an earlier event
+-- would point into a frame that may be gone.
 function P.payload()
-	local p = P.raw
+	local p = C.weir_worker_packet(W)
+	if p == nil then errf("packet.payload: no packet here (only inside a handler whose event has one)") end
 	if p.payload_len == 0 then return "" end
 	return ffi.string(p.payload, p.payload_len)
 end
@@ -325,7 +387,8 @@ local function dispatch(n)
 		cur = i
 		gen = gen + 1
 		local fl = flow
-		if r.flow == nil then fl = nil end
+		live = true
+		if r.flow == nil then fl, live = nil, false end
 		local sid = r.sock_id
 		if sid == isock_id then
 			host_record(r, fl)
@@ -355,6 +418,7 @@ function M._run()
 		if n <= 0 then break end
 		dispatch(n)
 	end
+	live = false -- the last record's flow may be freed by now
 	if nended > 0 then cleanup() end
 end
 
@@ -367,7 +431,7 @@ end
 
 local function new_entry(script, fn, what)
 	local slot = C.weir_lua_slot_handler(H, script.index, where_of(fn, what))
-	if slot < 0 then errf(3, "too many handlers (at most %d per worker)", C.WEIR_LUA_MAX_HANDLERS) end
+	if slot < 0 then errf("too many handlers (at most %d per worker)", C.WEIR_LUA_MAX_HANDLERS) end
 	return { fn = fn, slot = slot, script = script, where = ffi.string(hstat[slot].where), disabled = false }
 end
 
@@ -378,23 +442,37 @@ end
 local Sock = {}
 Sock.__index = Sock
 
-local function root_of(ev)
+-- The root of event ev (a built-in event or a defined UDE id).
+local function root_of(ev, what)
+	if not is_int(ev, 0, U32_MAX) then errf("%s: event must be a weir.ON_* event or a weir.define_event id", what) end
 	local r = C.weir_event_root(W, ev)
-	if r < 0 then errf(3, "unknown event %s", tostring(ev)) end
+	if r < 0 then errf("%s: unknown event %s", what, tostring(ev)) end
 	return r
+end
+
+-- The socket's C handle, or an error naming the call when self is no socket or is closed.
+local function sock_ptr(self, what)
+	if getmetatable(self) ~= Sock then errf("%s: call it on a socket, as %s(...)", what, what) end
+	if self.closed then errf("%s: socket is closed", what) end
+	return self.ptr
+end
+
+-- The hook argument (nil: the event's only packet hook, PRE for ORPHAN, else POST_RCV).
+local function hook_arg(hook, root, what)
+	if hook == nil then return root == EV_ORPHAN and HOOK_PRE or HOOK_POST_RCV end
+	if not HOOK_NAMES[hook] then errf("%s: hook must be weir.PRE, weir.POST_SND or weir.POST_RCV", what) end
+	return hook
 end
 
 -- sock:register(event, [hook,] fn): fn(flow, side, arg, event) runs when event fires at hook.
 function Sock:register(ev, hook, fn)
-	if type(hook) == "function" then
-		hook, fn = (ev == EV_ORPHAN) and HOOK_PRE or HOOK_POST_RCV, hook
-	end
-	if type(ev) ~= "number" or type(fn) ~= "function" or type(hook) ~= "number" then
-		errf(2, "usage: sock:register(event, [hook,] function)")
-	end
-	local root = root_of(ev)
-	if C.weir_msock_register(self.ptr, ev, hook, nil, nil) ~= 0 then
-		errf(2, "event %s is never raised at hook %s", event_name(ev), HOOK_NAMES[hook] or tostring(hook))
+	local ptr = sock_ptr(self, "sock:register")
+	if fn == nil and type(hook) == "function" then hook, fn = nil, hook end
+	local root = root_of(ev, "sock:register")
+	hook = hook_arg(hook, root, "sock:register")
+	if type(fn) ~= "function" then errf("sock:register: fn must be a function") end
+	if C.weir_msock_register(ptr, ev, hook, nil, nil) ~= 0 then
+		errf("sock:register: event %s is never raised at hook %s", event_name(ev), HOOK_NAMES[hook])
 	end
 	local e = new_entry(self.script, fn, event_name(ev) .. "@" .. HOOK_NAMES[hook])
 	e.event, e.hook, e.ude = ev, hook, udes[ev]
@@ -407,9 +485,11 @@ end
 
 -- sock:unregister(event, [hook]): removes every handler of (event, hook) on the socket.
 function Sock:unregister(ev, hook)
-	hook = hook or ((ev == EV_ORPHAN) and HOOK_PRE or HOOK_POST_RCV)
-	if C.weir_msock_unregister(self.ptr, ev, hook) ~= 0 then return false end
-	local key = (self.id * 4 + hook) * 16 + root_of(ev)
+	local ptr = sock_ptr(self, "sock:unregister")
+	local root = root_of(ev, "sock:unregister")
+	hook = hook_arg(hook, root, "sock:unregister")
+	if C.weir_msock_unregister(ptr, ev, hook) ~= 0 then return false end
+	local key = (self.id * 4 + hook) * 16 + root
 	local list, kept = disp[key], {}
 	for _, e in ipairs(list or {}) do
 		if e.event ~= ev then kept[#kept + 1] = e end
@@ -418,31 +498,39 @@ function Sock:unregister(ev, hook)
 	return true
 end
 
+-- Closing twice is a no-op; every other method of a closed socket is an error.
 function Sock:close()
+	if getmetatable(self) ~= Sock then errf("sock:close: call it on a socket, as sock:close()") end
+	if self.closed then return end
 	C.weir_msock_close(self.ptr)
-	for key = self.id * 64, self.id * 64 + 63 do disp[key] = false end
+	for key = self.id * 64, self.id * 64 + 63 do
+		-- handlers still to run for the record being dispatched are skipped too
+		for _, e in ipairs(disp[key] or {}) do e.disabled = true end
+		disp[key] = false
+	end
 	socks[self.id] = nil
+	self.closed, self.ptr = true, nil
 end
 
 local errbuf = ffi.new("char[512]") -- filter compiler messages
 
 local function monitor_socket(script, filter)
-	if filter ~= nil and type(filter) ~= "string" then errf(3, "usage: weir.monitor_socket([filter])") end
+	if filter ~= nil and (type(filter) ~= "string" or filter:find("\0", 1, true)) then
+		errf("weir.monitor_socket: filter must be nil or a string (a tcpdump expression) without NUL bytes")
+	end
 	local p = C.weir_msock_create(W, filter, errbuf, 512)
-	if p == nil then errf(3, "monitor_socket(%q): %s", tostring(filter), ffi.string(errbuf)) end
+	if p == nil then errf("monitor_socket(%q): %s", tostring(filter), ffi.string(errbuf)) end
 	local s = setmetatable({ ptr = p, id = tonumber(C.weir_msock_id(p)), script = script, filter = filter }, Sock)
 	socks[s.id] = s
 	return s
 end
 
 local function define_event(script, base, filter)
-	if type(base) ~= "number" or type(filter) ~= "function" then
-		errf(3, "usage: weir.define_event(base_event, filter_function)")
-	end
-	local root = root_of(base)
+	local root = root_of(base, "weir.define_event")
+	if type(filter) ~= "function" then errf("weir.define_event: filter must be a function") end
 	-- A distinct cookie per Lua UDE gives each its own C id (C dedups equal (base, filter, user)).
 	local id = C.weir_event_define(W, base, nil, ffi.cast("void *", #udes + 1 + 4096 * (script.index + 1)))
-	if id < 0 then errf(3, "cannot define an event on %s (%d)", tostring(base), id) end
+	if id < 0 then errf("cannot define an event on %s (%d)", tostring(base), id) end
 	local u = { id = id, base = base, root = root, stamp = -1, val = false, script = script }
 	u.fentry = new_entry(script, filter, "filter of ude" .. id)
 	udes[id] = u
@@ -451,14 +539,22 @@ local function define_event(script, base, filter)
 end
 
 -- Timers, counters, alerts ---------------------------------------------------------------------------
+-- The flow argument of weir.timer and weir.alert: nil/false, or the handler's own flow.
+local function flow_arg(fl, what)
+	if not fl then return nil end
+	if fl ~= flow then errf("%s: flow must be the flow a handler was given", what) end
+	if not live then errf("%s: flow: no flow here (only inside a handler given a flow)", what) end
+	return recs[cur].flow
+end
+
 local function timer(script, ms, fn, fl)
-	if type(ms) ~= "number" or ms < 0 or type(fn) ~= "function" then errf(3, "usage: weir.timer(ms, fn [, flow])") end
-	local cookie = table.remove(timer_free) or (#timers + 1)
-	local ptr, id = nil, nil
-	if fl then
-		ptr = fp()
-		id = tonumber(C.weir_flow_id(ptr))
+	if type(ms) ~= "number" or not (ms >= 0 and ms <= TIMER_MAX_MS) then
+		errf("weir.timer: ms must be a number from 0 to %d", TIMER_MAX_MS)
 	end
+	if type(fn) ~= "function" then errf("weir.timer: fn must be a function") end
+	local ptr = flow_arg(fl, "weir.timer")
+	local id = ptr and tonumber(C.weir_flow_id(ptr))
+	local cookie = table.remove(timer_free) or (#timers + 1)
 	if C.weir_timer_add(isock, ptr, ms, cookie) ~= 0 then
 		timer_free[#timer_free + 1] = cookie
 		return false
@@ -476,10 +572,18 @@ local Counter = {}
 Counter.__index = Counter
 function Counter:inc(n)
 	local c = self.c
-	n = n or 1
-	if n >= 0 then c.value = c.value + n else c.value = c.value - (-n) end -- (uint64_t)-1.0 is undefined
+	if n == nil then n = 1 elseif not is_int(n, -INT_MAX, INT_MAX) then
+		errf("counter:inc: n must be an integer (default 1)")
+	end
+	if n >= 0 then
+		c.value = c.value + n
+	else -- (uint64_t)-1.0 is undefined, and a wrapped counter would read 2^64 - 1
+		if c.value < -n then errf("counter:inc: %s would go below 0", self.name) end
+		c.value = c.value - (-n)
+	end
 end
 function Counter:set(n)
+	if not is_int(n, 0, INT_MAX) then errf("counter:set: n must be a non-negative integer") end
 	self.c.value = n
 end
 function Counter:get()
@@ -488,40 +592,45 @@ end
 
 local counters = {}
 local function counter(name)
-	if type(name) ~= "string" or name == "" then errf(3, "usage: weir.counter(name)") end
+	if type(name) ~= "string" or name == "" or name:find("\0", 1, true) then
+		errf("weir.counter: name must be a non-empty string without NUL bytes")
+	end
 	if counters[name] then return counters[name] end
 	local i = C.weir_lua_slot_counter(H, name)
-	if i < 0 then errf(3, "too many counters (at most %d)", C.WEIR_LUA_MAX_COUNTERS) end
+	if i < 0 then errf("too many counters (at most %d)", C.WEIR_LUA_MAX_COUNTERS) end
 	local c = setmetatable({ name = name, c = ctrs + i }, Counter)
 	counters[name] = c
 	return c
 end
 
 local function alert(script, a)
-	if type(a) ~= "table" or type(a.msg) ~= "string" then errf(3, "usage: weir.alert{msg = ..., sid = ..., severity = ..., flow = ...}") end
-	local ptr = nil
-	if a.flow then ptr = fp() end
-	C.weir_lua_raise_alert(H, script.index, ptr, a.sid or 0, a.severity or 3, a.msg)
+	if type(a) ~= "table" then errf("usage: weir.alert{msg = ..., sid = ..., severity = ..., flow = ...}") end
+	local msg, sid, sev = a.msg, a.sid or 0, a.severity or 3
+	if type(msg) ~= "string" or msg:find("\0", 1, true) then errf("weir.alert: msg must be a string without NUL bytes") end
+	if not is_int(sid, 0, U32_MAX) then errf("weir.alert: sid must be an integer from 0 to %d", U32_MAX) end
+	if not is_int(sev, 1, 255) then errf("weir.alert: severity must be an integer from 1 to 255") end
+	C.weir_lua_raise_alert(H, script.index, flow_arg(a.flow, "weir.alert"), sid, sev, msg)
 end
 
 -- The per-script API ---------------------------------------------------------------------------------
--- The table form's handler names, in the order they are registered.
-local TABLE_EVENTS = { "on_pkt_in", "on_conn_start", "on_handshake_done", "on_state_change", "on_new_data",
-	"on_rexmit", "on_conn_end", "on_orphan", "on_anomaly", "on_timeout" }
-local TABLE_EVENT_ID = {}
-for i, name in ipairs(TABLE_EVENTS) do TABLE_EVENT_ID[name] = i - 1 end
+local function copy(t)
+	local c = {}
+	for k, v in pairs(t) do c[k] = v end
+	return c
+end
 
 local function make_api(script)
 	local api = {
-		ON_PKT_IN = 0, ON_CONN_START = 1, ON_HANDSHAKE_DONE = 2, ON_STATE_CHANGE = 3, ON_NEW_DATA = 4,
-		ON_REXMIT = 5, ON_CONN_END = 6, ON_ORPHAN = 7, ON_ANOMALY = 8, ON_TIMEOUT = 9, ON_TIMER = 10,
-		PRE = 0, POST_SND = 1, POST_RCV = 2, PRE_TCP = 0, POST_TCP = 2,
-		CLIENT = 0, SERVER = 1, BOTH = 2,
-		event_names = EV_NAMES, state_names = STATE_NAMES, anomaly_names = ANOMALY_NAMES,
-		close_names = CLOSE_NAMES, hook_names = HOOK_NAMES,
+		PRE_TCP = HOOK_PRE, POST_TCP = HOOK_POST_RCV,
+		CLIENT = SIDE_ANY.client, SERVER = SIDE_ANY.server, BOTH = SIDE_ANY.both,
+		-- copies: a script changing its tables changes nothing for the engine or other scripts
+		event_names = copy(EV_NAMES), state_names = copy(STATE_NAMES), anomaly_names = copy(ANOMALY_NAMES),
+		close_names = copy(CLOSE_NAMES), hook_names = copy(HOOK_NAMES),
 		script = script.name,
 	}
-	for i = 0, #ANOMALY_NAMES do api["AN_" .. ANOMALY_NAMES[i]:upper()] = i end
+	for name, v in pairs(HOOKS) do api[name] = v end
+	for i, name in pairs(EV_NAMES) do api["ON_" .. name:upper()] = i end
+	for i, name in pairs(ANOMALY_NAMES) do api["AN_" .. name:upper()] = i end
 	-- (no tail calls: an error's level must reach the script's line)
 	function api.monitor_socket(filter)
 		local s = monitor_socket(script, filter)
@@ -550,6 +659,50 @@ local function make_api(script)
 end
 
 -- Called by the host ------------------------------------------------------------------------------------
+-- [0 .. count - 1] = name, from one of the C name functions.
+local function names_of(name_fn, count)
+	local t = {}
+	for i = 0, count - 1 do t[i] = ffi.string(name_fn(i)) end
+	return t
+end
+
+-- Fills the constants from the C declarations just loaded.
+local function init_constants()
+	EV_NAMES = names_of(C.weir_event_name, C.WEIR_EV_BUILTIN_COUNT)
+	STATE_NAMES = names_of(C.weir_tcp_state_name, C.WEIR_TCP_STATE_COUNT)
+	ANOMALY_NAMES = names_of(C.weir_anomaly_name, C.WEIR_AN_COUNT)
+	CLOSE_NAMES = names_of(C.weir_close_reason_name, C.WEIR_CLOSE_COUNT)
+	-- Hooks have no C name function: their names are the enum's, lowercased; a hook weir.h adds
+	-- or renames fails here, at start, not in a script.
+	HOOKS, HOOK_NAMES = {}, {}
+	for _, name in ipairs { "PRE", "POST_SND", "POST_RCV" } do
+		local v = C["WEIR_HOOK_" .. name]
+		HOOKS[name], HOOK_NAMES[v] = v, name:lower()
+	end
+	if #HOOK_NAMES + 1 ~= C.WEIR_HOOK_COUNT then error("weir.lua names fewer hooks than weir.h has") end
+	-- the dispatch key packs the root event in 4 bits and the hook in 2
+	if C.WEIR_EV_BUILTIN_COUNT > 16 or C.WEIR_HOOK_COUNT > 4 then error("dispatch keys too small for weir.h") end
+	EV_CONN_END, EV_TIMER, EV_ORPHAN = C.WEIR_EV_CONN_END, C.WEIR_EV_TIMER, C.WEIR_EV_ORPHAN
+	HOOK_PRE, HOOK_POST_RCV = C.WEIR_HOOK_PRE, C.WEIR_HOOK_POST_RCV
+	SIDE_ONE, SIDE_ANY = {}, {}
+	for name, v in pairs { client = C.WEIR_SIDE_CLIENT, server = C.WEIR_SIDE_SERVER, both = C.WEIR_SIDE_BOTH } do
+		SIDE_ANY[name], SIDE_ANY[v] = v, v
+		if name ~= "both" then SIDE_ONE[name], SIDE_ONE[v] = v, v end
+	end
+	local first, last = C.WEIR_OVERLAP_FIRST, C.WEIR_OVERLAP_LAST
+	OVERLAP = { first = first, last = last, [first] = first, [last] = last }
+	PEEK_MAX = C.WEIR_LUA_PEEK_MAX
+	TIMER_MAX_MS = C.WEIR_TIMER_MAX_DAYS * 86400000
+	-- the table form: on_<event> for every built-in event a script socket can get (timers are the host's)
+	TABLE_EVENTS, TABLE_EVENT_ID = {}, {}
+	for i = 0, C.WEIR_EV_BUILTIN_COUNT - 1 do
+		if i ~= EV_TIMER then
+			TABLE_EVENTS[#TABLE_EVENTS + 1] = "on_" .. EV_NAMES[i]
+			TABLE_EVENT_ID["on_" .. EV_NAMES[i]] = i
+		end
+	end
+end
+
 function M._init(cdef, w, host, layout)
 	ffi.cdef(cdef)
 	for name, size in pairs(layout) do
@@ -557,6 +710,7 @@ function M._init(cdef, w, host, layout)
 			error(string.format("FFI layout of %s is %d bytes, C says %d: rebuild", name, ffi.sizeof(name), size))
 		end
 	end
+	init_constants()
 	W = ffi.cast("struct weir_worker *", w)
 	H = ffi.cast("struct weir_lua *", host)
 	recs = ffi.new("struct weir_event_rec[?]", MAXREC)
@@ -614,6 +768,9 @@ function M._load(index, path, chunk)
 	end
 	local sock
 	for _, name in ipairs(TABLE_EVENTS) do
+		if ret[name] ~= nil and type(ret[name]) ~= "function" then
+			error(string.format("%s: %s must be a function", script.name, name), 0)
+		end
 		if ret[name] then
 			sock = sock or monitor_socket(script, ret.filter)
 			sock:register(TABLE_EVENT_ID[name], ret[name])

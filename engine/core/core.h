@@ -171,11 +171,15 @@ void weir_emit(struct weir_worker *w, struct weir_flow *f, uint64_t scope, int h
                int side, uint64_t arg);
 /** Fires due user timers into the queue; returns how many records were queued. */
 unsigned weir_timers_fire(struct weir_worker *w);
+/** Removes every pending timer of socket s (it is being closed). */
+void weir_timers_cancel(struct weir_worker *w, const struct weir_msock *s);
 void weir_timers_free(struct weir_worker *w);
 
 /* msock.c */
 /** Sockets whose scope matches the current packet (frame of linktype). */
 uint64_t weir_msock_scope(struct weir_worker *w, const struct weir_rx_pkt *rx);
+/** 1 while s is open, 0 once closed. */
+int weir_msock_is_open(const struct weir_msock *s);
 void weir_msock_free_all(struct weir_worker *w);
 
 #endif

@@ -115,6 +115,8 @@ int weir_msock_register(struct weir_msock *s, uint32_t event, int hook, weir_han
 {
 	if (!s || hook < 0 || hook >= WEIR_HOOK_COUNT)
 		return -EINVAL;
+	if (!weir_msock_is_open(s))
+		return -EBADF;
 	const int root = weir_event_root(s->w, event);
 	if (root < 0 || !(weir_event_hooks((uint32_t)root) & HOOK(hook)))
 		return -EINVAL;
@@ -135,6 +137,8 @@ int weir_msock_unregister(struct weir_msock *s, uint32_t event, int hook)
 {
 	if (!s || hook < 0 || hook >= WEIR_HOOK_COUNT)
 		return -EINVAL;
+	if (!weir_msock_is_open(s))
+		return -EBADF;
 	unsigned kept = 0;
 	for (unsigned i = 0; i < s->nregs; i++) {
 		if (s->regs[i].event == event && s->regs[i].hook == hook)
@@ -173,7 +177,7 @@ void weir_dispatch(struct weir_worker *w, const struct weir_event_rec *recs, uns
 	for (unsigned k = 0; k < n; k++) {
 		const struct weir_event_rec *r = &recs[k];
 		struct weir_msock *s = r->sock;
-		if (!(w->open_socks & (1ull << r->sock_id)) || w->socks[r->sock_id] != s)
+		if (!(w->open_socks & (1ull << r->sock_id))) /* closed by an earlier handler */
 			continue;
 		if (++w->ude_gen == 0) { /* wrapped: stale stamps could match again */
 			memset(w->ude_stamp, 0, sizeof(w->ude_stamp));
@@ -204,10 +208,28 @@ static void heap_swap(struct weir_timer *t, unsigned a, unsigned b)
 	t[b] = x;
 }
 
+/* Restores the heap order below i (after t[i] was replaced). */
+static void heap_down(struct weir_timer *t, unsigned n, unsigned i)
+{
+	for (;;) {
+		unsigned l = 2 * i + 1, m = i;
+		if (l < n && timer_before(&t[l], &t[m]))
+			m = l;
+		if (l + 1 < n && timer_before(&t[l + 1], &t[m]))
+			m = l + 1;
+		if (m == i)
+			return;
+		heap_swap(t, i, m);
+		i = m;
+	}
+}
+
 int weir_timer_add(struct weir_msock *s, struct weir_flow *flow, uint64_t delay_ms, uint64_t cookie)
 {
-	if (!s || delay_ms > UINT64_MAX / 2000000ull)
+	if (!s || delay_ms > WEIR_TIMER_MAX_DAYS * 86400000ull)
 		return -EINVAL;
+	if (!weir_msock_is_open(s))
+		return -EBADF;
 	struct weir_worker *w = s->w;
 	if (w->ntimers == w->captimers) {
 		const unsigned cap = w->captimers ? w->captimers * 2 : 64;
@@ -233,18 +255,7 @@ static struct weir_timer timer_pop(struct weir_worker *w)
 	struct weir_timer *t = w->timers;
 	struct weir_timer top = t[0];
 	t[0] = t[--w->ntimers];
-	unsigned i = 0;
-	for (;;) {
-		unsigned l = 2 * i + 1, m = i;
-		if (l < w->ntimers && timer_before(&t[l], &t[m]))
-			m = l;
-		if (l + 1 < w->ntimers && timer_before(&t[l + 1], &t[m]))
-			m = l + 1;
-		if (m == i)
-			break;
-		heap_swap(t, i, m);
-		i = m;
-	}
+	heap_down(t, w->ntimers, 0);
 	return top;
 }
 
@@ -257,8 +268,6 @@ unsigned weir_timers_fire(struct weir_worker *w)
 		/* a flow's timers die with it: the entry may since hold another flow */
 		if (f && (!f->ft.in_use || f->id != t.flow_id || f->ended))
 			continue;
-		if (!(w->open_socks & (1ull << t.sock->id)) || w->socks[t.sock->id] != t.sock)
-			continue;
 		w->st.events[WEIR_EV_TIMER]++;
 		weir_emit(w, f, 1ull << t.sock->id, WEIR_HOOK_POST_RCV, 1u << WEIR_EV_TIMER,
 		          WEIR_SIDE_BOTH, t.cookie);
@@ -267,6 +276,19 @@ unsigned weir_timers_fire(struct weir_worker *w)
 			break;
 	}
 	return w->qn - queued;
+}
+
+void weir_timers_cancel(struct weir_worker *w, const struct weir_msock *s)
+{
+	unsigned kept = 0;
+	for (unsigned i = 0; i < w->ntimers; i++)
+		if (w->timers[i].sock != s)
+			w->timers[kept++] = w->timers[i];
+	if (kept == w->ntimers)
+		return;
+	w->ntimers = kept;
+	for (unsigned i = kept / 2; i-- > 0;) /* rebuild the heap bottom-up */
+		heap_down(w->timers, kept, i);
 }
 
 void weir_timers_free(struct weir_worker *w)

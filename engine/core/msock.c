@@ -76,32 +76,47 @@ struct weir_msock *weir_msock_create(struct weir_worker *w, const char *filter, 
 	return s;
 }
 
-static void msock_destroy(struct weir_msock *s)
+int weir_msock_is_open(const struct weir_msock *s)
+{
+	/* ids are never reused, so the socket's bit in open_socks is its own */
+	return (int)(s->w->open_socks >> s->id & 1);
+}
+
+/* Frees what the socket holds besides its struct; safe to call again. */
+static void msock_release(struct weir_msock *s)
 {
 	for (unsigned i = 0; i < s->nprogs; i++)
 		if (s->progs[i].ok)
 			pcap_freecode(&s->progs[i].prog);
+	s->nprogs = 0;
 	free(s->filter);
+	s->filter = NULL;
 	free(s->regs);
-	free(s);
+	s->regs = NULL;
+	s->nregs = s->capregs = 0;
+	memset(s->sub, 0, sizeof(s->sub));
 }
 
 void weir_msock_close(struct weir_msock *s)
 {
-	if (!s)
+	if (!s || !weir_msock_is_open(s))
 		return;
 	struct weir_worker *w = s->w;
-	w->open_socks &= ~(1ull << s->id);
-	w->socks[s->id] = NULL;
 	/* Records already queued for this socket are skipped by the dispatchers (open_socks). */
-	msock_destroy(s);
+	w->open_socks &= ~(1ull << s->id);
+	weir_timers_cancel(w, s);
+	/* The struct itself stays in w->socks until the worker is freed: a second close, or any
+	 * other call on the closed handle, finds it closed instead of touching freed memory. */
+	msock_release(s);
 }
 
 void weir_msock_free_all(struct weir_worker *w)
 {
 	for (unsigned i = 0; i < WEIR_MAX_SOCKS; i++)
-		if (w->socks[i])
-			msock_destroy(w->socks[i]);
+		if (w->socks[i]) {
+			msock_release(w->socks[i]);
+			free(w->socks[i]);
+		}
 	memset(w->socks, 0, sizeof(w->socks));
 	w->open_socks = 0;
 }

@@ -549,6 +549,76 @@ static void test_timers_and_timeout(void)
 	weir_worker_free(w);
 }
 
+/* Closing a socket cancels its timers (they would fire into the freed socket); another socket's
+ * timers fire as armed, and a socket closed by a handler gets none of the records still queued. */
+static void close_other(struct weir_msock *s, struct weir_flow *f, int side, uint32_t ev,
+                        uint64_t arg, void *user)
+{
+	(void)s, (void)f, (void)side, (void)ev, (void)arg;
+	weir_msock_close(user);
+}
+
+static void test_close_cancels_timers(void)
+{
+	struct weir_config cfg;
+	weir_config_defaults(&cfg);
+	struct weir_worker *w = weir_worker_create(&cfg, 0);
+	char err[256];
+	struct weir_msock *a = weir_msock_create(w, NULL, err, sizeof(err));
+	struct weir_msock *b = weir_msock_create(w, NULL, err, sizeof(err));
+	struct timer_ctx ta = { .s = a }, tb = { .s = b };
+	CHECK_EQ(weir_msock_register(a, WEIR_EV_TIMER, WEIR_HOOK_POST_RCV, on_timer, &ta), 0);
+	CHECK_EQ(weir_msock_register(b, WEIR_EV_TIMER, WEIR_HOOK_POST_RCV, on_timer, &tb), 0);
+	for (uint64_t i = 0; i < 3; i++)
+		CHECK_EQ(weir_timer_add(a, NULL, 10 + i, 100 + i), 0);
+	CHECK_EQ(weir_timer_add(b, NULL, 12, 200), 0);
+	CHECK_EQ(weir_timer_add(b, NULL, 30, 201), 0);
+	weir_msock_close(a);
+	weir_worker_tick(w, 20 * MS);
+	CHECK_EQ(weir_worker_run(w), 0);
+	CHECK_EQ(ta.n, 0);
+	CHECK_EQ(tb.n, 1);
+	CHECK_EQ(tb.cookies[0], 200);
+	CHECK_EQ(weir_worker_stats(w)->events[WEIR_EV_TIMER], 1);
+
+	/* b's handler closes c while c's record of the same tick is queued behind it */
+	struct weir_msock *c = weir_msock_create(w, NULL, err, sizeof(err));
+	struct timer_ctx tcx = { .s = c };
+	CHECK_EQ(weir_msock_register(b, WEIR_EV_TIMER, WEIR_HOOK_POST_RCV, close_other, c), 0);
+	CHECK_EQ(weir_msock_register(c, WEIR_EV_TIMER, WEIR_HOOK_POST_RCV, on_timer, &tcx), 0);
+	CHECK_EQ(weir_timer_add(c, NULL, 10, 300), 0); /* due at 30 ms, with b's 201 */
+	CHECK_EQ(weir_timer_add(c, NULL, 50, 301), 0);
+	weir_worker_tick(w, 100 * MS);
+	CHECK_EQ(weir_worker_run(w), 0);
+	CHECK_EQ(tb.n, 2);
+	CHECK_EQ(tcx.n, 0);
+	weir_worker_free(w);
+}
+
+/* Closing is idempotent: the handle stays valid (closed) until the worker is freed, and every
+ * other call on a closed socket fails with -EBADF instead of touching freed memory. */
+static void test_close_twice(void)
+{
+	struct weir_config cfg;
+	weir_config_defaults(&cfg);
+	struct weir_worker *w = weir_worker_create(&cfg, 0);
+	char err[256];
+	struct weir_msock *s = weir_msock_create(w, "tcp port 80", err, sizeof(err));
+	CHECK(s != NULL);
+	CHECK_EQ(weir_msock_register(s, WEIR_EV_PKT_IN, WEIR_HOOK_PRE, NULL, NULL), 0);
+	const unsigned id = weir_msock_id(s);
+	weir_msock_close(s);
+	weir_msock_close(s);
+	CHECK_EQ(weir_msock_register(s, WEIR_EV_PKT_IN, WEIR_HOOK_PRE, NULL, NULL), -EBADF);
+	CHECK_EQ(weir_msock_unregister(s, WEIR_EV_PKT_IN, WEIR_HOOK_PRE), -EBADF);
+	CHECK_EQ(weir_timer_add(s, NULL, 1, 1), -EBADF);
+	CHECK_EQ(weir_msock_id(s), id);
+	CHECK(weir_msock_worker(s) == w);
+	struct weir_msock *t = weir_msock_create(w, NULL, err, sizeof(err));
+	CHECK(t != NULL && weir_msock_id(t) != id); /* ids are never reused */
+	weir_worker_free(w);
+}
+
 /* ---- flow-table policies and orphans ------------------------------------------------------- */
 
 static void test_table_policies(void)
@@ -630,6 +700,8 @@ int main(void)
 	test_scope_and_drop();
 	test_stop_monitor();
 	test_timers_and_timeout();
+	test_close_cancels_timers();
+	test_close_twice();
 	test_table_policies();
 	test_malformed_and_other();
 	return UNIT_DONE();

@@ -389,16 +389,21 @@ int weir_worker_top_flows(const struct weir_worker *w, struct weir_flow_summary 
  *  are matched per packet. At most 64 sockets per worker. NULL + errno (EINVAL: bad filter, the
  *  compiler's message is written to err; ENOSPC: too many sockets). */
 struct weir_msock *weir_msock_create(struct weir_worker *w, const char *filter, char *err, size_t errlen);
-/** Closes a socket: its registrations are removed and flows stop referring to it. NULL is a no-op. */
+/** Closes a socket: its registrations and its pending timers are removed, records already queued
+ *  for it are not dispatched, and flows stop referring to it. The handle stays valid, closed, until
+ *  its worker is freed (its id is never reused): closing it again is a no-op, and
+ *  weir_msock_register, weir_msock_unregister and weir_timer_add on it return -EBADF. NULL is a
+ *  no-op. */
 void weir_msock_close(struct weir_msock *s);
 /** The socket's worker and its index (the sock_id of its records). */
 struct weir_worker *weir_msock_worker(const struct weir_msock *s);
 unsigned weir_msock_id(const struct weir_msock *s);
 /** Registers fn for (event, hook) on s; event may be a UDE. fn may be NULL: the socket then only
  *  subscribes, for a host (Lua) that dispatches records itself. Handlers run in registration
- *  order. -EINVAL for an unknown event or a hook that never raises it. */
+ *  order. -EINVAL for an unknown event or a hook that never raises it; -EBADF: s is closed. */
 int weir_msock_register(struct weir_msock *s, uint32_t event, int hook, weir_handler_fn fn, void *user);
-/** Removes every registration of (event, hook) on s. -ENOENT when there was none. */
+/** Removes every registration of (event, hook) on s. -ENOENT when there was none, -EBADF on a
+ *  closed socket. */
 int weir_msock_unregister(struct weir_msock *s, uint32_t event, int hook);
 
 /** Defines a user-defined event: it fires when base (built-in or UDE) fires and filter returns
@@ -417,9 +422,14 @@ const char *weir_tcp_state_name(unsigned state);
 const char *weir_close_reason_name(unsigned reason);
 const char *weir_malformed_name(unsigned reason);
 
+/** Longest timer delay (an enum constant so the header stays plain C for the FFI): 36,500 days,
+ *  about 100 years, far from overflowing the clock's 64-bit nanoseconds. */
+enum weir_timer_limits { WEIR_TIMER_MAX_DAYS = 36500 };
+
 /** Arms a one-shot timer that raises WEIR_EV_TIMER (arg = cookie) on s after delay_ms of the
- *  worker's clock, for flow (or NULL). A timer on a flow is cancelled when the flow ends.
- *  -EINVAL, -ENOMEM. */
+ *  worker's clock, for flow (or NULL). A timer on a flow is cancelled when the flow ends; every
+ *  timer of a socket is cancelled when the socket is closed. -EINVAL (NULL s, delay_ms above
+ *  WEIR_TIMER_MAX_DAYS), -EBADF (s is closed), -ENOMEM. */
 int weir_timer_add(struct weir_msock *s, struct weir_flow *flow, uint64_t delay_ms, uint64_t cookie);
 
 /* ---- flows (valid inside handlers, until the handler returns) ---------------------------- */

@@ -76,5 +76,51 @@ function H.tshark_count(pcap, filter)
    return tonumber(out)
 end
 
+-- Writes a capture of one HTTP-like flow whose server sends nseg segments of 1000 bytes, the first
+-- one last: the others wait out of order, so the server side then holds nseg * 1000 readable bytes
+-- at once (its buffer grows past them). Segment i is 1000 copies of string.char(65 + i % 26).
+-- Crafted frames (Ethernet, IPv4, TCP, window scale 7); returns the path.
+function H.ooo_pcap(nseg)
+   local bit = require "bit"
+   local function be16(v) return string.char(bit.band(bit.rshift(v, 8), 255), bit.band(v, 255)) end
+   local function be32(v) return be16(bit.band(bit.rshift(v, 16), 65535)) .. be16(bit.band(v, 65535)) end
+   local function le32(v) return string.char(bit.band(v, 255), bit.band(bit.rshift(v, 8), 255),
+      bit.band(bit.rshift(v, 16), 255), bit.band(bit.rshift(v, 24), 255)) end
+   local function ipsum(h)
+      local sum = 0
+      for i = 1, #h, 2 do sum = sum + h:byte(i) * 256 + h:byte(i + 1) end
+      while sum > 65535 do sum = bit.band(sum, 65535) + bit.rshift(sum, 16) end
+      return 65535 - sum
+   end
+   local C_IP, S_IP = "\10\0\0\1", "\10\0\0\2"
+   local out, t = { "\212\195\178\161" .. "\2\0\4\0" .. le32(0) .. le32(0) .. le32(262144) .. le32(1) }, 0
+   local function pkt(from_client, flags, seq, ack, payload)
+      local opts = bit.band(flags, 2) ~= 0 and "\2\4\5\180\1\3\3\7" or "" -- MSS 1460, NOP, WS 7
+      local tcp = (from_client and be16(40000) .. be16(80) or be16(80) .. be16(40000)) .. be32(seq) .. be32(ack)
+         .. string.char((20 + #opts) * 4, flags) .. be16(65535) .. "\0\0\0\0" .. opts
+      local src, dst = from_client and C_IP or S_IP, from_client and S_IP or C_IP
+      local ip = "\69\0" .. be16(20 + #tcp + #payload) .. "\0\0\64\0\64\6\0\0" .. src .. dst
+      ip = ip:sub(1, 10) .. be16(ipsum(ip)) .. ip:sub(13)
+      local frame = "\2\0\0\0\0\2\2\0\0\0\0\1\8\0" .. ip .. tcp .. payload
+      t = t + 1
+      out[#out + 1] = le32(1700000000) .. le32(t * 1000) .. le32(#frame) .. le32(#frame) .. frame
+   end
+   local SYN, ACK, PSH = 2, 16, 8
+   pkt(true, SYN, 1000, 0, "")
+   pkt(false, SYN + ACK, 5000, 1001, "")
+   pkt(true, ACK, 1001, 5001, "")
+   pkt(true, ACK + PSH, 1001, 5001, "GET / HTTP/1.0\r\n\r\n")
+   local order = {}
+   for i = 1, nseg - 1 do order[#order + 1] = i end
+   order[#order + 1] = 0
+   for _, i in ipairs(order) do pkt(false, ACK, 5001 + i * 1000, 1019, string.rep(string.char(65 + i % 26), 1000)) end
+   pkt(true, ACK, 1019, 5001 + nseg * 1000, "")
+   local path = os.tmpname() .. ".pcap"
+   local f = assert(io.open(path, "wb"))
+   f:write(table.concat(out))
+   f:close()
+   return path
+end
+
 H.json = json
 return H
