@@ -11,6 +11,7 @@
 
 #include <lauxlib.h>
 #include <lua.h>
+#include <luajit.h>
 #include <lualib.h>
 
 #include "config/config.h"
@@ -488,6 +489,77 @@ static int cross_check(struct ld *d, struct weir_run_config *c)
 	return 0;
 }
 
+/* ---- the sandbox's bounds ----------------------------------------------------------------- */
+
+/* packaging/weir.lua runs about 50 VM instructions and allocates 51 KB (38 KB of it the standard
+ * libraries); these bounds stop an endless loop or an allocation bomb in a few ms. The budget
+ * counts every byte ever allocated (frees do not refund it), so the work of a library call that
+ * builds a string or table, proportional to what it allocates, is bounded too. Not bounded: a
+ * single pattern match that backtracks (string.find) allocates nothing between two hooks. */
+#define SANDBOX_HOOK_EVERY   1000 /* VM instructions between two count hooks */
+#define SANDBOX_MAX_HOOKS    1000 /* so at most 1,000,000 instructions: ~3 ms interpreted */
+#define SANDBOX_ALLOC_BUDGET (64ull << 20)
+#define SANDBOX_KEY          "weir.config.sandbox"
+
+struct sandbox {
+	const char *file;
+	uint64_t allocated; /* bytes allocated so far (the budget's count) */
+	unsigned hooks;
+};
+
+/* The config state's allocator: refuses what would take the state past its budget. */
+static void *sandbox_alloc(void *ud, void *p, size_t osize, size_t nsize)
+{
+	struct sandbox *sb = ud;
+	if (nsize == 0) {
+		free(p);
+		return NULL;
+	}
+	const size_t had = p ? osize : 0, grow = nsize > had ? nsize - had : 0;
+	if (sb->allocated + grow > SANDBOX_ALLOC_BUDGET)
+		return NULL; /* never for a shrink: LuaJIT assumes those succeed */
+	void *q = realloc(p, nsize);
+	if (q)
+		sb->allocated += grow;
+	return q;
+}
+
+/* The count hook: past the limit the chunk stops with file:line. From then on every instruction
+ * fails, so a pcall in the config cannot catch the error and loop on. */
+static void sandbox_hook(lua_State *L, lua_Debug *ar)
+{
+	lua_getfield(L, LUA_REGISTRYINDEX, SANDBOX_KEY);
+	struct sandbox *sb = lua_touserdata(L, -1);
+	lua_pop(L, 1);
+	if (++sb->hooks <= SANDBOX_MAX_HOOKS)
+		return;
+	lua_sethook(L, sandbox_hook, LUA_MASKCOUNT, 1);
+	lua_getinfo(L, "l", ar);
+	lua_pushfstring(L,
+	                "%s:%d: instruction limit exceeded (%d VM instructions; an endless loop?)",
+	                sb->file, ar->currentline, SANDBOX_HOOK_EVERY * SANDBOX_MAX_HOOKS);
+	lua_error(L);
+}
+
+/* A Lua state for one config, with the standard libraries: JIT off (LuaJIT does not run hooks
+ * inside compiled traces), the count hook set, allocations under the budget. NULL when out of
+ * memory. */
+static lua_State *sandbox_state(struct sandbox *sb)
+{
+	lua_State *L = lua_newstate(sandbox_alloc, sb);
+	/* A LuaJIT without GC64 takes no custom allocator on x86-64: no memory budget there. */
+	if (!L)
+		L = luaL_newstate();
+	if (!L)
+		return NULL;
+	luaL_openlibs(L); /* before the JIT is turned off: opening the jit library turns it on */
+	luaJIT_setmode(L, 0, LUAJIT_MODE_ENGINE | LUAJIT_MODE_OFF);
+	lua_pushlightuserdata(L, sb);
+	lua_setfield(L, LUA_REGISTRYINDEX, SANDBOX_KEY);
+	lua_sethook(L, sandbox_hook, LUA_MASKCOUNT, SANDBOX_HOOK_EVERY);
+	return L;
+}
+
 /* ---- loading ------------------------------------------------------------------------------ */
 
 /* __newindex of the config's environment: stores the global and remembers the assigning line. */
@@ -615,12 +687,12 @@ static int read_settings(struct ld *d, struct weir_run_config *c)
 static int load(struct weir_run_config *c, const char *text, const char *name, char *err, size_t errlen)
 {
 	weir_run_config_defaults(c);
-	lua_State *L = luaL_newstate();
+	struct sandbox sb = { .file = name };
+	lua_State *L = sandbox_state(&sb);
 	if (!L) {
 		snprintf(err, errlen, "%s: out of memory", name);
 		return -1;
 	}
-	luaL_openlibs(L);
 	lua_newtable(L);
 	lua_setfield(L, LUA_REGISTRYINDEX, LINES_KEY);
 	char chunk[WEIR_CFG_STR + 1];
@@ -632,6 +704,12 @@ static int load(struct weir_run_config *c, const char *text, const char *name, c
 		lua_setfenv(L, -3);
 		lua_insert(L, -2);
 		rc = lua_pcall(L, 0, 0, 0);
+	}
+	if (rc == LUA_ERRMEM) { /* LuaJIT's message has no position */
+		snprintf(err, errlen, "%s: memory limit exceeded (%llu MiB allocated)", name,
+		         SANDBOX_ALLOC_BUDGET >> 20);
+		lua_close(L);
+		return -1;
 	}
 	if (rc != 0) { /* Lua's own message already starts with file:line */
 		const char *m = lua_tostring(L, -1);

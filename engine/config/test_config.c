@@ -1,6 +1,7 @@
 /* test_config.c — unit test of the Lua config reader: defaults, every section, and errors naming file:line and setting. */
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
 
 #include "config/config.h"
 #include "unit.h"
@@ -135,11 +136,66 @@ static void test_file_and_listen(void)
 	CHECK_EQ(weir_run_config_check_listen("[::1:80"), -1);
 }
 
+static double now_s(void)
+{
+	struct timespec t;
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return (double)t.tv_sec + (double)t.tv_nsec / 1e9;
+}
+
+/* Endless loops and allocation bombs fail with file:line (or file) within a second, even when the
+ * config catches errors with pcall; an ordinary loop that builds settings is well inside the
+ * bounds. */
+static void test_limits(void)
+{
+	static const struct {
+		const char *text, *want;
+	} bad[] = {
+	    {"dpdk = { ports = {'a','b'} }\nwhile true do end\n",
+	     "t.lua:2: instruction limit exceeded"},
+	    {"local function f()\n  repeat until false\nend\nlocal function g() f() end\ng()\n",
+	     "t.lua:2: instruction limit exceeded"},
+	    {"while true do\n  pcall(function() while true do end end)\nend\n",
+	     "t.lua:2: instruction limit exceeded"},
+	    {"for i = 1, 1e12 do local s = tostring(i) .. 'x' end\n",
+	     "t.lua:1: instruction limit exceeded"},
+	    {"local s = string.rep('x', 2^30)\n", "t.lua: memory limit exceeded"},
+	    {"local s = 'x'\nwhile true do s = s .. s end\n", "t.lua: memory limit exceeded"},
+	    {"local t = {}\nfor i = 1, 1e7 do t[i] = ('x'):rep(1024) .. i end\n",
+	     "t.lua: memory limit exceeded"},
+	    {"local s = ('x'):rep(2^20)\nlocal t = {}\nfor i = 1, 1000 do t[i] = s end\nlocal r = "
+	     "table.concat(t)\n",
+	     "t.lua: memory limit exceeded"},
+	};
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		const double t0 = now_s();
+		CHECK_EQ(load(bad[i].text), -1);
+		const double took = now_s() - t0;
+		if (strncmp(err, bad[i].want, strlen(bad[i].want)) != 0 || took > 1.0) {
+			fprintf(stderr,
+			        "case %zu: got '%s' after %.3f s, want prefix '%s' within 1 s\n", i,
+			        err, took, bad[i].want);
+			CHECK(0);
+		}
+	}
+	/* 64 rules built in a loop, and a string grown to 1 MiB: a config may compute */
+	CHECK_EQ(load("dpdk = { ports = {'a','b'} }\nfirewall = {}\n"
+	              "for p = 1, 64 do firewall[p] = { port = 1000 + p, action = p % 2 == 0 and "
+	              "'pass' or 'drop' } end\n"
+	              "local s = ('x'):rep(2^20)\nassert(#s == 2^20)\n"),
+	         0);
+	CHECK_STR(err, "");
+	CHECK_EQ(cfg.n_rules, 64);
+	CHECK_EQ(cfg.rules[63].port, 1064);
+	CHECK_EQ(cfg.rules[63].action, WEIR_RULE_PASS);
+}
+
 int main(void)
 {
 	test_full();
 	test_defaults();
 	test_errors();
 	test_file_and_listen();
+	test_limits();
 	return UNIT_DONE();
 }
