@@ -4,6 +4,7 @@
 #include <time.h>
 
 #include "config/config.h"
+#include "core/settings.h"
 #include "unit.h"
 
 static struct weir_run_config cfg;
@@ -136,6 +137,46 @@ static void test_file_and_listen(void)
 	CHECK_EQ(weir_run_config_check_listen("[::1:80"), -1);
 }
 
+/* The settings table is the reader's source: each setting's default lies in its range, and a config
+ * that writes every default out (as `weir check --defaults` prints it) loads to the defaults. */
+static void test_settings_table(void)
+{
+	static struct weir_run_config d;
+	weir_run_config_defaults(&d);
+	char text[8192] = "dpdk = { ports = {'a', 'b'} }\n";
+	size_t base;
+	const struct weir_setting *s;
+	unsigned n = 0;
+	for (unsigned i = 0; (s = weir_run_setting(i, &base)) != NULL; i++, n++) {
+		CHECK(s->def >= s->lo && s->def <= s->hi);
+		CHECK(s->doc[0] != '\0');
+		const double v = weir_setting_value(s, (const uint8_t *)&d + base);
+		CHECK(v == s->def);
+		char val[64];
+		if (s->type == WEIR_SET_ENUM)
+			snprintf(val, sizeof(val), "'%s'", s->names[(int)v]);
+		else if (s->type == WEIR_SET_BOOL)
+			snprintf(val, sizeof(val), "%s", v ? "true" : "false");
+		else
+			snprintf(val, sizeof(val), "%.15g", v);
+		const char *dot = strchr(s->name, '.');
+		if (dot) /* flows.max = v needs the table flows */
+			snprintf(text + strlen(text), sizeof(text) - strlen(text), "%.*s = %.*s or {}\n",
+			         (int)(dot - s->name), s->name, (int)(dot - s->name), s->name);
+		snprintf(text + strlen(text), sizeof(text) - strlen(text), "%s = %s\n", s->name, val);
+	}
+	CHECK(n >= 15);
+	CHECK_EQ(load(text), 0);
+	CHECK_STR(err, "");
+	CHECK_MEM(&cfg.engine, &d.engine, sizeof(d.engine));
+	CHECK_EQ(cfg.mbufs, d.mbufs);
+	CHECK_EQ(cfg.workers, d.workers);
+	CHECK_EQ(cfg.mode, d.mode);
+	CHECK_EQ(cfg.forward_non_tcp, d.forward_non_tcp);
+	CHECK_EQ(cfg.engine.handshake_timeout_ms, 75000);
+	CHECK_EQ(cfg.engine.memcap, 0); /* 0: the worker derives it from max_flows */
+}
+
 static double now_s(void)
 {
 	struct timespec t;
@@ -197,5 +238,6 @@ int main(void)
 	test_errors();
 	test_file_and_listen();
 	test_limits();
+	test_settings_table();
 	return UNIT_DONE();
 }
