@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""check_limits.py — `weir check -c` of configs that loop forever or allocate without end: each must
+"""check_limits.py — `weir check -c` (and `weir run -c`) of configs that loop forever or allocate without end: each must
 fail with exit 78 and the config's file:line (file for memory) within a second, never hang.
 
 usage: check_limits.py WEIR
@@ -14,14 +14,15 @@ TIMEOUT_S = 10  # a regression (a config that hangs weir) fails here instead of 
 BOUND_S = 1.0   # what the loader promises
 
 CASES = [
-	# (name, config text, expected start of the message after "weir check: ")
-	("while", "dpdk = { ports = {'a', 'b'} }\nwhile true do end\n", "{f}:2: instruction limit exceeded"),
-	("nested_repeat", "local function spin()\n  repeat until false\nend\nlocal function outer() spin() end\n"
+	# (name, subcommand, config text, expected start of the message after "weir SUBCOMMAND: ")
+	("while", "check", "dpdk = { ports = {'a', 'b'} }\nwhile true do end\n", "{f}:2: instruction limit exceeded"),
+	("run_while", "run", "dpdk = { ports = {'a', 'b'} }\nwhile true do end\n", "{f}:2: instruction limit exceeded"),
+	("nested_repeat", "check", "local function spin()\n  repeat until false\nend\nlocal function outer() spin() end\n"
 	 "dpdk = { ports = {'a', 'b'} }\nouter()\n", "{f}:2: instruction limit exceeded"),
-	("pcall_loop", "while true do\n  pcall(function() while true do end end)\nend\n",
+	("pcall_loop", "check", "while true do\n  pcall(function() while true do end end)\nend\n",
 	 "{f}:2: instruction limit exceeded"),
-	("string_rep", "local s = string.rep('x', 2^30)\n", "{f}: memory limit exceeded"),
-	("doubling", "local s = 'x'\nwhile true do s = s .. s end\n", "{f}: memory limit exceeded"),
+	("string_rep", "check", "local s = string.rep('x', 2^30)\n", "{f}: memory limit exceeded"),
+	("doubling", "check", "local s = 'x'\nwhile true do s = s .. s end\n", "{f}: memory limit exceeded"),
 ]
 
 
@@ -32,16 +33,16 @@ def main():
 	weir = sys.argv[1]
 	bad = 0
 	with tempfile.TemporaryDirectory() as d:
-		for name, text, want in CASES:
+		for name, cmd, text, want in CASES:
 			path = os.path.join(d, name + ".lua")
 			with open(path, "w") as f:
 				f.write(text)
-			want = "weir check: " + want.format(f=path)
+			want = f"weir {cmd}: " + want.format(f=path)
 			t0 = time.monotonic()
 			try:
-				p = subprocess.run([weir, "check", "-c", path], capture_output=True, text=True, timeout=TIMEOUT_S)
+				p = subprocess.run([weir, cmd, "-c", path], capture_output=True, text=True, timeout=TIMEOUT_S)
 			except subprocess.TimeoutExpired:
-				print(f"{name}: weir check -c did not return within {TIMEOUT_S} s")
+				print(f"{name}: weir {cmd} -c did not return within {TIMEOUT_S} s")
 				bad += 1
 				continue
 			took = time.monotonic() - t0
