@@ -22,9 +22,10 @@ static void put(struct val *v, const char *fmt, ...)
 {
 	va_list ap;
 	va_start(ap, fmt);
-	if (v->n < sizeof(v->s)) {
+	if (v->n < sizeof(v->s) - 1) {
 		const int k = vsnprintf(v->s + v->n, sizeof(v->s) - v->n, fmt, ap);
-		v->n = k < 0 ? v->n : v->n + (size_t)k;
+		if (k > 0) /* vsnprintf counts what it would have written: keep to what it did */
+			v->n = v->n + (size_t)k < sizeof(v->s) ? v->n + (size_t)k : sizeof(v->s) - 1;
 	}
 	va_end(ap);
 }
@@ -37,7 +38,7 @@ static void put_str(struct val *v, const char *s)
 		if (*p == '"' || *p == '\\')
 			put(v, "\\%c", *p);
 		else if (*p < 0x20 || *p == 0x7f)
-			put(v, "\\%u", *p);
+			put(v, "\\%03u", *p); /* three digits: a digit after it cannot join the escape */
 		else
 			put(v, "%c", *p);
 	}

@@ -1,5 +1,6 @@
 /* test_config.c — unit test of the Lua config reader: defaults, every section, and errors naming file:line and setting. */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
@@ -177,6 +178,28 @@ static void test_settings_table(void)
 	CHECK_EQ(cfg.engine.memcap, 0); /* 0: the worker derives it from max_flows */
 }
 
+/* weir check's listing: a hostile string is escaped as a Lua literal, and a value longer than the
+ * line buffer (64 EAL arguments of 500 bytes) is cut, never overrun. */
+static void test_show(void)
+{
+	static char text[40000];
+	snprintf(text, sizeof(text), "dpdk = { ports = {'a', 'b'}, eal = {} }\nlog = { eve = 'q\"\\\\\\n1' }\n"
+	                             "for i = 1, 64 do dpdk.eal[i] = string.rep('e', 500) end\n");
+	CHECK_EQ(load(text), 0);
+	CHECK_STR(err, "");
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *out = open_memstream(&buf, &len);
+	weir_run_config_show(out, &cfg, 0);
+	fclose(out);
+	CHECK(strstr(buf, "log.eve = \"q\\\"\\\\\\0101\"") != NULL);
+	CHECK(strstr(buf, "flows.handshake_timeout = 75 ") != NULL);
+	const char *eal = strstr(buf, "dpdk.eal = { \"eee");
+	CHECK(eal != NULL);
+	CHECK(eal && strchr(eal, '\n') - eal < 4200);
+	free(buf);
+}
+
 static double now_s(void)
 {
 	struct timespec t;
@@ -239,5 +262,6 @@ int main(void)
 	test_file_and_listen();
 	test_limits();
 	test_settings_table();
+	test_show();
 	return UNIT_DONE();
 }
