@@ -43,9 +43,16 @@ def docs(repo):
 				yield n, f.read(), n in ("README.md", "packaging/weir.lua")
 
 
+# Prose that states a default without naming the setting: (pattern with the number, setting).
+PHRASES = [(rf"{NUM} linger", "flows.timewait")]
+
+
 def stated_defaults(text, known):
 	"""(line number, setting, number) for each default a line states for a setting or option."""
 	for i, line in enumerate(text.splitlines(), 1):
+		for pat, name in PHRASES:
+			for m in re.finditer(pat, line):
+				yield i, name, float(m.group(1).replace(",", "")) * UNITS[m.group(2) or ""]
 		for opt, name in list(OPTIONS.items()) + [(n, n) for n in known] + [(n.split(".")[-1], n) for n in known if "." in n]:
 			o = re.escape(opt)
 			for pat in (rf"default\W{{1,3}}{o}[ =]+{NUM}", rf"(?<![\w.]){o}\b[^.;\n]{{0,60}}\(default:? {NUM}",
