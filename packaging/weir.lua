@@ -1,7 +1,9 @@
 -- weir.lua — weir's documented default run configuration (weir run -c weir.lua; weir check -c weir.lua).
 -- Every setting is optional except dpdk.ports; the values below are the defaults unless marked.
 -- The file is Lua, run in a sandbox (string, math, table, os.getenv; no io): locals and loops are
--- allowed, and any global that is not a setting below is an error (typos are caught).
+-- allowed (within 1,000,000 VM instructions and 64 MiB of allocations), and any global that is not
+-- a setting below is an error (typos are caught). `weir check --defaults` prints every setting with
+-- its default and doc; `weir check -c weir.lua` shows which of these differ (a test keeps them equal).
 
 dpdk = {
 	-- EAL arguments. These run without hugepages or PCI access (test boxes, containers). On an
@@ -27,19 +29,20 @@ forward_non_tcp = true       -- inline: pass non-TCP and non-IP frames untouched
 flows = {
 	max = 65536,             -- flow-table entries per worker
 	idle_timeout = 300,      -- seconds an established flow may be idle
-	handshake_timeout = 30,  -- seconds before the handshake completes
+	handshake_timeout = 75,  -- seconds a flow may idle before its handshake completes
 	timewait = 2,            -- seconds a closed flow lingers for late packets
 	policy = "evict",        -- full table: "evict" the idlest flow or "refuse" new ones
 }
 
 streams = {
 	buffer_per_side = 4194304, -- most bytes a side's reassembly buffer grows to
-	memcap = 268435456,        -- stream-buffer bytes per worker
+	memcap = 0,                -- stream-buffer bytes per worker (0: flows.max x 32 KiB)
 	overlap = "first",         -- which copy of overlapping bytes wins: "first" or "last"
 	midstream = true,          -- adopt flows whose handshake was not seen
 }
 
-scripts = {}                 -- Lua scripts loaded into every worker, e.g. { "scripts/http.lua" }
+scripts = {}                 -- Lua scripts loaded into every worker: the shipped ones are scripts/*.lua,
+                             -- e.g. { "scripts/http_logger.lua", "scripts/syn_retx.lua" }
 scripts_jit = false          -- true: compile the scripts' own code (much faster NEW_DATA handlers),
                              -- but the instruction budget can then not stop an endless loop
 

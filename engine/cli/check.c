@@ -21,6 +21,17 @@ static int check_config(const char *path)
 	       cfg.mode == WEIR_MODE_INLINE ? "inline" : "passive", cfg.n_ports, cfg.n_ports == 1 ? "" : "s",
 	       cfg.workers, cfg.workers == 1 ? "" : "s", cfg.n_scripts, cfg.n_scripts == 1 ? "" : "s",
 	       cfg.eve_path[0] ? ", flow log " : "", cfg.eve_path);
+	weir_run_config_show(stdout, &cfg, 0);
+	return WEIR_EX_OK;
+}
+
+/* ---- weir check --defaults: every setting, its default, unit and doc --------------------- */
+
+static int show_defaults(void)
+{
+	static struct weir_run_config cfg; /* large (fixed-size strings) */
+	weir_run_config_defaults(&cfg);
+	weir_run_config_show(stdout, &cfg, 1);
 	return WEIR_EX_OK;
 }
 
@@ -58,9 +69,13 @@ int weir_cmd_check(int argc, char **argv)
 {
 	if (argc == 3 && (!strcmp(argv[1], "-c") || !strcmp(argv[1], "--config")))
 		return check_config(argv[2]);
+	if (argc == 2 && !strcmp(argv[1], "--defaults"))
+		return show_defaults();
 	if (argc >= 2 && argv[1][0] != '-')
 		return check_scripts(argc - 1, argv + 1);
-	fputs("usage: weir check -c CONFIG.lua    validate a run configuration (exit 78 when invalid)\n"
+	fputs("usage: weir check -c CONFIG.lua    validate a run configuration (exit 78 when invalid) and\n"
+	      "                                   print every setting, marking those that are not the default\n"
+	      "       weir check --defaults       print every setting's default, unit and doc\n"
 	      "       weir check SCRIPT.lua...    validate scripts\n",
 	      stderr);
 	return WEIR_EX_USAGE;

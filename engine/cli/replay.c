@@ -14,6 +14,7 @@
 
 #include "cli.h"
 #include "cli/replay_serve.h"
+#include "core/settings.h"
 #include "io/pcap_reader.h"
 #include "log/eve.h"
 #include "log/stats_json.h"
@@ -64,12 +65,16 @@ static void replay_usage(FILE *out)
 	      "  --pace                with --dpdk: hand packets over at capture speed\n"
 	      "  --no-midstream        flows whose handshake was not seen are orphans\n"
 	      "  --overlap first|last  which copy of overlapping bytes wins (default first)\n"
-	      "  --buffer BYTES        most a side's reassembly buffer grows to (default 4194304)\n"
-	      "  --max-flows N         flow table capacity (default 65536)\n"
-	      "  --idle-timeout SEC    idle timeout of established flows (default 300)\n"
-	      "exit: 0 ok, 64 usage, 65 damaged capture (what preceded the damage is reported), 66 unreadable file\n",
+	      "  --buffer BYTES        most a side's reassembly buffer grows to (streams.buffer_per_side)\n"
+	      "  --memcap BYTES        stream-buffer bytes of the worker (streams.memcap; 0: flows x 32 KiB)\n"
+	      "  --max-flows N         flow table capacity (flows.max)\n"
+	      "  --idle-timeout SEC    idle timeout of established flows (flows.idle_timeout)\n"
+	      "exit: 0 ok, 64 usage, 65 damaged capture (what preceded the damage is reported), 66 unreadable file\n"
+	      "defaults: weir check --defaults\n",
 	      out);
 }
+
+enum replay_opt { O_EVE = 1, O_STATS, O_STREAMS, O_QUIET, O_NOMID, O_OVERLAP, O_BUFFER, O_MEMCAP, O_MAXFLOWS, O_IDLE, O_HELP, O_SERVE, O_SERVE_TOKEN, O_PPS, O_DPDK, O_PACE, O_SERVE_CPUS, O_LUA_JIT };
 
 /* Parses an unsigned decimal option value within [lo, hi]; -1 on error. */
 static long long parse_num(const char *opt, const char *s, long long lo, long long hi)
@@ -82,6 +87,33 @@ static long long parse_num(const char *opt, const char *s, long long lo, long lo
 		return -1;
 	}
 	return v;
+}
+
+/* Sets the engine setting behind option c (--buffer ...) from s, within the setting's range. */
+static int parse_setting(struct weir_config *cfg, int c, const char *s)
+{
+	static const struct {
+		int opt;
+		const char *name, *setting;
+	} map[] = {
+		{ O_BUFFER, "--buffer", "streams.buffer_per_side" }, { O_MEMCAP, "--memcap", "streams.memcap" },
+		{ O_MAXFLOWS, "--max-flows", "flows.max" },          { O_IDLE, "--idle-timeout", "flows.idle_timeout" },
+	};
+	size_t i = 0;
+	while (map[i].opt != c)
+		i++;
+	const struct weir_setting *st = weir_engine_setting(map[i].setting);
+	char *end;
+	errno = 0;
+	const double v = strtod(s, &end);
+	if (errno || end == s || *end || !(v >= st->lo && v <= st->hi) ||
+	    (st->type == WEIR_SET_UINT && v != (double)(uint64_t)v)) {
+		fprintf(stderr, "weir replay: %s: '%s' is not a %s in [%.15g, %.15g]\n", map[i].name, s,
+		        st->type == WEIR_SET_UINT ? "whole number" : "number", st->lo, st->hi);
+		return -1;
+	}
+	weir_setting_store(st, cfg, v);
+	return 0;
 }
 
 /* Parses a CPU list ("0", "0,2-3") into set; -1 after printing why. */
@@ -114,7 +146,6 @@ static int parse_cpus(const char *s, cpu_set_t *set)
 
 static int parse_args(struct replay *r, int argc, char **argv)
 {
-	enum { O_EVE = 1, O_STATS, O_STREAMS, O_QUIET, O_NOMID, O_OVERLAP, O_BUFFER, O_MAXFLOWS, O_IDLE, O_HELP, O_SERVE, O_SERVE_TOKEN, O_PPS, O_DPDK, O_PACE, O_SERVE_CPUS, O_LUA_JIT };
 	static const struct option opts[] = {
 		{ "eve", required_argument, NULL, O_EVE },
 		{ "stats-json", required_argument, NULL, O_STATS },
@@ -123,6 +154,7 @@ static int parse_args(struct replay *r, int argc, char **argv)
 		{ "no-midstream", no_argument, NULL, O_NOMID },
 		{ "overlap", required_argument, NULL, O_OVERLAP },
 		{ "buffer", required_argument, NULL, O_BUFFER },
+		{ "memcap", required_argument, NULL, O_MEMCAP },
 		{ "max-flows", required_argument, NULL, O_MAXFLOWS },
 		{ "idle-timeout", required_argument, NULL, O_IDLE },
 		{ "help", no_argument, NULL, O_HELP },
@@ -167,19 +199,11 @@ static int parse_args(struct replay *r, int argc, char **argv)
 			}
 			break;
 		case O_BUFFER:
-			if ((v = parse_num("--buffer", optarg, 1024, 1 << 30)) < 0)
-				return WEIR_EX_USAGE;
-			r->cfg.buffer_per_side = (uint32_t)v;
-			break;
+		case O_MEMCAP:
 		case O_MAXFLOWS:
-			if ((v = parse_num("--max-flows", optarg, 1, 1 << 26)) < 0)
-				return WEIR_EX_USAGE;
-			r->cfg.max_flows = (uint32_t)v;
-			break;
 		case O_IDLE:
-			if ((v = parse_num("--idle-timeout", optarg, 1, 86400 * 7)) < 0)
+			if (parse_setting(&r->cfg, c, optarg) != 0)
 				return WEIR_EX_USAGE;
-			r->cfg.idle_timeout_ms = (uint32_t)(v * 1000);
 			break;
 		case O_DPDK: r->dpdk = 1; break;
 		case O_PACE: r->pace = 1; break;

@@ -11,9 +11,11 @@
 
 #include <lauxlib.h>
 #include <lua.h>
+#include <luajit.h>
 #include <lualib.h>
 
 #include "config/config.h"
+#include "core/settings.h"
 
 /* Registry key of the table that maps each top-level setting to the line that assigned it. */
 #define LINES_KEY "weir.config.lines"
@@ -43,6 +45,51 @@ static int fail(struct ld *d, const char *fmt, ...)
 	return -1;
 }
 
+#define RUN_FIELD(f) offsetof(struct weir_run_config, f), sizeof(((struct weir_run_config *)0)->f)
+
+static const char *const modes[] = { "inline", "passive", NULL }; /* enum weir_run_mode */
+
+/* The run's own scalar settings; the engine's (flows.*, streams.*) are weir_engine_settings(). */
+static const struct weir_setting run_settings[] = {
+	{ "dpdk.mbufs", WEIR_SET_UINT, RUN_FIELD(mbufs), 16383, 1023, 1 << 24, NULL, "mbufs",
+	  "packet buffers in the pool: 2^14 - 1 is the mempool's optimum, and fits -m 256 without hugepages" },
+	{ "mode", WEIR_SET_ENUM, RUN_FIELD(mode), WEIR_MODE_INLINE, 0, 1, modes, "",
+	  "\"inline\": a bump in the wire between pairs of ports; \"passive\": a tap or mirror, nothing sent" },
+	{ "workers", WEIR_SET_UINT, RUN_FIELD(workers), 1, 1, WEIR_CFG_MAX_WORKERS, NULL, "lcores",
+	  "worker lcores; flows are spread by a symmetric hash of the 4-tuple" },
+	{ "idle_sleep_us", WEIR_SET_UINT, RUN_FIELD(idle_sleep_us), 0, 0, 1000000, NULL, "us",
+	  "sleep this long after an all-empty poll (0: busy polling)" },
+	{ "forward_non_tcp", WEIR_SET_BOOL, RUN_FIELD(forward_non_tcp), 1, 0, 1, NULL, "",
+	  "inline: pass non-TCP and non-IP frames untouched (false: drop them, counted)" },
+	{ "scripts_jit", WEIR_SET_BOOL, RUN_FIELD(scripts_jit), 0, 0, 1, NULL, "",
+	  "compile the scripts' own code (faster handlers), but the instruction budget then cannot stop an "
+	  "endless loop in them" },
+};
+#define N_RUN_SETTINGS (sizeof(run_settings) / sizeof(run_settings[0]))
+
+const struct weir_setting *weir_run_setting(unsigned i, size_t *base)
+{
+	unsigned n_engine;
+	const struct weir_setting *engine = weir_engine_settings(&n_engine);
+	if (i < N_RUN_SETTINGS) {
+		*base = 0;
+		return &run_settings[i];
+	}
+	i -= (unsigned)N_RUN_SETTINGS;
+	*base = offsetof(struct weir_run_config, engine);
+	return i < n_engine ? &engine[i] : NULL;
+}
+
+/* The scalar setting called name ("flows.max"), or NULL. */
+static const struct weir_setting *find_setting(const char *name, size_t *base)
+{
+	const struct weir_setting *s;
+	for (unsigned i = 0; (s = weir_run_setting(i, base)) != NULL; i++)
+		if (!strcmp(s->name, name))
+			return s;
+	return NULL;
+}
+
 void weir_run_config_defaults(struct weir_run_config *c)
 {
 	/* Without hugepages or PCI access weir still runs (test boxes, containers); an appliance
@@ -51,11 +98,8 @@ void weir_run_config_defaults(struct weir_run_config *c)
 	memset(c, 0, sizeof(*c));
 	for (unsigned i = 0; i < sizeof(eal) / sizeof(eal[0]); i++)
 		snprintf(c->eal[c->n_eal++], WEIR_CFG_STR, "%s", eal[i]);
-	c->mbufs = 16383; /* 2^14 - 1: the mempool's optimum size; fits -m 256 without hugepages */
-	c->mode = WEIR_MODE_INLINE;
-	c->forward_non_tcp = 1;
 	memset(c->pairs, 0xff, sizeof(c->pairs));
-	c->workers = 1;
+	weir_settings_apply_defaults(run_settings, N_RUN_SETTINGS, c);
 	weir_config_defaults(&c->engine);
 }
 
@@ -199,6 +243,65 @@ static int field(struct ld *d, const char *base, const char *key)
 	return lua_isnil(d->L, -1) ? 0 : 1;
 }
 
+/* Reads the scalar setting s (its value on the stack top) into the struct at base. */
+static int read_setting(struct ld *d, const struct weir_setting *s, void *base)
+{
+	uint64_t u = 0;
+	uint8_t b = 0;
+	double v = 0;
+	int k;
+	snprintf(d->path, sizeof(d->path), "%s", s->name);
+	switch (s->type) {
+	case WEIR_SET_UINT:
+		if (get_uint(d, s->lo, s->hi, &u))
+			return -1;
+		v = (double)u;
+		break;
+	case WEIR_SET_SECONDS:
+		if (get_num(d, s->lo, s->hi, &v))
+			return -1;
+		break;
+	case WEIR_SET_BOOL:
+		if (get_bool(d, &b))
+			return -1;
+		v = b;
+		break;
+	case WEIR_SET_ENUM:
+		if ((k = get_enum(d, s->names)) < 0)
+			return -1;
+		v = k;
+		break;
+	}
+	weir_setting_store(s, base, v);
+	return 0;
+}
+
+/* Reads the scalar settings of section (the table on the stack top), which may also hold the keys
+ * in extra (NULL-terminated; read by the caller). */
+static int read_section(struct ld *d, struct weir_run_config *c, const char *section, const char *const *extra)
+{
+	const char *keys[32];
+	size_t nk = 0, base;
+	const size_t plen = strlen(section);
+	const struct weir_setting *s;
+	for (unsigned i = 0; (s = weir_run_setting(i, &base)) != NULL; i++)
+		if (!strncmp(s->name, section, plen) && s->name[plen] == '.' && nk < 31)
+			keys[nk++] = s->name + plen + 1;
+	for (size_t i = 0; extra[i] && nk < 31; i++)
+		keys[nk++] = extra[i];
+	keys[nk] = NULL;
+	if (want_table(d) || check_keys(d, keys))
+		return -1;
+	for (unsigned i = 0; (s = weir_run_setting(i, &base)) != NULL; i++) {
+		if (strncmp(s->name, section, plen) || s->name[plen] != '.')
+			continue;
+		if (field(d, section, s->name + plen + 1) && read_setting(d, s, (uint8_t *)c + base))
+			return -1;
+		lua_pop(d->L, 1);
+	}
+	return 0;
+}
+
 /* ---- sections ----------------------------------------------------------------------------- */
 
 static int read_port(struct ld *d, struct weir_port_cfg *p, unsigned i)
@@ -220,10 +323,9 @@ static int read_port(struct ld *d, struct weir_port_cfg *p, unsigned i)
 
 static int read_dpdk(struct ld *d, struct weir_run_config *c)
 {
-	static const char *const keys[] = { "eal", "ports", "mbufs", NULL };
-	uint64_t v = 0;
+	static const char *const keys[] = { "eal", "ports", NULL };
 	unsigned n;
-	if (want_table(d) || check_keys(d, keys))
+	if (read_section(d, c, "dpdk", keys))
 		return -1;
 	if (field(d, "dpdk", "eal")) {
 		if (list_len(d, WEIR_CFG_MAX_EAL, &n))
@@ -249,12 +351,6 @@ static int read_dpdk(struct ld *d, struct weir_run_config *c)
 			lua_pop(d->L, 1);
 		}
 		c->n_ports = n;
-	}
-	lua_pop(d->L, 1);
-	if (field(d, "dpdk", "mbufs")) {
-		if (get_uint(d, 1023, 1 << 24, &v))
-			return -1;
-		c->mbufs = (unsigned)v;
 	}
 	lua_pop(d->L, 1);
 	return 0;
@@ -286,73 +382,6 @@ static int read_pairs(struct ld *d, struct weir_run_config *c)
 		c->pairs[a] = (uint8_t)b;
 		c->pairs[b] = (uint8_t)a;
 	}
-	return 0;
-}
-
-static int read_flows(struct ld *d, struct weir_config *e)
-{
-	static const char *const keys[] = { "max", "idle_timeout", "handshake_timeout", "timewait", "policy", NULL };
-	static const char *const policies[] = { "evict", "refuse", NULL };
-	uint64_t v = 0;
-	double s;
-	int k;
-	if (want_table(d) || check_keys(d, keys))
-		return -1;
-	if (field(d, "flows", "max")) {
-		if (get_uint(d, 1, 1 << 26, &v))
-			return -1;
-		e->max_flows = (uint32_t)v;
-	}
-	lua_pop(d->L, 1);
-	/* Times are seconds (fractions allowed), stored as ms; a week bounds them. */
-	static const char *const times[] = { "idle_timeout", "handshake_timeout", "timewait" };
-	uint32_t *dst[] = { &e->idle_timeout_ms, &e->handshake_timeout_ms, &e->timewait_ms };
-	for (int i = 0; i < 3; i++) {
-		if (field(d, "flows", times[i])) {
-			if (get_num(d, i == 2 ? 0 : 0.001, 7 * 86400, &s))
-				return -1;
-			*dst[i] = (uint32_t)(s * 1000 + 0.5);
-		}
-		lua_pop(d->L, 1);
-	}
-	if (field(d, "flows", "policy")) {
-		if ((k = get_enum(d, policies)) < 0)
-			return -1;
-		e->flow_policy = (uint8_t)(k ? WEIR_FLOWS_REFUSE_NEW : WEIR_FLOWS_EVICT_IDLEST);
-	}
-	lua_pop(d->L, 1);
-	return 0;
-}
-
-static int read_streams(struct ld *d, struct weir_config *e)
-{
-	static const char *const keys[] = { "buffer_per_side", "memcap", "overlap", "midstream", NULL };
-	static const char *const overlaps[] = { "first", "last", NULL };
-	uint64_t v = 0;
-	int k;
-	if (want_table(d) || check_keys(d, keys))
-		return -1;
-	if (field(d, "streams", "buffer_per_side")) {
-		if (get_uint(d, 1024, 1 << 30, &v))
-			return -1;
-		e->buffer_per_side = (uint32_t)v;
-	}
-	lua_pop(d->L, 1);
-	if (field(d, "streams", "memcap")) {
-		if (get_uint(d, 1 << 16, 1ull << 40, &v))
-			return -1;
-		e->memcap = v;
-	}
-	lua_pop(d->L, 1);
-	if (field(d, "streams", "overlap")) {
-		if ((k = get_enum(d, overlaps)) < 0)
-			return -1;
-		e->overlap = (uint8_t)k;
-	}
-	lua_pop(d->L, 1);
-	if (field(d, "streams", "midstream") && get_bool(d, &e->midstream))
-		return -1;
-	lua_pop(d->L, 1);
 	return 0;
 }
 
@@ -488,6 +517,77 @@ static int cross_check(struct ld *d, struct weir_run_config *c)
 	return 0;
 }
 
+/* ---- the sandbox's bounds ----------------------------------------------------------------- */
+
+/* packaging/weir.lua runs about 50 VM instructions and allocates 51 KB (38 KB of it the standard
+ * libraries); these bounds stop an endless loop or an allocation bomb in a few ms. The budget
+ * counts every byte ever allocated (frees do not refund it), so the work of a library call that
+ * builds a string or table, proportional to what it allocates, is bounded too. Not bounded: a
+ * single pattern match that backtracks (string.find) allocates nothing between two hooks. */
+#define SANDBOX_HOOK_EVERY   1000 /* VM instructions between two count hooks */
+#define SANDBOX_MAX_HOOKS    1000 /* so at most 1,000,000 instructions: ~3 ms interpreted */
+#define SANDBOX_ALLOC_BUDGET (64ull << 20)
+#define SANDBOX_KEY          "weir.config.sandbox"
+
+struct sandbox {
+	const char *file;
+	uint64_t allocated; /* bytes allocated so far (the budget's count) */
+	unsigned hooks;
+};
+
+/* The config state's allocator: refuses what would take the state past its budget. */
+static void *sandbox_alloc(void *ud, void *p, size_t osize, size_t nsize)
+{
+	struct sandbox *sb = ud;
+	if (nsize == 0) {
+		free(p);
+		return NULL;
+	}
+	const size_t had = p ? osize : 0, grow = nsize > had ? nsize - had : 0;
+	if (sb->allocated + grow > SANDBOX_ALLOC_BUDGET)
+		return NULL; /* never for a shrink: LuaJIT assumes those succeed */
+	void *q = realloc(p, nsize);
+	if (q)
+		sb->allocated += grow;
+	return q;
+}
+
+/* The count hook: past the limit the chunk stops with file:line. From then on every instruction
+ * fails, so a pcall in the config cannot catch the error and loop on. */
+static void sandbox_hook(lua_State *L, lua_Debug *ar)
+{
+	lua_getfield(L, LUA_REGISTRYINDEX, SANDBOX_KEY);
+	struct sandbox *sb = lua_touserdata(L, -1);
+	lua_pop(L, 1);
+	if (++sb->hooks <= SANDBOX_MAX_HOOKS)
+		return;
+	lua_sethook(L, sandbox_hook, LUA_MASKCOUNT, 1);
+	lua_getinfo(L, "l", ar);
+	lua_pushfstring(L,
+	                "%s:%d: instruction limit exceeded (%d VM instructions; an endless loop?)",
+	                sb->file, ar->currentline, SANDBOX_HOOK_EVERY * SANDBOX_MAX_HOOKS);
+	lua_error(L);
+}
+
+/* A Lua state for one config, with the standard libraries: JIT off (LuaJIT does not run hooks
+ * inside compiled traces), the count hook set, allocations under the budget. NULL when out of
+ * memory. */
+static lua_State *sandbox_state(struct sandbox *sb)
+{
+	lua_State *L = lua_newstate(sandbox_alloc, sb);
+	/* A LuaJIT without GC64 takes no custom allocator on x86-64: no memory budget there. */
+	if (!L)
+		L = luaL_newstate();
+	if (!L)
+		return NULL;
+	luaL_openlibs(L); /* before the JIT is turned off: opening the jit library turns it on */
+	luaJIT_setmode(L, 0, LUAJIT_MODE_ENGINE | LUAJIT_MODE_OFF);
+	lua_pushlightuserdata(L, sb);
+	lua_setfield(L, LUA_REGISTRYINDEX, SANDBOX_KEY);
+	lua_sethook(L, sandbox_hook, LUA_MASKCOUNT, SANDBOX_HOOK_EVERY);
+	return L;
+}
+
 /* ---- loading ------------------------------------------------------------------------------ */
 
 /* __newindex of the config's environment: stores the global and remembers the assigning line. */
@@ -535,61 +635,66 @@ static void push_env(lua_State *L)
 
 typedef int (*section_fn)(struct ld *d, struct weir_run_config *c);
 
-static int read_top_scalar(struct ld *d, struct weir_run_config *c)
+static int read_flows(struct ld *d, struct weir_run_config *c)
 {
-	static const char *const modes[] = { "inline", "passive", NULL };
-	uint64_t v = 0;
-	int k;
-	if (!strcmp(d->path, "mode")) {
-		if ((k = get_enum(d, modes)) < 0)
-			return -1;
-		c->mode = (uint8_t)k;
-		return 0;
-	}
-	if (!strcmp(d->path, "workers")) {
-		if (get_uint(d, 1, WEIR_CFG_MAX_WORKERS, &v))
-			return -1;
-		c->workers = (unsigned)v;
-		return 0;
-	}
-	if (!strcmp(d->path, "idle_sleep_us")) {
-		if (get_uint(d, 0, 1000000, &v))
-			return -1;
-		c->idle_sleep_us = (unsigned)v;
-		return 0;
-	}
-	if (!strcmp(d->path, "forward_non_tcp"))
-		return get_bool(d, &c->forward_non_tcp);
-	if (!strcmp(d->path, "scripts_jit"))
-		return get_bool(d, &c->scripts_jit);
-	return read_rss_key(d, c);
+	static const char *const none[] = { NULL };
+	return read_section(d, c, "flows", none);
 }
 
-static int wrap_flows(struct ld *d, struct weir_run_config *c) { return read_flows(d, &c->engine); }
-static int wrap_streams(struct ld *d, struct weir_run_config *c) { return read_streams(d, &c->engine); }
+static int read_streams(struct ld *d, struct weir_run_config *c)
+{
+	static const char *const none[] = { NULL };
+	return read_section(d, c, "streams", none);
+}
+
+static const struct {
+	const char *name;
+	section_fn fn;
+} sections[] = {
+	{ "dpdk", read_dpdk },         { "pairs", read_pairs },     { "flows", read_flows },
+	{ "streams", read_streams },   { "scripts", read_scripts }, { "dashboard", read_dashboard },
+	{ "log", read_log },           { "firewall", read_firewall }, { "rss_key", read_rss_key },
+};
+#define N_SECTIONS (sizeof(sections) / sizeof(sections[0]))
+
+/* Pushes the top-level setting name (raw: not the sandbox's library names), noting its line. */
+static void push_top(struct ld *d, const char *name)
+{
+	lua_getfield(d->L, LUA_REGISTRYINDEX, LINES_KEY);
+	lua_getfield(d->L, -1, name);
+	d->line = (int)lua_tointeger(d->L, -1);
+	lua_pop(d->L, 2);
+	snprintf(d->path, sizeof(d->path), "%s", name);
+	lua_pushstring(d->L, name);
+	lua_rawget(d->L, d->env);
+}
+
+/* Whether name is a top-level setting: a section or a top-level scalar (mode, workers, ...). */
+static int known_top(const char *name)
+{
+	size_t base;
+	for (size_t i = 0; i < N_SECTIONS; i++)
+		if (!strcmp(name, sections[i].name))
+			return 1;
+	return !strchr(name, '.') && find_setting(name, &base);
+}
 
 /* Reads every top-level setting (the environment table is on the stack top). */
 static int read_settings(struct ld *d, struct weir_run_config *c)
 {
-	static const struct { const char *name; section_fn fn; } sections[] = {
-		{ "dpdk", read_dpdk }, { "pairs", read_pairs }, { "flows", wrap_flows },
-		{ "streams", wrap_streams }, { "scripts", read_scripts }, { "dashboard", read_dashboard },
-		{ "log", read_log }, { "firewall", read_firewall }, { "mode", read_top_scalar },
-		{ "workers", read_top_scalar }, { "idle_sleep_us", read_top_scalar },
-		{ "forward_non_tcp", read_top_scalar }, { "rss_key", read_top_scalar },
-		{ "scripts_jit", read_top_scalar },
-	};
-	const size_t nsec = sizeof(sections) / sizeof(sections[0]);
-	/* Sections are read in this fixed order so "mode" is known before pairs are checked. */
-	for (size_t i = 0; i < nsec; i++) {
-		lua_getfield(d->L, LUA_REGISTRYINDEX, LINES_KEY);
-		lua_getfield(d->L, -1, sections[i].name);
-		d->line = (int)lua_tointeger(d->L, -1);
-		lua_pop(d->L, 2);
-		snprintf(d->path, sizeof(d->path), "%s", sections[i].name);
-		lua_pushstring(d->L, sections[i].name); /* raw: not the sandbox's library names */
-		lua_rawget(d->L, d->env);
+	for (size_t i = 0; i < N_SECTIONS; i++) {
+		push_top(d, sections[i].name);
 		if (!lua_isnil(d->L, -1) && sections[i].fn(d, c))
+			return -1;
+		lua_settop(d->L, d->env);
+	}
+	size_t base;
+	const struct weir_setting *s;
+	for (unsigned i = 0; (s = weir_run_setting(i, &base)) != NULL; i++) {
+		if (strchr(s->name, '.'))
+			continue; /* read with its section */
+		push_top(d, s->name);
+		if (!lua_isnil(d->L, -1) && read_setting(d, s, (uint8_t *)c + base))
 			return -1;
 		lua_settop(d->L, d->env);
 	}
@@ -598,10 +703,7 @@ static int read_settings(struct ld *d, struct weir_run_config *c)
 	while (lua_next(d->L, d->env)) {
 		lua_pop(d->L, 1);
 		const char *key = lua_type(d->L, -1) == LUA_TSTRING ? lua_tostring(d->L, -1) : "?";
-		size_t i = 0;
-		while (i < nsec && strcmp(key, sections[i].name))
-			i++;
-		if (i == nsec) {
+		if (!known_top(key)) {
 			lua_getfield(d->L, LUA_REGISTRYINDEX, LINES_KEY);
 			lua_getfield(d->L, -1, key);
 			d->line = (int)lua_tointeger(d->L, -1);
@@ -615,12 +717,12 @@ static int read_settings(struct ld *d, struct weir_run_config *c)
 static int load(struct weir_run_config *c, const char *text, const char *name, char *err, size_t errlen)
 {
 	weir_run_config_defaults(c);
-	lua_State *L = luaL_newstate();
+	struct sandbox sb = { .file = name };
+	lua_State *L = sandbox_state(&sb);
 	if (!L) {
 		snprintf(err, errlen, "%s: out of memory", name);
 		return -1;
 	}
-	luaL_openlibs(L);
 	lua_newtable(L);
 	lua_setfield(L, LUA_REGISTRYINDEX, LINES_KEY);
 	char chunk[WEIR_CFG_STR + 1];
@@ -632,6 +734,12 @@ static int load(struct weir_run_config *c, const char *text, const char *name, c
 		lua_setfenv(L, -3);
 		lua_insert(L, -2);
 		rc = lua_pcall(L, 0, 0, 0);
+	}
+	if (rc == LUA_ERRMEM) { /* LuaJIT's message has no position */
+		snprintf(err, errlen, "%s: memory limit exceeded (%llu MiB allocated)", name,
+		         SANDBOX_ALLOC_BUDGET >> 20);
+		lua_close(L);
+		return -1;
 	}
 	if (rc != 0) { /* Lua's own message already starts with file:line */
 		const char *m = lua_tostring(L, -1);

@@ -4,6 +4,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #include "weir.h"
 
@@ -68,6 +69,16 @@ int weir_run_config_load(struct weir_run_config *c, const char *path, char *err,
 /** Same for a config given as a string (name is used in messages). */
 int weir_run_config_load_string(struct weir_run_config *c, const char *text, const char *name, char *err,
                                 size_t errlen);
+
+struct weir_setting;
+/** The i-th scalar setting of a run config, the run's own (mode, workers, ...) then the engine's
+ *  (flows.*, streams.*), with in *base the offset in struct weir_run_config of the struct that
+ *  holds its field; NULL past the last. The one source of their defaults, bounds and docs. */
+const struct weir_setting *weir_run_setting(unsigned i, size_t *base);
+
+/** Prints every setting of c as NAME = VALUE (Lua syntax), one a line, with its unit and doc when
+ *  docs is set, else whether it is the default ("default", "set (default X)", "required"). */
+void weir_run_config_show(FILE *out, const struct weir_run_config *c, int docs);
 
 /** Parses "host:port" with a numeric IPv4 host or "[v6]:port"; 0 when valid. */
 int weir_run_config_check_listen(const char *s);

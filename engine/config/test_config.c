@@ -1,8 +1,11 @@
 /* test_config.c — unit test of the Lua config reader: defaults, every section, and errors naming file:line and setting. */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "config/config.h"
+#include "core/settings.h"
 #include "unit.h"
 
 static struct weir_run_config cfg;
@@ -135,11 +138,130 @@ static void test_file_and_listen(void)
 	CHECK_EQ(weir_run_config_check_listen("[::1:80"), -1);
 }
 
+/* The settings table is the reader's source: each setting's default lies in its range, and a config
+ * that writes every default out (as `weir check --defaults` prints it) loads to the defaults. */
+static void test_settings_table(void)
+{
+	static struct weir_run_config d;
+	weir_run_config_defaults(&d);
+	char text[8192] = "dpdk = { ports = {'a', 'b'} }\n";
+	size_t base;
+	const struct weir_setting *s;
+	unsigned n = 0;
+	for (unsigned i = 0; (s = weir_run_setting(i, &base)) != NULL; i++, n++) {
+		CHECK(s->def >= s->lo && s->def <= s->hi);
+		CHECK(s->doc[0] != '\0');
+		const double v = weir_setting_value(s, (const uint8_t *)&d + base);
+		CHECK(v == s->def);
+		char val[64];
+		if (s->type == WEIR_SET_ENUM)
+			snprintf(val, sizeof(val), "'%s'", s->names[(int)v]);
+		else if (s->type == WEIR_SET_BOOL)
+			snprintf(val, sizeof(val), "%s", v ? "true" : "false");
+		else
+			snprintf(val, sizeof(val), "%.15g", v);
+		const char *dot = strchr(s->name, '.');
+		if (dot) /* flows.max = v needs the table flows */
+			snprintf(text + strlen(text), sizeof(text) - strlen(text), "%.*s = %.*s or {}\n",
+			         (int)(dot - s->name), s->name, (int)(dot - s->name), s->name);
+		snprintf(text + strlen(text), sizeof(text) - strlen(text), "%s = %s\n", s->name, val);
+	}
+	CHECK(n >= 15);
+	CHECK_EQ(load(text), 0);
+	CHECK_STR(err, "");
+	CHECK_MEM(&cfg.engine, &d.engine, sizeof(d.engine));
+	CHECK_EQ(cfg.mbufs, d.mbufs);
+	CHECK_EQ(cfg.workers, d.workers);
+	CHECK_EQ(cfg.mode, d.mode);
+	CHECK_EQ(cfg.forward_non_tcp, d.forward_non_tcp);
+	CHECK_EQ(cfg.engine.handshake_timeout_ms, 75000);
+	CHECK_EQ(cfg.engine.memcap, 0); /* 0: the worker derives it from max_flows */
+}
+
+/* weir check's listing: a hostile string is escaped as a Lua literal, and a value longer than the
+ * line buffer (64 EAL arguments of 500 bytes) is cut, never overrun. */
+static void test_show(void)
+{
+	static char text[40000];
+	snprintf(text, sizeof(text), "dpdk = { ports = {'a', 'b'}, eal = {} }\nlog = { eve = 'q\"\\\\\\n1' }\n"
+	                             "for i = 1, 64 do dpdk.eal[i] = string.rep('e', 500) end\n");
+	CHECK_EQ(load(text), 0);
+	CHECK_STR(err, "");
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *out = open_memstream(&buf, &len);
+	weir_run_config_show(out, &cfg, 0);
+	fclose(out);
+	CHECK(strstr(buf, "log.eve = \"q\\\"\\\\\\0101\"") != NULL);
+	CHECK(strstr(buf, "flows.handshake_timeout = 75 ") != NULL);
+	const char *eal = strstr(buf, "dpdk.eal = { \"eee");
+	CHECK(eal != NULL);
+	CHECK(eal && strchr(eal, '\n') - eal < 4200);
+	free(buf);
+}
+
+static double now_s(void)
+{
+	struct timespec t;
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return (double)t.tv_sec + (double)t.tv_nsec / 1e9;
+}
+
+/* Endless loops and allocation bombs fail with file:line (or file) within a second, even when the
+ * config catches errors with pcall; an ordinary loop that builds settings is well inside the
+ * bounds. */
+static void test_limits(void)
+{
+	static const struct {
+		const char *text, *want;
+	} bad[] = {
+	    {"dpdk = { ports = {'a','b'} }\nwhile true do end\n",
+	     "t.lua:2: instruction limit exceeded"},
+	    {"local function f()\n  repeat until false\nend\nlocal function g() f() end\ng()\n",
+	     "t.lua:2: instruction limit exceeded"},
+	    {"while true do\n  pcall(function() while true do end end)\nend\n",
+	     "t.lua:2: instruction limit exceeded"},
+	    {"for i = 1, 1e12 do local s = tostring(i) .. 'x' end\n",
+	     "t.lua:1: instruction limit exceeded"},
+	    {"local s = string.rep('x', 2^30)\n", "t.lua: memory limit exceeded"},
+	    {"local s = 'x'\nwhile true do s = s .. s end\n", "t.lua: memory limit exceeded"},
+	    {"local t = {}\nfor i = 1, 1e7 do t[i] = ('x'):rep(1024) .. i end\n",
+	     "t.lua: memory limit exceeded"},
+	    {"local s = ('x'):rep(2^20)\nlocal t = {}\nfor i = 1, 1000 do t[i] = s end\nlocal r = "
+	     "table.concat(t)\n",
+	     "t.lua: memory limit exceeded"},
+	};
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		const double t0 = now_s();
+		CHECK_EQ(load(bad[i].text), -1);
+		const double took = now_s() - t0;
+		if (strncmp(err, bad[i].want, strlen(bad[i].want)) != 0 || took > 1.0) {
+			fprintf(stderr,
+			        "case %zu: got '%s' after %.3f s, want prefix '%s' within 1 s\n", i,
+			        err, took, bad[i].want);
+			CHECK(0);
+		}
+	}
+	/* 64 rules built in a loop, and a string grown to 1 MiB: a config may compute */
+	CHECK_EQ(load("dpdk = { ports = {'a','b'} }\nfirewall = {}\n"
+	              "for p = 1, 64 do firewall[p] = { port = 1000 + p, action = p % 2 == 0 and "
+	              "'pass' or 'drop' } end\n"
+	              "local s = ('x'):rep(2^20)\nassert(#s == 2^20)\n"),
+	         0);
+	CHECK_STR(err, "");
+	CHECK_EQ(cfg.n_rules, 64);
+	CHECK_EQ(cfg.rules[63].port, 1064);
+	CHECK_EQ(cfg.rules[63].action, WEIR_RULE_PASS);
+}
+
 int main(void)
 {
 	test_full();
 	test_defaults();
 	test_errors();
 	test_file_and_listen();
+	test_limits();
+	test_settings_table();
+	test_show();
 	return UNIT_DONE();
 }

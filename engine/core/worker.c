@@ -5,33 +5,16 @@
 #include <string.h>
 
 #include "core.h"
+#include "core/settings.h"
 #include "parse/parse.h"
 
 #define NS_PER_MS 1000000ull
 #define EV(e) (1u << (e))
 
-void weir_config_defaults(struct weir_config *cfg)
-{
-	memset(cfg, 0, sizeof(*cfg));
-	cfg->max_flows = 65536;
-	cfg->idle_timeout_ms = 300000;     /* Zeek's tcp_inactivity_timeout is 5 min */
-	/* Longer than Linux's SYN retry gaps (1, 2, 4 ... 32, 64 s), so one unanswered attempt
-	 * stays one flow. */
-	cfg->handshake_timeout_ms = 75000;
-	cfg->timewait_ms = 2000;           /* long enough for the last ACK and stray retransmissions */
-	/* Rings start at 16 KiB and grow to this when a side has that much in flight out of order:
-	 * Linux's default tcp_rmem maximum (6 MiB) lets a window reach a few MiB on a LAN. */
-	cfg->buffer_per_side = 4u << 20;
-	cfg->memcap = 256ull << 20;
-	cfg->flow_policy = WEIR_FLOWS_EVICT_IDLEST;
-	cfg->overlap = WEIR_OVERLAP_FIRST;
-	cfg->midstream = 1;
-}
-
 static int config_valid(const struct weir_config *c)
 {
 	return c->max_flows > 0 && c->buffer_per_side >= 1024 && c->flow_policy <= WEIR_FLOWS_REFUSE_NEW &&
-	       c->overlap <= WEIR_OVERLAP_LAST && c->memcap > 0;
+	       c->overlap <= WEIR_OVERLAP_LAST;
 }
 
 struct weir_worker *weir_worker_create(const struct weir_config *cfg, unsigned id)
@@ -47,13 +30,14 @@ struct weir_worker *weir_worker_create(const struct weir_config *cfg, unsigned i
 	}
 	w->cfg = *cfg;
 	w->id = id;
-	if (weir_mem_init(&w->mem, cfg->memcap) != 0)
+	const uint64_t memcap = cfg->memcap ? cfg->memcap : weir_config_derived_memcap(cfg);
+	if (weir_mem_init(&w->mem, memcap) != 0)
 		goto err;
 	w->ft = weir_ft_create(cfg->max_flows, sizeof(struct weir_flow));
 	if (!w->ft)
 		goto err;
 	w->next_flow_id = 1;
-	w->st.mem_cap = cfg->memcap;
+	w->st.mem_cap = memcap;
 	w->st.flow_bytes = weir_ft_entry_cost(w->ft);
 	return w;
 err:

@@ -150,7 +150,7 @@ struct weir_config {
 	uint32_t handshake_timeout_ms; /**< idle timeout before the handshake completes (default 75000) */
 	uint32_t timewait_ms;      /**< how long a closed flow lingers for late packets (default 2000) */
 	uint32_t buffer_per_side;  /**< most bytes a side's reassembly ring grows to (default 4 MiB; rings start at 16 KiB) */
-	uint64_t memcap;           /**< stream-buffer bytes per worker (default 256 MiB) */
+	uint64_t memcap;           /**< stream-buffer bytes per worker; 0 (the default): max_flows x two first rings (32 KiB) */
 	uint8_t flow_policy;       /**< enum weir_flow_policy */
 	uint8_t overlap;           /**< default enum weir_overlap for new flows */
 	uint8_t midstream;         /**< 1: adopt flows whose handshake was not seen (default 1) */

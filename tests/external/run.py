@@ -31,11 +31,10 @@ import subprocess
 import sys
 import tempfile
 
-# weir's timing defaults (struct weir_config): a flow closed by FIN/RST lingers this long for late
-# packets; an idle flow ends after the idle timeout, or the handshake timeout before it completes.
-WEIR_LINGER_S = 2.0
-WEIR_IDLE_TIMEOUT_S = 300.0
-WEIR_HANDSHAKE_TIMEOUT_S = 30.0
+# weir's timing defaults, read from `weir check --defaults` (the settings table) before the run: a
+# flow closed by FIN/RST lingers flows.timewait for late packets; an idle flow ends after
+# flows.idle_timeout, or flows.handshake_timeout before its handshake completes.
+WEIR_LINGER_S = WEIR_IDLE_TIMEOUT_S = WEIR_HANDSHAKE_TIMEOUT_S = None
 # EVE times have microseconds, tshark's nanoseconds.
 TIME_SLACK_S = 0.000002
 # TCP states of a flow past its handshake (EVE tcp.client_state / server_state names).
@@ -298,6 +297,16 @@ def fmt_key(key):
     return "%s:%d <-> %s:%d" % ("[%s]" % a if ":" in a else a, ap, "[%s]" % b if ":" in b else b, bp)
 
 
+def weir_defaults(weir):
+    """Sets the timing defaults above from `weir check --defaults` (NAME = VALUE -- doc lines)."""
+    global WEIR_LINGER_S, WEIR_IDLE_TIMEOUT_S, WEIR_HANDSHAKE_TIMEOUT_S
+    out = subprocess.run([weir, "check", "--defaults"], capture_output=True, text=True, timeout=60, check=True).stdout
+    vals = dict(line.split(" --", 1)[0].split(" = ", 1) for line in out.splitlines())
+    WEIR_LINGER_S = float(vals["flows.timewait"])
+    WEIR_IDLE_TIMEOUT_S = float(vals["flows.idle_timeout"])
+    WEIR_HANDSHAKE_TIMEOUT_S = float(vals["flows.handshake_timeout"])
+
+
 def weir_split(prev, cur):
     """Why weir legitimately started cur after prev on the same ports, or None."""
     gap = cur.start - prev.end + TIME_SLACK_S
@@ -506,6 +515,7 @@ def main():
         return 1
     if args.cache:
         os.makedirs(args.cache, exist_ok=True)
+    weir_defaults(args.weir)
     files = find_captures(args.testdata)
     if args.only:
         files = [f for f in files if args.only in f]

@@ -560,7 +560,7 @@ def outrun_notes(pairs):
 			if isinstance(out, int) and out > 0:
 				notes.append("stream %d %s: weir discarded %d out-of-order bytes (outrun); the capture "
 				             "holds up to %d bytes beyond a hole there, all of which arrive; weir's "
-				             "reassembly window is --buffer (default 65536)"
+				             "reassembly window is --buffer (default: streams.buffer_per_side in weir check --defaults)"
 				             % (f["stream"], key, out, f[key]["max_ooo_span"]))
 	return notes
 
