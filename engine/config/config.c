@@ -522,8 +522,9 @@ static int cross_check(struct ld *d, struct weir_run_config *c)
 /* packaging/weir.lua runs about 50 VM instructions and allocates 51 KB (38 KB of it the standard
  * libraries); these bounds stop an endless loop or an allocation bomb in a few ms. The budget
  * counts every byte ever allocated (frees do not refund it), so the work of a library call that
- * builds a string or table, proportional to what it allocates, is bounded too. Not bounded: a
- * single pattern match that backtracks (string.find) allocates nothing between two hooks. */
+ * builds a string or table, proportional to what it allocates, is bounded too. A single pattern
+ * match that backtracks (('a'):rep(3000):find('.-.-.-b')) allocates nothing and runs no hook in
+ * its one C call, so the config's string library has no pattern functions: a config is data. */
 #define SANDBOX_HOOK_EVERY   1000 /* VM instructions between two count hooks */
 #define SANDBOX_MAX_HOOKS    1000 /* so at most 1,000,000 instructions: ~3 ms interpreted */
 #define SANDBOX_ALLOC_BUDGET (64ull << 20)
@@ -582,6 +583,14 @@ static lua_State *sandbox_state(struct sandbox *sb)
 		return NULL;
 	luaL_openlibs(L); /* before the JIT is turned off: opening the jit library turns it on */
 	luaJIT_setmode(L, 0, LUAJIT_MODE_ENGINE | LUAJIT_MODE_OFF);
+	/* From the library table itself, so that method calls on strings ("s":find) lose them too. */
+	static const char *const unbounded[] = { "find", "match", "gmatch", "gsub", "dump", NULL };
+	lua_getglobal(L, "string");
+	for (int i = 0; unbounded[i]; i++) {
+		lua_pushnil(L);
+		lua_setfield(L, -2, unbounded[i]);
+	}
+	lua_pop(L, 1);
 	lua_pushlightuserdata(L, sb);
 	lua_setfield(L, LUA_REGISTRYINDEX, SANDBOX_KEY);
 	lua_sethook(L, sandbox_hook, LUA_MASKCOUNT, SANDBOX_HOOK_EVERY);
@@ -727,7 +736,8 @@ static int load(struct weir_run_config *c, const char *text, const char *name, c
 	lua_setfield(L, LUA_REGISTRYINDEX, LINES_KEY);
 	char chunk[WEIR_CFG_STR + 1];
 	snprintf(chunk, sizeof(chunk), "@%s", name); /* '@': Lua names the chunk as a file in messages */
-	int rc = text ? luaL_loadbuffer(L, text, strlen(text), chunk) : luaL_loadfile(L, name);
+	/* Text only: precompiled bytecode is not checked by LuaJIT and could crash the loader. */
+	int rc = text ? luaL_loadbufferx(L, text, strlen(text), chunk, "t") : luaL_loadfilex(L, name, "t");
 	if (rc == 0) {
 		push_env(L);
 		lua_pushvalue(L, -1);
@@ -741,9 +751,14 @@ static int load(struct weir_run_config *c, const char *text, const char *name, c
 		lua_close(L);
 		return -1;
 	}
-	if (rc != 0) { /* Lua's own message already starts with file:line */
+	if (rc != 0) { /* Lua's messages start with file:line, except a few of the loader's own */
 		const char *m = lua_tostring(L, -1);
-		snprintf(err, errlen, "%s", m ? m : "unknown Lua error");
+		if (!m)
+			m = "an error value that is not a string";
+		if (!strncmp(m, name, strlen(name)))
+			snprintf(err, errlen, "%s", m);
+		else
+			snprintf(err, errlen, "%s: %s", name, m);
 		lua_close(L);
 		return -1;
 	}
