@@ -1,6 +1,7 @@
 // page_test.js — headless Chromium (playwright-core) on the live dashboard: updates, tiles against /api and the replay summary, no console errors, a screenshot.
+// playwright-core comes from tests/web/node_modules (packaging/install-deps --test).
 'use strict';
-const { chromium } = require(process.env.PLAYWRIGHT_CORE);
+const { chromium } = require('playwright-core');
 const fs = require('fs');
 
 const [url, summaryPath, shotPath] = process.argv.slice(2);
