@@ -11,6 +11,7 @@ PARTS=${*:-browser metrics http abuse}
 SAMPLE=$SRC/tests/data/sample.pcap
 # The shared capture corpus sits beside the repository, as for the testdata label.
 BIG=$SRC/../shared/testdata/external/ndpi/1kxun.pcap
+TOKEN=weir-web-test-token-0123456789
 OUT=$BUILD/web-test
 mkdir -p "$OUT"
 failed=0
@@ -54,13 +55,14 @@ browser)
 	[ -f "$SRC/tests/web/node_modules/playwright-core/package.json" ] ||
 		{ echo "FAIL: playwright-core is missing from tests/web/node_modules: run packaging/install-deps --test" >&2; exit 1; }
 	port=$(free_port)
-	# 4 copies of the sample at 150 packets/s: about 6 s of live traffic for the page to watch.
-	"$WEIR" replay -q --serve "127.0.0.1:$port" --pps 150 --stats-json "$OUT/browser-summary.json" \
-		"$SAMPLE" "$SAMPLE" "$SAMPLE" "$SAMPLE" 2>"$OUT/browser-weir.log" &
+	# 4 copies of the sample at 150 packets/s: about 6 s of live traffic for the page to watch; with
+	# a token, so the page works from the cookie that /?token= sets.
+	"$WEIR" replay -q --serve "127.0.0.1:$port" --serve-token "$TOKEN" --pps 150 \
+		--stats-json "$OUT/browser-summary.json" "$SAMPLE" "$SAMPLE" "$SAMPLE" "$SAMPLE" 2>"$OUT/browser-weir.log" &
 	pids+=($!)
-	for _ in $(seq 50); do curl -sf "http://127.0.0.1:$port/api/stats" >/dev/null && break; sleep 0.1; done
-	node "$SRC/tests/web/page_test.js" \
-		"http://127.0.0.1:$port/" "$OUT/browser-summary.json" "$BUILD/web-dashboard.png" || fail "browser test"
+	for _ in $(seq 50); do curl -sf -H "Authorization: Bearer $TOKEN" "http://127.0.0.1:$port/api/stats" >/dev/null && break; sleep 0.1; done
+	node "$SRC/tests/web/page_test.js" "http://127.0.0.1:$port/" "$TOKEN" "$OUT/browser-summary.json" \
+		"$BUILD/web-dashboard.png" || fail "browser test"
 	kill -INT "${pids[-1]}"; wait "${pids[-1]}" || fail "weir replay --serve exited $? after Ctrl-C"
 	;;
 metrics)
@@ -84,17 +86,50 @@ http)
 	msg=$("$WEIR" replay -q --serve 0.0.0.0:1 "$SAMPLE" 2>&1); rc=$?
 	[ $rc -eq 78 ] || fail "non-loopback without a token: exit $rc, wanted 78"
 	echo "$msg" | grep -q "needs a bearer token" || fail "no clear message: $msg"
+	# One rule for a token from each source (16 to 200 of A-Za-z0-9-._~+/=), the same message, and
+	# the exit code of the source: 64 for the option, 78 for the environment and the config.
+	refused() { # WANTED_EXIT MESSAGE COMMAND... (a token let through would serve until stopped)
+		local want=$1 text=$2 out rc
+		shift 2
+		out=$(timeout -s INT 10 "$@" 2>&1); rc=$?
+		[ $rc -eq "$want" ] || fail "$*: exit $rc, wanted $want"
+		[ "$out" = "$text" ] || fail "$*: said '$out', wanted '$text'"
+	}
+	refused 64 "weir replay: --serve-token: shorter than 16 characters" \
+		"$WEIR" replay -q --serve 127.0.0.1:1 --serve-token 0123456789abcde "$SAMPLE"
+	refused 64 "weir replay: --serve-token: may only hold letters, digits and -._~+/=" \
+		"$WEIR" replay -q --serve 127.0.0.1:1 --serve-token "0123456789 abcdef" "$SAMPLE"
+	refused 78 "weir replay: \$WEIR_DASHBOARD_TOKEN: shorter than 16 characters" \
+		env WEIR_DASHBOARD_TOKEN=Tok-123 "$WEIR" replay -q --serve 127.0.0.1:1 "$SAMPLE"
+	refused 78 "weir replay: \$WEIR_DASHBOARD_TOKEN: longer than 200 characters" \
+		env WEIR_DASHBOARD_TOKEN="$(head -c 201 /dev/zero | tr '\0' a)" "$WEIR" replay -q --serve 127.0.0.1:1 "$SAMPLE"
+	printf 'dashboard = { listen = "127.0.0.1:1", token = "0123456789abcde" }\n' >"$OUT/short-token.lua"
+	refused 78 "weir run: $OUT/short-token.lua:1: dashboard.token: shorter than 16 characters" \
+		"$WEIR" run -c "$OUT/short-token.lua"
 	port=$(free_port)
-	WEIR_DASHBOARD_TOKEN=Tok-123 "$WEIR" replay -q --serve "127.0.0.1:$port" "$SAMPLE" 2>"$OUT/http-weir.log" &
+	WEIR_DASHBOARD_TOKEN=$TOKEN "$WEIR" replay -q --serve "127.0.0.1:$port" "$SAMPLE" 2>"$OUT/http-weir.log" &
 	pids+=($!)
-	wait_done "$port" Tok-123 || fail "replay with token did not come up"
+	wait_done "$port" "$TOKEN" || fail "replay with token did not come up"
 	u="http://127.0.0.1:$port"
 	[ "$(code "$u/api/stats")" = 401 ] || fail "no token: not 401"
 	[ "$(code "$u/")" = 401 ] || fail "page without token: not 401"
-	[ "$(code -H 'Authorization: Bearer wrong' "$u/metrics")" = 401 ] || fail "wrong token: not 401"
-	[ "$(code -H 'Authorization: Bearer Tok-123' "$u/api/stats")" = 200 ] || fail "token: not 200"
-	[ "$(code "$u/?token=Tok-123")" = 200 ] || fail "?token: not 200"
-	A=(-H 'Authorization: Bearer Tok-123')
+	[ "$(code -H 'Authorization: Bearer wrong' "$u/metrics")" = 401 ] || fail "wrong bearer: not 401"
+	[ "$(code -H "Authorization: Bearer ${TOKEN}x" "$u/metrics")" = 401 ] || fail "longer bearer: not 401"
+	[ "$(code -H "Authorization: Bearer $TOKEN" "$u/api/stats")" = 200 ] || fail "bearer: not 200"
+	# ?token= only on the page: a cookie and a redirect to / (the token leaves the address bar)
+	for p in /api/stats /api/all /metrics /app.js; do
+		[ "$(code "$u$p?token=$TOKEN")" = 401 ] || fail "?token= on $p: not 401"
+	done
+	[ "$(code "$u/?token=wrong")" = 401 ] || fail "wrong ?token=: not 401"
+	curl -s -o /dev/null -D "$OUT/cookie.head" -c "$OUT/cookies.txt" "$u/?token=$TOKEN"
+	grep -q '^HTTP/1.1 303' "$OUT/cookie.head" || fail "/?token=: not 303: $(head -1 "$OUT/cookie.head")"
+	grep -qx "Location: /$(printf '\r')" "$OUT/cookie.head" || fail "/?token=: no redirect to /"
+	grep -qx "Set-Cookie: weir_token=$TOKEN; Path=/; HttpOnly; SameSite=Strict$(printf '\r')" "$OUT/cookie.head" ||
+		fail "/?token=: no HttpOnly SameSite=Strict cookie"
+	[ "$(code -b "$OUT/cookies.txt" "$u/")" = 200 ] || fail "page with the cookie: not 200"
+	[ "$(code -b "$OUT/cookies.txt" "$u/api/all")" = 200 ] || fail "/api/all with the cookie: not 200"
+	[ "$(code -b "weir_token=${TOKEN%?}" "$u/api/all")" = 401 ] || fail "wrong cookie: not 401"
+	A=(-H "Authorization: Bearer $TOKEN")
 	[ "$(code "${A[@]}" "$u/nope")" = 404 ] || fail "unknown path: not 404"
 	[ "$(code "${A[@]}" -X POST -d x "$u/api/stats")" = 405 ] || fail "POST: not 405"
 	[ "$(code "${A[@]}" -X DELETE "$u/")" = 405 ] || fail "DELETE: not 405"
