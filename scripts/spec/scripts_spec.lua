@@ -61,10 +61,15 @@ describe("firewall.lua", function()
          assert.are.equal(1001, a.alert.signature_id)
       end
    end)
-   it("takes its rules from WEIR_FW_DROP_PORTS", function()
-      local r = H.replay{ scripts = { "scripts/firewall.lua" }, pcaps = { SAMPLE }, env = { WEIR_FW_DROP_PORTS = "9" } }
-      assert.are.equal(0, r.stats.drops)
-      assert.are.equal(0, #r.alerts)
+   it("takes its rules from WEIR_FW_DROP_PORTS, in place of its own", function()
+      local r = H.replay{ scripts = { "scripts/firewall.lua" }, pcaps = { SAMPLE }, env = { WEIR_FW_DROP_PORTS = "9,8099" } }
+      assert.are.equal(0, r.rc)
+      local want = H.tshark_count(SAMPLE, "tcp.port==8099")
+      assert.is_true(want > 0)
+      assert.are.equal(want, r.stats.drops) -- 8081, dropped by default, passes
+      assert.are.equal(1, #r.alerts)
+      assert.are.equal(8099, r.alerts[1].dest_port)
+      assert.are.equal(1002, r.alerts[1].alert.signature_id) -- the list's second rule
    end)
 end)
 
@@ -120,6 +125,7 @@ describe("rexmit_diff.lua", function()
    end)
    it("is quiet on a clean capture", function()
       local r = H.replay{ scripts = { "scripts/rexmit_diff.lua" }, pcaps = { SAMPLE } }
+      assert.are.equal(0, r.rc) -- the script loaded and ran
       assert.are.equal(0, #r.alerts)
    end)
 end)
@@ -157,6 +163,7 @@ describe("sigmatch.lua", function()
    end)
    it("is quiet with its default signatures on benign traffic", function()
       local r = H.replay{ scripts = { "scripts/sigmatch.lua" }, pcaps = { SAMPLE } }
+      assert.are.equal(0, r.rc) -- the script loaded and ran
       assert.are.equal(0, #r.alerts)
    end)
 end)
@@ -187,6 +194,7 @@ describe("slowloris.lua", function()
    end)
    it("stays quiet on complete requests", function()
       local r = H.replay{ scripts = { "scripts/slowloris.lua" }, pcaps = { SAMPLE } }
+      assert.are.equal(0, r.rc) -- the script loaded and ran
       assert.are.equal(0, #r.alerts)
    end)
 end)
