@@ -79,7 +79,7 @@ metrics)
 	grep -q '^weir_events_total{core="0",event="conn_start"} [1-9]' "$OUT/metrics.txt" || fail "weir_events_total labels"
 	grep -q '^weir_port_rx_packets_total{core="0",port="pcap"} [1-9]' "$OUT/metrics.txt" || fail "port label"
 	echo "promtool: $(wc -l <"$OUT/metrics.txt") lines clean"
-	kill -INT "${pids[-1]}"; wait "${pids[-1]}"
+	kill -INT "${pids[-1]}"; wait "${pids[-1]}" || fail "weir replay --serve exited $? after Ctrl-C"
 	;;
 http)
 	# Refused without a token off loopback, with a clear message (exit 78, nothing bound).
@@ -150,7 +150,7 @@ for req, want in cases:
 sys.exit(bad)
 PY
 	[ "$(code "${A[@]}" "$u/api/stats")" = 200 ] || fail "server down after bad requests"
-	kill -INT "${pids[-1]}"; wait "${pids[-1]}"
+	kill -INT "${pids[-1]}"; wait "${pids[-1]}" || fail "weir replay --serve exited $? after Ctrl-C"
 	;;
 abuse)
 	need wrk wrk; need taskset util-linux; need_corpus
