@@ -280,6 +280,21 @@ static void test_token(struct weir_statpub *p)
 	CHECK_EQ(http_get(port, "/api/all", "Cookie: weir_token=s3cret-T0ken-012\r\n", g_buf, sizeof(g_buf)), 401);
 	CHECK_EQ(http_get(port, "/api/all", "Cookie: token=" TOK "\r\n", g_buf, sizeof(g_buf)), 401);
 	weir_web_stop(web);
+
+	/* A token with + / =: the cookie carries them as they are; in the address + means a space,
+	 * so it is written %2B there. */
+	cfg.token = "b64+token/value==";
+	web = weir_web_start(&cfg, &p, 1, err, sizeof(err));
+	CHECK(web != NULL);
+	if (!web)
+		return;
+	const unsigned port2 = weir_web_port(web);
+	CHECK_EQ(http_get(port2, "/?token=b64%2Btoken%2Fvalue%3D%3D", NULL, g_buf, sizeof(g_buf)), 303);
+	CHECK(strstr(g_buf, "\r\nSet-Cookie: weir_token=b64+token/value==; Path=/;") != NULL);
+	CHECK_EQ(http_get(port2, "/?token=b64+token/value==", NULL, g_buf, sizeof(g_buf)), 401);
+	CHECK_EQ(http_get(port2, "/api/all", "Cookie: weir_token=b64+token/value==\r\n", g_buf, sizeof(g_buf)), 200);
+	CHECK_EQ(http_get(port2, "/api/all", "Authorization: Bearer b64+token/value==\r\n", g_buf, sizeof(g_buf)), 200);
+	weir_web_stop(web);
 }
 
 int main(void)
