@@ -5,7 +5,7 @@
 set -u
 ROUNDS=5
 COPIES=1000 # 1,000 × 1kxun.pcap (1,723 packets) ≈ 1.7 M packets, a few seconds per run
-CAPTURE=/work/shared/testdata/external/ndpi/1kxun.pcap
+CAPTURE=$(dirname "$0")/../../shared/testdata/external/ndpi/1kxun.pcap
 BUILD=/tmp/build-bench
 OUT= WEIR=
 while getopts n:k:c:b:w:o: o; do

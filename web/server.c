@@ -35,7 +35,8 @@ struct weir_web {
 	int started, start_rc, stop, refresh;
 	char start_err[200];
 	struct sockaddr_storage addr;
-	char *token;
+	char token[WEIR_WEB_TOKEN_MAX + 1]; /* zero-padded (token_eq reads it all) */
+	int has_token;
 	unsigned sample_ms, port;
 	struct weir_model *model;
 	char state[32];
@@ -113,46 +114,56 @@ int weir_web_parse_listen(const char *listen, struct sockaddr_storage *ss, int *
 	return -EINVAL;
 }
 
-/* The token travels in a header and a cookie: keep to characters both carry unquoted. */
-static int token_ok(const char *t)
+int weir_web_token_check(const char *token, char *err, size_t errlen)
 {
-	if (!*t)
-		return 0;
-	for (; *t; t++)
-		if (!((*t >= 'a' && *t <= 'z') || (*t >= 'A' && *t <= 'Z') || (*t >= '0' && *t <= '9') ||
-		      strchr("-._~+/=", *t)))
-			return 0;
-	return 1;
+	const size_t n = token ? strlen(token) : 0;
+	if (n < WEIR_WEB_TOKEN_MIN) {
+		snprintf(err, errlen, "shorter than %d characters", WEIR_WEB_TOKEN_MIN);
+		return -EINVAL;
+	}
+	if (n > WEIR_WEB_TOKEN_MAX) {
+		snprintf(err, errlen, "longer than %d characters", WEIR_WEB_TOKEN_MAX);
+		return -EINVAL;
+	}
+	for (const char *t = token; *t; t++) {
+		if (!((*t >= 'a' && *t <= 'z') || (*t >= 'A' && *t <= 'Z') ||
+		      (*t >= '0' && *t <= '9') || strchr("-._~+/=", *t))) {
+			snprintf(err, errlen, "may only hold letters, digits and -._~+/=");
+			return -EINVAL;
+		}
+	}
+	return 0;
 }
 
-/* Compares in time that depends on the lengths only, not on where the first difference is. */
-static int token_eq(const char *given, const char *token)
+/* Compares a credential with the token (zero-padded to its full size) in time that depends only
+ * on WEIR_WEB_TOKEN_MAX: every position is visited whatever the lengths and wherever the first
+ * difference is. The only length looked at is the caller's own. */
+static int token_eq(const char *given, const char token[WEIR_WEB_TOKEN_MAX + 1])
 {
-	const size_t a = strlen(given), b = strlen(token);
-	unsigned char diff = a != b;
-	for (size_t i = 0; i < b; i++)
-		diff |= (unsigned char)(given[i < a ? i : 0] ^ token[i]);
+	const size_t n = strnlen(given, WEIR_WEB_TOKEN_MAX + 1);
+	unsigned diff = n > WEIR_WEB_TOKEN_MAX;
+	for (size_t i = 0; i < WEIR_WEB_TOKEN_MAX; i++)
+		diff |= (unsigned char)token[i] ^ (unsigned char)(i < n ? given[i] : 0);
 	return diff == 0;
 }
 
-/* 1: authorised. *via_query: the token came as ?token= (the page then gets a cookie). */
-static int authorized(const struct weir_web *web, struct MHD_Connection *c, int *via_query)
+enum auth { AUTH_NO, AUTH_OK, AUTH_SET_COOKIE };
+
+/* The header or the cookie on every path; ?token= only on the page, to set the cookie. */
+static enum auth authorize(const struct weir_web *web, struct MHD_Connection *c, const char *url)
 {
-	*via_query = 0;
-	if (!web->token)
-		return 1;
+	if (!web->has_token)
+		return AUTH_OK;
+	const char *q = MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, "token");
+	if (q && !strcmp(url, "/") && token_eq(q, web->token))
+		return AUTH_SET_COOKIE;
 	const char *h = MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_AUTHORIZATION);
 	if (h && !strncmp(h, "Bearer ", 7) && token_eq(h + 7, web->token))
-		return 1;
+		return AUTH_OK;
 	const char *ck = MHD_lookup_connection_value(c, MHD_COOKIE_KIND, "weir_token");
 	if (ck && token_eq(ck, web->token))
-		return 1;
-	const char *q = MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, "token");
-	if (q && token_eq(q, web->token)) {
-		*via_query = 1;
-		return 1;
-	}
-	return 0;
+		return AUTH_OK;
+	return AUTH_NO;
 }
 
 /* ---- responses -------------------------------------------------------------------------------- */
@@ -213,20 +224,23 @@ static enum MHD_Result queue(struct MHD_Connection *c, unsigned code, struct MHD
 	return r ? MHD_queue_response(c, code, r) : MHD_NO;
 }
 
-/* The page, with a cookie that carries the token given as ?token= (a browser cannot set headers
- * on the page's own loads). */
-static enum MHD_Result page_with_cookie(struct weir_web *web, struct MHD_Connection *c)
+/* GET /?token=T: the cookie that carries the token from now on, and a redirect to / so that the
+ * token leaves the address bar and the history (a browser cannot set headers on page loads). */
+static enum MHD_Result set_cookie(struct weir_web *web, struct MHD_Connection *c)
 {
-	struct MHD_Response *r = MHD_create_response_from_buffer(weir_asset_index_html_len,
-	                                                         (void *)weir_asset_index_html, MHD_RESPMEM_PERSISTENT);
+	static const char body[] = "303 the token is now in a cookie: /\n";
+	struct MHD_Response *r =
+	    MHD_create_response_from_buffer(sizeof(body) - 1, (void *)body, MHD_RESPMEM_PERSISTENT);
 	if (!r)
 		return queue(c, MHD_HTTP_INTERNAL_SERVER_ERROR, web->e500);
-	char cookie[300];
+	char cookie[sizeof(web->token) + 64];
 	snprintf(cookie, sizeof(cookie), "weir_token=%s; Path=/; HttpOnly; SameSite=Strict", web->token);
-	MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, asset_routes[0].type);
+	MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, "text/plain; charset=utf-8");
 	MHD_add_response_header(r, MHD_HTTP_HEADER_SET_COOKIE, cookie);
+	MHD_add_response_header(r, MHD_HTTP_HEADER_LOCATION, "/");
 	MHD_add_response_header(r, MHD_HTTP_HEADER_CACHE_CONTROL, "no-store");
-	const enum MHD_Result ret = MHD_queue_response(c, MHD_HTTP_OK, r);
+	MHD_add_response_header(r, "Referrer-Policy", "no-referrer");
+	const enum MHD_Result ret = MHD_queue_response(c, MHD_HTTP_SEE_OTHER, r);
 	MHD_destroy_response(r);
 	return ret;
 }
@@ -244,16 +258,16 @@ static enum MHD_Result handler(void *cls, struct MHD_Connection *c, const char *
 	(void)req;
 	if (strcmp(method, MHD_HTTP_METHOD_GET) != 0 && strcmp(method, MHD_HTTP_METHOD_HEAD) != 0)
 		return queue(c, MHD_HTTP_METHOD_NOT_ALLOWED, web->e405);
-	int via_query;
-	if (!authorized(web, c, &via_query))
+	const enum auth auth = authorize(web, c, url);
+	if (auth == AUTH_NO)
 		return queue(c, MHD_HTTP_UNAUTHORIZED, web->e401);
+	if (auth == AUTH_SET_COOKIE)
+		return set_cookie(web, c);
 	if (!strcmp(url, "/favicon.ico"))
 		return queue(c, MHD_HTTP_NO_CONTENT, web->favicon);
 	for (int i = 0; i < 5; i++) {
 		if (strcmp(url, asset_routes[i].path) != 0)
 			continue;
-		if (i == 0 && via_query)
-			return page_with_cookie(web, c);
 		return queue(c, MHD_HTTP_OK, web->assets[i]);
 	}
 	for (size_t i = 0; i < sizeof(api_routes) / sizeof(api_routes[0]); i++) {
@@ -387,7 +401,6 @@ static void web_free(struct weir_web *web)
 	weir_model_free(web->model);
 	pthread_cond_destroy(&web->cv);
 	pthread_mutex_destroy(&web->mu);
-	free(web->token);
 	free(web);
 }
 
@@ -407,21 +420,21 @@ static int web_init(struct weir_web *web, const struct weir_web_config *cfg, str
 		         "(or listen on 127.0.0.1)", listen);
 		return -EINVAL;
 	}
-	if (has_token && !token_ok(cfg->token)) {
-		snprintf(err, errlen, "dashboard: the token may only hold letters, digits and -._~+/=");
+	char why[128];
+	if (has_token && weir_web_token_check(cfg->token, why, sizeof(why)) != 0) {
+		snprintf(err, errlen, "dashboard: token: %s", why);
 		return -EINVAL;
 	}
-	if (has_token && strlen(cfg->token) > 200) {
-		snprintf(err, errlen, "dashboard: the token is longer than 200 characters");
-		return -EINVAL;
+	if (has_token) {
+		snprintf(web->token, sizeof(web->token), "%s", cfg->token);
+		web->has_token = 1;
 	}
-	web->token = has_token ? strdup(cfg->token) : NULL;
 	web->sample_ms = cfg->sample_ms ? cfg->sample_ms : 1000;
 	const unsigned hist_s = cfg->history_s ? cfg->history_s : 300;
 	const unsigned hist_n = (unsigned)((uint64_t)hist_s * 1000 / web->sample_ms) + 1;
 	web->model = weir_model_create(pubs, npubs, hist_n, cfg->mode, clock_ns(CLOCK_REALTIME) / 1000000);
 	snprintf(web->state, sizeof(web->state), "running");
-	if ((has_token && !web->token) || !web->model || make_static(web) != 0) {
+	if (!web->model || make_static(web) != 0) {
 		snprintf(err, errlen, "dashboard: out of memory");
 		return -ENOMEM;
 	}

@@ -92,10 +92,10 @@ static void test_refusals(struct weir_statpub *p)
 	CHECK(strstr(err, "needs a bearer token") != NULL);
 	cfg.token = "";
 	CHECK(weir_web_start(&cfg, &p, 1, err, sizeof(err)) == NULL);
-	cfg.token = "bad token;";
+	cfg.token = "bad token;0123456789";
 	cfg.listen = "127.0.0.1:0";
 	CHECK(weir_web_start(&cfg, &p, 1, err, sizeof(err)) == NULL);
-	CHECK(strstr(err, "token may only") != NULL);
+	CHECK_STR(err, "dashboard: token: may only hold letters, digits and -._~+/=");
 	cfg.token = NULL;
 	cfg.listen = "nonsense";
 	CHECK(weir_web_start(&cfg, &p, 1, err, sizeof(err)) == NULL);
@@ -207,10 +207,41 @@ static void test_routes(struct weir_statpub *p)
 	weir_web_stop(web);
 }
 
+/* The one check every token source goes through: length and characters. */
+static void test_token_check(struct weir_statpub *p)
+{
+	char err[128] = "", long_tok[WEIR_WEB_TOKEN_MAX + 2];
+	CHECK_EQ(weir_web_token_check("0123456789abcdef", err, sizeof(err)), 0);
+	CHECK_EQ(weir_web_token_check("0123456789abcde", err, sizeof(err)), -EINVAL);
+	CHECK_STR(err, "shorter than 16 characters");
+	CHECK_EQ(weir_web_token_check("", err, sizeof(err)), -EINVAL);
+	CHECK_EQ(weir_web_token_check(NULL, err, sizeof(err)), -EINVAL);
+	memset(long_tok, 'a', sizeof(long_tok) - 1);
+	long_tok[WEIR_WEB_TOKEN_MAX] = 0;
+	CHECK_EQ(weir_web_token_check(long_tok, err, sizeof(err)), 0);
+	long_tok[WEIR_WEB_TOKEN_MAX] = 'a';
+	long_tok[WEIR_WEB_TOKEN_MAX + 1] = 0;
+	CHECK_EQ(weir_web_token_check(long_tok, err, sizeof(err)), -EINVAL);
+	CHECK_STR(err, "longer than 200 characters");
+	CHECK_EQ(weir_web_token_check("A-._~+/=z0123456789", err, sizeof(err)), 0);
+	static const char *const bad[] = { "0123456789abcdef;", "0123456789 abcdef", "0123456789abcdef\x7f",
+		                           "0123456789\"abcdef", "0123456789abcdef\xc3\xa9", "0123456789ab\tcdef" };
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		CHECK_EQ(weir_web_token_check(bad[i], err, sizeof(err)), -EINVAL);
+		CHECK_STR(err, "may only hold letters, digits and -._~+/=");
+	}
+	/* weir_web_start applies it too, whatever the caller checked. */
+	struct weir_web_config cfg = { .listen = "127.0.0.1:0", .token = "short-token" };
+	CHECK(weir_web_start(&cfg, &p, 1, err, sizeof(err)) == NULL);
+	CHECK_STR(err, "dashboard: token: shorter than 16 characters");
+}
+
+#define TOK "s3cret-T0ken-0123"
+
 static void test_token(struct weir_statpub *p)
 {
 	char err[256] = "";
-	struct weir_web_config cfg = { .listen = "127.0.0.1:0", .token = "s3cret-T0ken" };
+	struct weir_web_config cfg = { .listen = "127.0.0.1:0", .token = TOK };
 	struct weir_web *web = weir_web_start(&cfg, &p, 1, err, sizeof(err));
 	CHECK(web != NULL);
 	if (!web)
@@ -221,14 +252,48 @@ static void test_token(struct weir_statpub *p)
 	CHECK_EQ(http_get(port, "/", NULL, g_buf, sizeof(g_buf)), 401);
 	CHECK_EQ(http_get(port, "/metrics", NULL, g_buf, sizeof(g_buf)), 401);
 	CHECK_EQ(http_get(port, "/nope", NULL, g_buf, sizeof(g_buf)), 401); /* no probing without it */
+	/* the bearer header: right on every path; wrong, a prefix, longer, or another scheme: 401 */
+	CHECK_EQ(http_get(port, "/api/stats", "Authorization: Bearer " TOK "\r\n", g_buf, sizeof(g_buf)), 200);
+	CHECK_EQ(http_get(port, "/metrics", "Authorization: Bearer " TOK "\r\n", g_buf, sizeof(g_buf)), 200);
+	CHECK_EQ(http_get(port, "/app.js", "Authorization: Bearer " TOK "\r\n", g_buf, sizeof(g_buf)), 200);
 	CHECK_EQ(http_get(port, "/api/stats", "Authorization: Bearer wrong\r\n", g_buf, sizeof(g_buf)), 401);
-	CHECK_EQ(http_get(port, "/api/stats", "Authorization: Bearer s3cret-T0ke\r\n", g_buf, sizeof(g_buf)), 401);
-	CHECK_EQ(http_get(port, "/api/stats", "Authorization: Bearer s3cret-T0ken\r\n", g_buf, sizeof(g_buf)), 200);
-	CHECK_EQ(http_get(port, "/metrics", "Authorization: Bearer s3cret-T0ken\r\n", g_buf, sizeof(g_buf)), 200);
-	CHECK_EQ(http_get(port, "/?token=s3cret-T0ken", NULL, g_buf, sizeof(g_buf)), 200);
-	CHECK(strstr(g_buf, "Set-Cookie: weir_token=s3cret-T0ken; Path=/; HttpOnly; SameSite=Strict") != NULL);
-	CHECK_EQ(http_get(port, "/api/all", "Cookie: weir_token=s3cret-T0ken\r\n", g_buf, sizeof(g_buf)), 200);
+	CHECK_EQ(http_get(port, "/api/stats", "Authorization: Bearer s3cret-T0ken-012\r\n", g_buf, sizeof(g_buf)), 401);
+	CHECK_EQ(http_get(port, "/api/stats", "Authorization: Bearer " TOK "4\r\n", g_buf, sizeof(g_buf)), 401);
+	CHECK_EQ(http_get(port, "/api/stats", "Authorization: Bearer S3cret-T0ken-0123\r\n", g_buf, sizeof(g_buf)), 401);
+	CHECK_EQ(http_get(port, "/api/stats", "Authorization: Basic " TOK "\r\n", g_buf, sizeof(g_buf)), 401);
+	/* ?token= only on the page, once: a cookie and a redirect to / that drops it from the address */
+	CHECK_EQ(http_get(port, "/?token=" TOK, NULL, g_buf, sizeof(g_buf)), 303);
+	CHECK(strstr(g_buf, "\r\nSet-Cookie: weir_token=" TOK "; Path=/; HttpOnly; SameSite=Strict\r\n") != NULL);
+	CHECK(strstr(g_buf, "\r\nLocation: /\r\n") != NULL);
+	CHECK(strstr(g_buf, "<html") == NULL); /* the redirect, not the page */
+	CHECK_EQ(http_get(port, "/?token=s3cret-T0ken-012", NULL, g_buf, sizeof(g_buf)), 401);
+	CHECK_EQ(http_get(port, "/api/stats?token=" TOK, NULL, g_buf, sizeof(g_buf)), 401);
+	CHECK_EQ(http_get(port, "/api/all?token=" TOK, NULL, g_buf, sizeof(g_buf)), 401);
+	CHECK_EQ(http_get(port, "/metrics?token=" TOK, NULL, g_buf, sizeof(g_buf)), 401);
+	CHECK_EQ(http_get(port, "/app.js?token=" TOK, NULL, g_buf, sizeof(g_buf)), 401);
+	/* the cookie: right on every path, wrong or a prefix: 401 */
+	CHECK_EQ(http_get(port, "/", "Cookie: weir_token=" TOK "\r\n", g_buf, sizeof(g_buf)), 200);
+	CHECK(strstr(g_buf, "Set-Cookie") == NULL);
+	CHECK_EQ(http_get(port, "/api/all", "Cookie: weir_token=" TOK "\r\n", g_buf, sizeof(g_buf)), 200);
+	CHECK_EQ(http_get(port, "/api/all", "Cookie: a=b; weir_token=" TOK "\r\n", g_buf, sizeof(g_buf)), 200);
 	CHECK_EQ(http_get(port, "/api/all", "Cookie: weir_token=nope\r\n", g_buf, sizeof(g_buf)), 401);
+	CHECK_EQ(http_get(port, "/api/all", "Cookie: weir_token=s3cret-T0ken-012\r\n", g_buf, sizeof(g_buf)), 401);
+	CHECK_EQ(http_get(port, "/api/all", "Cookie: token=" TOK "\r\n", g_buf, sizeof(g_buf)), 401);
+	weir_web_stop(web);
+
+	/* A token with + / =: the cookie carries them as they are; in the address + means a space,
+	 * so it is written %2B there. */
+	cfg.token = "b64+token/value==";
+	web = weir_web_start(&cfg, &p, 1, err, sizeof(err));
+	CHECK(web != NULL);
+	if (!web)
+		return;
+	const unsigned port2 = weir_web_port(web);
+	CHECK_EQ(http_get(port2, "/?token=b64%2Btoken%2Fvalue%3D%3D", NULL, g_buf, sizeof(g_buf)), 303);
+	CHECK(strstr(g_buf, "\r\nSet-Cookie: weir_token=b64+token/value==; Path=/;") != NULL);
+	CHECK_EQ(http_get(port2, "/?token=b64+token/value==", NULL, g_buf, sizeof(g_buf)), 401);
+	CHECK_EQ(http_get(port2, "/api/all", "Cookie: weir_token=b64+token/value==\r\n", g_buf, sizeof(g_buf)), 200);
+	CHECK_EQ(http_get(port2, "/api/all", "Authorization: Bearer b64+token/value==\r\n", g_buf, sizeof(g_buf)), 200);
 	weir_web_stop(web);
 }
 
@@ -239,6 +304,7 @@ int main(void)
 	CHECK(p != NULL);
 	test_refusals(p);
 	test_routes(p);
+	test_token_check(p);
 	test_token(p);
 	weir_statpub_free(p);
 	return UNIT_DONE();

@@ -19,6 +19,7 @@
 #include "log/eve.h"
 #include "log/stats_json.h"
 #include "lua/host.h"
+#include "web/web.h"
 #include "weir.h"
 
 struct replay_file {
@@ -57,7 +58,8 @@ static void replay_usage(FILE *out)
 	      "  --lua-jit             let the scripts' own functions be JIT-compiled: faster, but an endless\n"
 	      "                        loop in a compiled handler is no longer stopped (trusted scripts only)\n"
 	      "  --serve ADDR:PORT     show the replay on the dashboard; it stays up until Ctrl-C\n"
-	      "  --serve-token TOKEN   bearer token for --serve (or $WEIR_DASHBOARD_TOKEN; needed off loopback)\n"
+	      "  --serve-token TOKEN   bearer token for --serve: 16 to 200 of A-Z a-z 0-9 -._~+/= (or\n"
+	      "                        $WEIR_DASHBOARD_TOKEN; needed off loopback)\n"
 	      "  --serve-cpus LIST     run the dashboard's threads on these CPUs (e.g. 0 or 0,2-3), off the\n"
 	      "                        replay's: pin the replay with taskset, the dashboard with this\n"
 	      "  --pps N               at most N packets per second (to watch a replay live)\n"
@@ -144,6 +146,15 @@ static int parse_cpus(const char *s, cpu_set_t *set)
 	return 0;
 }
 
+static int token_bad(const char *what, const char *token)
+{
+	char why[128];
+	if (weir_web_token_check(token, why, sizeof(why)) == 0)
+		return 0;
+	fprintf(stderr, "weir replay: %s: %s\n", what, why);
+	return 1;
+}
+
 static int parse_args(struct replay *r, int argc, char **argv)
 {
 	static const struct option opts[] = {
@@ -221,6 +232,15 @@ static int parse_args(struct replay *r, int argc, char **argv)
 		case O_HELP: replay_usage(stdout); return -1;
 		default: replay_usage(stderr); return WEIR_EX_USAGE;
 		}
+	}
+	/* --serve's token: the option, else the environment; both checked as the config's is. */
+	const char *env = getenv("WEIR_DASHBOARD_TOKEN");
+	if (r->serve && r->serve_token && token_bad("--serve-token", r->serve_token))
+		return WEIR_EX_USAGE;
+	if (r->serve && !r->serve_token && env && *env) {
+		if (token_bad("$WEIR_DASHBOARD_TOKEN", env))
+			return WEIR_EX_CONFIG;
+		r->serve_token = env;
 	}
 	if (optind >= argc) {
 		fputs("weir replay: no capture file given\n", stderr);
@@ -462,8 +482,7 @@ int weir_cmd_replay(int argc, char **argv)
 		r.files[i].name = argv[optind + i];
 	rc = setup_outputs(&r, w);
 	if (!rc && r.serve) {
-		const char *tok = r.serve_token ? r.serve_token : getenv("WEIR_DASHBOARD_TOKEN");
-		if (!(r.srv = weir_replay_serve_start(w, r.serve, tok, r.pps,
+		if (!(r.srv = weir_replay_serve_start(w, r.serve, r.serve_token, r.pps,
 		                                      CPU_COUNT(&r.serve_cpus) ? &r.serve_cpus : NULL)))
 			rc = WEIR_EX_CONFIG;
 	}

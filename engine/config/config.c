@@ -16,6 +16,7 @@
 
 #include "config/config.h"
 #include "core/settings.h"
+#include "web/web.h"
 
 /* Registry key of the table that maps each top-level setting to the line that assigned it. */
 #define LINES_KEY "weir.config.lines"
@@ -416,11 +417,11 @@ static int read_dashboard(struct ld *d, struct weir_run_config *c)
 	}
 	lua_pop(d->L, 1);
 	if (field(d, "dashboard", "token")) {
+		char why[128];
 		if (get_str(d, c->dashboard_token, sizeof(c->dashboard_token)))
 			return -1;
-		/* A short token is guessable; 16 characters is the least a bearer token should have. */
-		if (strlen(c->dashboard_token) < 16)
-			return fail(d, "shorter than 16 characters");
+		if (weir_web_token_check(c->dashboard_token, why, sizeof(why)) != 0)
+			return fail(d, "%s", why);
 	}
 	lua_pop(d->L, 1);
 	return 0;

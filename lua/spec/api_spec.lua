@@ -8,11 +8,16 @@ describe("hooks", function()
       local s = H.script([[
 local weir = require "weir"
 local pre, post = weir.counter("pre_syn_sent"), weir.counter("post_syn_sent")
+local pre_calls = weir.counter("pre_calls")
 local sock = weir.monitor_socket()
-sock:register(weir.ON_CONN_START, weir.PRE, function(flow) if flow:state(weir.CLIENT) == "syn_sent" then pre:inc() end end)
+sock:register(weir.ON_CONN_START, weir.PRE, function(flow)
+   pre_calls:inc()
+   if flow:state(weir.CLIENT) == "syn_sent" then pre:inc() end
+end)
 sock:register(weir.ON_CONN_START, weir.POST_RCV, function(flow) if flow:state(weir.CLIENT) == "syn_sent" then post:inc() end end)
 ]])
       local r = H.replay{ scripts = { s }, pcaps = { SAMPLE } }
+      assert.are.equal(r.stats.flows.created, r.stats.counters.pre_calls)
       assert.are.equal(0, r.stats.counters.pre_syn_sent)
       assert.are.equal(r.stats.flows.created, r.stats.counters.post_syn_sent)
    end)
@@ -69,6 +74,7 @@ describe("flows", function()
 local weir = require "weir"
 local ffi = require "ffi"
 local same, bytes, tables = weir.counter("same"), weir.counter("bytes"), weir.counter("tables_left")
+local ended = weir.counter("ended")
 local live = 0
 return {
    on_new_data = function(flow, side, n)
@@ -81,6 +87,7 @@ return {
       if not st.seen then st.seen = true; live = live + 1 end
    end,
    on_conn_end = function(flow)
+      ended:inc()
       if flow:state_table().seen then live = live - 1 end
       tables:set(live)
    end,
@@ -93,19 +100,27 @@ return {
       end
       assert.are.equal(delivered, r.stats.counters.bytes)
       assert.are.equal(r.stats.events.new_data, r.stats.counters.same)
+      assert.are.equal(r.stats.flows.created, r.stats.counters.ended)
       assert.are.equal(0, r.stats.counters.tables_left)
    end)
    it("timers fire with their flow, and a flow's timers die with it", function()
+      -- a minute after each conn_start: the flow's own timer and one on no flow. The syn_retx
+      -- capture's flow ends within its 13 s; the sample, a year later, moves the clock past the
+      -- minute: only the timer on no flow may fire then.
       local s = H.script([[
 local weir = require "weir"
-local fired, gone = weir.counter("fired"), weir.counter("late")
+local fired, late, free = weir.counter("fired"), weir.counter("late"), weir.counter("free")
 return { on_conn_start = function(flow)
    weir.timer(1, function(f) if f then fired:inc() end end, flow)
-   weir.timer(3600 * 1000 * 24 * 365, function() gone:inc() end, flow)
+   weir.timer(60000, function() late:inc() end, flow)
+   weir.timer(60000, function() free:inc() end)
 end }
 ]])
-      local r = H.replay{ scripts = { s }, pcaps = { SAMPLE } }
+      local r = H.replay{ scripts = { s }, pcaps = { "tests/pcap/syn_retx/input.pcap", SAMPLE } }
+      assert.are.equal(0, r.rc)
+      assert.are.equal(1 + 9, r.stats.flows.created)
       assert.is_true(r.stats.counters.fired > 0)
+      assert.are.equal(1, r.stats.counters.free) -- the clock passed the minute after syn_retx's flow
       assert.are.equal(0, r.stats.counters.late)
    end)
 end)

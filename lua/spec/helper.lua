@@ -18,12 +18,18 @@ local function sh_quote(s)
    return "'" .. tostring(s):gsub("'", "'\\''") .. "'"
 end
 
--- H.replay{ scripts = {...}, pcaps = {...}, args = {...}, env = { NAME = value } } ->
--- { rc, alerts = {...}, flows = {...}, stats = table, stderr = string, dir = tmpdir }
-function H.replay(o)
+-- A new empty directory.
+function H.tmpdir()
    local dir = os.tmpname()
    os.remove(dir)
    assert(os.execute("mkdir -p " .. dir) == 0)
+   return dir
+end
+
+-- H.replay{ scripts = {...}, pcaps = {...}, args = {...}, env = { NAME = value } } ->
+-- { rc, alerts = {...}, flows = {...}, stats = table, stderr = string, dir = tmpdir }
+function H.replay(o)
+   local dir = H.tmpdir()
    local cmd = {}
    for k, v in pairs(o.env or {}) do cmd[#cmd + 1] = k .. "=" .. sh_quote((tostring(v):gsub("@DIR@", dir))) end
    cmd[#cmd + 1] = sh_quote(H.weir) .. " replay -q --eve " .. dir .. "/eve.json --stats-json " .. dir .. "/stats.json"
@@ -70,10 +76,23 @@ function H.run(cmd)
    return rc, out:gsub("rc=%d+%s*$", "")
 end
 
+-- How many packets of pcap match the display filter; a tshark failure (missing, bad filter) is an
+-- error, never a count of 0.
 function H.tshark_count(pcap, filter)
-   local rc, out = H.run("tshark -r " .. sh_quote(pcap) .. " -Y " .. sh_quote(filter) .. " 2>/dev/null | wc -l")
-   if rc ~= 0 then return nil end
-   return tonumber(out)
+   local rc, out = H.run("tshark -r " .. sh_quote(pcap) .. " -Y " .. sh_quote(filter) .. " 2>/dev/null")
+   assert(rc == 0, "tshark failed (exit " .. tostring(rc) .. ")")
+   local n = 0
+   for _ in out:gmatch("[^\n]+") do n = n + 1 end
+   return n
+end
+
+-- The packets' capture times (Unix seconds) of pcap, from tshark.
+function H.tshark_times(pcap)
+   local rc, out = H.run("tshark -r " .. sh_quote(pcap) .. " -T fields -e frame.time_epoch 2>/dev/null")
+   assert(rc == 0, "tshark failed (exit " .. tostring(rc) .. ")")
+   local t = {}
+   for v in out:gmatch("[^\n]+") do t[#t + 1] = assert(tonumber(v), v) end
+   return t
 end
 
 -- Writes a capture of one HTTP-like flow whose server sends nseg segments of 1000 bytes, the first

@@ -12,12 +12,14 @@ describe("syn_retx.lua (Listing 1)", function()
       assert.are.equal(0, r.rc)
       assert.are.equal(want, r.stats.counters.syn_retx)
       local rc, out = H.run(H.weir:gsub("weir$", "syn_retx") .. " " .. SYN_RETX)
-      if rc == 0 then assert.are.equal("syn_retx=" .. want, out:match("syn_retx=%d+")) end
+      assert.are.equal(0, rc, out)
+      assert.are.equal("syn_retx=" .. want, out:match("syn_retx=%d+"))
    end)
    it("counts none on a capture without lost SYNs", function()
       local r = H.replay{ scripts = { "scripts/syn_retx.lua" }, pcaps = { SAMPLE } }
-      assert.are.equal(H.tshark_count(SAMPLE, "tcp.flags.syn==1 && tcp.flags.ack==0 && tcp.analysis.retransmission"),
-         r.stats.counters.syn_retx)
+      assert.are.equal(0, r.rc)
+      assert.are.equal(0, H.tshark_count(SAMPLE, "tcp.flags.syn==1 && tcp.flags.ack==0 && tcp.analysis.retransmission"))
+      assert.are.equal(0, r.stats.counters.syn_retx)
    end)
 end)
 
@@ -59,10 +61,15 @@ describe("firewall.lua", function()
          assert.are.equal(1001, a.alert.signature_id)
       end
    end)
-   it("takes its rules from WEIR_FW_DROP_PORTS", function()
-      local r = H.replay{ scripts = { "scripts/firewall.lua" }, pcaps = { SAMPLE }, env = { WEIR_FW_DROP_PORTS = "9" } }
-      assert.are.equal(0, r.stats.drops)
-      assert.are.equal(0, #r.alerts)
+   it("takes its rules from WEIR_FW_DROP_PORTS, in place of its own", function()
+      local r = H.replay{ scripts = { "scripts/firewall.lua" }, pcaps = { SAMPLE }, env = { WEIR_FW_DROP_PORTS = "9,8099" } }
+      assert.are.equal(0, r.rc)
+      local want = H.tshark_count(SAMPLE, "tcp.port==8099")
+      assert.is_true(want > 0)
+      assert.are.equal(want, r.stats.drops) -- 8081, dropped by default, passes
+      assert.are.equal(1, #r.alerts)
+      assert.are.equal(8099, r.alerts[1].dest_port)
+      assert.are.equal(1002, r.alerts[1].alert.signature_id) -- the list's second rule
    end)
 end)
 
@@ -76,11 +83,30 @@ describe("midstat.lua", function()
       assert.are.equal(r.stats.closes.rst, c["midstat.closed.rst"])
       assert.are.equal(r.stats.events.handshake_done, c["midstat.established"])
    end)
-   it("prints the table on its timer", function()
-      local r = H.replay{ scripts = { "scripts/midstat.lua" }, pcaps = { "tests/pcap/syn_retx/input.pcap", SAMPLE },
-         env = { WEIR_MIDSTAT_SEC = "1", WEIR_MIDSTAT_OUT = "@DIR@/midstat.txt" } }
-      local out = H.slurp(r.dir .. "/midstat.txt")
-      assert.is_truthy(out and out:find("client %-> server"))
+   it("prints the table on its timer, every WEIR_MIDSTAT_SEC seconds of capture time", function()
+      local pcaps = { SYN_RETX, SAMPLE }
+      -- weir's clock is the packet time (it never goes back); the table is first due WEIR_MIDSTAT_SEC
+      -- after clock 0, then again that long after each printing
+      local function printings(every)
+         local now, due, n = 0, every, 0
+         for _, p in ipairs(pcaps) do
+            for _, t in ipairs(H.tshark_times(p)) do
+               now = math.max(now, t)
+               while now >= due do n, due = n + 1, now + every end
+            end
+         end
+         return n
+      end
+      for _, sec in ipairs({ 1, 2 }) do
+         local r = H.replay{ scripts = { "scripts/midstat.lua" }, pcaps = pcaps,
+            env = { WEIR_MIDSTAT_SEC = tostring(sec), WEIR_MIDSTAT_OUT = "@DIR@/midstat.txt" } }
+         assert.are.equal(0, r.rc)
+         local out = H.slurp(r.dir .. "/midstat.txt") or ""
+         local _, tables = out:gsub("client %-> server", "")
+         assert.are.equal(printings(sec), tables)
+         -- the SMTP connection of syn_retx is listed while its client waits for the SYN-ACK
+         assert.is_truthy(out:find("10%.0%.0%.1:40011 %-> 10%.0%.0%.2:25%s+syn_sent"), out)
+      end
    end)
 end)
 
@@ -99,6 +125,7 @@ describe("rexmit_diff.lua", function()
    end)
    it("is quiet on a clean capture", function()
       local r = H.replay{ scripts = { "scripts/rexmit_diff.lua" }, pcaps = { SAMPLE } }
+      assert.are.equal(0, r.rc) -- the script loaded and ran
       assert.are.equal(0, #r.alerts)
    end)
 end)
@@ -136,6 +163,7 @@ describe("sigmatch.lua", function()
    end)
    it("is quiet with its default signatures on benign traffic", function()
       local r = H.replay{ scripts = { "scripts/sigmatch.lua" }, pcaps = { SAMPLE } }
+      assert.are.equal(0, r.rc) -- the script loaded and ran
       assert.are.equal(0, #r.alerts)
    end)
 end)
@@ -151,11 +179,22 @@ describe("slowloris.lua", function()
       assert.are.equal(#r.alerts, r.stats.counters["slowloris.slow_heads"] + r.stats.counters["slowloris.half_open"])
    end)
    it("reports a half-open connection (SYN never answered) at its handshake timeout", function()
-      local r = H.replay{ scripts = { "scripts/slowloris.lua" }, pcaps = { "tests/pcap/syn_retx/input.pcap", SAMPLE } }
-      assert.are.equal(r.stats.counters["slowloris.half_open"], #r.alerts)
+      -- syn_retx's three SYNs without the answer; the sample, a year later, times the flow out
+      local dir = H.tmpdir()
+      local rc, out = H.run("editcap -r " .. SYN_RETX .. " " .. dir .. "/syn.pcap 1-3 2>&1")
+      assert.are.equal(0, rc, out)
+      assert.are.equal(3, H.tshark_count(dir .. "/syn.pcap", "tcp.flags.syn==1 && tcp.flags.ack==0"))
+      local r = H.replay{ scripts = { "scripts/slowloris.lua" }, pcaps = { dir .. "/syn.pcap", SAMPLE } }
+      assert.are.equal(0, r.rc)
+      assert.are.equal(1, #r.alerts)
+      assert.are.equal(4001, r.alerts[1].alert.signature_id)
+      assert.are.equal(40011, r.alerts[1].src_port)
+      assert.are.equal(1, r.stats.counters["slowloris.half_open"])
+      assert.are.equal(1, r.stats.closes.timeout)
    end)
    it("stays quiet on complete requests", function()
       local r = H.replay{ scripts = { "scripts/slowloris.lua" }, pcaps = { SAMPLE } }
+      assert.are.equal(0, r.rc) -- the script loaded and ran
       assert.are.equal(0, #r.alerts)
    end)
 end)

@@ -511,7 +511,7 @@ def main():
     try:
         version = tshark_version()
     except OSError:
-        loud("tshark not found (apt-get install tshark): the external corpus needs it as the oracle")
+        loud("tshark not found (packaging/install-deps --test): the external corpus needs it as the oracle")
         return 1
     if args.cache:
         os.makedirs(args.cache, exist_ok=True)

@@ -8,7 +8,7 @@ set -u
 WEIR=${1:?weir binary}; CASE=${2:?case}
 fail() { echo "FAIL [$CASE]: $*" >&2; echo "0 passed, 1 failed"; exit 1; }
 [ "$(id -u)" = 0 ] || fail "needs root (network namespaces)"
-for t in ip ethtool curl python3 nstat nft cmp; do command -v $t >/dev/null || fail "missing tool: $t"; done
+for t in ip ethtool curl python3 nstat nft cmp; do command -v $t >/dev/null || fail "missing tool: $t (packaging/install-deps --test)"; done
 [ -x "$WEIR" ] || fail "no weir binary at $WEIR"
 . "$(dirname "$0")/topology.sh"
 

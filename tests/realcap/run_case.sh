@@ -22,7 +22,7 @@ need_live() {
 	[ "$(id -u)" = 0 ] || fail "must run as root: the live captures need network namespaces (sudo ctest -L realcap)"
 	local t
 	for t in ip tcpdump curl python3 ethtool ss nft tshark tcpflow; do
-		command -v "$t" >/dev/null || fail "'$t' is not installed; the realcap tests need it"
+		command -v "$t" >/dev/null || fail "'$t' is not installed; the realcap tests need it (packaging/install-deps --test)"
 	done
 }
 
@@ -66,7 +66,7 @@ clean|loss|synloss)
 	;;
 sample)
 	[ -x "$WEIR" ] || fail "weir binary '$WEIR' not found"
-	command -v python3 >/dev/null || fail "python3 is not installed"
+	command -v python3 >/dev/null || fail "python3 is not installed (packaging/install-deps --test)"
 	python3 "$HERE/oracle.py" --weir "$WEIR" --workdir "$WORK/oracle" --expect "$DATA/sample.expect.json" \
 		"$DATA/sample.pcap" || fail "weir differs from tests/data/sample.expect.json (above)"
 	;;

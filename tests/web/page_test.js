@@ -1,9 +1,10 @@
-// page_test.js — headless Chromium (playwright-core) on the live dashboard: updates, tiles against /api and the replay summary, no console errors, a screenshot.
+// page_test.js — headless Chromium (playwright-core) on the live dashboard: the token cookie, updates, tiles against /api and the replay summary, no console errors, a screenshot.
+// playwright-core comes from tests/web/node_modules (packaging/install-deps --test).
 'use strict';
-const { chromium } = require(process.env.PLAYWRIGHT_CORE);
+const { chromium } = require('playwright-core');
 const fs = require('fs');
 
-const [url, summaryPath, shotPath] = process.argv.slice(2);
+const [url, token, summaryPath, shotPath] = process.argv.slice(2);
 const UPDATES_WANTED = 3;     // the issue asks for counters changing at least three times
 const TIMEOUT_MS = 60000;
 
@@ -24,7 +25,17 @@ function fail(msg) {
 	page.on('console', (m) => { if (m.type() === 'error') errors.push('console: ' + m.text()); });
 	page.on('requestfailed', (r) => errors.push('request failed: ' + r.url()));
 	page.setDefaultTimeout(TIMEOUT_MS);
-	await page.goto(url);
+
+	// The token once in the address: the server sets an HttpOnly cookie and redirects to the bare
+	// page, which then polls with the cookie alone.
+	await page.goto(`${url}?token=${encodeURIComponent(token)}`);
+	const eq = (what, a, b) => { if (a !== b) fail(`${what}: ${a} != ${b}`); else console.log(`ok ${what} = ${a}`); };
+	eq('address after the redirect', page.url(), url);
+	const cookies = await page.context().cookies();
+	const ck = cookies.find((c) => c.name === 'weir_token');
+	eq('cookie', ck && `${ck.value} httpOnly=${ck.httpOnly} sameSite=${ck.sameSite} path=${ck.path}`,
+		`${token} httpOnly=true sameSite=Strict path=/`);
+	eq('cookie hidden from scripts', await page.evaluate(() => document.cookie.includes('weir_token')), false);
 
 	// While the replay runs: the packet counter shown on the page must take 3 different values.
 	const seen = new Set();
@@ -55,7 +66,6 @@ function fail(msg) {
 			ppsSub: document.querySelector('#tile-pps .sub').textContent };
 	});
 	const summary = JSON.parse(fs.readFileSync(summaryPath, 'utf8'));
-	const eq = (what, a, b) => { if (a !== b) fail(`${what}: ${a} != ${b}`); else console.log(`ok ${what} = ${a}`); };
 	eq('page packets vs /api', shown.packets, api.totals.packets);
 	eq('page packets vs summary', shown.packets, summary.packets);
 	eq('page bytes vs summary', shown.bytes, summary.bytes);

@@ -170,7 +170,5 @@
 		setTimeout(poll, retry);
 	}
 
-	if (location.search.includes('token=')) // the cookie carries it from now on
-		history.replaceState(null, '', location.pathname);
 	poll();
 })();
