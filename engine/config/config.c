@@ -538,6 +538,7 @@ typedef int (*section_fn)(struct ld *d, struct weir_run_config *c);
 static int read_top_scalar(struct ld *d, struct weir_run_config *c)
 {
 	static const char *const modes[] = { "inline", "passive", NULL };
+	static const char *const frag_policies[] = { "drop", "forward", NULL }; /* enum weir_frag_policy */
 	uint64_t v = 0;
 	int k;
 	if (!strcmp(d->path, "mode")) {
@@ -560,6 +561,12 @@ static int read_top_scalar(struct ld *d, struct weir_run_config *c)
 	}
 	if (!strcmp(d->path, "forward_non_tcp"))
 		return get_bool(d, &c->forward_non_tcp);
+	if (!strcmp(d->path, "fragments")) {
+		if ((k = get_enum(d, frag_policies)) < 0)
+			return -1;
+		c->fragments = (uint8_t)k;
+		return 0;
+	}
 	if (!strcmp(d->path, "scripts_jit"))
 		return get_bool(d, &c->scripts_jit);
 	return read_rss_key(d, c);
@@ -577,7 +584,7 @@ static int read_settings(struct ld *d, struct weir_run_config *c)
 		{ "log", read_log }, { "firewall", read_firewall }, { "mode", read_top_scalar },
 		{ "workers", read_top_scalar }, { "idle_sleep_us", read_top_scalar },
 		{ "forward_non_tcp", read_top_scalar }, { "rss_key", read_top_scalar },
-		{ "scripts_jit", read_top_scalar },
+		{ "scripts_jit", read_top_scalar }, { "fragments", read_top_scalar },
 	};
 	const size_t nsec = sizeof(sections) / sizeof(sections[0]);
 	/* Sections are read in this fixed order so "mode" is known before pairs are checked. */
