@@ -8,12 +8,11 @@
 #include <rte_ring.h>
 
 #include "dpdk/dp_internal.h"
+#include "parse/parse.h"
 #ifdef WEIR_HAVE_LUA_HOST
 #include "lua/host.h"
 #endif
 
-/* DLT_EN10MB: every DPDK port delivers Ethernet frames. */
-#define LINKTYPE_ETHERNET 1
 /* Live clock ticks at most once per ms: timeouts are in ms, and a clock read per burst is enough. */
 #define TICK_NS 1000000ull
 /* Replay: this many all-empty polls in a row mean the files are done (net_pcap reads from page cache
@@ -27,52 +26,21 @@ static uint64_t wall_ns(void)
 	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
 }
 
-/* Skips up to two VLAN tags; returns the ethertype and sets *off to the L3 offset (0 if truncated). */
-static uint16_t l3_of(const uint8_t *f, uint32_t len, uint32_t *off)
-{
-	uint32_t o = 12;
-	uint16_t et = 0;
-	for (int i = 0; i < 3 && o + 2 <= len; i++) {
-		et = (uint16_t)(f[o] << 8 | f[o + 1]);
-		o += 2;
-		if (et != 0x8100 && et != 0x88a8)
-			break;
-		o += 2;
-	}
-	*off = o <= len ? o : 0;
-	return *off ? et : 0;
-}
-
-/* 1 when the frame is TCP over IPv4 or IPv6 (IPv6 extension headers are not walked: such frames
- * count as non-TCP here, which only matters with forward_non_tcp = false). Sets *l4 and *ip. */
-static int tcp_of(const uint8_t *f, uint32_t len, uint32_t *ip, uint32_t *l4)
-{
-	const uint16_t et = l3_of(f, len, ip);
-	if (et == 0x0800 && *ip + 20 <= len) {
-		*l4 = *ip + (uint32_t)(f[*ip] & 0x0f) * 4;
-		return f[*ip + 9] == 6 && *l4 + 4 <= len;
-	}
-	if (et == 0x86dd && *ip + 40 <= len) {
-		*l4 = *ip + 40;
-		return f[*ip + 6] == 6 && *l4 + 4 <= len;
-	}
-	return 0;
-}
-
 /* Direction-independent hash of the 4-tuple (XOR of both ends, then mixed): both directions of a
- * flow pick the same worker. Non-TCP goes to worker 0. */
+ * flow pick the same worker. What is not TCP (fragments too: the ports of a fragment are not
+ * known) goes to worker 0. */
 static unsigned owner_of(const struct weir_dp *dp, const struct rte_mbuf *m)
 {
-	const uint8_t *f = rte_pktmbuf_mtod(m, const uint8_t *);
-	uint32_t ip, l4;
-	if (dp->n_workers < 2 || !tcp_of(f, rte_pktmbuf_data_len(m), &ip, &l4))
+	struct weir_pkt p;
+	if (dp->n_workers < 2 ||
+	    weir_parse(&p, rte_pktmbuf_mtod(m, const uint8_t *), rte_pktmbuf_data_len(m),
+	               rte_pktmbuf_pkt_len(m), WEIR_DLT_EN10MB, NULL) != WEIR_PARSE_TCP)
 		return 0;
-	const int v6 = f[ip] >> 4 == 6;
-	const uint32_t a = v6 ? ip + 8 : ip + 12, alen = v6 ? 16 : 4;
+	const unsigned alen = p.ip_ver == 6 ? 16 : 4;
 	uint64_t h = 0;
-	for (uint32_t i = 0; i < alen; i++)
-		h = h * 31 + (uint8_t)(f[a + i] ^ f[a + alen + i]);
-	h = h * 65599 + (uint16_t)((f[l4] << 8 | f[l4 + 1]) ^ (f[l4 + 2] << 8 | f[l4 + 3]));
+	for (unsigned i = 0; i < alen; i++)
+		h = h * 31 + (uint8_t)(p.src[i] ^ p.dst[i]);
+	h = h * 65599 + (uint16_t)(p.sport ^ p.dport);
 	h ^= h >> 33; /* fmix64 of MurmurHash3: spreads the low bits */
 	h *= 0xff51afd7ed558ccdull;
 	h ^= h >> 33;
@@ -109,6 +77,25 @@ static void tx_to_pair(struct weir_dp_lcore *lc, unsigned idx, struct rte_mbuf *
 	lc->st[idx].tx_bytes += bytes;
 }
 
+/* Inline, a frame the stack let through is sent on unless a policy drops it: returns the counter
+ * of the policy that drops it, or NULL. weir does not reassemble fragments, so no detector saw
+ * what they carry: they pass only with fragments = "forward" where non-TCP passes. */
+static uint64_t *policy_drop(const struct weir_run_config *cfg, struct weir_dp_port_stats *st,
+                             const struct weir_rx_pkt *r)
+{
+	const int frags_pass = cfg->forward_non_tcp && cfg->fragments == WEIR_FRAGMENTS_FORWARD;
+	if (frags_pass) /* then everything passes: no need to look */
+		return NULL;
+	switch (weir_parse_class(r->frame, r->caplen, r->wirelen, r->linktype)) {
+	case WEIR_PARSE_TCP:
+		return NULL;
+	case WEIR_PARSE_FRAGMENT:
+		return &st->fragments;
+	default:
+		return cfg->forward_non_tcp ? NULL : &st->non_tcp;
+	}
+}
+
 /* After the stack ran: drop what got the drop verdict, send or release the rest. */
 static void verdicts(struct weir_dp_lcore *lc, struct rte_mbuf **m, unsigned n)
 {
@@ -117,15 +104,15 @@ static void verdicts(struct weir_dp_lcore *lc, struct rte_mbuf **m, unsigned n)
 	unsigned nfw[WEIR_CFG_MAX_PORTS] = { 0 };
 	for (unsigned i = 0; i < n; i++) {
 		const unsigned idx = m[i]->port;
-		uint32_t ip, l4;
+		uint64_t *dropped;
 		if (lc->rx[i].verdict) {
 			lc->st[idx].verdict_drops++;
 			rte_pktmbuf_free(m[i]);
 		} else if (dp->cfg->mode == WEIR_MODE_PASSIVE) {
 			lc->st[idx].passive++;
 			rte_pktmbuf_free(m[i]);
-		} else if (!dp->cfg->forward_non_tcp && !tcp_of(lc->rx[i].frame, lc->rx[i].caplen, &ip, &l4)) {
-			lc->st[idx].non_tcp++;
+		} else if ((dropped = policy_drop(dp->cfg, &lc->st[idx], &lc->rx[i]))) {
+			(*dropped)++;
 			rte_pktmbuf_free(m[i]);
 		} else {
 			fw[idx][nfw[idx]++] = m[i];
@@ -172,7 +159,7 @@ static void process(struct weir_dp_lcore *lc, struct rte_mbuf **m, unsigned n, u
 		r->caplen = rte_pktmbuf_data_len(mb);
 		r->wirelen = rte_pktmbuf_pkt_len(mb);
 		r->port = mb->port;
-		r->linktype = LINKTYPE_ETHERNET;
+		r->linktype = WEIR_DLT_EN10MB; /* every DPDK port delivers Ethernet frames */
 		r->ts_ns = pkt_time(lc->dp, mb, now);
 		m[k++] = mb;
 	}
