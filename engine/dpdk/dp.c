@@ -204,6 +204,20 @@ uint64_t weir_dp_port_drops(const struct weir_dp_port_stats *s)
 	       s->fragments;
 }
 
+void weir_dp_port_pub(const struct weir_dp_port_stats *s, const struct rte_eth_stats *es,
+                      struct weir_statpub_port *out)
+{
+	out->rx_pkts = s->rx;
+	out->rx_bytes = s->rx_bytes;
+	out->tx_pkts = s->tx;
+	out->tx_bytes = s->tx_bytes;
+	out->rx_missed = es ? es->imissed + es->rx_nombuf : 0;
+	out->rx_errors = s->malformed + s->handoff_full + (es ? es->ierrors : 0);
+	out->tx_errors = s->tx_full + (es ? es->oerrors : 0);
+	out->frag_drops = s->fragments;
+	out->non_tcp_drops = s->non_tcp;
+}
+
 static void port_json(const struct weir_dp_port_stats *s, const char *name, unsigned pair, FILE *out)
 {
 	const uint64_t in = s->rx + s->no_mbuf + s->missed;

@@ -4,6 +4,7 @@
 
 #include <stdatomic.h>
 
+#include <rte_ethdev.h>
 #include <rte_mbuf.h>
 #include <rte_mempool.h>
 #include <rte_ring.h>
@@ -62,6 +63,12 @@ int weir_dp_eal_args(const struct weir_run_config *cfg, const char *prog, char s
                      char **argv, char *err, size_t errlen);
 int weir_dp_ports_init(struct weir_dp *dp, char *err, size_t errlen);
 void weir_dp_ports_close(struct weir_dp *dp);
+/** One port's dashboard counters from one lcore (name and port are the caller's): its share s of
+ *  weir's own counters and, from the one lcore that reads the driver (es != NULL), the driver's
+ *  port-wide ones; the dashboard sums the lcores. rx_missed is the summary's missed + no_mbuf
+ *  (imissed + rx_nombuf). Any thread. */
+void weir_dp_port_pub(const struct weir_dp_port_stats *s, const struct rte_eth_stats *es,
+                      struct weir_statpub_port *out);
 /** The body of every worker lcore (rte_lcore_function_t). */
 int weir_dp_lcore_main(void *arg);
 

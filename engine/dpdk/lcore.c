@@ -357,7 +357,7 @@ int weir_dp_has_lua(void)
 
 /* Copies this lcore's counters into its dashboard slot when due (always with force): the
  * worker's stats and top flows, and its share of each port's counters (the dashboard sums the
- * lcores). The driver's own drop counters are read once, at the end, for the summary only. */
+ * lcores). The driver's counters (imissed, ierrors, ...) are port-wide: lcore 0 alone adds them. */
 static void publish(struct weir_dp_lcore *lc, uint64_t now, int force)
 {
 	const struct weir_dp *dp = lc->dp;
@@ -368,15 +368,12 @@ static void publish(struct weir_dp_lcore *lc, uint64_t now, int force)
 	const unsigned np = dp->n_ports < WEIR_STATPUB_PORTS ? dp->n_ports : WEIR_STATPUB_PORTS;
 	memset(ports, 0, sizeof(ports));
 	for (unsigned p = 0; p < np; p++) {
-		const struct weir_dp_port_stats *s = &lc->st[p];
+		struct rte_eth_stats es;
+		const int drv =
+		    lc->id == 0 && dp->started[p] && rte_eth_stats_get(dp->port_id[p], &es) == 0;
+		weir_dp_port_pub(&lc->st[p], drv ? &es : NULL, &ports[p]);
 		snprintf(ports[p].name, sizeof(ports[p].name), "%.*s", WEIR_STATPUB_NAME - 1, dp->port_name[p]);
 		ports[p].port = (uint16_t)p;
-		ports[p].rx_pkts = s->rx;
-		ports[p].rx_bytes = s->rx_bytes;
-		ports[p].tx_pkts = s->tx;
-		ports[p].tx_bytes = s->tx_bytes;
-		ports[p].rx_errors = s->malformed + s->handoff_full;
-		ports[p].tx_errors = s->tx_full;
 	}
 	struct weir_statpub_script scripts[WEIR_STATPUB_SCRIPTS];
 	unsigned ns = 0;
