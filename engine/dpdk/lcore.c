@@ -96,8 +96,9 @@ static uint64_t *policy_drop(const struct weir_run_config *cfg, struct weir_dp_p
 	}
 }
 
-/* After the stack ran: drop what got the drop verdict, send or release the rest. */
-static void verdicts(struct weir_dp_lcore *lc, struct rte_mbuf **m, unsigned n)
+/* After the stack ran: drop what got the drop verdict, send or release the rest. all_tcp: every
+ * frame was TCP, so no policy applies and none is looked at again. */
+static void verdicts(struct weir_dp_lcore *lc, struct rte_mbuf **m, unsigned n, int all_tcp)
 {
 	struct weir_dp *dp = lc->dp;
 	struct rte_mbuf *fw[WEIR_CFG_MAX_PORTS][WEIR_DP_BURST];
@@ -111,7 +112,7 @@ static void verdicts(struct weir_dp_lcore *lc, struct rte_mbuf **m, unsigned n)
 		} else if (dp->cfg->mode == WEIR_MODE_PASSIVE) {
 			lc->st[idx].passive++;
 			rte_pktmbuf_free(m[i]);
-		} else if ((dropped = policy_drop(dp->cfg, &lc->st[idx], &lc->rx[i]))) {
+		} else if (!all_tcp && (dropped = policy_drop(dp->cfg, &lc->st[idx], &lc->rx[i]))) {
 			(*dropped)++;
 			rte_pktmbuf_free(m[i]);
 		} else {
@@ -165,6 +166,9 @@ static void process(struct weir_dp_lcore *lc, struct rte_mbuf **m, unsigned n, u
 	}
 	if (k == 0)
 		return;
+	/* The stack parses every frame and counts the TCP ones: a burst that added k needs no
+	 * second parse for the policies (~13 ns a frame). */
+	const uint64_t tcp0 = weir_worker_stats(lc->w)->tcp_pkts;
 	if (weir_worker_rx(lc->w, lc->rx, k) == 0) {
 		run_stack(lc);
 	} else { /* cannot happen with a finished previous burst; never lose packets silently */
@@ -174,7 +178,7 @@ static void process(struct weir_dp_lcore *lc, struct rte_mbuf **m, unsigned n, u
 		}
 		return;
 	}
-	verdicts(lc, m, k);
+	verdicts(lc, m, k, weir_worker_stats(lc->w)->tcp_pkts - tcp0 == k);
 }
 
 /* --pace: waits until the wall clock has advanced as far as the capture clock since the first packet. */
