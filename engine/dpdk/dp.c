@@ -15,6 +15,7 @@
 
 #include "dpdk/dp_internal.h"
 #include "log/stats_json.h"
+#include "parse/parse.h"
 
 static double mono_s(void)
 {
@@ -196,6 +197,21 @@ int weir_dp_run(const struct weir_run_config *cfg, const struct weir_dp_opts *op
 	rte_eal_cleanup();
 	free(dp);
 	return scripts_failed ? 78 : rc ? 70 : 0;
+}
+
+uint64_t *weir_dp_policy_drop(const struct weir_run_config *cfg, struct weir_dp_port_stats *st,
+                              const struct weir_rx_pkt *r)
+{
+	if (cfg->forward_non_tcp && cfg->fragments == WEIR_FRAGMENTS_FORWARD)
+		return NULL; /* everything passes: no need to look */
+	switch (weir_parse_class(r->frame, r->caplen, r->wirelen, r->linktype)) {
+	case WEIR_PARSE_TCP:
+		return NULL;
+	case WEIR_PARSE_FRAGMENT:
+		return &st->fragments;
+	default:
+		return cfg->forward_non_tcp ? NULL : &st->non_tcp;
+	}
 }
 
 uint64_t weir_dp_port_drops(const struct weir_dp_port_stats *s)

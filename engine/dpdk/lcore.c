@@ -77,25 +77,6 @@ static void tx_to_pair(struct weir_dp_lcore *lc, unsigned idx, struct rte_mbuf *
 	lc->st[idx].tx_bytes += bytes;
 }
 
-/* Inline, a frame the stack let through is sent on unless a policy drops it: returns the counter
- * of the policy that drops it, or NULL. weir does not reassemble fragments, so no detector saw
- * what they carry: they pass only with fragments = "forward" where non-TCP passes. */
-static uint64_t *policy_drop(const struct weir_run_config *cfg, struct weir_dp_port_stats *st,
-                             const struct weir_rx_pkt *r)
-{
-	const int frags_pass = cfg->forward_non_tcp && cfg->fragments == WEIR_FRAGMENTS_FORWARD;
-	if (frags_pass) /* then everything passes: no need to look */
-		return NULL;
-	switch (weir_parse_class(r->frame, r->caplen, r->wirelen, r->linktype)) {
-	case WEIR_PARSE_TCP:
-		return NULL;
-	case WEIR_PARSE_FRAGMENT:
-		return &st->fragments;
-	default:
-		return cfg->forward_non_tcp ? NULL : &st->non_tcp;
-	}
-}
-
 /* After the stack ran: drop what got the drop verdict, send or release the rest. all_tcp: every
  * frame was TCP, so no policy applies and none is looked at again. */
 static void verdicts(struct weir_dp_lcore *lc, struct rte_mbuf **m, unsigned n, int all_tcp)
@@ -112,7 +93,7 @@ static void verdicts(struct weir_dp_lcore *lc, struct rte_mbuf **m, unsigned n, 
 		} else if (dp->cfg->mode == WEIR_MODE_PASSIVE) {
 			lc->st[idx].passive++;
 			rte_pktmbuf_free(m[i]);
-		} else if (!all_tcp && (dropped = policy_drop(dp->cfg, &lc->st[idx], &lc->rx[i]))) {
+		} else if (!all_tcp && (dropped = weir_dp_policy_drop(dp->cfg, &lc->st[idx], &lc->rx[i]))) {
 			(*dropped)++;
 			rte_pktmbuf_free(m[i]);
 		} else {
