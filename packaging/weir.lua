@@ -24,6 +24,7 @@ pairs = { { 0, 1 } }         -- inline: ports that forward to each other (two po
 workers = 1                  -- worker lcores; flows are spread by a symmetric hash of the 4-tuple
 idle_sleep_us = 0            -- sleep this long after an all-empty poll (0: busy polling)
 forward_non_tcp = true       -- inline: pass non-TCP and non-IP frames untouched (false: drop, counted)
+fragments = "drop"           -- inline: IP fragments are not reassembled: "drop" (counted) or "forward" uninspected
 -- rss_key = "6d5a..."       -- hex RSS key for ports with several queues (default: symmetric 6d5a)
 
 flows = {

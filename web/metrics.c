@@ -65,10 +65,14 @@ static void ports(struct weir_sbuf *b, const struct weir_statpub_snap *snap, uns
 		{ "weir_port_rx_bytes_total", "Bytes received on the port.", offsetof(struct weir_statpub_port, rx_bytes) },
 		{ "weir_port_tx_packets_total", "Packets sent on the port.", offsetof(struct weir_statpub_port, tx_pkts) },
 		{ "weir_port_tx_bytes_total", "Bytes sent on the port.", offsetof(struct weir_statpub_port, tx_bytes) },
-		{ "weir_port_rx_missed_total", "Packets the NIC dropped for lack of receive descriptors.",
+		{ "weir_port_rx_missed_total", "Packets lost at the port (no receive descriptor or mbuf) before weir saw them.",
 		  offsetof(struct weir_statpub_port, rx_missed) },
 		{ "weir_port_rx_errors_total", "Erroneous received packets.", offsetof(struct weir_statpub_port, rx_errors) },
 		{ "weir_port_tx_errors_total", "Packets that failed to be sent.", offsetof(struct weir_statpub_port, tx_errors) },
+		{ "weir_port_fragment_drops_total", "IP fragments dropped inline by the fragments policy.",
+		  offsetof(struct weir_statpub_port, frag_drops) },
+		{ "weir_port_non_tcp_drops_total", "Non-TCP frames dropped inline (forward_non_tcp = false).",
+		  offsetof(struct weir_statpub_port, non_tcp_drops) },
 	};
 	unsigned total = 0;
 	for (unsigned c = 0; c < n; c++)

@@ -15,9 +15,9 @@
 
 /* Drop reasons shown on the page and in /api/stats. */
 enum drop_reason { DROP_VERDICT = 0, DROP_RX_MISSED, DROP_RX_ERRORS, DROP_TX_ERRORS, DROP_MALFORMED,
-	           DROP_REFUSED, DROP_COUNT };
+	           DROP_REFUSED, DROP_FRAGMENTS, DROP_NON_TCP, DROP_COUNT };
 static const char *const drop_names[DROP_COUNT] = { "verdict", "rx_missed", "rx_errors", "tx_errors",
-	                                            "malformed", "flows_refused" };
+	                                            "malformed", "flows_refused", "fragments", "non_tcp" };
 
 struct hist {
 	uint64_t t_ms;
@@ -206,6 +206,8 @@ static void sum_all(struct weir_model *m, double dt)
 			m->drops[DROP_RX_MISSED] += s->ports[i].rx_missed;
 			m->drops[DROP_RX_ERRORS] += s->ports[i].rx_errors;
 			m->drops[DROP_TX_ERRORS] += s->ports[i].tx_errors;
+			m->drops[DROP_FRAGMENTS] += s->ports[i].frag_drops;
+			m->drops[DROP_NON_TCP] += s->ports[i].non_tcp_drops;
 		}
 		const uint64_t dw = s->wall_ns >= p->wall ? s->wall_ns - p->wall : 0;
 		p->load = dw ? (double)(s->busy_ns - p->busy) / (double)dw : 0.0;
@@ -334,9 +336,9 @@ static void render_ports(const struct weir_model *m, struct weir_sbuf *b)
 			weir_sb_printf(b,
 			               ",\"rx_packets\":%" PRIu64 ",\"rx_bytes\":%" PRIu64 ",\"tx_packets\":%" PRIu64
 			               ",\"tx_bytes\":%" PRIu64 ",\"rx_missed\":%" PRIu64 ",\"rx_errors\":%" PRIu64
-			               ",\"tx_errors\":%" PRIu64 "}",
+			               ",\"tx_errors\":%" PRIu64 ",\"fragment_drops\":%" PRIu64 ",\"non_tcp_drops\":%" PRIu64 "}",
 			               p->rx_pkts, p->rx_bytes, p->tx_pkts, p->tx_bytes, p->rx_missed, p->rx_errors,
-			               p->tx_errors);
+			               p->tx_errors, p->frag_drops, p->non_tcp_drops);
 		}
 	}
 	weir_sb_printf(b, "]");

@@ -121,7 +121,8 @@ static void publish(struct weir_statpub *p, uint64_t pkts, uint64_t now)
 	weir_config_defaults(&cfg);
 	struct weir_worker *w = weir_worker_create(&cfg, 0);
 	/* No traffic: a worker with zero counters, then the counters the test wants in the snapshot. */
-	struct weir_statpub_port port = { .name = "pcap\"0", .rx_pkts = pkts, .rx_missed = 3 };
+	struct weir_statpub_port port = { .name = "pcap\"0", .rx_pkts = pkts, .rx_missed = 3, .frag_drops = 4,
+		                          .non_tcp_drops = 5 };
 	struct weir_statpub_script sc = { .name = "http.lua", .events = 10, .ns = 5000, .handlers = 2, .disabled = 1 };
 	weir_statpub_publish(p, w, &port, 1, &sc, 1, now);
 	weir_worker_free(w);
@@ -165,8 +166,11 @@ static void test_routes(struct weir_statpub *p)
 	CHECK(strstr(g_buf, "Content-Type: application/json") != NULL);
 	CHECK(strstr(g_buf, "\"mode\":\"replay\",\"state\":\"done\"") != NULL);
 	CHECK(strstr(g_buf, "\"rx_missed\":3") != NULL);
+	CHECK(strstr(g_buf, "\"fragments\":4,\"non_tcp\":5}") != NULL); /* drops{} by reason */
 	CHECK_EQ(http_get(port, "/api/ports", NULL, g_buf, sizeof(g_buf)), 200);
 	CHECK(strstr(g_buf, "\"name\":\"pcap\\\"0\",\"rx_packets\":77") != NULL);
+	CHECK(strstr(g_buf, "\"rx_missed\":3,\"rx_errors\":0,\"tx_errors\":0,\"fragment_drops\":4,"
+	                    "\"non_tcp_drops\":5}") != NULL);
 	CHECK_EQ(http_get(port, "/api/scripts", NULL, g_buf, sizeof(g_buf)), 200);
 	CHECK(strstr(g_buf, "\"name\":\"http.lua\",\"events\":10,\"errors\":0,\"ns_per_event\":500") != NULL);
 	CHECK_EQ(http_get(port, "/api/alerts", NULL, g_buf, sizeof(g_buf)), 200);
@@ -177,6 +181,9 @@ static void test_routes(struct weir_statpub *p)
 	CHECK(strstr(g_buf, "Content-Type: text/plain; version=0.0.4") != NULL);
 	CHECK(strstr(g_buf, "# TYPE weir_packets_total counter\nweir_packets_total{core=\"0\"} 0\n") != NULL);
 	CHECK(strstr(g_buf, "weir_port_rx_packets_total{core=\"0\",port=\"pcap\\\"0\"} 77\n") != NULL);
+	CHECK(strstr(g_buf, "weir_port_rx_missed_total{core=\"0\",port=\"pcap\\\"0\"} 3\n") != NULL);
+	CHECK(strstr(g_buf, "weir_port_fragment_drops_total{core=\"0\",port=\"pcap\\\"0\"} 4\n") != NULL);
+	CHECK(strstr(g_buf, "weir_port_non_tcp_drops_total{core=\"0\",port=\"pcap\\\"0\"} 5\n") != NULL);
 	CHECK(strstr(g_buf, "weir_script_handlers_disabled{core=\"0\",script=\"http.lua\"} 1\n") != NULL);
 	CHECK(strstr(g_buf, "weir_alerts_total{core=\"0\"} 1\n") != NULL);
 	CHECK(g_buf[strlen(g_buf) - 1] == '\n');

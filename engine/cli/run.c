@@ -142,8 +142,7 @@ int weir_run_config_exec(const struct weir_run_config *cfg, unsigned flags, cons
 		fprintf(stderr, "%s: port %u %s: rx %llu tx %llu verdict-drops %llu passive %llu other drops %llu\n", prog,
 		        p, res.port_name[p], (unsigned long long)s->rx, (unsigned long long)s->tx,
 		        (unsigned long long)s->verdict_drops, (unsigned long long)s->passive,
-		        (unsigned long long)(s->no_mbuf + s->missed + s->tx_full + s->handoff_full + s->malformed +
-		                             s->non_tcp));
+		        (unsigned long long)weir_dp_port_drops(s));
 	}
 	if (cfg->stats_path[0]) {
 		FILE *out = open_out(cfg->stats_path);

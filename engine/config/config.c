@@ -49,6 +49,7 @@ static int fail(struct ld *d, const char *fmt, ...)
 #define RUN_FIELD(f) offsetof(struct weir_run_config, f), sizeof(((struct weir_run_config *)0)->f)
 
 static const char *const modes[] = { "inline", "passive", NULL }; /* enum weir_run_mode */
+static const char *const frag_policies[] = { "drop", "forward", NULL }; /* enum weir_frag_policy */
 
 /* The run's own scalar settings; the engine's (flows.*, streams.*) are weir_engine_settings(). */
 static const struct weir_setting run_settings[] = {
@@ -62,6 +63,9 @@ static const struct weir_setting run_settings[] = {
 	  "sleep this long after an all-empty poll (0: busy polling)" },
 	{ "forward_non_tcp", WEIR_SET_BOOL, RUN_FIELD(forward_non_tcp), 1, 0, 1, NULL, "",
 	  "inline: pass non-TCP and non-IP frames untouched (false: drop them, counted)" },
+	{ "fragments", WEIR_SET_ENUM, RUN_FIELD(fragments), WEIR_FRAGMENTS_DROP, 0, 1, frag_policies, "",
+	  "inline: IP fragments, which weir does not reassemble: \"drop\" (counted per port) or \"forward\" "
+	  "(uninspected); forward_non_tcp = false drops them too" },
 	{ "scripts_jit", WEIR_SET_BOOL, RUN_FIELD(scripts_jit), 0, 0, 1, NULL, "",
 	  "compile the scripts' own code (faster handlers), but the instruction budget then cannot stop an "
 	  "endless loop in them" },

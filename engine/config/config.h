@@ -19,6 +19,8 @@
 
 enum weir_run_mode { WEIR_MODE_INLINE = 0, WEIR_MODE_PASSIVE = 1 };
 enum weir_rule_action { WEIR_RULE_DROP = 0, WEIR_RULE_PASS = 1 };
+/** fragments = "drop" | "forward": what inline mode does with IP fragments (weir does not reassemble them). */
+enum weir_frag_policy { WEIR_FRAGMENTS_DROP = 0, WEIR_FRAGMENTS_FORWARD = 1 };
 
 /** One DPDK port: a PCI address ("0000:03:00.0") or a virtual device string ("net_pcap0,rx_pcap=a.pcap"). */
 struct weir_port_cfg {
@@ -41,6 +43,8 @@ struct weir_run_config {
 	unsigned mbufs;               /**< mbufs in the packet pool (dpdk.mbufs) */
 	uint8_t mode;                 /**< enum weir_run_mode */
 	uint8_t forward_non_tcp;      /**< inline: forward non-TCP / non-IP frames untouched (default 1) */
+	uint8_t fragments;            /**< inline: enum weir_frag_policy (default drop); a forwarded fragment is
+	                               *   not inspected; forward_non_tcp = false drops fragments too */
 	uint8_t scripts_jit;          /**< 1: scripts' own functions may be JIT-compiled (fast; the
 	                               *   instruction budget then cannot stop a compiled loop); default 0 */
 	uint8_t pairs[WEIR_CFG_MAX_PORTS]; /**< inline: the port each port forwards to (0xff = none) */

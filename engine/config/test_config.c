@@ -27,6 +27,7 @@ static void test_full(void)
 	              "dashboard = { listen = '127.0.0.1:8080', token = '0123456789abcdef' }\n"
 	              "log = { eve = os.getenv('HOME') and '/tmp/eve.json' or 'x', stats = '-' }\n"
 	              "idle_sleep_us = 20\nforward_non_tcp = false\nrss_key = '6d5A6d5a'\nscripts_jit = true\n"
+	              "fragments = 'forward'\n"
 	              "firewall = { {port = 81, action = 'drop'}, {port = 82, action = 'pass'} }\n"),
 	         0);
 	CHECK_STR(err, "");
@@ -55,6 +56,7 @@ static void test_full(void)
 	CHECK_EQ(cfg.idle_sleep_us, 20);
 	CHECK_EQ(cfg.forward_non_tcp, 0);
 	CHECK_EQ(cfg.scripts_jit, 1);
+	CHECK_EQ(cfg.fragments, WEIR_FRAGMENTS_FORWARD);
 	CHECK_EQ(cfg.rss_key_len, 4);
 	CHECK_EQ(cfg.rss_key[1], 0x5a);
 	CHECK_EQ(cfg.n_rules, 2);
@@ -72,6 +74,7 @@ static void test_defaults(void)
 	CHECK_EQ(cfg.workers, 1);
 	CHECK_EQ(cfg.forward_non_tcp, 1);
 	CHECK_EQ(cfg.scripts_jit, 0);
+	CHECK_EQ(cfg.fragments, WEIR_FRAGMENTS_DROP);
 	CHECK_EQ(cfg.pairs[0], 1); /* two ports inline: paired without a pairs line */
 	CHECK_EQ(cfg.pairs[1], 0);
 	CHECK_EQ(cfg.engine.max_flows, d.max_flows);
@@ -116,6 +119,8 @@ static void test_errors(void)
 		{ "dpdk = { ports = {'a','b'} }\nerror('boom')\n", "t.lua:2: boom" },
 		{ "io.open('/etc/passwd')\n", "t.lua:1:" },                   /* no io in the sandbox */
 		{ "dpdk = 'x'\n", "t.lua:1: dpdk: expected a table" },
+		{ "dpdk = { ports = {'a','b'} }\nfragments = 'reassemble'\n", "t.lua:2: fragments: \"reassemble\" is not one" },
+		{ "dpdk = { ports = {'a','b'} }\nfragments = false\n", "t.lua:2: fragments: expected a string" },
 	};
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
 		CHECK_EQ(load(bad[i].text), -1);

@@ -15,6 +15,7 @@
 
 #include "dpdk/dp_internal.h"
 #include "log/stats_json.h"
+#include "parse/parse.h"
 
 static double mono_s(void)
 {
@@ -81,6 +82,7 @@ static void collect(struct weir_dp *dp, struct weir_dp_result *res)
 			s->handoff_full += l->handoff_full;
 			s->malformed += l->malformed;
 			s->non_tcp += l->non_tcp;
+			s->fragments += l->fragments;
 			s->rx_bytes += l->rx_bytes;
 			s->tx_bytes += l->tx_bytes;
 		}
@@ -197,19 +199,53 @@ int weir_dp_run(const struct weir_run_config *cfg, const struct weir_dp_opts *op
 	return scripts_failed ? 78 : rc ? 70 : 0;
 }
 
+uint64_t *weir_dp_policy_drop(const struct weir_run_config *cfg, struct weir_dp_port_stats *st,
+                              const struct weir_rx_pkt *r)
+{
+	if (cfg->forward_non_tcp && cfg->fragments == WEIR_FRAGMENTS_FORWARD)
+		return NULL; /* everything passes: no need to look */
+	switch (weir_parse_class(r->frame, r->caplen, r->wirelen, r->linktype)) {
+	case WEIR_PARSE_TCP:
+		return NULL;
+	case WEIR_PARSE_FRAGMENT:
+		return &st->fragments;
+	default:
+		return cfg->forward_non_tcp ? NULL : &st->non_tcp;
+	}
+}
+
+uint64_t weir_dp_port_drops(const struct weir_dp_port_stats *s)
+{
+	return s->no_mbuf + s->missed + s->tx_full + s->handoff_full + s->malformed + s->non_tcp +
+	       s->fragments;
+}
+
+void weir_dp_port_pub(const struct weir_dp_port_stats *s, const struct rte_eth_stats *es,
+                      struct weir_statpub_port *out)
+{
+	out->rx_pkts = s->rx;
+	out->rx_bytes = s->rx_bytes;
+	out->tx_pkts = s->tx;
+	out->tx_bytes = s->tx_bytes;
+	out->rx_missed = es ? es->imissed + es->rx_nombuf : 0;
+	out->rx_errors = s->malformed + s->handoff_full + (es ? es->ierrors : 0);
+	out->tx_errors = s->tx_full + (es ? es->oerrors : 0);
+	out->frag_drops = s->fragments;
+	out->non_tcp_drops = s->non_tcp;
+}
 
 static void port_json(const struct weir_dp_port_stats *s, const char *name, unsigned pair, FILE *out)
 {
 	const uint64_t in = s->rx + s->no_mbuf + s->missed;
-	const uint64_t accounted = s->tx + s->verdict_drops + s->passive + s->no_mbuf + s->missed + s->tx_full +
-	                           s->handoff_full + s->malformed + s->non_tcp;
+	const uint64_t accounted = s->tx + s->verdict_drops + s->passive + weir_dp_port_drops(s);
 	fprintf(out,
 	        "{\"name\":\"%s\",\"pair\":%d,\"rx\":%" PRIu64 ",\"tx\":%" PRIu64 ",\"verdict_drops\":%" PRIu64
 	        ",\"passive\":%" PRIu64 ",\"drops\":{\"no_mbuf\":%" PRIu64 ",\"missed\":%" PRIu64
 	        ",\"tx_full\":%" PRIu64 ",\"handoff_full\":%" PRIu64 ",\"malformed\":%" PRIu64
-	        ",\"non_tcp\":%" PRIu64 "},\"accounted\":%s}",
+	        ",\"non_tcp\":%" PRIu64 ",\"fragments\":%" PRIu64 "},\"accounted\":%s}",
 	        name, pair == 0xff ? -1 : (int)pair, s->rx, s->tx, s->verdict_drops, s->passive, s->no_mbuf,
-	        s->missed, s->tx_full, s->handoff_full, s->malformed, s->non_tcp, in == accounted ? "true" : "false");
+	        s->missed, s->tx_full, s->handoff_full, s->malformed, s->non_tcp, s->fragments,
+	        in == accounted ? "true" : "false");
 }
 
 void weir_dp_result_json(const struct weir_dp_result *res, const struct weir_run_config *cfg, FILE *out)

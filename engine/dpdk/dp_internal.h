@@ -4,6 +4,7 @@
 
 #include <stdatomic.h>
 
+#include <rte_ethdev.h>
 #include <rte_mbuf.h>
 #include <rte_mempool.h>
 #include <rte_ring.h>
@@ -62,6 +63,18 @@ int weir_dp_eal_args(const struct weir_run_config *cfg, const char *prog, char s
                      char **argv, char *err, size_t errlen);
 int weir_dp_ports_init(struct weir_dp *dp, char *err, size_t errlen);
 void weir_dp_ports_close(struct weir_dp *dp);
+/** Inline, a frame the stack let through is sent on unless a policy drops it: returns the counter
+ *  in st of the policy that drops it (fragments, non_tcp), or NULL. weir does not reassemble
+ *  fragments, so no detector saw what they carry: they pass only with fragments = "forward" where
+ *  non-TCP passes (forward_non_tcp). Any thread. */
+uint64_t *weir_dp_policy_drop(const struct weir_run_config *cfg, struct weir_dp_port_stats *st,
+                              const struct weir_rx_pkt *r);
+/** One port's dashboard counters from one lcore (name and port are the caller's): its share s of
+ *  weir's own counters and, from the one lcore that reads the driver (es != NULL), the driver's
+ *  port-wide ones; the dashboard sums the lcores. rx_missed is the summary's missed + no_mbuf
+ *  (imissed + rx_nombuf). Any thread. */
+void weir_dp_port_pub(const struct weir_dp_port_stats *s, const struct rte_eth_stats *es,
+                      struct weir_statpub_port *out);
 /** The body of every worker lcore (rte_lcore_function_t). */
 int weir_dp_lcore_main(void *arg);
 

@@ -27,6 +27,7 @@ struct weir_dp_port_stats {
 	uint64_t handoff_full;  /**< the ring to the owning worker (or back to the tx lcore) was full */
 	uint64_t malformed;     /**< frames that could not be presented to the stack (unlinearisable chains) */
 	uint64_t non_tcp;       /**< non-TCP frames dropped because forward_non_tcp = false */
+	uint64_t fragments;     /**< IP fragments dropped (fragments = "drop", or forward_non_tcp = false) */
 	uint64_t rx_bytes;      /**< bytes of the rx frames (not part of the identity) */
 	uint64_t tx_bytes;      /**< bytes of the frames sent on */
 };
@@ -71,6 +72,9 @@ int weir_dp_run(const struct weir_run_config *cfg, const struct weir_dp_opts *op
 
 /** 1 when this build runs `scripts` (the Lua host is linked in), else 0. */
 int weir_dp_has_lua(void);
+
+/** The frames of s lost or dropped by a policy (not by a verdict): the sum of the summary's drops{}. */
+uint64_t weir_dp_port_drops(const struct weir_dp_port_stats *s);
 
 /** Writes res as one JSON object (per-port accounting and per-worker counters) followed by '\n'. */
 void weir_dp_result_json(const struct weir_dp_result *res, const struct weir_run_config *cfg, FILE *out);

@@ -495,3 +495,9 @@ int weir_parse(struct weir_pkt *p, const uint8_t *frame, uint32_t caplen, uint32
 	reset_view(p, caplen, wirelen);
 	return parse_link(p, frame, caplen, wirelen, linktype, reason);
 }
+
+int weir_parse_class(const uint8_t *frame, uint32_t caplen, uint32_t wirelen, int linktype)
+{
+	struct weir_pkt p;
+	return weir_parse(&p, frame, caplen, wirelen, linktype, NULL);
+}

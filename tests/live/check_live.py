@@ -23,12 +23,14 @@ def check_dashboard(stats, during_path, final_path, ports_path):
             errs.append(f"dashboard: {k} {final['totals'][k]} after the traffic, the summary says {v}")
     seen = {}
     for p in json.load(open(ports_path)):
-        s = seen.setdefault(p["port"], [0, 0])
+        s = seen.setdefault(p["port"], [0, 0, 0])
         s[0] += p["rx_packets"]
         s[1] += p["tx_packets"]
+        s[2] += p["rx_missed"]
     for i, p in enumerate(stats["ports"]):
-        if seen.get(i) != [p["rx"], p["tx"]]:
-            errs.append(f"dashboard: port {i} rx/tx {seen.get(i)}, the summary says {[p['rx'], p['tx']]}")
+        summary = [p["rx"], p["tx"], p["drops"]["missed"] + p["drops"]["no_mbuf"]]
+        if seen.get(i) != summary:
+            errs.append(f"dashboard: port {i} rx/tx/rx_missed {seen.get(i)}, the summary says {summary}")
     print(f"  dashboard: {len(during)} samples during the traffic, packets {counts[:1]}..{counts[-1:]}, "
           f"final {final['totals']['packets']} (summary {want['packets']})")
     return errs
