@@ -15,18 +15,7 @@ HERE=$(cd "$(dirname "$0")" && pwd)
 . "$HERE/topology.sh"
 
 W=$(mktemp -d /tmp/weir-drop.XXXXXX); P=wd$$; C=${P}c; S=${P}s; M=${P}m; PIDS=(); WPID=
-cleanup() {
-	trap '' INT TERM # a second Ctrl-C must not cut the cleanup short
-	[ -n "$WPID" ] && kill -INT "$WPID" 2>/dev/null
-	for p in "${PIDS[@]}"; do kill -TERM "$p" 2>/dev/null; done
-	for p in "${PIDS[@]}" $WPID; do
-		for i in $(seq 50); do kill -0 "$p" 2>/dev/null || break; sleep 0.1; done
-		kill -KILL "$p" 2>/dev/null
-	done
-	topo_down $P $M
-	rm -rf "$W"
-}
-trap cleanup EXIT
+trap topo_cleanup EXIT
 trap 'exit 1' INT TERM
 
 topo_up $P 10.98.0 $M || fail "topology"

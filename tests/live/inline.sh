@@ -13,18 +13,7 @@ for t in ip ethtool curl python3 nstat nft cmp; do command -v $t >/dev/null || f
 . "$(dirname "$0")/topology.sh"
 
 W=$(mktemp -d /tmp/weir-live.XXXXXX); P=wl$$; C=${P}c; S=${P}s; M=${P}m; PIDS=(); WPID=
-cleanup() {
-	trap '' INT TERM # a second Ctrl-C (or a signal to the whole group) must not cut the cleanup short
-	[ -n "$WPID" ] && kill -INT "$WPID" 2>/dev/null
-	for p in "${PIDS[@]}"; do kill -TERM "$p" 2>/dev/null; done
-	for p in "${PIDS[@]}" $WPID; do
-		for i in $(seq 50); do kill -0 "$p" 2>/dev/null || break; sleep 0.1; done
-		kill -KILL "$p" 2>/dev/null
-	done
-	topo_down $P $M
-	rm -rf "$W"
-}
-trap cleanup EXIT
+trap topo_cleanup EXIT
 trap 'exit 1' INT TERM
 
 # --- topology: client <-> [weir: 2x af_packet] <-> server

@@ -36,3 +36,17 @@ topo_down() {
 	ip link del ${P}b 2>/dev/null || true
 	ip link del ${P}y 2>/dev/null || true
 }
+
+# topo_cleanup: the live tests' EXIT trap. Stops weir ($WPID, with SIGINT so that it writes its
+# records) and the processes in PIDS, gives each 5 s, then removes the topology ($P, $M) and $W.
+topo_cleanup() {
+	trap '' INT TERM # a second Ctrl-C (or a signal to the whole group) must not cut the cleanup short
+	[ -n "$WPID" ] && kill -INT "$WPID" 2>/dev/null
+	for p in "${PIDS[@]}"; do kill -TERM "$p" 2>/dev/null; done
+	for p in "${PIDS[@]}" $WPID; do
+		for i in $(seq 50); do kill -0 "$p" 2>/dev/null || break; sleep 0.1; done
+		kill -KILL "$p" 2>/dev/null
+	done
+	topo_down $P $M
+	rm -rf "$W"
+}
