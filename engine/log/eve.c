@@ -1,16 +1,13 @@
 /* eve.c — formats an ended flow as one EVE JSON "flow" line, with Zeek conn.log fields under "zeek". */
 #include <arpa/inet.h>
 #include <errno.h>
-#include <inttypes.h>
-#include <stdarg.h>
 #include <stdbool.h>
-#include <stdio.h>
 #include <string.h>
 #include <sys/socket.h>
-#include <time.h>
 
 #include "log/eve.h"
 #include "tcp/tcp.h" /* WEIR_ZF_* only; nothing of the tcp module is linked */
+#include "json/json.h"
 
 /* Zeek's TCP endpoint states (analyzer/protocol/tcp/TCP_Endpoint.h), the inputs of conn_state(). */
 enum zeek_endpoint {
@@ -161,47 +158,6 @@ const char *weir_zeek_conn_state(const struct weir_flow_record *rec)
 
 /* ---- output ------------------------------------------------------------------------------ */
 
-/* A bounded writer: once something does not fit, full is set and nothing more is written. */
-struct eve_out {
-	char *buf;
-	size_t len, pos;
-	bool full;
-};
-
-__attribute__((format(printf, 2, 3)))
-static void out_fmt(struct eve_out *o, const char *fmt, ...)
-{
-	if (o->full)
-		return;
-	size_t room = o->len - o->pos;
-	va_list ap;
-	va_start(ap, fmt);
-	int n = vsnprintf(o->buf + o->pos, room, fmt, ap);
-	va_end(ap);
-	/* n == room would leave no byte for the terminating NUL */
-	if (n < 0 || (size_t)n >= room) {
-		o->full = true;
-		return;
-	}
-	o->pos += (size_t)n;
-}
-
-/* A JSON string from at most n bytes of s: quotes, backslashes, control and non-ASCII bytes are
- * escaped so that the line stays valid (UTF-8) JSON whatever the record holds. */
-static void out_str(struct eve_out *o, const char *s, size_t n)
-{
-	out_fmt(o, "\"");
-	for (size_t i = 0; i < n && s[i]; i++) {
-		unsigned char c = (unsigned char)s[i];
-		if (c == '"' || c == '\\')
-			out_fmt(o, "\\%c", c);
-		else if (c < 0x20 || c >= 0x7f)
-			out_fmt(o, "\\u%04x", c);
-		else
-			out_fmt(o, "%c", c);
-	}
-	out_fmt(o, "\"");
-}
 
 /* ns rounded to the nearest microsecond (500 ns and up round up). */
 static uint64_t round_us(uint64_t ns)
@@ -209,22 +165,57 @@ static uint64_t round_us(uint64_t ns)
 	return ns / 1000 + (ns % 1000 >= 500);
 }
 
+/* Writes ns since the epoch as "2026-11-28T01:45:05.123456+0000" (31 bytes). The civil date comes
+ * from days since the epoch by Howard Hinnant's days_from_civil inverse (proleptic Gregorian, eras
+ * of 400 years), without gmtime/strftime: this runs per flow record. */
+static void out_time(struct weir_json *w, uint64_t ns)
+{
+	const uint64_t us = round_us(ns), sec = us / 1000000, sod = sec % 86400;
+	const uint64_t z = sec / 86400 + 719468; /* days since 0000-03-01 */
+	const uint64_t era = z / 146097, doe = z % 146097;
+	const uint64_t yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
+	const uint64_t doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+	const uint64_t mp = (5 * doy + 2) / 153, day = doy - (153 * mp + 2) / 5 + 1;
+	const uint64_t month = mp < 10 ? mp + 3 : mp - 9, year = era * 400 + yoe + (month <= 2);
+
+	weir_json_u64_pad(w, year, 4);
+	WEIR_JSON_LIT(w, "-");
+	weir_json_u64_pad(w, month, 2);
+	WEIR_JSON_LIT(w, "-");
+	weir_json_u64_pad(w, day, 2);
+	WEIR_JSON_LIT(w, "T");
+	weir_json_u64_pad(w, sod / 3600, 2);
+	WEIR_JSON_LIT(w, ":");
+	weir_json_u64_pad(w, sod / 60 % 60, 2);
+	WEIR_JSON_LIT(w, ":");
+	weir_json_u64_pad(w, sod % 60, 2);
+	WEIR_JSON_LIT(w, ".");
+	weir_json_u64_pad(w, us % 1000000, 6);
+	WEIR_JSON_LIT(w, "+0000");
+}
+
 void weir_eve_time(char *buf, size_t len, uint64_t ns)
 {
 	if (!buf || !len)
 		return;
-	uint64_t us = round_us(ns);
-	time_t sec = (time_t)(us / 1000000);
-	struct tm tm;
-	char date[64];
+	char t[40];
+	struct weir_json w;
 
-	if (!gmtime_r(&sec, &tm) || !strftime(date, sizeof(date), "%Y-%m-%dT%H:%M:%S", &tm)) {
-		buf[0] = '\0';
-		return;
-	}
-	const int n = snprintf(buf, len, "%s.%06u+0000", date, (unsigned)(us % 1000000));
-	if (n < 0 && len) /* (a short buffer gets the truncated, terminated prefix) */
-		buf[0] = '\0';
+	weir_json_init(&w, t, sizeof(t));
+	out_time(&w, ns);
+	weir_json_end(&w);
+	/* a short buffer gets the truncated, terminated prefix */
+	const size_t n = w.pos < len - 1 ? w.pos : len - 1;
+	memcpy(buf, t, n);
+	buf[n] = '\0';
+}
+
+/* A quoted EVE timestamp. */
+static void out_time_str(struct weir_json *w, uint64_t ns)
+{
+	WEIR_JSON_LIT(w, "\"");
+	out_time(w, ns);
+	WEIR_JSON_LIT(w, "\"");
 }
 
 /* Suricata's flow "state": closed by FIN/RST; otherwise (timeout, eviction, shutdown) "established"
@@ -241,83 +232,134 @@ static const char *flow_state_name(const struct weir_flow_record *rec)
 	return "new";
 }
 
-static void out_addr(struct eve_out *o, const uint8_t *ip, uint8_t ver)
+/* IPv4 in dotted decimal without inet_ntop, which formats through sprintf (a third of a flow
+ * record's time); IPv6 through inet_ntop for its zero compression rules. */
+static void out_addr(struct weir_json *w, const uint8_t *ip, uint8_t ver)
 {
 	char s[INET6_ADDRSTRLEN];
 
-	if (!inet_ntop(ver == 4 ? AF_INET : AF_INET6, ip, s, sizeof(s)))
+	if (ver == 4) {
+		WEIR_JSON_LIT(w, "\"");
+		for (int i = 0; i < 4; i++) {
+			if (i)
+				WEIR_JSON_LIT(w, ".");
+			weir_json_u64(w, ip[i]);
+		}
+		WEIR_JSON_LIT(w, "\"");
+		return;
+	}
+	if (!inet_ntop(AF_INET6, ip, s, sizeof(s)))
 		s[0] = '\0';
-	out_str(o, s, sizeof(s));
+	weir_json_cstr(w, s);
 }
 
-static void out_header(struct eve_out *o, const struct weir_flow_record *rec)
+static void out_bool(struct weir_json *w, bool v)
+{
+	if (v)
+		WEIR_JSON_LIT(w, "true");
+	else
+		WEIR_JSON_LIT(w, "false");
+}
+
+static void out_header(struct weir_json *w, const struct weir_flow_record *rec)
 {
 	const struct weir_tuple *t = &rec->tuple;
-	char ts[40];
 
-	weir_eve_time(ts, sizeof(ts), rec->start_ns);
-	out_fmt(o, "{\"timestamp\":\"%s\",\"flow_id\":%" PRIu64 ",\"event_type\":\"flow\",\"src_ip\":",
-	        ts, rec->flow_id);
-	out_addr(o, t->client_ip, t->ip_ver);
-	out_fmt(o, ",\"src_port\":%u,\"dest_ip\":", (unsigned)t->client_port);
-	out_addr(o, t->server_ip, t->ip_ver);
-	out_fmt(o, ",\"dest_port\":%u,\"proto\":\"TCP\"", (unsigned)t->server_port);
-	/* 0 means "no tag" in the tuple (weir_pkt.vlan), so a second id implies the first was present */
-	if (t->vlan[1])
-		out_fmt(o, ",\"vlan\":[%u,%u]", (unsigned)t->vlan[0], (unsigned)t->vlan[1]);
-	else if (t->vlan[0])
-		out_fmt(o, ",\"vlan\":[%u]", (unsigned)t->vlan[0]);
+	WEIR_JSON_LIT(w, "{\"timestamp\":");
+	out_time_str(w, rec->start_ns);
+	WEIR_JSON_KV(w, ",\"flow_id\":", rec->flow_id);
+	WEIR_JSON_LIT(w, ",\"event_type\":\"flow\",\"src_ip\":");
+	out_addr(w, t->client_ip, t->ip_ver);
+	WEIR_JSON_KV(w, ",\"src_port\":", t->client_port);
+	WEIR_JSON_LIT(w, ",\"dest_ip\":");
+	out_addr(w, t->server_ip, t->ip_ver);
+	WEIR_JSON_KV(w, ",\"dest_port\":", t->server_port);
+	WEIR_JSON_LIT(w, ",\"proto\":\"TCP\"");
+	/* 0 means "no tag" in the tuple (weir_pkt.vlan), so a second id implies the first was
+	 * present */
+	if (t->vlan[0] || t->vlan[1]) {
+		WEIR_JSON_LIT(w, ",\"vlan\":[");
+		weir_json_u64(w, t->vlan[0]);
+		if (t->vlan[1]) {
+			WEIR_JSON_LIT(w, ",");
+			weir_json_u64(w, t->vlan[1]);
+		}
+		WEIR_JSON_LIT(w, "]");
+	}
 }
 
-static void out_flow(struct eve_out *o, const struct weir_flow_record *rec)
+static void out_flow(struct weir_json *w, const struct weir_flow_record *rec)
 {
-	char start[40], end[40];
 	uint64_t s_us = round_us(rec->start_ns), e_us = round_us(rec->end_ns);
 	/* Suricata's age: the difference of the whole-second parts of end and start, so a 2 ms flow
 	 * that crosses a second boundary has age 1 */
 	uint64_t age = e_us >= s_us ? e_us / 1000000 - s_us / 1000000 : 0;
 
-	weir_eve_time(start, sizeof(start), rec->start_ns);
-	weir_eve_time(end, sizeof(end), rec->end_ns);
-	out_fmt(o, ",\"flow\":{\"pkts_toserver\":%" PRIu64 ",\"pkts_toclient\":%" PRIu64
-	        ",\"bytes_toserver\":%" PRIu64 ",\"bytes_toclient\":%" PRIu64,
-	        rec->side[0].pkts, rec->side[1].pkts, rec->side[0].bytes, rec->side[1].bytes);
-	out_fmt(o, ",\"start\":\"%s\",\"end\":\"%s\",\"age\":%" PRIu64 ",\"state\":\"%s\",\"reason\":\"%s\"}",
-	        start, end, age, flow_state_name(rec), weir_close_reason_name(rec->reason));
-	out_fmt(o, ",\"tcp\":{\"client_state\":\"%s\",\"server_state\":\"%s\",\"midstream\":%s,\"bypassed\":%s}",
-	        weir_tcp_state_name(rec->state[0]), weir_tcp_state_name(rec->state[1]),
-	        rec->midstream ? "true" : "false", rec->bypassed ? "true" : "false");
+	WEIR_JSON_KV(w, ",\"flow\":{\"pkts_toserver\":", rec->side[0].pkts);
+	WEIR_JSON_KV(w, ",\"pkts_toclient\":", rec->side[1].pkts);
+	WEIR_JSON_KV(w, ",\"bytes_toserver\":", rec->side[0].bytes);
+	WEIR_JSON_KV(w, ",\"bytes_toclient\":", rec->side[1].bytes);
+	WEIR_JSON_LIT(w, ",\"start\":");
+	out_time_str(w, rec->start_ns);
+	WEIR_JSON_LIT(w, ",\"end\":");
+	out_time_str(w, rec->end_ns);
+	WEIR_JSON_KV(w, ",\"age\":", age);
+	WEIR_JSON_LIT(w, ",\"state\":");
+	weir_json_cstr(w, flow_state_name(rec));
+	WEIR_JSON_LIT(w, ",\"reason\":");
+	weir_json_cstr(w, weir_close_reason_name(rec->reason));
+	WEIR_JSON_LIT(w, "},\"tcp\":{\"client_state\":");
+	weir_json_cstr(w, weir_tcp_state_name(rec->state[0]));
+	WEIR_JSON_LIT(w, ",\"server_state\":");
+	weir_json_cstr(w, weir_tcp_state_name(rec->state[1]));
+	WEIR_JSON_LIT(w, ",\"midstream\":");
+	out_bool(w, rec->midstream);
+	WEIR_JSON_LIT(w, ",\"bypassed\":");
+	out_bool(w, rec->bypassed);
+	WEIR_JSON_LIT(w, "}");
 }
 
-static void out_stream(struct eve_out *o, const char *name, const struct weir_side_counters *c)
+static void out_stream(struct weir_json *w, const struct weir_side_counters *c)
 {
-	out_fmt(o, "\"%s\":{\"payload\":%" PRIu64 ",\"delivered\":%" PRIu64 ",\"gap_bytes\":%" PRIu64
-	        ",\"rexmit_pkts\":%" PRIu64 ",\"rexmit_bytes\":%" PRIu64 ",\"resent_pkts\":%" PRIu64
-	        ",\"ooo_pkts\":%" PRIu64 ",\"overlaps\":%" PRIu64 ",\"overlap_diff\":%" PRIu64
-	        ",\"outrun_bytes\":%" PRIu64 "}",
-	        name, c->payload, c->delivered, c->gap_bytes, c->rexmit_pkts, c->rexmit_bytes,
-	        c->resent_pkts, c->ooo_pkts, c->overlaps, c->overlap_diff, c->outrun_bytes);
+	WEIR_JSON_KV(w, "{\"payload\":", c->payload);
+	WEIR_JSON_KV(w, ",\"delivered\":", c->delivered);
+	WEIR_JSON_KV(w, ",\"gap_bytes\":", c->gap_bytes);
+	WEIR_JSON_KV(w, ",\"rexmit_pkts\":", c->rexmit_pkts);
+	WEIR_JSON_KV(w, ",\"rexmit_bytes\":", c->rexmit_bytes);
+	WEIR_JSON_KV(w, ",\"resent_pkts\":", c->resent_pkts);
+	WEIR_JSON_KV(w, ",\"ooo_pkts\":", c->ooo_pkts);
+	WEIR_JSON_KV(w, ",\"overlaps\":", c->overlaps);
+	WEIR_JSON_KV(w, ",\"overlap_diff\":", c->overlap_diff);
+	WEIR_JSON_KV(w, ",\"outrun_bytes\":", c->outrun_bytes);
+	WEIR_JSON_LIT(w, "}");
 }
 
 /* Zeek conn.log fields with Zeek's meaning (base/protocols/conn/main.zeek, Conn::Info):
  * duration = last - first packet time; orig_bytes/resp_bytes = payload bytes from sequence
  * numbers; missed_bytes = bytes in content gaps (both directions); *_pkts and *_ip_bytes = packets
  * and IP-level bytes (IP total length) per endpoint, as the conn-size analyzer counts them. */
-static void out_zeek(struct eve_out *o, const struct weir_flow_record *rec)
+static void out_zeek(struct weir_json *w, const struct weir_flow_record *rec)
 {
 	const struct weir_side_counters *c = &rec->side[0], *r = &rec->side[1];
 	uint64_t s_us = round_us(rec->start_ns), e_us = round_us(rec->end_ns);
 	/* from the rounded times, so that duration always equals the printed end - start */
 	uint64_t dur = e_us >= s_us ? e_us - s_us : 0;
 
-	out_fmt(o, ",\"zeek\":{\"duration\":%" PRIu64 ".%06" PRIu64 ",\"orig_bytes\":%" PRIu64
-	        ",\"resp_bytes\":%" PRIu64 ",\"missed_bytes\":%" PRIu64,
-	        dur / 1000000, dur % 1000000, zeek_size(c), zeek_size(r), c->gap_bytes + r->gap_bytes);
-	out_fmt(o, ",\"orig_pkts\":%" PRIu64 ",\"orig_ip_bytes\":%" PRIu64 ",\"resp_pkts\":%" PRIu64
-	        ",\"resp_ip_bytes\":%" PRIu64 ",\"conn_state\":\"%s\",\"history\":",
-	        c->pkts, c->bytes, r->pkts, r->bytes, weir_zeek_conn_state(rec));
-	out_str(o, rec->history, sizeof(rec->history));
-	out_fmt(o, "}}\n");
+	WEIR_JSON_KV(w, ",\"zeek\":{\"duration\":", dur / 1000000);
+	WEIR_JSON_LIT(w, ".");
+	weir_json_u64_pad(w, dur % 1000000, 6);
+	WEIR_JSON_KV(w, ",\"orig_bytes\":", zeek_size(c));
+	WEIR_JSON_KV(w, ",\"resp_bytes\":", zeek_size(r));
+	WEIR_JSON_KV(w, ",\"missed_bytes\":", c->gap_bytes + r->gap_bytes);
+	WEIR_JSON_KV(w, ",\"orig_pkts\":", c->pkts);
+	WEIR_JSON_KV(w, ",\"orig_ip_bytes\":", c->bytes);
+	WEIR_JSON_KV(w, ",\"resp_pkts\":", r->pkts);
+	WEIR_JSON_KV(w, ",\"resp_ip_bytes\":", r->bytes);
+	WEIR_JSON_LIT(w, ",\"conn_state\":");
+	weir_json_cstr(w, weir_zeek_conn_state(rec));
+	WEIR_JSON_LIT(w, ",\"history\":");
+	weir_json_str(w, rec->history, strnlen(rec->history, sizeof(rec->history)));
+	WEIR_JSON_LIT(w, "}}\n");
 }
 
 int weir_eve_flow(char *buf, size_t len, const struct weir_flow_record *rec)
@@ -327,19 +369,16 @@ int weir_eve_flow(char *buf, size_t len, const struct weir_flow_record *rec)
 	if (!len)
 		return -ENOSPC;
 
-	struct eve_out o = { .buf = buf, .len = len, .pos = 0, .full = false };
+	struct weir_json w;
 
-	out_header(&o, rec);
-	out_flow(&o, rec);
-	out_fmt(&o, ",\"streams\":{");
-	out_stream(&o, "toserver", &rec->side[0]);
-	out_fmt(&o, ",");
-	out_stream(&o, "toclient", &rec->side[1]);
-	out_fmt(&o, "}");
-	out_zeek(&o, rec);
-	if (o.full) {
-		buf[0] = '\0';
-		return -ENOSPC;
-	}
-	return (int)o.pos;
+	weir_json_init(&w, buf, len);
+	out_header(&w, rec);
+	out_flow(&w, rec);
+	WEIR_JSON_LIT(&w, ",\"streams\":{\"toserver\":");
+	out_stream(&w, &rec->side[0]);
+	WEIR_JSON_LIT(&w, ",\"toclient\":");
+	out_stream(&w, &rec->side[1]);
+	WEIR_JSON_LIT(&w, "}");
+	out_zeek(&w, rec);
+	return weir_json_end(&w);
 }
