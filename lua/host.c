@@ -325,88 +325,95 @@ struct weir_lua_limits *weir_lua_limits_of(struct weir_lua *H)
 
 /* ---- JSON ---------------------------------------------------------------------------------- */
 
-/* Appends a JSON string (quoted, escaped) at buf+n; returns the new length needed. */
-static size_t json_str(char *buf, size_t len, size_t n, const char *s)
+/* ns per event, rounded to the nearest integer, half to even (as printf's %.0f did). */
+static uint64_t ns_per_event(const struct weir_lua_handler_stat *h)
 {
-	n += (size_t)snprintf(n < len ? buf + n : NULL, n < len ? len - n : 0, "\"");
-	for (; *s; s++) {
-		const unsigned char c = (unsigned char)*s;
-		char tmp[8];
-		if (c == '"' || c == '\\')
-			snprintf(tmp, sizeof(tmp), "\\%c", c);
-		else if (c < 0x20)
-			snprintf(tmp, sizeof(tmp), "\\u%04x", c);
-		else
-			snprintf(tmp, sizeof(tmp), "%c", c);
-		n += (size_t)snprintf(n < len ? buf + n : NULL, n < len ? len - n : 0, "%s", tmp);
-	}
-	return n + (size_t)snprintf(n < len ? buf + n : NULL, n < len ? len - n : 0, "\"");
+	if (!h->timed)
+		return 0;
+	uint64_t q = h->timed_ns / h->timed, r = h->timed_ns % h->timed;
+	if (r > h->timed - r || (r == h->timed - r && (q & 1)))
+		q++;
+	return q;
 }
 
-#define APPEND(...) (n += (size_t)snprintf(n < len ? buf + n : NULL, n < len ? len - n : 0, __VA_ARGS__))
+static void json_handlers(struct weir_json *w, const struct weir_lua *H, unsigned s)
+{
+	int first = 1;
+	for (unsigned i = 0; i < H->nhandlers; i++) {
+		const struct weir_lua_handler_stat *h = &H->handlers[i];
+		if (h->script != s)
+			continue;
+		if (!first)
+			WEIR_JSON_LIT(w, ",");
+		first = 0;
+		WEIR_JSON_LIT(w, "{\"where\":");
+		weir_json_cstr(w, h->where);
+		WEIR_JSON_KV(w, ",\"events\":", h->events);
+		WEIR_JSON_KV(w, ",\"errors\":", h->errors);
+		WEIR_JSON_KV(w, ",\"ns_per_event\":", ns_per_event(h));
+		if (h->disabled)
+			WEIR_JSON_LIT(w, ",\"disabled\":true}");
+		else
+			WEIR_JSON_LIT(w, ",\"disabled\":false}");
+	}
+}
 
 int weir_lua_stats_json(const struct weir_lua *H, char *buf, size_t len)
 {
-	size_t n = 0;
-	APPEND("\"scripts\":[");
+	struct weir_json w;
+
+	weir_json_init(&w, buf, len);
+	WEIR_JSON_LIT(&w, "\"scripts\":[");
 	for (unsigned s = 0; s < H->nscripts; s++) {
-		APPEND("%s{\"name\":", s ? "," : "");
-		n = json_str(buf, len, n, H->scripts[s].name);
-		APPEND(",\"errors\":%" PRIu64 ",\"alerts\":%" PRIu64 ",\"handlers\":[", H->scripts[s].errors,
-		       H->scripts[s].alerts);
-		int first = 1;
-		for (unsigned i = 0; i < H->nhandlers; i++) {
-			const struct weir_lua_handler_stat *h = &H->handlers[i];
-			if (h->script != s)
-				continue;
-			APPEND("%s{\"where\":", first ? "" : ",");
-			first = 0;
-			n = json_str(buf, len, n, h->where);
-			APPEND(",\"events\":%" PRIu64 ",\"errors\":%" PRIu64 ",\"ns_per_event\":%.0f,\"disabled\":%s}",
-			       h->events, h->errors, h->timed ? (double)h->timed_ns / (double)h->timed : 0.0,
-			       h->disabled ? "true" : "false");
-		}
-		APPEND("]}");
+		if (s)
+			WEIR_JSON_LIT(&w, ",");
+		WEIR_JSON_LIT(&w, "{\"name\":");
+		weir_json_cstr(&w, H->scripts[s].name);
+		WEIR_JSON_KV(&w, ",\"errors\":", H->scripts[s].errors);
+		WEIR_JSON_KV(&w, ",\"alerts\":", H->scripts[s].alerts);
+		WEIR_JSON_LIT(&w, ",\"handlers\":[");
+		json_handlers(&w, H, s);
+		WEIR_JSON_LIT(&w, "]}");
 	}
-	APPEND("],\"counters\":{");
+	WEIR_JSON_LIT(&w, "],\"counters\":{");
 	for (unsigned i = 0; i < H->ncounters; i++) {
 		if (i)
-			APPEND(",");
-		n = json_str(buf, len, n, H->counters[i].name);
-		APPEND(":%" PRIu64, H->counters[i].value);
+			WEIR_JSON_LIT(&w, ",");
+		weir_json_cstr(&w, H->counters[i].name);
+		WEIR_JSON_KV(&w, ":", H->counters[i].value);
 	}
-	APPEND("}");
-	return (int)n;
-}
-
-static size_t json_ip(char *buf, size_t len, size_t n, const uint8_t *ip, int ver)
-{
-	char s[INET6_ADDRSTRLEN];
-	if (!inet_ntop(ver == 6 ? AF_INET6 : AF_INET, ip, s, sizeof(s)))
-		s[0] = 0;
-	return json_str(buf, len, n, s);
+	WEIR_JSON_LIT(&w, "}");
+	weir_json_end(&w);
+	return (int)w.len;
 }
 
 int weir_lua_alert_json(char *buf, size_t len, const struct weir_lua_alert *a)
 {
-	size_t n = 0;
-	char ts[64];
-	weir_eve_time(ts, sizeof(ts), a->ts_ns);
-	APPEND("{\"timestamp\":\"%s\"", ts);
+	struct weir_json w;
+
+	weir_json_init(&w, buf, len);
+	WEIR_JSON_LIT(&w, "{\"timestamp\":");
+	weir_eve_json_time(&w, a->ts_ns);
 	if (a->has_flow) {
 		const struct weir_tuple *t = &a->tuple;
-		APPEND(",\"flow_id\":%" PRIu64 ",\"event_type\":\"alert\",\"src_ip\":", a->flow_id);
-		n = json_ip(buf, len, n, t->client_ip, t->ip_ver);
-		APPEND(",\"src_port\":%u,\"dest_ip\":", t->client_port);
-		n = json_ip(buf, len, n, t->server_ip, t->ip_ver);
-		APPEND(",\"dest_port\":%u,\"proto\":\"TCP\"", t->server_port);
+		WEIR_JSON_KV(&w, ",\"flow_id\":", a->flow_id);
+		WEIR_JSON_LIT(&w, ",\"event_type\":\"alert\",\"src_ip\":");
+		weir_eve_json_addr(&w, t->client_ip, t->ip_ver);
+		WEIR_JSON_KV(&w, ",\"src_port\":", t->client_port);
+		WEIR_JSON_LIT(&w, ",\"dest_ip\":");
+		weir_eve_json_addr(&w, t->server_ip, t->ip_ver);
+		WEIR_JSON_KV(&w, ",\"dest_port\":", t->server_port);
+		WEIR_JSON_LIT(&w, ",\"proto\":\"TCP\"");
 	} else {
-		APPEND(",\"event_type\":\"alert\"");
+		WEIR_JSON_LIT(&w, ",\"event_type\":\"alert\"");
 	}
-	APPEND(",\"alert\":{\"signature_id\":%u,\"severity\":%u,\"signature\":", a->sid, a->severity);
-	n = json_str(buf, len, n, a->msg);
-	APPEND(",\"script\":");
-	n = json_str(buf, len, n, a->script_name);
-	APPEND("}}\n");
-	return (int)n;
+	WEIR_JSON_KV(&w, ",\"alert\":{\"signature_id\":", a->sid);
+	WEIR_JSON_KV(&w, ",\"severity\":", a->severity);
+	WEIR_JSON_LIT(&w, ",\"signature\":");
+	weir_json_cstr(&w, a->msg);
+	WEIR_JSON_LIT(&w, ",\"script\":");
+	weir_json_cstr(&w, a->script_name);
+	WEIR_JSON_LIT(&w, "}}\n");
+	weir_json_end(&w);
+	return (int)w.len;
 }

@@ -210,8 +210,7 @@ void weir_eve_time(char *buf, size_t len, uint64_t ns)
 	buf[n] = '\0';
 }
 
-/* A quoted EVE timestamp. */
-static void out_time_str(struct weir_json *w, uint64_t ns)
+void weir_eve_json_time(struct weir_json *w, uint64_t ns)
 {
 	WEIR_JSON_LIT(w, "\"");
 	out_time(w, ns);
@@ -234,7 +233,7 @@ static const char *flow_state_name(const struct weir_flow_record *rec)
 
 /* IPv4 in dotted decimal without inet_ntop, which formats through sprintf (a third of a flow
  * record's time); IPv6 through inet_ntop for its zero compression rules. */
-static void out_addr(struct weir_json *w, const uint8_t *ip, uint8_t ver)
+void weir_eve_json_addr(struct weir_json *w, const uint8_t *ip, uint8_t ver)
 {
 	char s[INET6_ADDRSTRLEN];
 
@@ -266,13 +265,13 @@ static void out_header(struct weir_json *w, const struct weir_flow_record *rec)
 	const struct weir_tuple *t = &rec->tuple;
 
 	WEIR_JSON_LIT(w, "{\"timestamp\":");
-	out_time_str(w, rec->start_ns);
+	weir_eve_json_time(w, rec->start_ns);
 	WEIR_JSON_KV(w, ",\"flow_id\":", rec->flow_id);
 	WEIR_JSON_LIT(w, ",\"event_type\":\"flow\",\"src_ip\":");
-	out_addr(w, t->client_ip, t->ip_ver);
+	weir_eve_json_addr(w, t->client_ip, t->ip_ver);
 	WEIR_JSON_KV(w, ",\"src_port\":", t->client_port);
 	WEIR_JSON_LIT(w, ",\"dest_ip\":");
-	out_addr(w, t->server_ip, t->ip_ver);
+	weir_eve_json_addr(w, t->server_ip, t->ip_ver);
 	WEIR_JSON_KV(w, ",\"dest_port\":", t->server_port);
 	WEIR_JSON_LIT(w, ",\"proto\":\"TCP\"");
 	/* 0 means "no tag" in the tuple (weir_pkt.vlan), so a second id implies the first was
@@ -300,9 +299,9 @@ static void out_flow(struct weir_json *w, const struct weir_flow_record *rec)
 	WEIR_JSON_KV(w, ",\"bytes_toserver\":", rec->side[0].bytes);
 	WEIR_JSON_KV(w, ",\"bytes_toclient\":", rec->side[1].bytes);
 	WEIR_JSON_LIT(w, ",\"start\":");
-	out_time_str(w, rec->start_ns);
+	weir_eve_json_time(w, rec->start_ns);
 	WEIR_JSON_LIT(w, ",\"end\":");
-	out_time_str(w, rec->end_ns);
+	weir_eve_json_time(w, rec->end_ns);
 	WEIR_JSON_KV(w, ",\"age\":", age);
 	WEIR_JSON_LIT(w, ",\"state\":");
 	weir_json_cstr(w, flow_state_name(rec));

@@ -5,6 +5,7 @@
 #include <stddef.h>
 
 #include "weir.h"
+#include "json/json.h"
 
 /** Zeek's conn_state for the record ("S0", "SF", "REJ", ... "OTH"), from both sides' zflags and
  *  final states, following Zeek's base/protocols/conn/main.zeek. */
@@ -15,5 +16,9 @@ int weir_eve_flow(char *buf, size_t len, const struct weir_flow_record *rec);
 #define WEIR_EVE_LINE_MAX 4096
 /** Formats ns since the epoch as "2026-11-28T01:45:05.123456+0000" (EVE's timestamp form). */
 void weir_eve_time(char *buf, size_t len, uint64_t ns);
+/** Writes ns as a quoted EVE timestamp (the form of weir_eve_time). */
+void weir_eve_json_time(struct weir_json *w, uint64_t ns);
+/** Writes the address ip as a quoted string: dotted decimal when ver is 4, else IPv6 text. */
+void weir_eve_json_addr(struct weir_json *w, const uint8_t *ip, uint8_t ver);
 
 #endif
