@@ -3,7 +3,7 @@
 #include <stddef.h>
 #include <string.h>
 
-#include "web/web_int.h"
+#include "web/metrics.h"
 
 /* Label values: escape \ " and newline (exposition_formats.md). */
 static void label_value(struct weir_sbuf *b, const char *s, size_t max)

@@ -1,12 +1,13 @@
 /* model.c — the dashboard's model: sums the workers' snapshots, derives rates, keeps the charted history and recent alerts, renders JSON. */
 #include <arpa/inet.h>
 #include <inttypes.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "web/metrics.h"
 #include "web/web_int.h"
+#include "json/json.h"
 
 /** Alerts kept for the page's feed (newest first); older ones remain counted in the totals. */
 #define RECENT_ALERTS 100
@@ -52,65 +53,20 @@ struct weir_model {
 	uint64_t boot_ms, wall_ms;
 };
 
-/* ---- text buffer ---------------------------------------------------------------------------- */
+/* ---- JSON strings -------------------------------------------------------------------------- */
 
-static int sb_reserve(struct weir_sbuf *b, size_t more)
+/* Appends s as a JSON string through the one escaper (engine/json), in room for its worst case. */
+static void json_str(struct weir_sbuf *b, const char *s)
 {
-	if (b->oom)
-		return -1;
-	if (b->len + more + 1 <= b->cap)
-		return 0;
-	size_t cap = b->cap ? b->cap : 4096;
-	while (cap < b->len + more + 1)
-		cap *= 2;
-	char *p = realloc(b->p, cap);
-	if (!p) {
-		b->oom = 1;
-		return -1;
-	}
-	b->p = p;
-	b->cap = cap;
-	return 0;
-}
-
-void weir_sb_printf(struct weir_sbuf *b, const char *fmt, ...)
-{
-	va_list ap;
-	va_start(ap, fmt);
-	char tmp[512];
-	const int n = vsnprintf(tmp, sizeof(tmp), fmt, ap);
-	va_end(ap);
-	if (n < 0 || sb_reserve(b, (size_t)n) != 0)
+	const size_t n = strlen(s), max = WEIR_JSON_STR_MAX(n) + 1;
+	char *p = weir_sb_room(b, max);
+	if (!p)
 		return;
-	if ((size_t)n < sizeof(tmp)) {
-		memcpy(b->p + b->len, tmp, (size_t)n + 1);
-	} else {
-		va_start(ap, fmt);
-		vsnprintf(b->p + b->len, (size_t)n + 1, fmt, ap);
-		va_end(ap);
-	}
-	b->len += (size_t)n;
-}
-
-void weir_sb_json_str(struct weir_sbuf *b, const char *s)
-{
-	weir_sb_printf(b, "\"");
-	for (; *s; s++) {
-		const unsigned char c = (unsigned char)*s;
-		if (c == '"' || c == '\\')
-			weir_sb_printf(b, "\\%c", c);
-		else if (c < 0x20 || c == 0x7f)
-			weir_sb_printf(b, "\\u%04x", c);
-		else
-			weir_sb_printf(b, "%c", c);
-	}
-	weir_sb_printf(b, "\"");
-}
-
-void weir_sb_free(struct weir_sbuf *b)
-{
-	free(b->p);
-	memset(b, 0, sizeof(*b));
+	struct weir_json w;
+	weir_json_init(&w, p, max);
+	weir_json_str(&w, s, n);
+	weir_json_end(&w);
+	b->len += w.pos;
 }
 
 /* ---- lifetime ------------------------------------------------------------------------------- */
@@ -270,9 +226,9 @@ static void render_stats(const struct weir_model *m, struct weir_sbuf *b)
 {
 	const struct weir_stats *t = &m->tot;
 	weir_sb_printf(b, "{\"boot\":%" PRIu64 ",\"t\":%" PRIu64 ",\"mode\":", m->boot_ms, m->wall_ms);
-	weir_sb_json_str(b, m->mode);
+	json_str(b, m->mode);
 	weir_sb_printf(b, ",\"state\":");
-	weir_sb_json_str(b, m->state);
+	json_str(b, m->state);
 	weir_sb_printf(b, ",\"workers\":%u,\"samples\":%" PRIu64, m->npubs, m->samples);
 	weir_sb_printf(b,
 	               ",\"totals\":{\"packets\":%" PRIu64 ",\"bytes\":%" PRIu64 ",\"tcp_packets\":%" PRIu64
@@ -332,7 +288,7 @@ static void render_ports(const struct weir_model *m, struct weir_sbuf *b)
 		for (unsigned i = 0; i < s->nports; i++, first = 0) {
 			const struct weir_statpub_port *p = &s->ports[i];
 			weir_sb_printf(b, "%s{\"core\":%u,\"port\":%u,\"name\":", first ? "" : ",", s->core, p->port);
-			weir_sb_json_str(b, p->name);
+			json_str(b, p->name);
 			weir_sb_printf(b,
 			               ",\"rx_packets\":%" PRIu64 ",\"rx_bytes\":%" PRIu64 ",\"tx_packets\":%" PRIu64
 			               ",\"tx_bytes\":%" PRIu64 ",\"rx_missed\":%" PRIu64 ",\"rx_errors\":%" PRIu64
@@ -370,7 +326,7 @@ static void render_scripts(const struct weir_model *m, struct weir_sbuf *b)
 	weir_sb_printf(b, "[");
 	for (unsigned k = 0; k < n; k++) {
 		weir_sb_printf(b, "%s{\"name\":", k ? "," : "");
-		weir_sb_json_str(b, acc[k].name);
+		json_str(b, acc[k].name);
 		weir_sb_printf(b,
 		               ",\"events\":%" PRIu64 ",\"errors\":%" PRIu64 ",\"ns_per_event\":%.0f,\"alerts\":%" PRIu64
 		               ",\"handlers\":%u,\"disabled\":%u}",
@@ -438,9 +394,9 @@ static void render_alerts(const struct weir_model *m, struct weir_sbuf *b)
 		weir_sb_printf(b, "%s{\"ts_ns\":%" PRIu64 ",\"core\":%u,\"seq\":%" PRIu64 ",\"flow_id\":%" PRIu64
 		               ",\"sid\":%u,\"severity\":%u,\"client\":\"%s\",\"server\":\"%s\",\"source\":",
 		               i ? "," : "", r->a.ts_ns, r->core, r->a.seq, r->a.flow_id, r->a.sid, r->a.severity, cl, sv);
-		weir_sb_json_str(b, r->a.source);
+		json_str(b, r->a.source);
 		weir_sb_printf(b, ",\"msg\":");
-		weir_sb_json_str(b, r->a.msg);
+		json_str(b, r->a.msg);
 		weir_sb_printf(b, "}");
 	}
 	weir_sb_printf(b, "]");
@@ -487,6 +443,7 @@ void weir_model_render(const struct weir_model *m, enum weir_doc doc, struct wei
 	} else if (doc < WEIR_DOC_ALL) {
 		fn[doc](m, b);
 	}
-	if (sb_reserve(b, 1) == 0)
-		b->p[b->len] = 0;
+	char *end = weir_sb_room(b, 0);
+	if (end)
+		*end = 0;
 }

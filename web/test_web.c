@@ -11,6 +11,7 @@
 
 #include "unit.h"
 #include "web/web.h"
+#include "web/web_int.h"
 
 /* Sends req raw to 127.0.0.1:port and reads the whole answer; returns the status code or -1. */
 static int http_raw(unsigned port, const char *req, size_t reqlen, char *out, size_t outlen)
@@ -215,6 +216,33 @@ static void test_routes(struct weir_statpub *p)
 }
 
 /* The one check every token source goes through: length and characters. */
+#define FFFD "\xef\xbf\xbd"
+
+/* The model renders names and messages through the one escaper: ill-formed UTF-8 becomes U+FFFD,
+ * control bytes \u00XX, valid UTF-8 stays (no server needed). */
+static void test_model_hostile_strings(void)
+{
+	struct weir_statpub *p = weir_statpub_create(0, 0);
+	struct weir_statpub_alert a = { .sid = 1, .severity = 1, .source = "s\xc0\xaf.lua",
+		                        .msg = "m\xff\xfe\x01\"\xed\xa0\x80 caf\xc3\xa9" };
+	weir_statpub_alert(p, &a);
+	publish(p, 1, 1);
+	struct weir_model *m = weir_model_create(&p, 1, 4, "replay", 0);
+	CHECK(m != NULL);
+	if (!m) {
+		weir_statpub_free(p);
+		return;
+	}
+	weir_model_sample(m, 1000000, 1, "done");
+	struct weir_sbuf b = { 0 };
+	weir_model_render(m, WEIR_DOC_ALERTS, &b);
+	CHECK(b.p && strstr(b.p, "\"source\":\"s" FFFD FFFD ".lua\",\"msg\":\"m" FFFD FFFD "\\u0001\\\"" FFFD FFFD FFFD
+	                         " caf\xc3\xa9\"") != NULL);
+	weir_sb_free(&b);
+	weir_model_free(m);
+	weir_statpub_free(p);
+}
+
 static void test_token_check(struct weir_statpub *p)
 {
 	char err[128] = "", long_tok[WEIR_WEB_TOKEN_MAX + 2];
@@ -307,6 +335,7 @@ static void test_token(struct weir_statpub *p)
 int main(void)
 {
 	test_parse_listen();
+	test_model_hostile_strings();
 	struct weir_statpub *p = weir_statpub_create(0, 0);
 	CHECK(p != NULL);
 	test_refusals(p);

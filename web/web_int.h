@@ -1,22 +1,13 @@
-/* web_int.h — inside the web server: the growable text buffer and the model that turns snapshots into JSON and Prometheus text. */
+/* web_int.h — inside the web server: the model that turns snapshots into the JSON documents (and
+ * /metrics through metrics.h). Dependencies point one way: server.c -> model (this header) ->
+ * metrics.h -> sbuf.h. */
 #ifndef WEIR_WEB_INT_H
 #define WEIR_WEB_INT_H
 
 #include <stdint.h>
 
 #include "stats/statpub.h"
-
-/** A growable string; oom is set (and appends stop) when memory runs out. */
-struct weir_sbuf {
-	char *p;
-	size_t len, cap;
-	int oom;
-};
-
-void weir_sb_printf(struct weir_sbuf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-/** Appends s as a JSON string (quoted, escaped). */
-void weir_sb_json_str(struct weir_sbuf *b, const char *s);
-void weir_sb_free(struct weir_sbuf *b);
+#include "web/sbuf.h"
 
 /** The documents served, rebuilt at each sample. */
 enum weir_doc {
@@ -35,8 +26,5 @@ void weir_model_free(struct weir_model *m);
 void weir_model_sample(struct weir_model *m, uint64_t now_ns, uint64_t wall_ms, const char *state);
 /** Renders one document into b (cleared first). */
 void weir_model_render(const struct weir_model *m, enum weir_doc doc, struct weir_sbuf *b);
-
-/** Renders the n snapshots as Prometheus text format 0.0.4 (metrics.c). */
-void weir_metrics_render(const struct weir_statpub_snap *snap, unsigned n, const char *mode, struct weir_sbuf *b);
 
 #endif
