@@ -10,6 +10,8 @@
 #include <nids.h>
 #include <pcap.h>
 
+#include "json/json.h"
+
 /* Same exit codes as `weir replay` (sysexits.h values), so replay.sh treats both tools alike. */
 #define EXIT_USAGE 64
 #define EXIT_DATAERR 65
@@ -100,29 +102,12 @@ static void usage(FILE *out)
 	             "collected) and prints one JSON line: packets, flows, delivered bytes, loop time.\n");
 }
 
-/* Writes s as a JSON string (file names may hold quotes, backslashes or control bytes). */
-static void print_json_string(const char *s)
-{
-	putchar('"');
-	for (; *s; s++) {
-		unsigned char c = (unsigned char)*s;
-
-		if (c == '"' || c == '\\')
-			printf("\\%c", c);
-		else if (c < 0x20)
-			printf("\\u%04x", c);
-		else
-			putchar(c);
-	}
-	putchar('"');
-}
-
 static void print_result(const char *file, const char *error, double loop_s, double exit_s)
 {
 	double pps = loop_s > 0 ? (double)counts.packets / loop_s : 0;
 
 	printf("{\"tool\":\"libnids\",\"file\":");
-	print_json_string(file);
+	weir_json_fstr(stdout, file);
 	printf(",\"packets\":%" PRIu64 ",\"flows\":%" PRIu64
 	       ",\"bytes\":%" PRIu64 ",\"bytes_c2s\":%" PRIu64 ",\"bytes_s2c\":%" PRIu64
 	       ",\"data_calls\":%" PRIu64 ",\"closed\":%" PRIu64 ",\"reset\":%" PRIu64
@@ -132,9 +117,10 @@ static void print_result(const char *file, const char *error, double loop_s, dou
 	       counts.bytes_c2s, counts.bytes_s2c, counts.data_calls, counts.closed, counts.reset,
 	       counts.timed_out, counts.exiting, counts.warnings, counts.pruned, loop_s, exit_s, pps);
 	if (error)
-		printf("\"%s\"}\n", error);
+		weir_json_fstr(stdout, error);
 	else
-		printf("null}\n");
+		fputs("null", stdout);
+	fputs("}\n", stdout);
 }
 
 /* Parses argv into *file and *max_flows; returns 0, or an exit code. */

@@ -17,6 +17,7 @@
 #include "core/settings.h"
 #include "io/pcap_reader.h"
 #include "log/eve.h"
+#include "json/json.h"
 #include "log/stats_json.h"
 #include "lua/host.h"
 #include "web/web.h"
@@ -328,18 +329,13 @@ static void write_stats(const struct replay *r, const struct weir_stats *st, FIL
 	fputs(",\"files\":[", out);
 	for (int i = 0; i < r->nfiles; i++) {
 		const struct replay_file *f = &r->files[i];
-		fprintf(out, "%s{\"name\":\"", i ? "," : "");
-		for (const char *c = f->name; *c; c++) /* file names: escape what JSON requires */
-			fprintf(out, (*c == '"' || *c == '\\') ? "\\%c" : ((unsigned char)*c < 0x20 ? "\\u%04x" : "%c"), *c);
-		fprintf(out, "\",\"packets\":%llu,\"error\":", f->packets);
-		if (f->error[0]) {
-			fputc('"', out);
-			for (const char *c = f->error; *c; c++)
-				fprintf(out, (*c == '"' || *c == '\\') ? "\\%c" : ((unsigned char)*c < 0x20 ? " " : "%c"), *c);
-			fputc('"', out);
-		} else {
+		fprintf(out, "%s{\"name\":", i ? "," : "");
+		weir_json_fstr(out, f->name);
+		fprintf(out, ",\"packets\":%llu,\"error\":", f->packets);
+		if (f->error[0])
+			weir_json_fstr(out, f->error);
+		else
 			fputs("null", out);
-		}
 		fputc('}', out);
 	}
 	fputs("]", out);

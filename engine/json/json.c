@@ -9,6 +9,7 @@
 #include "json/json.h"
 
 #include <errno.h>
+#include <stdlib.h>
 #include <string.h>
 
 void weir_json_init(struct weir_json *w, char *buf, size_t cap)
@@ -141,6 +142,26 @@ void weir_json_cstr(struct weir_json *w, const char *s)
 	if (!s)
 		s = "";
 	weir_json_str(w, s, strlen(s));
+}
+
+int weir_json_fstr(FILE *out, const char *s)
+{
+	if (!s)
+		s = "";
+	/* room for the worst case, so that a UTF-8 sequence is never split between two pieces */
+	const size_t n = strlen(s), cap = WEIR_JSON_STR_MAX(n) + 1;
+	char stack[256], *buf = cap <= sizeof(stack) ? stack : malloc(cap);
+	struct weir_json w;
+
+	if (!buf)
+		return -ENOMEM;
+	weir_json_init(&w, buf, cap);
+	weir_json_str(&w, s, n);
+	weir_json_end(&w);
+	const int rc = fwrite(buf, 1, w.pos, out) == w.pos ? 0 : -EIO;
+	if (buf != stack)
+		free(buf);
+	return rc;
 }
 
 int weir_json_end(struct weir_json *w)

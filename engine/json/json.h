@@ -6,6 +6,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <string.h>
 
 /**
@@ -70,6 +71,9 @@ void weir_json_u64_pad(struct weir_json *w, uint64_t v, unsigned width);
 void weir_json_str(struct weir_json *w, const char *s, size_t n);
 /** weir_json_str of a NUL-terminated string; NULL is written as "". */
 void weir_json_cstr(struct weir_json *w, const char *s);
+/** Writes s (NUL-terminated; NULL as "") to out as a quoted JSON string, escaped as above, for
+ *  producers that print to a stream. Returns 0, -ENOMEM (nothing written), or -EIO. */
+int weir_json_fstr(FILE *out, const char *s);
 /** NUL-terminates what was written. Returns the text's length, or -ENOSPC when it did not fit
  *  (buf then holds "" when cap > 0; len still tells the size needed without the NUL). */
 int weir_json_end(struct weir_json *w);
