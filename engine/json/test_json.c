@@ -277,6 +277,29 @@ static void test_numbers(void)
 	CHECK_STR(b, "0,1234567890,000042,1234567,00000000000000000007");
 }
 
+/* The stream form: the same escaping, short strings (stack) and long ones (heap), NULL as "". */
+static void test_fstr(void)
+{
+	char got[8192];
+	FILE *f = tmpfile();
+	CHECK(f != NULL);
+	if (!f)
+		return;
+	char long_s[1000];
+	memset(long_s, '\x01', sizeof(long_s) - 1);
+	long_s[sizeof(long_s) - 1] = '\0';
+	CHECK_EQ(weir_json_fstr(f, "a\"\xff\n"), 0);
+	CHECK_EQ(weir_json_fstr(f, NULL), 0);
+	CHECK_EQ(weir_json_fstr(f, long_s), 0);
+	rewind(f);
+	const size_t n = fread(got, 1, sizeof(got) - 1, f);
+	got[n] = '\0';
+	fclose(f);
+	CHECK_EQ(n, 14 + 2 + 2 + 6 * 999);
+	CHECK(strncmp(got, "\"a\\\"" FFFD "\\u000a\"\"\"\"\\u0001", 23) == 0);
+	CHECK(strcmp(got + n - 7, "\\u0001\"") == 0);
+}
+
 int main(void)
 {
 	test_plain_and_controls();
@@ -286,5 +309,6 @@ int main(void)
 	test_small_buffers();
 	test_long_strings();
 	test_numbers();
+	test_fstr();
 	return UNIT_DONE();
 }
