@@ -17,11 +17,6 @@ void weir_json_init(struct weir_json *w, char *buf, size_t cap)
 	*w = (struct weir_json){.buf = buf, .cap = buf ? cap : 0};
 }
 
-void weir_json_text(struct weir_json *w, const char *text)
-{
-	weir_json_raw(w, text, strlen(text));
-}
-
 void weir_json_u64_pad(struct weir_json *w, uint64_t v, unsigned width)
 {
 	char d[20]; /* UINT64_MAX has 20 digits */

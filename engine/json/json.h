@@ -38,7 +38,7 @@ struct weir_json {
 };
 
 /** The most bytes weir_json_str can produce from n input bytes: 6 per byte (\u00XX) plus the
- * quotes. */
+ *  quotes (n below SIZE_MAX / 6). */
 #define WEIR_JSON_STR_MAX(n) (6 * (size_t)(n) + 2)
 
 /** Starts a text in buf (cap bytes; buf may be NULL when cap is 0, to measure only). */
@@ -60,8 +60,6 @@ static inline void weir_json_raw(struct weir_json *w, const char *text, size_t n
 #define WEIR_JSON_LIT(w, lit) weir_json_raw((w), "" lit, sizeof(lit) - 1)
 /** Appends a string literal of JSON text (a key with its separators), then v in decimal. */
 #define WEIR_JSON_KV(w, lit, v) (WEIR_JSON_LIT(w, lit), weir_json_u64((w), (v)))
-/** Appends a NUL-terminated JSON text as it is. */
-void weir_json_text(struct weir_json *w, const char *text);
 /** Appends v in decimal. */
 void weir_json_u64(struct weir_json *w, uint64_t v);
 /** Appends v in decimal, zero-padded on the left to at least width digits (at most 20). */

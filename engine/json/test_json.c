@@ -186,7 +186,7 @@ static void write_mixed(struct weir_json *w, const char *s, size_t n)
 {
 	weir_json_raw(w, "{\"k\":", 5);
 	weir_json_str(w, s, n);
-	weir_json_text(w, ",\"n\":");
+	WEIR_JSON_LIT(w, ",\"n\":");
 	weir_json_u64(w, UINT64_MAX);
 	weir_json_raw(w, "}", 1);
 }
