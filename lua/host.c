@@ -417,3 +417,13 @@ int weir_lua_alert_json(char *buf, size_t len, const struct weir_lua_alert *a)
 	weir_json_end(&w);
 	return (int)w.len;
 }
+
+size_t weir_lua_json_string(char *buf, size_t len, const char *s, size_t n)
+{
+	struct weir_json w;
+
+	weir_json_init(&w, buf, len);
+	weir_json_str(&w, s, n);
+	weir_json_end(&w);
+	return w.len;
+}

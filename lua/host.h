@@ -110,6 +110,10 @@ int weir_lua_stats_json(const struct weir_lua *L, char *buf, size_t len);
 /** Writes a as one EVE JSON line ("event_type":"alert") ending in '\n'. Returns the length it
  *  needs, like snprintf. */
 int weir_lua_alert_json(char *buf, size_t len, const struct weir_lua_alert *a);
+/** Writes the n bytes at s as one quoted JSON string, escaped by weir's one escaper
+ *  (engine/json/json.h), into buf (weir.json_string). Returns the length it needs, like snprintf:
+ *  the output is complete only when that is < len; 6 * n + 3 always suffices. */
+size_t weir_lua_json_string(char *buf, size_t len, const char *s, size_t n);
 
 /* ---- called from weir.lua through the FFI (not for C callers) --------------------------- */
 

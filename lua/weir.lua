@@ -612,6 +612,17 @@ local function alert(script, a)
 	C.weir_lua_raise_alert(H, script.index, flow_arg(a.flow, "weir.alert"), sid, sev, msg)
 end
 
+-- weir.json_string(s): s quoted and escaped by weir's one JSON escaper (the EVE file's rules: control
+-- bytes as \u00XX, ill-formed UTF-8 as U+FFFD), for scripts that write JSON of their own. One buffer
+-- per Lua state, grown to the largest string seen.
+local json_buf, json_cap = nil, 0
+local function json_string(s)
+	if type(s) ~= "string" then errf("weir.json_string: s must be a string") end
+	local cap = 6 * #s + 3
+	if cap > json_cap then json_buf, json_cap = ffi.new("char[?]", cap), cap end
+	return ffi.string(json_buf, C.weir_lua_json_string(json_buf, cap, s, #s))
+end
+
 -- The per-script API ---------------------------------------------------------------------------------
 local function copy(t)
 	local c = {}
@@ -650,6 +661,10 @@ local function make_api(script)
 	end
 	function api.alert(a)
 		alert(script, a)
+	end
+	function api.json_string(s)
+		local j = json_string(s)
+		return j
 	end
 	function api.drop() return C.weir_worker_drop(W) == 0 end
 	function api.now() return tonumber(C.weir_worker_now(W)) end

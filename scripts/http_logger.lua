@@ -6,14 +6,12 @@ local log = out and assert(io.open(out, "a")) or io.stdout
 local requests = weir.counter("http.requests")
 local MAX_HEAD = 16384 -- headers longer than this are not HTTP we parse: stop watching the flow
 
-local function esc(s)
-   return (s:gsub('[%c"\\]', function(c) return string.format("\\u%04x", c:byte()) end))
-end
+local esc = weir.json_string -- request bytes: any, escaped as weir's own JSON
 
 local function emit(flow, r)
    local t = flow:tuple()
    log:write(string.format('{"flow_id":%d,"src_ip":"%s","src_port":%d,"dest_ip":"%s","dest_port":%d,'
-      .. '"method":"%s","host":"%s","path":"%s","status":%s}\n', flow:id(), t.client_ip, t.client_port,
+      .. '"method":%s,"host":%s,"path":%s,"status":%s}\n', flow:id(), t.client_ip, t.client_port,
       t.server_ip, t.server_port, esc(r.method), esc(r.host or ""), esc(r.path), r.status or "null"))
    log:flush()
 end

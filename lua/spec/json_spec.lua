@@ -44,4 +44,30 @@ return {
       assert.are.equal(0, rc, out)
       assert.is_truthy(out:find('"count\\ufffd\\ufffd"', 1, true), out)
    end)
+
+   it("weir.json_string escapes a script's own JSON the same way, and refuses what is not a string", function()
+      local script = H.script([==[
+local weir = require "weir"
+local ok, bad = weir.counter("js_ok"), weir.counter("js_bad")
+local cases = {
+   { "\255\254", '"\239\191\189\239\191\189"' },
+   { 'a"b\\\1\127', '"a\\"b\\\\\\u0001\\u007f"' },
+   { "caf\195\169 \240\159\152\128", '"caf\195\169 \240\159\152\128"' },
+   { "a\0b", '"a\\u0000b"' },
+   { "", '""' },
+   { ("\1"):rep(5000), '"' .. ("\\u0001"):rep(5000) .. '"' },
+}
+for i, c in ipairs(cases) do
+   local got = weir.json_string(c[1])
+   if got == c[2] then ok:inc() else bad:inc(); io.stderr:write(("case %d: got %q\n"):format(i, got)) end
+end
+local fine, err = pcall(weir.json_string, 5)
+if not fine and tostring(err):find("weir.json_string: s must be a string", 1, true) then ok:inc() else bad:inc() end
+return {}
+]==])
+      local r = H.replay{ scripts = { script }, pcaps = { SAMPLE } }
+      assert.are.equal(0, r.rc, r.stderr)
+      assert.are.equal(7, r.stats.counters.js_ok, r.stderr)
+      assert.are.equal(0, r.stats.counters.js_bad, r.stderr)
+   end)
 end)
