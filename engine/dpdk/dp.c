@@ -192,11 +192,10 @@ int weir_dp_run(const struct weir_run_config *cfg, const struct weir_dp_opts *op
 		rc |= dp->lc[w].rc;
 	collect(dp, res);
 	res->seconds = mono_s() - t0;
-	const int scripts_failed = atomic_load(&dp->scripts_failed);
 	release(dp);
 	rte_eal_cleanup();
 	free(dp);
-	return scripts_failed ? 78 : rc ? 70 : 0;
+	return rc ? 70 : 0;
 }
 
 uint64_t *weir_dp_policy_drop(const struct weir_run_config *cfg, struct weir_dp_port_stats *st,
