@@ -16,9 +16,8 @@
 struct weir_station_unit {
 	struct weir_station *st;
 	struct weir_worker *w;
-	struct weir_lua *lua; /**< NULL without scripts */
-	struct weir_statpub
-	    *pub; /**< the worker's dashboard slot (owned by the station), or NULL */
+	struct weir_lua *lua;     /**< NULL without scripts */
+	struct weir_statpub *pub; /**< its dashboard slot (the station's), or NULL */
 };
 
 struct weir_station {
@@ -27,8 +26,8 @@ struct weir_station {
 	atomic_int write_failed; /**< an output could not be written */
 	atomic_int scripts_failed; /**< a worker's scripts did not load (said once) */
 	unsigned n_workers;
-	struct weir_statpub
-	    *pubs[WEIR_CFG_MAX_WORKERS]; /**< dashboard slots, one per worker, or none */
+	/** Dashboard slots, one per worker, or none. */
+	struct weir_statpub *pubs[WEIR_CFG_MAX_WORKERS];
 };
 
 /** Builds worker id's unit (worker, rules, Lua host, sinks); NULL after printing why. Worker's

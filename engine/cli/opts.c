@@ -1,7 +1,9 @@
 /* opts.c — table-driven options: getopt_long from the rows, --help printed from them, generic
  * setters. */
+#define _GNU_SOURCE /* CPU_SET and friends for --serve-cpus */
 #include <errno.h>
 #include <getopt.h>
+#include <sched.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -13,8 +15,6 @@
 
 /* The widest option column of --help ("  -s, --script FILE.lua"), then one space. */
 #define HELP_COL 23
-/* Rows a command may have (getopt_long needs a fixed array). */
-#define MAX_OPTS 40
 /* getopt_long values of rows without a one-letter form: above every char. */
 #define LONG_BASE 256
 
@@ -23,6 +23,14 @@ int weir_cli_set_flag(void *ctx, const struct weir_cli_opt *o, const char *arg, 
 {
 	(void)arg, (void)err, (void)errlen;
 	*(int *)((char *)ctx + o->off) = 1;
+	return 0;
+}
+
+int weir_cli_set_byte(void *ctx, const struct weir_cli_opt *o, const char *arg, char *err,
+                      size_t errlen)
+{
+	(void)arg, (void)err, (void)errlen;
+	*((uint8_t *)ctx + o->off) = 1;
 	return 0;
 }
 
@@ -42,6 +50,49 @@ int weir_cli_set_cfgstr(void *ctx, const struct weir_cli_opt *o, const char *arg
 		return WEIR_EX_USAGE;
 	}
 	snprintf((char *)ctx + o->off, WEIR_CFG_STR, "%s", arg);
+	return 0;
+}
+
+int weir_cli_set_count(void *ctx, const struct weir_cli_opt *o, const char *arg, char *err,
+                       size_t errlen)
+{
+	char *end;
+	errno = 0;
+	const long long v = strtoll(arg, &end, 10);
+	if (errno || end == arg || *end || v < 1 || (double)v > o->value) {
+		snprintf(err, errlen, "'%s' is not a number in [1, %.0f]", arg, o->value);
+		return WEIR_EX_USAGE;
+	}
+	*(unsigned *)((char *)ctx + o->off) = (unsigned)v;
+	return 0;
+}
+
+int weir_cli_set_cpus(void *ctx, const struct weir_cli_opt *o, const char *arg, char *err,
+                      size_t errlen)
+{
+	cpu_set_t *set = (cpu_set_t *)((char *)ctx + o->off);
+	const char *p = arg;
+	CPU_ZERO(set);
+	while (*p) {
+		char *end;
+		errno = 0;
+		const long lo = strtol(p, &end, 10);
+		long hi = lo;
+		if (end != p && *end == '-') {
+			p = end + 1;
+			hi = strtol(p, &end, 10);
+		}
+		if (errno || end == p || lo < 0 || hi < lo || hi >= CPU_SETSIZE ||
+		    (*end && *end != ',') || (*end == ',' && !end[1]))
+			break;
+		for (long c = lo; c <= hi; c++)
+			CPU_SET((int)c, set);
+		p = *end ? end + 1 : end;
+	}
+	if (*p || !CPU_COUNT(set)) {
+		snprintf(err, errlen, "'%s' is not a CPU list like 0 or 0,2-3", arg);
+		return WEIR_EX_USAGE;
+	}
 	return 0;
 }
 
@@ -106,10 +157,16 @@ void weir_cli_usage(FILE *out, const struct weir_cli_cmd *c)
 
 int weir_cli_parse(const struct weir_cli_cmd *c, void *ctx, int argc, char **argv, int *first)
 {
-	struct option lo[MAX_OPTS + 2];
-	char shorts[2 * MAX_OPTS + 1] = "";
+	if (c->n > WEIR_CLI_MAX_OPTS) { /* a table too long for this parser: the build's mistake,
+		                           said loudly */
+		fprintf(stderr, "%s: %zu options, the parser takes %d\n", c->prog, c->n,
+		        WEIR_CLI_MAX_OPTS);
+		return WEIR_EX_SOFTWARE;
+	}
+	struct option lo[WEIR_CLI_MAX_OPTS + 2];
+	char shorts[2 * WEIR_CLI_MAX_OPTS + 1] = "";
 	size_t ns = 0;
-	for (size_t i = 0; i < c->n && i < MAX_OPTS; i++) {
+	for (size_t i = 0; i < c->n; i++) {
 		const struct weir_cli_opt *o = &c->opts[i];
 		lo[i] = (struct option){o->name, o->arg ? required_argument : no_argument, NULL,
 		                        (int)(LONG_BASE + i)};
@@ -119,7 +176,7 @@ int weir_cli_parse(const struct weir_cli_cmd *c, void *ctx, int argc, char **arg
 				shorts[ns++] = ':';
 		}
 	}
-	const size_t n = c->n < MAX_OPTS ? c->n : MAX_OPTS;
+	const size_t n = c->n;
 	lo[n] = (struct option){"help", no_argument, NULL, 'h'};
 	lo[n + 1] = (struct option){NULL, 0, NULL, 0};
 	int ch;

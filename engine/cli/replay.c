@@ -1,7 +1,6 @@
 /* replay.c — `weir replay`: captures through the station, with a flow log, a counter summary and
  * stream dumps. */
-#define _GNU_SOURCE /* CPU_SET for --serve-cpus */
-#include <errno.h>
+#define _GNU_SOURCE /* cpu_set_t for --serve-cpus */
 #include <sched.h>
 #include <stddef.h>
 #include <stdlib.h>
@@ -35,60 +34,6 @@ static int set_script(void *ctx, const struct weir_cli_opt *o, const char *arg, 
 	return rc;
 }
 
-static int set_jit(void *ctx, const struct weir_cli_opt *o, const char *arg, char *err,
-                   size_t errlen)
-{
-	(void)o, (void)arg, (void)err, (void)errlen;
-	((struct replay *)ctx)->cfg.scripts_jit = 1;
-	return 0;
-}
-
-static int set_pps(void *ctx, const struct weir_cli_opt *o, const char *arg, char *err,
-                   size_t errlen)
-{
-	char *end;
-	(void)o;
-	errno = 0;
-	const long long v = strtoll(arg, &end, 10);
-	if (errno || end == arg || *end || v < 1 || v > 100000000) {
-		snprintf(err, errlen, "'%s' is not a number in [1, 100000000]", arg);
-		return WEIR_EX_USAGE;
-	}
-	((struct replay *)ctx)->p.pps = (unsigned)v;
-	return 0;
-}
-
-/* A CPU list ("0", "0,2-3"). */
-static int set_cpus(void *ctx, const struct weir_cli_opt *o, const char *arg, char *err,
-                    size_t errlen)
-{
-	cpu_set_t *set = &((struct replay *)ctx)->serve_cpus;
-	const char *p = arg;
-	(void)o;
-	CPU_ZERO(set);
-	while (*p) {
-		char *end;
-		errno = 0;
-		const long lo = strtol(p, &end, 10);
-		long hi = lo;
-		if (end != p && *end == '-') {
-			p = end + 1;
-			hi = strtol(p, &end, 10);
-		}
-		if (errno || end == p || lo < 0 || hi < lo || hi >= CPU_SETSIZE ||
-		    (*end && *end != ',') || (*end == ',' && !end[1]))
-			break;
-		for (long c = lo; c <= hi; c++)
-			CPU_SET((int)c, set);
-		p = *end ? end + 1 : end;
-	}
-	if (*p || !CPU_COUNT(set)) {
-		snprintf(err, errlen, "'%s' is not a CPU list like 0 or 0,2-3", arg);
-		return WEIR_EX_USAGE;
-	}
-	return 0;
-}
-
 #define RUN(field) offsetof(struct replay, cfg.field)
 static const struct weir_cli_opt replay_opts[] = {
     {"eve", 0, "FILE|-", "write one EVE JSON flow record per flow", weir_cli_set_cfgstr,
@@ -106,7 +51,7 @@ static const struct weir_cli_opt replay_opts[] = {
      "let the scripts' own functions be JIT-compiled: faster, but an endless\nloop in a compiled "
      "handler is no "
      "longer stopped (trusted scripts only)",
-     set_jit, 0, 0, 0},
+     weir_cli_set_byte, RUN(scripts_jit), 0, 0},
     {"serve", 0, "ADDR:PORT", "show the replay on the dashboard; it stays up until Ctrl-C",
      weir_cli_set_cfgstr, RUN(dashboard_listen), 0, 0},
     {"serve-token", 0, "TOKEN",
@@ -117,8 +62,9 @@ static const struct weir_cli_opt replay_opts[] = {
      "run the dashboard's threads on these CPUs (e.g. 0 or 0,2-3), off the\nreplay's: pin the "
      "replay with "
      "taskset, the dashboard with this",
-     set_cpus, 0, 0, 0},
-    {"pps", 0, "N", "at most N packets per second (to watch a replay live)", set_pps, 0, 0, 0},
+     weir_cli_set_cpus, offsetof(struct replay, serve_cpus), 0, 0},
+    {"pps", 0, "N", "at most N packets per second (to watch a replay live)", weir_cli_set_count,
+     offsetof(struct replay, p.pps), 0, 100000000},
     {"dpdk", 0, NULL,
      "through DPDK's net_pcap PMD and the live worker path (the stats are weir run's)",
      weir_cli_set_flag, offsetof(struct replay, dpdk), 0, 0},
