@@ -53,7 +53,7 @@ dashboard = {
 }
 
 log = {
-	-- eve = "/var/log/weir/eve.json", -- one EVE JSON record per flow ("-" = stdout)
+	-- eve = "/var/log/weir/eve.json", -- EVE JSON: flow records and script alerts ("-" = stdout)
 	-- stats = "-",                    -- a JSON summary at exit, with per-port accounting
 }
 

@@ -2,14 +2,14 @@
 #ifndef WEIR_CLI_H
 #define WEIR_CLI_H
 
-#define WEIR_EX_OK 0
-#define WEIR_EX_USAGE 64
-#define WEIR_EX_DATAERR 65
-#define WEIR_EX_NOINPUT 66
-#define WEIR_EX_SOFTWARE 70
-#define WEIR_EX_OSERR 71
+#define WEIR_EX_OK        0
+#define WEIR_EX_USAGE     64
+#define WEIR_EX_DATAERR   65
+#define WEIR_EX_NOINPUT   66
+#define WEIR_EX_SOFTWARE  70
+#define WEIR_EX_OSERR     71
 #define WEIR_EX_CANTCREAT 73
-#define WEIR_EX_CONFIG 78
+#define WEIR_EX_CONFIG    78
 
 /** weir replay [options] FILE... (argv[0] is "replay"). Returns an exit code. */
 int weir_cmd_replay(int argc, char **argv);
@@ -17,12 +17,5 @@ int weir_cmd_replay(int argc, char **argv);
 int weir_cmd_check(int argc, char **argv);
 /** weir run -c CONFIG (argv[0] is "run"): live traffic on DPDK ports. */
 int weir_cmd_run(int argc, char **argv);
-struct weir_run_config;
-/** Runs a loaded run config on DPDK (flags: WEIR_DP_*), writes its flow log and summary; an exit code. */
-int weir_run_config_exec(const struct weir_run_config *cfg, unsigned flags, const char *prog);
-struct weir_config;
-/** weir replay --dpdk: the files through net_pcap ports and the live worker path (pace: capture speed). */
-int weir_replay_dpdk(const struct weir_config *engine, char **files, int n, const char *eve, const char *stats,
-                     int pace);
 
 #endif

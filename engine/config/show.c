@@ -175,7 +175,7 @@ static void show_others(FILE *out, const struct weir_run_config *c, const struct
 	     offsetof(struct weir_run_config, dashboard_listen)},
 	    {"dashboard.token", "bearer token of at least 16 characters (\"\": none; not shown)",
 	     offsetof(struct weir_run_config, dashboard_token)},
-	    {"log.eve", "one EVE JSON record per flow to this file (\"-\": stdout, \"\": none)",
+	    {"log.eve", "EVE JSON: a \"flow\" record per flow and an \"alert\" per script alert, to this file (\"-\": stdout, \"\": none)",
 	     offsetof(struct weir_run_config, eve_path)},
 	    {"log.stats", "a JSON summary at exit to this file (\"-\": stdout, \"\": none)",
 	     offsetof(struct weir_run_config, stats_path)},

@@ -14,6 +14,7 @@
 #include <rte_ring.h>
 
 #include "dpdk/dp_internal.h"
+#include "json/json.h"
 #include "log/stats_json.h"
 #include "parse/parse.h"
 
@@ -192,11 +193,10 @@ int weir_dp_run(const struct weir_run_config *cfg, const struct weir_dp_opts *op
 		rc |= dp->lc[w].rc;
 	collect(dp, res);
 	res->seconds = mono_s() - t0;
-	const int scripts_failed = atomic_load(&dp->scripts_failed);
 	release(dp);
 	rte_eal_cleanup();
 	free(dp);
-	return scripts_failed ? 78 : rc ? 70 : 0;
+	return rc ? 70 : 0;
 }
 
 uint64_t *weir_dp_policy_drop(const struct weir_run_config *cfg, struct weir_dp_port_stats *st,
@@ -238,12 +238,14 @@ static void port_json(const struct weir_dp_port_stats *s, const char *name, unsi
 {
 	const uint64_t in = s->rx + s->no_mbuf + s->missed;
 	const uint64_t accounted = s->tx + s->verdict_drops + s->passive + weir_dp_port_drops(s);
+	fputs("{\"name\":", out);
+	weir_json_fstr(out, name); /* the driver's name for the port, from the config's dev string */
 	fprintf(out,
-	        "{\"name\":\"%s\",\"pair\":%d,\"rx\":%" PRIu64 ",\"tx\":%" PRIu64 ",\"verdict_drops\":%" PRIu64
+	        ",\"pair\":%d,\"rx\":%" PRIu64 ",\"tx\":%" PRIu64 ",\"verdict_drops\":%" PRIu64
 	        ",\"passive\":%" PRIu64 ",\"drops\":{\"no_mbuf\":%" PRIu64 ",\"missed\":%" PRIu64
 	        ",\"tx_full\":%" PRIu64 ",\"handoff_full\":%" PRIu64 ",\"malformed\":%" PRIu64
 	        ",\"non_tcp\":%" PRIu64 ",\"fragments\":%" PRIu64 "},\"accounted\":%s}",
-	        name, pair == 0xff ? -1 : (int)pair, s->rx, s->tx, s->verdict_drops, s->passive, s->no_mbuf,
+	        pair == 0xff ? -1 : (int)pair, s->rx, s->tx, s->verdict_drops, s->passive, s->no_mbuf,
 	        s->missed, s->tx_full, s->handoff_full, s->malformed, s->non_tcp, s->fragments,
 	        in == accounted ? "true" : "false");
 }

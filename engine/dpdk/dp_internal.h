@@ -22,7 +22,7 @@ struct weir_dp;
 struct weir_dp_lcore {
 	struct weir_dp *dp;
 	struct weir_worker *w;
-	void *lua;                      /* the Lua host of this worker, or NULL (C dispatch only) */
+	void *stack;                    /* the caller's stack around w (opts->stack) */
 	struct rte_ring *in;            /* software spreading: packets for this worker */
 	struct rte_ring *out;           /* software spreading: this worker's forwarded packets for the tx lcore */
 	struct weir_dp_port_stats st[WEIR_CFG_MAX_PORTS];
@@ -54,7 +54,6 @@ struct weir_dp {
 	uint64_t ts_flag;
 	atomic_int rx_stopped;          /* the rx lcore(s) stopped receiving: drain and shut down */
 	atomic_int setup_failed;
-	atomic_int scripts_failed;      /* a script did not load: a config error (exit 78), not a crash */
 	uint64_t pace_t0, pace_w0;      /* --pace: first capture time and the wall time it was seen */
 	struct weir_dp_lcore lc[WEIR_CFG_MAX_WORKERS];
 };

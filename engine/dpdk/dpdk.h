@@ -32,8 +32,19 @@ struct weir_dp_port_stats {
 	uint64_t tx_bytes;      /**< bytes of the frames sent on */
 };
 
-/** Called once on each worker's own thread after its creation (sinks, sockets, scripts). Non-zero aborts the run. */
-typedef int (*weir_dp_setup_fn)(struct weir_worker *w, unsigned id, void *user);
+/** A worker's stack as the caller assembles it (the worker, its Lua host, its sinks): built, run and
+ *  freed on the worker's own lcore, so the DPDK loop knows only the worker. */
+struct weir_dp_stack_ops {
+	/** Builds worker id's stack on its lcore; returns it with *w set to its worker, or NULL after
+	 *  printing why (the run then ends with 70). */
+	void *(*create)(unsigned id, void *user, struct weir_worker **w);
+	/** Runs the worker's pending burst (or its tick's work) through the stack. */
+	void (*run)(void *stack);
+	/** The stack's per-script totals for the dashboard (at most WEIR_STATPUB_SCRIPTS); how many. */
+	unsigned (*scripts)(void *stack, struct weir_statpub_script *out);
+	/** Frees the stack and its worker, after the worker's shutdown ran; NULL is a no-op. */
+	void (*free)(void *stack);
+};
 
 /** Called once on the calling thread after EAL and the ports are up, before any worker runs.
  *  control_cpus: the CPUs the process had before EAL minus those of the workers' lcores (all of
@@ -44,8 +55,8 @@ typedef int (*weir_dp_started_fn)(const cpu_set_t *control_cpus, void *user);
 struct weir_dp_opts {
 	unsigned flags;                  /**< WEIR_DP_* */
 	volatile sig_atomic_t *stop;     /**< set (by a signal handler) to stop: rx stops, workers drain and shut down */
-	weir_dp_setup_fn setup;          /**< may be NULL */
-	void *user;
+	const struct weir_dp_stack_ops *stack; /**< each worker's stack (required) */
+	void *user;                      /**< passed to stack->create and started */
 	const char *prog;                /**< argv[0] for EAL and messages ("weir run") */
 	weir_dp_started_fn started;      /**< may be NULL */
 	/** One dashboard slot per worker (cfg->workers of them), or NULL. Each lcore publishes its
@@ -66,12 +77,9 @@ struct weir_dp_result {
 };
 
 /** Runs cfg until *opts->stop (or, with REPLAY, the end of the files). Returns a sysexits code:
- *  0, 78 (config: EAL, ports, lcores, opts->started refused, a script that does not load; one message
- *  naming the setting goes to stderr), 70/71.  */
+ *  0, 78 (config: EAL, ports, lcores, opts->started refused; one message naming the setting goes to
+ *  stderr), 70 (a worker's stack could not be built, or a worker failed), 71.  */
 int weir_dp_run(const struct weir_run_config *cfg, const struct weir_dp_opts *opts, struct weir_dp_result *res);
-
-/** 1 when this build runs `scripts` (the Lua host is linked in), else 0. */
-int weir_dp_has_lua(void);
 
 /** The frames of s lost or dropped by a policy (not by a verdict): the sum of the summary's drops{}. */
 uint64_t weir_dp_port_drops(const struct weir_dp_port_stats *s);

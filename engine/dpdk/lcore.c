@@ -9,9 +9,6 @@
 
 #include "dpdk/dp_internal.h"
 #include "parse/parse.h"
-#ifdef WEIR_HAVE_LUA_HOST
-#include "lua/host.h"
-#endif
 
 /* Live clock ticks at most once per ms: timeouts are in ms, and a clock read per burst is enough. */
 #define TICK_NS 1000000ull
@@ -107,13 +104,7 @@ static void verdicts(struct weir_dp_lcore *lc, struct rte_mbuf **m, unsigned n, 
 
 static void run_stack(struct weir_dp_lcore *lc)
 {
-#ifdef WEIR_HAVE_LUA_HOST
-	if (lc->lua) {
-		weir_lua_run(lc->lua);
-		return;
-	}
-#endif
-	weir_worker_run(lc->w);
+	lc->dp->opts->stack->run(lc->stack);
 }
 
 static uint64_t pkt_time(const struct weir_dp *dp, const struct rte_mbuf *m, uint64_t now)
@@ -225,119 +216,10 @@ static unsigned drain_out(struct weir_dp_lcore *lc)
 	return total;
 }
 
-#ifdef WEIR_HAVE_LUA_HOST
-/* The Lua host's per-script totals for the dashboard: its handlers' calls, time and states summed
- * per script. Handler time is sampled (timed of events calls): scaled up to all calls. */
-static unsigned lua_scripts(const struct weir_dp_lcore *lc, struct weir_statpub_script *out)
-{
-	const struct weir_lua_script_stat *ss;
-	const struct weir_lua_handler_stat *hs;
-	if (!lc->lua)
-		return 0;
-	unsigned n = weir_lua_script_stats(lc->lua, &ss);
-	const unsigned nh = weir_lua_handler_stats(lc->lua, &hs);
-	n = n < WEIR_STATPUB_SCRIPTS ? n : WEIR_STATPUB_SCRIPTS;
-	memset(out, 0, n * sizeof(*out));
-	for (unsigned i = 0; i < n; i++) {
-		snprintf(out[i].name, sizeof(out[i].name), "%.*s", WEIR_STATPUB_NAME - 1, ss[i].name);
-		out[i].errors = ss[i].errors;
-		out[i].alerts = ss[i].alerts;
-	}
-	for (unsigned h = 0; h < nh; h++) {
-		const unsigned i = hs[h].script;
-		if (i >= n)
-			continue;
-		out[i].events += hs[h].events;
-		out[i].handlers++;
-		out[i].disabled += hs[h].disabled != 0;
-		if (hs[h].timed)
-			out[i].ns += (uint64_t)((double)hs[h].timed_ns * (double)hs[h].events / (double)hs[h].timed);
-	}
-	return n;
-}
-
-/* A script's weir.alert{} goes to the dashboard's alert feed. */
-static void lua_alert(const struct weir_lua_alert *a, void *user)
-{
-	struct weir_statpub_alert out;
-	memset(&out, 0, sizeof(out));
-	out.ts_ns = a->ts_ns;
-	out.flow_id = a->flow_id;
-	out.tuple = a->tuple;
-	out.sid = a->sid;
-	out.severity = (uint8_t)(a->severity < 255 ? a->severity : 255);
-	snprintf(out.source, sizeof(out.source), "%.*s", WEIR_STATPUB_NAME - 1, a->script_name ? a->script_name : "");
-	snprintf(out.msg, sizeof(out.msg), "%.*s", WEIR_STATPUB_MSG - 1, a->msg ? a->msg : "");
-	weir_statpub_alert(user, &out);
-}
-#endif
-
-/* firewall = {{port = N, action = "drop"}}: the first rule naming either end's port decides. */
-static void rule_handler(struct weir_msock *s, struct weir_flow *f, int side, uint32_t ev, uint64_t arg, void *user)
-{
-	const struct weir_run_config *cfg = user;
-	struct weir_tuple t;
-	(void)side;
-	(void)ev;
-	(void)arg;
-	if (weir_flow_tuple(f, &t) != 0)
-		return;
-	for (unsigned i = 0; i < cfg->n_rules; i++) {
-		if (cfg->rules[i].port != t.client_port && cfg->rules[i].port != t.server_port)
-			continue;
-		if (cfg->rules[i].action == WEIR_RULE_DROP)
-			weir_worker_drop(weir_msock_worker(s));
-		return;
-	}
-}
-
 static int worker_setup(struct weir_dp_lcore *lc)
 {
-	struct weir_dp *dp = lc->dp;
-	const struct weir_run_config *cfg = dp->cfg;
-	char err[512] = "";
-	if (!(lc->w = weir_worker_create(&cfg->engine, lc->id))) {
-		fprintf(stderr, "%s: worker %u: cannot create: %s\n", dp->opts->prog, lc->id, strerror(errno));
-		return -1;
-	}
-	if (dp->opts->setup && dp->opts->setup(lc->w, lc->id, dp->opts->user) != 0)
-		return -1;
-	if (cfg->n_rules) {
-		struct weir_msock *s = weir_msock_create(lc->w, NULL, err, sizeof(err));
-		if (!s || weir_msock_register(s, WEIR_EV_PKT_IN, WEIR_HOOK_PRE, rule_handler, (void *)cfg) != 0) {
-			fprintf(stderr, "%s: firewall: %s\n", dp->opts->prog, err[0] ? err : strerror(errno));
-			return -1;
-		}
-	}
-#ifdef WEIR_HAVE_LUA_HOST
-	if (cfg->n_scripts) {
-		const char *scripts[WEIR_CFG_MAX_SCRIPTS];
-		for (unsigned i = 0; i < cfg->n_scripts; i++)
-			scripts[i] = cfg->scripts[i];
-		/* One Lua state per worker: scripts' state is share-nothing like the flow table. */
-		struct weir_lua_limits lim;
-		weir_lua_limits_defaults(&lim);
-		lim.jit = cfg->scripts_jit;
-		if (!(lc->lua = weir_lua_create_with(lc->w, scripts, cfg->n_scripts, &lim, err, sizeof(err)))) {
-			/* Every worker loads the same files: one message is enough. */
-			if (atomic_exchange(&dp->scripts_failed, 1) == 0)
-				fprintf(stderr, "%s: scripts: %s\n", dp->opts->prog, err);
-			return -1;
-		}
-		if (dp->opts->pubs)
-			weir_lua_set_alert_sink(lc->lua, lua_alert, dp->opts->pubs[lc->id]);
-	}
-#endif
-	return 0;
-}
-
-int weir_dp_has_lua(void)
-{
-#ifdef WEIR_HAVE_LUA_HOST
-	return 1;
-#else
-	return 0;
-#endif
+	const struct weir_dp_opts *o = lc->dp->opts;
+	return (lc->stack = o->stack->create(lc->id, o->user, &lc->w)) ? 0 : -1;
 }
 
 /* Copies this lcore's counters into its dashboard slot when due (always with force): the
@@ -361,10 +243,7 @@ static void publish(struct weir_dp_lcore *lc, uint64_t now, int force)
 		ports[p].port = (uint16_t)p;
 	}
 	struct weir_statpub_script scripts[WEIR_STATPUB_SCRIPTS];
-	unsigned ns = 0;
-#ifdef WEIR_HAVE_LUA_HOST
-	ns = lua_scripts(lc, scripts);
-#endif
+	const unsigned ns = dp->opts->stack->scripts(lc->stack, scripts);
 	weir_statpub_account(pub, lc->busy_ns, lc->loop_ns);
 	lc->busy_ns = lc->loop_ns = 0;
 	weir_statpub_publish(pub, lc->w, ports, np, scripts, ns, now);
@@ -391,11 +270,8 @@ static void worker_finish(struct weir_dp_lcore *lc)
 		lc->final = *weir_worker_stats(lc->w);
 		publish(lc, wall_ns(), 1); /* the final counters: the dashboard ends where the summary does */
 	}
-#ifdef WEIR_HAVE_LUA_HOST
-	weir_lua_free(lc->lua);
-#endif
-	lc->lua = NULL;
-	weir_worker_free(lc->w);
+	lc->dp->opts->stack->free(lc->stack);
+	lc->stack = NULL;
 	lc->w = NULL;
 	atomic_store(&lc->done, 1);
 }

@@ -1,18 +1,18 @@
-/* replay_serve.c — `weir replay --serve`: publishes the replay worker's counters to the dashboard, paces packets, waits for Ctrl-C. */
+/* serve.c — `weir replay --serve`: publishes the replay worker's counters to the dashboard, paces
+ * packets, waits for Ctrl-C. */
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
-#include "cli/replay_serve.h"
-#include "stats/statpub.h"
+#include "station/serve.h"
 #include "web/web.h"
 
 /* Pacing sleeps only once the replay is this far ahead of its schedule: fewer, longer sleeps. */
 #define PACE_SLACK_NS 2000000ull
 
-struct weir_replay_serve {
+struct weir_serve {
 	struct weir_worker *w;
 	struct weir_statpub *pub;
 	struct weir_web *web;
@@ -29,9 +29,10 @@ static uint64_t mono_ns(void)
 }
 
 /* ANOMALY handler: each engine anomaly is an alert on the page. */
-static void anomaly_alert(struct weir_msock *sock, struct weir_flow *f, int side, uint32_t ev, uint64_t arg, void *user)
+static void anomaly_alert(struct weir_msock *sock, struct weir_flow *f, int side, uint32_t ev,
+                          uint64_t arg, void *user)
 {
-	struct weir_replay_serve *s = user;
+	struct weir_serve *s = user;
 	struct weir_statpub_alert a;
 	(void)sock, (void)side, (void)ev;
 	memset(&a, 0, sizeof(a));
@@ -46,31 +47,34 @@ static void anomaly_alert(struct weir_msock *sock, struct weir_flow *f, int side
 	weir_statpub_alert(s->pub, &a);
 }
 
-static void publish(struct weir_replay_serve *s, uint64_t now)
+static void publish(struct weir_serve *s, uint64_t now)
 {
 	const struct weir_stats *st = weir_worker_stats(s->w);
 	/* The capture is the replay's only port. */
-	struct weir_statpub_port port = { .name = "pcap", .rx_pkts = st->pkts, .rx_bytes = st->bytes };
+	struct weir_statpub_port port = {
+	    .name = "pcap", .rx_pkts = st->pkts, .rx_bytes = st->bytes};
 	weir_statpub_account(s->pub, (now - s->last) - s->slept, now - s->last);
 	s->slept = 0;
 	s->last = now;
 	weir_statpub_publish(s->pub, s->w, &port, 1, NULL, 0, now);
 }
 
-struct weir_replay_serve *weir_replay_serve_start(struct weir_worker *w, const char *listen, const char *token,
-                                                  unsigned pps, const cpu_set_t *cpus)
+struct weir_serve *weir_serve_start(struct weir_worker *w, struct weir_statpub *pub,
+                                    const char *listen, const char *token, unsigned pps,
+                                    const cpu_set_t *cpus)
 {
-	struct weir_replay_serve *s = calloc(1, sizeof(*s));
+	struct weir_serve *s = calloc(1, sizeof(*s));
 	char err[256];
-	if (!s || !(s->pub = weir_statpub_create(0, 0))) {
+	if (!s) {
 		fputs("weir replay: --serve: out of memory\n", stderr);
-		free(s);
 		return NULL;
 	}
 	s->w = w;
+	s->pub = pub;
 	s->pps = pps;
 	struct weir_msock *m = weir_msock_create(w, NULL, err, sizeof(err));
-	if (!m || weir_msock_register(m, WEIR_EV_ANOMALY, WEIR_HOOK_POST_SND, anomaly_alert, s) != 0 ||
+	if (!m ||
+	    weir_msock_register(m, WEIR_EV_ANOMALY, WEIR_HOOK_POST_SND, anomaly_alert, s) != 0 ||
 	    weir_msock_register(m, WEIR_EV_ANOMALY, WEIR_HOOK_POST_RCV, anomaly_alert, s) != 0)
 		fprintf(stderr, "weir replay: --serve: anomalies will not show as alerts\n");
 	/* Ctrl-C ends the wait in finish(); threads started from here on inherit the mask. */
@@ -78,23 +82,24 @@ struct weir_replay_serve *weir_replay_serve_start(struct weir_worker *w, const c
 	sigaddset(&s->sigs, SIGINT);
 	sigaddset(&s->sigs, SIGTERM);
 	pthread_sigmask(SIG_BLOCK, &s->sigs, NULL);
-	struct weir_web_config cfg = { .listen = listen, .token = token, .mode = "replay", .cpus = cpus };
+	struct weir_web_config cfg = {
+	    .listen = listen, .token = token, .mode = "replay", .cpus = cpus};
 	s->web = weir_web_start(&cfg, &s->pub, 1, err, sizeof(err));
 	if (!s->web) {
 		fprintf(stderr, "weir replay: %s\n", err);
 		pthread_sigmask(SIG_UNBLOCK, &s->sigs, NULL);
-		weir_statpub_free(s->pub);
 		free(s);
 		return NULL;
 	}
 	weir_web_set_state(s->web, "replaying");
-	fprintf(stderr, "weir replay: dashboard on http://%s/ (port %u)\n", listen, weir_web_port(s->web));
+	fprintf(stderr, "weir replay: dashboard on http://%s/ (port %u)\n", listen,
+	        weir_web_port(s->web));
 	s->t0 = s->last = mono_ns();
 	publish(s, s->t0);
 	return s;
 }
 
-void weir_replay_serve_packet(struct weir_replay_serve *s)
+void weir_serve_packet(struct weir_serve *s)
 {
 	uint64_t now = mono_ns();
 	s->npkts++;
@@ -102,7 +107,8 @@ void weir_replay_serve_packet(struct weir_replay_serve *s)
 		const uint64_t due = s->t0 + s->npkts * 1000000000ull / s->pps;
 		if (due > now + PACE_SLACK_NS) {
 			const uint64_t d = due - now;
-			struct timespec ts = { (time_t)(d / 1000000000ull), (long)(d % 1000000000ull) };
+			struct timespec ts = {(time_t)(d / 1000000000ull),
+			                      (long)(d % 1000000000ull)};
 			nanosleep(&ts, NULL);
 			const uint64_t after = mono_ns();
 			s->slept += after - now;
@@ -113,7 +119,7 @@ void weir_replay_serve_packet(struct weir_replay_serve *s)
 		publish(s, now);
 }
 
-void weir_replay_serve_finish(struct weir_replay_serve *s)
+void weir_serve_finish(struct weir_serve *s)
 {
 	if (!s)
 		return;
@@ -125,6 +131,5 @@ void weir_replay_serve_finish(struct weir_replay_serve *s)
 	sigwait(&s->sigs, &sig);
 	weir_web_stop(s->web);
 	pthread_sigmask(SIG_UNBLOCK, &s->sigs, NULL);
-	weir_statpub_free(s->pub);
 	free(s);
 }
