@@ -12,6 +12,7 @@
 #include <sys/socket.h>
 #include <time.h>
 
+#include "config/config.h"
 #include "web/web.h"
 #include "web/web_int.h"
 #include "web_assets.h"
@@ -35,7 +36,7 @@ struct weir_web {
 	int started, start_rc, stop, refresh;
 	char start_err[200];
 	struct sockaddr_storage addr;
-	char token[WEIR_WEB_TOKEN_MAX + 1]; /* zero-padded (token_eq reads it all) */
+	char token[WEIR_TOKEN_MAX + 1]; /* zero-padded (token_eq reads it all) */
 	int has_token;
 	unsigned sample_ms, port;
 	struct weir_model *model;
@@ -114,35 +115,14 @@ int weir_web_parse_listen(const char *listen, struct sockaddr_storage *ss, int *
 	return -EINVAL;
 }
 
-int weir_web_token_check(const char *token, char *err, size_t errlen)
-{
-	const size_t n = token ? strlen(token) : 0;
-	if (n < WEIR_WEB_TOKEN_MIN) {
-		snprintf(err, errlen, "shorter than %d characters", WEIR_WEB_TOKEN_MIN);
-		return -EINVAL;
-	}
-	if (n > WEIR_WEB_TOKEN_MAX) {
-		snprintf(err, errlen, "longer than %d characters", WEIR_WEB_TOKEN_MAX);
-		return -EINVAL;
-	}
-	for (const char *t = token; *t; t++) {
-		if (!((*t >= 'a' && *t <= 'z') || (*t >= 'A' && *t <= 'Z') ||
-		      (*t >= '0' && *t <= '9') || strchr("-._~+/=", *t))) {
-			snprintf(err, errlen, "may only hold letters, digits and -._~+/=");
-			return -EINVAL;
-		}
-	}
-	return 0;
-}
-
 /* Compares a credential with the token (zero-padded to its full size) in time that depends only
- * on WEIR_WEB_TOKEN_MAX: every position is visited whatever the lengths and wherever the first
+ * on WEIR_TOKEN_MAX: every position is visited whatever the lengths and wherever the first
  * difference is. The only length looked at is the caller's own. */
-static int token_eq(const char *given, const char token[WEIR_WEB_TOKEN_MAX + 1])
+static int token_eq(const char *given, const char token[WEIR_TOKEN_MAX + 1])
 {
-	const size_t n = strnlen(given, WEIR_WEB_TOKEN_MAX + 1);
-	unsigned diff = n > WEIR_WEB_TOKEN_MAX;
-	for (size_t i = 0; i < WEIR_WEB_TOKEN_MAX; i++)
+	const size_t n = strnlen(given, WEIR_TOKEN_MAX + 1);
+	unsigned diff = n > WEIR_TOKEN_MAX;
+	for (size_t i = 0; i < WEIR_TOKEN_MAX; i++)
 		diff |= (unsigned char)token[i] ^ (unsigned char)(i < n ? given[i] : 0);
 	return diff == 0;
 }
@@ -421,7 +401,7 @@ static int web_init(struct weir_web *web, const struct weir_web_config *cfg, str
 		return -EINVAL;
 	}
 	char why[128];
-	if (has_token && weir_web_token_check(cfg->token, why, sizeof(why)) != 0) {
+	if (has_token && weir_token_check(cfg->token, why, sizeof(why)) != 0) {
 		snprintf(err, errlen, "dashboard: token: %s", why);
 		return -EINVAL;
 	}

@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "unit.h"
+#include "config/config.h"
 #include "web/web.h"
 #include "web/web_int.h"
 
@@ -245,24 +246,24 @@ static void test_model_hostile_strings(void)
 
 static void test_token_check(struct weir_statpub *p)
 {
-	char err[128] = "", long_tok[WEIR_WEB_TOKEN_MAX + 2];
-	CHECK_EQ(weir_web_token_check("0123456789abcdef", err, sizeof(err)), 0);
-	CHECK_EQ(weir_web_token_check("0123456789abcde", err, sizeof(err)), -EINVAL);
+	char err[128] = "", long_tok[WEIR_TOKEN_MAX + 2];
+	CHECK_EQ(weir_token_check("0123456789abcdef", err, sizeof(err)), 0);
+	CHECK_EQ(weir_token_check("0123456789abcde", err, sizeof(err)), -EINVAL);
 	CHECK_STR(err, "shorter than 16 characters");
-	CHECK_EQ(weir_web_token_check("", err, sizeof(err)), -EINVAL);
-	CHECK_EQ(weir_web_token_check(NULL, err, sizeof(err)), -EINVAL);
+	CHECK_EQ(weir_token_check("", err, sizeof(err)), -EINVAL);
+	CHECK_EQ(weir_token_check(NULL, err, sizeof(err)), -EINVAL);
 	memset(long_tok, 'a', sizeof(long_tok) - 1);
-	long_tok[WEIR_WEB_TOKEN_MAX] = 0;
-	CHECK_EQ(weir_web_token_check(long_tok, err, sizeof(err)), 0);
-	long_tok[WEIR_WEB_TOKEN_MAX] = 'a';
-	long_tok[WEIR_WEB_TOKEN_MAX + 1] = 0;
-	CHECK_EQ(weir_web_token_check(long_tok, err, sizeof(err)), -EINVAL);
+	long_tok[WEIR_TOKEN_MAX] = 0;
+	CHECK_EQ(weir_token_check(long_tok, err, sizeof(err)), 0);
+	long_tok[WEIR_TOKEN_MAX] = 'a';
+	long_tok[WEIR_TOKEN_MAX + 1] = 0;
+	CHECK_EQ(weir_token_check(long_tok, err, sizeof(err)), -EINVAL);
 	CHECK_STR(err, "longer than 200 characters");
-	CHECK_EQ(weir_web_token_check("A-._~+/=z0123456789", err, sizeof(err)), 0);
+	CHECK_EQ(weir_token_check("A-._~+/=z0123456789", err, sizeof(err)), 0);
 	static const char *const bad[] = { "0123456789abcdef;", "0123456789 abcdef", "0123456789abcdef\x7f",
 		                           "0123456789\"abcdef", "0123456789abcdef\xc3\xa9", "0123456789ab\tcdef" };
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
-		CHECK_EQ(weir_web_token_check(bad[i], err, sizeof(err)), -EINVAL);
+		CHECK_EQ(weir_token_check(bad[i], err, sizeof(err)), -EINVAL);
 		CHECK_STR(err, "may only hold letters, digits and -._~+/=");
 	}
 	/* weir_web_start applies it too, whatever the caller checked. */

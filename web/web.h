@@ -27,7 +27,7 @@
 /** Server settings. Strings are copied by weir_web_start(). */
 struct weir_web_config {
 	const char *listen;    /**< "ADDR:PORT" or "[ADDR6]:PORT"; NULL: "127.0.0.1:8080" */
-	const char *token;     /**< bearer token (see weir_web_token_check); required (non-empty) when
+	const char *token;     /**< bearer token (see weir_token_check in config/config.h); required (non-empty) when
 	                            listen is not loopback. When set, every endpoint needs it: header
 	                            "Authorization: Bearer T" or the cookie weir_token=T, which
 	                            "GET /?token=T" sets (answered by a redirect to /); ?token= on
@@ -54,17 +54,6 @@ void weir_web_refresh(struct weir_web *web);
 unsigned weir_web_port(const struct weir_web *web);
 /** Stops the server and frees it. NULL is a no-op. */
 void weir_web_stop(struct weir_web *web);
-
-/** A dashboard token's shortest length (a shorter one is guessable) and longest (it travels in a
- *  header and a cookie, well inside the server's per-connection memory). */
-#define WEIR_WEB_TOKEN_MIN 16
-#define WEIR_WEB_TOKEN_MAX 200
-
-/** Checks a dashboard token, wherever it comes from (config file, --serve-token,
- *  $WEIR_DASHBOARD_TOKEN, weir_web_start): WEIR_WEB_TOKEN_MIN to WEIR_WEB_TOKEN_MAX letters,
- *  digits and -._~+/= (characters a header and a cookie carry unquoted). 0, or -EINVAL with the
- *  reason in err ("shorter than 16 characters", ...); the caller says where the token came from. */
-int weir_web_token_check(const char *token, char *err, size_t errlen);
 
 /** Parses "ADDR:PORT" / "[ADDR6]:PORT" into a socket address; sets *loopback. 0 or -EINVAL. */
 struct sockaddr_storage;

@@ -16,7 +16,6 @@
 
 #include "config/config.h"
 #include "core/settings.h"
-#include "web/web.h"
 
 /* Registry key of the table that maps each top-level setting to the line that assigned it. */
 #define LINES_KEY "weir.config.lines"
@@ -424,7 +423,7 @@ static int read_dashboard(struct ld *d, struct weir_run_config *c)
 		char why[128];
 		if (get_str(d, c->dashboard_token, sizeof(c->dashboard_token)))
 			return -1;
-		if (weir_web_token_check(c->dashboard_token, why, sizeof(why)) != 0)
+		if (weir_token_check(c->dashboard_token, why, sizeof(why)) != 0)
 			return fail(d, "%s", why);
 	}
 	lua_pop(d->L, 1);

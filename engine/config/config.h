@@ -87,4 +87,13 @@ void weir_run_config_show(FILE *out, const struct weir_run_config *c, int docs);
 /** Parses "host:port" with a numeric IPv4 host or "[v6]:port"; 0 when valid. */
 int weir_run_config_check_listen(const char *s);
 
+/** A dashboard token's shortest length (a shorter one is guessable) and longest (it travels in a
+ *  header and a cookie, well inside the web server's per-connection memory). */
+enum weir_token_limits { WEIR_TOKEN_MIN = 16, WEIR_TOKEN_MAX = 200 };
+/** Checks a dashboard token, wherever it comes from (config file, --serve-token,
+ *  $WEIR_DASHBOARD_TOKEN, weir_web_start): WEIR_TOKEN_MIN to WEIR_TOKEN_MAX letters, digits and
+ *  -._~+/= (characters a header and a cookie carry unquoted). 0, or -EINVAL with the reason in err
+ *  ("shorter than 16 characters", ...); the caller says where the token came from. */
+int weir_token_check(const char *token, char *err, size_t errlen);
+
 #endif

@@ -105,7 +105,7 @@ static int serve_token(struct weir_run_config *cfg)
 	if (from_env)
 		snprintf(cfg->dashboard_token, sizeof(cfg->dashboard_token), "%.*s",
 		         WEIR_CFG_STR - 1, env);
-	if (weir_web_token_check(cfg->dashboard_token, why, sizeof(why)) == 0)
+	if (weir_token_check(cfg->dashboard_token, why, sizeof(why)) == 0)
 		return 0;
 	fprintf(stderr, "weir replay: %s: %s\n",
 	        from_env ? "$WEIR_DASHBOARD_TOKEN" : "--serve-token", why);
