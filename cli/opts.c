@@ -164,8 +164,8 @@ int weir_cli_parse(const struct weir_cli_cmd *c, void *ctx, int argc, char **arg
 		return WEIR_EX_SOFTWARE;
 	}
 	struct option lo[WEIR_CLI_MAX_OPTS + 2];
-	char shorts[2 * WEIR_CLI_MAX_OPTS + 1] = "";
-	size_t ns = 0;
+	char shorts[2 * WEIR_CLI_MAX_OPTS + 2] = "h"; /* -h as --help, as `weir -h` */
+	size_t ns = 1;
 	for (size_t i = 0; i < c->n; i++) {
 		const struct weir_cli_opt *o = &c->opts[i];
 		lo[i] = (struct option){o->name, o->arg ? required_argument : no_argument, NULL,

@@ -57,8 +57,8 @@ struct weir_cli_cmd {
 #define WEIR_CLI_MAX_OPTS 40
 
 /** Parses argv (argv[0] is the command) into ctx; *first is the index of the first operand.
- * "--help" prints the usage to stdout and returns -1; an unknown option prints it to stderr and
- * returns 64; a setter's failure prints why and returns its code. */
+ * "--help" (or -h) prints the usage to stdout and returns -1; an unknown option prints it to stderr
+ * and returns 64; a setter's failure prints why and returns its code. */
 int weir_cli_parse(const struct weir_cli_cmd *c, void *ctx, int argc, char **argv, int *first);
 /** Prints "usage: ..." and one line per row (help text from the table), then the tail. */
 void weir_cli_usage(FILE *out, const struct weir_cli_cmd *c);

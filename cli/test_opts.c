@@ -130,6 +130,7 @@ static void test_help(void)
 	CHECK(strstr(out, "\n  -p, --ptr X           a pointer\n") != NULL);
 	CHECK(strstr(out, "\ntail\n") != NULL);
 	CHECK_EQ(PARSE(&c, &first, "--help"), -1);
+	CHECK_EQ(PARSE(&c, &first, "-h"), -1);
 }
 
 int main(void)
