@@ -169,6 +169,9 @@ unsigned weir_event_hooks(uint32_t ev);
 /** Queues records of the built-in events in bits for every in-scope socket subscribed at hook. */
 void weir_emit(struct weir_worker *w, struct weir_flow *f, uint64_t scope, int hook, uint32_t bits,
                int side, uint64_t arg);
+/** Whether a socket in scope is subscribed at hook to any built-in event in bits: what weir_emit()
+ *  would queue records for. */
+bool weir_subscribed(const struct weir_worker *w, uint64_t scope, int hook, uint32_t bits);
 /** Fires due user timers into the queue; returns how many records were queued. */
 unsigned weir_timers_fire(struct weir_worker *w);
 /** Removes every pending timer of socket s (it is being closed). */

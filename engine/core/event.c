@@ -55,6 +55,18 @@ void weir_emit(struct weir_worker *w, struct weir_flow *f, uint64_t scope, int h
 	}
 }
 
+bool weir_subscribed(const struct weir_worker *w, uint64_t scope, int hook, uint32_t bits)
+{
+	scope &= w->open_socks;
+	while (scope) {
+		const unsigned id = (unsigned)__builtin_ctzll(scope);
+		scope &= scope - 1;
+		if (w->socks[id]->sub[hook] & bits)
+			return true;
+	}
+	return false;
+}
+
 /* ---- user-defined events ------------------------------------------------------------------ */
 
 static const struct weir_ude *ude_get(const struct weir_worker *w, uint32_t ev)

@@ -559,16 +559,7 @@ static void undo_dropped_rst(struct weir_worker *w)
 static bool rcv_may_drop(const struct weir_worker *w)
 {
 	const uint32_t later = EV(WEIR_EV_CONN_END) | EV(WEIR_EV_TIMEOUT) | EV(WEIR_EV_TIMER);
-	if (!packet_raises(w))
-		return false;
-	uint64_t scope = w->cur->sock_mask & w->open_socks;
-	while (scope) {
-		const unsigned id = (unsigned)__builtin_ctzll(scope);
-		scope &= scope - 1;
-		if (w->socks[id]->sub[WEIR_HOOK_POST_RCV] & ~later)
-			return true;
-	}
-	return false;
+	return packet_raises(w) && weir_subscribed(w, w->cur->sock_mask, WEIR_HOOK_POST_RCV, ~later);
 }
 
 /* The receiver's update, unless the packet was dropped at PRE or POST_SND: the receiver never
