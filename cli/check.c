@@ -22,9 +22,10 @@ static const struct weir_cli_opt check_opts[] = {
      offsetof(struct check, defaults), 0, 0},
 };
 
-static const struct weir_cli_cmd check_cmd = {
+const struct weir_cli_cmd weir_check_cmd = {
     .prog = "weir check",
     .usage = "weir check -c CONFIG.lua | weir check --defaults | weir check SCRIPT.lua...",
+    .about = "validate a run configuration or scripts without starting anything",
     .tail = "  SCRIPT.lua...         validate scripts: load them and list their handlers\n",
     .opts = check_opts,
     .n = sizeof(check_opts) / sizeof(check_opts[0]),
@@ -33,12 +34,12 @@ static const struct weir_cli_cmd check_cmd = {
 int weir_cmd_check(int argc, char **argv)
 {
 	struct check c = {0};
-	int first, rc = weir_cli_parse(&check_cmd, &c, argc, argv, &first);
+	int first, rc = weir_cli_parse(&weir_check_cmd, &c, argc, argv, &first);
 	if (rc)
 		return rc < 0 ? WEIR_EX_OK : rc;
 	const int scripts = argc - first;
 	if (!!c.config + c.defaults + (scripts > 0) != 1 || (c.config && scripts)) {
-		weir_cli_usage(stderr, &check_cmd);
+		weir_cli_usage(stderr, &weir_check_cmd);
 		return WEIR_EX_USAGE;
 	}
 	if (scripts)

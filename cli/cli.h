@@ -11,6 +11,10 @@
 #define WEIR_EX_CANTCREAT 73
 #define WEIR_EX_CONFIG    78
 
+/* The commands' option tables (cli/opts.h): each command's --help and weir(8) print them. */
+struct weir_cli_cmd;
+extern const struct weir_cli_cmd weir_replay_cmd, weir_run_cmd, weir_check_cmd;
+
 /** weir replay [options] FILE... (argv[0] is "replay"). Returns an exit code. */
 int weir_cmd_replay(int argc, char **argv);
 /** weir check -c CONFIG | weir check SCRIPT.lua... (argv[0] is "check"). */

@@ -132,27 +132,35 @@ int weir_cli_set_setting(void *ctx, const struct weir_cli_opt *o, const char *ar
 	return 0;
 }
 
+const struct weir_cli_opt weir_cli_help_opt = {
+    .name = "help", .short_name = 'h', .help = "print this help and exit"};
+
+static void usage_row(FILE *out, const struct weir_cli_opt *o)
+{
+	char left[128];
+	int k = snprintf(left, sizeof(left), "  ");
+	if (o->short_name)
+		k += snprintf(left + k, sizeof(left) - (size_t)k, "-%c, ", o->short_name);
+	snprintf(left + k, sizeof(left) - (size_t)k, "--%s%s%s", o->name, o->arg ? " " : "",
+	         o->arg ? o->arg : "");
+	fprintf(out, "%-*s ", HELP_COL, left);
+	for (const char *h = o->help; *h; h++) {
+		fputc(*h, out);
+		if (*h == '\n')
+			fprintf(out, "%*s", HELP_COL + 1, "");
+	}
+	fputc('\n', out);
+}
+
 void weir_cli_usage(FILE *out, const struct weir_cli_cmd *c)
 {
-	fprintf(out, "usage: %s\n", c->usage);
-	for (size_t i = 0; i < c->n; i++) {
-		const struct weir_cli_opt *o = &c->opts[i];
-		char left[128];
-		int k = snprintf(left, sizeof(left), "  ");
-		if (o->short_name)
-			k += snprintf(left + k, sizeof(left) - (size_t)k, "-%c, ", o->short_name);
-		snprintf(left + k, sizeof(left) - (size_t)k, "--%s%s%s", o->name, o->arg ? " " : "",
-		         o->arg ? o->arg : "");
-		fprintf(out, "%-*s ", HELP_COL, left);
-		for (const char *h = o->help; *h; h++) {
-			fputc(*h, out);
-			if (*h == '\n')
-				fprintf(out, "%*s", HELP_COL + 1, "");
-		}
-		fputc('\n', out);
-	}
+	fprintf(out, "usage: %s\n%s\n", c->usage, c->about);
+	for (size_t i = 0; i < c->n; i++)
+		usage_row(out, &c->opts[i]);
+	usage_row(out, &weir_cli_help_opt);
 	if (c->tail)
 		fputs(c->tail, out);
+	weir_cli_exits_usage(out);
 }
 
 int weir_cli_parse(const struct weir_cli_cmd *c, void *ctx, int argc, char **argv, int *first)
@@ -164,7 +172,7 @@ int weir_cli_parse(const struct weir_cli_cmd *c, void *ctx, int argc, char **arg
 		return WEIR_EX_SOFTWARE;
 	}
 	struct option lo[WEIR_CLI_MAX_OPTS + 2];
-	char shorts[2 * WEIR_CLI_MAX_OPTS + 2] = "h"; /* -h as --help, as `weir -h` */
+	char shorts[2 * WEIR_CLI_MAX_OPTS + 2] = {weir_cli_help_opt.short_name};
 	size_t ns = 1;
 	for (size_t i = 0; i < c->n; i++) {
 		const struct weir_cli_opt *o = &c->opts[i];
@@ -177,7 +185,8 @@ int weir_cli_parse(const struct weir_cli_cmd *c, void *ctx, int argc, char **arg
 		}
 	}
 	const size_t n = c->n;
-	lo[n] = (struct option){"help", no_argument, NULL, 'h'};
+	lo[n] = (struct option){weir_cli_help_opt.name, no_argument, NULL,
+	                        weir_cli_help_opt.short_name};
 	lo[n + 1] = (struct option){NULL, 0, NULL, 0};
 	int ch;
 	optind = 1;
@@ -185,7 +194,7 @@ int weir_cli_parse(const struct weir_cli_cmd *c, void *ctx, int argc, char **arg
 		size_t i = ch >= LONG_BASE ? (size_t)(ch - LONG_BASE) : 0;
 		while (ch < LONG_BASE && i < n && c->opts[i].short_name != ch)
 			i++;
-		if (ch == 'h') {
+		if (ch == weir_cli_help_opt.short_name) {
 			weir_cli_usage(stdout, c);
 			return -1;
 		}

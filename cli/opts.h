@@ -45,13 +45,28 @@ int weir_cli_set_cpus(void *ctx, const struct weir_cli_opt *o, const char *arg, 
 int weir_cli_set_setting(void *ctx, const struct weir_cli_opt *o, const char *arg, char *err,
                          size_t errlen);
 
-/** A command: its name for messages ("weir replay"), the usage line after "usage: ", its n option
- * rows (at most WEIR_CLI_MAX_OPTS), and the text printed after them (may be NULL). */
+/** A command: its name for messages ("weir replay"), the usage line after "usage: " (forms joined
+ * by " | "), what it does in one line (weir --help, weir(8); required), its n option rows (at most
+ * WEIR_CLI_MAX_OPTS), and the text printed after them (may be NULL; a line written as a row,
+ * "  OPERAND...  what it is", is a row in weir(8) too). */
 struct weir_cli_cmd {
-	const char *prog, *usage, *tail;
+	const char *prog, *usage, *about, *tail;
 	const struct weir_cli_opt *opts;
 	size_t n;
 };
+
+/** -h, --help: the row every command has beside its own; the parser handles it. */
+extern const struct weir_cli_opt weir_cli_help_opt;
+
+/** An exit status of weir (sysexits.h): the code, a word or two for --help, and what it means for
+ * weir(8). */
+struct weir_cli_exit {
+	int code;
+	const char *word, *meaning;
+};
+/** Every exit status weir uses, ascending; the one list --help and weir(8) print. */
+extern const struct weir_cli_exit weir_cli_exits[];
+extern const size_t weir_cli_n_exits;
 
 /** Rows a command may have (getopt_long takes a fixed array). */
 #define WEIR_CLI_MAX_OPTS 40
@@ -60,7 +75,10 @@ struct weir_cli_cmd {
  * "--help" (or -h) prints the usage to stdout and returns -1; an unknown option prints it to stderr
  * and returns 64; a setter's failure prints why and returns its code. */
 int weir_cli_parse(const struct weir_cli_cmd *c, void *ctx, int argc, char **argv, int *first);
-/** Prints "usage: ..." and one line per row (help text from the table), then the tail. */
+/** Prints "usage: ...", the about line, one line per row (help text from the table) and -h, the
+ * tail, then the exit statuses. */
 void weir_cli_usage(FILE *out, const struct weir_cli_cmd *c);
+/** Prints "exit status: 0 ok, 64 usage, ..." from weir_cli_exits, wrapped under 80 columns. */
+void weir_cli_exits_usage(FILE *out);
 
 #endif

@@ -84,12 +84,11 @@ static const struct weir_cli_opt replay_opts[] = {
      weir_cli_set_setting, RUN(engine), "flows.idle_timeout", 0},
 };
 
-static const struct weir_cli_cmd replay_cmd = {
+const struct weir_cli_cmd weir_replay_cmd = {
     .prog = "weir replay",
     .usage = "weir replay [options] FILE...",
-    .tail = "exit: 0 ok, 64 usage, 65 damaged capture (what preceded the damage is reported), 66 "
-            "unreadable file\n"
-            "defaults: weir check --defaults\n",
+    .about = "send capture files (pcap, pcapng) through the stack, in order, as one stream",
+    .tail = "defaults: weir check --defaults\n",
     .opts = replay_opts,
     .n = sizeof(replay_opts) / sizeof(replay_opts[0]),
 };
@@ -117,14 +116,14 @@ int weir_cmd_replay(int argc, char **argv)
 	static struct replay r; /* large (the run config's fixed-size strings) */
 	memset(&r, 0, sizeof(r));
 	weir_run_config_defaults(&r.cfg);
-	int first, rc = weir_cli_parse(&replay_cmd, &r, argc, argv, &first);
+	int first, rc = weir_cli_parse(&weir_replay_cmd, &r, argc, argv, &first);
 	if (rc)
 		return rc < 0 ? WEIR_EX_OK : rc;
 	if ((rc = serve_token(&r.cfg)))
 		return rc;
 	if (first >= argc) {
 		fputs("weir replay: no capture file given\n", stderr);
-		weir_cli_usage(stderr, &replay_cmd);
+		weir_cli_usage(stderr, &weir_replay_cmd);
 		return WEIR_EX_USAGE;
 	}
 	r.p.cfg = &r.cfg;

@@ -16,9 +16,10 @@ static const struct weir_cli_opt run_opts[] = {
      weir_cli_set_ptr, offsetof(struct run, config), 0, 0},
 };
 
-static const struct weir_cli_cmd run_cmd = {
+const struct weir_cli_cmd weir_run_cmd = {
     .prog = "weir run",
     .usage = "weir run -c CONFIG.lua",
+    .about = "run live on DPDK ports, inline or passive, as the configuration says",
     .tail =
         "SIGINT/SIGTERM stop it cleanly: rx stops, the workers drain, every open flow is logged\n",
     .opts = run_opts,
@@ -28,11 +29,11 @@ static const struct weir_cli_cmd run_cmd = {
 int weir_cmd_run(int argc, char **argv)
 {
 	struct run r = {0};
-	int first, rc = weir_cli_parse(&run_cmd, &r, argc, argv, &first);
+	int first, rc = weir_cli_parse(&weir_run_cmd, &r, argc, argv, &first);
 	if (rc)
 		return rc < 0 ? WEIR_EX_OK : rc;
 	if (!r.config || first != argc) {
-		weir_cli_usage(stderr, &run_cmd);
+		weir_cli_usage(stderr, &weir_run_cmd);
 		return WEIR_EX_USAGE;
 	}
 	static struct weir_run_config cfg; /* large; read-only after load */

@@ -41,6 +41,7 @@ static const struct weir_cli_opt rows[] = {
 static const struct weir_cli_cmd cmd = {
     .prog = "weir test",
     .usage = "weir test [options] FILE...",
+    .about = "test the table",
     .tail = "tail\n",
     .opts = rows,
     .n = sizeof(rows) / sizeof(rows[0]),
@@ -122,13 +123,14 @@ static void test_help(void)
 		return;
 	weir_cli_usage(f, &cmd);
 	fclose(f);
-	CHECK(strstr(out, "usage: weir test [options] FILE...\n") == out);
+	CHECK(strstr(out, "usage: weir test [options] FILE...\ntest the table\n") == out);
 	CHECK(strstr(out, "\n  -f, --flag            a flag\n") != NULL);
 	CHECK(strstr(out,
 	             "\n  --byte                a byte\n                        second line\n") !=
 	      NULL);
 	CHECK(strstr(out, "\n  -p, --ptr X           a pointer\n") != NULL);
-	CHECK(strstr(out, "\ntail\n") != NULL);
+	CHECK(strstr(out, "\n  -h, --help            print this help and exit\ntail\n") != NULL);
+	CHECK(strstr(out, "\nexit status: 0 ok, 64 usage,") != NULL);
 	CHECK_EQ(PARSE(&c, &first, "--help"), -1);
 	CHECK_EQ(PARSE(&c, &first, "-h"), -1);
 }
