@@ -1,14 +1,26 @@
-/* main.c — the weir command: dispatches to subcommands; weir --help lists them from the one table
- * below. */
+/* main.c — the weir command: dispatches to subcommands; weir --help and weir(8) list them from
+ * the one table below. */
+#include <stddef.h>
 #include <stdio.h>
 #include <string.h>
 
 #include "cli.h"
+#include "cli/man.h"
 #include "cli/opts.h"
 
 #ifndef WEIR_VERSION
 #define WEIR_VERSION "0.0.0"
 #endif
+
+struct help {
+	int man;
+};
+
+static const struct weir_cli_opt help_opts[] = {
+    {"man", 0, NULL,
+     "print this manual, weir(8), as roff (read it with weir help --man | man -l -)",
+     weir_cli_set_flag, offsetof(struct help, man), 0, 0},
+};
 
 static const struct weir_cli_cmd version_cmd = {
     .prog = "weir version",
@@ -18,14 +30,16 @@ static const struct weir_cli_cmd version_cmd = {
 
 static const struct weir_cli_cmd help_cmd = {
     .prog = "weir help",
-    .usage = "weir help",
+    .usage = "weir help [--man]",
     .about = "list the commands and the exit statuses (also weir --help, weir -h)",
+    .opts = help_opts,
+    .n = sizeof(help_opts) / sizeof(help_opts[0]),
 };
 
 static int cmd_version(int argc, char **argv);
 static int cmd_help(int argc, char **argv);
 
-/* The commands, in the order --help lists them. */
+/* The commands, in the order --help and weir(8) list them. */
 static const struct sub {
 	int (*run)(int argc, char **argv);
 	const struct weir_cli_cmd *cmd;
@@ -49,7 +63,9 @@ static void usage(FILE *out)
 	fputs("usage: weir <command> [options]\ncommands:\n", out);
 	for (size_t i = 0; i < N_SUBS; i++)
 		fprintf(out, "  %-8s %s\n", sub_name(&subs[i]), subs[i].cmd->about);
-	fputs("weir <command> --help lists its options\n", out);
+	fputs("weir <command> --help lists its options; weir(8) (weir help --man) describes them "
+	      "all\n",
+	      out);
 	weir_cli_exits_usage(out);
 }
 
@@ -82,10 +98,17 @@ static int cmd_version(int argc, char **argv)
 
 static int cmd_help(int argc, char **argv)
 {
-	const int rc = no_operands(&help_cmd, NULL, argc, argv);
+	struct help h = {0};
+	const struct weir_cli_cmd *cmds[N_SUBS];
+	const int rc = no_operands(&help_cmd, &h, argc, argv);
 	if (rc)
 		return rc < 0 ? WEIR_EX_OK : rc;
-	usage(stdout);
+	for (size_t i = 0; i < N_SUBS; i++)
+		cmds[i] = subs[i].cmd;
+	if (h.man)
+		weir_cli_man(stdout, WEIR_VERSION, cmds, N_SUBS);
+	else
+		usage(stdout);
 	return stdout_rc();
 }
 

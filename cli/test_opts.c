@@ -1,5 +1,5 @@
 /* test_opts.c — the option table: each generic setter's values and refusals, short forms, operands,
- * --help. */
+ * --help, and the manual's roff. */
 #define _GNU_SOURCE /* CPU_ISSET */
 #include <sched.h>
 #include <stddef.h>
@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "cli.h"
+#include "cli/man.h"
 #include "cli/opts.h"
 #include "config/config.h"
 #include "unit.h"
@@ -37,12 +38,13 @@ static const struct weir_cli_opt rows[] = {
      "streams.overlap", 0},
     {"no-midstream", 0, NULL, "streams.midstream off", weir_cli_set_setting, AT(engine),
      "streams.midstream", 0},
+    {"odd", 0, "A\\B", ".a dot first,\n'a quote, a back\\slash", weir_cli_set_flag, AT(flag), 0, 0},
 };
 static const struct weir_cli_cmd cmd = {
     .prog = "weir test",
-    .usage = "weir test [options] FILE...",
+    .usage = "weir test [options] FILE... | weir test --flag",
     .about = "test the table",
-    .tail = "tail\n",
+    .tail = "tail\n  OPERAND...  operands\n",
     .opts = rows,
     .n = sizeof(rows) / sizeof(rows[0]),
 };
@@ -123,7 +125,9 @@ static void test_help(void)
 		return;
 	weir_cli_usage(f, &cmd);
 	fclose(f);
-	CHECK(strstr(out, "usage: weir test [options] FILE...\ntest the table\n") == out);
+	CHECK(strstr(out,
+	             "usage: weir test [options] FILE... | weir test --flag\ntest the table\n") ==
+	      out);
 	CHECK(strstr(out, "\n  -f, --flag            a flag\n") != NULL);
 	CHECK(strstr(out,
 	             "\n  --byte                a byte\n                        second line\n") !=
@@ -135,10 +139,44 @@ static void test_help(void)
 	CHECK_EQ(PARSE(&c, &first, "-h"), -1);
 }
 
+/* The roff of weir(8): synopsis forms, every row with hyphens as \- and continuation lines
+ * joined, what would be a request or an escape made text, the tail's row, every exit status. */
+static void test_man(void)
+{
+	static char out[16384];
+	FILE *f = fmemopen(out, sizeof(out) - 1, "w");
+	CHECK(f != NULL);
+	if (!f)
+		return;
+	const struct weir_cli_cmd *cmds[] = {&cmd};
+	weir_cli_man(f, "9.8.7", cmds, 1);
+	fclose(f);
+	const char *want[] = {
+	    ".TH WEIR 8 \"\" \"weir 9.8.7\" ",
+	    "\n.SH SYNOPSIS\n\\fBweir\\fR \\fBtest\\fR [\\fIoptions\\fR] \\fIFILE...\\fR\n.br\n"
+	    "\\fBweir\\fR \\fBtest\\fR \\fB\\-\\-flag\\fR\n.br\n",
+	    "\n.SS \"weir test\"\nTest the table.\n.TP\n\\fB\\-f\\fR, \\fB\\-\\-flag\\fR\na flag\n",
+	    "\n.TP\n\\fB\\-\\-byte\\fR\na byte second line\n",
+	    "\n.TP\n\\fB\\-\\-overlap\\fR \\fIfirst|last\\fR\nstreams.overlap\n",
+	    "\n.TP\n\\fB\\-\\-odd\\fR \\fIA\\eB\\fR\n\\&.a dot first, 'a quote, a back\\eslash\n",
+	    "\n.TP\n\\fB\\-h\\fR, \\fB\\-\\-help\\fR\nprint this help and exit\n.PP\ntail\n"
+	    ".TP\n\\fIOPERAND...\\fR\noperands\n.SH EXIT STATUS\n",
+	};
+	for (size_t i = 0; i < sizeof(want) / sizeof(want[0]); i++)
+		if (!strstr(out, want[i]))
+			CHECK_STR(out, want[i]); /* prints both */
+	for (size_t i = 0; i < weir_cli_n_exits; i++) {
+		char tp[32];
+		snprintf(tp, sizeof(tp), "\n.TP\n.B %d\n", weir_cli_exits[i].code);
+		CHECK(strstr(out, tp) != NULL);
+	}
+}
+
 int main(void)
 {
 	test_values();
 	test_refusals();
 	test_help();
+	test_man();
 	return UNIT_DONE();
 }
