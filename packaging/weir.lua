@@ -1,21 +1,35 @@
--- weir.lua — weir's documented default run configuration (weir run -c weir.lua; weir check -c weir.lua).
--- Every setting is optional except dpdk.ports; the values below are the defaults unless marked.
+-- weir.lua — weir's documented default run configuration, installed as /etc/weir/weir.lua (weir run
+-- -c weir.lua; weir check -c weir.lua). Every setting is optional except dpdk.ports, which you must
+-- set; the values below are the defaults unless marked.
 -- The file is Lua, run in a sandbox (string, math, table, os.getenv; no io): locals and loops are
 -- allowed (within 1,000,000 VM instructions and 64 MiB of allocations), and any global that is not
 -- a setting below is an error (typos are caught). `weir check --defaults` prints every setting with
 -- its default and doc; `weir check -c weir.lua` shows which of these differ (a test keeps them equal).
 
 dpdk = {
-	-- EAL arguments. These run without hugepages or PCI access (test boxes, containers). On an
-	-- appliance drop --no-huge/-m/--no-pci and give hugepages and the NIC's PCI address instead.
-	-- Without -l/--lcores weir uses lcores 0..workers-1.
+	-- EAL arguments. These run without hugepages or PCI access (af_packet ports, test boxes,
+	-- containers). Without -l/--lcores weir uses lcores 0..workers-1.
 	eal = { "--no-huge", "-m", "256", "--no-pci", "--no-shconf", "--no-telemetry" },
 	-- Ports, counted from 0: a PCI address ("0000:03:00.0") or a virtual device string
-	-- ("net_af_packet0,iface=eth1", "net_pcap0,rx_pcap=in.pcap", "net_tap0,iface=wtap0"). Required.
-	ports = {
-		{ dev = os.getenv("WEIR_PORT0") or "net_af_packet0,iface=veth0,framecnt=4096" },
-		{ dev = os.getenv("WEIR_PORT1") or "net_af_packet1,iface=veth1,framecnt=4096" },
-	},
+	-- ("net_af_packet0,iface=eth1", "net_pcap0,rx_pcap=in.pcap", "net_tap0,iface=wtap0"). Required:
+	-- none is set here, so `weir check` and `weir run` (and the weir service) stop with exit 78 and
+	-- "no interface configured: edit /etc/weir/weir.lua (dpdk.ports)" until you name your own.
+	-- weir does not guess one: on `lo` an af_packet port sees every frame twice (sent and
+	-- received), and any other interface may be one whose traffic weir must not touch.
+	--
+	-- Without a DPDK NIC: af_packet on two interfaces weir sits between (inline), or on one that
+	-- carries a mirror or tap (set mode = "passive" below); the service has CAP_NET_RAW and
+	-- CAP_NET_ADMIN for it:
+	--   ports = { "net_af_packet0,iface=eth1,framecnt=4096", "net_af_packet1,iface=eth2,framecnt=4096" },
+	-- With a DPDK NIC (package dpdk): reserve hugepages (dpdk-hugepages.py --setup 1G, or
+	-- NR_2M_PAGES= in /etc/dpdk/dpdk.conf, which the dpdk service reads at boot), give the NIC
+	-- to vfio-pci (dpdk-devbind.py --bind vfio-pci 0000:03:00.0, or a "pci 0000:03:00.0 vfio-pci"
+	-- line in /etc/dpdk/interfaces), let user weir open /dev/vfio/* and the hugepage mount (a
+	-- udev rule, dpdk-hugepages.py --mount -U weir -G weir: device access, no capability), drop
+	-- --no-huge, -m and --no-pci from eal above and name the NIC by its PCI address:
+	--   eal = { "--no-shconf", "--no-telemetry" },
+	--   ports = { "0000:03:00.0", "0000:03:00.1" },
+	ports = {},
 	mbufs = 16383,           -- packet buffers in the pool
 }
 
@@ -42,8 +56,10 @@ streams = {
 	midstream = true,          -- adopt flows whose handshake was not seen
 }
 
-scripts = {}                 -- Lua scripts loaded into every worker: the shipped ones are scripts/*.lua,
-                             -- e.g. { "scripts/http_logger.lua", "scripts/syn_retx.lua" }
+scripts = {}                 -- Lua scripts loaded into every worker, e.g. { "http_logger.lua", "syn_retx.lua" }:
+                             -- a file name is looked up in /etc/weir/scripts (the site's: it overrides
+                             -- a shipped one of the same name), then in /usr/share/weir/scripts (the
+                             -- shipped ones); a path is used as is, relative to this file's directory
 scripts_jit = false          -- true: compile the scripts' own code (much faster NEW_DATA handlers),
                              -- but the instruction budget can then not stop an endless loop
 
@@ -53,7 +69,9 @@ dashboard = {
 }
 
 log = {
-	-- eve = "/var/log/weir/eve.json", -- EVE JSON: flow records and script alerts ("-" = stdout)
+	eve = "/var/log/weir/eve.json", -- EVE JSON: flow records and script alerts ("-" = stdout; default
+	                                -- none); logrotate rotates it (/etc/logrotate.d/weir), and
+	                                -- `systemctl reload weir` (SIGHUP) reopens it
 	-- stats = "-",                    -- a JSON summary at exit, with per-port accounting
 }
 

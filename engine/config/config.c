@@ -29,6 +29,7 @@ struct ld {
 	int env;        /* stack index of the config's environment table */
 	int line;       /* line of the top-level setting being read (0 = unknown) */
 	char path[160]; /* the setting being read, as written in the file */
+	const struct weir_script_dirs *dirs; /* where a script's bare file name is looked up */
 };
 
 static int fail(struct ld *d, const char *fmt, ...)
@@ -389,18 +390,53 @@ static int read_pairs(struct ld *d, struct weir_run_config *c)
 	return 0;
 }
 
+/* Whether path can be read: 0, 1 when it does not exist, or -1 with the error (d->path names the
+ * entry). */
+static int readable(struct ld *d, const char *path)
+{
+	if (access(path, R_OK) == 0)
+		return 0;
+	return errno == ENOENT ? 1 : fail(d, "%s: %s", path, strerror(errno));
+}
+
+/* Resolves scripts entry name into out (WEIR_CFG_STR bytes). A bare file name is looked up in the
+ * site's directory, then the shipped one (a site script overrides a shipped one of the same
+ * name); a name with a '/' is a path, taken from the config file's directory when relative (the
+ * same file whatever the current directory: a service runs in /). */
+static int resolve_script(struct ld *d, const char *name, char *out)
+{
+	int rc;
+	if (strchr(name, '/')) {
+		const char *slash = strrchr(d->file, '/');
+		const int dirlen = name[0] == '/' || !slash ? 0 : (int)(slash - d->file + 1);
+		if (snprintf(out, WEIR_CFG_STR, "%.*s%s", dirlen, d->file, name) >= WEIR_CFG_STR)
+			return fail(d, "%s: path too long", name);
+		rc = readable(d, out);
+		return rc > 0 ? fail(d, "%s: %s", out, strerror(ENOENT)) : rc;
+	}
+	if (!strcmp(name, ".") || !strcmp(name, ".."))
+		return fail(d, "\"%s\" is not a script's file name", name);
+	const char *const dirs[] = {d->dirs->site, d->dirs->shipped};
+	for (size_t i = 0; i < sizeof(dirs) / sizeof(dirs[0]); i++) {
+		if (snprintf(out, WEIR_CFG_STR, "%s/%s", dirs[i], name) >= WEIR_CFG_STR)
+			return fail(d, "%s/%s: path too long", dirs[i], name);
+		if ((rc = readable(d, out)) <= 0)
+			return rc;
+	}
+	return fail(d, "%s: not in %s nor in %s", name, dirs[0], dirs[1]);
+}
+
 static int read_scripts(struct ld *d, struct weir_run_config *c)
 {
 	unsigned n;
+	char name[WEIR_CFG_STR];
 	if (list_len(d, WEIR_CFG_MAX_SCRIPTS, &n))
 		return -1;
 	for (unsigned i = 0; i < n; i++) {
 		lua_rawgeti(d->L, -1, (int)i + 1);
 		snprintf(d->path, sizeof(d->path), "scripts[%u]", i + 1);
-		if (get_str(d, c->scripts[i], WEIR_CFG_STR))
+		if (get_str(d, name, sizeof(name)) || resolve_script(d, name, c->scripts[i]))
 			return -1;
-		if (access(c->scripts[i], R_OK) != 0)
-			return fail(d, "%s: %s", c->scripts[i], strerror(errno));
 		lua_pop(d->L, 1);
 	}
 	c->n_scripts = n;
@@ -501,7 +537,7 @@ static int cross_check(struct ld *d, struct weir_run_config *c)
 	d->line = 0;
 	snprintf(d->path, sizeof(d->path), "dpdk.ports");
 	if (c->n_ports == 0)
-		return fail(d, "no port configured");
+		return fail(d, "no interface configured: edit %s (dpdk.ports)", d->file);
 	snprintf(d->path, sizeof(d->path), "pairs");
 	unsigned paired = 0;
 	for (unsigned i = 0; i < WEIR_CFG_MAX_PORTS; i++)
@@ -727,7 +763,13 @@ static int read_settings(struct ld *d, struct weir_run_config *c)
 	return cross_check(d, c);
 }
 
-static int load(struct weir_run_config *c, const char *text, const char *name, char *err, size_t errlen)
+const struct weir_script_dirs weir_script_dirs_installed = {
+    .site = WEIR_SITE_SCRIPTS_DIR,
+    .shipped = WEIR_SHIPPED_SCRIPTS_DIR,
+};
+
+int weir_run_config_load_dirs(struct weir_run_config *c, const char *text, const char *name,
+                              const struct weir_script_dirs *dirs, char *err, size_t errlen)
 {
 	weir_run_config_defaults(c);
 	struct sandbox sb = { .file = name };
@@ -766,7 +808,8 @@ static int load(struct weir_run_config *c, const char *text, const char *name, c
 		lua_close(L);
 		return -1;
 	}
-	struct ld d = { .L = L, .file = name, .err = err, .errlen = errlen, .env = lua_gettop(L) };
+	struct ld d = {
+	    .L = L, .file = name, .err = err, .errlen = errlen, .env = lua_gettop(L), .dirs = dirs};
 	rc = read_settings(&d, c);
 	lua_close(L);
 	return rc;
@@ -774,11 +817,11 @@ static int load(struct weir_run_config *c, const char *text, const char *name, c
 
 int weir_run_config_load(struct weir_run_config *c, const char *path, char *err, size_t errlen)
 {
-	return load(c, NULL, path, err, errlen);
+	return weir_run_config_load_dirs(c, NULL, path, &weir_script_dirs_installed, err, errlen);
 }
 
 int weir_run_config_load_string(struct weir_run_config *c, const char *text, const char *name, char *err,
                                 size_t errlen)
 {
-	return load(c, text, name, err, errlen);
+	return weir_run_config_load_dirs(c, text, name, &weir_script_dirs_installed, err, errlen);
 }

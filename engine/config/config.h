@@ -70,9 +70,28 @@ void weir_run_config_defaults(struct weir_run_config *c);
  *  "file:line: setting: problem" (the line of the top-level assignment that holds the setting). */
 int weir_run_config_load(struct weir_run_config *c, const char *path, char *err, size_t errlen);
 
-/** Same for a config given as a string (name is used in messages). */
+/** Same for a config given as a string (name is used in messages, and its directory for relative
+ *  script paths). */
 int weir_run_config_load_string(struct weir_run_config *c, const char *text, const char *name, char *err,
                                 size_t errlen);
+
+/** Where a `scripts = {...}` entry that is a bare file name ("http_logger.lua": no '/') is looked
+ *  up: first the site's directory, whose scripts override shipped ones of the same name, then the
+ *  shipped one. An entry with a '/' is a path: as given when absolute, else from the config file's
+ *  directory; it is never searched. c->scripts holds the file each entry resolved to. */
+struct weir_script_dirs {
+	const char *site;    /**< the site's scripts: /etc/weir/scripts when installed */
+	const char *shipped; /**< the shipped detectors: /usr/share/weir/scripts when installed */
+};
+
+/** The directories compiled in from the install layout: SYSCONFDIR/weir/scripts and
+ *  DATADIR/weir/scripts. weir_run_config_load and _load_string look scripts up there. */
+extern const struct weir_script_dirs weir_script_dirs_installed;
+
+/** weir_run_config_load (text NULL: name is the file to read) or _load_string (text is the config)
+ *  with the script directories dirs instead of the installed ones. */
+int weir_run_config_load_dirs(struct weir_run_config *c, const char *text, const char *name,
+                              const struct weir_script_dirs *dirs, char *err, size_t errlen);
 
 struct weir_setting;
 /** The i-th scalar setting of a run config, the run's own (mode, workers, ...) then the engine's

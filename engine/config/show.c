@@ -164,7 +164,8 @@ static void show_others(FILE *out, const struct weir_run_config *c, const struct
 	put_list(&v, c->scripts, c->n_scripts);
 	put(&dv, "{}");
 	line(out, "scripts", &v, docs,
-	     "Lua scripts loaded into every worker (the shipped ones: scripts/*.lua)",
+	     "Lua scripts loaded into every worker: a file name from /etc/weir/scripts (the "
+	     "site's), else /usr/share/weir/scripts (shipped); a path from the config's directory",
 	     c->n_scripts == 0, &dv);
 
 	static const struct {

@@ -2,6 +2,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 
 #include "config/config.h"
@@ -91,36 +92,52 @@ static void test_defaults(void)
 /* Each bad config is refused with a message that starts with the expected file:line: setting. */
 static void test_errors(void)
 {
-	static const struct { const char *text, *want; } bad[] = {
-		{ "dpdk = { ports = {'a','b'} }\nworkers = 0\n", "t.lua:2: workers: 0 is outside" },
-		{ "dpdk = { ports = {'a','b'} }\n\nmode = 'bridge'\n", "t.lua:3: mode: \"bridge\" is not one of" },
-		{ "dpdk = { ports = {'a','b'} }\nflows = { maxx = 3 }\n", "t.lua:2: flows.maxx: unknown setting" },
-		{ "dpdk = { ports = {'a','b'} }\nworker = 2\n", "t.lua:2: worker: unknown setting" },
-		{ "dpdk = { ports = {'a','b'}, eal = {'-l', 3} }\n", "t.lua:1: dpdk.eal[2]: expected a string" },
-		{ "dpdk = { ports = { {dev = 5} } }\n", "t.lua:1: dpdk.ports[1].dev: expected a string" },
-		{ "dpdk = { ports = { {} } }\n", "t.lua:1: dpdk.ports[1].dev: missing" },
-		{ "dpdk = {}\n", "t.lua: dpdk.ports: no port configured" },
-		{ "dpdk = { ports = {'a','b','c'} }\n", "t.lua: pairs: inline mode: every port" },
-		{ "dpdk = { ports = {'a','b'} }\npairs = {{0, 5}}\n", "t.lua: pairs: port 5 is not configured" },
-		{ "dpdk = { ports = {'a','b'} }\npairs = {{0, 0}}\n", "t.lua:2: pairs[1]: port 0 or 0" },
-		{ "dpdk = { ports = {'a','b'} }\npairs = {{0}}\n", "t.lua:2: pairs[1]: a pair is" },
-		{ "dpdk = { ports = {'a','b'} }\nflows = { max = 1.5 }\n", "t.lua:2: flows.max: 1.5 is not a whole" },
-		{ "dpdk = { ports = {'a','b'} }\nstreams = { midstream = 1 }\n", "t.lua:2: streams.midstream: expected true" },
-		{ "dpdk = { ports = {'a','b'} }\ndashboard = { listen = 'localhost:80' }\n", "t.lua:2: dashboard.listen:" },
-		{ "dpdk = { ports = {'a','b'} }\ndashboard = { listen = '127.0.0.1:0' }\n", "t.lua:2: dashboard.listen:" },
-		{ "dpdk = { ports = {'a','b'} }\ndashboard = { token = 'short' }\n", "t.lua:2: dashboard.token: shorter" },
-		{ "dpdk = { ports = {'a','b'} }\nrss_key = 'abc'\n", "t.lua:2: rss_key: expected an even" },
-		{ "dpdk = { ports = {'a','b'} }\nrss_key = 'zz'\n", "t.lua:2: rss_key: 'zz' is not" },
-		{ "dpdk = { ports = {'a','b'} }\nscripts = {'/nonexistent/x.lua'}\n", "t.lua:2: scripts[1]: /nonexistent/x.lua:" },
-		{ "dpdk = { ports = {'a','b'} }\nfirewall = {{action = 'drop'}}\n", "t.lua:2: firewall[1].port: missing" },
-		{ "dpdk = { ports = {'a','b'} }\nfirewall = {{port = 80, action = 'reject'}}\n", "t.lua:2: firewall[1].action:" },
-		{ "dpdk = { ports = {'a','b'} }\npairs = {a = 1}\n", "t.lua:2: pairs: expected a list" },
-		{ "dpdk = {\n ports = {'a','b'} \n", "t.lua:3:" },            /* syntax error: Lua's own file:line */
-		{ "dpdk = { ports = {'a','b'} }\nerror('boom')\n", "t.lua:2: boom" },
-		{ "io.open('/etc/passwd')\n", "t.lua:1:" },                   /* no io in the sandbox */
-		{ "dpdk = 'x'\n", "t.lua:1: dpdk: expected a table" },
-		{ "dpdk = { ports = {'a','b'} }\nfragments = 'reassemble'\n", "t.lua:2: fragments: \"reassemble\" is not one" },
-		{ "dpdk = { ports = {'a','b'} }\nfragments = false\n", "t.lua:2: fragments: expected a string" },
+	static const struct { const char *text, *want;
+	} bad[] = {
+	    {"dpdk = { ports = {'a','b'} }\nworkers = 0\n", "t.lua:2: workers: 0 is outside"},
+	    {"dpdk = { ports = {'a','b'} }\n\nmode = 'bridge'\n",
+	     "t.lua:3: mode: \"bridge\" is not one of"},
+	    {"dpdk = { ports = {'a','b'} }\nflows = { maxx = 3 }\n",
+	     "t.lua:2: flows.maxx: unknown setting"},
+	    {"dpdk = { ports = {'a','b'} }\nworker = 2\n", "t.lua:2: worker: unknown setting"},
+	    {"dpdk = { ports = {'a','b'}, eal = {'-l', 3} }\n",
+	     "t.lua:1: dpdk.eal[2]: expected a string"},
+	    {"dpdk = { ports = { {dev = 5} } }\n", "t.lua:1: dpdk.ports[1].dev: expected a string"},
+	    {"dpdk = { ports = { {} } }\n", "t.lua:1: dpdk.ports[1].dev: missing"},
+	    {"dpdk = {}\n", "t.lua: dpdk.ports: no interface configured: edit t.lua (dpdk.ports)"},
+	    {"dpdk = { ports = {'a','b','c'} }\n", "t.lua: pairs: inline mode: every port"},
+	    {"dpdk = { ports = {'a','b'} }\npairs = {{0, 5}}\n",
+	     "t.lua: pairs: port 5 is not configured"},
+	    {"dpdk = { ports = {'a','b'} }\npairs = {{0, 0}}\n", "t.lua:2: pairs[1]: port 0 or 0"},
+	    {"dpdk = { ports = {'a','b'} }\npairs = {{0}}\n", "t.lua:2: pairs[1]: a pair is"},
+	    {"dpdk = { ports = {'a','b'} }\nflows = { max = 1.5 }\n",
+	     "t.lua:2: flows.max: 1.5 is not a whole"},
+	    {"dpdk = { ports = {'a','b'} }\nstreams = { midstream = 1 }\n",
+	     "t.lua:2: streams.midstream: expected true"},
+	    {"dpdk = { ports = {'a','b'} }\ndashboard = { listen = 'localhost:80' }\n",
+	     "t.lua:2: dashboard.listen:"},
+	    {"dpdk = { ports = {'a','b'} }\ndashboard = { listen = '127.0.0.1:0' }\n",
+	     "t.lua:2: dashboard.listen:"},
+	    {"dpdk = { ports = {'a','b'} }\ndashboard = { token = 'short' }\n",
+	     "t.lua:2: dashboard.token: shorter"},
+	    {"dpdk = { ports = {'a','b'} }\nrss_key = 'abc'\n",
+	     "t.lua:2: rss_key: expected an even"},
+	    {"dpdk = { ports = {'a','b'} }\nrss_key = 'zz'\n", "t.lua:2: rss_key: 'zz' is not"},
+	    {"dpdk = { ports = {'a','b'} }\nscripts = {'/nonexistent/x.lua'}\n",
+	     "t.lua:2: scripts[1]: /nonexistent/x.lua:"},
+	    {"dpdk = { ports = {'a','b'} }\nfirewall = {{action = 'drop'}}\n",
+	     "t.lua:2: firewall[1].port: missing"},
+	    {"dpdk = { ports = {'a','b'} }\nfirewall = {{port = 80, action = 'reject'}}\n",
+	     "t.lua:2: firewall[1].action:"},
+	    {"dpdk = { ports = {'a','b'} }\npairs = {a = 1}\n", "t.lua:2: pairs: expected a list"},
+	    {"dpdk = {\n ports = {'a','b'} \n", "t.lua:3:"}, /* syntax error: Lua's own file:line */
+	    {"dpdk = { ports = {'a','b'} }\nerror('boom')\n", "t.lua:2: boom"},
+	    {"io.open('/etc/passwd')\n", "t.lua:1:"}, /* no io in the sandbox */
+	    {"dpdk = 'x'\n", "t.lua:1: dpdk: expected a table"},
+	    {"dpdk = { ports = {'a','b'} }\nfragments = 'reassemble'\n",
+	     "t.lua:2: fragments: \"reassemble\" is not one"},
+	    {"dpdk = { ports = {'a','b'} }\nfragments = false\n",
+	     "t.lua:2: fragments: expected a string"},
 	};
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
 		CHECK_EQ(load(bad[i].text), -1);
@@ -129,6 +146,84 @@ static void test_errors(void)
 			CHECK(0);
 		}
 	}
+}
+
+/* Writes an empty file at dir/name (dir/sub made first when name has one). */
+static void touch(const char *dir, const char *name)
+{
+	char p[600];
+	const char *slash = strchr(name, '/');
+	if (slash) {
+		snprintf(p, sizeof(p), "%s/%.*s", dir, (int)(slash - name), name);
+		CHECK_EQ(mkdir(p, 0700), 0);
+	}
+	snprintf(p, sizeof(p), "%s/%s", dir, name);
+	FILE *f = fopen(p, "w");
+	CHECK(f != NULL);
+	if (f)
+		fclose(f);
+}
+
+/* Loads "scripts = { list }" as the config file name with the script directories dirs. */
+static int load_scripts(const char *list, const char *name, const struct weir_script_dirs *dirs)
+{
+	char text[256];
+	snprintf(text, sizeof(text), "dpdk = { ports = {'a','b'} }\nscripts = { %s }\n", list);
+	err[0] = '\0';
+	return weir_run_config_load_dirs(&cfg, text, name, dirs, err, sizeof(err));
+}
+
+/* A bare script name is looked up in the site's directory, then the shipped one; a name with a '/'
+ * is a path from the config file's directory and is never searched; a missing one is an error
+ * naming the config's file:line. */
+static void test_script_dirs(void)
+{
+	char root[] = "/tmp/weir-test-config-XXXXXX", site[64], shipped[64], conf[64], name[96],
+	     p[600];
+	CHECK(mkdtemp(root) != NULL);
+	snprintf(site, sizeof(site), "%s/site", root);
+	snprintf(shipped, sizeof(shipped), "%s/shipped", root);
+	snprintf(conf, sizeof(conf), "%s/conf", root);
+	CHECK_EQ(mkdir(site, 0700) | mkdir(shipped, 0700) | mkdir(conf, 0700), 0);
+	touch(site, "both.lua");
+	touch(shipped, "both.lua");
+	touch(shipped, "shipped.lua");
+	touch(site, "sub/deep.lua");
+	const struct weir_script_dirs dirs = {.site = site, .shipped = shipped};
+	snprintf(name, sizeof(name), "%s/weir.lua", conf);
+
+	CHECK_EQ(load_scripts("'both.lua', 'shipped.lua', '../shipped/shipped.lua'", name, &dirs),
+	         0);
+	CHECK_STR(err, "");
+	CHECK_EQ(cfg.n_scripts, 3);
+	snprintf(p, sizeof(p), "%s/both.lua", site); /* the site's wins */
+	CHECK_STR(cfg.scripts[0], p);
+	snprintf(p, sizeof(p), "%s/shipped.lua", shipped);
+	CHECK_STR(cfg.scripts[1], p);
+	snprintf(p, sizeof(p), "%s/../shipped/shipped.lua", conf); /* from the config's directory */
+	CHECK_STR(cfg.scripts[2], p);
+
+	static const struct {
+		const char *list, *want;
+	} bad[] = {
+	    {"'missing.lua'", "%s:2: scripts[1]: missing.lua: not in %s/site nor in %s/shipped"},
+	    {"'both.lua', 'sub/deep.lua'", "%s:2: scripts[2]: %s/conf/sub/deep.lua: No such file"},
+	    {"'../site/both.lua', '../both.lua'",
+	     "%s:2: scripts[2]: %s/conf/../both.lua: No such file"},
+	    {"'..'", "%s:2: scripts[1]: \"..\" is not a script's file name"},
+	    {"'.'", "%s:2: scripts[1]: \".\" is not a script's file name"},
+	};
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		char want[600];
+		snprintf(want, sizeof(want), bad[i].want, name, root, root);
+		CHECK_EQ(load_scripts(bad[i].list, name, &dirs), -1);
+		if (strncmp(err, want, strlen(want)) != 0) {
+			fprintf(stderr, "case %zu: got '%s', want prefix '%s'\n", i, err, want);
+			CHECK(0);
+		}
+	}
+	snprintf(p, sizeof(p), "rm -rf '%s'", root);
+	CHECK_EQ(system(p), 0);
 }
 
 static void test_file_and_listen(void)
@@ -265,6 +360,7 @@ int main(void)
 	test_defaults();
 	test_errors();
 	test_file_and_listen();
+	test_script_dirs();
 	test_limits();
 	test_settings_table();
 	test_show();

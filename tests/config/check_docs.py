@@ -2,8 +2,9 @@
 """check_docs.py — the documentation against the settings table, so defaults cannot drift:
 
 * README.md's settings block is exactly `weir check --defaults`;
-* `weir check -c packaging/weir.lua` loads, and every setting it shows is the default (dpdk.ports,
-  which has none, aside): the documented config states the defaults;
+* `weir check -c packaging/weir.lua` exits 78 asking for an interface (it names none), and with
+  ports added every setting it shows is the default (dpdk.ports and the packaged log.eve aside):
+  the documented config states the defaults;
 * every setting name (flows.max, ...) README.md, packaging/weir.lua and `weir replay --help` mention
   exists;
 * no doc states a default for a replay option or setting other than the table's;
@@ -16,10 +17,12 @@ import os
 import re
 import subprocess
 import sys
+import tempfile
 
 TIMEOUT_S = 60
 BLOCK = re.compile(r"<!-- weir check --defaults -->\n```\n(.*?)```\n<!-- end -->", re.S)
-SETTING = re.compile(r"\b((?:flows|streams|dpdk|dashboard|log)\.[a-z_]+)\b")
+# (not a path's component: /etc/dpdk/dpdk.conf names no setting)
+SETTING = re.compile(r"(?<![\w/])((?:flows|streams|dpdk|dashboard|log)\.[a-z_]+)\b")
 OPTIONS = {"--buffer": "streams.buffer_per_side", "--max-flows": "flows.max",
            "--idle-timeout": "flows.idle_timeout", "--memcap": "streams.memcap"}
 # "default --buffer 65536", "--max-flows N (default 65536)", "handshake_timeout ... default 30"
@@ -82,10 +85,20 @@ def main():
 
 	lua = os.path.join(repo, "packaging", "weir.lua")
 	rc, out, err = run(weir, "check", "-c", lua)
+	want = f"weir check: {lua}: dpdk.ports: no interface configured: edit {lua} (dpdk.ports)"
+	if rc != 78 or err.strip() != want:
+		bad.append(f"packaging/weir.lua: weir check -c exit {rc}, {err.strip()!r}; want 78, {want!r}")
+	# With ports named (an admin's first edit), every other setting it shows is the default but
+	# the EVE log's path, which the packaged config sets for the service and its logrotate file.
+	with tempfile.NamedTemporaryFile("w", suffix=".lua") as t:
+		with open(lua, encoding="utf-8") as f:
+			t.write(f.read() + "\ndpdk.ports = { 'net_null0', 'net_null1' }\n")
+		t.flush()
+		rc, out, err = run(weir, "check", "-c", t.name)
 	if rc != 0:
-		bad.append(f"packaging/weir.lua: weir check -c exit {rc}: {err.strip()}")
+		bad.append(f"packaging/weir.lua with ports: weir check -c exit {rc}: {err.strip()}")
 	for line in out.splitlines()[1:]:
-		if not line.endswith("-- default") and not line.startswith("dpdk.ports = "):
+		if not line.endswith("-- default") and not line.startswith(("dpdk.ports = ", 'log.eve = "/var/log/weir/eve.json" ')):
 			bad.append(f"packaging/weir.lua: not the default: {line}")
 
 	rc, helptext, _ = run(weir, "replay", "--help")

@@ -5,7 +5,11 @@
 # the installed files as expected, `weir --version`, `weir check` of the shipped scripts, a replay
 # of tests/data/sample.pcap with the installed binary and scripts (the same EVE records and stdout
 # as WEIR, the build tree's binary, gives), then apt-get purge leaves nothing of weir behind and
-# the same set of installed packages as before. The trap purges on any failure.
+# the same set of installed packages as before. The trap purges on any failure. Also: the unit
+# (systemd-analyze verify, enabled), the weir system user, the logrotate file, script lookup in
+# /etc/weir/scripts then /usr/share/weir/scripts, the shipped config's exit 78, and the unit's
+# capabilities enough and each needed (caps.sh). The user weir stays after purge (Debian's
+# convention: its files may outlive the package).
 set -euo pipefail
 src=$1
 weir_built=$2
@@ -54,6 +58,9 @@ DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "$deb" >"$tmp/apt.log" 2>&
 {
 	echo /usr/bin/weir
 	echo /etc/weir/weir.lua
+	echo /etc/logrotate.d/weir
+	echo /lib/systemd/system/weir.service
+	echo /usr/lib/sysusers.d/weir.conf
 	echo /usr/share/lintian/overrides/weir
 	for f in "$src"/scripts/*.lua; do echo "/usr/share/weir/scripts/$(basename "$f")"; done
 	for f in ARCHITECTURE.md.gz README.md.gz changelog.Debian.gz copyright lua-api.md.gz; do
@@ -62,12 +69,52 @@ DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "$deb" >"$tmp/apt.log" 2>&
 } | sort >"$tmp/files.expected"
 dpkg -L weir | while read -r f; do [ -d "$f" ] || echo "$f"; done | sort >"$tmp/files.actual"
 diff -u "$tmp/files.expected" "$tmp/files.actual" || fail "dpkg -L weir differs from the expected files"
-[ "$(cat /var/lib/dpkg/info/weir.conffiles)" = /etc/weir/weir.lua ] || fail "/etc/weir/weir.lua is not the conffile"
+[ "$(sort /var/lib/dpkg/info/weir.conffiles | tr '\n' ' ')" = "/etc/logrotate.d/weir /etc/weir/weir.lua " ] ||
+	fail "the conffiles are not /etc/weir/weir.lua and /etc/logrotate.d/weir: $(cat /var/lib/dpkg/info/weir.conffiles)"
+
+# The system user: below the first regular uid, no login, the StateDirectory as home.
+IFS=: read -r _ _ uid gid _ home shell <<<"$(getent passwd weir)" || fail "no user weir after install"
+login_defs_uid_min=$(awk '$1 == "UID_MIN" {print $2}' /etc/login.defs)
+[ "$uid" -lt "${login_defs_uid_min:-1000}" ] || fail "weir is not a system user (uid $uid)"
+[ "$(getent group weir | cut -d: -f3)" = "$gid" ] || fail "weir's group is not weir"
+[ "$home" = /var/lib/weir ] && [ "$shell" = /usr/sbin/nologin ] || fail "weir's home $home or shell $shell"
+
+# The unit: systemd-analyze verify says nothing about it (a missing man:weir(8) fails too, on
+# purpose). Its verdict is given at the end, so that every other check runs whatever it says.
+unit=/lib/systemd/system/weir.service
+verify_rc=0
+systemd-analyze verify "$unit" >"$tmp/verify.txt" 2>&1 || verify_rc=$?
+[ -L /etc/systemd/system/multi-user.target.wants/weir.service ] || fail "weir.service is not enabled"
+logrotate -d /etc/logrotate.d/weir >"$tmp/logrotate.txt" 2>&1 || {
+	cat "$tmp/logrotate.txt" >&2
+	fail "logrotate -d /etc/logrotate.d/weir"
+}
+grep -q "considering log /var/log/weir/eve.json" "$tmp/logrotate.txt" || fail "logrotate does not rotate the EVE log"
 
 [ "$(command -v weir)" = /usr/bin/weir ] || fail "weir on PATH is not /usr/bin/weir"
 [ "$(/usr/bin/weir --version)" = "weir ${version%-*}" ] || fail "weir --version is not 'weir ${version%-*}'"
 /usr/bin/weir check /usr/share/weir/scripts/*.lua || fail "weir check of the shipped scripts"
-/usr/bin/weir check -c /etc/weir/weir.lua >/dev/null || fail "weir check -c /etc/weir/weir.lua"
+# The shipped config names no interface: check (the unit's ExecStartPre) stops with EX_CONFIG, no
+# restart loop (RestartPreventExitStatus=78), and says what to edit.
+rc=0
+/usr/bin/weir check -c /etc/weir/weir.lua >/dev/null 2>"$tmp/check.err" || rc=$?
+[ $rc = 78 ] || fail "weir check -c /etc/weir/weir.lua exited $rc, want 78"
+grep -qF "no interface configured: edit /etc/weir/weir.lua (dpdk.ports)" "$tmp/check.err" ||
+	fail "weir check -c /etc/weir/weir.lua: $(cat "$tmp/check.err")"
+grep -qx "RestartPreventExitStatus=78" "$unit" || fail "the unit restarts on exit 78"
+# With ports and a shipped script named by its file name, the config loads and the listing names
+# the shipped file (and a site script of the same name wins once it is there).
+cp /etc/weir/weir.lua "$tmp/ports.lua"
+printf '%s\n' "dpdk.ports = { 'net_null0', 'net_null1' }" "scripts = { 'syn_retx.lua' }" >>"$tmp/ports.lua"
+/usr/bin/weir check -c "$tmp/ports.lua" | grep -qF 'scripts = { "/usr/share/weir/scripts/syn_retx.lua" }' ||
+	fail "weir check -c does not list the shipped script /usr/share/weir/scripts/syn_retx.lua"
+mkdir /etc/weir/scripts
+cp /usr/share/weir/scripts/syn_retx.lua /etc/weir/scripts/
+/usr/bin/weir check -c "$tmp/ports.lua" | grep -qF 'scripts = { "/etc/weir/scripts/syn_retx.lua" }' ||
+	fail "weir check -c does not list the site script /etc/weir/scripts/syn_retx.lua"
+rm -r /etc/weir/scripts
+
+bash "$src/tests/deb/caps.sh" "$src" "$unit" || fail "the unit's capabilities"
 
 replay() { # replay BINARY SCRIPTDIR NAME: every shipped script over the bundled capture
 	local args=()
@@ -87,8 +134,13 @@ DEBIAN_FRONTEND=noninteractive apt-get purge -y -qq weir >"$tmp/apt.log" 2>&1 ||
 	cat "$tmp/apt.log" >&2
 	fail "apt-get purge weir failed"
 }
-for p in /usr/bin/weir /etc/weir /usr/share/weir /usr/share/doc/weir /usr/share/lintian/overrides/weir; do
+for p in /usr/bin/weir /etc/weir /usr/share/weir /usr/share/doc/weir /usr/share/lintian/overrides/weir \
+	/etc/logrotate.d/weir "$unit" /usr/lib/sysusers.d/weir.conf /etc/systemd/system/multi-user.target.wants/weir.service; do
 	[ ! -e "$p" ] || fail "$p is left after apt-get purge weir"
 done
 installed_packages | diff -u "$before" - || fail "the installed packages differ from before the test"
+if [ $verify_rc != 0 ] || grep -q weir "$tmp/verify.txt"; then
+	cat "$tmp/verify.txt" >&2
+	fail "systemd-analyze verify $unit (exit $verify_rc)"
+fi
 echo "deb_package: ok ($(basename "$deb"))"
