@@ -205,9 +205,6 @@ static const char *const environment[] = {
     "WATCHDOG_USEC",
     "Set by systemd with WatchdogSec=: weir run's control thread sends WATCHDOG=1 within that "
     "interval.",
-    "WEIR_PORT0, WEIR_PORT1",
-    "The DPDK devices of ports 0 and 1 in the default configuration /etc/weir/weir.lua, which "
-    "reads them with os.getenv.",
     "WEIR_DASHBOARD_TOKEN",
     "The bearer token of weir replay --serve when --serve-token is not given.",
     NULL};

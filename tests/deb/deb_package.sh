@@ -62,6 +62,7 @@ DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "$deb" >"$tmp/apt.log" 2>&
 	echo /lib/systemd/system/weir.service
 	echo /usr/lib/sysusers.d/weir.conf
 	echo /usr/share/lintian/overrides/weir
+	echo /usr/share/man/man8/weir.8.gz
 	for f in "$src"/scripts/*.lua; do echo "/usr/share/weir/scripts/$(basename "$f")"; done
 	for f in ARCHITECTURE.md.gz README.md.gz changelog.Debian.gz copyright lua-api.md.gz; do
 		echo "/usr/share/doc/weir/$f"
@@ -79,8 +80,8 @@ login_defs_uid_min=$(awk '$1 == "UID_MIN" {print $2}' /etc/login.defs)
 [ "$(getent group weir | cut -d: -f3)" = "$gid" ] || fail "weir's group is not weir"
 [ "$home" = /var/lib/weir ] && [ "$shell" = /usr/sbin/nologin ] || fail "weir's home $home or shell $shell"
 
-# The unit: systemd-analyze verify says nothing about it (a missing man:weir(8) fails too, on
-# purpose). Its verdict is given at the end, so that every other check runs whatever it says.
+# The unit: systemd-analyze verify says nothing about it (its Documentation=man:weir(8) included:
+# the page is installed). Its verdict is given at the end, so that every other check runs whatever it says.
 unit=/lib/systemd/system/weir.service
 verify_rc=0
 systemd-analyze verify "$unit" >"$tmp/verify.txt" 2>&1 || verify_rc=$?
@@ -91,6 +92,8 @@ logrotate -d /etc/logrotate.d/weir >"$tmp/logrotate.txt" 2>&1 || {
 }
 grep -q "considering log /var/log/weir/eve.json" "$tmp/logrotate.txt" || fail "logrotate does not rotate the EVE log"
 
+zcat /usr/share/man/man8/weir.8.gz | cmp - <("$weir_built" help --man) ||
+	fail "the installed weir(8) differs from the build's"
 [ "$(command -v weir)" = /usr/bin/weir ] || fail "weir on PATH is not /usr/bin/weir"
 [ "$(/usr/bin/weir --version)" = "weir ${version%-*}" ] || fail "weir --version is not 'weir ${version%-*}'"
 /usr/bin/weir check /usr/share/weir/scripts/*.lua || fail "weir check of the shipped scripts"
@@ -134,7 +137,7 @@ DEBIAN_FRONTEND=noninteractive apt-get purge -y -qq weir >"$tmp/apt.log" 2>&1 ||
 	cat "$tmp/apt.log" >&2
 	fail "apt-get purge weir failed"
 }
-for p in /usr/bin/weir /etc/weir /usr/share/weir /usr/share/doc/weir /usr/share/lintian/overrides/weir \
+for p in /usr/bin/weir /etc/weir /usr/share/weir /usr/share/doc/weir /usr/share/lintian/overrides/weir /usr/share/man/man8/weir.8.gz \
 	/etc/logrotate.d/weir "$unit" /usr/lib/sysusers.d/weir.conf /etc/systemd/system/multi-user.target.wants/weir.service; do
 	[ ! -e "$p" ] || fail "$p is left after apt-get purge weir"
 done
