@@ -19,8 +19,15 @@ static const struct weir_cli_opt run_opts[] = {
 static const struct weir_cli_cmd run_cmd = {
     .prog = "weir run",
     .usage = "weir run -c CONFIG.lua",
-    .tail =
-        "SIGINT/SIGTERM stop it cleanly: rx stops, the workers drain, every open flow is logged\n",
+    .tail = "Signals:\n"
+            "  SIGHUP   reload: the config's scripts are read again and checked, then replace the\n"
+            "           running ones between bursts (flows keep their state; if they do not load,\n"
+            "           the running ones stay); the EVE log is reopened (logrotate)\n"
+            "  SIGTERM  stop cleanly: rx stops, the workers drain, every open flow is logged\n"
+            "  SIGINT   the same as SIGTERM (a second one exits at once)\n"
+            "Under systemd (Type=notify) it says READY=1 once ports, workers and dashboard are\n"
+            "up, a STATUS= line, RELOADING=1 around a reload, STOPPING=1, and WATCHDOG=1 while\n"
+            "every worker makes progress.\n",
     .opts = run_opts,
     .n = sizeof(run_opts) / sizeof(run_opts[0]),
 };
@@ -42,7 +49,7 @@ int weir_cmd_run(int argc, char **argv)
 		return WEIR_EX_CONFIG;
 	}
 	const struct weir_station_params p = {
-	    .cfg = &cfg, .input = WEIR_STATION_PORTS, .prog = "weir run"};
+	    .cfg = &cfg, .input = WEIR_STATION_PORTS, .prog = "weir run", .config_path = r.config};
 	struct weir_station *st = weir_station_create(&p, &rc);
 	if (st)
 		rc = weir_station_run(st);
