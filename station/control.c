@@ -12,6 +12,7 @@
 
 #include "core/settings.h"
 #include "station/station_internal.h"
+#include "web/web.h"
 
 /* The thread wakes this often: it bounds how late a SIGHUP, a stop or a finished reload is seen. */
 #define CONTROL_TICK_NS 10000000ull
@@ -20,6 +21,7 @@
 
 struct weir_station_control {
 	struct weir_station *st;
+	struct weir_web *web; /* the dashboard, shown the reload counts; or NULL */
 	pthread_t thread;
 	volatile sig_atomic_t *hup, *stop;
 	atomic_int quit;
@@ -96,6 +98,9 @@ static void send_status(struct weir_station_control *c, const char *extra)
 	        : 0.0;
 	c->status_pkts = pkts;
 	c->status_ns = now;
+	if (c->web)
+		weir_web_set_reloads(c->web, atomic_load(&st->reloads),
+		                     atomic_load(&st->reloads_failed));
 	c->next_status_ns = now + STATUS_EVERY_NS;
 	sd_notifyf(
 	    0,
@@ -235,7 +240,7 @@ static void *control_main(void *arg)
 }
 
 struct weir_station_control *weir_station_control_start(struct weir_station *st,
-                                                        const cpu_set_t *cpus,
+                                                        const cpu_set_t *cpus, struct weir_web *web,
                                                         volatile sig_atomic_t *hup,
                                                         volatile sig_atomic_t *stop)
 {
@@ -246,6 +251,7 @@ struct weir_station_control *weir_station_control_start(struct weir_station *st,
 		return NULL;
 	}
 	c->st = st;
+	c->web = web;
 	c->hup = hup;
 	c->stop = stop;
 	uint64_t usec = 0;

@@ -72,24 +72,25 @@ static int started(const cpu_set_t *control_cpus, void *user)
 	struct dpdk_run *r = user;
 	const struct weir_run_config *cfg = r->st->p.cfg;
 	char err[512];
-	if (r->st->p.input == WEIR_STATION_PORTS &&
-	    !(r->control =
-	          weir_station_control_start(r->st, control_cpus, &hup_requested, &stop_requested)))
-		return -1;
-	if (!cfg->dashboard_listen[0])
-		return 0;
-	const struct weir_web_config wc = {
-	    .listen = cfg->dashboard_listen,
-	    .token = cfg->dashboard_token[0] ? cfg->dashboard_token : NULL,
-	    .mode = "run",
-	    .cpus = control_cpus,
-	};
-	if (!(r->web = weir_web_start(&wc, r->st->pubs, cfg->workers, err, sizeof(err)))) {
-		fprintf(stderr, "%s: %s\n", r->st->p.prog, err);
-		return -1;
+	if (cfg->dashboard_listen[0]) {
+		const struct weir_web_config wc = {
+		    .listen = cfg->dashboard_listen,
+		    .token = cfg->dashboard_token[0] ? cfg->dashboard_token : NULL,
+		    .mode = "run",
+		    .cpus = control_cpus,
+		};
+		if (!(r->web = weir_web_start(&wc, r->st->pubs, cfg->workers, err, sizeof(err)))) {
+			fprintf(stderr, "%s: %s\n", r->st->p.prog, err);
+			return -1;
+		}
+		weir_web_set_state(r->web, "running");
+		fprintf(stderr, "%s: dashboard on http://%s/\n", r->st->p.prog,
+		        cfg->dashboard_listen);
 	}
-	weir_web_set_state(r->web, "running");
-	fprintf(stderr, "%s: dashboard on http://%s/\n", r->st->p.prog, cfg->dashboard_listen);
+	if (r->st->p.input == WEIR_STATION_PORTS &&
+	    !(r->control = weir_station_control_start(r->st, control_cpus, r->web, &hup_requested,
+	                                              &stop_requested)))
+		return -1;
 	return 0;
 }
 

@@ -82,13 +82,14 @@ int weir_station_check_cfg_scripts(const struct weir_run_config *cfg, const char
 /* ---- the control thread (control.c): weir run's SIGHUP, sd_notify and watchdog ------------- */
 
 struct weir_station_control;
+struct weir_web;
 /** Starts the control thread of a PORTS run on cpus: it waits for every unit to be built to say
  *  READY=1, reloads on *hup (the config file again: scripts checked first, then published; the
  *  EVE log reopened), refreshes STATUS= and flushes the EVE log every second, pings the watchdog
- * while every worker makes progress, and says STOPPING=1 once *stop is set. NULL after printing
- * why. */
+ * while every worker makes progress, and says STOPPING=1 once *stop is set; the reload counts
+ * go to web too (the dashboard's, or NULL). NULL after printing why. */
 struct weir_station_control *weir_station_control_start(struct weir_station *st,
-                                                        const cpu_set_t *cpus,
+                                                        const cpu_set_t *cpus, struct weir_web *web,
                                                         volatile sig_atomic_t *hup,
                                                         volatile sig_atomic_t *stop);
 /** Stops and joins the control thread; NULL is a no-op. */

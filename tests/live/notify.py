@@ -5,12 +5,12 @@ A unix datagram socket is NOTIFY_SOCKET; WATCHDOG_USEC/WATCHDOG_PID ask for watc
 a net_pcap port (the bundled capture) with the dashboard on loopback:
  - ready: READY=1 arrives, and at that moment the dashboard accepts a connection; STATUS= lines say
    "running: 1 port, 1 worker"; WATCHDOG=1 pings arrive at about half the interval; SIGHUP gives
-   RELOADING=1 then READY=1 with "reloads 1 (0 failed)"; SIGTERM gives STOPPING=1 and exit 0;
+   RELOADING=1 then READY=1 with "reloads 1 (0 failed)", also in the dashboard's /api/stats; SIGTERM gives STOPPING=1 and exit 0;
  - broken: a script that does not load: no READY=1 ever, exit 78;
  - stuck: scripts_jit = true and a timer (armed on the first packet) whose callback loops forever (compiled: the instruction budget
    cannot stop it): pings arrive before it fires and none after.
 """
-import os, signal, socket, subprocess, sys, tempfile, threading, time
+import json, os, signal, socket, subprocess, sys, tempfile, threading, time, urllib.request
 
 WEIR, SRC = sys.argv[1], sys.argv[2]
 PCAP = os.path.join(SRC, "tests/data/sample.pcap")
@@ -116,13 +116,22 @@ t_ready2 = r.wait_for("READY=1", t_reloading)
 r.wait_for("STATUS=running: 1 port, 1 worker, ", t_ready2)
 if not any(m.endswith("reloads 1 (0 failed)") for t, m in r.msgs if t >= t_ready2):
     r.fail("no STATUS= with reloads 1 (0 failed) after the reload")
+# the dashboard's /api/stats counts it too (sampled once a second)
+for _ in range(30):
+    stats = json.loads(urllib.request.urlopen("http://127.0.0.1:%d/api/stats" % r.port, timeout=2).read())
+    if stats.get("reloads") == {"done": 1, "failed": 0}:
+        break
+    time.sleep(0.1)
+else:
+    r.fail("/api/stats reloads: %r" % stats.get("reloads"))
 t_term = time.monotonic()
 r.proc.send_signal(signal.SIGTERM)
 r.wait_for("STOPPING=1", t_term)
 rc = r.finish()
 if rc != 0:
     r.fail("exit %d after SIGTERM" % rc)
-print("ready: READY=1 with the dashboard up, %d pings in 1.5 s, RELOADING=1 then READY=1, STOPPING=1, exit 0" % n)
+print("ready: READY=1 with the dashboard up, %d pings in 1.5 s, RELOADING=1 then READY=1 (and on the page), "
+      "STOPPING=1, exit 0" % n)
 
 # broken: no READY=1, exit 78
 b = Run(d, "broken", 'local weir = require "weir"\nweir.monitor_socket("tcp port")\n')
