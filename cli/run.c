@@ -19,15 +19,13 @@ static const struct weir_cli_opt run_opts[] = {
 static const struct weir_cli_cmd run_cmd = {
     .prog = "weir run",
     .usage = "weir run -c CONFIG.lua",
-    .tail = "Signals:\n"
-            "  SIGHUP   reload: the config's scripts are read again and checked, then replace the\n"
-            "           running ones between bursts (flows keep their state; if they do not load,\n"
-            "           the running ones stay); the EVE log is reopened (logrotate)\n"
-            "  SIGTERM  stop cleanly: rx stops, the workers drain, every open flow is logged\n"
-            "  SIGINT   the same as SIGTERM (a second one exits at once)\n"
-            "Under systemd (Type=notify) it says READY=1 once ports, workers and dashboard are\n"
-            "up, a STATUS= line, RELOADING=1 around a reload, STOPPING=1, and WATCHDOG=1 while\n"
-            "every worker makes progress.\n",
+    .tail =
+        "Signals:\n"
+        "  SIGHUP   reload scripts (checked first; flows keep state), reopen the EVE log\n"
+        "  SIGTERM  stop cleanly: rx stops, the workers drain, every open flow is logged\n"
+        "  SIGINT   the same as SIGTERM; a second SIGINT or SIGTERM exits at once\n"
+        "Under systemd (Type=notify): READY=1 once ports, workers and dashboard are up, STATUS=,\n"
+        "RELOADING=1 around a reload, STOPPING=1, WATCHDOG=1 while every worker makes progress.\n",
     .opts = run_opts,
     .n = sizeof(run_opts) / sizeof(run_opts[0]),
 };

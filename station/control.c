@@ -28,6 +28,7 @@ struct weir_station_control {
 	int ready, stopping;
 	unsigned pending;     /* a published generation not yet taken up by every worker */
 	uint64_t hup_ns;      /* when its SIGHUP was seen */
+	uint64_t sent_ns;     /* when the checked scripts were published to the workers */
 	uint64_t watchdog_ns; /* ping interval: half of WATCHDOG_USEC; 0 without a watchdog */
 	uint64_t next_ping_ns, next_status_ns;
 	uint64_t last_beat[WEIR_CFG_MAX_WORKERS];
@@ -170,6 +171,7 @@ static void reload(struct weir_station_control *c)
 		reload_failed(c);
 		return;
 	}
+	c->sent_ns = mono_ns();
 	c->pending = atomic_load(&st->script_gen) + 1;
 	atomic_store_explicit(&st->script_gen, c->pending, memory_order_release);
 }
@@ -187,7 +189,7 @@ static void reload_done(struct weir_station_control *c)
 			return;
 		failed |= atomic_load(&sl->failed_gen) == c->pending;
 	}
-	const double ms = (double)(mono_ns() - c->hup_ns) / 1e6;
+	const uint64_t now = mono_ns();
 	if (failed) {
 		fprintf(stderr, "%s: reload: generation %u failed on a worker (see above)\n",
 		        st->p.prog, c->pending);
@@ -197,8 +199,10 @@ static void reload_done(struct weir_station_control *c)
 		fprintf(
 		    stderr,
 		    "%s: reload: scripts of generation %u running on %u worker%s, %.1f ms after "
-		    "SIGHUP\n",
-		    st->p.prog, c->pending, st->n_workers, st->n_workers == 1 ? "" : "s", ms);
+		    "SIGHUP (checked in %.1f ms, then taken up in %.1f ms)\n",
+		    st->p.prog, c->pending, st->n_workers, st->n_workers == 1 ? "" : "s",
+		    (double)(now - c->hup_ns) / 1e6, (double)(c->sent_ns - c->hup_ns) / 1e6,
+		    (double)(now - c->sent_ns) / 1e6);
 		send_status(c, "READY=1\n");
 	}
 	c->pending = 0;
