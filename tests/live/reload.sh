@@ -6,8 +6,8 @@
 #  - a broken script (syntax error) then: B keeps running, stderr names file:line;
 #  - 100 more reloads of B: still exactly one handler per chunk (the old states' sockets are gone, their
 #    ids reused), every reload done;
-#  - the EVE log moved away before the first SIGHUP: the old file has the lines before it, the new one
-#    the lines after, none lost or doubled;
+#  - the EVE log (appended to: an earlier run's line stays) moved away before the first SIGHUP: the old
+#    file has the lines before it, the new one the lines after, none lost or doubled;
 #  - SIGINT: the flow's record (shutdown, established) counts every byte; stats say the reloads.
 # usage: reload.sh WEIR_BINARY. Needs root, ip, ethtool, python3. Prints "1 passed, 0 failed" or fails.
 set -u
@@ -53,6 +53,8 @@ s.bind(("10.98.0.2", 9000)); s.listen(1)
 c, _ = s.accept()
 while c.recv(65536): pass' & PIDS+=($!)
 for i in $(seq 50); do ip netns exec $S ss -ltn | grep -q 10.98.0.2:9000 && break; sleep 0.1; done
+# a line of an earlier run: weir run appends to its EVE log (a restart must not truncate it)
+echo '{"event_type":"earlier_run"}' > $W/eve.json
 ip netns exec $M "$WEIR" run -c $W/weir.lua > $W/weir.out 2> $W/weir.err & WPID=$!
 mkfifo $W/fifo
 ip netns exec $C python3 -c '
@@ -72,7 +74,7 @@ grep -q connected $W/client.out || fail "the client did not connect through weir
 
 # wait_for FILE PATTERN [N]: until FILE has N (default 1) lines matching PATTERN, 10 s at most.
 wait_for() {
-	for i in $(seq 100); do [ "$(grep -c -- "$2" "$1" 2>/dev/null)" -ge "${3:-1}" ] && return 0; sleep 0.1; done
+	for i in $(seq 100); do [ "$(cat "$1" 2>/dev/null | grep -c -- "$2")" -ge "${3:-1}" ] && return 0; sleep 0.1; done
 	fail "waited in vain for '$2' (x${3:-1}) in $(basename "$1")"
 }
 # send TEXT: one chunk, sent when the previous one is surely delivered (separate segments).
@@ -105,6 +107,7 @@ old = [json.loads(l) for l in open(sys.argv[1])]
 new = [json.loads(l) for l in open(sys.argv[2])]
 stats = json.load(open(sys.argv[3]))
 sig = lambda recs: [r["alert"]["signature"] for r in recs if r["event_type"] == "alert"]
+assert old[0] == {"event_type": "earlier_run"}, "the earlier run's line is gone: %r" % old[:1]
 assert sig(old) == ["A 0 one"], "old EVE file: %r" % sig(old)
 assert sig(new) == ["B 4 two", "B 8 three", "B 14 four"], "new EVE file: %r" % sig(new)
 ids = {r["flow_id"] for r in old + new if r["event_type"] == "alert"}  # (an early SYN may have been refused)
