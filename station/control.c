@@ -33,7 +33,8 @@ struct weir_station_control {
 	uint64_t sent_ns;     /* when the checked scripts were published to the workers */
 	uint64_t watchdog_ns; /* ping interval: half of WATCHDOG_USEC; 0 without a watchdog */
 	uint64_t next_ping_ns, next_status_ns;
-	uint64_t last_beat[WEIR_CFG_MAX_WORKERS];
+	uint64_t last_beat[WEIR_CFG_MAX_WORKERS]; /* each worker's heartbeat as last seen */
+	uint64_t moved_ns[WEIR_CFG_MAX_WORKERS];  /* when it was last seen to move */
 	uint64_t status_pkts, status_ns;
 };
 
@@ -116,22 +117,28 @@ static void send_status(struct weir_station_control *c, const char *extra)
 	    (unsigned long long)atomic_load(&st->reloads_failed));
 }
 
-/* WATCHDOG=1 only when every worker ran a burst or a tick since the last ping (one stuck in a
- * script's endless loop stops the pings, and systemd restarts weir). Before READY the start-up
- * is bounded by systemd's start timeout instead. */
+/* WATCHDOG=1 only when every worker ran a burst or a tick lately (one stuck in a script's endless
+ * loop stops the pings, and systemd restarts weir). Lately: within a ping interval plus the idle
+ * sleep, since an idle worker ticks once a millisecond after its sleep. The heartbeats are looked
+ * at every control tick. Before READY the start-up is bounded by systemd's start timeout instead.
+ */
 static void watchdog(struct weir_station_control *c, uint64_t now)
 {
 	const struct weir_station *st = c->st;
-	if (!c->watchdog_ns || now < c->next_ping_ns)
+	if (!c->watchdog_ns)
 		return;
-	c->next_ping_ns = now + c->watchdog_ns;
+	const uint64_t late = c->watchdog_ns + st->p.cfg->idle_sleep_us * 1000ull;
 	int alive = 1;
 	for (unsigned w = 0; w < st->n_workers; w++) {
 		const uint64_t b = atomic_load_explicit(&st->slot[w].beat, memory_order_relaxed);
-		if (b == c->last_beat[w] && !atomic_load(&st->slot[w].done))
-			alive = 0;
+		if (b != c->last_beat[w] || atomic_load(&st->slot[w].done) || !c->moved_ns[w])
+			c->moved_ns[w] = now;
 		c->last_beat[w] = b;
+		alive &= now - c->moved_ns[w] <= late;
 	}
+	if (now < c->next_ping_ns)
+		return;
+	c->next_ping_ns = now + c->watchdog_ns;
 	if (alive || !c->ready)
 		sd_notify(0, "WATCHDOG=1");
 }
