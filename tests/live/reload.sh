@@ -3,6 +3,7 @@
 # keeps one TCP connection open across reloads.
 #  - script A alerts on each new client chunk ("A <offset> <text>"); A is replaced on disk by B, SIGHUP:
 #    the next chunk of the same connection reaches B (same flow_id, stream offsets going on), not A;
+#    a setting changed in the same file is named in one line as taken at the next restart;
 #  - a broken script (syntax error) then: B keeps running, stderr names file:line;
 #  - 100 more reloads of B: still exactly one handler per chunk (the old states' sockets are gone, their
 #    ids reused), every reload done;
@@ -85,7 +86,11 @@ send one
 wait_for $W/eve.json '"signature":"A 0 one"'
 mv $W/eve.json $W/eve.old # what logrotate does; SIGHUP reopens
 cp $W/b.lua $W/s.lua
+sed -i 's/^idle_sleep_us = 20$/idle_sleep_us = 30/' $W/weir.lua # not applied live: said so
 kill -HUP $WPID; reloaded 1
+grep -q "reload: changed idle_sleep_us: taken at the next restart" $W/weir.err || fail "no line naming the changed setting"
+[ "$(grep -c 'reload: changed' $W/weir.err)" = 1 ] || fail "more than one line on changed settings"
+sed -i 's/^idle_sleep_us = 30$/idle_sleep_us = 20/' $W/weir.lua
 send two
 wait_for $W/eve.json '"signature":"B 4 two"'
 echo 'local x = ' > $W/s.lua # a syntax error: the reload is refused, B keeps running
