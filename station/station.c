@@ -246,8 +246,8 @@ struct weir_station_unit *weir_station_unit_create(struct weir_station *st, unsi
 		goto err;
 	char err[1024];
 	if (st->p.cfg->n_scripts && !(u->lua = unit_lua(u, st->p.cfg, err, sizeof(err)))) {
-		if (atomic_exchange(&st->scripts_failed, 1) ==
-		    0) /* every worker loads the same files */
+		/* every worker loads the same files: said once */
+		if (atomic_exchange(&st->scripts_failed, 1) == 0)
 			fprintf(stderr, "%s: %s\n", st->p.prog, err);
 		goto err;
 	}
@@ -290,8 +290,7 @@ static void unit_reload(struct weir_station_unit *u, unsigned gen)
 void weir_station_unit_run(struct weir_station_unit *u)
 {
 	struct weir_station *st = u->st;
-	/* The reload check: one relaxed load per call; the list behind it is read after an acquire.
-	 */
+	/* The reload check, one relaxed load a call; what it publishes is read after an acquire. */
 	if (atomic_load_explicit(&st->script_gen, memory_order_relaxed) != u->gen)
 		unit_reload(u, atomic_load_explicit(&st->script_gen, memory_order_acquire));
 	if (u->lua)
