@@ -120,8 +120,10 @@ int weir_msock_reclaim(struct weir_worker *w)
 {
 	if (!w)
 		return -EINVAL;
-	if (w->qi < w->qn || w->phase != WEIR_PH_IDLE || w->rx_i < w->nrx)
-		return -EBUSY; /* queued records may still name a closed socket */
+	/* Between packets every record was handed out and dispatched; a burst handed over but not
+	 * polled yet (the station swaps a host there) has none. */
+	if (w->qi < w->qn || w->phase != WEIR_PH_IDLE)
+		return -EBUSY;
 	int n = 0;
 	for (unsigned i = 0; i < WEIR_MAX_SOCKS; i++)
 		if (w->socks[i] && !(w->open_socks >> i & 1)) {

@@ -400,8 +400,9 @@ struct weir_msock *weir_msock_create(struct weir_worker *w, const char *filter, 
 void weir_msock_close(struct weir_msock *s);
 /** Frees every closed socket of w so that its id can be taken again (a host replacing its
  *  scripts closes theirs, then reclaims them: reloads do not run out of ids). Every handle of a
- *  closed socket becomes invalid: call it only when nothing holds one. Between bursts only
- *  (weir_worker_poll returned 0); returns how many were freed, -EBUSY inside a burst, -EINVAL. */
+ *  closed socket becomes invalid: call it only when nothing holds one. Not from a handler: between
+ *  bursts, or after weir_worker_rx and before the burst's first poll. Returns how many were freed,
+ *  -EBUSY with a packet in progress, -EINVAL. */
 int weir_msock_reclaim(struct weir_worker *w);
 /** The socket's worker and its index (the sock_id of its records). */
 struct weir_worker *weir_msock_worker(const struct weir_msock *s);
