@@ -241,8 +241,8 @@ static void *control_main(void *arg)
 		}
 		if (c->ready && now >= c->next_status_ns) {
 			send_status(c, "");
-			if (st->eve &&
-			    fflush(st->eve) != 0) /* under the FILE's lock, like the workers */
+			/* fflush takes the FILE's lock, as the workers' fwrite does */
+			if (st->eve && fflush(st->eve) != 0)
 				atomic_store(&st->write_failed, 1);
 		}
 		watchdog(c, now);
