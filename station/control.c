@@ -17,7 +17,7 @@
 /* The thread wakes this often: it bounds how late a SIGHUP or a stop is seen; while the workers
  * take a reload up, every RELOAD_TICK_NS (the READY=1 after it is not late). */
 #define CONTROL_TICK_NS 10000000ull
-#define RELOAD_TICK_NS 500000ull
+#define RELOAD_TICK_NS  500000ull
 /* STATUS= is refreshed, and the EVE log flushed (tail -f, logrotate), this often. */
 #define STATUS_EVERY_NS 1000000000ull
 
@@ -246,7 +246,8 @@ static void *control_main(void *arg)
 				atomic_store(&st->write_failed, 1);
 		}
 		watchdog(c, now);
-		const struct timespec ts = {0, (long)(c->pending ? RELOAD_TICK_NS : CONTROL_TICK_NS)};
+		const struct timespec ts = {0,
+		                            (long)(c->pending ? RELOAD_TICK_NS : CONTROL_TICK_NS)};
 		nanosleep(&ts, NULL);
 	}
 	return NULL;
