@@ -391,8 +391,8 @@ static void test_swap(void)
 	    weir_pcap_open(WEIR_SRC "/tests/data/sample.pcap", err, sizeof(err), &code);
 	CHECK(rd != NULL);
 	struct weir_rx_pkt pkt;
-	/* the first 25 packets of the capture: two flows open, each with data seen and more to come */
-	for (unsigned i = 0; i < 25 && (n = weir_pcap_next(rd, &pkt, 1, err, sizeof(err))) > 0; i++) {
+	/* the first 25 packets: two flows open, each with data seen and more to come */
+	for (unsigned i = 0; i < 25 && weir_pcap_next(rd, &pkt, 1, err, sizeof(err)) > 0; i++) {
 		weir_worker_rx(w, &pkt, 1);
 		weir_lua_run(L);
 	}
@@ -420,7 +420,8 @@ static void test_swap(void)
 		weir_lua_run(L);
 	}
 	weir_pcap_close(rd);
-	CHECK(counter(L, "swap.old_flows") > 0); /* flows open across the swaps reached the newest */
+	/* flows open across the swaps reached the newest state */
+	CHECK(counter(L, "swap.old_flows") > 0);
 	const struct weir_stats *st = weir_worker_stats(w);
 	/* each NEW_DATA ran the newest state's one handler once: old states' handlers are gone */
 	CHECK(counter(L, "swap.data") <= st->events[WEIR_EV_NEW_DATA]);
