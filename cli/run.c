@@ -21,7 +21,12 @@ const struct weir_cli_cmd weir_run_cmd = {
     .usage = "weir run -c CONFIG.lua",
     .about = "run live on DPDK ports, inline or passive, as the configuration says",
     .tail =
-        "SIGINT/SIGTERM stop it cleanly: rx stops, the workers drain, every open flow is logged\n",
+        "Signals:\n"
+        "  SIGHUP   reload scripts (checked first; flows keep state), reopen the EVE log\n"
+        "  SIGTERM  stop cleanly: rx stops, the workers drain, every open flow is logged\n"
+        "  SIGINT   the same as SIGTERM; a second SIGINT or SIGTERM exits at once\n"
+        "Under systemd (Type=notify): READY=1 once ports, workers and dashboard are up, STATUS=,\n"
+        "RELOADING=1 around a reload, STOPPING=1, WATCHDOG=1 while every worker makes progress.\n",
     .opts = run_opts,
     .n = sizeof(run_opts) / sizeof(run_opts[0]),
 };
@@ -43,7 +48,7 @@ int weir_cmd_run(int argc, char **argv)
 		return WEIR_EX_CONFIG;
 	}
 	const struct weir_station_params p = {
-	    .cfg = &cfg, .input = WEIR_STATION_PORTS, .prog = "weir run"};
+	    .cfg = &cfg, .input = WEIR_STATION_PORTS, .prog = "weir run", .config_path = r.config};
 	struct weir_station *st = weir_station_create(&p, &rc);
 	if (st)
 		rc = weir_station_run(st);

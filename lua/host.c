@@ -34,6 +34,7 @@ struct weir_lua {
 	struct weir_worker *w;
 	lua_State *L;
 	int run_ref;
+	int close_ref; /* weir.lua's _close, once its init ran (LUA_NOREF before) */
 	struct weir_lua_limits lim;
 	weir_lua_alert_fn alert_fn;
 	void *alert_user;
@@ -172,8 +173,12 @@ struct weir_lua *weir_lua_create_with(struct weir_worker *w, const char *const *
 		goto err;
 	}
 	luaL_openlibs(H->L);
+	H->close_ref = LUA_NOREF;
 	if ((rc = host_init(H, err, errlen)) != 0)
 		goto err;
+	lua_getfield(H->L, -1,
+	             "_close"); /* from here on, a failure closes what the scripts opened */
+	H->close_ref = luaL_ref(H->L, LUA_REGISTRYINDEX);
 	for (unsigned i = 0; i < n; i++)
 		if ((rc = host_load(H, scripts[i], err, errlen)) != 0)
 			goto err;
@@ -205,8 +210,15 @@ void weir_lua_free(struct weir_lua *H)
 {
 	if (!H)
 		return;
-	if (H->L)
+	if (H->L) {
+		if (H->close_ref != LUA_NOREF) {
+			lua_rawgeti(H->L, LUA_REGISTRYINDEX, H->close_ref);
+			if (lua_pcall(H->L, 0, 0, 0) != 0)
+				fprintf(stderr, "weir: lua host: closing its sockets failed: %s\n",
+				        lua_tostring(H->L, -1));
+		}
 		lua_close(H->L);
+	}
 	free(H);
 }
 

@@ -88,7 +88,10 @@ struct weir_lua *weir_lua_create_with(struct weir_worker *w, const char *const *
  *  polls the worker and dispatches every record). Returns 0 or a negative errno; a failure of the
  *  dispatcher itself is counted and the burst is finished by weir_worker_run(). */
 int weir_lua_run(struct weir_lua *L);
-/** Frees the state. NULL is a no-op. */
+/** Closes every monitoring socket its scripts opened (their registrations, timers and flows'
+ *  scope go with them; the worker then reclaims their ids with weir_msock_reclaim) and frees the
+ *  state; what the scripts did to flows stays (buffering off, monitoring stopped). Worker's thread,
+ *  between bursts. NULL is a no-op. */
 void weir_lua_free(struct weir_lua *L);
 
 void weir_lua_limits_defaults(struct weir_lua_limits *lim);

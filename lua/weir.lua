@@ -755,6 +755,15 @@ function M._init(cdef, w, host, layout)
 	end
 end
 
+-- Closes every socket the scripts and the host opened (weir_lua_free, before the state goes): the
+-- worker outlives this state, and after a hot reload no handler, timer or subscription of the old
+-- scripts may remain on it.
+function M._close()
+	for _, s in pairs(socks) do s:close() end
+	if isock ~= nil then C.weir_msock_close(isock) end
+	isock = nil
+end
+
 -- Loads one script: its own environment whose require "weir" returns the script's API.
 function M._load(index, path, chunk)
 	local script = { index = index, name = path:match("[^/]*$"), path = path, states = {}, nstates = 0 }

@@ -10,9 +10,10 @@
 #include "station/station_internal.h"
 #include "web/web.h"
 
-/* The stop flag must be reachable from a signal handler, which takes no argument: the one
- * file-level mutable of the station. */
-static volatile sig_atomic_t stop_requested;
+/* The flags must be reachable from a signal handler, which takes no argument: the file-level
+ * mutables of the station. Whichever thread (DPDK starts some) takes the signal, the handler only
+ * sets a flag: the lcores read stop, the control thread both. */
+static volatile sig_atomic_t stop_requested, hup_requested;
 
 static void on_signal(int sig)
 {
@@ -21,10 +22,17 @@ static void on_signal(int sig)
 	stop_requested = 1;
 }
 
+static void on_hup(int sig)
+{
+	(void)sig;
+	hup_requested = 1;
+}
+
 /* What the DPDK loop's callbacks (opts.user) see. */
 struct dpdk_run {
 	struct weir_station *st;
 	struct weir_web *web;
+	struct weir_station_control *control;
 };
 
 /* The DPDK loop's view of a unit (struct weir_dp_stack_ops). */
@@ -57,24 +65,32 @@ static const struct weir_dp_stack_ops stack_ops = {
     .free = stack_free,
 };
 
-/* After EAL: the dashboard, on the CPUs the workers leave free. */
-static int start_dashboard(const cpu_set_t *control_cpus, void *user)
+/* After EAL and the ports: the dashboard if configured and, for weir run, the control thread, on
+ * the CPUs the workers leave free. */
+static int started(const cpu_set_t *control_cpus, void *user)
 {
 	struct dpdk_run *r = user;
 	const struct weir_run_config *cfg = r->st->p.cfg;
 	char err[512];
-	const struct weir_web_config wc = {
-	    .listen = cfg->dashboard_listen,
-	    .token = cfg->dashboard_token[0] ? cfg->dashboard_token : NULL,
-	    .mode = "run",
-	    .cpus = control_cpus,
-	};
-	if (!(r->web = weir_web_start(&wc, r->st->pubs, cfg->workers, err, sizeof(err)))) {
-		fprintf(stderr, "%s: %s\n", r->st->p.prog, err);
-		return -1;
+	if (cfg->dashboard_listen[0]) {
+		const struct weir_web_config wc = {
+		    .listen = cfg->dashboard_listen,
+		    .token = cfg->dashboard_token[0] ? cfg->dashboard_token : NULL,
+		    .mode = "run",
+		    .cpus = control_cpus,
+		};
+		if (!(r->web = weir_web_start(&wc, r->st->pubs, cfg->workers, err, sizeof(err)))) {
+			fprintf(stderr, "%s: %s\n", r->st->p.prog, err);
+			return -1;
+		}
+		weir_web_set_state(r->web, "running");
+		fprintf(stderr, "%s: dashboard on http://%s/\n", r->st->p.prog,
+		        cfg->dashboard_listen);
 	}
-	weir_web_set_state(r->web, "running");
-	fprintf(stderr, "%s: dashboard on http://%s/\n", r->st->p.prog, cfg->dashboard_listen);
+	if (r->st->p.input == WEIR_STATION_PORTS &&
+	    !(r->control = weir_station_control_start(r->st, control_cpus, r->web, &hup_requested,
+	                                              &stop_requested)))
+		return -1;
 	return 0;
 }
 
@@ -126,6 +142,11 @@ int weir_station_run_dpdk(struct weir_station *st)
 	sa.sa_handler = on_signal;
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);
+	if (st->p.input ==
+	    WEIR_STATION_PORTS) { /* reload; from before EAL: never the default (exit) */
+		sa.sa_handler = on_hup;
+		sigaction(SIGHUP, &sa, NULL);
+	}
 	struct dpdk_run r = {.st = st};
 	const int dash = cfg->dashboard_listen[0] != 0;
 	const struct weir_dp_opts opts = {
@@ -134,10 +155,13 @@ int weir_station_run_dpdk(struct weir_station *st)
 	    .stack = &stack_ops,
 	    .user = &r,
 	    .prog = st->p.prog,
-	    .started = dash ? start_dashboard : NULL,
+	    .started = dash || st->p.input == WEIR_STATION_PORTS ? started : NULL,
 	    .pubs = dash ? st->pubs : NULL,
 	};
 	int rc = weir_dp_run(cfg, &opts, &res);
+	weir_station_control_stop(r.control);
+	res.reloads = atomic_load(&st->reloads);
+	res.reloads_failed = atomic_load(&st->reloads_failed);
 	if (r.web) { /* the workers published their final counters: one last sample, then stop */
 		weir_web_set_state(r.web, rc ? "failed" : "done");
 		weir_web_refresh(r.web);
@@ -149,7 +173,7 @@ int weir_station_run_dpdk(struct weir_station *st)
 		return rc;
 	summary(st, &res);
 	if (cfg->stats_path[0]) {
-		FILE *out = weir_station_open(st, cfg->stats_path);
+		FILE *out = weir_station_open(st, cfg->stats_path, 0);
 		if (!out)
 			return 73;
 		weir_dp_result_json(&res, cfg, out);

@@ -128,7 +128,7 @@ int weir_station_run_pcap(struct weir_station *st)
 	weir_worker_shutdown(u->w);
 	weir_station_unit_run(u);
 	if (cfg->stats_path[0]) {
-		FILE *out = weir_station_open(st, cfg->stats_path);
+		FILE *out = weir_station_open(st, cfg->stats_path, 0);
 		if (out) {
 			write_stats(u, files, st->p.n_files, out);
 			weir_station_close(st, out);

@@ -14,14 +14,36 @@
 
 /* ---- outputs ------------------------------------------------------------------------------ */
 
-FILE *weir_station_open(const struct weir_station *st, const char *path)
+FILE *weir_station_open(const struct weir_station *st, const char *path, int append)
 {
 	if (!strcmp(path, "-"))
 		return stdout;
-	FILE *f = fopen(path, "w");
+	FILE *f = fopen(path, append ? "a" : "w");
 	if (!f)
 		fprintf(stderr, "%s: %s: %s\n", st->p.prog, path, strerror(errno));
 	return f;
+}
+
+int weir_station_eve_reopen(struct weir_station *st)
+{
+	if (!st->eve || st->eve == stdout)
+		return 0;
+	const char *path = st->p.cfg->eve_path;
+	const int fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+	if (fd < 0) {
+		fprintf(stderr, "%s: reopening %s: %s (still writing the old file)\n", st->p.prog,
+		        path, strerror(errno));
+		return -1;
+	}
+	/* A worker's fwrite holds the FILE's lock for its whole line: under that lock, what is
+	 * buffered goes to the old file, then the descriptor under the FILE becomes the new one. */
+	flockfile(st->eve);
+	int rc = fflush(st->eve) == 0 && dup2(fd, fileno(st->eve)) >= 0 ? 0 : -1;
+	if (rc)
+		fprintf(stderr, "%s: reopening %s: %s\n", st->p.prog, path, strerror(errno));
+	funlockfile(st->eve);
+	close(fd);
+	return rc;
 }
 
 void weir_station_close(struct weir_station *st, FILE *f)
@@ -185,28 +207,22 @@ static int unit_sockets(struct weir_station_unit *u)
 	return 0;
 }
 
-/* One Lua state per worker: scripts' state is share-nothing like the flow table. 0 or -1. */
-static int unit_lua(struct weir_station_unit *u)
+/* One Lua state per worker running cfg's scripts (scripts' state is share-nothing like the flow
+ * table); NULL with why in err. */
+static struct weir_lua *unit_lua(struct weir_station_unit *u, const struct weir_run_config *cfg,
+                                 char *err, size_t errlen)
 {
-	struct weir_station *st = u->st;
-	const struct weir_run_config *cfg = st->p.cfg;
 	const char *scripts[WEIR_CFG_MAX_SCRIPTS];
-	char err[1024];
 	for (unsigned i = 0; i < cfg->n_scripts; i++)
 		scripts[i] = cfg->scripts[i];
 	struct weir_lua_limits lim;
 	weir_lua_limits_defaults(&lim);
 	lim.jit = cfg->scripts_jit;
-	if (!(u->lua =
-	          weir_lua_create_with(u->w, scripts, cfg->n_scripts, &lim, err, sizeof(err)))) {
-		if (atomic_exchange(&st->scripts_failed, 1) ==
-		    0) /* every worker loads the same files: say it once */
-			fprintf(stderr, "%s: %s\n", st->p.prog, err);
-		return -1;
-	}
-	if (st->eve || u->pub)
-		weir_lua_set_alert_sink(u->lua, script_alert, u);
-	return 0;
+	struct weir_lua *lua =
+	    weir_lua_create_with(u->w, scripts, cfg->n_scripts, &lim, err, errlen);
+	if (lua && (u->st->eve || u->pub))
+		weir_lua_set_alert_sink(lua, script_alert, u);
+	return lua;
 }
 
 struct weir_station_unit *weir_station_unit_create(struct weir_station *st, unsigned id)
@@ -217,6 +233,7 @@ struct weir_station_unit *weir_station_unit_create(struct weir_station *st, unsi
 		return NULL;
 	}
 	u->st = st;
+	u->id = id;
 	u->pub = st->pubs[id];
 	if (!(u->w = weir_worker_create(&st->p.cfg->engine, id))) {
 		fprintf(stderr, "%s: worker %u: cannot create: %s\n", st->p.prog, id,
@@ -225,20 +242,74 @@ struct weir_station_unit *weir_station_unit_create(struct weir_station *st, unsi
 	}
 	if (st->eve)
 		weir_worker_set_flow_sink(u->w, eve_flow, u);
-	if (unit_sockets(u) != 0 || (st->p.cfg->n_scripts && unit_lua(u) != 0))
+	if (unit_sockets(u) != 0)
 		goto err;
+	char err[1024];
+	if (st->p.cfg->n_scripts && !(u->lua = unit_lua(u, st->p.cfg, err, sizeof(err)))) {
+		/* every worker loads the same files: said once */
+		if (atomic_exchange(&st->scripts_failed, 1) == 0)
+			fprintf(stderr, "%s: %s\n", st->p.prog, err);
+		goto err;
+	}
+	atomic_fetch_add(&st->units_ready, 1);
 	return u;
 err:
 	weir_station_unit_free(u);
 	return NULL;
 }
 
+/* The scripts of generation gen, between bursts: a new Lua state is built on this thread and
+ * replaces the old one only if it loads. The old state's sockets are closed (none of its
+ * handlers, timers or subscriptions is left) and their ids reclaimed; flows, their TCP state and
+ * their streams are the worker's and stay. */
+static void unit_reload(struct weir_station_unit *u, unsigned gen)
+{
+	struct weir_station *st = u->st;
+	struct weir_station_slot *sl = &st->slot[u->id];
+	const struct weir_run_config *cfg = st->reload_cfg;
+	struct weir_lua *lua = NULL;
+	char err[1024];
+	if (cfg->n_scripts && !(lua = unit_lua(u, cfg, err, sizeof(err)))) {
+		/* the check passed on a throw-away worker: this worker is short of memory or
+		 * sockets */
+		fprintf(stderr, "%s: reload: worker %u keeps its scripts: %s\n", st->p.prog, u->id,
+		        err);
+		atomic_store(&sl->failed_gen, gen);
+	} else {
+		weir_lua_free(u->lua);
+		u->lua = lua;
+	}
+	const int rc = weir_msock_reclaim(u->w); /* also the failed state's sockets */
+	if (rc < 0)
+		fprintf(stderr, "%s: worker %u: reclaiming sockets: %s\n", st->p.prog, u->id,
+		        strerror(-rc));
+	u->gen = gen;
+	atomic_store_explicit(&sl->gen, gen, memory_order_release);
+}
+
 void weir_station_unit_run(struct weir_station_unit *u)
 {
+	struct weir_station *st = u->st;
+	/* The reload check, one relaxed load a call; what it publishes is read after an acquire. */
+	if (atomic_load_explicit(&st->script_gen, memory_order_relaxed) != u->gen)
+		unit_reload(u, atomic_load_explicit(&st->script_gen, memory_order_acquire));
 	if (u->lua)
 		weir_lua_run(u->lua);
 	else
 		weir_worker_run(u->w);
+	struct weir_station_slot *sl = &st->slot[u->id];
+	atomic_store_explicit(&sl->beat, ++u->beats, memory_order_relaxed);
+	if ((u->beats & 255) == 0) { /* the STATUS line's sample: every 256 bursts or ticks */
+		const struct weir_stats *ws = weir_worker_stats(u->w);
+		atomic_store_explicit(&sl->flows, ws->flows_active, memory_order_relaxed);
+		atomic_store_explicit(&sl->pkts, ws->pkts, memory_order_relaxed);
+		uint64_t errors = 0;
+		const struct weir_lua_script_stat *ss;
+		const unsigned n = u->lua ? weir_lua_script_stats(u->lua, &ss) : 0;
+		for (unsigned i = 0; i < n; i++)
+			errors += ss[i].errors;
+		atomic_store_explicit(&sl->script_errors, errors, memory_order_relaxed);
+	}
 }
 
 /* Handler time is sampled (timed of events calls): scaled up to all calls. */
@@ -279,6 +350,7 @@ void weir_station_unit_free(struct weir_station_unit *u)
 		return;
 	weir_lua_free(u->lua);
 	weir_worker_free(u->w);
+	atomic_store(&u->st->slot[u->id].done, 1);
 	free(u);
 }
 
@@ -300,7 +372,9 @@ struct weir_station *weir_station_create(const struct weir_station_params *p, in
 		*code = 73;
 		goto err;
 	}
-	if (cfg->eve_path[0] && !(st->eve = weir_station_open(st, cfg->eve_path))) {
+	/* An appliance's restart must not truncate the log it wrote before: weir run appends. */
+	if (cfg->eve_path[0] &&
+	    !(st->eve = weir_station_open(st, cfg->eve_path, p->input == WEIR_STATION_PORTS))) {
 		*code = 73;
 		goto err;
 	}
@@ -337,7 +411,23 @@ void weir_station_free(struct weir_station *st)
 	weir_station_close(st, st->eve);
 	for (unsigned w = 0; w < WEIR_CFG_MAX_WORKERS; w++)
 		weir_statpub_free(st->pubs[w]);
+	free(st->reload_cfg);
 	free(st);
+}
+
+int weir_station_check_cfg_scripts(const struct weir_run_config *cfg, const char *prog, int list)
+{
+	struct weir_station st = {.p = {.cfg = cfg, .prog = prog}};
+	/* Loading runs each script's top level: sockets are opened and handlers registered. */
+	struct weir_station_unit *u = weir_station_unit_create(&st, 0);
+	if (!u)
+		return -1;
+	const struct weir_lua_handler_stat *hs;
+	const unsigned nh = u->lua && list ? weir_lua_handler_stats(u->lua, &hs) : 0;
+	for (unsigned i = 0; i < nh; i++)
+		printf("  %s\n", hs[i].where);
+	weir_station_unit_free(u);
+	return 0;
 }
 
 int weir_station_check_scripts(char *const *scripts, unsigned n, const char *prog)
@@ -353,16 +443,8 @@ int weir_station_check_scripts(char *const *scripts, unsigned n, const char *pro
 		snprintf(cfg.scripts[i], sizeof(cfg.scripts[i]), "%s", scripts[i]);
 	}
 	cfg.n_scripts = n;
-	struct weir_station st = {.p = {.cfg = &cfg, .prog = prog}};
-	/* Loading runs each script's top level: sockets are opened and handlers registered. */
-	struct weir_station_unit *u = weir_station_unit_create(&st, 0);
-	if (!u)
+	if (weir_station_check_cfg_scripts(&cfg, prog, 1) != 0)
 		return 65;
-	const struct weir_lua_handler_stat *hs;
-	const unsigned nh = weir_lua_handler_stats(u->lua, &hs);
-	for (unsigned i = 0; i < nh; i++)
-		printf("  %s\n", hs[i].where);
 	printf("ok: %u script%s\n", n, n == 1 ? "" : "s");
-	weir_station_unit_free(u);
 	return 0;
 }

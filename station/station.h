@@ -23,6 +23,8 @@ struct weir_station_params {
 	const struct weir_run_config *cfg;
 	enum weir_station_input input;
 	const char *prog;   /**< prefix of messages ("weir replay") and EAL's argv[0] */
+	const char
+	    *config_path;   /**< PORTS: cfg's file, read again on SIGHUP (hot reload), or NULL */
 	char *const *files; /**< PCAP, PCAP_DPDK: the captures */
 	unsigned n_files;
 	int pace;                /**< PCAP_DPDK: hand packets over at capture speed */
@@ -34,14 +36,17 @@ struct weir_station_params {
 
 struct weir_station;
 
-/** Opens what a run shares before any packet: the EVE writer (cfg->eve_path), the stream directory
+/** Opens what a run shares before any packet: the EVE writer (cfg->eve_path; PORTS appends to it,
+ * the others start it afresh), the stream directory
  * and one dashboard slot per worker (cfg->dashboard_listen). The workers, their Lua hosts and
  * sinks are built when the run starts, each on its worker's thread. NULL after one message on
  * stderr, with *code the sysexits exit code (73 an output that cannot be created, 71 out of
  * memory). Calling thread. */
 struct weir_station *weir_station_create(const struct weir_station_params *p, int *code);
 
-/** Runs the input to its end (PORTS: until SIGINT/SIGTERM), then writes the stats summary. Every
+/** Runs the input to its end (PORTS: until SIGINT/SIGTERM; SIGHUP reloads the scripts and
+ * reopens the EVE log; systemd is told READY, STATUS, WATCHDOG, RELOADING and STOPPING when it
+ * runs weir as Type=notify), then writes the stats summary. Every
  * flow record and every script alert goes to the one EVE writer on every input. Returns a sysexits
  * code: 0, 64 usage (more files than --dpdk takes), 65 damaged capture or (PCAP) a script that
  * does not load, 66 unreadable capture, 73 an output failed, 78 config (EAL, ports, a dashboard

@@ -50,6 +50,7 @@ struct weir_model {
 	struct recent_alert recent[RECENT_ALERTS];
 	unsigned rhead, rcount;
 	char mode[16], state[32];
+	uint64_t reloads, reloads_failed;
 	uint64_t boot_ms, wall_ms;
 };
 
@@ -209,6 +210,12 @@ void weir_model_sample(struct weir_model *m, uint64_t now_ns, uint64_t wall_ms, 
 		snprintf(m->state, sizeof(m->state), "%s", state);
 }
 
+void weir_model_set_reloads(struct weir_model *m, uint64_t done, uint64_t failed)
+{
+	m->reloads = done;
+	m->reloads_failed = failed;
+}
+
 /* ---- rendering ------------------------------------------------------------------------------ */
 
 #define J_COUNTERS(b, names, arr, count)                                                        \
@@ -229,6 +236,8 @@ static void render_stats(const struct weir_model *m, struct weir_sbuf *b)
 	json_str(b, m->mode);
 	weir_sb_printf(b, ",\"state\":");
 	json_str(b, m->state);
+	weir_sb_printf(b, ",\"reloads\":{\"done\":%" PRIu64 ",\"failed\":%" PRIu64 "}", m->reloads,
+	               m->reloads_failed);
 	weir_sb_printf(b, ",\"workers\":%u,\"samples\":%" PRIu64, m->npubs, m->samples);
 	weir_sb_printf(b,
 	               ",\"totals\":{\"packets\":%" PRIu64 ",\"bytes\":%" PRIu64 ",\"tcp_packets\":%" PRIu64

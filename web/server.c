@@ -41,6 +41,7 @@ struct weir_web {
 	unsigned sample_ms, port;
 	struct weir_model *model;
 	char state[32];
+	uint64_t reloads[2]; /* done, failed (weir_web_set_reloads), under mu */
 	struct MHD_Response *docs[WEIR_DOC_COUNT]; /* current, under mu; replaced at each sample */
 	struct MHD_Response *assets[5];
 	struct MHD_Response *e400, *e401, *e404, *e405, *e500;
@@ -280,6 +281,7 @@ static void sample(struct weir_web *web)
 	char state[sizeof(web->state)];
 	pthread_mutex_lock(&web->mu);
 	memcpy(state, web->state, sizeof(state));
+	weir_model_set_reloads(web->model, web->reloads[0], web->reloads[1]);
 	pthread_mutex_unlock(&web->mu);
 	weir_model_sample(web->model, clock_ns(CLOCK_MONOTONIC), clock_ns(CLOCK_REALTIME) / 1000000, state);
 	struct weir_sbuf b = { 0 };
@@ -480,6 +482,14 @@ void weir_web_set_state(struct weir_web *web, const char *state)
 {
 	pthread_mutex_lock(&web->mu);
 	snprintf(web->state, sizeof(web->state), "%s", state);
+	pthread_mutex_unlock(&web->mu);
+}
+
+void weir_web_set_reloads(struct weir_web *web, uint64_t done, uint64_t failed)
+{
+	pthread_mutex_lock(&web->mu);
+	web->reloads[0] = done;
+	web->reloads[1] = failed;
 	pthread_mutex_unlock(&web->mu);
 }
 

@@ -4,6 +4,7 @@
 
 #include <sched.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include "stats/statpub.h"
 
@@ -48,6 +49,8 @@ struct weir_web *weir_web_start(const struct weir_web_config *cfg, struct weir_s
                                 unsigned npubs, char *err, size_t errlen);
 /** Sets the state word shown on the page and in /api/stats ("running", "done", ...). */
 void weir_web_set_state(struct weir_web *web, const char *state);
+/** Sets the hot reloads done and refused, shown in /api/stats ("reloads"). */
+void weir_web_set_reloads(struct weir_web *web, uint64_t done, uint64_t failed);
 /** Takes a fresh sample now (e.g. after the final publication of a replay). */
 void weir_web_refresh(struct weir_web *web);
 /** The port actually bound (useful with port 0). */

@@ -24,6 +24,8 @@ void weir_model_free(struct weir_model *m);
 /** Reads every slot and updates totals, rates, history and recent alerts. now_ns: monotonic
  *  clock, wall_ms: Unix time in ms. */
 void weir_model_sample(struct weir_model *m, uint64_t now_ns, uint64_t wall_ms, const char *state);
+/** The hot reloads done and refused, for the next render. */
+void weir_model_set_reloads(struct weir_model *m, uint64_t done, uint64_t failed);
 /** Renders one document into b (cleared first). */
 void weir_model_render(const struct weir_model *m, enum weir_doc doc, struct weir_sbuf *b);
 

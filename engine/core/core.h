@@ -37,6 +37,7 @@ struct weir_flow {
 	} user[WEIR_FLOW_USERS];
 	uint8_t top_slot;            /* index + 1 in the worker's top-flows sample, 0 when not in it */
 	uint32_t syn_isn;            /* (in padding: a flow entry stays within its cache lines) */
+	uint32_t scoped;             /* w->socks_born when sock_mask was last computed */
 	struct weir_tcp_conn tcp;
 };
 
@@ -56,6 +57,7 @@ struct weir_msock_prog {
 struct weir_msock {
 	struct weir_worker *w;
 	unsigned id;
+	uint32_t born;               /* w->socks_born when it was created */
 	char *filter;                /* NULL: every TCP flow */
 	struct weir_msock_prog progs[WEIR_MSOCK_PROGS];
 	unsigned nprogs;
@@ -99,7 +101,8 @@ struct weir_worker {
 
 	struct weir_msock *socks[WEIR_MAX_SOCKS];
 	uint64_t open_socks;
-	unsigned nsocks_ever;
+	uint32_t socks_born; /* sockets created so far: flows scoped before a socket was
+	                        created take it in at their next packet (weir_msock_rescope) */
 	struct weir_ude udes[WEIR_EV_UDE_MAX - WEIR_EV_UDE_FIRST];
 	unsigned nudes;
 
@@ -181,6 +184,11 @@ void weir_timers_free(struct weir_worker *w);
 /* msock.c */
 /** Sockets whose scope matches the current packet (frame of linktype). */
 uint64_t weir_msock_scope(struct weir_worker *w, const struct weir_rx_pkt *rx);
+/** Brings f's scope up to date when sockets were created since it was computed (a hot reload):
+ *  each newer socket is matched against rx, or with rx NULL (an event without a packet) only a
+ *  socket without a filter takes f in; a bit of an older socket whose id a newer one reuses is
+ *  dropped, and so is a user pointer that socket set. */
+void weir_msock_rescope(struct weir_worker *w, struct weir_flow *f, const struct weir_rx_pkt *rx);
 /** 1 while s is open, 0 once closed. */
 int weir_msock_is_open(const struct weir_msock *s);
 void weir_msock_free_all(struct weir_worker *w);

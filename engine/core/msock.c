@@ -36,8 +36,12 @@ struct weir_msock *weir_msock_create(struct weir_worker *w, const char *filter, 
 		errno = EINVAL;
 		return NULL;
 	}
-	/* Ids are never reused: flows keep the scope mask they were given at their start. */
-	const unsigned id = w->nsocks_ever;
+	/* The lowest free id: a closed socket's id is free again only once weir_msock_reclaim()
+	 * freed it; flows that knew the old socket forget it when they meet the new one
+	 * (weir_msock_rescope). */
+	unsigned id = 0;
+	while (id < WEIR_MAX_SOCKS && w->socks[id])
+		id++;
 	if (id == WEIR_MAX_SOCKS) {
 		if (err && errlen)
 			snprintf(err, errlen, "at most %d monitoring sockets per worker", WEIR_MAX_SOCKS);
@@ -51,6 +55,7 @@ struct weir_msock *weir_msock_create(struct weir_worker *w, const char *filter, 
 	}
 	s->w = w;
 	s->id = id;
+	s->born = w->socks_born;
 	if (filter && filter[0]) {
 		/* Validate now (as Ethernet) so a bad expression fails here, not on the first packet. */
 		struct weir_msock_prog *p = &s->progs[0];
@@ -72,13 +77,14 @@ struct weir_msock *weir_msock_create(struct weir_worker *w, const char *filter, 
 	}
 	w->socks[id] = s;
 	w->open_socks |= 1ull << id;
-	w->nsocks_ever++;
+	w->socks_born++;
 	return s;
 }
 
 int weir_msock_is_open(const struct weir_msock *s)
 {
-	/* ids are never reused, so the socket's bit in open_socks is its own */
+	/* an id is reused only after weir_msock_reclaim() freed the closed socket that held it, so
+	 * a live handle's bit in open_socks is its own */
 	return (int)(s->w->open_socks >> s->id & 1);
 }
 
@@ -108,6 +114,24 @@ void weir_msock_close(struct weir_msock *s)
 	/* The struct itself stays in w->socks until the worker is freed: a second close, or any
 	 * other call on the closed handle, finds it closed instead of touching freed memory. */
 	msock_release(s);
+}
+
+int weir_msock_reclaim(struct weir_worker *w)
+{
+	if (!w)
+		return -EINVAL;
+	/* Between packets every record was handed out and dispatched; a burst handed over but not
+	 * polled yet (the station swaps a host there) has none. */
+	if (w->qi < w->qn || w->phase != WEIR_PH_IDLE)
+		return -EBUSY;
+	int n = 0;
+	for (unsigned i = 0; i < WEIR_MAX_SOCKS; i++)
+		if (w->socks[i] && !(w->open_socks >> i & 1)) {
+			free(w->socks[i]);
+			w->socks[i] = NULL;
+			n++;
+		}
+	return n;
 }
 
 void weir_msock_free_all(struct weir_worker *w)
@@ -145,23 +169,43 @@ static const struct bpf_program *msock_prog(struct weir_msock *s, int linktype)
 	return p->ok ? &p->prog : NULL;
 }
 
+/* Whether socket s's scope takes the packet rx in. */
+static bool msock_matches(struct weir_msock *s, const struct weir_rx_pkt *rx)
+{
+	if (!s->filter)
+		return true;
+	const struct bpf_program *prog = msock_prog(s, rx->linktype);
+	struct pcap_pkthdr h = {.caplen = rx->caplen, .len = rx->wirelen};
+	return prog && pcap_offline_filter(prog, &h, rx->frame);
+}
+
 uint64_t weir_msock_scope(struct weir_worker *w, const struct weir_rx_pkt *rx)
 {
 	uint64_t scope = 0, open = w->open_socks;
 	while (open) {
 		const unsigned id = (unsigned)__builtin_ctzll(open);
 		open &= open - 1;
-		struct weir_msock *s = w->socks[id];
-		if (!s->filter) {
-			scope |= 1ull << id;
-			continue;
-		}
-		const struct bpf_program *prog = msock_prog(s, rx->linktype);
-		if (!prog)
-			continue;
-		struct pcap_pkthdr h = { .caplen = rx->caplen, .len = rx->wirelen };
-		if (pcap_offline_filter(prog, &h, rx->frame))
+		if (msock_matches(w->socks[id], rx))
 			scope |= 1ull << id;
 	}
 	return scope;
+}
+
+void weir_msock_rescope(struct weir_worker *w, struct weir_flow *f, const struct weir_rx_pkt *rx)
+{
+	uint64_t newer = 0, in = 0;
+	for (unsigned id = 0; id < WEIR_MAX_SOCKS; id++) {
+		struct weir_msock *s = w->socks[id];
+		/* born at or after the flow's last scoping (wrap-safe) */
+		if (!s || (int32_t)(s->born - f->scoped) < 0)
+			continue;
+		newer |= 1ull << id;
+		if ((w->open_socks >> id & 1) && (rx ? msock_matches(s, rx) : !s->filter))
+			in |= 1ull << id;
+	}
+	f->sock_mask = (f->sock_mask & ~newer) | in;
+	for (unsigned i = 0; i < WEIR_FLOW_USERS; i++)
+		if (f->user[i].ptr && (newer >> f->user[i].sock & 1))
+			f->user[i].ptr = NULL;
+	f->scoped = w->socks_born;
 }

@@ -189,6 +189,8 @@ static void raise_end(struct weir_worker *w, struct weir_flow *f, int reason)
 	f->end_reason = (uint8_t)reason;
 	if (f->bypassed)
 		return;
+	if (f->scoped != w->socks_born) /* an end without a packet; with one, packet_flow did it */
+		weir_msock_rescope(w, f, NULL);
 	for (int s = 0; s < 2; s++) {
 		if (adv[s] && !(f->tcp.side[s].flags & WEIR_TCPF_STOPPED)) {
 			w->st.events[WEIR_EV_NEW_DATA]++;
@@ -257,6 +259,7 @@ static struct weir_flow *flow_create(struct weir_worker *w, const struct weir_fl
 	f->id = ((uint64_t)w->id << 48) | w->next_flow_id++;
 	f->start_ns = f->last_ns = p->ts_ns;
 	f->sock_mask = scope;
+	f->scoped = w->socks_born;
 	f->client_dir = (uint8_t)(sender == WEIR_SIDE_CLIENT ? dir : !dir);
 	set_tuple(f, p, sender);
 	weir_tcp_init(&f->tcp, p, sender, !syn_only, w->cfg.buffer_per_side, w->cfg.overlap, true);
@@ -436,6 +439,8 @@ static int packet_flow(struct weir_worker *w, const struct weir_rx_pkt *rx)
 		w->carry |= EV(WEIR_EV_CONN_START);
 		w->st.events[WEIR_EV_CONN_START]++;
 	}
+	if (f->scoped != w->socks_born)
+		weir_msock_rescope(w, f, rx);
 	w->cur = f;
 	w->sender = dir == f->client_dir ? WEIR_SIDE_CLIENT : WEIR_SIDE_SERVER;
 	f->last_ns = p->ts_ns;

@@ -265,5 +265,6 @@ void weir_dp_result_json(const struct weir_dp_result *res, const struct weir_run
 		weir_stats_json_members(out, st);
 		fputc('}', out);
 	}
-	fputs("]}\n", out);
+	fprintf(out, "],\"reloads\":{\"done\":%" PRIu64 ",\"failed\":%" PRIu64 "}}\n", res->reloads,
+	        res->reloads_failed);
 }

@@ -74,6 +74,7 @@ struct weir_dp_result {
 	uint64_t handoff_pkts[WEIR_CFG_MAX_WORKERS];        /**< packets each worker took from another lcore's rx */
 	int rss;                                            /**< 1: ports spread flows in hardware (symmetric RSS) */
 	double seconds;                                     /**< wall time from the first poll to the end */
+	uint64_t reloads, reloads_failed; /**< the caller's: hot reloads done and refused */
 };
 
 /** Runs cfg until *opts->stop (or, with REPLAY, the end of the files). Returns a sysexits code:

@@ -386,15 +386,24 @@ int weir_worker_top_flows(const struct weir_worker *w, struct weir_flow_summary 
 
 /** Creates a passive monitoring socket whose scope is a tcpdump filter expression (compiled by
  *  libpcap; NULL or "" means all TCP). A flow is in scope when its first packet matches; orphans
- *  are matched per packet. At most 64 sockets per worker. NULL + errno (EINVAL: bad filter, the
- *  compiler's message is written to err; ENOSPC: too many sockets). */
+ *  are matched per packet. A flow already open when the socket is created (a hot reload) is in
+ *  scope when its next packet matches (a socket without a filter also takes it in at an end
+ *  without a packet). At most 64 sockets per worker, closed ones not yet reclaimed included.
+ *  NULL + errno (EINVAL: bad filter, the compiler's message is written to err; ENOSPC: too many
+ *  sockets). */
 struct weir_msock *weir_msock_create(struct weir_worker *w, const char *filter, char *err, size_t errlen);
 /** Closes a socket: its registrations and its pending timers are removed, records already queued
  *  for it are not dispatched, and flows stop referring to it. The handle stays valid, closed, until
- *  its worker is freed (its id is never reused): closing it again is a no-op, and
- *  weir_msock_register, weir_msock_unregister and weir_timer_add on it return -EBADF. NULL is a
- *  no-op. */
+ *  weir_msock_reclaim() or the worker's end frees it (until then its id is not reused): closing it
+ *  again is a no-op, and weir_msock_register, weir_msock_unregister and weir_timer_add on it return
+ *  -EBADF. NULL is a no-op. */
 void weir_msock_close(struct weir_msock *s);
+/** Frees every closed socket of w so that its id can be taken again (a host replacing its
+ *  scripts closes theirs, then reclaims them: reloads do not run out of ids). Every handle of a
+ *  closed socket becomes invalid: call it only when nothing holds one. Not from a handler: between
+ *  bursts, or after weir_worker_rx and before the burst's first poll. Returns how many were freed,
+ *  -EBUSY with a packet in progress, -EINVAL. */
+int weir_msock_reclaim(struct weir_worker *w);
 /** The socket's worker and its index (the sock_id of its records). */
 struct weir_worker *weir_msock_worker(const struct weir_msock *s);
 unsigned weir_msock_id(const struct weir_msock *s);
