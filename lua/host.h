@@ -89,8 +89,8 @@ struct weir_lua *weir_lua_create_with(struct weir_worker *w, const char *const *
  *  dispatcher itself is counted and the burst is finished by weir_worker_run(). */
 int weir_lua_run(struct weir_lua *L);
 /** Closes every monitoring socket its scripts opened (their registrations, timers and flows'
- *  scope go with them; the worker then reclaims their ids with weir_msock_reclaim) and frees the
- *  state; what the scripts did to flows stays (buffering off, monitoring stopped). Worker's thread,
+ *  scope go with them; the worker then reclaims their ids with weir_msock_reclaim), gives back the
+ *  UDEs they defined (weir_event_release) and frees the state; what the scripts did to flows stays (buffering off, monitoring stopped). Worker's thread,
  *  between bursts. NULL is a no-op. */
 void weir_lua_free(struct weir_lua *L);
 

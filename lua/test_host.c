@@ -348,18 +348,18 @@ static void test_budget(void)
 }
 
 /* Replaces L on w by a state of script s between bursts, as a hot reload does: the new state
- * first, then the old one freed (its sockets closed) and the ids reclaimed. */
+ * first, then (only if it loads) the old one freed, its sockets closed; then the ids reclaimed. */
 static struct weir_lua *swap(struct weir_worker *w, struct weir_lua *L, const char *s)
 {
 	char err[512];
 	struct weir_lua *N = weir_lua_create(w, &s, 1, err, sizeof(err));
-	if (!N) {
+	CHECK(N != NULL);
+	if (N)
+		weir_lua_free(L);
+	else
 		fprintf(stderr, "swap: %s\n", err);
-		return L;
-	}
-	weir_lua_free(L);
-	CHECK(weir_msock_reclaim(w) >= 0);
-	return N;
+	CHECK(weir_msock_reclaim(w) >= 0); /* the failed state's sockets too, as the station does */
+	return N ? N : L;
 }
 
 /* 2000 swaps of a script's state on one worker with flows open (a hot reload, at the C level):
@@ -430,6 +430,33 @@ static void test_swap(void)
 	weir_worker_free(w);
 }
 
+/* 2000 swaps of states whose UDE definitions differ each time (1,100 distinct definitions in all,
+ * more than the 1,024 UDE ids): each state gives its UDEs back when it goes, so every swap loads
+ * and the ids stay few. */
+static void test_swap_udes(void)
+{
+	char err[256], text[512];
+	struct weir_worker *w = worker();
+	struct weir_lua *L = weir_lua_create(w, NULL, 0, err, sizeof(err));
+	static int probe;
+	for (unsigned i = 0; i < 2000; i++) {
+		/* i % 110 definitions on PKT_IN, then one on built-in event (i / 110) % 10 */
+		snprintf(
+		    text, sizeof(text),
+		    "local weir = require 'weir'\n"
+		    "local f = function() return true end\n"
+		    "for _ = 1, %u do weir.define_event(weir.ON_PKT_IN, f) end\n"
+		    "local u = weir.define_event(%u, f)\n"
+		    "weir.monitor_socket():register(weir.define_event(u, f), function() end)\n",
+		    i % 110, (i / 110) % 10);
+		L = swap(w, L, script("udes.lua", text));
+	}
+	/* the last state holds at most 111 + 1 ids; freed ones are taken first */
+	CHECK(weir_event_define(w, WEIR_EV_PKT_IN, NULL, &probe) < WEIR_EV_UDE_FIRST + 300);
+	weir_lua_free(L);
+	weir_worker_free(w);
+}
+
 int main(void)
 {
 	if (!mkdtemp(tmpdir)) {
@@ -441,6 +468,7 @@ int main(void)
 	test_errors_and_alerts();
 	test_budget();
 	test_swap();
+	test_swap_udes();
 	char cmd[600];
 	snprintf(cmd, sizeof(cmd), "rm -rf %s", tmpdir);
 	if (system(cmd) != 0)

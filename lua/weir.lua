@@ -16,6 +16,7 @@ local KEYS = 64 * 4 * 16
 local W, H, recs, hstat, sstat, ctrs, limits
 local disp = {}        -- key -> array of handler entries (or false)
 local udes = {}        -- UDE id -> { base, root, filter, slot, script, stamp, val }
+local defined = {}     -- every id weir_event_define returned, to give back in _close
 local socks = {}       -- sock_id -> socket object
 local scripts = {}     -- index -> script object
 local isock, isock_id  -- the host's own socket: CONN_END (state cleanup) and TIMER records
@@ -535,6 +536,7 @@ local function define_event(script, base, filter)
 	u.fentry = new_entry(script, filter, "filter of ude" .. id)
 	udes[id] = u
 	udes[#udes + 1] = u
+	defined[#defined + 1] = id
 	return id
 end
 
@@ -755,13 +757,15 @@ function M._init(cdef, w, host, layout)
 	end
 end
 
--- Closes every socket the scripts and the host opened (weir_lua_free, before the state goes): the
--- worker outlives this state, and after a hot reload no handler, timer or subscription of the old
--- scripts may remain on it.
+-- Closes every socket the scripts and the host opened and gives back the UDEs they defined
+-- (weir_lua_free, before the state goes): the worker outlives this state, and after a hot reload no
+-- handler, timer or subscription of the old scripts may remain on it, nor hold a UDE id.
 function M._close()
 	for _, s in pairs(socks) do s:close() end
 	if isock ~= nil then C.weir_msock_close(isock) end
 	isock = nil
+	for i = #defined, 1, -1 do C.weir_event_release(W, defined[i]) end
+	defined = {}
 end
 
 -- Loads one script: its own environment whose require "weir" returns the script's API.

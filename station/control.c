@@ -18,6 +18,8 @@
  * take a reload up, every RELOAD_TICK_NS (the READY=1 after it is not late). */
 #define CONTROL_TICK_NS 10000000ull
 #define RELOAD_TICK_NS  500000ull
+/* Without a watchdog, a worker that ran no burst or tick for this long is said stuck in STATUS=. */
+#define STUCK_NS 1000000000ull
 /* STATUS= is refreshed, and the EVE log flushed (tail -f, logrotate), this often. */
 #define STATUS_EVERY_NS 1000000000ull
 
@@ -28,6 +30,7 @@ struct weir_station_control {
 	volatile sig_atomic_t *hup, *stop;
 	atomic_int quit;
 	int ready, stopping;
+	unsigned stuck;       /* heartbeats(): a worker that makes no progress, + 1; or 0 */
 	unsigned pending;     /* a published generation not yet taken up by every worker */
 	uint64_t hup_ns;      /* when its SIGHUP was seen */
 	uint64_t sent_ns;     /* when the checked scripts were published to the workers */
@@ -106,40 +109,48 @@ static void send_status(struct weir_station_control *c, const char *extra)
 		weir_web_set_reloads(c->web, atomic_load(&st->reloads),
 		                     atomic_load(&st->reloads_failed));
 	c->next_status_ns = now + STATUS_EVERY_NS;
+	char state[48] = "running";
+	if (c->stopping)
+		snprintf(state, sizeof(state), "stopping");
+	else if (c->stuck)
+		snprintf(state, sizeof(state), "worker %u stuck", c->stuck - 1);
 	sd_notifyf(
 	    0,
 	    "%sSTATUS=%s: %u port%s, %u worker%s, %llu flows, %.1f kpps, %llu script errors, "
 	    "reloads %llu (%llu failed)",
-	    extra, c->stopping ? "stopping" : "running", st->p.cfg->n_ports,
-	    st->p.cfg->n_ports == 1 ? "" : "s", st->n_workers, st->n_workers == 1 ? "" : "s",
-	    (unsigned long long)flows, kpps, (unsigned long long)errors,
-	    (unsigned long long)atomic_load(&st->reloads),
+	    extra, state, st->p.cfg->n_ports, st->p.cfg->n_ports == 1 ? "" : "s", st->n_workers,
+	    st->n_workers == 1 ? "" : "s", (unsigned long long)flows, kpps,
+	    (unsigned long long)errors, (unsigned long long)atomic_load(&st->reloads),
 	    (unsigned long long)atomic_load(&st->reloads_failed));
 }
 
-/* WATCHDOG=1 only when every worker ran a burst or a tick lately (one stuck in a script's endless
- * loop stops the pings, and systemd restarts weir). Lately: within a ping interval plus the idle
- * sleep, since an idle worker ticks once a millisecond after its sleep. The heartbeats are looked
- * at every control tick. Before READY the start-up is bounded by systemd's start timeout instead.
- */
-static void watchdog(struct weir_station_control *c, uint64_t now)
+/* Follows each worker's heartbeat (every control tick): c->stuck is the first worker that ran no
+ * burst or tick lately, + 1, or 0. Lately: within half the watchdog interval (1 s without one)
+ * plus the idle sleep, since an idle worker ticks once a millisecond after its sleep. */
+static void heartbeats(struct weir_station_control *c, uint64_t now)
 {
 	const struct weir_station *st = c->st;
-	if (!c->watchdog_ns)
-		return;
-	const uint64_t late = c->watchdog_ns + st->p.cfg->idle_sleep_us * 1000ull;
-	int alive = 1;
+	const uint64_t late =
+	    (c->watchdog_ns ? c->watchdog_ns : STUCK_NS) + st->p.cfg->idle_sleep_us * 1000ull;
+	c->stuck = 0;
 	for (unsigned w = 0; w < st->n_workers; w++) {
 		const uint64_t b = atomic_load_explicit(&st->slot[w].beat, memory_order_relaxed);
 		if (b != c->last_beat[w] || atomic_load(&st->slot[w].done) || !c->moved_ns[w])
 			c->moved_ns[w] = now;
 		c->last_beat[w] = b;
-		alive &= now - c->moved_ns[w] <= late;
+		if (!c->stuck && now - c->moved_ns[w] > late)
+			c->stuck = w + 1;
 	}
-	if (now < c->next_ping_ns)
+}
+
+/* WATCHDOG=1 only when no worker is stuck (one in a script's endless loop stops the pings, and
+ * systemd restarts weir). Before READY the start-up is bounded by systemd's start timeout. */
+static void watchdog(struct weir_station_control *c, uint64_t now)
+{
+	if (!c->watchdog_ns || now < c->next_ping_ns)
 		return;
 	c->next_ping_ns = now + c->watchdog_ns;
-	if (alive || !c->ready)
+	if (!c->stuck || !c->ready)
 		sd_notify(0, "WATCHDOG=1");
 }
 
@@ -245,6 +256,7 @@ static void *control_main(void *arg)
 			if (st->eve && fflush(st->eve) != 0)
 				atomic_store(&st->write_failed, 1);
 		}
+		heartbeats(c, now);
 		watchdog(c, now);
 		const struct timespec ts = {0,
 		                            (long)(c->pending ? RELOAD_TICK_NS : CONTROL_TICK_NS)};

@@ -70,6 +70,7 @@ struct weir_ude {
 	uint32_t base, root;
 	weir_filter_fn filter;
 	void *user;
+	uint32_t refs;               /* definitions not released, and UDEs based on it; 0: a free slot */
 };
 
 struct weir_timer {
@@ -104,7 +105,7 @@ struct weir_worker {
 	uint32_t socks_born; /* sockets created so far: flows scoped before a socket was
 	                        created take it in at their next packet (weir_msock_rescope) */
 	struct weir_ude udes[WEIR_EV_UDE_MAX - WEIR_EV_UDE_FIRST];
-	unsigned nudes;
+	unsigned nudes;              /* slots ever used (some may be free again: refs 0) */
 
 	struct weir_timer *timers;   /* binary min-heap on (due_ns, seq) */
 	unsigned ntimers, captimers;

@@ -69,25 +69,27 @@ bool weir_subscribed(const struct weir_worker *w, uint64_t scope, int hook, uint
 
 /* ---- user-defined events ------------------------------------------------------------------ */
 
-static const struct weir_ude *ude_get(const struct weir_worker *w, uint32_t ev)
+/* The slot of a defined UDE ev, or -1 (a built-in, unknown, or released). */
+static int ude_index(const struct weir_worker *w, uint32_t ev)
 {
 	if (ev < WEIR_EV_UDE_FIRST || ev >= WEIR_EV_UDE_FIRST + w->nudes)
-		return NULL;
-	return &w->udes[ev - WEIR_EV_UDE_FIRST];
+		return -1;
+	const unsigned i = ev - WEIR_EV_UDE_FIRST;
+	return w->udes[i].refs ? (int)i : -1;
 }
 
 int weir_event_root(const struct weir_worker *w, uint32_t ev)
 {
 	if (ev < WEIR_EV_BUILTIN_COUNT)
 		return (int)ev;
-	const struct weir_ude *u = w ? ude_get(w, ev) : NULL;
-	return u ? (int)u->root : -EINVAL;
+	const int i = w ? ude_index(w, ev) : -1;
+	return i >= 0 ? (int)w->udes[i].root : -EINVAL;
 }
 
 int weir_event_base(const struct weir_worker *w, uint32_t ev)
 {
-	const struct weir_ude *u = w ? ude_get(w, ev) : NULL;
-	return u ? (int)u->base : -EINVAL;
+	const int i = w ? ude_index(w, ev) : -1;
+	return i >= 0 ? (int)w->udes[i].base : -EINVAL;
 }
 
 int weir_event_define(struct weir_worker *w, uint32_t base, weir_filter_fn filter, void *user)
@@ -97,19 +99,39 @@ int weir_event_define(struct weir_worker *w, uint32_t base, weir_filter_fn filte
 	const int root = weir_event_root(w, base);
 	if (root < 0)
 		return -EINVAL;
+	unsigned slot = w->nudes;
 	for (unsigned i = 0; i < w->nudes; i++) {
-		const struct weir_ude *u = &w->udes[i];
-		if (u->base == base && u->filter == filter && u->user == user)
+		struct weir_ude *u = &w->udes[i];
+		if (!u->refs) {
+			slot =
+			    slot < i ? slot : i; /* the lowest free one, if it comes to a new id */
+			continue;
+		}
+		if (u->base == base && u->filter == filter && u->user == user) {
+			u->refs++;
 			return (int)(WEIR_EV_UDE_FIRST + i);
+		}
 	}
-	if (w->nudes == WEIR_EV_UDE_MAX - WEIR_EV_UDE_FIRST)
+	if (slot == WEIR_EV_UDE_MAX - WEIR_EV_UDE_FIRST)
 		return -ENOSPC;
-	struct weir_ude *u = &w->udes[w->nudes];
-	u->base = base;
-	u->root = (uint32_t)root;
-	u->filter = filter;
-	u->user = user;
-	return (int)(WEIR_EV_UDE_FIRST + w->nudes++);
+	const int b = ude_index(w, base);
+	if (b >= 0) /* a base stays defined while a UDE on it is */
+		w->udes[b].refs++;
+	w->udes[slot] = (struct weir_ude){
+	    .base = base, .root = (uint32_t)root, .filter = filter, .user = user, .refs = 1};
+	if (slot == w->nudes)
+		w->nudes++;
+	return (int)(WEIR_EV_UDE_FIRST + slot);
+}
+
+int weir_event_release(struct weir_worker *w, uint32_t ev)
+{
+	int i = w ? ude_index(w, ev) : -1;
+	if (i < 0)
+		return -EINVAL;
+	while (i >= 0 && --w->udes[i].refs == 0) /* its last definition: its base loses one too */
+		i = ude_index(w, w->udes[i].base);
+	return 0;
 }
 
 /* ---- registrations ------------------------------------------------------------------------ */

@@ -615,7 +615,47 @@ static void test_close_twice(void)
 	CHECK_EQ(weir_msock_id(s), id);
 	CHECK(weir_msock_worker(s) == w);
 	struct weir_msock *t = weir_msock_create(w, NULL, err, sizeof(err));
-	CHECK(t != NULL && weir_msock_id(t) != id); /* ids are never reused */
+	CHECK(t != NULL && weir_msock_id(t) != id); /* not reused before a reclaim */
+	CHECK_EQ(weir_msock_reclaim(NULL), -EINVAL);
+	CHECK_EQ(weir_msock_reclaim(w), 1); /* s is freed: its id is free again */
+	struct weir_msock *u = weir_msock_create(w, NULL, err, sizeof(err));
+	CHECK(u != NULL && weir_msock_id(u) == id);
+	weir_worker_free(w);
+}
+
+/* UDE definitions given back: an id is free once every definition of it and every UDE on it is;
+ * then the lowest free id is taken. */
+static void test_ude_release(void)
+{
+	struct weir_config cfg;
+	weir_config_defaults(&cfg);
+	struct weir_worker *w = weir_worker_create(&cfg, 0);
+	char err[256];
+	CHECK_EQ(weir_event_release(w, WEIR_EV_PKT_IN), -EINVAL);
+	CHECK_EQ(weir_event_release(NULL, WEIR_EV_UDE_FIRST), -EINVAL);
+	CHECK_EQ(weir_event_release(w, WEIR_EV_UDE_FIRST), -EINVAL);
+	const int a = weir_event_define(w, WEIR_EV_PKT_IN, NULL, (void *)1);
+	CHECK_EQ(weir_event_define(w, WEIR_EV_PKT_IN, NULL, (void *)1),
+	         a); /* a second definition */
+	const int b = weir_event_define(w, (uint32_t)a, NULL, (void *)2);
+	CHECK_EQ(weir_event_release(w, (uint32_t)a), 0);
+	CHECK_EQ(weir_event_release(w, (uint32_t)a), 0); /* both given back; b still holds a */
+	CHECK_EQ(weir_event_root(w, (uint32_t)a), WEIR_EV_PKT_IN);
+	CHECK_EQ(weir_event_release(w, (uint32_t)b), 0); /* b goes, and a with it */
+	CHECK_EQ(weir_event_root(w, (uint32_t)b), -EINVAL);
+	CHECK_EQ(weir_event_root(w, (uint32_t)a), -EINVAL);
+	CHECK_EQ(weir_event_release(w, (uint32_t)a), -EINVAL);
+	struct weir_msock *s = weir_msock_create(w, NULL, err, sizeof(err));
+	CHECK_EQ(weir_msock_register(s, (uint32_t)a, WEIR_HOOK_PRE, NULL, NULL), -EINVAL);
+	CHECK_EQ(weir_event_define(w, WEIR_EV_CONN_START, NULL, NULL), a); /* the lowest free id */
+	CHECK_EQ(weir_event_define(w, WEIR_EV_CONN_START, NULL, (void *)3), b);
+	/* many definitions given back never fill the table */
+	for (unsigned i = 0; i < 4 * (WEIR_EV_UDE_MAX - WEIR_EV_UDE_FIRST); i++) {
+		const int u =
+		    weir_event_define(w, WEIR_EV_PKT_IN, NULL, (void *)(uintptr_t)(i + 10));
+		CHECK(u > b);
+		CHECK_EQ(weir_event_release(w, (uint32_t)u), 0);
+	}
 	weir_worker_free(w);
 }
 
@@ -702,6 +742,7 @@ int main(void)
 	test_timers_and_timeout();
 	test_close_cancels_timers();
 	test_close_twice();
+	test_ude_release();
 	test_table_policies();
 	test_malformed_and_other();
 	return UNIT_DONE();

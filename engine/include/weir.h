@@ -418,8 +418,13 @@ int weir_msock_unregister(struct weir_msock *s, uint32_t event, int hook);
 /** Defines a user-defined event: it fires when base (built-in or UDE) fires and filter returns
  *  true. filter may be NULL for a host that evaluates its own filters. Defining the same
  *  (base, filter, user) again returns the same id. Returns the id (>= WEIR_EV_UDE_FIRST) or a
- *  negative errno (-EINVAL unknown base, -ENOSPC table full). */
+ *  negative errno (-EINVAL unknown base, -ENOSPC: 1,024 UDEs defined and not released). */
 int weir_event_define(struct weir_worker *w, uint32_t base, weir_filter_fn filter, void *user);
+/** Gives back one weir_event_define() of ev (a host whose scripts go, at a hot reload): once every
+ *  definition of it is given back and no UDE is based on it, its id is free to be defined anew.
+ *  No registration may still name it (close the sockets first). 0, or -EINVAL (not a defined
+ *  UDE). */
+int weir_event_release(struct weir_worker *w, uint32_t ev);
 /** The built-in event at the root of ev's UDE chain (ev itself for a built-in); -EINVAL if unknown. */
 int weir_event_root(const struct weir_worker *w, uint32_t ev);
 /** The base of a UDE; -EINVAL for a built-in or unknown id. */

@@ -5,10 +5,12 @@ A unix datagram socket is NOTIFY_SOCKET; WATCHDOG_USEC/WATCHDOG_PID ask for watc
 a net_pcap port (the bundled capture) with the dashboard on loopback:
  - ready: READY=1 arrives, and at that moment the dashboard accepts a connection; STATUS= lines say
    "running: 1 port, 1 worker"; WATCHDOG=1 pings arrive at about half the interval; SIGHUP gives
-   RELOADING=1 then READY=1 with "reloads 1 (0 failed)", also in the dashboard's /api/stats; SIGTERM gives STOPPING=1 and exit 0;
+   RELOADING=1 then READY=1 with "reloads 1 (0 failed)", also in the dashboard's /api/stats;
+   SIGTERM gives STOPPING=1 and exit 0;
  - broken: a script that does not load: no READY=1 ever, exit 78;
- - stuck: scripts_jit = true and a timer (armed on the first packet) whose callback loops forever (compiled: the instruction budget
-   cannot stop it): pings arrive before it fires and none after.
+ - stuck: scripts_jit = true and a timer (armed on the first packet) whose callback loops forever
+   (compiled: the instruction budget cannot stop it): pings arrive before it fires and none after,
+   and the STATUS= line says "worker 0 stuck".
 """
 import json, os, signal, socket, subprocess, sys, tempfile, threading, time, urllib.request
 
@@ -150,9 +152,10 @@ t0 = s.wait_for("READY=1")
 time.sleep(3.5)
 before = s.pings(t0, t0 + 1.2)
 after = s.pings(t0 + 2.5, t0 + 3.5)
-s.proc.kill()
-s.finish()
 if len(before) < 3 or after:
     s.fail("pings before the loop %d (want >= 3), after it %d (want 0)" % (len(before), len(after)))
-print("stuck: %d pings before the worker's endless loop, none after" % len(before))
+s.wait_for("STATUS=worker 0 stuck: ", t0 + 1.5)  # systemctl status says why
+s.proc.kill()
+s.finish()
+print("stuck: %d pings before the worker's endless loop, none after; STATUS= says it" % len(before))
 print("1 passed, 0 failed")
