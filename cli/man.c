@@ -192,7 +192,10 @@ static const char *const signals[] = {
     "Reload (weir run; systemctl reload weir): read the configuration's script list again, load "
     "and check the new scripts, and only if they load swap them in: every flow keeps its state "
     "and its later events reach the new scripts. If they do not load, the running scripts stay "
-    "and the error is logged. The EVE log is reopened (after logrotate moved it).",
+    "and the error is logged. The EVE log is reopened too.",
+    "SIGUSR1",
+    "Reopen the EVE log only (weir run; what logrotate sends after moving it): the scripts and "
+    "what they hold in Lua are untouched.",
     "SIGTERM, SIGINT",
     "Stop cleanly: reception stops, the workers drain, the last records (every open flow, the "
     "summary) are written. A second one exits at once.",

@@ -1,5 +1,5 @@
 /* run.c — `weir run -c CONFIG`: live traffic on DPDK ports through the station, until
- * SIGINT/SIGTERM. */
+ * SIGINT/SIGTERM; SIGHUP reloads, SIGUSR1 reopens the EVE log. */
 #include <stddef.h>
 #include <stdio.h>
 
@@ -23,6 +23,7 @@ const struct weir_cli_cmd weir_run_cmd = {
     .tail =
         "Signals:\n"
         "  SIGHUP   reload scripts (checked first; flows keep state), reopen the EVE log\n"
+        "  SIGUSR1  reopen the EVE log only (logrotate): the scripts keep running as they are\n"
         "  SIGTERM  stop cleanly: rx stops, the workers drain, every open flow is logged\n"
         "  SIGINT   the same as SIGTERM; a second SIGINT or SIGTERM exits at once\n"
         "Under systemd (Type=notify): READY=1 once ports, workers and dashboard are up, STATUS=,\n"

@@ -1,6 +1,7 @@
 /* control.c — weir run's control thread: hot reload on SIGHUP (scripts checked, then swapped by
- * each worker between bursts; the EVE log reopened), and systemd's notifications (READY, STATUS,
- * RELOADING, STOPPING, and WATCHDOG only while every worker makes progress). */
+ * each worker between bursts; the EVE log reopened), the EVE log alone reopened on SIGUSR1, and
+ * systemd's notifications (READY, STATUS, RELOADING, STOPPING, and WATCHDOG only while every worker
+ * makes progress). */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <pthread.h>
@@ -27,7 +28,7 @@ struct weir_station_control {
 	struct weir_station *st;
 	struct weir_web *web; /* the dashboard, shown the reload counts; or NULL */
 	pthread_t thread;
-	volatile sig_atomic_t *hup, *stop;
+	volatile sig_atomic_t *hup, *usr1, *stop;
 	atomic_int quit;
 	int ready, stopping;
 	unsigned stuck;       /* heartbeats(): a worker that makes no progress, + 1; or 0 */
@@ -245,6 +246,11 @@ static void *control_main(void *arg)
 		}
 		if (c->pending)
 			reload_done(c);
+		/* SIGUSR1 (logrotate): a new EVE file, the scripts and what they hold untouched */
+		if (*c->usr1) {
+			*c->usr1 = 0;
+			weir_station_eve_reopen(st);
+		}
 		/* a SIGHUP waits for READY and for the previous reload to be taken up */
 		if (*c->hup && c->ready && !c->pending && !c->stopping) {
 			*c->hup = 0;
@@ -268,6 +274,7 @@ static void *control_main(void *arg)
 struct weir_station_control *weir_station_control_start(struct weir_station *st,
                                                         const cpu_set_t *cpus, struct weir_web *web,
                                                         volatile sig_atomic_t *hup,
+                                                        volatile sig_atomic_t *usr1,
                                                         volatile sig_atomic_t *stop)
 {
 	struct weir_station_control *c = calloc(1, sizeof(*c));
@@ -279,6 +286,7 @@ struct weir_station_control *weir_station_control_start(struct weir_station *st,
 	c->st = st;
 	c->web = web;
 	c->hup = hup;
+	c->usr1 = usr1;
 	c->stop = stop;
 	uint64_t usec = 0;
 	if (sd_watchdog_enabled(0, &usec) > 0)

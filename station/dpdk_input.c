@@ -12,8 +12,8 @@
 
 /* The flags must be reachable from a signal handler, which takes no argument: the file-level
  * mutables of the station. Whichever thread (DPDK starts some) takes the signal, the handler only
- * sets a flag: the lcores read stop, the control thread both. */
-static volatile sig_atomic_t stop_requested, hup_requested;
+ * sets a flag: the lcores read stop, the control thread all three. */
+static volatile sig_atomic_t stop_requested, hup_requested, usr1_requested;
 
 static void on_signal(int sig)
 {
@@ -22,10 +22,12 @@ static void on_signal(int sig)
 	stop_requested = 1;
 }
 
-static void on_hup(int sig)
+static void on_control_signal(int sig)
 {
-	(void)sig;
-	hup_requested = 1;
+	if (sig == SIGUSR1)
+		usr1_requested = 1;
+	else
+		hup_requested = 1;
 }
 
 /* What the DPDK loop's callbacks (opts.user) see. */
@@ -89,7 +91,7 @@ static int started(const cpu_set_t *control_cpus, void *user)
 	}
 	if (r->st->p.input == WEIR_STATION_PORTS &&
 	    !(r->control = weir_station_control_start(r->st, control_cpus, r->web, &hup_requested,
-	                                              &stop_requested)))
+	                                              &usr1_requested, &stop_requested)))
 		return -1;
 	return 0;
 }
@@ -144,8 +146,9 @@ int weir_station_run_dpdk(struct weir_station *st)
 	sigaction(SIGTERM, &sa, NULL);
 	if (st->p.input ==
 	    WEIR_STATION_PORTS) { /* reload; from before EAL: never the default (exit) */
-		sa.sa_handler = on_hup;
+		sa.sa_handler = on_control_signal;
 		sigaction(SIGHUP, &sa, NULL);
+		sigaction(SIGUSR1, &sa, NULL); /* the EVE log alone */
 	}
 	struct dpdk_run r = {.st = st};
 	const int dash = cfg->dashboard_listen[0] != 0;

@@ -85,12 +85,14 @@ struct weir_station_control;
 struct weir_web;
 /** Starts the control thread of a PORTS run on cpus: it waits for every unit to be built to say
  *  READY=1, reloads on *hup (the config file again: scripts checked first, then published; the
- *  EVE log reopened), refreshes STATUS= and flushes the EVE log every second, pings the watchdog
- * while every worker makes progress, and says STOPPING=1 once *stop is set; the reload counts
- * go to web too (the dashboard's, or NULL). NULL after printing why. */
+ *  EVE log reopened), reopens the EVE log alone on *usr1 (logrotate), refreshes STATUS= and flushes
+ * the EVE log every second, pings the watchdog while every worker makes progress, and says
+ * STOPPING=1 once *stop is set; the reload counts go to web too (the dashboard's, or NULL). NULL
+ * after printing why. */
 struct weir_station_control *weir_station_control_start(struct weir_station *st,
                                                         const cpu_set_t *cpus, struct weir_web *web,
                                                         volatile sig_atomic_t *hup,
+                                                        volatile sig_atomic_t *usr1,
                                                         volatile sig_atomic_t *stop);
 /** Stops and joins the control thread; NULL is a no-op. */
 void weir_station_control_stop(struct weir_station_control *c);

@@ -9,6 +9,8 @@
 #    ids reused), every reload done;
 #  - the EVE log (appended to: an earlier run's line stays) moved away before the first SIGHUP: the old
 #    file has the lines before it, the new one the lines after, none lost or doubled;
+#  - SIGUSR1 (logrotate's signal) after another move: the next chunk goes to a new EVE file and no
+#    reload happens (B keeps running, no generation line, the reload counts unchanged);
 #  - SIGINT: the flow's record (shutdown, established) counts every byte; stats say the reloads.
 # usage: reload.sh WEIR_BINARY. Needs root, ip, ethtool, python3. Prints "1 passed, 0 failed" or fails.
 set -u
@@ -102,19 +104,29 @@ cp $W/b.lua $W/s.lua
 for g in $(seq 2 101); do kill -HUP $WPID; reloaded $g; done
 send four
 wait_for $W/eve.json '"signature":"B 14 four"'
+n_reload=$(grep -c 'reload: ' $W/weir.err)
+mv $W/eve.json $W/eve.mid; kill -USR1 $WPID # logrotate's reopen: no reload
+for i in $(seq 100); do [ -e $W/eve.json ] && break; sleep 0.1; done # the control thread took it
+[ -e $W/eve.json ] || fail "SIGUSR1 did not reopen the EVE log"
+send five
+wait_for $W/eve.json '"signature":"B 19 five"'
+[ "$(grep -c 'reload: ' $W/weir.err)" = "$n_reload" ] || fail "SIGUSR1 did more than reopen the EVE log: $(grep 'reload: ' $W/weir.err | tail -2)"
 sleep 0.5
 kill -INT $WPID; for i in $(seq 100); do kill -0 $WPID 2>/dev/null || break; sleep 0.1; done
 wait $WPID; rc=$?; WPID=
 [ $rc = 0 ] || fail "weir run exited $rc"
-python3 - $W/eve.old $W/eve.json $W/stats.json <<'PY' || fail "records"
+python3 - $W/eve.old $W/eve.mid $W/eve.json $W/stats.json <<'PY' || fail "records"
 import json, sys
 old = [json.loads(l) for l in open(sys.argv[1])]
-new = [json.loads(l) for l in open(sys.argv[2])]
-stats = json.load(open(sys.argv[3]))
+mid = [json.loads(l) for l in open(sys.argv[2])]
+new = [json.loads(l) for l in open(sys.argv[3])]
+stats = json.load(open(sys.argv[4]))
 sig = lambda recs: [r["alert"]["signature"] for r in recs if r["event_type"] == "alert"]
 assert old[0] == {"event_type": "earlier_run"}, "the earlier run's line is gone: %r" % old[:1]
 assert sig(old) == ["A 0 one"], "old EVE file: %r" % sig(old)
-assert sig(new) == ["B 4 two", "B 8 three", "B 14 four"], "new EVE file: %r" % sig(new)
+assert sig(mid) == ["B 4 two", "B 8 three", "B 14 four"], "EVE file of SIGHUP: %r" % sig(mid)
+assert sig(new) == ["B 19 five"], "EVE file of SIGUSR1: %r" % sig(new)
+new = mid + new
 ids = {r["flow_id"] for r in old + new if r["event_type"] == "alert"}  # (an early SYN may have been refused)
 assert len(ids) == 1, "alerts of several flows: %r" % ids
 fid = ids.pop()
@@ -123,9 +135,9 @@ assert len(flows) == 1 and flows[0] in new, "the flow's record: %r" % flows
 f = flows[0]
 assert f["flow"]["reason"] == "shutdown" and f["flow"]["state"] == "established", f["flow"]
 assert f["tcp"]["client_state"] == "established" and f["tcp"]["server_state"] == "established", f["tcp"]
-# the four chunks, 4 + 4 + 6 + 5 bytes, delivered on one stream across the reloads
-assert f["streams"]["toserver"]["delivered"] == 19, f["streams"]
+# the five chunks, 4 + 4 + 6 + 5 + 5 bytes, delivered on one stream across the reloads
+assert f["streams"]["toserver"]["delivered"] == 24, f["streams"]
 assert stats["reloads"] == {"done": 101, "failed": 1}, stats["reloads"]
-print("ok: one flow across 102 SIGHUPs: A then B on its stream, the broken script refused, EVE reopened")
+print("ok: one flow across 102 SIGHUPs and a SIGUSR1: A then B on its stream, the broken script refused, EVE reopened")
 PY
 echo "1 passed, 0 failed"
