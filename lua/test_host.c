@@ -102,6 +102,10 @@ static void test_load_errors(void)
 	const char *tbl = script("table.lua", "return { on_new_dta = function() end }\n");
 	CHECK(weir_lua_create(w, &tbl, 1, err, sizeof(err)) == NULL);
 	CHECK(strstr(err, "on_new_dta") != NULL);
+	/* a top level that never ends is stopped by the instruction budget, as a handler is */
+	const char *spin = script("spin.lua", "local n = 0\nwhile true do n = n + 1 end\n");
+	CHECK(weir_lua_create(w, &spin, 1, err, sizeof(err)) == NULL);
+	CHECK(strstr(err, "spin.lua:2:") != NULL && strstr(err, "instruction budget") != NULL);
 	const char *missing = "/nonexistent/x.lua";
 	CHECK(weir_lua_create(w, &missing, 1, err, sizeof(err)) == NULL);
 	CHECK(strstr(err, "x.lua") != NULL);

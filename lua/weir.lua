@@ -786,7 +786,14 @@ function M._load(index, path, chunk)
 	-- nested prototypes included, runs interpreted and an endless loop in it can be stopped.
 	if limits.jit == 0 then jit.off(chunk, true) end
 	cur_script = script
-	local ret = chunk()
+	-- The top level runs under the instruction budget as a handler does: a script that never
+	-- finishes loading fails to load (weir check, the check of a reload, a run's start) instead of
+	-- hanging the thread that loads it.
+	call_seq = call_seq + 1
+	in_handler = true
+	local ok, ret = pcall(chunk)
+	in_handler = false
+	if not ok then error(ret, 0) end
 	if type(ret) ~= "table" then return end
 	-- The table form: the same sockets and registrations, on one socket of the script's own.
 	for name in pairs(ret) do
