@@ -12,7 +12,7 @@ struct run {
 };
 
 static const struct weir_cli_opt run_opts[] = {
-    {"config", 'c', "CONFIG.lua", "the run configuration (see packaging/weir.lua)",
+    {"config", 'c', "CONFIG.lua", "the run configuration (the package's is /etc/weir/weir.lua)",
      weir_cli_set_ptr, offsetof(struct run, config), 0, 0},
 };
 
