@@ -264,28 +264,24 @@ static long slurp(const char *path, char *buf, size_t len)
  * script counts every packet. */
 static void test_budget(void)
 {
-	char mod[600], text[2048];
-	snprintf(mod, sizeof(mod), "%s", script("spinmod.lua", "local M = {}\n"
-	                                                       "function M.forever() local x = 0 while true do x = x + 1 end end\n"
-	                                                       "return M\n"));
-	*strrchr(mod, '/') = 0;
-	snprintf(text, sizeof(text),
-	         "local weir = require 'weir'\n"
-	         "package.path = '%s/?.lua;' .. package.path\n"
-	         "local spin = require 'spinmod'\n"
-	         "local t = { a = 1, b = 2 }\n"
-	         "local function helper(s)\n"
-	         "  local i = 0\n"
-	         "  while true do i = i + #s end\n"
-	         "end\n"
-	         "return {\n"
-	         "  on_conn_start = function() while true do end end,\n"
-	         "  on_handshake_done = function() local n = 0 while true do for k in pairs(t) do n = n + 1 end end end,\n"
-	         "  on_new_data = function() local s = 'abcx' while true do local i = s:find('x', 1, true) end end,\n"
-	         "  on_conn_end = function() helper('abc') end,\n"
-	         "  on_state_change = function() spin.forever() end,\n"
-	         "}\n",
-	         mod);
+	/* the module sits beside the script: the only place a script's require looks */
+	script("spinmod.lua", "local M = {}\n"
+	                      "function M.forever() local x = 0 while true do x = x + 1 end end\n"
+	                      "return M\n");
+	const char *text = "local weir = require 'weir'\n"
+	                   "local spin = require 'spinmod'\n"
+	                   "local t = { a = 1, b = 2 }\n"
+	                   "local function helper(s)\n"
+	                   "  local i = 0\n"
+	                   "  while true do i = i + #s end\n"
+	                   "end\n"
+	                   "return {\n"
+	                   "  on_conn_start = function() while true do end end,\n"
+	                   "  on_handshake_done = function() local n = 0 while true do for k in pairs(t) do n = n + 1 end end end,\n"
+	                   "  on_new_data = function() local s = 'abcx' while true do local i = s:find('x', 1, true) end end,\n"
+	                   "  on_conn_end = function() helper('abc') end,\n"
+	                   "  on_state_change = function() spin.forever() end,\n"
+	                   "}\n";
 	const char *scripts[] = {
 		script("loop.lua", text),
 		script("count.lua", "local weir = require 'weir'\nlocal p, d = weir.counter('pkts'), weir.counter('done')\n"
@@ -325,11 +321,11 @@ static void test_budget(void)
 	static const struct {
 		const char *where, *line;
 	} loops[] = {
-		{ "loop.lua:10 conn_start@", "loop.lua:10: instruction budget exceeded" },
-		{ "loop.lua:11 handshake_done@", "loop.lua:11: instruction budget exceeded" },
-		{ "loop.lua:12 new_data@", "loop.lua:12: instruction budget exceeded" },
-		{ "loop.lua:13 conn_end@", "loop.lua:7: instruction budget exceeded" },
-		{ "loop.lua:14 state_change@", "spinmod.lua:2: instruction budget exceeded" },
+		{ "loop.lua:9 conn_start@", "loop.lua:9: instruction budget exceeded" },
+		{ "loop.lua:10 handshake_done@", "loop.lua:10: instruction budget exceeded" },
+		{ "loop.lua:11 new_data@", "loop.lua:11: instruction budget exceeded" },
+		{ "loop.lua:12 conn_end@", "loop.lua:6: instruction budget exceeded" },
+		{ "loop.lua:13 state_change@", "spinmod.lua:2: instruction budget exceeded" },
 	};
 	for (size_t i = 0; i < sizeof(loops) / sizeof(loops[0]); i++) {
 		const struct weir_lua_handler_stat *h = handler(L, loops[i].where);
@@ -461,6 +457,64 @@ static void test_swap_udes(void)
 	weir_worker_free(w);
 }
 
+/* Appends "label = { [0] = "name", ... }," with C's names 0 .. n - 1 to a Lua table literal. */
+static void lua_names(char *buf, size_t len, const char *label, const char *(*name)(unsigned), unsigned n)
+{
+	size_t at = strlen(buf);
+	at += (size_t)snprintf(buf + at, len - at, "%s = {", label);
+	for (unsigned i = 0; i < n && at < len; i++)
+		at += (size_t)snprintf(buf + at, len - at, "[%u] = '%s', ", i, name(i));
+	if (at < len)
+		snprintf(buf + at, len - at, "},\n");
+}
+
+/* The name tables and constants a script sees are C's: C writes its own into a module beside the
+ * script, which compares (scripts have no FFI to ask C themselves: the sandbox). */
+static void test_names(void)
+{
+	char mod[4096] = "return {\n";
+	lua_names(mod, sizeof(mod), "event", weir_event_name, WEIR_EV_BUILTIN_COUNT);
+	lua_names(mod, sizeof(mod), "state", weir_tcp_state_name, WEIR_TCP_STATE_COUNT);
+	lua_names(mod, sizeof(mod), "anomaly", weir_anomaly_name, WEIR_AN_COUNT);
+	lua_names(mod, sizeof(mod), "close", weir_close_reason_name, WEIR_CLOSE_COUNT);
+	const size_t at = strlen(mod);
+	snprintf(mod + at, sizeof(mod) - at,
+	         "PRE = %d, POST_SND = %d, POST_RCV = %d, CLIENT = %d, SERVER = %d, BOTH = %d }\n", WEIR_HOOK_PRE,
+	         WEIR_HOOK_POST_SND, WEIR_HOOK_POST_RCV, WEIR_SIDE_CLIENT, WEIR_SIDE_SERVER, WEIR_SIDE_BOTH);
+	CHECK(strlen(mod) < sizeof(mod) - 1);
+	script("cnames.lua", mod);
+	const char *check = script(
+	    "names.lua",
+	    "local weir = require 'weir'\n"
+	    "local C = require 'cnames'\n"
+	    "local function check(label, t, prefix)\n"
+	    "  local want = C[label]\n"
+	    "  for i = 0, #want do\n"
+	    "    assert(t[i] == want[i], string.format('%s_names[%d] is %s, C says %s', label, i, tostring(t[i]), want[i]))\n"
+	    "    if prefix then assert(weir[prefix .. want[i]:upper()] == i, prefix .. want[i]:upper()) end\n"
+	    "  end\n"
+	    "  assert(t[#want + 1] == nil and t[-1] == nil, label .. '_names has more than C')\n"
+	    "end\n"
+	    "check('event', weir.event_names, 'ON_')\n"
+	    "check('state', weir.state_names)\n"
+	    "check('anomaly', weir.anomaly_names, 'AN_')\n"
+	    "check('close', weir.close_names)\n"
+	    "for _, name in ipairs { 'PRE', 'POST_SND', 'POST_RCV' } do\n"
+	    "  assert(weir[name] == C[name] and weir.hook_names[C[name]] == name:lower(), name)\n"
+	    "end\n"
+	    "assert(weir.PRE_TCP == C.PRE and weir.POST_TCP == C.POST_RCV)\n"
+	    "assert(weir.CLIENT == C.CLIENT and weir.SERVER == C.SERVER and weir.BOTH == C.BOTH)\n"
+	    "assert(weir.close_names[#C.close] == 'reused')\n");
+	char err[512] = "";
+	struct weir_worker *w = worker();
+	struct weir_lua *L = weir_lua_create(w, &check, 1, err, sizeof(err));
+	CHECK(L != NULL);
+	if (!L)
+		fprintf(stderr, "%s\n", err);
+	weir_lua_free(L);
+	weir_worker_free(w);
+}
+
 int main(void)
 {
 	if (!mkdtemp(tmpdir)) {
@@ -473,6 +527,7 @@ int main(void)
 	test_budget();
 	test_swap();
 	test_swap_udes();
+	test_names();
 	char cmd[600];
 	snprintf(cmd, sizeof(cmd), "rm -rf %s", tmpdir);
 	if (system(cmd) != 0)

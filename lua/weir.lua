@@ -29,6 +29,7 @@ local live = false     -- recs[cur] has a flow and its handlers are running: the
 local cur_script       -- script whose handler is running (state_table, alert)
 local gen = 0          -- record generation: UDE filter results are cached per record
 local call_seq, hook_seq, strikes, in_handler = 0, -1, 0, false
+local tripped = false  -- the running handler overran its budget: the sandbox's pcall re-raises
 
 -- Constants: read from C by _init (enum values through ffi.C, names through the C name
 -- functions), never written out here, so they cannot drift from weir.h -------------------------
@@ -276,7 +277,9 @@ local function on_error(e, err)
 	sstat[e.script.index].errors = sstat[e.script.index].errors + 1
 	local every = limits.log_every
 	if n == 1 or (every > 0 and n % every == 0) then
-		io.stderr:write(string.format("weir: %s: %s (error %d)\n", e.where, tostring(err), n))
+		-- no tostring of a script's table: its __tostring would run here, outside the budget
+		local msg = (type(err) == "string" or type(err) == "number") and err or "(a " .. type(err) .. " as error value)"
+		io.stderr:write(string.format("weir: %s: %s (error %d)\n", e.where, msg, n))
 	end
 	if limits.max_errors > 0 and n >= limits.max_errors then
 		e.disabled = true
@@ -286,7 +289,8 @@ local function on_error(e, err)
 end
 
 -- The instruction budget: a count hook fires every hook_count VM instructions; the same handler
--- call seen hook_strikes times in a row is stopped with an error (caught by its pcall).
+-- call seen hook_strikes times in a row is stopped with an error (caught by its pcall; the script's
+-- own pcall, xpcall and coroutine.resume see `tripped` and raise it again).
 local function budget_hook()
 	if not in_handler then return end
 	if hook_seq ~= call_seq then
@@ -295,7 +299,7 @@ local function budget_hook()
 	end
 	strikes = strikes + 1
 	if strikes >= limits.hook_strikes then
-		strikes = 0
+		strikes, tripped = 0, true
 		error("instruction budget exceeded (endless loop?)", 2)
 	end
 end
@@ -309,7 +313,7 @@ local function call(e, fl, side, arg, ev)
 	hstat[s].events = n
 	cur_script = e.script
 	call_seq = call_seq + 1
-	in_handler = true
+	in_handler, tripped = true, false
 	local ok, err
 	if band(call_seq, TIME_EVERY - 1) == 0 then
 		local t0 = C.weir_lua_clock_ns()
@@ -675,6 +679,143 @@ local function make_api(script)
 	return api
 end
 
+-- The sandbox -----------------------------------------------------------------------------------------
+-- A script's environment (lua/README.md, "The sandbox"): nothing that leaves the process (os.exit,
+-- os.execute, io beyond appending to files the operator named, ffi, C modules), escapes the budget
+-- (debug, jit, collectgarbage("stop"), a pcall catching the budget error) or runs code the budget
+-- cannot see (bytecode, string.dump, setfenv/getfenv reaching another environment). Libraries are
+-- copies: a script changing one changes it for nobody else.
+local SAFE_GLOBALS = { "_VERSION", "assert", "error", "getmetatable", "ipairs", "next", "pairs", "rawequal",
+	"rawget", "rawlen", "rawset", "select", "setmetatable", "tonumber", "tostring", "type", "unpack" }
+local SAFE_LIBS = { string = true, table = true, math = true, bit = true, coroutine = true }
+
+-- t, where a name real has but the sandbox left out is an error naming it (not a nil to call).
+local function refusing(t, real, prefix)
+	return setmetatable(t, { __index = function(_, k)
+		if real[k] ~= nil then
+			errf("%s%s is not available to weir scripts (the sandbox: lua/README.md)", prefix, tostring(k))
+		end
+	end })
+end
+
+local function safe_lib(name)
+	local t = copy(_G[name])
+	t.dump = nil -- string.dump: bytecode, which load would run unchecked
+	return refusing(t, _G[name], name .. ".")
+end
+
+-- pcall, xpcall and coroutine.resume as scripts see them: a budget overrun is raised again.
+local function through(ok, ...)
+	if not ok and tripped then error((...), 0) end
+	return ok, ...
+end
+
+local function s_pcall(f, ...)
+	return through(pcall(f, ...))
+end
+
+local function s_xpcall(f, h, ...)
+	return through(xpcall(f, function(e)
+		if tripped then return e end -- a message handler gets no time after the budget ran out
+		return h(e)
+	end, ...))
+end
+
+local function s_resume(co, ...)
+	return through(coroutine.resume(co, ...))
+end
+
+local function s_collectgarbage(opt)
+	if opt ~= "count" then errf("collectgarbage: weir scripts may only ask for the \"count\"") end
+	return collectgarbage("count")
+end
+
+-- A write-only file: write and flush (and close when the script opened it).
+local function writer(f, closable)
+	local w = {}
+	function w.write(self, ...)
+		f:write(...)
+		return self
+	end
+	function w.flush(self)
+		f:flush()
+		return self
+	end
+	if closable then
+		function w.close() return f:close() end
+	end
+	return w
+end
+
+local sandbox
+
+-- require as scripts see it: "weir", the libraries above, and Lua source files (never bytecode, never
+-- C) in the script's own directory, each run once per script in a sandbox of its own.
+local function s_require(script, api, env, name)
+	if name == "weir" then return api end
+	if type(name) == "string" and SAFE_LIBS[name] then return env[name] end
+	local ok = type(name) == "string"
+	if ok then
+		for part in (name .. "."):gmatch("(.-)%.") do ok = ok and part:match("^[%w_]+$") ~= nil end
+	end
+	if not ok then errf("require: %s is not a module name (letters, digits, _ and dots)", tostring(name)) end
+	local mods = script.modules
+	if mods[name] ~= nil then return mods[name] end
+	local path = script.dir .. "/" .. name:gsub("%.", "/") .. ".lua"
+	local fh = io.open(path, "r")
+	if not fh then
+		errf("require: module %s is not available to weir scripts (only Lua modules beside %s: %s)", name,
+			script.name, path)
+	end
+	fh:close()
+	local f, err = loadfile(path, "t")
+	if not f then errf("require %s: %s", name, err) end
+	setfenv(f, sandbox(script, api))
+	if limits.jit == 0 then jit.off(f, true) end -- the budget holds in its loops too
+	local ret = f(name)
+	if ret == nil then ret = true end
+	mods[name] = ret
+	return ret
+end
+
+-- A new environment for script (its file or a module it requires); api is what require "weir" returns.
+function sandbox(script, api)
+	local env = {}
+	for _, k in ipairs(SAFE_GLOBALS) do env[k] = _G[k] end
+	for name in pairs(SAFE_LIBS) do env[name] = safe_lib(name) end
+	env._G = env
+	env.pcall, env.xpcall, env.collectgarbage = s_pcall, s_xpcall, s_collectgarbage
+	env.coroutine.resume = s_resume
+	local named = {} -- paths read from WEIR_ variables: the files io.open may append to
+	env.os = refusing({ time = os.time, clock = os.clock, date = os.date }, os, "os.")
+	-- only weir's own variables: the rest of the environment (credentials) is not a script's business
+	function env.os.getenv(name)
+		if type(name) ~= "string" or name:sub(1, 5) ~= "WEIR_" then return nil end
+		local v = os.getenv(name)
+		if v then named[v] = true end
+		return v
+	end
+	env.io = refusing({ stdout = writer(io.stdout), stderr = writer(io.stderr) }, io, "io.")
+	function env.io.open(path, mode)
+		if not named[path] or mode ~= "a" then
+			errf("io.open: weir scripts may only append (mode \"a\") to a file named by a WEIR_ variable (os.getenv)")
+		end
+		local f, err = io.open(path, "a")
+		if not f then return nil, err end
+		return writer(f, true)
+	end
+	function env.print(...)
+		local t = {}
+		for i = 1, select("#", ...) do t[i] = tostring((select(i, ...))) end
+		io.stderr:write("weir: ", script.name, ": ", table.concat(t, "\t"), "\n")
+	end
+	function env.require(name)
+		local m = s_require(script, api, env, name)
+		return m
+	end
+	return refusing(env, _G, "")
+end
+
 -- Called by the host ------------------------------------------------------------------------------------
 -- [0 .. count - 1] = name, from one of the C name functions.
 local function names_of(name_fn, count)
@@ -745,16 +886,10 @@ function M._init(cdef, w, host, layout)
 	C.weir_msock_register(isock, EV_CONN_END, HOOK_POST_RCV, nil, nil)
 	C.weir_msock_register(isock, EV_TIMER, HOOK_POST_RCV, nil, nil)
 	debug.sethook(budget_hook, "", limits.hook_count)
-	if limits.jit == 0 then
-		-- Modules the scripts require (Lua files found by package.path) run interpreted too, so the
-		-- budget also holds in their loops; the dispatcher above stays compiled.
-		local search = package.loaders[2]
-		package.loaders[2] = function(name)
-			local f = search(name)
-			if type(f) == "function" then jit.off(f, true) end
-			return f
-		end
-	end
+	-- Every string's methods: the state shares one metatable, which scripts reach through ("").name;
+	-- its table has no dump, and getmetatable("") gives scripts false, not the table.
+	local smt = getmetatable("")
+	smt.__index, smt.__metatable = safe_lib("string"), false
 end
 
 -- Closes every socket the scripts and the host opened and gives back the UDEs they defined
@@ -768,19 +903,14 @@ function M._close()
 	defined = {}
 end
 
--- Loads one script: its own environment whose require "weir" returns the script's API.
+-- Loads one script: its own sandbox, whose require "weir" returns the script's API.
 function M._load(index, path, chunk)
-	local script = { index = index, name = path:match("[^/]*$"), path = path, states = {}, nstates = 0 }
+	local script = { index = index, name = path:match("[^/]*$"), path = path, states = {}, nstates = 0,
+		dir = path:match("^(.*)/[^/]*$") or ".", modules = {} }
 	scripts[#scripts + 1] = script
 	local api = make_api(script)
 	script.timer_entry = new_entry(script, chunk, "timers")
-	local env = setmetatable({}, { __index = _G })
-	env.require = function(name)
-		if name == "weir" then return api end
-		return require(name)
-	end
-	env._G = env
-	setfenv(chunk, env)
+	setfenv(chunk, sandbox(script, api))
 	-- The budget's count hook never fires inside compiled traces (LuaJIT is not built with
 	-- LUAJIT_ENABLE_CHECKHOOK), so unless trusted (limits.jit) every function this file defines,
 	-- nested prototypes included, runs interpreted and an endless loop in it can be stopped.
@@ -790,12 +920,13 @@ function M._load(index, path, chunk)
 	-- finishes loading fails to load (weir check, the check of a reload, a run's start) instead of
 	-- hanging the thread that loads it.
 	call_seq = call_seq + 1
-	in_handler = true
+	in_handler, tripped = true, false
 	local ok, ret = pcall(chunk)
 	in_handler = false
 	if not ok then error(ret, 0) end
 	if type(ret) ~= "table" then return end
-	-- The table form: the same sockets and registrations, on one socket of the script's own.
+	-- The table form: the same sockets and registrations, on one socket of the script's own. Read
+	-- raw: an __index of the script's would run here, outside the budget.
 	for name in pairs(ret) do
 		if type(name) == "string" and name:match("^on_") and not TABLE_EVENT_ID[name] then
 			error(string.format("%s: unknown handler %s (known: %s)", script.name, name, table.concat(TABLE_EVENTS, ", ")), 0)
@@ -803,12 +934,13 @@ function M._load(index, path, chunk)
 	end
 	local sock
 	for _, name in ipairs(TABLE_EVENTS) do
-		if ret[name] ~= nil and type(ret[name]) ~= "function" then
+		local fn = rawget(ret, name)
+		if fn ~= nil and type(fn) ~= "function" then
 			error(string.format("%s: %s must be a function", script.name, name), 0)
 		end
-		if ret[name] then
-			sock = sock or monitor_socket(script, ret.filter)
-			sock:register(TABLE_EVENT_ID[name], ret[name])
+		if fn then
+			sock = sock or monitor_socket(script, rawget(ret, "filter"))
+			sock:register(TABLE_EVENT_ID[name], fn)
 		end
 	end
 end

@@ -72,7 +72,6 @@ describe("flows", function()
    it("peek and view read the same new bytes; state tables live until conn_end", function()
       local s = H.script([[
 local weir = require "weir"
-local ffi = require "ffi"
 local same, bytes, tables = weir.counter("same"), weir.counter("bytes"), weir.counter("tables_left")
 local ended = weir.counter("ended")
 local live = 0
@@ -81,7 +80,10 @@ return {
       local off = flow:next(side) - n
       local s = flow:peek(side, off, n)
       local p, len = flow:view(side, off)
-      if s and p and ffi.string(p, math.min(len, n)) == s:sub(1, len) then same:inc() end
+      -- the view's bytes read through the pointer (scripts have no ffi.string: the sandbox)
+      local t = {}
+      for i = 0, math.min(len or 0, n) - 1 do t[#t + 1] = string.char(p[i]) end
+      if s and p and table.concat(t) == s:sub(1, len) then same:inc() end
       bytes:inc(#s)
       local st = flow:state_table()
       if not st.seen then st.seen = true; live = live + 1 end

@@ -26,12 +26,13 @@ function H.tmpdir()
    return dir
 end
 
--- H.replay{ scripts = {...}, pcaps = {...}, args = {...}, env = { NAME = value } } ->
--- { rc, alerts = {...}, flows = {...}, stats = table, stderr = string, dir = tmpdir }
+-- H.replay{ scripts = {...}, pcaps = {...}, args = {...}, env = { NAME = value }, timeout = SEC } ->
+-- { rc (124 when killed after timeout seconds), alerts = {...}, flows = {...}, stats = table, stderr = string, dir = tmpdir }
 function H.replay(o)
    local dir = H.tmpdir()
    local cmd = {}
    for k, v in pairs(o.env or {}) do cmd[#cmd + 1] = k .. "=" .. sh_quote((tostring(v):gsub("@DIR@", dir))) end
+   if o.timeout then cmd[#cmd + 1] = "timeout " .. o.timeout end
    cmd[#cmd + 1] = sh_quote(H.weir) .. " replay -q --eve " .. dir .. "/eve.json --stats-json " .. dir .. "/stats.json"
    for _, s in ipairs(o.scripts or {}) do cmd[#cmd + 1] = "-s " .. sh_quote(s) end
    for _, a in ipairs(o.args or {}) do cmd[#cmd + 1] = sh_quote((a:gsub("@DIR@", dir))) end
