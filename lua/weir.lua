@@ -576,8 +576,18 @@ end
 
 local Counter = {}
 Counter.__index = Counter
+-- counter object -> its C slot: kept out of the object, where a script would do pointer arithmetic
+-- on it and write anywhere in the process
+local cslot = {}
+
+local function slot_of(self, what)
+	local c = cslot[self]
+	if not c then errf("%s: call it on a counter, as counter:%s()", what, what:match("[^:]*$")) end
+	return c
+end
+
 function Counter:inc(n)
-	local c = self.c
+	local c = slot_of(self, "counter:inc")
 	if n == nil then n = 1 elseif not is_int(n, -INT_MAX, INT_MAX) then
 		errf("counter:inc: n must be an integer (default 1)")
 	end
@@ -589,11 +599,12 @@ function Counter:inc(n)
 	end
 end
 function Counter:set(n)
+	local c = slot_of(self, "counter:set")
 	if not is_int(n, 0, INT_MAX) then errf("counter:set: n must be a non-negative integer") end
-	self.c.value = n
+	c.value = n
 end
 function Counter:get()
-	return tonumber(self.c.value)
+	return tonumber(slot_of(self, "counter:get").value)
 end
 
 local counters = {}
@@ -604,7 +615,8 @@ local function counter(name)
 	if counters[name] then return counters[name] end
 	local i = C.weir_lua_slot_counter(H, name)
 	if i < 0 then errf("too many counters (at most %d)", C.WEIR_LUA_MAX_COUNTERS) end
-	local c = setmetatable({ name = name, c = ctrs + i }, Counter)
+	local c = setmetatable({ name = name }, Counter)
+	cslot[c] = ctrs + i
 	counters[name] = c
 	return c
 end

@@ -15,14 +15,15 @@ local REFUSED = {
    { "load of bytecode", "load(string.dump(function() end))" },
    { "loadstring of bytecode", "loadstring(('').dump(function() end))" },
    { "collectgarbage stop", "collectgarbage('stop')" },
-   { "string.dump", "string.dump(print)" },
-   { "string.dump through a string", "('').dump(print)" },
+   { "string.dump", "string.dump(function() end)" },
+   { "string.dump through a string", "local _ = ('').dump(function() end)" },
    { "setfenv", "setfenv(1, {})" },
    { "getfenv", "getfenv(0).os.exit(3)" },
    { "package.loadlib", "package.loadlib('libc.so.6', 'exit')" },
    { "jit", "jit.on()" },
    { "dofile", "dofile('/etc/passwd')" },
-   { "the string metatable", "getmetatable('').__index.dump(print)" },
+   { "the string metatable", "getmetatable('').__index.dump(function() end)" },
+   { "a counter's C pointer", "local p = weir.counter('a').c + 1; p.value = 5" },
 }
 
 describe("the sandbox", function()
