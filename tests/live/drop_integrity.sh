@@ -40,7 +40,7 @@ log = { eve = "$W/eve.json", stats = "$W/stats.json" }
 scripts = { "$HERE/drop_marker.lua" }
 CFG
 "$WEIR" check -c $W/weir.lua >/dev/null || fail "weir check refused the config"
-WEIR_DROP_OUT=$W/weir ip netns exec $M "$WEIR" run -c $W/weir.lua > $W/weir.out 2> $W/weir.err & WPID=$!
+WEIR_DROP_STREAM=$W/weir.stream WEIR_DROP_MARKS=$W/weir.marks ip netns exec $M "$WEIR" run -c $W/weir.lua > $W/weir.out 2> $W/weir.err & WPID=$!
 
 # The server writes everything it receives on one connection to received, then closes.
 ip netns exec $S python3 - "$W/received" <<'PY' & PIDS+=($!)
