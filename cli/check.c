@@ -14,9 +14,8 @@ struct check {
 
 static const struct weir_cli_opt check_opts[] = {
     {"config", 'c', "CONFIG.lua",
-     "validate a run configuration (exit 78 when invalid) and print every\nsetting, marking those "
-     "that are not "
-     "the default",
+     "validate a run configuration (exit 78 when invalid) and print every\nsetting, marking "
+     "those that are not the default",
      weir_cli_set_ptr, offsetof(struct check, config), 0, 0},
     {"defaults", 0, NULL, "print every setting's default, unit and doc", weir_cli_set_flag,
      offsetof(struct check, defaults), 0, 0},
