@@ -1,8 +1,8 @@
 #!/bin/bash
-# chroot.sh SRC CACHE — the package's life on a fresh Debian 12 (label "chroot", root, network access
+# chroot.sh SRC CACHE DEBDIR — the package's life on a fresh Debian 12 (label "chroot", root, network access
 # to deb.debian.org): a debootstrap --variant=minbase bookworm chroot (made once and kept as
 # CACHE/bookworm-minbase.tar, unpacked fresh each run; a missing CACHE makes it anew), where
-#   1. apt-get install ./weir_0.1.0-1 (the tree's package) creates the user weir, enables the
+#   1. apt-get install ./weir_0.1.0-1 (the tree's package, from DEBDIR: the deb_build test) creates the user weir, enables the
 #      unit and installs both conffiles;
 #   2. the admin edits /etc/weir/weir.lua and /etc/logrotate.d/weir;
 #   3. apt-get install of 0.1.1-1 (build-deb with WEIR_DEB_VERSION; same packaged conffiles) keeps
@@ -19,6 +19,7 @@
 set -euo pipefail
 src=$1
 cache=$2
+debdir=$3
 mirror=http://deb.debian.org/debian
 fail() {
 	echo "chroot: FAIL: $*" >&2
@@ -40,15 +41,11 @@ trap cleanup EXIT
 trap 'exit 1' INT TERM
 
 # The packages: this tree's, 0.1.1-1 from it, and 0.1.2-1 with a changed packaged weir.lua.
-"$src/packaging/build-deb" "$tmp/v1" >"$tmp/build.log" 2>&1 || {
-	tail -30 "$tmp/build.log" >&2
-	fail "packaging/build-deb"
-}
 WEIR_DEB_VERSION=0.1.1-1 "$src/packaging/build-deb" "$tmp/v2" >"$tmp/build.log" 2>&1 || {
 	tail -30 "$tmp/build.log" >&2
 	fail "WEIR_DEB_VERSION=0.1.1-1 packaging/build-deb"
 }
-v1=$(echo "$tmp"/v1/weir_*.deb)
+v1=$(echo "$debdir"/weir_*.deb)
 v2=$tmp/v2/weir_0.1.1-1_$(dpkg --print-architecture).deb
 [ -f "$v1" ] && [ -f "$v2" ] || fail "build-deb made no package"
 dpkg-deb -R "$v2" "$tmp/v3"

@@ -1,10 +1,10 @@
 #!/bin/bash
-# deb_package.sh SRC WEIR — the Debian package end to end (label "deb", needs root and
-# /tmp/weir-shared.lock): packaging/build-deb into a temporary directory (its own copy of the tree:
-# no collision with the build directories), lintian with no error and no warning, apt-get install,
-# the installed files as expected, `weir --version`, `weir check` of the shipped scripts, a replay
-# of tests/data/sample.pcap with the installed binary and scripts (the same EVE records and stdout
-# as WEIR, the build tree's binary, gives), then apt-get purge leaves nothing of weir behind and
+# deb_package.sh SRC WEIR DEBDIR — the Debian package end to end (label "deb", needs root and
+# /tmp/weir-shared.lock): the package packaging/build-deb made in DEBDIR (the deb_build test),
+# lintian with no error and no warning, apt-get install, the installed files as expected,
+# `weir --version`, `weir check` of the shipped scripts, a replay of tests/data/sample.pcap with
+# the installed binary and scripts (the same EVE records and stdout as WEIR, the build tree's
+# binary, gives), then apt-get purge leaves nothing of weir behind and
 # the same set of installed packages as before. The trap purges on any failure. Also: the unit
 # (systemd-analyze verify, enabled), the weir system user, the logrotate file, script lookup in
 # /etc/weir/scripts then /usr/share/weir/scripts, the shipped config's exit 78, and the unit's
@@ -13,6 +13,7 @@
 set -euo pipefail
 src=$1
 weir_built=$2
+debdir=$3
 fail() {
 	echo "deb_package: FAIL: $*" >&2
 	exit 1
@@ -34,11 +35,7 @@ cleanup() {
 }
 trap cleanup EXIT
 
-"$src/packaging/build-deb" "$tmp/out" >"$tmp/build.log" 2>&1 || {
-	tail -30 "$tmp/build.log" >&2
-	fail "packaging/build-deb failed"
-}
-deb=$(echo "$tmp"/out/weir_*_*.deb)
+deb=$(echo "$debdir"/weir_*_*.deb)
 [ -f "$deb" ] || fail "no weir_<version>_<arch>.deb in the output directory"
 version=$(dpkg-deb -f "$deb" Version)
 [ "$(basename "$deb")" = "weir_${version}_$(dpkg --print-architecture).deb" ] ||
