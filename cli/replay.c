@@ -30,7 +30,8 @@ static int set_script(void *ctx, const struct weir_cli_opt *o, const char *arg, 
 	struct weir_cli_opt row = *o;
 	row.off = offsetof(struct replay, cfg.scripts) + r->cfg.n_scripts * (size_t)WEIR_CFG_STR;
 	const int rc = weir_cli_set_cfgstr(ctx, &row, arg, err, errlen);
-	r->cfg.n_scripts += rc == 0;
+	if (rc == 0)
+		r->cfg.script_trusted[r->cfg.n_scripts++] = o->value != 0; /* --trusted-script */
 	return rc;
 }
 
@@ -47,11 +48,14 @@ static const struct weir_cli_opt replay_opts[] = {
     {"script", 's', "FILE.lua",
      "run a Lua script (repeatable); its alerts go to --eve, its counters to --stats-json",
      set_script, 0, 0, 0},
-    {"lua-jit", 0, NULL,
-     "let the scripts' own functions be JIT-compiled: faster, but an endless\nloop in a compiled "
-     "handler is no "
-     "longer stopped (trusted scripts only)",
-     weir_cli_set_byte, RUN(scripts_jit), 0, 0},
+    {"trusted-script", 0, "FILE.lua",
+     "run a Lua script outside the sandbox (repeatable): ffi, io, os and debug are\nreachable; "
+     "for scripts you vouch for (lua/README.md)",
+     set_script, 0, 0, 1},
+    {"lua-budget-ms", 0, "MS", "stop a script's handler call running longer than MS (default 100)",
+     weir_cli_set_count, RUN(lua_budget_ms), 0, 60000},
+    {"lua-memory-mb", 0, "MB", "each Lua state's heap limit (default 256)", weir_cli_set_count,
+     RUN(lua_memory_mb), 0, 1048576},
     {"serve", 0, "ADDR:PORT", "show the replay on the dashboard; it stays up until Ctrl-C",
      weir_cli_set_cfgstr, RUN(dashboard_listen), 0, 0},
     {"serve-token", 0, "TOKEN",

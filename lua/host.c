@@ -1,7 +1,9 @@
 /* host.c — the LuaJIT host: creates a worker's Lua state, loads weir.lua and the scripts, runs a burst with one call into Lua. */
+#define _GNU_SOURCE /* pthread_setname_np */
 #include <arpa/inet.h>
 #include <errno.h>
 #include <inttypes.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -28,11 +30,20 @@ _Static_assert(sizeof(struct weir_event_rec) == 32, "event record is 32 bytes");
 _Static_assert(offsetof(struct weir_event_rec, event) == 24, "event record layout");
 _Static_assert(sizeof(struct weir_lua_handler_stat) == WEIR_LUA_NAME_MAX + 40, "handler stat layout");
 _Static_assert(sizeof(struct weir_lua_counter) == WEIR_LUA_NAME_MAX + 8, "counter layout");
-_Static_assert(sizeof(struct weir_lua_limits) == 20, "limits layout");
+_Static_assert(sizeof(struct weir_lua_limits) == 16, "limits layout");
+_Static_assert(sizeof(struct weir_lua_guard) == 8, "guard layout");
 
 struct weir_lua {
 	struct weir_worker *w;
 	lua_State *L;
+	struct weir_lua_guard guard; /* written by weir.lua around each call of script code */
+	/* The heap: bytes in use and the cap (from limits.memory_mb at creation). */
+	size_t mem, mem_limit;
+	/* The watchdog's view, under wd_lock: the odd guard.seq it last saw, since when, and the one it
+	 * set the hook for (read by the hook on the worker's thread, hence atomic). */
+	uint32_t wd_seen, wd_fired;
+	uint64_t wd_since_ns;
+	struct weir_lua *wd_next;
 	int run_ref;
 	int close_ref; /* weir.lua's _close, once its init ran (LUA_NOREF before) */
 	struct weir_lua_limits lim;
@@ -49,10 +60,135 @@ void weir_lua_limits_defaults(struct weir_lua_limits *lim)
 {
 	lim->max_errors = 100;
 	lim->log_every = 100;
-	/* 1M instructions take ~1-3 ms interpreted; 100 strikes stop a handler after ~0.1-0.3 s */
-	lim->hook_count = 1000000;
-	lim->hook_strikes = 100;
-	lim->jit = 0;
+	lim->budget_ms = 100;
+	lim->memory_mb = 256;
+}
+
+/* ---- the heap cap ------------------------------------------------------------------------------ */
+
+/* The state's allocator: counts its bytes, and refuses to grow past mem_limit while script code runs
+ * (guard.seq odd). weir.lua's own work between calls (dispatch, error reports) is never refused, so a
+ * script holding its memory at the cap fails its own handlers, not the dispatcher. LuaJIT turns a
+ * refusal into the Lua error "not enough memory", which the handler's pcall catches and counts. */
+static void *host_alloc(void *ud, void *ptr, size_t osize, size_t nsize)
+{
+	struct weir_lua *H = ud;
+	if (nsize == 0) {
+		free(ptr);
+		H->mem -= osize;
+		return NULL;
+	}
+	if (nsize > osize && (H->guard.seq & 1) &&
+	    (H->mem >= H->mem_limit || nsize - osize > H->mem_limit - H->mem))
+		return NULL;
+	void *p = realloc(ptr, nsize);
+	if (p)
+		H->mem = H->mem - osize + nsize;
+	return p;
+}
+
+/* ---- the time budget: one watchdog thread for every Lua state of the process --------------------
+ *
+ * Script code runs JIT-compiled. LuaJIT built with LUAJIT_ENABLE_CHECKHOOK (third_party/luajit) tests
+ * the hook mask on every compiled loop's back edge, so a hook set from another thread reaches even a
+ * compiled endless loop: the watchdog sees a call (an odd guard.seq) that has not changed for
+ * budget_ms and sets a count hook of 1 on its state (lua_sethook may be called from another thread,
+ * luajit.c's own Ctrl-C handler works this way). The hook runs on the worker's thread at the next
+ * instruction or loop edge and raises the budget error there. Between budget checks nothing is
+ * paid: no count hook, no interpreter. */
+static pthread_mutex_t wd_lock = PTHREAD_MUTEX_INITIALIZER;
+static struct weir_lua *wd_states; /* every live state, under wd_lock */
+static int wd_running;
+
+static uint32_t guard_seq(const struct weir_lua *H)
+{
+	return __atomic_load_n(&H->guard.seq, __ATOMIC_RELAXED);
+}
+
+static void budget_hook(lua_State *L, lua_Debug *ar)
+{
+	void *ud;
+	lua_getallocf(L, &ud);
+	struct weir_lua *H = ud;
+	const uint32_t fired = __atomic_load_n(&H->wd_fired, __ATOMIC_ACQUIRE);
+	if (guard_seq(H) != fired) { /* the call ended before the hook ran: nothing to stop */
+		lua_sethook(L, NULL, 0, 0);
+		return;
+	}
+	/* Not inside weir.lua's own functions (the call's bookkeeping, the sandbox's wrappers): an error
+	 * there would escape the handler's pcall. The hook stays set and fires again at the next
+	 * instruction, which is soon the script's. */
+	if (lua_getinfo(L, "S", ar) && !strcmp(ar->source, "@weir.lua"))
+		return;
+	lua_sethook(L, NULL, 0, 0);
+	H->guard.tripped = 1;
+	luaL_where(L, 0);
+	lua_pushfstring(L, "time budget of %d ms exceeded (endless loop?)", (int)H->lim.budget_ms);
+	lua_concat(L, 2);
+	lua_error(L);
+}
+
+static void *watchdog(void *arg)
+{
+	(void)arg;
+	const struct timespec tick = { 0, WEIR_LUA_WATCHDOG_MS * 1000000L };
+	for (;;) {
+		nanosleep(&tick, NULL);
+		const uint64_t now = weir_lua_clock_ns();
+		pthread_mutex_lock(&wd_lock);
+		for (struct weir_lua *H = wd_states; H; H = H->wd_next) {
+			const uint32_t seq = guard_seq(H);
+			if (!(seq & 1) || seq != H->wd_seen) {
+				H->wd_seen = seq;
+				H->wd_since_ns = now;
+				continue;
+			}
+			if (seq != H->wd_fired && now - H->wd_since_ns >= (uint64_t)H->lim.budget_ms * 1000000u) {
+				__atomic_store_n(&H->wd_fired, seq, __ATOMIC_RELEASE);
+				lua_sethook(H->L, budget_hook, LUA_MASKCOUNT, 1);
+			}
+		}
+		pthread_mutex_unlock(&wd_lock);
+	}
+	return NULL;
+}
+
+/* Puts H under the watchdog (starting its thread with the first state). 0 or a negative errno. */
+static int watch(struct weir_lua *H)
+{
+	int rc = 0;
+	pthread_mutex_lock(&wd_lock);
+	if (!wd_running) {
+		pthread_t t;
+		pthread_attr_t a;
+		pthread_attr_init(&a);
+		pthread_attr_setdetachstate(&a, PTHREAD_CREATE_DETACHED);
+		rc = -pthread_create(&t, &a, watchdog, NULL);
+		pthread_attr_destroy(&a);
+		if (rc == 0) {
+			pthread_setname_np(t, "weir-lua-wd");
+			wd_running = 1;
+		}
+	}
+	if (rc == 0) {
+		H->wd_seen = H->wd_fired = 0;
+		H->wd_next = wd_states;
+		wd_states = H;
+	}
+	pthread_mutex_unlock(&wd_lock);
+	return rc;
+}
+
+/* Takes H from the watchdog's list: after this returns, the watchdog no longer touches H->L. */
+static void unwatch(struct weir_lua *H)
+{
+	pthread_mutex_lock(&wd_lock);
+	for (struct weir_lua **p = &wd_states; *p; p = &(*p)->wd_next)
+		if (*p == H) {
+			*p = H->wd_next;
+			break;
+		}
+	pthread_mutex_unlock(&wd_lock);
 }
 
 static void copy_name(char *dst, const char *src)
@@ -116,9 +252,11 @@ static int host_init(struct weir_lua *H, char *err, size_t errlen)
 	return 0;
 }
 
-/* Loads one script file and runs its top level through the module's _load(index, name, chunk). */
-static int host_load(struct weir_lua *H, const char *path, char *err, size_t errlen)
+/* Loads one script file and runs its top level through the module's _load(index, name, chunk,
+ * trusted). */
+static int host_load(struct weir_lua *H, const struct weir_lua_script *sc, char *err, size_t errlen)
 {
+	const char *path = sc->path;
 	lua_State *L = H->L;
 	if (H->nscripts == WEIR_LUA_MAX_SCRIPTS) {
 		set_err(err, errlen, "too many scripts");
@@ -136,7 +274,8 @@ static int host_load(struct weir_lua *H, const char *path, char *err, size_t err
 		lua_pop(L, 3);
 		return -EINVAL;
 	}
-	if (lua_pcall(L, 3, 0, 0) != 0) {
+	lua_pushboolean(L, sc->trusted != 0);
+	if (lua_pcall(L, 4, 0, 0) != 0) {
 		set_err(err, errlen, lua_tostring(L, -1));
 		lua_pop(L, 1);
 		return -EINVAL;
@@ -147,10 +286,18 @@ static int host_load(struct weir_lua *H, const char *path, char *err, size_t err
 struct weir_lua *weir_lua_create(struct weir_worker *w, const char *const *scripts, unsigned n, char *err,
                                  size_t errlen)
 {
-	return weir_lua_create_with(w, scripts, n, NULL, err, errlen);
+	struct weir_lua_script sc[WEIR_LUA_MAX_SCRIPTS];
+	if (n > WEIR_LUA_MAX_SCRIPTS) {
+		set_err(err, errlen, "too many scripts");
+		errno = EINVAL;
+		return NULL;
+	}
+	for (unsigned i = 0; i < n; i++)
+		sc[i] = (struct weir_lua_script){ scripts[i], 0 };
+	return weir_lua_create_with(w, sc, n, NULL, err, errlen);
 }
 
-struct weir_lua *weir_lua_create_with(struct weir_worker *w, const char *const *scripts, unsigned n,
+struct weir_lua *weir_lua_create_with(struct weir_worker *w, const struct weir_lua_script *scripts, unsigned n,
                                       const struct weir_lua_limits *lim, char *err, size_t errlen)
 {
 	int rc = -ENOMEM;
@@ -168,20 +315,25 @@ struct weir_lua *weir_lua_create_with(struct weir_worker *w, const char *const *
 		H->lim = *lim;
 	else
 		weir_lua_limits_defaults(&H->lim);
-	H->L = luaL_newstate();
+	H->close_ref = LUA_NOREF;
+	H->mem_limit = (size_t)H->lim.memory_mb << 20;
+	H->L = lua_newstate(host_alloc, H);
 	if (!H->L) {
 		set_err(err, errlen, "cannot create a Lua state");
 		goto err;
 	}
+	if ((rc = watch(H)) != 0) {
+		set_err(err, errlen, "cannot start the Lua watchdog thread");
+		goto err;
+	}
 	luaL_openlibs(H->L);
-	H->close_ref = LUA_NOREF;
 	if ((rc = host_init(H, err, errlen)) != 0)
 		goto err;
 	lua_getfield(H->L, -1,
 	             "_close"); /* from here on, a failure closes what the scripts opened */
 	H->close_ref = luaL_ref(H->L, LUA_REGISTRYINDEX);
 	for (unsigned i = 0; i < n; i++)
-		if ((rc = host_load(H, scripts[i], err, errlen)) != 0)
+		if ((rc = host_load(H, &scripts[i], err, errlen)) != 0)
 			goto err;
 	lua_getfield(H->L, -1, "_run");
 	H->run_ref = luaL_ref(H->L, LUA_REGISTRYINDEX);
@@ -218,6 +370,7 @@ void weir_lua_free(struct weir_lua *H)
 				fprintf(stderr, "weir: lua host: closing its sockets failed: %s\n",
 				        lua_tostring(H->L, -1));
 		}
+		unwatch(H);
 		lua_close(H->L);
 	}
 	free(H);
@@ -336,6 +489,11 @@ struct weir_lua_limits *weir_lua_limits_of(struct weir_lua *H)
 	return &H->lim;
 }
 
+struct weir_lua_guard *weir_lua_guard_of(struct weir_lua *H)
+{
+	return &H->guard;
+}
+
 /* ---- JSON ---------------------------------------------------------------------------------- */
 
 /* ns per event, rounded to the nearest integer, half to even (as printf's %.0f did). */
@@ -384,6 +542,8 @@ int weir_lua_stats_json(const struct weir_lua *H, char *buf, size_t len)
 		weir_json_cstr(&w, H->scripts[s].name);
 		WEIR_JSON_KV(&w, ",\"errors\":", H->scripts[s].errors);
 		WEIR_JSON_KV(&w, ",\"alerts\":", H->scripts[s].alerts);
+		WEIR_JSON_KV(&w, ",\"budget_stops\":", H->scripts[s].budget_stops);
+		WEIR_JSON_KV(&w, ",\"memory_errors\":", H->scripts[s].memory_errors);
 		WEIR_JSON_LIT(&w, ",\"handlers\":[");
 		json_handlers(&w, H, s);
 		WEIR_JSON_LIT(&w, "]}");

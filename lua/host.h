@@ -39,8 +39,10 @@ struct weir_lua_handler_stat {
 /** One script: its file name and totals. */
 struct weir_lua_script_stat {
 	char name[WEIR_LUA_NAME_MAX];
-	uint64_t errors;  /**< all its handlers' errors */
-	uint64_t alerts;  /**< weir.alert() calls */
+	uint64_t errors;        /**< all its handlers' errors */
+	uint64_t alerts;        /**< weir.alert() calls */
+	uint64_t budget_stops;  /**< of the errors: calls the watchdog stopped (limits.budget_ms) */
+	uint64_t memory_errors; /**< of the errors: allocations refused at the heap cap (limits.memory_mb) */
 };
 
 /** A named counter of weir.counter(); scripts naming the same counter share it. */
@@ -51,13 +53,25 @@ struct weir_lua_counter {
 
 /** Limits of the error containment; weir_lua_limits_defaults() fills in the defaults. */
 struct weir_lua_limits {
-	uint32_t max_errors;   /**< a handler is disabled after this many errors; 0: never (default 100) */
-	uint32_t log_every;    /**< log the 1st error of a handler, then every Nth (default 100) */
-	uint32_t hook_count;   /**< VM instructions between budget checks (default 1000000) */
-	uint32_t hook_strikes; /**< checks within one handler call before it is stopped (default 100) */
-	uint32_t jit;          /**< 1: the scripts' own functions may be JIT-compiled (faster, but the budget
-	                        *   cannot stop a compiled loop); 0 (default): they run interpreted. Read when
-	                        *   the scripts load (weir_lua_create_with), not by weir_lua_set_limits. */
+	uint32_t max_errors; /**< a handler is disabled after this many errors; 0: never (default 100) */
+	uint32_t log_every;  /**< log the 1st error of a handler, then every Nth (default 100) */
+	uint32_t budget_ms;  /**< wall-clock time one handler call, UDE filter, timer callback or script top
+	                      *   level may run before the watchdog stops it with an error (default 100;
+	                      *   it is stopped within budget_ms + WEIR_LUA_WATCHDOG_MS) */
+	uint32_t memory_mb;  /**< the Lua state's heap: inside a handler, an allocation past it fails with
+	                      *   the Lua error "not enough memory" (default 256). Read when the state is
+	                      *   created (weir_lua_create_with), not by weir_lua_set_limits. */
+};
+
+/** The watchdog's period: it looks at every Lua state this often. */
+enum { WEIR_LUA_WATCHDOG_MS = 10 };
+
+/** What the running handler shares with the watchdog thread (weir.lua writes it through the FFI). */
+struct weir_lua_guard {
+	uint32_t seq;     /**< odd while script code runs (a handler, a filter, a top level): weir.lua
+	                   *   adds 2 before and 1 after each call, so a new call is a new odd value */
+	uint32_t tripped; /**< 1 once the call running now overran budget_ms: the sandbox's pcall, xpcall
+	                   *   and coroutine.resume raise the error again, so a script cannot catch it */
 };
 
 /** An alert raised by weir.alert{}. The strings are valid during the sink's call only. */
@@ -76,13 +90,22 @@ struct weir_lua_alert {
 /** Receives alerts on the worker's thread. */
 typedef void (*weir_lua_alert_fn)(const struct weir_lua_alert *a, void *user);
 
-/** Creates the Lua state of worker w and loads the n scripts (file paths) in order; each runs its
+/** A script to load: its file, and whether it runs outside the sandbox (the config's
+ *  { "x.lua", trusted = true }: the full Lua environment, ffi, io and os included; the time budget
+ *  and the heap cap still apply). */
+struct weir_lua_script {
+	const char *path;
+	uint32_t trusted;
+};
+
+/** Creates the Lua state of worker w and loads the n scripts (file paths, sandboxed) in order; each runs its
  *  top level now (opening sockets, registering handlers). NULL on failure with a message naming
  *  file:line written to err (and errno EINVAL for a script error, ENOMEM). The worker must outlive it. */
 struct weir_lua *weir_lua_create(struct weir_worker *w, const char *const *scripts, unsigned n, char *err,
                                  size_t errlen);
-/** weir_lua_create with limits lim (NULL: the defaults) in force from the start, lim->jit included. */
-struct weir_lua *weir_lua_create_with(struct weir_worker *w, const char *const *scripts, unsigned n,
+/** weir_lua_create with scripts that may be trusted, and limits lim (NULL: the defaults) in force
+ *  from the start, lim->memory_mb included. */
+struct weir_lua *weir_lua_create_with(struct weir_worker *w, const struct weir_lua_script *scripts, unsigned n,
                                       const struct weir_lua_limits *lim, char *err, size_t errlen);
 /** The Lua counterpart of weir_worker_run(): processes the pending burst (one call into Lua, which
  *  polls the worker and dispatches every record). Returns 0 or a negative errno; a failure of the
@@ -136,5 +159,6 @@ struct weir_lua_handler_stat *weir_lua_handler_array(struct weir_lua *L);
 struct weir_lua_script_stat *weir_lua_script_array(struct weir_lua *L);
 struct weir_lua_counter *weir_lua_counter_array(struct weir_lua *L);
 struct weir_lua_limits *weir_lua_limits_of(struct weir_lua *L);
+struct weir_lua_guard *weir_lua_guard_of(struct weir_lua *L);
 
 #endif

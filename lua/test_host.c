@@ -102,10 +102,10 @@ static void test_load_errors(void)
 	const char *tbl = script("table.lua", "return { on_new_dta = function() end }\n");
 	CHECK(weir_lua_create(w, &tbl, 1, err, sizeof(err)) == NULL);
 	CHECK(strstr(err, "on_new_dta") != NULL);
-	/* a top level that never ends is stopped by the instruction budget, as a handler is */
+	/* a top level that never ends is stopped by the time budget, as a handler is */
 	const char *spin = script("spin.lua", "local n = 0\nwhile true do n = n + 1 end\n");
 	CHECK(weir_lua_create(w, &spin, 1, err, sizeof(err)) == NULL);
-	CHECK(strstr(err, "spin.lua:2:") != NULL && strstr(err, "instruction budget") != NULL);
+	CHECK(strstr(err, "spin.lua:2:") != NULL && strstr(err, "time budget of 100 ms exceeded") != NULL);
 	const char *missing = "/nonexistent/x.lua";
 	CHECK(weir_lua_create(w, &missing, 1, err, sizeof(err)) == NULL);
 	CHECK(strstr(err, "x.lua") != NULL);
@@ -259,9 +259,11 @@ static long slurp(const char *path, char *buf, size_t len)
 }
 
 /* Endless loops of every kind, in handlers, in a top-level helper and in a required module, are
- * stopped by the budget with the script's JIT left at its default (off for script code): each is
- * counted, logged with file:line and disabled; the capture is processed to the end and the other
- * script counts every packet. */
+ * stopped by the time budget although they run JIT-compiled (a loop is compiled after 56
+ * iterations, long before its budget ends); so are a handler growing a table without end and one
+ * asking string.rep for 1 GiB, at the heap cap. Each is counted (as a budget stop or a memory
+ * error), logged with file:line and disabled; the capture is processed to the end and the other
+ * script counts every packet. A trusted script reaches ffi, which the sandbox refuses. */
 static void test_budget(void)
 {
 	/* the module sits beside the script: the only place a script's require looks */
@@ -282,19 +284,27 @@ static void test_budget(void)
 	                   "  on_conn_end = function() helper('abc') end,\n"
 	                   "  on_state_change = function() spin.forever() end,\n"
 	                   "}\n";
-	const char *scripts[] = {
-		script("loop.lua", text),
-		script("count.lua", "local weir = require 'weir'\nlocal p, d = weir.counter('pkts'), weir.counter('done')\n"
-		                    "return { on_pkt_in = function() p:inc() end, on_conn_end = function() d:inc() end }\n"),
+	const char *mem = "local weir = require 'weir'\n"
+	                  "return {\n"
+	                  "  on_conn_start = function() local t = {} while true do t[#t + 1] = ('x'):rep(2^20) .. #t end end,\n"
+	                  "  on_conn_end = function() return string.rep('x', 2^30) end,\n"
+	                  "}\n";
+	const struct weir_lua_script scripts[] = {
+		{ script("loop.lua", text), 0 },
+		{ script("count.lua", "local weir = require 'weir'\nlocal p, d = weir.counter('pkts'), weir.counter('done')\n"
+		                      "local ffi = require 'ffi'\n" /* trusted: outside the sandbox */
+		                      "return { on_pkt_in = function() p:inc() end, on_conn_end = function() d:inc() end }\n"),
+		  1 },
+		{ script("mem.lua", mem), 0 },
 	};
 	char err[512];
 	struct weir_lua_limits lim;
 	weir_lua_limits_defaults(&lim);
-	lim.hook_count = 100000;
-	lim.hook_strikes = 5;
+	lim.budget_ms = 20;
+	lim.memory_mb = 8;
 	lim.max_errors = 2;
 	struct weir_worker *w = worker();
-	struct weir_lua *L = weir_lua_create_with(w, scripts, 2, &lim, err, sizeof(err));
+	struct weir_lua *L = weir_lua_create_with(w, scripts, 3, &lim, err, sizeof(err));
 	CHECK(L != NULL);
 	if (!L) {
 		fprintf(stderr, "%s\n", err);
@@ -321,11 +331,13 @@ static void test_budget(void)
 	static const struct {
 		const char *where, *line;
 	} loops[] = {
-		{ "loop.lua:9 conn_start@", "loop.lua:9: instruction budget exceeded" },
-		{ "loop.lua:10 handshake_done@", "loop.lua:10: instruction budget exceeded" },
-		{ "loop.lua:11 new_data@", "loop.lua:11: instruction budget exceeded" },
-		{ "loop.lua:12 conn_end@", "loop.lua:6: instruction budget exceeded" },
-		{ "loop.lua:13 state_change@", "spinmod.lua:2: instruction budget exceeded" },
+		{ "loop.lua:9 conn_start@", "loop.lua:9: time budget of 20 ms exceeded" },
+		{ "loop.lua:10 handshake_done@", "loop.lua:10: time budget of 20 ms exceeded" },
+		{ "loop.lua:11 new_data@", "loop.lua:11: time budget of 20 ms exceeded" },
+		{ "loop.lua:12 conn_end@", "loop.lua:6: time budget of 20 ms exceeded" },
+		{ "loop.lua:13 state_change@", "spinmod.lua:2: time budget of 20 ms exceeded" },
+		{ "mem.lua:3 conn_start@", "not enough memory: the Lua heap reached its limit (lua.memory_mb = 8)" },
+		{ "mem.lua:4 conn_end@", "not enough memory: the Lua heap reached its limit (lua.memory_mb = 8)" },
 	};
 	for (size_t i = 0; i < sizeof(loops) / sizeof(loops[0]); i++) {
 		const struct weir_lua_handler_stat *h = handler(L, loops[i].where);
@@ -339,9 +351,12 @@ static void test_budget(void)
 	CHECK_EQ(counter(L, "pkts"), st->tcp_pkts);
 	CHECK_EQ(counter(L, "done"), st->flows_closed);
 	const struct weir_lua_script_stat *ss;
-	CHECK_EQ(weir_lua_script_stats(L, &ss), 2);
+	CHECK_EQ(weir_lua_script_stats(L, &ss), 3);
 	CHECK_EQ(ss[0].errors, 10);
+	CHECK_EQ(ss[0].budget_stops, 10);
 	CHECK_EQ(ss[1].errors, 0);
+	CHECK_EQ(ss[2].errors, 4);
+	CHECK_EQ(ss[2].memory_errors, 4);
 	CHECK_EQ(weir_lua_run_errors(L), 0);
 	weir_lua_free(L);
 	weir_worker_free(w);

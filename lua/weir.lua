@@ -2,7 +2,6 @@
 -- the FFI, and the dispatch loop that pulls event records from the worker (C never calls Lua per event).
 local ffi = require "ffi"
 local bit = require "bit"
-local jit = require "jit"
 local band, tonumber, pcall, type = bit.band, tonumber, pcall, type
 
 local C = ffi.C
@@ -13,7 +12,7 @@ local MAXREC = 256
 -- Dispatch key: ((sock_id * 4) + hook) * 16 + root event (built-in events are < 16, sockets < 64).
 local KEYS = 64 * 4 * 16
 
-local W, H, recs, hstat, sstat, ctrs, limits
+local W, H, recs, hstat, sstat, ctrs, limits, guard
 local disp = {}        -- key -> array of handler entries (or false)
 local udes = {}        -- UDE id -> { base, root, filter, slot, script, stamp, val }
 local defined = {}     -- every id weir_event_define returned, to give back in _close
@@ -28,8 +27,7 @@ local cur = 0          -- index of the record being dispatched (the flow proxy r
 local live = false     -- recs[cur] has a flow and its handlers are running: the proxy may read it
 local cur_script       -- script whose handler is running (state_table, alert)
 local gen = 0          -- record generation: UDE filter results are cached per record
-local call_seq, hook_seq, strikes, in_handler = 0, -1, 0, false
-local tripped = false  -- the running handler overran its budget: the sandbox's pcall re-raises
+local seq = 0          -- guard.seq's next even value: odd while script code runs (the watchdog's view)
 
 -- Constants: read from C by _init (enum values through ffi.C, names through the C name
 -- functions), never written out here, so they cannot drift from weir.h -------------------------
@@ -270,11 +268,22 @@ function Flow.packet()
 end
 
 -- Error containment -----------------------------------------------------------------------------
+local MEM_ERR = "not enough memory" -- LuaJIT's message when the allocator refuses (lua.memory_mb)
+
 local function on_error(e, err)
 	local s = e.slot
 	local n = tonumber(hstat[s].errors) + 1
 	hstat[s].errors = n
-	sstat[e.script.index].errors = sstat[e.script.index].errors + 1
+	local ss = sstat[e.script.index]
+	ss.errors = ss.errors + 1
+	if guard.tripped ~= 0 then
+		ss.budget_stops = ss.budget_stops + 1
+	elseif err == MEM_ERR then
+		ss.memory_errors = ss.memory_errors + 1
+		-- what the failed call built is garbage now: collect it before the next handler allocates
+		collectgarbage()
+		err = string.format("%s: the Lua heap reached its limit (lua.memory_mb = %d)", MEM_ERR, limits.memory_mb)
+	end
 	local every = limits.log_every
 	if n == 1 or (every > 0 and n % every == 0) then
 		-- no tostring of a script's table: its __tostring would run here, outside the budget
@@ -288,20 +297,16 @@ local function on_error(e, err)
 	end
 end
 
--- The instruction budget: a count hook fires every hook_count VM instructions; the same handler
--- call seen hook_strikes times in a row is stopped with an error (caught by its pcall; the script's
--- own pcall, xpcall and coroutine.resume see `tripped` and raise it again).
-local function budget_hook()
-	if not in_handler then return end
-	if hook_seq ~= call_seq then
-		hook_seq, strikes = call_seq, 0
-		return
-	end
-	strikes = strikes + 1
-	if strikes >= limits.hook_strikes then
-		strikes, tripped = 0, true
-		error("instruction budget exceeded (endless loop?)", 2)
-	end
+-- The time budget: guard.seq is odd while script code runs; lua/host.c's watchdog stops a call that
+-- keeps it for limits.budget_ms (a hook raising "time budget ... exceeded" in the script's code, JIT-
+-- compiled loops included) and sets guard.tripped, so the sandbox's pcall, xpcall and coroutine.resume
+-- raise it again. Runs f(...) as one such call; returns pcall's results.
+local function guarded(f, a, b, c, d)
+	seq = (seq + 2) % 0x40000000
+	guard.seq, guard.tripped = seq + 1, 0
+	local ok, err = pcall(f, a, b, c, d)
+	guard.seq = seq
+	return ok, err
 end
 
 -- Timing is sampled: one call in TIME_EVERY reads the clock (a clock read costs about an event).
@@ -312,18 +317,15 @@ local function call(e, fl, side, arg, ev)
 	local n = hstat[s].events + 1
 	hstat[s].events = n
 	cur_script = e.script
-	call_seq = call_seq + 1
-	in_handler, tripped = true, false
 	local ok, err
-	if band(call_seq, TIME_EVERY - 1) == 0 then
+	if band(seq, 2 * TIME_EVERY - 2) == 0 then
 		local t0 = C.weir_lua_clock_ns()
-		ok, err = pcall(e.fn, fl, side, arg, ev)
+		ok, err = guarded(e.fn, fl, side, arg, ev)
 		hstat[s].timed_ns = hstat[s].timed_ns + (C.weir_lua_clock_ns() - t0)
 		hstat[s].timed = hstat[s].timed + 1
 	else
-		ok, err = pcall(e.fn, fl, side, arg, ev)
+		ok, err = guarded(e.fn, fl, side, arg, ev)
 	end
-	in_handler = false
 	if not ok then on_error(e, err) end
 	return ok and err
 end
@@ -718,7 +720,7 @@ end
 
 -- pcall, xpcall and coroutine.resume as scripts see them: a budget overrun is raised again.
 local function through(ok, ...)
-	if not ok and tripped then error((...), 0) end
+	if not ok and guard.tripped ~= 0 then error((...), 0) end
 	return ok, ...
 end
 
@@ -728,7 +730,7 @@ end
 
 local function s_xpcall(f, h, ...)
 	return through(xpcall(f, function(e)
-		if tripped then return e end -- a message handler gets no time after the budget ran out
+		if guard.tripped ~= 0 then return e end -- a message handler gets no time after the budget ran out
 		return h(e)
 	end, ...))
 end
@@ -761,6 +763,20 @@ end
 
 local sandbox
 
+-- A trusted script's environment ({ "x.lua", trusted = true } in the config): every global of the
+-- state (ffi, io, os, debug, jit, load, require of any module) read through, its own globals kept to
+-- itself; require "weir" gives its API. Its handlers still run under the time budget and the heap
+-- cap, but its own pcall can catch a budget error, and debug or ffi can undo anything: trusted means
+-- the operator vouches for the script.
+local function trusted_env(api)
+	local env = setmetatable({}, { __index = _G })
+	env.require = function(name)
+		if name == "weir" then return api end
+		return require(name)
+	end
+	return env
+end
+
 -- require as scripts see it: "weir", the libraries above, and Lua source files (never bytecode, never
 -- C) in the script's own directory, each run once per script in a sandbox of its own.
 local function s_require(script, api, env, name)
@@ -783,7 +799,6 @@ local function s_require(script, api, env, name)
 	local f, err = loadfile(path, "t")
 	if not f then errf("require %s: %s", name, err) end
 	setfenv(f, sandbox(script, api))
-	if limits.jit == 0 then jit.off(f, true) end -- the budget holds in its loops too
 	local ret = f(name)
 	if ret == nil then ret = true end
 	mods[name] = ret
@@ -891,13 +906,13 @@ function M._init(cdef, w, host, layout)
 	sstat = C.weir_lua_script_array(H)
 	ctrs = C.weir_lua_counter_array(H)
 	limits = C.weir_lua_limits_of(H)
+	guard = C.weir_lua_guard_of(H)
 	for k = 0, KEYS - 1 do disp[k] = false end
 	isock = C.weir_msock_create(W, nil, errbuf, 512)
 	if isock == nil then error("cannot create the host's socket: " .. ffi.string(errbuf)) end
 	isock_id = tonumber(C.weir_msock_id(isock))
 	C.weir_msock_register(isock, EV_CONN_END, HOOK_POST_RCV, nil, nil)
 	C.weir_msock_register(isock, EV_TIMER, HOOK_POST_RCV, nil, nil)
-	debug.sethook(budget_hook, "", limits.hook_count)
 	-- Every string's methods: the state shares one metatable, which scripts reach through ("").name;
 	-- its table has no dump, and getmetatable("") gives scripts false, not the table.
 	local smt = getmetatable("")
@@ -916,25 +931,18 @@ function M._close()
 end
 
 -- Loads one script: its own sandbox, whose require "weir" returns the script's API.
-function M._load(index, path, chunk)
+function M._load(index, path, chunk, trusted)
 	local script = { index = index, name = path:match("[^/]*$"), path = path, states = {}, nstates = 0,
-		dir = path:match("^(.*)/[^/]*$") or ".", modules = {} }
+		dir = path:match("^(.*)/[^/]*$") or ".", modules = {}, trusted = trusted }
 	scripts[#scripts + 1] = script
 	local api = make_api(script)
 	script.timer_entry = new_entry(script, chunk, "timers")
-	setfenv(chunk, sandbox(script, api))
-	-- The budget's count hook never fires inside compiled traces (LuaJIT is not built with
-	-- LUAJIT_ENABLE_CHECKHOOK), so unless trusted (limits.jit) every function this file defines,
-	-- nested prototypes included, runs interpreted and an endless loop in it can be stopped.
-	if limits.jit == 0 then jit.off(chunk, true) end
+	setfenv(chunk, trusted and trusted_env(api) or sandbox(script, api))
 	cur_script = script
-	-- The top level runs under the instruction budget as a handler does: a script that never
-	-- finishes loading fails to load (weir check, the check of a reload, a run's start) instead of
-	-- hanging the thread that loads it.
-	call_seq = call_seq + 1
-	in_handler, tripped = true, false
-	local ok, ret = pcall(chunk)
-	in_handler = false
+	-- The top level runs under the time budget as a handler does: a script that never finishes
+	-- loading fails to load (weir check, the check of a reload, a run's start) instead of hanging the
+	-- thread that loads it.
+	local ok, ret = guarded(chunk)
 	if not ok then error(ret, 0) end
 	if type(ret) ~= "table" then return end
 	-- The table form: the same sockets and registrations, on one socket of the script's own. Read

@@ -59,9 +59,14 @@ streams = {
 scripts = {}                 -- Lua scripts loaded into every worker, e.g. { "http_logger.lua", "syn_retx.lua" }:
                              -- a file name is looked up in /etc/weir/scripts (the site's: it overrides
                              -- a shipped one of the same name), then in /usr/share/weir/scripts (the
-                             -- shipped ones); a path is used as is, relative to this file's directory
-scripts_jit = false          -- true: compile the scripts' own code (much faster NEW_DATA handlers),
-                             -- but the instruction budget can then not stop an endless loop
+                             -- shipped ones); a path is used as is, relative to this file's directory;
+                             -- { "x.lua", trusted = true } runs x.lua outside the sandbox (ffi, io, os)
+
+lua = {
+	budget_ms = 100,     -- a handler call running longer is stopped with an error (even a compiled loop)
+	memory_mb = 256,     -- each worker's Lua heap; past it a handler's allocation fails
+	max_errors = 100,    -- a handler is disabled after this many errors (0: never)
+}
 
 dashboard = {
 	-- listen = "127.0.0.1:8080", -- not set: no dashboard

@@ -65,7 +65,7 @@ static void note_restart_settings(const struct weir_run_config *a, const struct 
 	const struct weir_setting *s;
 	size_t base;
 	for (unsigned i = 0; (s = weir_run_setting(i, &base)) != NULL; i++)
-		if (strcmp(s->name, "scripts_jit") != 0 &&
+		if (strncmp(s->name, "lua.", 4) != 0 && /* the scripts' limits: a reload applies them */
 		    memcmp((const char *)a + base + s->offset, (const char *)b + base + s->offset,
 		           s->size) != 0)
 			add_name(names, sizeof(names), s->name);

@@ -212,12 +212,16 @@ static int unit_sockets(struct weir_station_unit *u)
 static struct weir_lua *unit_lua(struct weir_station_unit *u, const struct weir_run_config *cfg,
                                  char *err, size_t errlen)
 {
-	const char *scripts[WEIR_CFG_MAX_SCRIPTS];
-	for (unsigned i = 0; i < cfg->n_scripts; i++)
-		scripts[i] = cfg->scripts[i];
+	struct weir_lua_script scripts[WEIR_CFG_MAX_SCRIPTS];
+	for (unsigned i = 0; i < cfg->n_scripts; i++) {
+		scripts[i].path = cfg->scripts[i];
+		scripts[i].trusted = cfg->script_trusted[i];
+	}
 	struct weir_lua_limits lim;
 	weir_lua_limits_defaults(&lim);
-	lim.jit = cfg->scripts_jit;
+	lim.budget_ms = cfg->lua_budget_ms;
+	lim.memory_mb = cfg->lua_memory_mb;
+	lim.max_errors = cfg->lua_max_errors;
 	struct weir_lua *lua =
 	    weir_lua_create_with(u->w, scripts, cfg->n_scripts, &lim, err, errlen);
 	if (lua && (u->st->eve || u->pub))

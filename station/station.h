@@ -17,7 +17,7 @@ enum weir_station_input {
 };
 
 struct weir_station_params {
-	/** Everything a run is: engine settings, scripts (and scripts_jit), log.eve, log.stats,
+	/** Everything a run is: engine settings, scripts (and lua.*), log.eve, log.stats,
 	 * firewall rules, the dashboard (listen, token); for PORTS the ports, workers and EAL too.
 	 * Read-only; must outlive the station. */
 	const struct weir_run_config *cfg;

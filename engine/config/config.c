@@ -66,9 +66,14 @@ static const struct weir_setting run_settings[] = {
 	{ "fragments", WEIR_SET_ENUM, RUN_FIELD(fragments), WEIR_FRAGMENTS_DROP, 0, 1, frag_policies, "",
 	  "inline: IP fragments, which weir does not reassemble: \"drop\" (counted per port) or \"forward\" "
 	  "(uninspected); forward_non_tcp = false drops them too" },
-	{ "scripts_jit", WEIR_SET_BOOL, RUN_FIELD(scripts_jit), 0, 0, 1, NULL, "",
-	  "compile the scripts' own code (faster handlers), but the instruction budget then cannot stop an "
-	  "endless loop in them" },
+	{ "lua.budget_ms", WEIR_SET_UINT, RUN_FIELD(lua_budget_ms), 100, 1, 60000, NULL, "ms",
+	  "a script's handler call (or top level) running longer is stopped with an error, even in a "
+	  "JIT-compiled loop (counted: budget_stops)" },
+	{ "lua.memory_mb", WEIR_SET_UINT, RUN_FIELD(lua_memory_mb), 256, 1, 1048576, NULL, "MiB",
+	  "each worker's Lua heap: past it an allocation in a handler fails with \"not enough memory\" "
+	  "(counted: memory_errors)" },
+	{ "lua.max_errors", WEIR_SET_UINT, RUN_FIELD(lua_max_errors), 100, 0, 4294967295u, NULL, "errors",
+	  "a handler is disabled after this many errors, on the dashboard and in /metrics (0: never)" },
 };
 #define N_RUN_SETTINGS (sizeof(run_settings) / sizeof(run_settings[0]))
 
@@ -426,6 +431,39 @@ static int resolve_script(struct ld *d, const char *name, char *out)
 	return fail(d, "%s: not in %s nor in %s", name, dirs[0], dirs[1]);
 }
 
+/* One entry of scripts: "x.lua", or { "x.lua", trusted = true } (the value on the stack top). */
+static int read_script_entry(struct ld *d, char *name, size_t len, uint8_t *trusted)
+{
+	*trusted = 0;
+	if (lua_type(d->L, -1) != LUA_TTABLE)
+		return get_str(d, name, len);
+	const size_t plen = strlen(d->path);
+	lua_pushnil(d->L);
+	while (lua_next(d->L, -2)) {
+		lua_pop(d->L, 1);
+		const int t = lua_type(d->L, -1);
+		if ((t == LUA_TNUMBER && lua_tonumber(d->L, -1) == 1) ||
+		    (t == LUA_TSTRING && !strcmp(lua_tostring(d->L, -1), "trusted")))
+			continue;
+		if (t == LUA_TSTRING)
+			snprintf(d->path + plen, sizeof(d->path) - plen, ".%s", lua_tostring(d->L, -1));
+		lua_pop(d->L, 1);
+		return fail(d, "unknown setting (an entry is \"x.lua\" or { \"x.lua\", trusted = true })");
+	}
+	lua_getfield(d->L, -1, "trusted");
+	snprintf(d->path + plen, sizeof(d->path) - plen, ".trusted");
+	if (!lua_isnil(d->L, -1) && get_bool(d, trusted))
+		return -1;
+	lua_pop(d->L, 1);
+	lua_rawgeti(d->L, -1, 1);
+	snprintf(d->path + plen, sizeof(d->path) - plen, "[1]");
+	if (get_str(d, name, len))
+		return -1;
+	lua_pop(d->L, 1);
+	d->path[plen] = 0;
+	return 0;
+}
+
 static int read_scripts(struct ld *d, struct weir_run_config *c)
 {
 	unsigned n;
@@ -435,7 +473,8 @@ static int read_scripts(struct ld *d, struct weir_run_config *c)
 	for (unsigned i = 0; i < n; i++) {
 		lua_rawgeti(d->L, -1, (int)i + 1);
 		snprintf(d->path, sizeof(d->path), "scripts[%u]", i + 1);
-		if (get_str(d, name, sizeof(name)) || resolve_script(d, name, c->scripts[i]))
+		if (read_script_entry(d, name, sizeof(name), &c->script_trusted[i]) ||
+		    resolve_script(d, name, c->scripts[i]))
 			return -1;
 		lua_pop(d->L, 1);
 	}
@@ -696,12 +735,18 @@ static int read_streams(struct ld *d, struct weir_run_config *c)
 	return read_section(d, c, "streams", none);
 }
 
+static int read_lua(struct ld *d, struct weir_run_config *c)
+{
+	static const char *const none[] = { NULL };
+	return read_section(d, c, "lua", none);
+}
+
 static const struct {
 	const char *name;
 	section_fn fn;
 } sections[] = {
 	{ "dpdk", read_dpdk },         { "pairs", read_pairs },     { "flows", read_flows },
-	{ "streams", read_streams },   { "scripts", read_scripts }, { "dashboard", read_dashboard },
+	{ "streams", read_streams },   { "scripts", read_scripts }, { "lua", read_lua }, { "dashboard", read_dashboard },
 	{ "log", read_log },           { "firewall", read_firewall }, { "rss_key", read_rss_key },
 };
 #define N_SECTIONS (sizeof(sections) / sizeof(sections[0]))

@@ -45,8 +45,6 @@ struct weir_run_config {
 	uint8_t forward_non_tcp;      /**< inline: forward non-TCP / non-IP frames untouched (default 1) */
 	uint8_t fragments;            /**< inline: enum weir_frag_policy (default drop); a forwarded fragment is
 	                               *   not inspected; forward_non_tcp = false drops fragments too */
-	uint8_t scripts_jit;          /**< 1: scripts' own functions may be JIT-compiled (fast; the
-	                               *   instruction budget then cannot stop a compiled loop); default 0 */
 	uint8_t pairs[WEIR_CFG_MAX_PORTS]; /**< inline: the port each port forwards to (0xff = none) */
 	unsigned workers;             /**< worker lcores */
 	unsigned idle_sleep_us;       /**< sleep after an all-empty poll; 0 = busy polling */
@@ -54,7 +52,11 @@ struct weir_run_config {
 	unsigned rss_key_len;         /**< 0: weir's symmetric default key */
 	struct weir_config engine;    /**< flows = {...}, streams = {...} */
 	char scripts[WEIR_CFG_MAX_SCRIPTS][WEIR_CFG_STR];
+	uint8_t script_trusted[WEIR_CFG_MAX_SCRIPTS]; /**< 1: { "x.lua", trusted = true }: outside the sandbox */
 	unsigned n_scripts;
+	unsigned lua_budget_ms;  /**< lua.budget_ms: time one handler call may run */
+	unsigned lua_memory_mb;  /**< lua.memory_mb: each worker's Lua heap */
+	unsigned lua_max_errors; /**< lua.max_errors: a handler is disabled after this many (0: never) */
 	char dashboard_listen[WEIR_CFG_STR]; /**< "" = no dashboard */
 	char dashboard_token[WEIR_CFG_STR];  /**< "" = no token */
 	char eve_path[WEIR_CFG_STR];         /**< log.eve: flow records ("" = none, "-" = stdout) */

@@ -45,12 +45,17 @@ static void put_str(struct val *v, const char *s)
 	put(v, "\"");
 }
 
-static void put_list(struct val *v, const char (*items)[WEIR_CFG_STR], unsigned n)
+/* { "a", "b" }; an item whose flag is set is written { "b", trusted = true } (flags may be NULL). */
+static void put_list(struct val *v, const char (*items)[WEIR_CFG_STR], const uint8_t *trusted, unsigned n)
 {
 	put(v, "{");
 	for (unsigned i = 0; i < n; i++) {
 		put(v, i ? ", " : " ");
+		if (trusted && trusted[i])
+			put(v, "{ ");
 		put_str(v, items[i]);
+		if (trusted && trusted[i])
+			put(v, ", trusted = true }");
 	}
 	put(v, n ? " }" : "}");
 }
@@ -126,8 +131,8 @@ static void show_others(FILE *out, const struct weir_run_config *c, const struct
                         int docs)
 {
 	struct val v = {.n = 0}, dv = {.n = 0};
-	put_list(&v, c->eal, c->n_eal);
-	put_list(&dv, d->eal, d->n_eal);
+	put_list(&v, c->eal, NULL, c->n_eal);
+	put_list(&dv, d->eal, NULL, d->n_eal);
 	int same = c->n_eal == d->n_eal;
 	for (unsigned i = 0; same && i < c->n_eal; i++)
 		same = !strcmp(c->eal[i], d->eal[i]);
@@ -161,11 +166,12 @@ static void show_others(FILE *out, const struct weir_run_config *c, const struct
 	     c->rss_key_len == 0, &dv);
 
 	v.n = dv.n = 0;
-	put_list(&v, c->scripts, c->n_scripts);
+	put_list(&v, c->scripts, c->script_trusted, c->n_scripts);
 	put(&dv, "{}");
 	line(out, "scripts", &v, docs,
 	     "Lua scripts loaded into every worker: a file name from /etc/weir/scripts (the "
-	     "site's), else /usr/share/weir/scripts (shipped); a path from the config's directory",
+	     "site's), else /usr/share/weir/scripts (shipped); a path from the config's directory; "
+	     "{ \"x.lua\", trusted = true }: outside the sandbox (lua/README.md)",
 	     c->n_scripts == 0, &dv);
 
 	static const struct {

@@ -27,7 +27,8 @@ static void test_full(void)
 	              "streams = { buffer_per_side = 65536, memcap = 1048576, overlap = 'last', midstream = false }\n"
 	              "dashboard = { listen = '127.0.0.1:8080', token = '0123456789abcdef' }\n"
 	              "log = { eve = os.getenv('HOME') and '/tmp/eve.json' or 'x', stats = '-' }\n"
-	              "idle_sleep_us = 20\nforward_non_tcp = false\nrss_key = '6d5A6d5a'\nscripts_jit = true\n"
+	              "idle_sleep_us = 20\nforward_non_tcp = false\nrss_key = '6d5A6d5a'\n"
+	              "lua = { budget_ms = 250, memory_mb = 64, max_errors = 0 }\n"
 	              "fragments = 'forward'\n"
 	              "firewall = { {port = 81, action = 'drop'}, {port = 82, action = 'pass'} }\n"),
 	         0);
@@ -56,7 +57,9 @@ static void test_full(void)
 	CHECK_STR(cfg.stats_path, "-");
 	CHECK_EQ(cfg.idle_sleep_us, 20);
 	CHECK_EQ(cfg.forward_non_tcp, 0);
-	CHECK_EQ(cfg.scripts_jit, 1);
+	CHECK_EQ(cfg.lua_budget_ms, 250);
+	CHECK_EQ(cfg.lua_memory_mb, 64);
+	CHECK_EQ(cfg.lua_max_errors, 0);
 	CHECK_EQ(cfg.fragments, WEIR_FRAGMENTS_FORWARD);
 	CHECK_EQ(cfg.rss_key_len, 4);
 	CHECK_EQ(cfg.rss_key[1], 0x5a);
@@ -74,7 +77,9 @@ static void test_defaults(void)
 	CHECK_EQ(cfg.mode, WEIR_MODE_INLINE);
 	CHECK_EQ(cfg.workers, 1);
 	CHECK_EQ(cfg.forward_non_tcp, 1);
-	CHECK_EQ(cfg.scripts_jit, 0);
+	CHECK_EQ(cfg.lua_budget_ms, 100);
+	CHECK_EQ(cfg.lua_memory_mb, 256);
+	CHECK_EQ(cfg.lua_max_errors, 100);
 	CHECK_EQ(cfg.fragments, WEIR_FRAGMENTS_DROP);
 	CHECK_EQ(cfg.pairs[0], 1); /* two ports inline: paired without a pairs line */
 	CHECK_EQ(cfg.pairs[1], 0);
@@ -192,7 +197,8 @@ static void test_script_dirs(void)
 	const struct weir_script_dirs dirs = {.site = site, .shipped = shipped};
 	snprintf(name, sizeof(name), "%s/weir.lua", conf);
 
-	CHECK_EQ(load_scripts("'both.lua', 'shipped.lua', '../shipped/shipped.lua'", name, &dirs),
+	CHECK_EQ(load_scripts("'both.lua', { 'shipped.lua', trusted = true }, { '../shipped/shipped.lua' }",
+	                      name, &dirs),
 	         0);
 	CHECK_STR(err, "");
 	CHECK_EQ(cfg.n_scripts, 3);
@@ -202,6 +208,7 @@ static void test_script_dirs(void)
 	CHECK_STR(cfg.scripts[1], p);
 	snprintf(p, sizeof(p), "%s/../shipped/shipped.lua", conf); /* from the config's directory */
 	CHECK_STR(cfg.scripts[2], p);
+	CHECK_EQ(cfg.script_trusted[0] + 2 * cfg.script_trusted[1] + 4 * cfg.script_trusted[2], 2);
 
 	static const struct {
 		const char *list, *want;
@@ -212,6 +219,10 @@ static void test_script_dirs(void)
 	     "%s:2: scripts[2]: %s/conf/../both.lua: No such file"},
 	    {"'..'", "%s:2: scripts[1]: \"..\" is not a script's file name"},
 	    {"'.'", "%s:2: scripts[1]: \".\" is not a script's file name"},
+	    {"{ 'both.lua', trusted = 1 }", "%s:2: scripts[1].trusted: expected true or false, got number"},
+	    {"{ 'both.lua', trust = true }", "%s:2: scripts[1].trust: unknown setting"},
+	    {"{ 'both.lua', 'x.lua' }", "%s:2: scripts[1]: unknown setting"},
+	    {"{ trusted = true }", "%s:2: scripts[1][1]: expected a string, got nil"},
 	};
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
 		char want[600];

@@ -8,9 +8,9 @@ a net_pcap port (the bundled capture) with the dashboard on loopback:
    RELOADING=1 then READY=1 with "reloads 1 (0 failed)", also in the dashboard's /api/stats;
    SIGTERM gives STOPPING=1 and exit 0;
  - broken: a script that does not load: no READY=1 ever, exit 78;
- - stuck: scripts_jit = true and a timer (armed on the first packet) whose callback loops forever
-   (compiled: the instruction budget cannot stop it): pings arrive before it fires and none after,
-   and the STATUS= line says "worker 0 stuck".
+ - stuck: a trusted script (outside the sandbox, so its own pcall catches the time budget's error)
+   and a timer (armed on the first packet) whose callback loops forever that way: pings arrive
+   before it fires and none after, and the STATUS= line says "worker 0 stuck".
 """
 import json, os, signal, socket, subprocess, sys, tempfile, threading, time, urllib.request
 
@@ -30,15 +30,15 @@ def free_port():
 class Run:
     """weir run -c CONFIG with NOTIFY_SOCKET; every datagram is kept with its arrival time."""
 
-    def __init__(self, d, name, script_text, extra=""):
+    def __init__(self, d, name, script_text, trusted=False):
         self.d, self.msgs, self.port = d, [], free_port()
         script = os.path.join(d, name + ".lua")
         open(script, "w").write(script_text)
         cfg = os.path.join(d, name + ".cfg.lua")
         open(cfg, "w").write(
             'dpdk = { ports = { { dev = "net_pcap0,rx_pcap=%s" } }, mbufs = 4095 }\n'
-            'mode = "passive"\nidle_sleep_us = 100\nscripts = { "%s" }\n'
-            'dashboard = { listen = "127.0.0.1:%d" }\n%s\n' % (PCAP, script, self.port, extra))
+            'mode = "passive"\nidle_sleep_us = 100\nscripts = { { "%s", trusted = %s } }\n'
+            'dashboard = { listen = "127.0.0.1:%d" }\n' % (PCAP, script, "true" if trusted else "false", self.port))
         self.sock_path = os.path.join(d, name + ".notify")
         self.sock = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
         self.sock.bind(self.sock_path)
@@ -142,12 +142,13 @@ if rc != 78 or any(m == "READY=1" for _, m in b.msgs):
     b.fail("a script that does not load: exit %d (want 78), messages %r" % (rc, b.msgs))
 print("broken: no READY=1, exit 78")
 
-# stuck: a compiled endless loop in a timer 1.5 s after the start stops the pings
-# (armed by the first packet's handler: the worker's clock is live from then on)
+# stuck: an endless loop that catches the budget's error, in a trusted script's timer 1.5 s after
+# the start, stops the pings (armed by the first packet's handler: the worker's clock is live from
+# then on)
 s = Run(d, "stuck", 'local weir = require "weir"\nlocal armed\n'
         'return { on_new_data = function() if armed then return end armed = true\n'
-        '  weir.timer(1500, function() local x = 0 while true do x = x + 1 end end) end }\n',
-        "scripts_jit = true")
+        '  weir.timer(1500, function() while true do pcall(function() while true do end end) end end) end }\n',
+        trusted=True)
 t0 = s.wait_for("READY=1")
 time.sleep(3.5)
 before = s.pings(t0, t0 + 1.2)
