@@ -1,8 +1,9 @@
 #!/bin/bash
 # lua.sh — cost of Lua scripting on `weir replay`: packets/s with no script, with a NEW_DATA handler on every flow
-# that reads the stream, and the C Listing 1 (syn_retx) vs the Lua one, same capture, same run; and the Lua
-# dispatch's ns per event from the host's own sampling. Best of RUNS for each. Script code runs interpreted by
-# default (so the loop budget can stop it); each Lua row is repeated with --lua-jit to show what that costs.
+# (one that only counts, one that reads the new bytes as a string, one through the zero-copy view), and the C
+# Listing 1 (syn_retx) vs the Lua one, same capture, same run; and the Lua dispatch's ns per event from the host's
+# own sampling. Best of RUNS for each. Each Lua row runs with the shipped defaults (sandbox, time budget, heap
+# cap) and again as a trusted script (--trusted-script: no sandbox), to show what the safety costs.
 #
 # usage: bench/lua.sh [-n RUNS] [-c CAPTURE] [-b BUILD_DIR]
 #   CAPTURE defaults to /tmp/weir-bench/bench.pcap (made by make_capture.sh if absent)
@@ -27,6 +28,12 @@ if [ ! -f "$CAPTURE" ]; then
 fi
 T=$(mktemp -d)
 trap 'rm -rf "$T"' EXIT
+# The issue's yardstick: a handler on every flow's new data that only counts.
+cat >"$T/count.lua" <<'LUA'
+local weir = require "weir"
+local events = weir.counter("events")
+return { on_new_data = function() events:inc() end }
+LUA
 # A handler on every flow's new data that reads the new bytes (a string copy) and looks at them.
 cat >"$T/new_data.lua" <<'LUA'
 local weir = require "weir"
@@ -67,22 +74,24 @@ echo "capture: $CAPTURE ($PKTS packets), best of $RUNS"
 base=$(best "$WEIR" replay --quiet "$CAPTURE")
 row "replay, no script" "$base"
 slower() { python3 -c "print('%.1f %% slower than no script' % (100*($1-$base)/$base))"; }
-for jit in "" --lua-jit; do
-	tag=${jit:+, jit}
-	tag=${tag:-, interp}
-	nd=$(best "$WEIR" replay --quiet $jit -s "$T/new_data.lua" "$CAPTURE")
-	row "new_data (peek string$tag)" "$nd" "$(slower "$nd")"
-	ndv=$(best "$WEIR" replay --quiet $jit -s "$T/new_data_view.lua" "$CAPTURE")
+for opt in -s --trusted-script; do
+	tag=", default"
+	[ "$opt" = -s ] || tag=", trusted"
+	cnt=$(best "$WEIR" replay --quiet $opt "$T/count.lua" "$CAPTURE")
+	row "new_data (count only$tag)" "$cnt" "$(slower "$cnt")"
+	nd=$(best "$WEIR" replay --quiet $opt "$T/new_data.lua" "$CAPTURE")
+	row "new_data (new_bytes string$tag)" "$nd" "$(slower "$nd")"
+	ndv=$(best "$WEIR" replay --quiet $opt "$T/new_data_view.lua" "$CAPTURE")
 	row "new_data (view$tag)" "$ndv" "$(slower "$ndv")"
-	l1=$(best "$WEIR" replay --quiet $jit -s "$HERE/../scripts/syn_retx.lua" "$CAPTURE")
+	l1=$(best "$WEIR" replay --quiet $opt "$HERE/../scripts/syn_retx.lua" "$CAPTURE")
 	row "Lua Listing 1 (syn_retx.lua$tag)" "$l1" "$(slower "$l1")"
-	[ -n "$jit" ] || nd_interp=$nd
+	[ "$opt" != -s ] || nd_default=$cnt
 done
 c1=$(best "$SYN_RETX" "$CAPTURE")
 row "C Listing 1 (syn_retx)" "$c1"
-nd=$nd_interp
+nd=$nd_default
 # ns per event: the host samples 1 call in 16 with a monotonic clock (the handler + its pcall).
-"$WEIR" replay --quiet -s "$T/new_data.lua" --stats-json "$T/s.json" "$CAPTURE"
+"$WEIR" replay --quiet -s "$T/count.lua" --stats-json "$T/s.json" "$CAPTURE"
 python3 - "$T/s.json" "$base" "$nd" <<'PY'
 import json, sys
 s = json.load(open(sys.argv[1])); base, nd = float(sys.argv[2]), float(sys.argv[3])
