@@ -712,9 +712,19 @@ local function refusing(t, real, prefix)
 	end })
 end
 
+-- string.rep as scripts see it: LuaJIT takes a count of 2^31 or more modulo 2^32 (string.rep("x", 2^32)
+-- is "", no error), so such a count is an error here; a smaller count's result too long for memory or a
+-- string fails in LuaJIT itself.
+local function s_rep(s, n, sep)
+	local c = tonumber(n)
+	if c and c >= 2 ^ 31 then errf("string.rep: count %.0f is beyond the longest string (2^31 - 1 bytes)", c) end
+	return string.rep(s, n, sep)
+end
+
 local function safe_lib(name)
 	local t = copy(_G[name])
 	t.dump = nil -- string.dump: bytecode, which load would run unchecked
+	if name == "string" then t.rep = s_rep end
 	return refusing(t, _G[name], name .. ".")
 end
 

@@ -16,6 +16,8 @@ local REFUSED = {
    { "loadstring of bytecode", "loadstring(('').dump(function() end))" },
    { "collectgarbage stop", "collectgarbage('stop')" },
    { "string.dump", "string.dump(function() end)" },
+   { "string.rep of 4 GiB", "string.rep('x', 2^32)" },
+   { "string.rep of 4 GiB through a string", "local _ = ('x'):rep(2^32)" },
    { "string.dump through a string", "local _ = ('').dump(function() end)" },
    { "setfenv", "setfenv(1, {})" },
    { "getfenv", "getfenv(0).os.exit(3)" },
