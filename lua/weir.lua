@@ -881,7 +881,9 @@ end
 local sandbox
 
 -- require as scripts see it: "weir", the libraries above, and Lua source files (never bytecode, never
--- C) in the script's own directory, each run once per script in a sandbox of its own.
+-- C) in the script's own directory, then in the site's and the shipped scripts' (the directories a
+-- config's bare script names are looked up in, from C), each run once per script in a sandbox of
+-- its own.
 local function s_require(script, api, env, name)
 	if name == "weir" then return api end
 	if type(name) == "string" and SAFE_LIBS[name] then return env[name] end
@@ -892,13 +894,24 @@ local function s_require(script, api, env, name)
 	if not ok then errf("require: %s is not a module name (letters, digits, _ and dots)", tostring(name)) end
 	local mods = script.modules
 	if mods[name] ~= nil then return mods[name] end
-	local path = script.dir .. "/" .. name:gsub("%.", "/") .. ".lua"
-	local fh = io.open(path, "r")
-	if not fh then
-		errf("require: module %s is not available to weir scripts (only Lua modules beside %s: %s)", name,
-			script.name, path)
+	local file, dirs = name:gsub("%.", "/") .. ".lua", { script.dir }
+	while true do
+		local d = C.weir_lua_script_dir(#dirs - 1)
+		if d == nil then break end
+		dirs[#dirs + 1] = ffi.string(d)
 	end
-	fh:close()
+	local path
+	for _, d in ipairs(dirs) do
+		local fh = io.open(d .. "/" .. file, "r")
+		if fh then
+			fh:close()
+			path = d .. "/" .. file
+			break
+		end
+	end
+	if not path then
+		errf("require: module %s is not available to weir scripts (no %s in %s)", name, file, table.concat(dirs, ", "))
+	end
 	local f, err = loadfile(path, "t")
 	if not f then errf("require %s: %s", name, err) end
 	setfenv(f, sandbox(script, api))

@@ -162,3 +162,57 @@ end)
       assert.are.equal(r.stats.tcp_packets, r.stats.counters.shared)
    end)
 end)
+
+describe("require", function()
+   -- A module is looked for beside the script, then in the site's and the shipped scripts' directories
+   -- (WEIR_SITE_SCRIPTS_DIR and WEIR_SHIPPED_SCRIPTS_DIR stand in for /etc/weir/scripts and
+   -- /usr/share/weir/scripts here): the first that has it wins.
+   local function write(path, text)
+      local f = assert(io.open(path, "w"))
+      f:write(text)
+      f:close()
+   end
+   local function dirs()
+      local root = H.tmpdir()
+      for _, d in ipairs { "own", "site", "shipped", "shipped/sub" } do assert(os.execute("mkdir -p " .. root .. "/" .. d) == 0) end
+      for _, m in ipairs { "own/own", "site/own", "site/site", "shipped/site", "shipped/shipped", "shipped/sub/deep" } do
+         write(root .. "/" .. m .. ".lua", 'return "' .. m .. '"\n')
+      end
+      return root, { WEIR_SITE_SCRIPTS_DIR = root .. "/site", WEIR_SHIPPED_SCRIPTS_DIR = root .. "/shipped" }
+   end
+
+   it("finds modules beside the script, then in the site's, then in the shipped scripts' directory", function()
+      local root, env = dirs()
+      write(root .. "/own/main.lua", [[
+local weir = require "weir"
+local ok = weir.counter("ok")
+assert(require "own" == "own/own")
+assert(require "site" == "site/site")
+assert(require "shipped" == "shipped/shipped")
+assert(require "sub.deep" == "shipped/sub/deep")
+for _, bad in ipairs { "../site/site", "/etc/passwd", "sub/deep", "sub..deep", ".site", "" } do
+   local refused, err = pcall(require, bad)
+   assert(not refused and err:find("is not a module name", 1, true), bad)
+end
+local missing, err = pcall(require, "nowhere")
+assert(not missing and err:find("no nowhere.lua in ", 1, true), err)
+ok:inc()
+]])
+      local r = H.replay{ scripts = { root .. "/own/main.lua" }, pcaps = { SAMPLE }, env = env }
+      assert.are.equal(0, r.rc, r.stderr)
+      assert.are.equal(1, r.stats.counters.ok)
+   end)
+
+   it("searches the directories a run config's bare script names come from", function()
+      local root, env = dirs()
+      write(root .. "/site/detector.lua", 'local weir = require "weir"\nassert(require "shipped" == "shipped/shipped")\n')
+      write(root .. "/weir.lua", 'dpdk = { ports = { "a", "b" } }\nscripts = { "detector.lua" }\n')
+      local rc, out = H.run("WEIR_SITE_SCRIPTS_DIR=" .. env.WEIR_SITE_SCRIPTS_DIR .. " WEIR_SHIPPED_SCRIPTS_DIR="
+         .. env.WEIR_SHIPPED_SCRIPTS_DIR .. " " .. H.weir .. " check -c " .. root .. "/weir.lua 2>&1")
+      assert.are.equal(0, rc, out)
+      assert.is_truthy(out:find(root .. "/site/detector.lua", 1, true), out)
+      rc, out = H.run("WEIR_SITE_SCRIPTS_DIR=" .. env.WEIR_SITE_SCRIPTS_DIR .. " WEIR_SHIPPED_SCRIPTS_DIR="
+         .. env.WEIR_SHIPPED_SCRIPTS_DIR .. " " .. H.weir .. " check " .. root .. "/site/detector.lua 2>&1")
+      assert.are.equal(0, rc, out)
+   end)
+end)
