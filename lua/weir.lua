@@ -205,8 +205,8 @@ local viewa = ffi.new("uint64_t[1]")
 local viewp = ffi.cast("const uint8_t **", viewa)
 local View = {}
 
+-- v's length; v is a view (the metamethods get nothing else; View.sub checks it).
 local function live_view(v, what)
-	if not ffi.istype(view_t, v) then errf("%s: call it on a view, as v:%s(...)", what, what:match("[^:]*$")) end
 	if v.gen ~= vgen then errf("%s: the view is stale (views are valid until the handler returns, or until the flow's buffer changes)", what) end
 	return v.len
 end
@@ -226,6 +226,7 @@ end
 
 -- v:sub(i, j): bytes i to j as a Lua string, by string.sub's rules (1-based, negative from the end).
 function View.sub(v, i, j)
+	if not ffi.istype(view_t, v) then errf("view:sub: call it on a view, as v:sub(i, j)") end
 	local n = live_view(v, "view:sub")
 	if i == nil then i = 1 elseif not is_int(i, -INT_MAX, INT_MAX) then errf("view:sub: i must be an integer") end
 	if j == nil then j = -1 elseif not is_int(j, -INT_MAX, INT_MAX) then errf("view:sub: j must be an integer") end
