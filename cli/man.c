@@ -210,6 +210,10 @@ static const char *const environment[] = {
     "interval.",
     "WEIR_DASHBOARD_TOKEN",
     "The bearer token of weir replay --serve when --serve-token is not given.",
+    "WEIR_SITE_SCRIPTS_DIR, WEIR_SHIPPED_SCRIPTS_DIR",
+    "Used instead of /etc/weir/scripts and /usr/share/weir/scripts, where a configuration's bare "
+    "script names are looked up and a script's require finds modules (after the script's own "
+    "directory).",
     NULL};
 
 void weir_cli_man(FILE *out, const char *version, const struct weir_cli_cmd *const *cmds, size_t n)

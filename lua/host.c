@@ -13,6 +13,7 @@
 #include <lua.h>
 #include <lualib.h>
 
+#include "config/config.h"
 #include "log/eve.h"
 #include "lua/host.h"
 
@@ -460,6 +461,12 @@ void weir_lua_raise_alert(struct weir_lua *H, unsigned script, const struct weir
 	H->scripts[script].alerts++;
 	if (H->alert_fn)
 		H->alert_fn(&a, H->alert_user);
+}
+
+const char *weir_lua_script_dir(unsigned i)
+{
+	const struct weir_script_dirs d = weir_script_dirs_in_force();
+	return i == 0 ? d.site : i == 1 ? d.shipped : NULL;
 }
 
 uint64_t weir_lua_clock_ns(void)

@@ -152,6 +152,10 @@ int weir_lua_slot_counter(struct weir_lua *L, const char *name);
 /** Raises an alert of script about flow f (may be NULL); counts it and calls the sink. */
 void weir_lua_raise_alert(struct weir_lua *L, unsigned script, const struct weir_flow *f, uint32_t sid,
                           uint32_t severity, const char *msg);
+/** The i-th directory a script's require searches after the script's own: 0 the site's scripts, 1
+ *  the shipped ones (weir_script_dirs_in_force(), where a config's bare script names are looked
+ *  up); NULL past the last. */
+const char *weir_lua_script_dir(unsigned i);
 /** Monotonic clock, ns (handler timing). */
 uint64_t weir_lua_clock_ns(void);
 /** The arrays above as pointers, for the FFI side. */

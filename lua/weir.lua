@@ -59,12 +59,30 @@ local function is_int(v, lo, hi)
 	return type(v) == "number" and v >= lo and v <= hi and v % 1 == 0
 end
 
+-- What every script of the worker shares (the flow proxy, sockets, counters) is a userdata: a
+-- script can call its methods but cannot add, replace or remove one (no rawset on a userdata, and
+-- getmetatable gives false), so it cannot change another script's API. The objects of a class share
+-- one metatable: newproxy(proto), proto = sealed(methods).
+local function sealed(methods)
+	local u = newproxy(true)
+	local mt = getmetatable(u)
+	mt.__index, mt.__metatable = methods, false
+	return u
+end
+
+-- The tables the API builds for a script (packet, tcp_info, stats, ...) refuse a field they do not
+-- have, with an error naming the call, instead of a nil (or, before, a read outside the struct).
+local function strict(what)
+	return { __metatable = false, __index = function(_, k)
+		errf("%s has no field %s", what, tostring(k))
+	end }
+end
+
 -- The flow proxy: one object per worker, pointing at the current record ------------------------
 -- No allocation per event: methods read recs[cur].flow. It is valid until the handler returns.
-local Flow = {}
-Flow.__index = Flow
-local flow = setmetatable({}, Flow)
-local tcpi, sctr, bufi, tuple, viewp -- reused out-structs, made in _init (after the cdef)
+local Flow = setmetatable({}, strict("flow"))
+local flow = sealed(Flow)
+local tcpi, sctr, bufi, tuple -- reused out-structs, made in _init (after the cdef)
 local peekbuf, peekcap = ffi.new("uint8_t[?]", 65536), 65536
 
 -- The current record's flow. Outside a handler given a flow (script top level, a timer without
@@ -102,23 +120,42 @@ function Flow.state(_, side)
 	return STATE_NAMES[C.weir_flow_state(f, side_one(side, "flow:state"))]
 end
 
--- The returned structs are reused: copy fields out before the next call of the same method.
+-- A C struct as a new Lua table of numbers (shape: from struct_shape): no cdata reaches a script,
+-- since the FFI checks no bounds of a struct's arrays nor of a pointer.
+local function plain(s, shape)
+	local t = {}
+	for i = 1, #shape do
+		local name, n = shape[i][1], shape[i][2]
+		local v = s[name]
+		if n then
+			local a = {}
+			for j = 0, n - 1 do a[j] = tonumber(v[j]) end
+			t[name] = setmetatable(a, shape.amt[name])
+		else
+			t[name] = tonumber(v)
+		end
+	end
+	return setmetatable(t, shape.mt)
+end
+
+local TCP_INFO, SIDE_COUNTERS, BUF_INFO, STATS -- shapes, made in _init from the cdef
+
 function Flow.tcp_info(_, side)
 	local f = fp("flow:tcp_info")
 	C.weir_flow_tcp_info(f, side_one(side, "flow:tcp_info"), tcpi)
-	return tcpi
+	return plain(tcpi, TCP_INFO)
 end
 
 function Flow.counters(_, side)
 	local f = fp("flow:counters")
 	C.weir_flow_counters(f, side_one(side, "flow:counters"), sctr)
-	return sctr
+	return plain(sctr, SIDE_COUNTERS)
 end
 
 function Flow.buf_info(_, side)
 	local f = fp("flow:buf_info")
 	C.weir_flow_buf_info(f, side_one(side, "flow:buf_info"), bufi)
-	return bufi
+	return plain(bufi, BUF_INFO)
 end
 
 -- The next in-order stream offset of side (= bytes delivered, gaps included).
@@ -152,14 +189,70 @@ function Flow.peek(_, side, off, len)
 	return peek(f, side, off, len)
 end
 
--- Zero-copy: a pointer to the longest contiguous delivered run at off, and its length.
+-- Zero-copy views ---------------------------------------------------------------------------------
+-- A view is a const cdata { address as an integer, length, generation }: no pointer (a script has no
+-- ffi to make one of the integer), and fields it cannot write. Its bytes are read through View's
+-- checks only, and only while vgen is the one it was made in: vgen moves at every record (the
+-- stream may grow, move or be freed at the next poll) and at every call that may change the buffer
+-- (buffering, overlap, stop, drop).
+local view_t
+local u8p = ffi.typeof("const uint8_t *")
+local vgen = 0
+-- weir_flow_view's out-pointer, read back as the integer a view keeps (one cast, made here, not per call)
+local viewa = ffi.new("uint64_t[1]")
+local viewp = ffi.cast("const uint8_t **", viewa)
+local View = {}
+
+-- v's length; v is a view (the metamethods get nothing else; View.sub checks it).
+local function live_view(v, what)
+	if v.gen ~= vgen then errf("%s: the view is stale (views are valid until the handler returns, or until the flow's buffer changes)", what) end
+	return v.len
+end
+
+local function view_index(v, i)
+	if type(i) ~= "number" then
+		local m = View[i]
+		if m == nil then errf("view has no field %s", tostring(i)) end
+		return m
+	end
+	local n = live_view(v, "view[i]")
+	if not (i >= 0 and i < n and i % 1 == 0) then
+		errf("view[i]: i must be an integer from 0 to #view - 1 = %d (got %s)", n - 1, tostring(i))
+	end
+	return ffi.cast(u8p, v.addr)[i]
+end
+
+-- v:sub(i, j): bytes i to j as a Lua string, by string.sub's rules (1-based, negative from the end).
+function View.sub(v, i, j)
+	if not ffi.istype(view_t, v) then errf("view:sub: call it on a view, as v:sub(i, j)") end
+	local n = live_view(v, "view:sub")
+	if i == nil then i = 1 elseif not is_int(i, -INT_MAX, INT_MAX) then errf("view:sub: i must be an integer") end
+	if j == nil then j = -1 elseif not is_int(j, -INT_MAX, INT_MAX) then errf("view:sub: j must be an integer") end
+	if i < 0 then i = n + i + 1 end
+	if j < 0 then j = n + j + 1 end
+	if i < 1 then i = 1 end
+	if j > n then j = n end
+	if i > j then return "" end
+	return ffi.string(ffi.cast(u8p, v.addr) + (i - 1), j - i + 1)
+end
+
+local VIEW_MT = {
+	__index = view_index,
+	__newindex = function() errf("a view is read-only") end,
+	__len = function(v) return live_view(v, "#view") end,
+	__tostring = function(v) return View.sub(v) end,
+}
+ffi.cdef "struct weir_lua_view { const uint64_t addr; const double len, gen; };"
+view_t = ffi.metatype("struct weir_lua_view", VIEW_MT)
+
+-- The longest contiguous delivered run at off, as a view, and its length.
 function Flow.view(_, side, off)
 	local f = fp("flow:view")
 	side = side_one(side, "flow:view")
 	check_off(off, "flow:view")
 	local n = tonumber(C.weir_flow_view(f, side, off, viewp))
 	if n < 0 then return nil, n end
-	return viewp[0], n
+	return view_t(viewa[0], n, vgen), n
 end
 
 -- The bytes NEW_DATA just added to side (n = the event's arg); nil when buffering is off.
@@ -174,6 +267,7 @@ end
 
 function Flow.buffering(_, side, on)
 	local f = fp("flow:buffering")
+	vgen = vgen + 1
 	return C.weir_flow_set_buffering(f, side_any(side, "flow:buffering"), on and true or false) == 0
 end
 
@@ -182,11 +276,13 @@ function Flow.overlap(_, side, policy)
 	side = side_any(side, "flow:overlap")
 	local p = OVERLAP[policy]
 	if not p then errf("flow:overlap: policy must be \"first\" or \"last\"") end
+	vgen = vgen + 1
 	return C.weir_flow_set_overlap(f, side, p) == 0
 end
 
 function Flow.stop(_, side)
 	local f = fp("flow:stop")
+	vgen = vgen + 1
 	return C.weir_flow_stop_monitor(f, side_any(side, "flow:stop")) == 0
 end
 
@@ -194,9 +290,11 @@ function Flow.midstream()
 	return C.weir_flow_midstream(fp("flow:midstream")) == 1
 end
 
-function Flow.drop()
+local function drop()
+	vgen = vgen + 1
 	return C.weir_worker_drop(W) == 0
 end
+Flow.drop = drop
 
 local function ip_string(b, ver)
 	if ver == 6 then
@@ -237,33 +335,47 @@ function Flow.state_table()
 	return t
 end
 
--- The current packet: one reused table refreshed by each call -----------------------------------
-local pkt_ip_mt = { __index = function(t, k)
-	local p = t._p
-	if k == "src" then return ip_string(p.src, p.ip_ver) elseif k == "dst" then return ip_string(p.dst, p.ip_ver) end
-end }
-local P = { tcp = {}, ip = setmetatable({}, pkt_ip_mt) }
-
--- Reads the packet's bytes now, so only while there is one: a table kept from an earlier event
--- would point into a frame that may be gone.
-function P.payload()
+-- The current packet: one table per script, refreshed by each call ------------------------------
+-- Only numbers, booleans and functions: the engine's struct weir_pkt (pointers to the frame and
+-- the payload, arrays) never reaches a script. The bytes are read at the call, so only while there
+-- is a packet: a table kept from an earlier event would point into a frame that may be gone.
+local function cur_pkt(what)
 	local p = C.weir_worker_packet(W)
-	if p == nil then errf("packet.payload: no packet here (only inside a handler whose event has one)") end
+	if p == nil then errf("%s: no packet here (only inside a handler whose event has one)", what) end
+	return p
+end
+
+local function payload()
+	local p = cur_pkt("packet.payload")
 	if p.payload_len == 0 then return "" end
 	return ffi.string(p.payload, p.payload_len)
 end
 
+local PKT_MT, PKT_TCP_MT = strict("flow:packet()"), strict("flow:packet().tcp")
+local PKT_IP_MT = { __metatable = false, __index = function(_, k)
+	if k == "src" or k == "dst" then
+		local p = cur_pkt("packet.ip." .. k)
+		return ip_string(p[k], p.ip_ver)
+	end
+	errf("flow:packet().ip has no field %s", tostring(k))
+end }
+
 function Flow.packet()
 	local p = C.weir_worker_packet(W)
 	if p == nil then return nil end
+	local P = cur_script.packet
+	if not P then
+		P = setmetatable({ payload = payload, tcp = setmetatable({}, PKT_TCP_MT), ip = setmetatable({}, PKT_IP_MT) }, PKT_MT)
+		cur_script.packet = P
+	end
 	local f, t, ip = p.tcp_flags, P.tcp, P.ip
-	P.raw, P.ts = p, tonumber(p.ts_ns)
+	P.ts = tonumber(p.ts_ns)
 	P.len, P.payload_len = p.wirelen, p.payload_len
 	t.flags = f
 	t.fin, t.syn, t.rst, t.psh = band(f, 1) ~= 0, band(f, 2) ~= 0, band(f, 4) ~= 0, band(f, 8) ~= 0
 	t.ack, t.urg, t.ece, t.cwr = band(f, 16) ~= 0, band(f, 32) ~= 0, band(f, 64) ~= 0, band(f, 128) ~= 0
 	t.seq, t.ackno, t.win, t.sport, t.dport = p.seq, p.ack, p.win, p.sport, p.dport
-	ip._p, ip.ver, ip.ttl, ip.len = p, p.ip_ver, p.ttl, p.ip_len
+	ip.ver, ip.ttl, ip.len = p.ip_ver, p.ttl, p.ip_len
 	return P
 end
 
@@ -392,7 +504,7 @@ local function dispatch(n)
 	for i = 0, n - 1 do
 		local r = recs[i]
 		cur = i
-		gen = gen + 1
+		gen, vgen = gen + 1, vgen + 1
 		local fl = flow
 		live = true
 		if r.flow == nil then fl, live = nil, false end
@@ -426,6 +538,7 @@ function M._run()
 		dispatch(n)
 	end
 	live = false -- the last record's flow may be freed by now
+	vgen = vgen + 1
 	if nended > 0 then cleanup() end
 end
 
@@ -446,8 +559,11 @@ local function event_name(ev)
 	return EV_NAMES[ev] or ("ude" .. ev)
 end
 
-local Sock = {}
-Sock.__index = Sock
+local Sock = setmetatable({}, strict("a socket"))
+-- socket object (what scripts hold) -> { ptr, id, script, closed }: kept out of the object, where a
+-- script would change the id (another socket's handlers) or the C pointer
+local sstate = setmetatable({}, { __mode = "k" })
+local sock_proto = sealed(Sock) -- no socket: every socket shares its metatable
 
 -- The root of event ev (a built-in event or a defined UDE id).
 local function root_of(ev, what)
@@ -457,11 +573,12 @@ local function root_of(ev, what)
 	return r
 end
 
--- The socket's C handle, or an error naming the call when self is no socket or is closed.
-local function sock_ptr(self, what)
-	if getmetatable(self) ~= Sock then errf("%s: call it on a socket, as %s(...)", what, what) end
-	if self.closed then errf("%s: socket is closed", what) end
-	return self.ptr
+-- The socket's state, or an error naming the call when self is no socket or is closed.
+local function sock_of(self, what)
+	local st = sstate[self]
+	if not st then errf("%s: call it on a socket, as %s(...)", what, what) end
+	if st.closed then errf("%s: socket is closed", what) end
+	return st
 end
 
 -- The hook argument (nil: the event's only packet hook, PRE for ORPHAN, else POST_RCV).
@@ -473,17 +590,17 @@ end
 
 -- sock:register(event, [hook,] fn): fn(flow, side, arg, event) runs when event fires at hook.
 function Sock:register(ev, hook, fn)
-	local ptr = sock_ptr(self, "sock:register")
+	local st = sock_of(self, "sock:register")
 	if fn == nil and type(hook) == "function" then hook, fn = nil, hook end
 	local root = root_of(ev, "sock:register")
 	hook = hook_arg(hook, root, "sock:register")
 	if type(fn) ~= "function" then errf("sock:register: fn must be a function") end
-	if C.weir_msock_register(ptr, ev, hook, nil, nil) ~= 0 then
+	if C.weir_msock_register(st.ptr, ev, hook, nil, nil) ~= 0 then
 		errf("sock:register: event %s is never raised at hook %s", event_name(ev), HOOK_NAMES[hook])
 	end
-	local e = new_entry(self.script, fn, event_name(ev) .. "@" .. HOOK_NAMES[hook])
+	local e = new_entry(st.script, fn, event_name(ev) .. "@" .. HOOK_NAMES[hook])
 	e.event, e.hook, e.ude = ev, hook, udes[ev]
-	local key = (self.id * 4 + hook) * 16 + root
+	local key = (st.id * 4 + hook) * 16 + root
 	local list = disp[key] or {}
 	list[#list + 1] = e
 	disp[key] = list
@@ -492,11 +609,11 @@ end
 
 -- sock:unregister(event, [hook]): removes every handler of (event, hook) on the socket.
 function Sock:unregister(ev, hook)
-	local ptr = sock_ptr(self, "sock:unregister")
+	local st = sock_of(self, "sock:unregister")
 	local root = root_of(ev, "sock:unregister")
 	hook = hook_arg(hook, root, "sock:unregister")
-	if C.weir_msock_unregister(ptr, ev, hook) ~= 0 then return false end
-	local key = (self.id * 4 + hook) * 16 + root
+	if C.weir_msock_unregister(st.ptr, ev, hook) ~= 0 then return false end
+	local key = (st.id * 4 + hook) * 16 + root
 	local list, kept = disp[key], {}
 	for _, e in ipairs(list or {}) do
 		if e.event ~= ev then kept[#kept + 1] = e end
@@ -507,16 +624,17 @@ end
 
 -- Closing twice is a no-op; every other method of a closed socket is an error.
 function Sock:close()
-	if getmetatable(self) ~= Sock then errf("sock:close: call it on a socket, as sock:close()") end
-	if self.closed then return end
-	C.weir_msock_close(self.ptr)
-	for key = self.id * 64, self.id * 64 + 63 do
+	local st = sstate[self]
+	if not st then errf("sock:close: call it on a socket, as sock:close()") end
+	if st.closed then return end
+	C.weir_msock_close(st.ptr)
+	for key = st.id * 64, st.id * 64 + 63 do
 		-- handlers still to run for the record being dispatched are skipped too
 		for _, e in ipairs(disp[key] or {}) do e.disabled = true end
 		disp[key] = false
 	end
-	socks[self.id] = nil
-	self.closed, self.ptr = true, nil
+	socks[st.id] = nil
+	st.closed, st.ptr = true, nil
 end
 
 local errbuf = ffi.new("char[512]") -- filter compiler messages
@@ -527,8 +645,10 @@ local function monitor_socket(script, filter)
 	end
 	local p = C.weir_msock_create(W, filter, errbuf, 512)
 	if p == nil then errf("monitor_socket(%q): %s", tostring(filter), ffi.string(errbuf)) end
-	local s = setmetatable({ ptr = p, id = tonumber(C.weir_msock_id(p)), script = script, filter = filter }, Sock)
-	socks[s.id] = s
+	local s = newproxy(sock_proto)
+	local st = { ptr = p, id = tonumber(C.weir_msock_id(p)), script = script }
+	sstate[s] = st
+	socks[st.id] = s
 	return s
 end
 
@@ -576,8 +696,8 @@ local function timer(script, ms, fn, fl)
 	return true
 end
 
-local Counter = {}
-Counter.__index = Counter
+local Counter = setmetatable({}, strict("a counter"))
+local counter_proto = sealed(Counter)
 -- counter object -> its C slot: kept out of the object, where a script would do pointer arithmetic
 -- on it and write anywhere in the process
 local cslot = {}
@@ -596,7 +716,7 @@ function Counter:inc(n)
 	if n >= 0 then
 		c.value = c.value + n
 	else -- (uint64_t)-1.0 is undefined, and a wrapped counter would read 2^64 - 1
-		if c.value < -n then errf("counter:inc: %s would go below 0", self.name) end
+		if c.value < -n then errf("counter:inc: %s would go below 0", ffi.string(c.name)) end
 		c.value = c.value - (-n)
 	end
 end
@@ -617,7 +737,7 @@ local function counter(name)
 	if counters[name] then return counters[name] end
 	local i = C.weir_lua_slot_counter(H, name)
 	if i < 0 then errf("too many counters (at most %d)", C.WEIR_LUA_MAX_COUNTERS) end
-	local c = setmetatable({ name = name }, Counter)
+	local c = newproxy(counter_proto)
 	cslot[c] = ctrs + i
 	counters[name] = c
 	return c
@@ -686,10 +806,10 @@ local function make_api(script)
 		local j = json_string(s)
 		return j
 	end
-	function api.drop() return C.weir_worker_drop(W) == 0 end
+	api.drop = drop
 	function api.now() return tonumber(C.weir_worker_now(W)) end
 	function api.packet() return Flow.packet() end
-	function api.stats() return C.weir_worker_stats(W) end
+	function api.stats() return plain(C.weir_worker_stats(W), STATS) end
 	return api
 end
 
@@ -788,7 +908,9 @@ local function trusted_env(api)
 end
 
 -- require as scripts see it: "weir", the libraries above, and Lua source files (never bytecode, never
--- C) in the script's own directory, each run once per script in a sandbox of its own.
+-- C) in the script's own directory, then in the site's and the shipped scripts' (the directories a
+-- config's bare script names are looked up in, from C), each run once per script in a sandbox of
+-- its own.
 local function s_require(script, api, env, name)
 	if name == "weir" then return api end
 	if type(name) == "string" and SAFE_LIBS[name] then return env[name] end
@@ -799,13 +921,24 @@ local function s_require(script, api, env, name)
 	if not ok then errf("require: %s is not a module name (letters, digits, _ and dots)", tostring(name)) end
 	local mods = script.modules
 	if mods[name] ~= nil then return mods[name] end
-	local path = script.dir .. "/" .. name:gsub("%.", "/") .. ".lua"
-	local fh = io.open(path, "r")
-	if not fh then
-		errf("require: module %s is not available to weir scripts (only Lua modules beside %s: %s)", name,
-			script.name, path)
+	local file, dirs = name:gsub("%.", "/") .. ".lua", { script.dir }
+	while true do
+		local d = C.weir_lua_script_dir(#dirs - 1)
+		if d == nil then break end
+		dirs[#dirs + 1] = ffi.string(d)
 	end
-	fh:close()
+	local path
+	for _, d in ipairs(dirs) do
+		local fh = io.open(d .. "/" .. file, "r")
+		if fh then
+			fh:close()
+			path = d .. "/" .. file
+			break
+		end
+	end
+	if not path then
+		errf("require: module %s is not available to weir scripts (no %s in %s)", name, file, table.concat(dirs, ", "))
+	end
 	local f, err = loadfile(path, "t")
 	if not f then errf("require %s: %s", name, err) end
 	setfenv(f, sandbox(script, api))
@@ -861,6 +994,32 @@ local function names_of(name_fn, count)
 	return t
 end
 
+-- The shape plain() copies struct name by, read from the declarations (so it cannot drift from
+-- weir.h): { { field }, { array field, count }, ...; mt = strict table of what, amt = per array }.
+-- Padding is left out; a field that is not a fixed-width integer is an error at start, not a
+-- pointer handed to scripts.
+local function struct_shape(cdef, name, what)
+	local body = cdef:match("struct " .. name .. " {(.-)};")
+	if not body then error("weir.lua: no struct " .. name .. " in the declarations") end
+	local shape = { mt = strict(what), amt = {} }
+	for decl in body:gmatch("[^;]+") do
+		local ty, list = decl:match("^%s*(%S+)%s+(.-)%s*$")
+		if ty then
+			if not ty:match("^u?int%d+_t$") then error("weir.lua: " .. name .. " has a field of type " .. ty) end
+			for f in list:gmatch("[^,%s]+") do
+				local field, n = f:match("^([%w_]+)%[([%w_]+)%]$")
+				field = field or f
+				n = n and (tonumber(n) or C[n])
+				if not field:match("^pad") then
+					shape[#shape + 1] = { field, n }
+					if n then shape.amt[field] = strict(what .. "." .. field) end
+				end
+			end
+		end
+	end
+	return shape
+end
+
 -- Fills the constants from the C declarations just loaded.
 local function init_constants()
 	EV_NAMES = names_of(C.weir_event_name, C.WEIR_EV_BUILTIN_COUNT)
@@ -906,12 +1065,13 @@ function M._init(cdef, w, host, layout)
 		end
 	end
 	init_constants()
+	TCP_INFO, BUF_INFO = struct_shape(cdef, "weir_tcp_info", "flow:tcp_info()"), struct_shape(cdef, "weir_buf_info", "flow:buf_info()")
+	SIDE_COUNTERS, STATS = struct_shape(cdef, "weir_side_counters", "flow:counters()"), struct_shape(cdef, "weir_stats", "weir.stats()")
 	W = ffi.cast("struct weir_worker *", w)
 	H = ffi.cast("struct weir_lua *", host)
 	recs = ffi.new("struct weir_event_rec[?]", MAXREC)
 	tcpi, sctr = ffi.new("struct weir_tcp_info"), ffi.new("struct weir_side_counters")
 	bufi, tuple = ffi.new("struct weir_buf_info"), ffi.new("struct weir_tuple")
-	viewp = ffi.new("const uint8_t *[1]")
 	hstat = C.weir_lua_handler_array(H)
 	sstat = C.weir_lua_script_array(H)
 	ctrs = C.weir_lua_counter_array(H)

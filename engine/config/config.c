@@ -860,13 +860,27 @@ int weir_run_config_load_dirs(struct weir_run_config *c, const char *text, const
 	return rc;
 }
 
+struct weir_script_dirs weir_script_dirs_in_force(void)
+{
+	struct weir_script_dirs d = weir_script_dirs_installed;
+	const char *site = getenv("WEIR_SITE_SCRIPTS_DIR"),
+	           *shipped = getenv("WEIR_SHIPPED_SCRIPTS_DIR");
+	if (site && site[0])
+		d.site = site;
+	if (shipped && shipped[0])
+		d.shipped = shipped;
+	return d;
+}
+
 int weir_run_config_load(struct weir_run_config *c, const char *path, char *err, size_t errlen)
 {
-	return weir_run_config_load_dirs(c, NULL, path, &weir_script_dirs_installed, err, errlen);
+	const struct weir_script_dirs dirs = weir_script_dirs_in_force();
+	return weir_run_config_load_dirs(c, NULL, path, &dirs, err, errlen);
 }
 
 int weir_run_config_load_string(struct weir_run_config *c, const char *text, const char *name, char *err,
                                 size_t errlen)
 {
-	return weir_run_config_load_dirs(c, text, name, &weir_script_dirs_installed, err, errlen);
+	const struct weir_script_dirs dirs = weir_script_dirs_in_force();
+	return weir_run_config_load_dirs(c, text, name, &dirs, err, errlen);
 }

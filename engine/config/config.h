@@ -87,8 +87,15 @@ struct weir_script_dirs {
 };
 
 /** The directories compiled in from the install layout: SYSCONFDIR/weir/scripts and
- *  DATADIR/weir/scripts. weir_run_config_load and _load_string look scripts up there. */
+ *  DATADIR/weir/scripts. */
 extern const struct weir_script_dirs weir_script_dirs_installed;
+
+/** The directories in force: weir_script_dirs_installed, each replaced by the environment's
+ *  WEIR_SITE_SCRIPTS_DIR or WEIR_SHIPPED_SCRIPTS_DIR when that is set and not empty (a test, a tree
+ *  run in place). weir_run_config_load and _load_string look bare script names up there, and a
+ *  script's require searches them after the script's own directory (lua/host.h). The strings stay
+ *  valid while the environment is not changed. */
+struct weir_script_dirs weir_script_dirs_in_force(void);
 
 /** weir_run_config_load (text NULL: name is the file to read) or _load_string (text is the config)
  *  with the script directories dirs instead of the installed ones. */

@@ -80,7 +80,7 @@ return {
       local off = flow:next(side) - n
       local s = flow:peek(side, off, n)
       local p, len = flow:view(side, off)
-      -- the view's bytes read through the pointer (scripts have no ffi.string: the sandbox)
+      -- the view byte by byte (v[i] is 0-based, like the C array it stands for)
       local t = {}
       for i = 0, math.min(len or 0, n) - 1 do t[#t + 1] = string.char(p[i]) end
       if s and p and table.concat(t) == s:sub(1, len) then same:inc() end
