@@ -78,6 +78,26 @@ describe("the sandbox", function()
       end)
    end
 
+   it("a loop that ran JIT-compiled in earlier events, then never ends, is stopped and counted", function()
+      -- 5,000 iterations in each of the first 8 packets' events (hot: LuaJIT compiles a loop after
+      -- 56), then the same loop forever; the error it raises otherwise shows whether it ran hot first
+      local s = H.script('local weir = require "weir"\nlocal calls, x = 0, 0\n'
+         .. 'return { on_pkt_in = function()\n  calls = calls + 1\n'
+         .. '  if calls <= 8 then for i = 1, 5000 do x = x + i end return end\n'
+         .. '  if calls == 9 and x ~= 8 * 12502500 then error("the loop did not run hot first") end\n'
+         .. '  while true do x = x + 1 end\nend }\n')
+      local r = H.replay{ scripts = { s }, pcaps = { SAMPLE }, timeout = 60, args = { "--lua-budget-ms", "20" } }
+      assert.are.equal(0, r.rc)
+      assert.are.equal(235, r.stats.tcp_packets)
+      local name = s:match("[^/]*$")
+      local h = H.handlers(r, name)[name .. ":3 pkt_in@post_rcv"]
+      assert.are.equal(8 + 100, h.events) -- disabled after its 100th overrun (lua.max_errors)
+      assert.are.equal(100, h.errors)
+      assert.is_true(h.disabled)
+      assert.are.equal(100, r.stats.scripts[1].budget_stops)
+      assert.is_truthy(r.stderr:find(name .. ":7: time budget of 20 ms exceeded", 1, true), r.stderr)
+   end)
+
    it("a script's loop in pcall at the top level fails the load with the budget error", function()
       local s = H.script('local weir = require "weir"\nwhile true do pcall(function() while true do end end) end\n')
       local rc, out = H.run("timeout 30 " .. H.weir .. " check " .. s .. " 2>&1")
