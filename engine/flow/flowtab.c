@@ -39,7 +39,10 @@ struct weir_flowtab {
 	uint32_t capacity, count;
 	uint32_t nbuckets, bucket_mask;
 	uint32_t *buckets;  /* head entry index per bucket, FT_NIL when empty */
-	uint32_t free_head; /* free entries, linked through chain */
+	uint32_t free_head; /* entries freed by weir_ft_remove, linked through chain */
+	uint32_t fresh;     /* entries from here on were never handed out: never touched either, so a
+	                     * table costs memory (and start-up time) for the flows it held, not for
+	                     * its capacity */
 	uint32_t lru_head, lru_tail;
 	/* Wheel: every slot before tick cur is done for this revolution; slot cur is rescanned
 	 * while the clock stays in it, but only once now reaches cur_min, a lower bound on the
@@ -67,7 +70,7 @@ static uint32_t ft_index(const struct weir_flowtab *ft, const void *p)
 	if (off % ft->esize != 0 || off / ft->esize >= ft->capacity)
 		return FT_NIL;
 	uint32_t i = (uint32_t)(off / ft->esize);
-	return ft_at(ft, i)->in_use ? i : FT_NIL;
+	return i < ft->fresh && ft_at(ft, i)->in_use ? i : FT_NIL;
 }
 
 /* ---- keys and hashing ----------------------------------------------------------------- */
@@ -177,14 +180,9 @@ struct weir_flowtab *weir_ft_create(uint32_t capacity, size_t entry_size)
 	ft->bucket_mask = nb - 1;
 	memset(ft->buckets, 0xff, sizeof *ft->buckets * nb); /* all FT_NIL */
 	memset(ft->wheel, 0xff, sizeof ft->wheel);
-	/* Free list in index order, so a fresh table fills the pool front to back. */
-	for (uint32_t i = 0; i < capacity; i++) {
-		struct weir_ft_entry *e = ft_at(ft, i);
-		memset(e, 0, sizeof *e);
-		e->chain = i + 1 < capacity ? i + 1 : FT_NIL;
-		e->lru_prev = e->lru_next = e->tw_prev = e->tw_next = e->tw_slot = FT_NIL;
-	}
-	ft->free_head = 0;
+	/* The pool is not touched here: a fresh table fills it front to back (ft->fresh). */
+	ft->free_head = FT_NIL;
+	ft->fresh = 0;
 	ft->lru_head = ft->lru_tail = FT_NIL;
 	return ft;
 err:
@@ -312,11 +310,20 @@ void *weir_ft_lookup(struct weir_flowtab *ft, const struct weir_flow_key *k, uin
 
 void *weir_ft_insert(struct weir_flowtab *ft, const struct weir_flow_key *k, uint32_t hash)
 {
-	if (!ft || !k || ft->free_head == FT_NIL)
+	if (!ft || !k)
 		return NULL;
-	uint32_t i = ft->free_head;
-	struct weir_ft_entry *e = ft_at(ft, i);
-	ft->free_head = e->chain;
+	uint32_t i;
+	struct weir_ft_entry *e;
+	if (ft->free_head != FT_NIL) {
+		i = ft->free_head;
+		e = ft_at(ft, i);
+		ft->free_head = e->chain;
+	} else if (ft->fresh < ft->capacity) {
+		i = ft->fresh++;
+		e = ft_at(ft, i);
+	} else {
+		return NULL;
+	}
 
 	memset((uint8_t *)e + sizeof *e, 0, ft->esize - sizeof *e);
 	e->key = *k;

@@ -1,4 +1,4 @@
-/* flowtab.h — per-worker flow table: symmetric keys, a preallocated entry pool, LRU order and a timer wheel. */
+/* flowtab.h — per-worker flow table: symmetric keys, an entry pool touched only as flows take it, LRU order and a timer wheel. */
 #ifndef WEIR_FLOWTAB_H
 #define WEIR_FLOWTAB_H
 
@@ -37,7 +37,7 @@ int weir_flow_key_make(struct weir_flow_key *k, const struct weir_pkt *p);
 uint32_t weir_flow_key_hash(const struct weir_flow_key *k);
 
 /** Creates a table of capacity entries of entry_size bytes each (>= sizeof(struct weir_ft_entry)),
- *  all preallocated. NULL + errno (EINVAL, ENOMEM). */
+ *  allocated but not touched until flows take them. NULL + errno (EINVAL, ENOMEM). */
 struct weir_flowtab *weir_ft_create(uint32_t capacity, size_t entry_size);
 /** Frees the table and its pool. NULL is a no-op. */
 void weir_ft_free(struct weir_flowtab *ft);
