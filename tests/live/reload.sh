@@ -15,7 +15,12 @@
 # usage: reload.sh WEIR_BINARY. Needs root, ip, ethtool, python3. Prints "1 passed, 0 failed" or fails.
 set -u
 WEIR=${1:?weir binary}
-fail() { echo "FAIL [reload]: $*" >&2; [ -f "$W/weir.err" ] && sed 's/^/  weir: /' "$W/weir.err" >&2; echo "0 passed, 1 failed"; exit 1; }
+fail() {
+	echo "FAIL [reload]: $*" >&2
+	[ -f "${W:-}/weir.err" ] && sed 's/^/  weir: /' "$W/weir.err" >&2
+	echo "0 passed, 1 failed"
+	exit 1
+}
 [ "$(id -u)" = 0 ] || fail "needs root (network namespaces)"
 for t in ip ethtool python3; do command -v $t >/dev/null || fail "missing tool: $t"; done
 . "$(dirname "$0")/topology.sh"
