@@ -8,21 +8,18 @@
 # container), so CAP_IPC_LOCK is what lets the af_packet rings be locked. Called by deb_package.sh
 # with the package installed; needs root, under /tmp/weir-shared.lock.
 set -u
-src=$1 unit=$2
+src=$1 unit=$2 WEIR=/usr/bin/weir
 fail() { echo "caps: FAIL: $*" >&2; exit 1; }
 . "$src/tests/live/topology.sh"
 caps=$(sed -n 's/^AmbientCapabilities=//p' "$unit")
 [ -n "$caps" ] || fail "no AmbientCapabilities= in $unit"
 [ "$caps" = "$(sed -n 's/^CapabilityBoundingSet=//p' "$unit")" ] || fail "the bounding set is not the ambient set"
 
-W=$(mktemp -d /tmp/weir-caps.XXXXXX); P=wk$$; M=${P}m; PIDS=(); WPID=
-trap topo_cleanup EXIT
-trap 'exit 1' INT TERM
+topo_start caps wk 10.97.0 ip ethtool curl python3 cmp prlimit setpriv
 chmod 755 "$W"
-topo_up $P 10.97.0 $M || fail "topology"
 mkdir "$W/www" "$W/log" && chown weir:weir "$W/log"
 head -c 300000 /dev/urandom >"$W/www/f"
-(cd "$W/www" && exec ip netns exec ${P}s python3 -m http.server 8080 --bind 10.97.0.2 >/dev/null 2>&1) &
+(cd "$W/www" && exec ip netns exec $S python3 -m http.server 8080 --bind 10.97.0.2 >/dev/null 2>&1) &
 PIDS+=($!)
 cat >"$W/weir.lua" <<CFG
 dpdk = { ports = { "net_af_packet0,iface=${P}b,framecnt=4096", "net_af_packet1,iface=${P}y,framecnt=4096" } }
@@ -36,11 +33,11 @@ run() {
 	local list=$1 name=$2 i
 	ip netns exec $M prlimit --memlock=8388608 -- setpriv --reuid weir --regid weir --init-groups \
 		--inh-caps "-all,$list" --ambient-caps "$list" --bounding-set "-all,$list" \
-		/usr/bin/weir run -c "$W/weir.lua" >"$W/$name.out" 2>"$W/$name.err" &
+		"$WEIR" run -c "$W/weir.lua" >"$W/$name.out" 2>"$W/$name.err" &
 	WPID=$!
 	for i in $(seq 30); do
 		kill -0 $WPID 2>/dev/null || break
-		if ip netns exec ${P}c curl -s -m 2 -o "$W/got" http://10.97.0.2:8080/f && cmp -s "$W/got" "$W/www/f"; then
+		if ip netns exec $C curl -s -m 2 -o "$W/got" http://10.97.0.2:8080/f && cmp -s "$W/got" "$W/www/f"; then
 			echo ok
 			break
 		fi

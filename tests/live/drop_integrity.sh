@@ -8,17 +8,9 @@
 set -u
 WEIR=${1:?weir binary}
 fail() { echo "FAIL [drop_integrity]: $*" >&2; echo "0 passed, 1 failed"; exit 1; }
-[ "$(id -u)" = 0 ] || fail "needs root (network namespaces)"
-for t in ip ethtool python3 cmp; do command -v $t >/dev/null || fail "missing tool: $t"; done
-[ -x "$WEIR" ] || fail "no weir binary at $WEIR"
 HERE=$(cd "$(dirname "$0")" && pwd)
 . "$HERE/topology.sh"
-
-W=$(mktemp -d /tmp/weir-drop.XXXXXX); P=wd$$; C=${P}c; S=${P}s; M=${P}m; PIDS=(); WPID=
-trap topo_cleanup EXIT
-trap 'exit 1' INT TERM
-
-topo_up $P 10.98.0 $M || fail "topology"
+topo_start drop wd 10.98.0 ip ethtool python3 cmp
 
 # 3 MB of random bytes with the marker once, 1 MB in: far from the handshake, inside the transfer.
 python3 - "$W/sent" <<'PY' || fail "cannot write the file to send"

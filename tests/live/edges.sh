@@ -17,13 +17,10 @@ WEIR=${1:?weir binary}; CASE=${2:?case}
 N=4         # fragments the segment is cut into
 FLOOD=20000 # 1000-byte datagrams sent while weir is stopped: 20 MB, ten times libpcap's 2 MB buffer
 fail() { echo "FAIL [$CASE]: $*" >&2; echo "0 passed, 1 failed"; exit 1; }
-[ "$(id -u)" = 0 ] || fail "needs root (network namespaces)"
-for t in ip ethtool curl python3 nstat; do command -v $t >/dev/null || fail "missing tool: $t"; done
-[ -x "$WEIR" ] || fail "no weir binary at $WEIR"
 HERE=$(cd "$(dirname "$0")" && pwd)
 . "$HERE/topology.sh"
+topo_start frag wf 10.98.0 ip ethtool curl python3 nstat
 
-W=$(mktemp -d /tmp/weir-frag.XXXXXX); P=wf$$; C=${P}c; S=${P}s; M=${P}m; SRV=; WPID=
 # stop_weir: Ctrl-C, then up to 30 s to drain and write its summary; RC is its exit status.
 stop_weir() {
 	kill -INT $WPID 2>/dev/null
@@ -31,22 +28,11 @@ stop_weir() {
 	kill -KILL $WPID 2>/dev/null # a weir that hangs does not hold the test
 	wait $WPID; RC=$?; WPID=
 }
-cleanup() {
-	trap '' INT TERM # a second Ctrl-C must not cut the cleanup short
-	[ -n "$WPID" ] && stop_weir
-	[ -n "$SRV" ] && kill -TERM $SRV 2>/dev/null && wait $SRV
-	topo_down $P $M # and whatever is left in the namespaces
-	rm -rf "$W"
-}
-trap cleanup EXIT
-trap 'exit 1' INT TERM
-
-topo_up $P 10.98.0 $M || fail "topology"
 # The server takes IPv6 (the topology turns it off): the fragments' destination.
 ip netns exec $S sysctl -qw net.ipv6.conf.all.disable_ipv6=0 net.ipv6.conf.${P}z.disable_ipv6=0 || fail "ipv6"
 ip -n $S addr add fd00:98::2/64 dev ${P}z nodad || fail "ipv6 address"
 SMAC=$(ip netns exec $S cat /sys/class/net/${P}z/address)
-(cd "$W" && exec ip netns exec $S python3 -m http.server 8080 --bind 10.98.0.2 >/dev/null 2>&1) & SRV=$!
+(cd "$W" && exec ip netns exec $S python3 -m http.server 8080 --bind 10.98.0.2 >/dev/null 2>&1) & PIDS+=($!)
 DASH=127.0.0.1:18080 # the loopback of weir's own namespace
 
 # start_weir TAG PMD [SETTING]: weir run on two PMD ports (net_af_packet or net_pcap), its summary

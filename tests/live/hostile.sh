@@ -24,17 +24,8 @@ fail() {
 	echo "0 passed, 1 failed"
 	exit 1
 }
-[ "$(id -u)" = 0 ] || fail "needs root (network namespaces)"
-for t in ip ethtool curl python3 luajit cmp; do
-	command -v $t >/dev/null || fail "missing tool: $t (packaging/install-deps --test)"
-done
-[ -x "$WEIR" ] || fail "no weir binary at $WEIR"
 . "$(dirname "$0")/topology.sh"
-
-W=$(mktemp -d /tmp/weir-hostile.XXXXXX); P=wh$$; C=${P}c; S=${P}s; M=${P}m; PIDS=(); WPID=
-trap topo_cleanup EXIT
-trap 'exit 1' INT TERM
-topo_up $P 10.98.0 $M || fail "topology"
+topo_start hostile wh 10.98.0 ip ethtool curl python3 luajit cmp
 
 # --- the scripts: line 2 defines the handler, line 3 is the hostile call (the line its error names)
 # hostile NAME EVENT CALL

@@ -7,17 +7,9 @@
 set -u
 WEIR=${1:?weir binary}; CASE=${2:?case}
 fail() { echo "FAIL [$CASE]: $*" >&2; echo "0 passed, 1 failed"; exit 1; }
-[ "$(id -u)" = 0 ] || fail "needs root (network namespaces)"
-for t in ip ethtool curl python3 nstat nft cmp; do command -v $t >/dev/null || fail "missing tool: $t (packaging/install-deps --test)"; done
-[ -x "$WEIR" ] || fail "no weir binary at $WEIR"
 . "$(dirname "$0")/topology.sh"
-
-W=$(mktemp -d /tmp/weir-live.XXXXXX); P=wl$$; C=${P}c; S=${P}s; M=${P}m; PIDS=(); WPID=
-trap topo_cleanup EXIT
-trap 'exit 1' INT TERM
-
 # --- topology: client <-> [weir: 2x af_packet] <-> server
-topo_up $P 10.99.0 $M || fail "topology"
+topo_start live wl 10.99.0 ip ethtool curl python3 nstat nft cmp
 
 mkdir -p $W/www
 head -c 20000000 /dev/urandom > $W/www/big

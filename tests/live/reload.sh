@@ -15,15 +15,14 @@
 # usage: reload.sh WEIR_BINARY. Needs root, ip, ethtool, python3. Prints "1 passed, 0 failed" or fails.
 set -u
 WEIR=${1:?weir binary}
-fail() { echo "FAIL [reload]: $*" >&2; [ -f "$W/weir.err" ] && sed 's/^/  weir: /' "$W/weir.err" >&2; echo "0 passed, 1 failed"; exit 1; }
-[ "$(id -u)" = 0 ] || fail "needs root (network namespaces)"
-for t in ip ethtool python3; do command -v $t >/dev/null || fail "missing tool: $t"; done
+fail() {
+	echo "FAIL [reload]: $*" >&2
+	[ -f "${W:-}/weir.err" ] && sed 's/^/  weir: /' "$W/weir.err" >&2
+	echo "0 passed, 1 failed"
+	exit 1
+}
 . "$(dirname "$0")/topology.sh"
-
-W=$(mktemp -d /tmp/weir-reload.XXXXXX); P=wr$$; C=${P}c; S=${P}s; M=${P}m; PIDS=(); WPID=
-trap topo_cleanup EXIT
-trap 'exit 1' INT TERM
-topo_up $P 10.98.0 $M || fail "topology"
+topo_start reload wr 10.98.0 ip ethtool python3
 
 # tag TAG: a script that alerts with "TAG <stream offset of the chunk> <chunk>" on the client's data.
 tag() {

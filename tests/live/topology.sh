@@ -1,5 +1,5 @@
 # topology.sh — sourced by the live tests, the inline bench and run-weir: the inline topology from the
-# environment reference, built and removed in one place.
+# environment reference, built and removed in one place, and the live tests' common start (topo_start).
 #   netns ${P}c (NET.1, veth ${P}a) <-> ${P}b [weir: 2x net_af_packet] ${P}y <-> (veth ${P}z, NET.2) netns ${P}s
 # topo_up P NET [MIDDLE_NS]: the weir-side ends ${P}b and ${P}y go into MIDDLE_NS, or stay in the
 # caller's namespace. Returns non-zero when a step fails. IPv6 is off in the namespaces (less noise).
@@ -49,4 +49,24 @@ topo_cleanup() {
 	done
 	topo_down $P $M
 	rm -rf "$W"
+}
+
+# topo_start NAME PREFIX NET TOOL...: the live tests' start. Calls the caller's fail() unless run as
+# root with every TOOL on PATH and an executable $WEIR. Then sets the globals the test and topo_cleanup
+# use: W (a new folder /tmp/weir-NAME.XXXXXX), P (PREFIX and the test's pid), the namespaces C, S
+# and M (weir's), PIDS=() and WPID=; traps EXIT with topo_cleanup and INT/TERM with exit 1 (so the
+# cleanup runs), and builds the topology on NET (NET.1 the client, NET.2 the server) with weir in M.
+topo_start() {
+	local name=$1 prefix=$2 net=$3 t
+	shift 3
+	[ "$(id -u)" = 0 ] || fail "needs root (network namespaces)"
+	for t in "$@"; do
+		command -v $t >/dev/null || fail "missing tool: $t (packaging/install-deps --test)"
+	done
+	[ -x "$WEIR" ] || fail "no weir binary at $WEIR"
+	W=$(mktemp -d /tmp/weir-$name.XXXXXX) || fail "mktemp"
+	P=$prefix$$; C=${P}c; S=${P}s; M=${P}m; PIDS=(); WPID=
+	trap topo_cleanup EXIT
+	trap 'exit 1' INT TERM
+	topo_up $P $net $M || fail "topology"
 }
