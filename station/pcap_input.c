@@ -108,7 +108,7 @@ int weir_station_run_pcap(struct weir_station *st)
 	else if (!u)
 		rc = atomic_load(&st->scripts_failed) ? 65 : 78;
 	else if (cfg->dashboard_listen[0] &&
-	         !(srv = weir_serve_start(u->w, st->pubs[0], cfg->dashboard_listen,
+	         !(srv = weir_serve_start(u, st->pubs[0], cfg->dashboard_listen,
 	                                  cfg->dashboard_token[0] ? cfg->dashboard_token : NULL,
 	                                  st->p.pps, st->p.serve_cpus)))
 		rc = 78;

@@ -7,13 +7,14 @@
 #include <time.h>
 
 #include "station/serve.h"
+#include "station/station_internal.h"
 #include "web/web.h"
 
 /* Pacing sleeps only once the replay is this far ahead of its schedule: fewer, longer sleeps. */
 #define PACE_SLACK_NS 2000000ull
 
 struct weir_serve {
-	struct weir_worker *w;
+	const struct weir_station_unit *u;
 	struct weir_statpub *pub;
 	struct weir_web *web;
 	sigset_t sigs;
@@ -36,7 +37,7 @@ static void anomaly_alert(struct weir_msock *sock, struct weir_flow *f, int side
 	struct weir_statpub_alert a;
 	(void)sock, (void)side, (void)ev;
 	memset(&a, 0, sizeof(a));
-	a.ts_ns = weir_worker_now(s->w);
+	a.ts_ns = weir_worker_now(s->u->w);
 	a.flow_id = weir_flow_id(f);
 	if (f)
 		weir_flow_tuple(f, &a.tuple);
@@ -49,17 +50,19 @@ static void anomaly_alert(struct weir_msock *sock, struct weir_flow *f, int side
 
 static void publish(struct weir_serve *s, uint64_t now)
 {
-	const struct weir_stats *st = weir_worker_stats(s->w);
+	const struct weir_stats *st = weir_worker_stats(s->u->w);
 	/* The capture is the replay's only port. */
 	struct weir_statpub_port port = {
 	    .name = "pcap", .rx_pkts = st->pkts, .rx_bytes = st->bytes};
 	weir_statpub_account(s->pub, (now - s->last) - s->slept, now - s->last);
 	s->slept = 0;
 	s->last = now;
-	weir_statpub_publish(s->pub, s->w, &port, 1, NULL, 0, now);
+	struct weir_statpub_script scripts[WEIR_STATPUB_SCRIPTS];
+	const unsigned nscripts = weir_station_unit_scripts(s->u, scripts);
+	weir_statpub_publish(s->pub, s->u->w, &port, 1, scripts, nscripts, now);
 }
 
-struct weir_serve *weir_serve_start(struct weir_worker *w, struct weir_statpub *pub,
+struct weir_serve *weir_serve_start(const struct weir_station_unit *u, struct weir_statpub *pub,
                                     const char *listen, const char *token, unsigned pps,
                                     const cpu_set_t *cpus)
 {
@@ -69,10 +72,10 @@ struct weir_serve *weir_serve_start(struct weir_worker *w, struct weir_statpub *
 		fputs("weir replay: --serve: out of memory\n", stderr);
 		return NULL;
 	}
-	s->w = w;
+	s->u = u;
 	s->pub = pub;
 	s->pps = pps;
-	struct weir_msock *m = weir_msock_create(w, NULL, err, sizeof(err));
+	struct weir_msock *m = weir_msock_create(u->w, NULL, err, sizeof(err));
 	if (!m ||
 	    weir_msock_register(m, WEIR_EV_ANOMALY, WEIR_HOOK_POST_SND, anomaly_alert, s) != 0 ||
 	    weir_msock_register(m, WEIR_EV_ANOMALY, WEIR_HOOK_POST_RCV, anomaly_alert, s) != 0)

@@ -9,13 +9,15 @@
 #include "weir.h"
 
 struct weir_serve;
+struct weir_station_unit;
 
-/** Starts the dashboard on listen for worker w publishing into pub (the caller's; it must outlive
- * the server; script alerts reach it through the caller's sinks). token: NULL unless required; pps:
- * 0 = as fast as possible; cpus: the server threads' CPUs, NULL = the caller's. Engine anomalies
- * become the page's alerts. Blocks SIGINT/SIGTERM in the calling thread (weir_serve_finish waits
- * for them). NULL after printing why. */
-struct weir_serve *weir_serve_start(struct weir_worker *w, struct weir_statpub *pub,
+/** Starts the dashboard on listen for unit u (its worker's counters and its scripts' totals)
+ * publishing into pub (the caller's; both must outlive the server; script alerts reach it through
+ * the caller's sinks). token: NULL unless required; pps: 0 = as fast as possible; cpus: the server
+ * threads' CPUs, NULL = the caller's. Engine anomalies become the page's alerts. Blocks
+ * SIGINT/SIGTERM in the calling thread (weir_serve_finish waits for them). NULL after printing
+ * why. */
+struct weir_serve *weir_serve_start(const struct weir_station_unit *u, struct weir_statpub *pub,
                                     const char *listen, const char *token, unsigned pps,
                                     const cpu_set_t *cpus);
 /** After each packet: publishes the worker's counters when due and paces to pps. */

@@ -333,6 +333,8 @@ unsigned weir_station_unit_scripts(const struct weir_station_unit *u,
 		         ss[i].name);
 		out[i].errors = ss[i].errors;
 		out[i].alerts = ss[i].alerts;
+		out[i].budget_stops = ss[i].budget_stops;
+		out[i].memory_errors = ss[i].memory_errors;
 	}
 	for (unsigned h = 0; h < nh; h++) {
 		const unsigned i = hs[h].script;

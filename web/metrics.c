@@ -109,6 +109,12 @@ static void scripts(struct weir_sbuf *b, const struct weir_statpub_snap *snap, u
 		  offsetof(struct weir_statpub_script, ns), 1e-9, 0 },
 		{ "weir_script_alerts_total", "counter", "Alerts raised by the script.",
 		  offsetof(struct weir_statpub_script, alerts), 1.0, 0 },
+		{ "weir_script_budget_stops_total", "counter",
+		  "Handler calls stopped by the time budget (lua.budget_ms); counted in the errors too.",
+		  offsetof(struct weir_statpub_script, budget_stops), 1.0, 0 },
+		{ "weir_script_memory_errors_total", "counter",
+		  "Allocations refused at the Lua heap cap (lua.memory_mb); counted in the errors too.",
+		  offsetof(struct weir_statpub_script, memory_errors), 1.0, 0 },
 		{ "weir_script_handlers_disabled", "gauge", "Handlers disabled after errors.",
 		  offsetof(struct weir_statpub_script, disabled), 1.0, 1 },
 	};

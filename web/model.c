@@ -330,6 +330,7 @@ static void render_scripts(const struct weir_model *m, struct weir_sbuf *b)
 			}
 			acc[k].events += x->events, acc[k].errors += x->errors, acc[k].ns += x->ns;
 			acc[k].alerts += x->alerts, acc[k].disabled += x->disabled;
+			acc[k].budget_stops += x->budget_stops, acc[k].memory_errors += x->memory_errors;
 		}
 	}
 	weir_sb_printf(b, "[");
@@ -338,9 +339,11 @@ static void render_scripts(const struct weir_model *m, struct weir_sbuf *b)
 		json_str(b, acc[k].name);
 		weir_sb_printf(b,
 		               ",\"events\":%" PRIu64 ",\"errors\":%" PRIu64 ",\"ns_per_event\":%.0f,\"alerts\":%" PRIu64
-		               ",\"handlers\":%u,\"disabled\":%u}",
+		               ",\"handlers\":%u,\"disabled\":%u,\"budget_stops\":%" PRIu64
+		               ",\"memory_errors\":%" PRIu64 "}",
 		               acc[k].events, acc[k].errors, acc[k].events ? (double)acc[k].ns / (double)acc[k].events : 0.0,
-		               acc[k].alerts, acc[k].handlers, acc[k].disabled);
+		               acc[k].alerts, acc[k].handlers, acc[k].disabled, acc[k].budget_stops,
+		               acc[k].memory_errors);
 	}
 	weir_sb_printf(b, "]");
 }

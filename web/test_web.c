@@ -125,7 +125,8 @@ static void publish(struct weir_statpub *p, uint64_t pkts, uint64_t now)
 	/* No traffic: a worker with zero counters, then the counters the test wants in the snapshot. */
 	struct weir_statpub_port port = { .name = "pcap\"0", .rx_pkts = pkts, .rx_missed = 3, .frag_drops = 4,
 		                          .non_tcp_drops = 5 };
-	struct weir_statpub_script sc = { .name = "http.lua", .events = 10, .ns = 5000, .handlers = 2, .disabled = 1 };
+	struct weir_statpub_script sc = { .name = "http.lua", .events = 10, .errors = 11, .ns = 5000, .handlers = 2,
+		                          .disabled = 1, .budget_stops = 6, .memory_errors = 5 };
 	weir_statpub_publish(p, w, &port, 1, &sc, 1, now);
 	weir_worker_free(w);
 }
@@ -174,7 +175,8 @@ static void test_routes(struct weir_statpub *p)
 	CHECK(strstr(g_buf, "\"rx_missed\":3,\"rx_errors\":0,\"tx_errors\":0,\"fragment_drops\":4,"
 	                    "\"non_tcp_drops\":5}") != NULL);
 	CHECK_EQ(http_get(port, "/api/scripts", NULL, g_buf, sizeof(g_buf)), 200);
-	CHECK(strstr(g_buf, "\"name\":\"http.lua\",\"events\":10,\"errors\":0,\"ns_per_event\":500") != NULL);
+	CHECK(strstr(g_buf, "\"name\":\"http.lua\",\"events\":10,\"errors\":11,\"ns_per_event\":500,\"alerts\":0,"
+	                    "\"handlers\":2,\"disabled\":1,\"budget_stops\":6,\"memory_errors\":5}") != NULL);
 	CHECK_EQ(http_get(port, "/api/alerts", NULL, g_buf, sizeof(g_buf)), 200);
 	CHECK(strstr(g_buf, "\"msg\":\"rst_out_of_window <x>\"") != NULL);
 	CHECK_EQ(http_get(port, "/api/history", NULL, g_buf, sizeof(g_buf)), 200);
@@ -187,6 +189,14 @@ static void test_routes(struct weir_statpub *p)
 	CHECK(strstr(g_buf, "weir_port_fragment_drops_total{core=\"0\",port=\"pcap\\\"0\"} 4\n") != NULL);
 	CHECK(strstr(g_buf, "weir_port_non_tcp_drops_total{core=\"0\",port=\"pcap\\\"0\"} 5\n") != NULL);
 	CHECK(strstr(g_buf, "weir_script_handlers_disabled{core=\"0\",script=\"http.lua\"} 1\n") != NULL);
+	CHECK(strstr(g_buf, "# HELP weir_script_budget_stops_total Handler calls stopped by the time budget "
+	                    "(lua.budget_ms); counted in the errors too.\n"
+	                    "# TYPE weir_script_budget_stops_total counter\n"
+	                    "weir_script_budget_stops_total{core=\"0\",script=\"http.lua\"} 6\n") != NULL);
+	CHECK(strstr(g_buf, "# HELP weir_script_memory_errors_total Allocations refused at the Lua heap cap "
+	                    "(lua.memory_mb); counted in the errors too.\n"
+	                    "# TYPE weir_script_memory_errors_total counter\n"
+	                    "weir_script_memory_errors_total{core=\"0\",script=\"http.lua\"} 5\n") != NULL);
 	CHECK(strstr(g_buf, "weir_alerts_total{core=\"0\"} 1\n") != NULL);
 	CHECK(g_buf[strlen(g_buf) - 1] == '\n');
 
@@ -242,6 +252,38 @@ static void test_model_hostile_strings(void)
 	weir_sb_free(&b);
 	weir_model_free(m);
 	weir_statpub_free(p);
+}
+
+/* Each worker runs its own copy of a script: /api/scripts shows one row per name, its counters summed
+ * over the workers (no server needed). */
+static void test_model_scripts_summed(void)
+{
+	struct weir_statpub *p[2] = { weir_statpub_create(0, 0), weir_statpub_create(1, 0) };
+	const struct weir_statpub_script sc[2][2] = {
+		{ { .name = "a.lua", .events = 1, .errors = 10, .budget_stops = 3, .memory_errors = 5,
+		    .handlers = 1 },
+		  { .name = "b.lua", .events = 2 } },
+		{ { .name = "a.lua", .events = 4, .errors = 20, .budget_stops = 7, .memory_errors = 11,
+		    .handlers = 1 },
+		  { .name = "b.lua", .events = 8 } },
+	};
+	for (unsigned c = 0; c < 2; c++)
+		weir_statpub_publish(p[c], NULL, NULL, 0, sc[c], 2, 1);
+	struct weir_model *m = weir_model_create(p, 2, 4, "run", 0);
+	CHECK(m != NULL);
+	if (m) {
+		weir_model_sample(m, 1000000, 1, "running");
+		struct weir_sbuf b = { 0 };
+		weir_model_render(m, WEIR_DOC_SCRIPTS, &b);
+		CHECK_STR(b.p, "[{\"name\":\"a.lua\",\"events\":5,\"errors\":30,\"ns_per_event\":0,\"alerts\":0,"
+		               "\"handlers\":1,\"disabled\":0,\"budget_stops\":10,\"memory_errors\":16},"
+		               "{\"name\":\"b.lua\",\"events\":10,\"errors\":0,\"ns_per_event\":0,\"alerts\":0,"
+		               "\"handlers\":0,\"disabled\":0,\"budget_stops\":0,\"memory_errors\":0}]");
+		weir_sb_free(&b);
+		weir_model_free(m);
+	}
+	weir_statpub_free(p[0]);
+	weir_statpub_free(p[1]);
 }
 
 static void test_token_check(struct weir_statpub *p)
@@ -337,6 +379,7 @@ int main(void)
 {
 	test_parse_listen();
 	test_model_hostile_strings();
+	test_model_scripts_summed();
 	struct weir_statpub *p = weir_statpub_create(0, 0);
 	CHECK(p != NULL);
 	test_refusals(p);

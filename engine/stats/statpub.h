@@ -48,6 +48,8 @@ struct weir_statpub_script {
 	uint64_t errors;        /**< handler errors (Lua runtime errors) */
 	uint64_t ns;            /**< time spent in handlers */
 	uint64_t alerts;        /**< alerts raised */
+	uint64_t budget_stops;  /**< of the errors: calls the time budget stopped (lua.budget_ms) */
+	uint64_t memory_errors; /**< of the errors: allocations refused at the heap cap (lua.memory_mb) */
 	uint32_t handlers;      /**< handlers defined */
 	uint32_t disabled;      /**< handlers disabled after errors */
 };

@@ -137,7 +137,8 @@ static void test_publish_read(void)
 		snprintf(ports[i].name, sizeof(ports[i].name), "p%u", i);
 		ports[i].rx_pkts = 100 + i;
 	}
-	struct weir_statpub_script sc = { .name = "x.lua", .events = 5, .errors = 1, .ns = 900, .disabled = 1 };
+	struct weir_statpub_script sc = { .name = "x.lua", .events = 5, .errors = 9, .ns = 900, .disabled = 1,
+		                          .budget_stops = 3, .memory_errors = 4 };
 	weir_statpub_account(p, 30, 100);
 	weir_statpub_publish(p, w, ports, WEIR_STATPUB_PORTS + 2, &sc, 1, 1000);
 	CHECK(!weir_statpub_due(p, 1000 + 4999));
@@ -154,6 +155,9 @@ static void test_publish_read(void)
 	CHECK_EQ(s.nscripts, 1);
 	CHECK_STR(s.scripts[0].name, "x.lua");
 	CHECK_EQ(s.scripts[0].disabled, 1);
+	CHECK_EQ(s.scripts[0].errors, 9);
+	CHECK_EQ(s.scripts[0].budget_stops, 3);
+	CHECK_EQ(s.scripts[0].memory_errors, 4);
 	CHECK_EQ(s.busy_ns, 30);
 	CHECK_EQ(s.wall_ns, 100);
 	CHECK_EQ(s.ntop, 1);

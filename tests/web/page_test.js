@@ -1,4 +1,4 @@
-// page_test.js — headless Chromium (playwright-core) on the live dashboard: the token cookie, updates, tiles against /api and the replay summary, no console errors, a screenshot.
+// page_test.js — headless Chromium (playwright-core) on the live dashboard: the token cookie, updates, tiles and the scripts table against /api and the replay summary, no console errors, a screenshot.
 // playwright-core comes from tests/web/node_modules (packaging/install-deps --test).
 'use strict';
 const { chromium } = require('playwright-core');
@@ -79,6 +79,24 @@ function fail(msg) {
 	eq('charts drawn', charts, 3);
 	const rowsFlows = await page.evaluate(() => document.querySelectorAll('#cores tbody tr').length);
 	eq('per-core rows', rowsFlows, 1);
+	// The scripts table, cells by column heading: the Lua limits' counters of limits.lua, which trips
+	// both limits (run_web_tests.sh), as the Lua host counted them in the summary.
+	const scripts = await page.evaluate(() => {
+		const heads = [...document.querySelectorAll('#scripts thead th')].map((th) => th.textContent);
+		return [...document.querySelectorAll('#scripts tbody tr')].map((tr) =>
+			Object.fromEntries([...tr.cells].map((c, i) => [heads[i], c.textContent])));
+	});
+	const row = scripts.find((r) => r.script === 'limits.lua');
+	const sumScript = (summary.scripts || []).find((s) => s.name === 'limits.lua');
+	if (!row || !sumScript) {
+		fail(`no limits.lua in the scripts table (${JSON.stringify(scripts)}) or the summary`);
+	} else {
+		for (const [col, key] of [['budget stops', 'budget_stops'], ['memory errors', 'memory_errors']]) {
+			if (!(sumScript[key] > 0)) fail(`the summary counts no ${key} for limits.lua: ${sumScript[key]}`);
+			eq(`page scripts "${col}" vs summary`, Number(String(row[col]).replace(/,/g, '')), sumScript[key]);
+		}
+		eq('page scripts "errors" vs summary', Number(row.errors.replace(/,/g, '')), sumScript.errors);
+	}
 
 	await page.screenshot({ path: shotPath, fullPage: true });
 	console.log('screenshot: ' + shotPath);

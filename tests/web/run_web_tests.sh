@@ -9,6 +9,9 @@ WEIR=$1 BUILD=$2 SRC=$3
 shift 3
 PARTS=${*:-browser metrics http abuse}
 SAMPLE=$SRC/tests/data/sample.pcap
+# A script that trips the time budget (5 ms, so that the stops cost little) and the heap cap (32 MiB)
+# on every flow: the browser and metrics parts show its counters.
+LIMITS=(-s "$SRC/tests/web/limits.lua" --lua-budget-ms 5 --lua-memory-mb 32)
 TOKEN=weir-web-test-token-0123456789
 OUT=$BUILD/web-test
 mkdir -p "$OUT"
@@ -47,7 +50,7 @@ browser)
 	port=$(free_port)
 	# 4 copies of the sample at 150 packets/s: about 6 s of live traffic for the page to watch; with
 	# a token, so the page works from the cookie that /?token= sets.
-	"$WEIR" replay -q --serve "127.0.0.1:$port" --serve-token "$TOKEN" --pps 150 \
+	"$WEIR" replay -q --serve "127.0.0.1:$port" --serve-token "$TOKEN" --pps 150 "${LIMITS[@]}" \
 		--stats-json "$OUT/browser-summary.json" "$SAMPLE" "$SAMPLE" "$SAMPLE" "$SAMPLE" 2>"$OUT/browser-weir.log" &
 	pids+=($!)
 	for _ in $(seq 50); do curl -sf -H "Authorization: Bearer $TOKEN" "http://127.0.0.1:$port/api/stats" >/dev/null && break; sleep 0.1; done
@@ -58,7 +61,8 @@ browser)
 metrics)
 	need promtool prometheus
 	port=$(free_port)
-	"$WEIR" replay -q --serve "127.0.0.1:$port" "$SAMPLE" "$SRC/tests/pcap/malformed/input.pcap" 2>"$OUT/metrics-weir.log" &
+	"$WEIR" replay -q --serve "127.0.0.1:$port" "${LIMITS[@]}" --stats-json "$OUT/metrics-summary.json" \
+		"$SAMPLE" "$SRC/tests/pcap/malformed/input.pcap" 2>"$OUT/metrics-weir.log" &
 	pids+=($!)
 	wait_done "$port" || fail "replay did not finish"
 	curl -sf -D "$OUT/metrics.head" "http://127.0.0.1:$port/metrics" >"$OUT/metrics.txt" || fail "GET /metrics"
@@ -68,6 +72,14 @@ metrics)
 	grep -q '^weir_packets_total{core="0"} [1-9]' "$OUT/metrics.txt" || fail "weir_packets_total has no count"
 	grep -q '^weir_events_total{core="0",event="conn_start"} [1-9]' "$OUT/metrics.txt" || fail "weir_events_total labels"
 	grep -q '^weir_port_rx_packets_total{core="0",port="pcap"} [1-9]' "$OUT/metrics.txt" || fail "port label"
+	# The Lua limits' counters of limits.lua, as the Lua host counted them in the summary.
+	for c in budget_stops memory_errors; do
+		want=$(python3 -c 'import json, sys; s = json.load(open(sys.argv[1]))["scripts"][0]; print(s[sys.argv[2]])' \
+			"$OUT/metrics-summary.json" $c)
+		[ "${want:-0}" -gt 0 ] || fail "the summary counts no $c for limits.lua: ${want:-none}"
+		grep -qx "weir_script_${c}_total{core=\"0\",script=\"limits.lua\"} $want" "$OUT/metrics.txt" ||
+			fail "weir_script_${c}_total of limits.lua is not $want: $(grep "^weir_script_${c}_total" "$OUT/metrics.txt")"
+	done
 	echo "promtool: $(wc -l <"$OUT/metrics.txt") lines clean"
 	kill -INT "${pids[-1]}"; wait "${pids[-1]}" || fail "weir replay --serve exited $? after Ctrl-C"
 	;;

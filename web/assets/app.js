@@ -77,7 +77,8 @@
 			(a) => td(esc(a.source)), (a) => td(esc(a.msg), 'sev' + a.severity), (a) => td(esc(a.client)),
 			(a) => td(esc(a.server))], 'no alerts');
 		rows('scripts', d.scripts, [(s) => td(esc(s.name)), (s) => num(int(s.events)), (s) => num(int(s.errors)),
-			(s) => num(int(Math.round(s.ns_per_event))), (s) => num(int(s.alerts)), (s) => num(`${s.disabled}/${s.handlers}`)],
+			(s) => num(int(s.budget_stops)), (s) => num(int(s.memory_errors)), (s) => num(int(Math.round(s.ns_per_event))),
+			(s) => num(int(s.alerts)), (s) => num(`${s.disabled}/${s.handlers}`)],
 			'no scripts loaded');
 		rows('cores', d.cores, [(c) => td(c.core),
 			(c) => td(`<span class="bar"><span style="width:${Math.min(100, c.load * 100).toFixed(0)}%"></span></span> ${(c.load * 100).toFixed(0)}%`),
