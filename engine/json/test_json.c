@@ -277,6 +277,40 @@ static void test_numbers(void)
 	CHECK_STR(b, "0,1234567890,000042,1234567,00000000000000000007");
 }
 
+/* One number, both ways, against snprintf; counts a difference in *bad. */
+static void number_vs_snprintf(uint64_t x, unsigned *bad)
+{
+	char b[64], want[64];
+	struct weir_json w;
+	weir_json_init(&w, b, sizeof(b));
+	weir_json_u64(&w, x);
+	weir_json_raw(&w, ",", 1);
+	weir_json_u64_pad(&w, x, 7);
+	weir_json_end(&w);
+	snprintf(want, sizeof(want), "%llu,%07llu", (unsigned long long)x, (unsigned long long)x);
+	if (strcmp(b, want) != 0 && (*bad)++ < 5)
+		fprintf(stderr, "%s: want %s\n", b, want);
+}
+
+/* Every way a number's digits split into pairs, against snprintf: 0 to 100,000, each power of ten
+ * from there with its neighbours, and the largest numbers. */
+static void test_numbers_oracle(void)
+{
+	unsigned bad = 0;
+	for (uint64_t v = 0; v <= 100000; v++)
+		number_vs_snprintf(v, &bad);
+	for (uint64_t p = 1000000; p <= 10000000000000000000ull; p *= 10) {
+		number_vs_snprintf(p - 1, &bad);
+		number_vs_snprintf(p, &bad);
+		number_vs_snprintf(p + 1, &bad);
+		if (p > UINT64_MAX / 10)
+			break;
+	}
+	number_vs_snprintf(UINT64_MAX - 1, &bad);
+	number_vs_snprintf(UINT64_MAX, &bad);
+	CHECK_EQ(bad, 0);
+}
+
 /* The stream form: the same escaping, short strings (stack) and long ones (heap), NULL as "". */
 static void test_fstr(void)
 {
@@ -309,6 +343,7 @@ int main(void)
 	test_small_buffers();
 	test_long_strings();
 	test_numbers();
+	test_numbers_oracle();
 	test_fstr();
 	return UNIT_DONE();
 }

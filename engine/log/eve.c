@@ -165,12 +165,11 @@ static uint64_t round_us(uint64_t ns)
 	return ns / 1000 + (ns % 1000 >= 500);
 }
 
-/* Writes ns since the epoch as "2026-11-28T01:45:05.123456+0000" (31 bytes). The civil date comes
+/* sec's date and time of day (sod = sec % 86400) as YYYY-MM-DDTHH:MM:SS. The civil date comes
  * from days since the epoch by Howard Hinnant's days_from_civil inverse (proleptic Gregorian, eras
  * of 400 years), without gmtime/strftime: this runs per flow record. */
-static void out_time(struct weir_json *w, uint64_t ns)
+static void out_date(struct weir_json *w, uint64_t sec, uint64_t sod)
 {
-	const uint64_t us = round_us(ns), sec = us / 1000000, sod = sec % 86400;
 	const uint64_t z = sec / 86400 + 719468; /* days since 0000-03-01 */
 	const uint64_t era = z / 146097, doe = z % 146097;
 	const uint64_t yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
@@ -189,6 +188,26 @@ static void out_time(struct weir_json *w, uint64_t ns)
 	weir_json_u64_pad(w, sod / 60 % 60, 2);
 	WEIR_JSON_LIT(w, ":");
 	weir_json_u64_pad(w, sod % 60, 2);
+}
+
+/* Writes ns since the epoch as "2026-11-28T01:45:05.123456+0000" (31 bytes). */
+static void out_time(struct weir_json *w, uint64_t ns)
+{
+	/* A record's two times, and the records of a busy second, mostly share their second: its
+	 * "YYYY-MM-DDTHH:MM:SS" is kept per thread (workers share nothing) and only the microseconds
+	 * are formatted again. */
+	static __thread uint64_t cached_sec = UINT64_MAX;
+	static __thread char cached[24];
+	static __thread size_t cached_len;
+	const uint64_t us = round_us(ns), sec = us / 1000000, sod = sec % 86400;
+	if (sec != cached_sec) {
+		struct weir_json c;
+		weir_json_init(&c, cached, sizeof(cached));
+		out_date(&c, sec, sod);
+		cached_len = c.pos; /* 19: a uint64_t of ns ends in the year 2554 */
+		cached_sec = sec;
+	}
+	weir_json_raw(w, cached, cached_len);
 	WEIR_JSON_LIT(w, ".");
 	weir_json_u64_pad(w, us % 1000000, 6);
 	WEIR_JSON_LIT(w, "+0000");

@@ -1,9 +1,11 @@
 /* test_eve.c — unit test of the EVE flow line: conn_state rows, exact line, JSON, bounds, times. */
 #include <arpa/inet.h>
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/wait.h>
+#include <time.h>
 
 #include "log/eve.h"
 #include "tcp/tcp.h"
@@ -379,6 +381,38 @@ static void test_time(void)
 	weir_eve_time(NULL, 10, 0);
 }
 
+/* The formatted second is cached per thread: against gmtime_r and strftime, the oracle, over
+ * 200,000 times that walk through seconds, days, months and years in steps of every size, each
+ * formatted twice in a row, and back in time as often as forward. */
+static void test_time_oracle(void)
+{
+	uint64_t x = 88172645463325252ull; /* xorshift64 */
+	unsigned bad = 0;
+	uint64_t ns = 0;
+	for (unsigned i = 0; i < 200000; i++) {
+		x ^= x << 13;
+		x ^= x >> 7;
+		x ^= x << 17;
+		if (i % 4 == 0)
+			ns = x % (4102444800ull * NS); /* anywhere before 2100 */
+		else
+			ns += (x % 3 == 0 ? x % (2 * NS) : x % 1000000000000ull) - (x % 5 == 0 ? ns / 2 : 0);
+		for (int twice = 0; twice < 2; twice++) {
+			char got[64], want[64];
+			weir_eve_time(got, sizeof(got), ns);
+			const uint64_t us = ns / 1000 + (ns % 1000 >= 500);
+			const time_t t = (time_t)(us / 1000000);
+			struct tm tm;
+			gmtime_r(&t, &tm);
+			const size_t n = strftime(want, sizeof(want), "%Y-%m-%dT%H:%M:%S", &tm);
+			snprintf(want + n, sizeof(want) - n, ".%06u+0000", (unsigned)(us % 1000000));
+			if (strcmp(got, want) != 0 && bad++ < 5)
+				fprintf(stderr, "time %llu: got %s, want %s\n", (unsigned long long)ns, got, want);
+		}
+	}
+	CHECK_EQ(bad, 0);
+}
+
 /* Feeds every line to Python's json module; also checks the top-level key order of the contract. */
 static void check_json(const struct lines *ls)
 {
@@ -426,6 +460,7 @@ int main(void)
 	test_zeek_fields(&ls);
 	test_worst_case(&ls);
 	test_time();
+	test_time_oracle();
 	CHECK(ls.n > 30);
 	check_json(&ls);
 	return UNIT_DONE();
