@@ -38,6 +38,7 @@ struct weir_station_slot {
 struct weir_station {
 	struct weir_station_params p;
 	FILE *eve;               /**< the one EVE writer: flow records and script alerts, or NULL */
+	char *eve_buf;           /**< its stdio buffer (freed with the station, after the FILE) */
 	atomic_int write_failed; /**< an output could not be written */
 	atomic_int scripts_failed; /**< a worker's scripts did not load (said once) */
 	unsigned n_workers;
