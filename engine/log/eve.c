@@ -271,6 +271,15 @@ void weir_eve_json_addr(struct weir_json *w, const uint8_t *ip, uint8_t ver)
 	weir_json_cstr(w, s);
 }
 
+/* One of weir's own names (states, reasons: plain ASCII letters, digits and '_' from the engine's
+ * tables, never input) as a JSON string: quoted, without the escaper's per-byte checks. */
+static void out_name(struct weir_json *w, const char *s)
+{
+	WEIR_JSON_LIT(w, "\"");
+	weir_json_raw(w, s, strlen(s));
+	WEIR_JSON_LIT(w, "\"");
+}
+
 static void out_bool(struct weir_json *w, bool v)
 {
 	if (v)
@@ -323,13 +332,13 @@ static void out_flow(struct weir_json *w, const struct weir_flow_record *rec)
 	weir_eve_json_time(w, rec->end_ns);
 	WEIR_JSON_KV(w, ",\"age\":", age);
 	WEIR_JSON_LIT(w, ",\"state\":");
-	weir_json_cstr(w, flow_state_name(rec));
+	out_name(w, flow_state_name(rec));
 	WEIR_JSON_LIT(w, ",\"reason\":");
-	weir_json_cstr(w, weir_close_reason_name(rec->reason));
+	out_name(w, weir_close_reason_name(rec->reason));
 	WEIR_JSON_LIT(w, "},\"tcp\":{\"client_state\":");
-	weir_json_cstr(w, weir_tcp_state_name(rec->state[0]));
+	out_name(w, weir_tcp_state_name(rec->state[0]));
 	WEIR_JSON_LIT(w, ",\"server_state\":");
-	weir_json_cstr(w, weir_tcp_state_name(rec->state[1]));
+	out_name(w, weir_tcp_state_name(rec->state[1]));
 	WEIR_JSON_LIT(w, ",\"midstream\":");
 	out_bool(w, rec->midstream);
 	WEIR_JSON_LIT(w, ",\"bypassed\":");
@@ -374,7 +383,7 @@ static void out_zeek(struct weir_json *w, const struct weir_flow_record *rec)
 	WEIR_JSON_KV(w, ",\"resp_pkts\":", r->pkts);
 	WEIR_JSON_KV(w, ",\"resp_ip_bytes\":", r->bytes);
 	WEIR_JSON_LIT(w, ",\"conn_state\":");
-	weir_json_cstr(w, weir_zeek_conn_state(rec));
+	out_name(w, weir_zeek_conn_state(rec));
 	WEIR_JSON_LIT(w, ",\"history\":");
 	weir_json_str(w, rec->history, strnlen(rec->history, sizeof(rec->history)));
 	WEIR_JSON_LIT(w, "}}\n");
