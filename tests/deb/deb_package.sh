@@ -61,7 +61,7 @@ DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "$deb" >"$tmp/apt.log" 2>&
 	echo /usr/share/lintian/overrides/weir
 	echo /usr/share/man/man8/weir.8.gz
 	for f in "$src"/scripts/*.lua; do echo "/usr/share/weir/scripts/$(basename "$f")"; done
-	for f in ARCHITECTURE.md.gz README.md.gz changelog.Debian.gz copyright lua-api.md.gz; do
+	for f in ARCHITECTURE.md.gz README.md.gz SECURITY.md.gz changelog.Debian.gz copyright lua-api.md.gz; do
 		echo "/usr/share/doc/weir/$f"
 	done
 } | sort >"$tmp/files.expected"
