@@ -1103,7 +1103,7 @@ end
 -- Loads one script: its own sandbox, whose require "weir" returns the script's API.
 function M._load(index, path, chunk, trusted)
 	local script = { index = index, name = path:match("[^/]*$"), path = path, states = {}, nstates = 0,
-		dir = path:match("^(.*)/[^/]*$") or ".", modules = {}, trusted = trusted }
+		dir = path:match("^(.*)/[^/]*$") or ".", modules = {} }
 	scripts[#scripts + 1] = script
 	local api = make_api(script)
 	script.timer_entry = new_entry(script, chunk, "timers")
