@@ -268,6 +268,10 @@ static void *control_main(void *arg)
 		                            (long)(c->pending ? RELOAD_TICK_NS : CONTROL_TICK_NS)};
 		nanosleep(&ts, NULL);
 	}
+	/* A stop that drained within one tick ends the loop before the loop saw it: systemd still
+	 * hears that weir is going down. */
+	if (!c->stopping)
+		send_status(c, "STOPPING=1\n");
 	return NULL;
 }
 
