@@ -94,6 +94,7 @@ class Run:
 
     def fail(self, why):
         self.proc.kill()
+        self.done = True  # the reader thread ends, so the failure ends the test instead of hanging it
         self.err.seek(0)
         sys.exit("FAIL: %s\nmessages: %r\nstderr:\n%s" % (why, self.msgs[-30:], self.err.read()))
 
