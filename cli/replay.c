@@ -76,6 +76,8 @@ static const struct weir_cli_opt replay_opts[] = {
      offsetof(struct replay, pace), 0, 0},
     {"no-midstream", 0, NULL, "flows whose handshake was not seen are orphans",
      weir_cli_set_setting, RUN(engine), "streams.midstream", 0},
+    {"no-buffering", 0, NULL, "tracking only: no flow buffers its bytes (streams.buffering off)",
+     weir_cli_set_setting, RUN(engine), "streams.buffering", 0},
     {"overlap", 0, "first|last", "which copy of overlapping bytes wins (default first)",
      weir_cli_set_setting, RUN(engine), "streams.overlap", 0},
     {"buffer", 0, "BYTES", "most a side's reassembly buffer grows to (streams.buffer_per_side)",

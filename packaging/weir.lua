@@ -54,6 +54,7 @@ streams = {
 	memcap = 0,                -- stream-buffer bytes per worker (0: flows.max x 32 KiB)
 	overlap = "first",         -- which copy of overlapping bytes wins: "first" or "last"
 	midstream = true,          -- adopt flows whose handshake was not seen
+	buffering = true,          -- false: tracking only, no flow buffers its bytes
 }
 
 scripts = {}                 -- Lua scripts loaded into every worker, e.g. { "http_logger.lua", "syn_retx.lua" }:

@@ -37,6 +37,10 @@ static const struct weir_setting engine_settings[] = {
      "which copy of overlapping bytes wins: \"first\" or \"last\""},
     {"streams.midstream", WEIR_SET_BOOL, FIELD(midstream), 1, 0, 1, NULL, "",
      "adopt flows whose handshake was not seen"},
+    {"streams.buffering", WEIR_SET_BOOL, FIELD(buffering), 1, 0, 1, NULL, "",
+     "new flows buffer the bytes of both sides; false: tracking only (state, sequence offsets, "
+     "counters and NEW_DATA events, no bytes to read; a handler may still turn a side's "
+     "buffering on)"},
 };
 
 const struct weir_setting *weir_engine_settings(unsigned *n)

@@ -597,6 +597,52 @@ static void test_close_cancels_timers(void)
 
 /* Closing is idempotent: the handle stays valid (closed) until the worker is freed, and every
  * other call on a closed socket fails with -EBADF instead of touching freed memory. */
+/* streams.buffering = false: tracking only. NEW_DATA still comes with its byte count and the
+ * offsets advance, but no side holds a byte (peek: -EINVAL) and no stream memory is taken. */
+struct tracked {
+	unsigned new_data;
+	uint64_t bytes;
+	uint8_t buffering[2];
+	long long peek;
+};
+
+static void on_new_data(struct weir_msock *s, struct weir_flow *f, int side, uint32_t ev, uint64_t arg,
+                        void *user)
+{
+	(void)s;
+	(void)ev;
+	struct tracked *t = user;
+	struct weir_buf_info bi;
+	CHECK_EQ(weir_flow_buf_info(f, side, &bi), 0);
+	t->new_data++;
+	t->bytes += arg;
+	t->buffering[side] = bi.buffering;
+	char b[64];
+	t->peek = weir_flow_peek(f, side, bi.next - arg, b, arg);
+	CHECK_EQ(bi.next, t->bytes - (side ? 18 : 0));
+}
+
+static void test_tracking_only(void)
+{
+	struct weir_config cfg;
+	weir_config_defaults(&cfg);
+	CHECK_EQ(cfg.buffering, 1);
+	cfg.buffering = 0;
+	struct weir_worker *w = weir_worker_create(&cfg, 0);
+	char err[256];
+	struct weir_msock *s = weir_msock_create(w, NULL, err, sizeof(err));
+	struct tracked t = {.buffering = {1, 1}};
+	CHECK_EQ(weir_msock_register(s, WEIR_EV_NEW_DATA, WEIR_HOOK_POST_RCV, on_new_data, &t), 0);
+	connection(w, 40000, 80, 1000 * MS);
+	CHECK_EQ(t.new_data, 2);
+	CHECK_EQ(t.bytes, 18 + 21);
+	CHECK_EQ(t.buffering[0], 0);
+	CHECK_EQ(t.buffering[1], 0);
+	CHECK_EQ(t.peek, -EINVAL);
+	CHECK_EQ(weir_worker_stats(w)->mem_peak, 0);
+	weir_worker_free(w);
+}
+
 static void test_close_twice(void)
 {
 	struct weir_config cfg;
@@ -736,6 +782,7 @@ int main(void)
 {
 	test_api_errors();
 	test_connection_events();
+	test_tracking_only();
 	test_ude_chain();
 	test_scope_and_drop();
 	test_stop_monitor();

@@ -262,7 +262,8 @@ static struct weir_flow *flow_create(struct weir_worker *w, const struct weir_fl
 	f->scoped = w->socks_born;
 	f->client_dir = (uint8_t)(sender == WEIR_SIDE_CLIENT ? dir : !dir);
 	set_tuple(f, p, sender);
-	weir_tcp_init(&f->tcp, p, sender, !syn_only, w->cfg.buffer_per_side, w->cfg.overlap, true);
+	weir_tcp_init(&f->tcp, p, sender, !syn_only, w->cfg.buffer_per_side, w->cfg.overlap,
+	              w->cfg.buffering != 0);
 	w->st.flows_created++;
 	w->st.flows_active++;
 	if (!syn_only)

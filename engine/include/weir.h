@@ -154,7 +154,8 @@ struct weir_config {
 	uint8_t flow_policy;       /**< enum weir_flow_policy */
 	uint8_t overlap;           /**< default enum weir_overlap for new flows */
 	uint8_t midstream;         /**< 1: adopt flows whose handshake was not seen (default 1) */
-	uint8_t pad[5];
+	uint8_t buffering;         /**< 1: new flows buffer both sides' bytes (default 1); 0: tracking only */
+	uint8_t pad[4];
 };
 
 /** Sets every field of *cfg to its default. */
