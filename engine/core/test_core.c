@@ -314,8 +314,11 @@ static void test_connection_events(void)
 	CHECK_EQ(count(&l, WEIR_EV_REXMIT, -1), 0);
 	CHECK_EQ(count(&l, WEIR_EV_ANOMALY, -1), 0);
 
-	/* the record comes when the entry's linger ends (here: shutdown) */
+	/* the record comes when the entry's linger ends (here: shutdown); the lingering entry holds
+	 * no stream memory */
 	CHECK_EQ(rs.n, 0);
+	CHECK_EQ(weir_worker_stats(w)->mem_used, 0);
+	CHECK(weir_worker_stats(w)->mem_peak > 0);
 	weir_worker_shutdown(w);
 	CHECK_EQ(weir_worker_run(w), 0);
 	CHECK_EQ(rs.n, 1);

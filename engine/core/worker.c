@@ -609,9 +609,12 @@ static void packet_end(struct weir_worker *w)
 
 static void packet_done(struct weir_worker *w)
 {
-	if (w->cur) {
-		flow_deadline(w, w->cur);
-		weir_top_update(w, w->cur);
+	struct weir_flow *f = w->cur;
+	if (f) {
+		flow_deadline(w, f);
+		weir_top_update(w, f);
+		if (f->ended) /* CONN_END's handlers have run: the lingering entry keeps no bytes */
+			weir_tcp_release(&f->tcp, &w->mem);
 	}
 	w->st.drops += w->rx[w->rx_i].verdict;
 	mem_stats(w);
