@@ -829,7 +829,7 @@ void weir_tcp_flush(struct weir_tcp_conn *c)
 void weir_tcp_release(struct weir_tcp_conn *c, struct weir_mem *m)
 {
 	for (int i = 0; i < 2; i++)
-		weir_stream_release(&c->side[i].stream, m);
+		weir_stream_fini(&c->side[i].stream, m);
 }
 
 void weir_tcp_finish(struct weir_tcp_conn *c, struct weir_mem *m)

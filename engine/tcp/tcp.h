@@ -134,8 +134,8 @@ void weir_tcp_restore(struct weir_tcp_conn *c, const struct weir_tcp_snap *snap)
 void weir_tcp_flush(struct weir_tcp_conn *c);
 /** End of the flow: flushes both streams (holes become gaps) and releases their memory. */
 void weir_tcp_finish(struct weir_tcp_conn *c, struct weir_mem *m);
-/** Releases both streams' rings; the streams go on by offset and take a new ring if new bytes
- *  come (an ended connection that lingers holds none). */
+/** Releases both streams' memory (weir_stream_fini); the streams go on by offset and take memory
+ *  again if new bytes come (an ended connection that lingers holds none). */
 void weir_tcp_release(struct weir_tcp_conn *c, struct weir_mem *m);
 
 #endif
