@@ -381,7 +381,7 @@ static void side_relearn(struct weir_tcp_side *s, const struct weir_pkt *p)
 {
 	struct weir_stream *st = &s->stream;
 	if (!st->ring && st->nfrags == 0 && st->next == 0 && st->last == 0)
-		weir_stream_init(st, st->cap, st->overlap, st->buffering != 0);
+		weir_stream_init(st, st->cap_max, st->overlap, st->buffering != 0);
 	s->flags &= (uint8_t)~(WEIR_TCPF_FIN_SENT | WEIR_TCPF_FIN_ACKED);
 	side_learn(s, p->seq, p->seq + 1, p->ts_ns);
 }
