@@ -1,5 +1,6 @@
-/* worker.c — one worker's packet path as a resumable state machine: parse, flow lookup, PRE, sender update,
- * POST_SND, receiver update, POST_RCV; plus expiries, evictions and shutdown, each pausing where events fire. */
+/* worker.c — one worker's packet path as a resumable state machine: parse, flow lookup, PRE, sender
+ * update, POST_SND, receiver update, POST_RCV; plus expiries, evictions and shutdown, each pausing
+ * where events fire. */
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
@@ -9,12 +10,12 @@
 #include "parse/parse.h"
 
 #define NS_PER_MS 1000000ull
-#define EV(e) (1u << (e))
+#define EV(e)     (1u << (e))
 
 static int config_valid(const struct weir_config *c)
 {
-	return c->max_flows > 0 && c->buffer_per_side >= 1024 && c->flow_policy <= WEIR_FLOWS_REFUSE_NEW &&
-	       c->overlap <= WEIR_OVERLAP_LAST;
+	return c->max_flows > 0 && c->buffer_per_side >= 1024 &&
+	       c->flow_policy <= WEIR_FLOWS_REFUSE_NEW && c->overlap <= WEIR_OVERLAP_LAST;
 }
 
 struct weir_worker *weir_worker_create(const struct weir_config *cfg, unsigned id)
@@ -141,7 +142,7 @@ static void flow_record(struct weir_worker *w, struct weir_flow *f, int reason)
 	struct weir_flow_record r;
 	memset(&r, 0, sizeof(r));
 	r.flow_id = f->id;
-	r.tuple = f->tuple;
+	weir_flow_tuple(f, &r.tuple);
 	r.start_ns = f->start_ns;
 	r.end_ns = f->last_ns;
 	for (int s = 0; s < 2; s++) {
@@ -168,6 +169,7 @@ static void mem_stats(struct weir_worker *w)
 static void flow_finalize(struct weir_worker *w, struct weir_flow *f, int reason)
 {
 	weir_tcp_finish(&f->tcp, &w->mem);
+	weir_mem_free(&w->mem, f->user, WEIR_FLOW_USERS * sizeof(*f->user));
 	flow_record(w, f, reason);
 	w->st.flows_closed++;
 	w->st.flows_active--;
@@ -181,7 +183,7 @@ static void flow_finalize(struct weir_worker *w, struct weir_flow *f, int reason
  * CONN_END; all at POST_RCV. Silent for bypassed flows (monitoring was stopped). */
 static void raise_end(struct weir_worker *w, struct weir_flow *f, int reason)
 {
-	uint64_t adv[2] = { f->tcp.side[0].stream.next, f->tcp.side[1].stream.next };
+	uint64_t adv[2] = {f->tcp.side[0].stream.next, f->tcp.side[1].stream.next};
 	weir_tcp_flush(&f->tcp);
 	adv[0] = f->tcp.side[0].stream.next - adv[0];
 	adv[1] = f->tcp.side[1].stream.next - adv[1];
@@ -194,12 +196,14 @@ static void raise_end(struct weir_worker *w, struct weir_flow *f, int reason)
 	for (int s = 0; s < 2; s++) {
 		if (adv[s] && !(f->tcp.side[s].flags & WEIR_TCPF_STOPPED)) {
 			w->st.events[WEIR_EV_NEW_DATA]++;
-			weir_emit(w, f, f->sock_mask, WEIR_HOOK_POST_RCV, EV(WEIR_EV_NEW_DATA), s, adv[s]);
+			weir_emit(w, f, f->sock_mask, WEIR_HOOK_POST_RCV, EV(WEIR_EV_NEW_DATA), s,
+			          adv[s]);
 		}
 	}
 	if (reason == WEIR_CLOSE_TIMEOUT) {
 		w->st.events[WEIR_EV_TIMEOUT]++;
-		weir_emit(w, f, f->sock_mask, WEIR_HOOK_POST_RCV, EV(WEIR_EV_TIMEOUT), WEIR_SIDE_BOTH, 0);
+		weir_emit(w, f, f->sock_mask, WEIR_HOOK_POST_RCV, EV(WEIR_EV_TIMEOUT),
+		          WEIR_SIDE_BOTH, 0);
 	}
 	w->st.events[WEIR_EV_CONN_END]++;
 	weir_emit(w, f, f->sock_mask, WEIR_HOOK_POST_RCV, EV(WEIR_EV_CONN_END), WEIR_SIDE_BOTH,
@@ -232,19 +236,6 @@ static void flow_deadline(struct weir_worker *w, struct weir_flow *f)
 	weir_ft_touch(w->ft, f, w->now_ns + ms * NS_PER_MS);
 }
 
-static void set_tuple(struct weir_flow *f, const struct weir_pkt *p, int sender)
-{
-	struct weir_tuple *t = &f->tuple;
-	const int src_is_client = sender == WEIR_SIDE_CLIENT;
-	memcpy(t->client_ip, src_is_client ? p->src : p->dst, 16);
-	memcpy(t->server_ip, src_is_client ? p->dst : p->src, 16);
-	t->client_port = src_is_client ? p->sport : p->dport;
-	t->server_port = src_is_client ? p->dport : p->sport;
-	t->vlan[0] = p->vlan[0];
-	t->vlan[1] = p->vlan[1];
-	t->ip_ver = p->ip_ver;
-}
-
 /* Takes an entry for a new flow: the caller has checked that one is free. */
 static struct weir_flow *flow_create(struct weir_worker *w, const struct weir_flow_key *k,
                                      uint32_t hash, int dir, uint64_t scope)
@@ -261,7 +252,6 @@ static struct weir_flow *flow_create(struct weir_worker *w, const struct weir_fl
 	f->sock_mask = scope;
 	f->scoped = w->socks_born;
 	f->client_dir = (uint8_t)(sender == WEIR_SIDE_CLIENT ? dir : !dir);
-	set_tuple(f, p, sender);
 	weir_tcp_init(&f->tcp, p, sender, !syn_only, w->cfg.buffer_per_side, w->cfg.overlap,
 	              w->cfg.buffering != 0);
 	w->st.flows_created++;
@@ -406,8 +396,8 @@ static int packet_flow(struct weir_worker *w, const struct weir_rx_pkt *rx)
 	const int syn_only = (p->tcp_flags & 0x12) == 0x02;
 	struct weir_flow *f = weir_ft_lookup(w->ft, &k, hash);
 
-	/* Port reuse: a SYN with a new ISN after the old connection ended starts a new flow (the same
-	 * ISN is a retransmission of the old flow's SYN, as Wireshark counts it). */
+	/* Port reuse: a SYN with a new ISN after the old connection ended starts a new flow (the
+	 * same ISN is a retransmission of the old flow's SYN, as Wireshark counts it). */
 	if (f && f->ended && syn_only && p->seq != f->tcp.side[WEIR_SIDE_CLIENT].isn) {
 		flow_finalize(w, f, f->end_reason);
 		f = NULL;
@@ -460,7 +450,8 @@ static void packet_start(struct weir_worker *w)
 	w->st.pkts++;
 	w->st.bytes += rx->wirelen;
 	const int r = weir_parse(p, rx->frame, rx->caplen, rx->wirelen, rx->linktype, &reason);
-	/* A TCP segment with a bad option is counted as malformed and still tracked (as Linux does). */
+	/* A TCP segment with a bad option is counted as malformed and still tracked (as Linux
+	 * does). */
 	if (reason < WEIR_MAL_COUNT)
 		w->st.malformed[reason]++;
 	if (r != WEIR_PARSE_TCP) {
@@ -565,7 +556,8 @@ static void undo_dropped_rst(struct weir_worker *w)
 static bool rcv_may_drop(const struct weir_worker *w)
 {
 	const uint32_t later = EV(WEIR_EV_CONN_END) | EV(WEIR_EV_TIMEOUT) | EV(WEIR_EV_TIMER);
-	return packet_raises(w) && weir_subscribed(w, w->cur->sock_mask, WEIR_HOOK_POST_RCV, ~later);
+	return packet_raises(w) &&
+	       weir_subscribed(w, w->cur->sock_mask, WEIR_HOOK_POST_RCV, ~later);
 }
 
 /* The receiver's update, unless the packet was dropped at PRE or POST_SND: the receiver never
@@ -585,7 +577,7 @@ static void packet_rcv(struct weir_worker *w)
 		weir_tcp_snapshot(&f->tcp, &w->rcv_snap);
 		w->rcv_snapped = 1;
 	}
-	uint64_t adv[2] = { f->tcp.side[0].stream.next, f->tcp.side[1].stream.next };
+	uint64_t adv[2] = {f->tcp.side[0].stream.next, f->tcp.side[1].stream.next};
 	weir_tcp_receiver_update(&f->tcp, &w->mem, w->sender, &w->pkt, &w->out);
 	adv[0] = f->tcp.side[0].stream.next - adv[0];
 	adv[1] = f->tcp.side[1].stream.next - adv[1];
