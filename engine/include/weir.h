@@ -478,7 +478,7 @@ int weir_flow_set_overlap(struct weir_flow *f, int side, int policy);
  *  packets are only counted, and its flow record says bypassed. side may be BOTH. */
 int weir_flow_stop_monitor(struct weir_flow *f, int side);
 /** Sockets that may hold a user pointer on one flow at a time. */
-#define WEIR_FLOW_USERS 4
+enum { WEIR_FLOW_USERS = 4 };
 /** Per flow and socket user pointer (the caller owns what it points to; free it at CONN_END).
  *  NULL clears it. 0, -EINVAL, -ENOSPC when WEIR_FLOW_USERS other sockets hold one, or -ENOMEM
  *  when the worker's memory cap refuses the flow's first slots. */
