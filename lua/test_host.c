@@ -567,6 +567,46 @@ static void test_names(void)
 	weir_worker_free(w);
 }
 
+/* The budget counts the CPU time of the thread running the call: a call that waits without
+ * using the CPU (here a trusted script's sleep: as a worker the kernel does not run) is not
+ * stopped at budget_ms, one that stays blocked past the wall-time limit (10 budgets, at least 1 s)
+ * is stopped when it returns. */
+static void test_budget_cpu_time(void)
+{
+	for (int run = 0; run < 2; run++) {
+		char text[512], err[512];
+		snprintf(text, sizeof(text),
+		         "local ffi = require 'ffi'\n"
+		         "ffi.cdef 'int usleep(unsigned int)'\n"
+		         "local done = false\n"
+		         "return { on_conn_start = function()\n"
+		         "  if done then return end\n"
+		         "  done = true\n"
+		         "  ffi.C.usleep(%d)\n"
+		         "  local x = 0 for i = 1, 10 do x = x + i end\n"
+		         "end }\n",
+		         run == 0 ? 300000 : 1300000);
+		const struct weir_lua_script sc[] = { { script("sleeper.lua", text), 1 } };
+		struct weir_lua_limits lim;
+		weir_lua_limits_defaults(&lim);
+		lim.budget_ms = 50;
+		struct weir_worker *w = worker();
+		struct weir_lua *L = weir_lua_create_with(w, sc, 1, &lim, err, sizeof(err));
+		CHECK(L != NULL);
+		if (!L) {
+			fprintf(stderr, "%s\n", err);
+			weir_worker_free(w);
+			return;
+		}
+		CHECK_EQ(replay(w, L, WEIR_SRC "/tests/data/sample.pcap"), 0);
+		const struct weir_lua_script_stat *ss;
+		CHECK_EQ(weir_lua_script_stats(L, &ss), 1);
+		CHECK_EQ(ss[0].budget_stops, run == 0 ? 0 : 1);
+		weir_lua_free(L);
+		weir_worker_free(w);
+	}
+}
+
 int main(void)
 {
 	if (!mkdtemp(tmpdir)) {
@@ -577,6 +617,7 @@ int main(void)
 	test_listing1();
 	test_errors_and_alerts();
 	test_budget();
+	test_budget_cpu_time();
 	test_swap();
 	test_swap_udes();
 	test_names();
