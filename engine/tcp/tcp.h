@@ -59,8 +59,8 @@ struct weir_tcp_history {
 	uint8_t len;
 	uint8_t pad[3];
 	uint32_t seen[2];        /**< per side, bit (letter - 'a') once a once-only letter was logged */
-	uint32_t rep_next[2][4]; /**< per side, next count at which c/g/t/w are logged again (1, 10, 100...) */
-	uint32_t rep_cnt[2][4];
+	uint32_t rep_cnt[2][4];  /**< per side, c/g/t/w seen since the letter was last logged */
+	uint8_t rep_exp[2][4];   /**< per side, the letter is logged again at count 10^rep_exp (1, 10, 100...) */
 };
 
 /** Both endpoints. */
