@@ -19,6 +19,11 @@ struct weir_flow_user {
 };
 /** Link types a socket keeps a compiled filter for (replays rarely mix more). */
 #define WEIR_MSOCK_PROGS 4
+/** Parse-ahead: packets parsed (and buckets prefetched) this far ahead of the one in progress;
+ *  their entries are prefetched WEIR_AHEAD_ENTRY ahead; slots: a power of two above AHEAD. */
+#define WEIR_AHEAD 4
+#define WEIR_AHEAD_ENTRY 2
+#define WEIR_AHEAD_SLOTS 8
 /** Record queue: one hook point of one packet raises at most this many records
  *  (64 sockets x a few events, plus anomalies); more are counted as lost. */
 #define WEIR_QUEUE_MAX 1024
@@ -116,6 +121,16 @@ struct weir_worker {
 	/* the burst and the packet in progress */
 	struct weir_rx_pkt *rx;
 	unsigned nrx, rx_i;
+	/* Packets of the burst parsed ahead of the one in progress (rx_i .. ahead_next - 1), their
+	 * flow-table buckets and entries prefetched so the lookups find them in the cache. */
+	struct weir_ahead {
+		struct weir_pkt pkt;
+		struct weir_flow_key key;
+		uint32_t hash;
+		int8_t dir, r;
+		uint8_t reason;
+	} ahead[WEIR_AHEAD_SLOTS];
+	unsigned ahead_next;
 	enum weir_phase phase;
 	struct weir_pkt pkt;
 	int have_pkt; /* pkt is the current packet (handlers may read it) */

@@ -79,6 +79,7 @@ int weir_worker_rx(struct weir_worker *w, struct weir_rx_pkt *pkts, unsigned n)
 	w->rx = pkts;
 	w->nrx = n;
 	w->rx_i = 0;
+	w->ahead_next = 0;
 	return 0;
 }
 
@@ -387,12 +388,13 @@ static struct weir_flow *flow_create_moved(struct weir_worker *w, const struct w
 /* Finds or makes the flow of the current TCP packet. Returns 1 when the packet goes on to PRE,
  * 0 when it is done (orphan, refused), -1 when another flow's end must be raised first (an
  * eviction, a reused port): the packet starts again afterwards. */
-static int packet_flow(struct weir_worker *w, const struct weir_rx_pkt *rx)
+static int packet_flow(struct weir_worker *w, const struct weir_rx_pkt *rx,
+                       const struct weir_ahead *a)
 {
 	const struct weir_pkt *p = &w->pkt;
-	struct weir_flow_key k;
-	const int dir = weir_flow_key_make(&k, p);
-	const uint32_t hash = weir_flow_key_hash(&k);
+	const struct weir_flow_key k = a->key;
+	const int dir = a->dir;
+	const uint32_t hash = a->hash;
 	const int syn_only = (p->tcp_flags & 0x12) == 0x02;
 	struct weir_flow *f = weir_ft_lookup(w->ft, &k, hash);
 
@@ -438,18 +440,41 @@ static int packet_flow(struct weir_worker *w, const struct weir_rx_pkt *rx)
 	return 1;
 }
 
-/* Parses the next packet of the burst and raises PRE. */
+/* Parses packet j of the burst into its parse-ahead slot and prefetches its flow's bucket. */
+static void parse_ahead(struct weir_worker *w, unsigned j)
+{
+	const struct weir_rx_pkt *rx = &w->rx[j];
+	struct weir_ahead *a = &w->ahead[j % WEIR_AHEAD_SLOTS];
+	unsigned reason = WEIR_MAL_COUNT;
+	a->pkt.frame = rx->frame;
+	a->pkt.ts_ns = rx->ts_ns;
+	a->pkt.port = rx->port;
+	a->r =
+	    (int8_t)weir_parse(&a->pkt, rx->frame, rx->caplen, rx->wirelen, rx->linktype, &reason);
+	a->reason = (uint8_t)reason;
+	if (a->r != WEIR_PARSE_TCP)
+		return;
+	a->dir = (int8_t)weir_flow_key_make(&a->key, &a->pkt);
+	a->hash = weir_flow_key_hash(&a->key);
+	weir_ft_prefetch_bucket(w->ft, a->hash);
+}
+
+/* Takes the next packet of the burst (parsed ahead) and raises PRE. */
 static void packet_start(struct weir_worker *w)
 {
 	struct weir_rx_pkt *rx = &w->rx[w->rx_i];
 	struct weir_pkt *p = &w->pkt;
-	unsigned reason = WEIR_MAL_COUNT;
-	p->frame = rx->frame;
-	p->ts_ns = rx->ts_ns;
-	p->port = rx->port;
+	while (w->ahead_next < w->nrx && w->ahead_next <= w->rx_i + WEIR_AHEAD)
+		parse_ahead(w, w->ahead_next++);
+	const unsigned soon = w->rx_i + WEIR_AHEAD_ENTRY;
+	if (soon < w->ahead_next && w->ahead[soon % WEIR_AHEAD_SLOTS].r == WEIR_PARSE_TCP)
+		weir_ft_prefetch_entry(w->ft, w->ahead[soon % WEIR_AHEAD_SLOTS].hash);
+	const struct weir_ahead *a = &w->ahead[w->rx_i % WEIR_AHEAD_SLOTS];
+	*p = a->pkt;
+	const unsigned reason = a->reason;
+	const int r = a->r;
 	w->st.pkts++;
 	w->st.bytes += rx->wirelen;
-	const int r = weir_parse(p, rx->frame, rx->caplen, rx->wirelen, rx->linktype, &reason);
 	/* A TCP segment with a bad option is counted as malformed and still tracked (as Linux
 	 * does). */
 	if (reason < WEIR_MAL_COUNT)
@@ -463,7 +488,7 @@ static void packet_start(struct weir_worker *w)
 		return;
 	}
 	w->have_pkt = 1;
-	const int got = packet_flow(w, rx);
+	const int got = packet_flow(w, rx, a);
 	if (got < 0) { /* an eviction was raised first; this packet starts again afterwards */
 		w->st.pkts--;
 		w->st.bytes -= rx->wirelen;
