@@ -132,8 +132,8 @@ struct weir_worker {
 	} ahead[WEIR_AHEAD_SLOTS];
 	unsigned ahead_next;
 	enum weir_phase phase;
-	struct weir_pkt pkt;
-	int have_pkt; /* pkt is the current packet (handlers may read it) */
+	struct weir_pkt *pkt; /* the current packet: its parse-ahead slot, or moved_syn */
+	int have_pkt;         /* pkt is the current packet (handlers may read it) */
 	struct weir_flow *cur;
 	int sender;
 	uint32_t carry; /* PKT_IN | CONN_START | REXMIT of the current packet */

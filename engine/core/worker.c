@@ -96,7 +96,7 @@ void weir_worker_shutdown(struct weir_worker *w)
 
 const struct weir_pkt *weir_worker_packet(const struct weir_worker *w)
 {
-	return w && w->have_pkt ? &w->pkt : NULL;
+	return w && w->have_pkt ? w->pkt : NULL;
 }
 
 int weir_worker_drop(struct weir_worker *w)
@@ -244,7 +244,7 @@ static struct weir_flow *flow_create(struct weir_worker *w, const struct weir_fl
 	struct weir_flow *f = weir_ft_insert(w->ft, k, hash);
 	if (!f)
 		return NULL;
-	const struct weir_pkt *p = &w->pkt;
+	const struct weir_pkt *p = w->pkt;
 	const int syn_only = (p->tcp_flags & 0x12) == 0x02;
 	const int sender = weir_tcp_first_sender(p);
 	f->w = w;
@@ -372,14 +372,14 @@ static bool reused(struct weir_worker *w, struct weir_flow *f, const struct weir
 static struct weir_flow *flow_create_moved(struct weir_worker *w, const struct weir_flow_key *k,
                                            uint32_t hash, int dir, uint64_t scope)
 {
-	const struct weir_pkt synack = w->pkt;
+	struct weir_pkt *synack = w->pkt;
 	struct weir_tcp_out out;
 	w->have_moved_syn = 0;
-	w->pkt = w->moved_syn;
+	w->pkt = &w->moved_syn;
 	struct weir_flow *f = flow_create(w, k, hash, !dir, scope);
 	if (f) {
-		weir_tcp_sender_update(&f->tcp, WEIR_SIDE_CLIENT, &w->pkt, &out);
-		weir_tcp_receiver_update(&f->tcp, &w->mem, WEIR_SIDE_CLIENT, &w->pkt, &out);
+		weir_tcp_sender_update(&f->tcp, WEIR_SIDE_CLIENT, w->pkt, &out);
+		weir_tcp_receiver_update(&f->tcp, &w->mem, WEIR_SIDE_CLIENT, w->pkt, &out);
 	}
 	w->pkt = synack;
 	return f;
@@ -391,7 +391,7 @@ static struct weir_flow *flow_create_moved(struct weir_worker *w, const struct w
 static int packet_flow(struct weir_worker *w, const struct weir_rx_pkt *rx,
                        const struct weir_ahead *a)
 {
-	const struct weir_pkt *p = &w->pkt;
+	const struct weir_pkt *p = w->pkt;
 	const struct weir_flow_key k = a->key;
 	const int dir = a->dir;
 	const uint32_t hash = a->hash;
@@ -463,14 +463,14 @@ static void parse_ahead(struct weir_worker *w, unsigned j)
 static void packet_start(struct weir_worker *w)
 {
 	struct weir_rx_pkt *rx = &w->rx[w->rx_i];
-	struct weir_pkt *p = &w->pkt;
+	struct weir_pkt *p;
 	while (w->ahead_next < w->nrx && w->ahead_next <= w->rx_i + WEIR_AHEAD)
 		parse_ahead(w, w->ahead_next++);
 	const unsigned soon = w->rx_i + WEIR_AHEAD_ENTRY;
 	if (soon < w->ahead_next && w->ahead[soon % WEIR_AHEAD_SLOTS].r == WEIR_PARSE_TCP)
 		weir_ft_prefetch_entry(w->ft, w->ahead[soon % WEIR_AHEAD_SLOTS].hash);
-	const struct weir_ahead *a = &w->ahead[w->rx_i % WEIR_AHEAD_SLOTS];
-	*p = a->pkt;
+	struct weir_ahead *a = &w->ahead[w->rx_i % WEIR_AHEAD_SLOTS];
+	w->pkt = p = &a->pkt;
 	const unsigned reason = a->reason;
 	const int r = a->r;
 	w->st.pkts++;
@@ -554,7 +554,7 @@ static void packet_snd(struct weir_worker *w)
 	const struct weir_tcp_side *s = &w->cur->tcp.side[w->sender];
 	w->snd_state = s->state;
 	w->snd_rst = s->flags & WEIR_TCPF_RST;
-	weir_tcp_sender_update(&w->cur->tcp, w->sender, &w->pkt, &w->out);
+	weir_tcp_sender_update(&w->cur->tcp, w->sender, w->pkt, &w->out);
 	raise_stage(w, WEIR_HOOK_POST_SND, w->sender, NULL);
 	w->phase = WEIR_PH_RCV;
 }
@@ -569,7 +569,7 @@ static bool packet_dropped(const struct weir_worker *w)
 static void undo_dropped_rst(struct weir_worker *w)
 {
 	struct weir_tcp_side *s = &w->cur->tcp.side[w->sender];
-	if (!(w->pkt.tcp_flags & 0x04))
+	if (!(w->pkt->tcp_flags & 0x04))
 		return;
 	s->state = w->snd_state;
 	s->flags = (uint8_t)((s->flags & ~WEIR_TCPF_RST) | w->snd_rst);
@@ -603,7 +603,7 @@ static void packet_rcv(struct weir_worker *w)
 		w->rcv_snapped = 1;
 	}
 	uint64_t adv[2] = {f->tcp.side[0].stream.next, f->tcp.side[1].stream.next};
-	weir_tcp_receiver_update(&f->tcp, &w->mem, w->sender, &w->pkt, &w->out);
+	weir_tcp_receiver_update(&f->tcp, &w->mem, w->sender, w->pkt, &w->out);
 	adv[0] = f->tcp.side[0].stream.next - adv[0];
 	adv[1] = f->tcp.side[1].stream.next - adv[1];
 	raise_stage(w, WEIR_HOOK_POST_RCV, !w->sender, adv);
