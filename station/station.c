@@ -64,6 +64,7 @@ void weir_station_unit_flush(struct weir_station_unit *u)
 	if (u->eve_len && fwrite(u->eve_batch, 1, u->eve_len, u->st->eve) != u->eve_len)
 		atomic_store(&u->st->write_failed, 1);
 	u->eve_len = 0;
+	u->eve_flush_gen = atomic_load_explicit(&u->st->eve_flush_gen, memory_order_relaxed);
 }
 
 /* Room for a line (WEIR_EVE_LINE_MAX) at the end of the unit's batch, flushed first if need be. */
@@ -326,8 +327,10 @@ void weir_station_unit_run(struct weir_station_unit *u)
 		weir_worker_run(u->w);
 	struct weir_station_slot *sl = &st->slot[u->id];
 	atomic_store_explicit(&sl->beat, ++u->beats, memory_order_relaxed);
-	/* a reader of `--eve -` sees lines as they come */
-	if (u->eve_len && (u->st->eve == stdout || (u->beats & 255) == 0))
+	/* a reader of `--eve -` sees lines as they come; weir run's log is written every second */
+	if (u->eve_len &&
+	    (u->st->eve == stdout || (u->beats & 255) == 0 ||
+	     atomic_load_explicit(&st->eve_flush_gen, memory_order_relaxed) != u->eve_flush_gen))
 		weir_station_unit_flush(u);
 	if ((u->beats & 255) == 0) { /* the STATUS line's sample: every 256 bursts or ticks */
 		const struct weir_stats *ws = weir_worker_stats(u->w);

@@ -22,8 +22,9 @@ struct weir_station_unit {
 	unsigned id;
 	unsigned gen;   /**< the script generation it runs (0: the config's) */
 	uint64_t beats; /**< weir_station_unit_run calls */
-	char *eve_batch; /**< EVE lines not yet written (NULL without --eve) */
-	size_t eve_len;  /**< bytes in eve_batch */
+	char *eve_batch;        /**< EVE lines not yet written (NULL without --eve) */
+	size_t eve_len;         /**< bytes in eve_batch */
+	unsigned eve_flush_gen; /**< the station's eve_flush_gen at its last write */
 };
 
 /** What one worker shows the control thread (control.c): written by the worker's thread only, on
@@ -40,6 +41,8 @@ struct weir_station_slot {
 struct weir_station {
 	struct weir_station_params p;
 	FILE *eve;               /**< the one EVE writer: flow records and script alerts, or NULL */
+	/** Bumped by the control thread every second: then each unit writes its EVE batch. */
+	atomic_uint eve_flush_gen;
 	atomic_int write_failed; /**< an output could not be written */
 	atomic_int scripts_failed; /**< a worker's scripts did not load (said once) */
 	unsigned n_workers;
