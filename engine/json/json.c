@@ -12,11 +12,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-void weir_json_init(struct weir_json *w, char *buf, size_t cap)
-{
-	*w = (struct weir_json){.buf = buf, .cap = buf ? cap : 0};
-}
-
 /* "00" to "99": two digits per division by 100 halve a number's divisions (a flow record writes
  * some forty numbers). Sized without the literal's NUL, which the table does not need. */
 const char weir_json_digit_pairs[200] = "00010203040506070809101112131415161718192021222324252627282930313233343536373839"

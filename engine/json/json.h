@@ -42,7 +42,10 @@ struct weir_json {
 #define WEIR_JSON_STR_MAX(n) (6 * (size_t)(n) + 2)
 
 /** Starts a text in buf (cap bytes; buf may be NULL when cap is 0, to measure only). */
-void weir_json_init(struct weir_json *w, char *buf, size_t cap);
+static inline void weir_json_init(struct weir_json *w, char *buf, size_t cap)
+{
+	*w = (struct weir_json){ .buf = buf, .cap = buf ? cap : 0 };
+}
 /** Appends n bytes of JSON text as they are (punctuation, keys, literals the caller knows to be
  *  JSON). Inline: most pieces are short constants, whose copy compiles to a few moves. */
 static inline void weir_json_raw(struct weir_json *w, const char *text, size_t n)

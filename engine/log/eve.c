@@ -306,34 +306,39 @@ static const struct weir_name *flow_state_name(const struct weir_flow_record *re
 	return &names[3];
 }
 
-/* A byte in decimal: one digit, a digit pair, or a hundreds digit and a pair. */
-static char *put_octet(char *p, unsigned v)
-{
-	if (v >= 100) {
-		*p++ = (char)('0' + v / 100);
-		v %= 100;
-	} else if (v < 10) {
-		*p = (char)('0' + v);
-		return p + 1;
-	}
-	memcpy(p, weir_json_digit_pairs + 2 * v, 2);
-	return p + 2;
-}
+/* ".0" to ".255": each byte of an IPv4 address with the dot before it, NUL-padded to 4 bytes (one
+ * fixed-size copy), and that text's length; built by the compiler from the number n. OCT_D(n, i) is
+ * n's digit i from the left, or NUL past its last. */
+struct octet {
+	char s[4];
+	uint8_t n;
+};
+#define OCT_LEN(n) ((n) >= 100 ? 3 : (n) >= 10 ? 2 : 1)
+#define OCT_POW(k) ((k) == 2 ? 100 : (k) == 1 ? 10 : 1)
+#define OCT_D(n, i)                                                                                \
+	((i) < OCT_LEN(n) ? (char)('0' + (n) / OCT_POW(OCT_LEN(n) - 1 - (i)) % 10) : '\0')
+#define OCT(n)   {{'.', OCT_D(n, 0), OCT_D(n, 1), OCT_D(n, 2)}, 1 + OCT_LEN(n)},
+#define OCT4(n)  OCT(n) OCT((n) + 1) OCT((n) + 2) OCT((n) + 3)
+#define OCT16(n) OCT4(n) OCT4((n) + 4) OCT4((n) + 8) OCT4((n) + 12)
+#define OCT64(n) OCT16(n) OCT16((n) + 16) OCT16((n) + 32) OCT16((n) + 48)
+static const struct octet octets[256] = {OCT64(0) OCT64(64) OCT64(128) OCT64(192)};
 
 /* The address ip as a quoted string (at most EVE_ADDR_MAX bytes): IPv4 in dotted decimal without
  * inet_ntop, which formats through sprintf (a third of a flow record's time); IPv6 through
  * inet_ntop for its zero compression rules. */
 static char *put_addr(char *p, const uint8_t *ip, uint8_t ver)
 {
-	*p++ = '"';
 	if (ver == 4) {
-		p = put_octet(p, ip[0]);
-		for (int i = 1; i < 4; i++) {
-			*p++ = '.';
-			p = put_octet(p, ip[i]);
+		char *q = p;
+		for (int i = 0; i < 4; i++) {
+			memcpy(p, octets[ip[i]].s, sizeof(octets[0].s));
+			p += octets[ip[i]].n;
 		}
-	} else if (inet_ntop(AF_INET6, ip, p, INET6_ADDRSTRLEN)) {
-		p += strlen(p);
+		*q = '"'; /* over the first dot */
+	} else {
+		*p++ = '"';
+		if (inet_ntop(AF_INET6, ip, p, INET6_ADDRSTRLEN))
+			p += strlen(p);
 	}
 	*p++ = '"';
 	return p;
@@ -417,7 +422,12 @@ static char *put_flow(char *p, const struct weir_flow_record *rec, const struct 
 	p = WEIR_JSON_PUT_LIT(p, ",\"start\":");
 	memcpy(p, tm->ts, EVE_TIME_LEN + 2); /* the timestamp, the same time */
 	p = WEIR_JSON_PUT_LIT(p + EVE_TIME_LEN + 2, ",\"end\":\"");
-	p = put_time(p, e_us);
+	if (e_us == s_us) { /* a flow of one packet (a SYN flood's): the start's text again */
+		memcpy(p, tm->ts + 1, EVE_TIME_LEN);
+		p += EVE_TIME_LEN;
+	} else {
+		p = put_time(p, e_us);
+	}
 	p = WEIR_JSON_PUT_LIT(p, "\",\"age\":");
 	p = weir_json_put_u64(p, age);
 	p = WEIR_JSON_PUT_LIT(p, ",\"state\":\"");
