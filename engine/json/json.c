@@ -156,15 +156,3 @@ int weir_json_fstr(FILE *out, const char *s)
 		free(buf);
 	return rc;
 }
-
-int weir_json_end(struct weir_json *w)
-{
-	if (w->full) {
-		if (w->cap)
-			w->buf[0] = '\0';
-		return -ENOSPC;
-	}
-	if (w->cap)
-		w->buf[w->pos] = '\0';
-	return w->cap ? (int)w->pos : -ENOSPC;
-}

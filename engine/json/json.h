@@ -3,6 +3,7 @@
 #ifndef WEIR_JSON_H
 #define WEIR_JSON_H
 
+#include <errno.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -134,6 +135,14 @@ static inline char *weir_json_put_u64(char *p, uint64_t v)
 	}
 	if (v < 100)
 		return (char *)memcpy(p, weir_json_digit_pairs + 2 * v, 2) + 2;
+	if (v < 10000) { /* ports, and the flow ids of a short run: a digit or a pair, and a pair */
+		const unsigned hi = (unsigned)v / 100, lo = (unsigned)v % 100;
+		if (hi < 10)
+			*p++ = (char)('0' + hi);
+		else
+			p = (char *)memcpy(p, weir_json_digit_pairs + 2 * hi, 2) + 2;
+		return (char *)memcpy(p, weir_json_digit_pairs + 2 * lo, 2) + 2;
+	}
 	if (v <= UINT32_MAX)
 		return weir_json_put_fixed32(p, (uint32_t)v, weir_json_u64_digits(v));
 	return weir_json_put_fixed(p, v, weir_json_u64_digits(v));
@@ -172,6 +181,16 @@ void weir_json_cstr(struct weir_json *w, const char *s);
 int weir_json_fstr(FILE *out, const char *s);
 /** NUL-terminates what was written. Returns the text's length, or -ENOSPC when it did not fit
  *  (buf then holds "" when cap > 0; len still tells the size needed without the NUL). */
-int weir_json_end(struct weir_json *w);
+static inline int weir_json_end(struct weir_json *w)
+{
+	if (!w->cap)
+		return -ENOSPC;
+	if (w->full) {
+		w->buf[0] = '\0';
+		return -ENOSPC;
+	}
+	w->buf[w->pos] = '\0';
+	return (int)w->pos;
+}
 
 #endif

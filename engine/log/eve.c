@@ -409,7 +409,7 @@ static char *put_flow(char *p, const struct weir_flow_record *rec, const struct 
 	const uint64_t s_us = tm->s_us, e_us = tm->e_us;
 	/* Suricata's age: the difference of the whole-second parts of end and start, so a 2 ms flow
 	 * that crosses a second boundary has age 1 */
-	uint64_t age = e_us >= s_us ? e_us / 1000000 - s_us / 1000000 : 0;
+	uint64_t age = e_us > s_us ? e_us / 1000000 - s_us / 1000000 : 0;
 
 	p = WEIR_JSON_PUT_LIT(p, ",\"flow\":{\"pkts_toserver\":");
 	p = weir_json_put_u64(p, rec->side[0].pkts);
@@ -488,9 +488,13 @@ static char *put_zeek(char *p, const struct weir_flow_record *rec, const struct 
 	uint64_t dur = e_us >= s_us ? e_us - s_us : 0;
 
 	p = WEIR_JSON_PUT_LIT(p, ",\"zeek\":{\"duration\":");
-	p = weir_json_put_u64(p, dur / 1000000);
-	*p++ = '.';
-	p = put_us(p, (uint32_t)(dur % 1000000));
+	if (dur) {
+		p = weir_json_put_u64(p, dur / 1000000);
+		*p++ = '.';
+		p = put_us(p, (uint32_t)(dur % 1000000));
+	} else { /* a flow of one packet */
+		p = WEIR_JSON_PUT_LIT(p, "0.000000");
+	}
 	p = WEIR_JSON_PUT_LIT(p, ",\"orig_bytes\":");
 	p = weir_json_put_u64(p, zeek_size(c));
 	p = WEIR_JSON_PUT_LIT(p, ",\"resp_bytes\":");
