@@ -144,6 +144,8 @@ int weir_station_run_pcap(struct weir_station *st)
 			rc = 73;
 		}
 	}
+	if (st->eve)
+		weir_station_unit_flush(u);
 	weir_station_close(st, st->eve); /* complete before the dashboard waits for Ctrl-C */
 	st->eve = NULL;
 	weir_serve_finish(srv);
