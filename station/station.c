@@ -40,8 +40,9 @@ int weir_station_eve_reopen(struct weir_station *st)
 		        path, strerror(errno));
 		return -1;
 	}
-	/* A worker's fwrite holds the FILE's lock for its whole line: under that lock, what is
-	 * buffered goes to the old file, then the descriptor under the FILE becomes the new one. */
+	/* A worker's fwrite holds the FILE's lock for its whole batch of lines: under that lock,
+	 * what stdout buffered goes to the old file (a file's FILE buffers nothing), then the
+	 * descriptor under the FILE becomes the new one; the workers' next batches go there. */
 	flockfile(st->eve);
 	int rc = fflush(st->eve) == 0 && dup2(fd, fileno(st->eve)) >= 0 ? 0 : -1;
 	if (rc)
