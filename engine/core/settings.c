@@ -27,12 +27,13 @@ static const struct weir_setting engine_settings[] = {
      flow_policies, "", "a full table: \"evict\" the idlest flow or \"refuse\" the new one"},
     {"streams.buffer_per_side", WEIR_SET_UINT, FIELD(buffer_per_side), 4u << 20, 1024, 1 << 30,
      NULL, "bytes",
-     "most a side's reassembly ring grows to (it starts at 16 KiB and doubles while that much is "
-     "out of order); Linux's tcp_rmem maximum (6 MiB) lets a window reach a few MiB on a LAN"},
+     "most a side's reassembly ring grows to (it starts at 2 KiB, grows to hold the last 16 KiB "
+     "delivered, then doubles while that much is out of order); Linux's tcp_rmem maximum (6 MiB) "
+     "lets a window reach a few MiB on a LAN"},
     {"streams.memcap", WEIR_SET_UINT, FIELD(memcap), 0, 0, 1ull << 40, NULL, "bytes",
      "stream-buffer bytes per worker; 0: flows.max x 32 KiB (2 GiB at the default), enough for "
-     "every flow's two first rings; a side whose ring does not fit stops buffering (anomaly "
-     "memcap), its flow is still tracked"},
+     "every flow's two rings of 16 KiB; a side whose first ring does not fit stops buffering "
+     "(anomaly memcap), its flow is still tracked"},
     {"streams.overlap", WEIR_SET_ENUM, FIELD(overlap), WEIR_OVERLAP_FIRST, 0, 1, overlaps, "",
      "which copy of overlapping bytes wins: \"first\" or \"last\""},
     {"streams.midstream", WEIR_SET_BOOL, FIELD(midstream), 1, 0, 1, NULL, "",

@@ -120,7 +120,7 @@ void weir_stream_init(struct weir_stream *s, uint32_t cap, uint8_t overlap, bool
 {
 	memset(s, 0, sizeof(*s));
 	s->cap_max = cap;
-	s->cap = cap < WEIR_REASM_RING_MIN ? cap : WEIR_REASM_RING_MIN;
+	s->cap = cap < WEIR_REASM_RING_FIRST ? cap : WEIR_REASM_RING_FIRST;
 	s->overlap = overlap;
 	s->buffering = buffering ? 1 : 0;
 }
@@ -232,12 +232,18 @@ static void ring_grow(struct weir_stream *s, struct weir_mem *m, uint64_t need)
 	weir_mem_free(m, old.ring, old.cap);
 }
 
-/* Whether [a, e) should be stored, allocating the ring if needed (failure turns buffering off). */
-static bool want_store(struct weir_stream *s, struct weir_mem *m, uint64_t need, struct weir_reasm_res *res)
+/* Whether [a, e) should be stored (need: e - next before it), allocating the ring if needed
+ * (failure turns buffering off). A ring smaller than WEIR_REASM_RING_MIN grows rather than
+ * overwrite delivered bytes it holds: the first ring is small (most streams carry little) and
+ * the last WEIR_REASM_RING_MIN delivered bytes stay peekable as with a first ring of that size. */
+static bool want_store(struct weir_stream *s, struct weir_mem *m, uint64_t need, uint64_t e,
+                       struct weir_reasm_res *res)
 {
 	if (!s->buffering || s->cap == 0)
 		return false;
 	if (s->ring) {
+		if (s->cap < WEIR_REASM_RING_MIN && e - s->base > need)
+			need = u64_min(e - s->base, WEIR_REASM_RING_MIN);
 		if (need > s->cap)
 			ring_grow(s, m, need);
 		return true;
@@ -292,7 +298,7 @@ static void add_new(struct weir_stream *s, struct weir_mem *m, uint64_t a, uint6
 		return;
 	}
 	check_overlaps(s, i, j, a, e, d, res);
-	if (want_store(s, m, e - old_next, res))
+	if (want_store(s, m, e - old_next, e, res))
 		store(s, i, j, a, e, d);
 	frag_merge(s, i, j, a, e);
 	settle_base(s);

@@ -16,8 +16,11 @@ struct weir_reasm_frag {
 	uint32_t pad;
 };
 
-/** First ring size: most flows carry little, and a ring grows (doubling) only when a segment
- *  lands further ahead of the in-order point than it holds. */
+/** A ring's first size: most streams carry little (a 2 KiB ring is a small jemalloc size class,
+ *  two to a page). It doubles as delivered bytes come until it holds WEIR_REASM_RING_MIN of them,
+ *  and beyond that only when a segment lands further ahead of the in-order point than it holds. */
+#define WEIR_REASM_RING_FIRST 2048
+/** Delivered bytes a stream keeps peekable (while it buffers): its ring grows to this size. */
 #define WEIR_REASM_RING_MIN 16384
 
 /** Most out-of-order ranges one side holds at once; a segment that would need more is outrun. */
@@ -32,7 +35,7 @@ struct weir_reasm_frag {
  */
 struct weir_stream {
 	uint8_t *ring;           /**< NULL until the first byte is stored, or when buffering is off */
-	uint32_t cap;            /**< ring size now: starts at WEIR_REASM_RING_MIN, doubles as needed */
+	uint32_t cap;            /**< ring size now: starts at WEIR_REASM_RING_FIRST, doubles as needed */
 	uint32_t cap_max;        /**< the side's buffer limit: the ring never grows past it */
 	uint32_t seq0;           /**< sequence number of offset 0 */
 	uint32_t pad0;

@@ -1079,8 +1079,9 @@ static void test_model(void)
 	}
 }
 
-/* A ring starts at WEIR_REASM_RING_MIN and doubles, keeping its bytes, when a segment lands
- * further ahead; past cap_max the excess is outrun. */
+/* A ring starts at WEIR_REASM_RING_FIRST and doubles as delivered bytes come until it holds
+ * WEIR_REASM_RING_MIN of them (all peekable), then stays; it doubles again, keeping its bytes,
+ * when a segment lands further ahead; past cap_max the excess is outrun. */
 static void test_ring_growth(void)
 {
 	struct fix f;
@@ -1090,8 +1091,24 @@ static void test_ring_growth(void)
 	for (uint32_t i = 0; i < sizeof(data); i++)
 		data[i] = (uint8_t)(i * 7 + (i >> 8));
 	struct weir_reasm_res r = put(&f, 0, data, 100);
+	CHECK_EQ(f.s.cap, WEIR_REASM_RING_FIRST);
+	CHECK_EQ(f.m.used, WEIR_REASM_RING_FIRST);
+	uint32_t off = 100;
+	for (; off < 100 + 3 * WEIR_REASM_RING_MIN; off += 1000) {
+		r = put(&f, off, data + off, 1000);
+		CHECK_EQ(r.delivered, 1000);
+		const uint32_t held = off + 1000 < WEIR_REASM_RING_MIN ? off + 1000 : WEIR_REASM_RING_MIN;
+		CHECK(f.s.cap >= held && f.s.cap <= WEIR_REASM_RING_MIN);
+		CHECK_EQ(f.s.next - f.s.base, held); /* nothing delivered in the last RING_MIN is lost */
+	}
 	CHECK_EQ(f.s.cap, WEIR_REASM_RING_MIN);
 	CHECK_EQ(f.m.used, WEIR_REASM_RING_MIN);
+	char seen[WEIR_REASM_RING_MIN];
+	CHECK_EQ(weir_stream_peek(&f.s, off - WEIR_REASM_RING_MIN, seen, sizeof(seen)), sizeof(seen));
+	CHECK_MEM(seen, data + off - WEIR_REASM_RING_MIN, sizeof(seen));
+	fix_fini(&f);
+	fix_init(&f, max, WEIR_OVERLAP_FIRST, 1000);
+	r = put(&f, 0, data, 100);
 	r = put(&f, 200000, data + 200000, 1000); /* far ahead: the ring grows instead of outrunning */
 	CHECK_EQ(r.outrun, 0);
 	CHECK_EQ(r.ooo, 1);
@@ -1100,7 +1117,7 @@ static void test_ring_growth(void)
 	char out[100];
 	CHECK_EQ(weir_stream_peek(&f.s, 0, out, 100), 100); /* the delivered bytes moved along */
 	CHECK_MEM(out, data, 100);
-	for (uint32_t off = 100; off < 200000; off += 1000) { /* fill the hole */
+	for (off = 100; off < 200000; off += 1000) { /* fill the hole */
 		const uint32_t n = off + 1000 > 200000 ? 200000 - off : 1000;
 		r = put(&f, off, data + off, n);
 		CHECK_EQ(r.outrun, 0);

@@ -7,7 +7,7 @@ usage: check_memcap.py WEIR
 
 A capture of FLOWS concurrent flows is generated (handshakes first, then each flow's request and
 response in turn, then the closes, so every ring is held until the end) and replayed with
---memcap room for RINGS first-size rings. The sides that send payload first get the rings; every
+--memcap room for RINGS first rings. The sides that send payload first get the rings; every
 later side's ring is refused once: it stops buffering (no stream file), memory.failed and
 anomalies.memcap count it, and its flow still gets its record with every byte delivered.
 """
@@ -20,7 +20,8 @@ import tempfile
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "pcap"))
 import make_cases as mc  # the pcap cases' packet builder  # noqa: E402
 
-RING = 16384          # WEIR_REASM_RING_MIN: a side's first ring
+FIRST = 2048          # WEIR_REASM_RING_FIRST: a side's first ring
+RING = 16384          # WEIR_REASM_RING_MIN: what a ring grows to, counted twice a flow in the default cap
 FLOWS, RINGS = 8, 3
 REQ, RESP = 100, 200  # payload bytes per side
 TIMEOUT_S = 60
@@ -81,7 +82,7 @@ def main():
 		pcap = os.path.join(d, "flows.pcap")
 		capture(pcap)
 		# 1. the cap is hit: the first RINGS sides to send payload buffer, the others do not
-		flows, st, files = replay(weir, d, "capped", pcap, "--memcap", str(RINGS * RING))
+		flows, st, files = replay(weir, d, "capped", pcap, "--memcap", str(RINGS * FIRST))
 		check("capped: flows recorded", sorted(flows), [40001 + i for i in range(FLOWS)])
 		order = [(40001 + i, side) for i in range(FLOWS) for side in ("c2s", "s2c")]  # payload order
 		want_buffered = set(order[:RINGS])
@@ -90,13 +91,13 @@ def main():
 		check("capped: sides with a stream file", sorted(got_buffered), sorted(want_buffered))
 		check("capped: memory.failed", st["memory"].get("failed"), len(order) - RINGS)
 		check("capped: anomalies.memcap", st["anomalies"].get("memcap", 0), len(order) - RINGS)
-		check("capped: memory.cap", st["memory"].get("cap"), RINGS * RING)
-		check("capped: memory.peak", st["memory"].get("peak"), RINGS * RING)
+		check("capped: memory.cap", st["memory"].get("cap"), RINGS * FIRST)
+		check("capped: memory.peak", st["memory"].get("peak"), RINGS * FIRST)
 		check("capped: flows closed by fin", sorted(r["flow"]["reason"] for r in flows.values()), ["fin"] * FLOWS)
 		check("capped: delivered per flow (toserver, toclient)",
 		      sorted({(r["streams"]["toserver"]["delivered"], r["streams"]["toclient"]["delivered"]) for r in flows.values()}),
 		      [(REQ, RESP)])
-		# 2. the default cap: flows.max x two first rings, so no flow here loses buffering
+		# 2. the default cap: flows.max x two full-grown rings, so no flow here loses buffering
 		flows, st, files = replay(weir, d, "default", pcap)
 		table = defaults(weir)
 		check("weir check --defaults: flows.max listed", "flows.max" in table, True)
