@@ -59,22 +59,11 @@ static void flow_of(struct flow *f, uint32_t i)
 	f->sisn = v * 2246822519u;
 }
 
-static void put16(uint8_t *p, uint16_t v)
+/* Writes the n low bytes of v at p, most significant first (big) or last. */
+static void put(uint8_t *p, uint32_t v, int n, int big)
 {
-	p[0] = (uint8_t)(v >> 8);
-	p[1] = (uint8_t)v;
-}
-
-static void put32(uint8_t *p, uint32_t v)
-{
-	put16(p, (uint16_t)(v >> 16));
-	put16(p + 2, (uint16_t)v);
-}
-
-static void putle32(uint8_t *p, uint32_t v)
-{
-	for (int i = 0; i < 4; i++)
-		p[i] = (uint8_t)(v >> (8 * i));
+	for (int k = 0; k < n; k++, v >>= 8)
+		p[big ? n - 1 - k : k] = (uint8_t)v;
 }
 
 /* Ones' complement sum of len bytes (big-endian 16-bit words) added to sum, not folded. */
@@ -101,39 +90,39 @@ static int emit(struct gen *g, const struct flow *f, int c2s, uint32_t seq, uint
 	uint8_t fr[16 + HDRS + PAYLOAD];
 	const uint32_t len = HDRS + (data ? PAYLOAD : 0);
 	const uint64_t ts = g->ts_us++;
-	putle32(fr, START_S + (uint32_t)(ts / 1000000));
-	putle32(fr + 4, (uint32_t)(ts % 1000000));
-	putle32(fr + 8, len);
-	putle32(fr + 12, len);
+	put(fr, START_S + (uint32_t)(ts / 1000000), 4, 0);
+	put(fr + 4, (uint32_t)(ts % 1000000), 4, 0);
+	put(fr + 8, len, 4, 0);
+	put(fr + 12, len, 4, 0);
 	uint8_t *eth = fr + 16, *ip = eth + ETH_LEN, *tcp = ip + IP_LEN;
 	static const uint8_t macs[2][6] = {{0x02, 0, 0, 0, 0, 1}, {0x02, 0, 0, 0, 0, 2}};
 	memcpy(eth, macs[!c2s], 6);
 	memcpy(eth + 6, macs[c2s], 6);
-	put16(eth + 12, 0x0800);
+	put(eth + 12, 0x0800, 2, 1);
 	const uint8_t *src = c2s ? f->cli : f->srv, *dst = c2s ? f->srv : f->cli;
 	memset(ip, 0, IP_LEN);
 	ip[0] = 0x45;
-	put16(ip + 2, (uint16_t)(len - ETH_LEN));
-	put16(ip + 6, 0x4000); /* DF */
+	put(ip + 2, (uint16_t)(len - ETH_LEN), 2, 1);
+	put(ip + 6, 0x4000, 2, 1); /* DF */
 	ip[8] = 64;
 	ip[9] = 6;
 	memcpy(ip + 12, src, 4);
 	memcpy(ip + 16, dst, 4);
-	put16(ip + 10, fold(sum16(ip, IP_LEN, 0)));
-	put16(tcp, c2s ? f->cport : f->sport);
-	put16(tcp + 2, c2s ? f->sport : f->cport);
-	put32(tcp + 4, seq);
-	put32(tcp + 8, flags & TCP_ACK ? ack : 0);
+	put(ip + 10, fold(sum16(ip, IP_LEN, 0)), 2, 1);
+	put(tcp, c2s ? f->cport : f->sport, 2, 1);
+	put(tcp + 2, c2s ? f->sport : f->cport, 2, 1);
+	put(tcp + 4, seq, 4, 1);
+	put(tcp + 8, flags & TCP_ACK ? ack : 0, 4, 1);
 	tcp[12] = (TCP_LEN / 4) << 4;
 	tcp[13] = flags;
-	put16(tcp + 14, 65535);
-	put16(tcp + 16, 0);
-	put16(tcp + 18, 0);
+	put(tcp + 14, 65535, 2, 1);
+	put(tcp + 16, 0, 2, 1);
+	put(tcp + 18, 0, 2, 1);
 	if (data)
 		memcpy(tcp + TCP_LEN, g->payload, PAYLOAD);
 	const uint32_t tcplen = len - ETH_LEN - IP_LEN;
 	uint32_t sum = sum16(ip + 12, 8, 6 + tcplen); /* pseudo header: addresses, proto, length */
-	put16(tcp + 16, fold(sum16(tcp, tcplen, sum)));
+	put(tcp + 16, fold(sum16(tcp, tcplen, sum)), 2, 1);
 	return fwrite(fr, 1, 16 + len, g->out) == 16 + len ? 0 : -1;
 }
 

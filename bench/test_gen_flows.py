@@ -9,22 +9,10 @@ usage: test_gen_flows.py WEIR_GEN_FLOWS WEIR
 """
 import json
 import os
-import subprocess
 import sys
 import tempfile
 
-
-def run(cmd, want_rc=0):
-    p = subprocess.run(cmd, capture_output=True, text=True, check=False)
-    if p.returncode != want_rc:
-        sys.exit("FAIL: %s exited %d, not %d: %s" % (" ".join(cmd), p.returncode, want_rc, p.stderr))
-    return p.stdout
-
-
-def check(cond, what):
-    if not cond:
-        sys.exit("FAIL: " + what)
-    print("ok:", what)
+from checks import check, run
 
 
 def case(gen, weir, d, n, p):

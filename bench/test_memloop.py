@@ -10,24 +10,12 @@ usage: test_memloop.py WEIR_MEMLOOP WEIR SAMPLE.pcap
 """
 import json
 import os
-import subprocess
 import sys
 import tempfile
 
+from checks import check, run
+
 SAMPLE_FRAMES = 235  # tests/data/README.md; capinfos -c agrees
-
-
-def run(cmd, want_rc=0):
-    p = subprocess.run(cmd, capture_output=True, text=True, check=False)
-    if p.returncode != want_rc:
-        sys.exit("FAIL: %s exited %d, not %d: %s" % (" ".join(cmd), p.returncode, want_rc, p.stderr))
-    return p.stdout
-
-
-def check(cond, what):
-    if not cond:
-        sys.exit("FAIL: " + what)
-    print("ok:", what)
 
 
 def replay_facts(weir, pcap):
