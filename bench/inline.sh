@@ -1,19 +1,20 @@
 #!/bin/bash
 # inline.sh — throughput of `weir run` inline against a plain DPDK forwarder (dpdk-testpmd, io mode) on the same topology, runs interleaved.
 #
-# usage: bench/inline.sh [-n RUNS] [-s MB] [-b BUILD_DIR] [-w WEIR] [-W WORKERS] [-t "testpmd weir"]
+# usage: bench/inline.sh [-n RUNS] [-s MB] [-b BUILD_DIR] [-w WEIR] [-W WORKERS] [-P FLOWS] [-t "testpmd weir"]
 #   RUNS       transfers per forwarder, alternating testpmd / weir (default 5)
 #   MB         size of each HTTP transfer in MB (default 300)
 #   BUILD_DIR  a Release build (default /tmp/build-run); WEIR defaults to BUILD_DIR/bin/weir
 #   WORKERS    weir's workers (default 1, on CPU 1; 2: lcores 0-1); -t the forwarders to alternate
+#   FLOWS      parallel downloads sharing the MB of a transfer (default 1; several let 2 workers share)
 # Topology (tests/live's): client netns <-> [forwarder: 2x net_af_packet, 1 forwarding lcore on
-# CPU 1] <-> server netns. Both forwarders busy-poll. For each transfer: MB/s, Gbit/s (payload, from
-# curl), and the forwarder's CPU time from /proc/PID/stat (utime + stime) over the transfer; at the
+# CPU 1] <-> server netns. Both forwarders busy-poll. For each transfer: MB/s, Gbit/s (payload over
+# the transfer's wall time), and the forwarder's CPU time from /proc/PID/stat (utime + stime) over the transfer; at the
 # end the medians, the ratio weir/testpmd and CPU seconds per Gbit (= cores per Gbit/s).
 # Needs root, ip, ethtool, curl, python3, dpdk-testpmd (Debian: dpdk-dev). Leaves nothing behind.
 set -u
-RUNS=5 MB=300 BUILD=/tmp/build-run WEIR= WORKERS=1 TOOLS="testpmd weir"
-while getopts "n:s:b:w:W:t:h" opt; do
+RUNS=5 MB=300 BUILD=/tmp/build-run WEIR= WORKERS=1 TOOLS="testpmd weir" FLOWS=1
+while getopts "n:s:b:w:W:t:P:h" opt; do
 	case $opt in
 	n) RUNS=$OPTARG ;;
 	s) MB=$OPTARG ;;
@@ -21,7 +22,8 @@ while getopts "n:s:b:w:W:t:h" opt; do
 	w) WEIR=$OPTARG ;;
 	W) WORKERS=$OPTARG ;;
 	t) TOOLS=$OPTARG ;;
-	*) sed -n '2,14p' "$0"; exit 64 ;;
+	P) FLOWS=$OPTARG ;;
+	*) sed -n '2,15p' "$0"; exit 64 ;;
 	esac
 done
 WEIR=${WEIR:-$BUILD/bin/weir}
@@ -93,16 +95,20 @@ stop_fwd() {
 }
 ticks() { awk '{print $14 + $15}' /proc/$1/stat; } # utime + stime, in clock ticks
 
-HZ=$(getconf CLK_TCK); BYTES=$((MB * 1000000))
+HZ=$(getconf CLK_TCK); BYTES=$((MB * 1000000 / FLOWS * FLOWS))
 echo "# tool run MB/s Gbit/s cpu_s cpu_s_per_Gbit" | tee $W/results
 for r in $(seq 1 $RUNS); do
 	for tool in $TOOLS; do
 		start_fwd $tool
 		t0=$(ticks $FPID)
-		out=$(ip netns exec $C curl -s -m 300 -o /dev/null -w '%{size_download} %{speed_download}' http://10.98.0.2:8080/$BYTES)
+		w0=$(date +%s%N)
+		# FLOWS downloads at once, BYTES in all; the rate is BYTES over the wall time of them all.
+		got=$(for i in $(seq $FLOWS); do echo "url = \"http://10.98.0.2:8080/$((BYTES / FLOWS))\""; echo 'output = "/dev/null"'; done |
+			ip netns exec $C curl -s -m 300 -Z --parallel-max $FLOWS -K - -w '%{size_download}\n' | awk '{s += $1} END {print s}')
+		w1=$(date +%s%N)
 		t1=$(ticks $FPID)
 		stop_fwd
-		read -r got bps <<< "$out"
+		bps=$(( BYTES * 1000000000 / (w1 - w0) ))
 		[ "$got" = "$BYTES" ] || die "$tool run $r: got $got of $BYTES bytes"
 		if [ $tool = weir ]; then
 			grep -q '"accounted":false' $W/weir-stats.json && die "weir run $r: accounting identity broken: $(cat $W/weir-stats.json)"
