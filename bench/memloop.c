@@ -7,7 +7,6 @@
 #include <string.h>
 #include <time.h>
 
-#include "core/settings.h"
 #include "flow/flowtab.h"
 #include "io/pcap_reader.h"
 #include "parse/parse.h"
@@ -147,32 +146,14 @@ static void sum_delivered(const struct weir_flow_record *rec, void *user)
 	*(uint64_t *)user += rec->side[0].delivered + rec->side[1].delivered;
 }
 
-/* The engine's settings for mode: defaults (as `weir replay`), --max-flows, and for track the
- * stream buffers off. 0, or -1 after a message. */
-static int engine_config(struct weir_config *cfg, const struct args *a)
+/* The engine's settings for mode: defaults (as `weir replay`), --max-flows, and for track no
+ * stream buffers (`weir replay --no-buffering`). */
+static void engine_config(struct weir_config *cfg, const struct args *a)
 {
 	weir_config_defaults(cfg);
 	if (a->max_flows)
 		cfg->max_flows = (uint32_t)a->max_flows;
-	if (a->mode != MODE_TRACK)
-		return 0;
-	/* streams.buffering (tracking only) is looked up by name, so this builds before the setting
-	 * exists; until then the rings are as small as the engine allows. */
-	const struct weir_setting *s = weir_engine_setting("streams.buffering");
-	if (s) {
-		weir_setting_store(s, cfg, 0);
-		return 0;
-	}
-	s = weir_engine_setting("streams.buffer_per_side");
-	if (!s) {
-		fputs("weir_memloop: no streams.buffer_per_side setting\n", stderr);
-		return -1;
-	}
-	fputs("weir_memloop: no streams.buffering setting yet: track runs with the smallest rings "
-	      "(streams.buffer_per_side)\n",
-	      stderr);
-	weir_setting_store(s, cfg, s->lo);
-	return 0;
+	cfg->buffering = a->mode != MODE_TRACK;
 }
 
 static uint64_t thread_ns(void)
@@ -185,7 +166,7 @@ static uint64_t thread_ns(void)
 /* One pass of the engine over the block from a fresh worker. Only the packet loop is timed (added
  * to *cpu_ns); creating the worker, ending the open flows and freeing it are not. */
 static int engine_pass(const struct block *b, const struct weir_config *cfg, unsigned burst,
-                       uint64_t *cpu_ns, uint64_t *flows, uint64_t *delivered)
+                       uint64_t *cpu_ns, uint64_t *flows, uint64_t *delivered, uint64_t *mem_peak)
 {
 	struct weir_worker *w = weir_worker_create(cfg, 0);
 	if (!w) {
@@ -214,7 +195,10 @@ static int engine_pass(const struct block *b, const struct weir_config *cfg, uns
 	*cpu_ns += thread_ns() - t0;
 	weir_worker_shutdown(w);
 	weir_worker_run(w);
-	*flows += weir_worker_stats(w)->flows_created;
+	const struct weir_stats *st = weir_worker_stats(w);
+	*flows += st->flows_created;
+	if (st->mem_peak > *mem_peak)
+		*mem_peak = st->mem_peak;
 	*delivered += got;
 	weir_worker_free(w);
 	return 0;
@@ -295,14 +279,13 @@ int main(int argc, char **argv)
 	if (rc)
 		return rc < 0 ? 0 : rc;
 	struct weir_config cfg;
-	if (a.mode >= MODE_TRACK && engine_config(&cfg, &a) != 0)
-		return EXIT_USAGE;
+	engine_config(&cfg, &a);
 	struct block b = {0};
 	if ((rc = block_load(&b, a.file))) {
 		free(b.base);
 		return rc;
 	}
-	uint64_t cpu_ns = 0, flows = 0, delivered = 0;
+	uint64_t cpu_ns = 0, flows = 0, delivered = 0, mem_peak = 0;
 	volatile uint64_t sink = 0; /* keeps the ceilings' loops from being optimised away */
 	for (unsigned long i = 0; i < a.repeat && !rc; i++) {
 		if (a.mode == MODE_WALK || a.mode == MODE_HASH) {
@@ -310,7 +293,8 @@ int main(int argc, char **argv)
 			sink += a.mode == MODE_WALK ? walk(&b) : parse_hash(&b);
 			cpu_ns += thread_ns() - t0;
 		} else {
-			rc = engine_pass(&b, &cfg, (unsigned)a.burst, &cpu_ns, &flows, &delivered);
+			rc = engine_pass(&b, &cfg, (unsigned)a.burst, &cpu_ns, &flows, &delivered,
+			                 &mem_peak);
 		}
 	}
 	free(b.base);
@@ -322,7 +306,7 @@ int main(int argc, char **argv)
 	       mode_names[a.mode], packets, b.bytes * a.repeat, flows, cpu_ns / 1e9,
 	       packets ? (double)cpu_ns / (double)packets : 0.0);
 	if (a.mode >= MODE_TRACK)
-		printf(",\"delivered\":%" PRIu64, delivered);
+		printf(",\"delivered\":%" PRIu64 ",\"stream_peak\":%" PRIu64, delivered, mem_peak);
 	printf(",\"burst\":%lu}\n", a.burst);
 	return 0;
 }

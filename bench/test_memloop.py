@@ -3,7 +3,8 @@
 
 Checks each JSON line against what is known of the file: 235 frames (tests/data/README.md), the
 wire bytes and flows `weir replay --stats-json` counts, and for reasm the in-order bytes `weir
-replay --eve` records (the sum of both streams' "delivered"); --repeat multiplies the counts; usage
+replay --eve` records (the sum of both streams' "delivered"); track buffers no stream bytes, reasm
+does; --repeat multiplies the counts; usage
 errors exit 64 and an unreadable file 66.
 
 usage: test_memloop.py WEIR_MEMLOOP WEIR SAMPLE.pcap
@@ -51,7 +52,10 @@ def main():
             check(r["seconds"] > 0 and r["ns_per_packet"] > 0, "%s x%d: a time" % (mode, repeat))
             want_flows = flows * repeat if mode in ("track", "reasm") else 0
             check(r["flows"] == want_flows, "%s x%d: flows %d, want %d" % (mode, repeat, r["flows"], want_flows))
+            if mode == "track":
+                check(r["stream_peak"] == 0, "track x%d: no stream buffer" % repeat)
             if mode == "reasm":
+                check(r["stream_peak"] > 0, "reasm x%d: stream buffers, peak %d" % (repeat, r["stream_peak"]))
                 check(r["delivered"] == delivered * repeat,
                       "reasm x%d: delivered %d, want %d" % (repeat, r["delivered"], delivered * repeat))
     run([memloop, "walk"], 64)
