@@ -52,7 +52,7 @@ static const struct weir_cli_opt replay_opts[] = {
      "run a Lua script outside the sandbox (repeatable): ffi, io, os and debug are\nreachable; "
      "for scripts you vouch for (lua/README.md)",
      set_script, 0, 0, 1},
-    {"lua-budget-ms", 0, "MS", "stop a script's handler call running longer than MS (default 100)",
+    {"lua-budget-ms", 0, "MS", "stop a script's handler call using more than MS of CPU time (default 100)",
      weir_cli_set_count, RUN(lua_budget_ms), 0, 60000},
     {"lua-memory-mb", 0, "MB", "each Lua state's heap limit (default 256)", weir_cli_set_count,
      RUN(lua_memory_mb), 0, 1048576},

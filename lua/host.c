@@ -43,7 +43,10 @@ struct weir_lua {
 	/* The watchdog's view, under wd_lock: the odd guard.seq it last saw, since when, and the one it
 	 * set the hook for (read by the hook on the worker's thread, hence atomic). */
 	uint32_t wd_seen, wd_fired;
-	uint64_t wd_since_ns;
+	uint64_t wd_since_ns, wd_since_cpu_ns;
+	pthread_t wd_thread; /* the thread that runs the state's script code, and its CPU clock */
+	clockid_t wd_clock;
+	int wd_has_clock;
 	struct weir_lua *wd_next;
 	int run_ref;
 	int close_ref; /* weir.lua's _close, once its init ran (LUA_NOREF before) */
@@ -129,6 +132,28 @@ static void budget_hook(lua_State *L, lua_Debug *ar)
 	lua_error(L);
 }
 
+/* CPU time the thread running H's script code has used, or UINT64_MAX when it cannot be read. */
+static uint64_t thread_cpu_ns(const struct weir_lua *H)
+{
+	struct timespec ts;
+	if (!H->wd_has_clock || clock_gettime(H->wd_clock, &ts) != 0)
+		return UINT64_MAX;
+	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+/* Whether the call the watchdog has been watching since wd_since overran its budget: the budget
+ * is the CPU time of the thread that runs it, so a worker the kernel does not run (a loaded
+ * machine) is not charged for the wait; a call that uses no CPU (a trusted script blocked in a
+ * read) is stopped after ten budgets of wall time, and never sooner than one second. */
+static bool overran(const struct weir_lua *H, uint64_t now, uint64_t cpu)
+{
+	const uint64_t budget = (uint64_t)H->lim.budget_ms * 1000000u;
+	const uint64_t wall_limit = budget * 10 > 1000000000u ? budget * 10 : 1000000000u;
+	if (cpu == UINT64_MAX || H->wd_since_cpu_ns == UINT64_MAX)
+		return now - H->wd_since_ns >= budget;
+	return cpu - H->wd_since_cpu_ns >= budget || now - H->wd_since_ns >= wall_limit;
+}
+
 static void *watchdog(void *arg)
 {
 	(void)arg;
@@ -139,12 +164,18 @@ static void *watchdog(void *arg)
 		pthread_mutex_lock(&wd_lock);
 		for (struct weir_lua *H = wd_states; H; H = H->wd_next) {
 			const uint32_t seq = guard_seq(H);
-			if (!(seq & 1) || seq != H->wd_seen) {
+			if (!(seq & 1)) {
 				H->wd_seen = seq;
-				H->wd_since_ns = now;
 				continue;
 			}
-			if (seq != H->wd_fired && now - H->wd_since_ns >= (uint64_t)H->lim.budget_ms * 1000000u) {
+			const uint64_t cpu = thread_cpu_ns(H);
+			if (seq != H->wd_seen) {
+				H->wd_seen = seq;
+				H->wd_since_ns = now;
+				H->wd_since_cpu_ns = cpu;
+				continue;
+			}
+			if (seq != H->wd_fired && overran(H, now, cpu)) {
 				__atomic_store_n(&H->wd_fired, seq, __ATOMIC_RELEASE);
 				lua_sethook(H->L, budget_hook, LUA_MASKCOUNT, 1);
 			}
@@ -178,6 +209,22 @@ static int watch(struct weir_lua *H)
 	}
 	pthread_mutex_unlock(&wd_lock);
 	return rc;
+}
+
+/* Notes the calling thread as the one that runs H's script code (whose CPU time the budget
+ * counts); cheap when it already is. */
+static void watch_thread(struct weir_lua *H)
+{
+	const pthread_t self = pthread_self();
+	if (H->wd_has_clock && pthread_equal(self, H->wd_thread))
+		return;
+	clockid_t c;
+	const int ok = pthread_getcpuclockid(self, &c) == 0;
+	pthread_mutex_lock(&wd_lock);
+	H->wd_thread = self;
+	H->wd_clock = c;
+	H->wd_has_clock = ok;
+	pthread_mutex_unlock(&wd_lock);
 }
 
 /* Takes H from the watchdog's list: after this returns, the watchdog no longer touches H->L. */
@@ -327,6 +374,7 @@ struct weir_lua *weir_lua_create_with(struct weir_worker *w, const struct weir_l
 		set_err(err, errlen, "cannot start the Lua watchdog thread");
 		goto err;
 	}
+	watch_thread(H); /* the scripts' top levels run here */
 	luaL_openlibs(H->L);
 	if ((rc = host_init(H, err, errlen)) != 0)
 		goto err;
@@ -350,6 +398,7 @@ int weir_lua_run(struct weir_lua *H)
 {
 	if (!H)
 		return -EINVAL;
+	watch_thread(H);
 	lua_rawgeti(H->L, LUA_REGISTRYINDEX, H->run_ref);
 	if (lua_pcall(H->L, 0, 0, 0) == 0)
 		return 0;

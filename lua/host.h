@@ -55,9 +55,11 @@ struct weir_lua_counter {
 struct weir_lua_limits {
 	uint32_t max_errors; /**< a handler is disabled after this many errors; 0: never (default 100) */
 	uint32_t log_every;  /**< log the 1st error of a handler, then every Nth (default 100) */
-	uint32_t budget_ms;  /**< wall-clock time one handler call, UDE filter, timer callback or script top
-	                      *   level may run before the watchdog stops it with an error (default 100;
-	                      *   it is stopped within budget_ms + WEIR_LUA_WATCHDOG_MS) */
+	uint32_t budget_ms;  /**< CPU time one handler call, UDE filter, timer callback or script top
+	                      *   level may use before the watchdog stops it with an error (default 100;
+	                      *   it is stopped within budget_ms + WEIR_LUA_WATCHDOG_MS of it; a call
+	                      *   that uses no CPU, blocked, after 10 x budget_ms of wall time, at least
+	                      *   1 s) */
 	uint32_t memory_mb;  /**< the Lua state's heap: inside a handler, an allocation past it fails with
 	                      *   the Lua error "not enough memory" (default 256). Read when the state is
 	                      *   created (weir_lua_create_with), not by weir_lua_set_limits. */

@@ -258,9 +258,11 @@ static void *control_main(void *arg)
 		}
 		if (c->ready && now >= c->next_status_ns) {
 			send_status(c, "");
-			/* fflush takes the FILE's lock, as the workers' fwrite does */
+			/* fflush takes the FILE's lock, as the workers' fwrite does; the workers
+			 * write their batches when they see the generation move */
 			if (st->eve && fflush(st->eve) != 0)
 				atomic_store(&st->write_failed, 1);
+			atomic_fetch_add_explicit(&st->eve_flush_gen, 1, memory_order_relaxed);
 		}
 		heartbeats(c, now);
 		watchdog(c, now);

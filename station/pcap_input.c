@@ -5,10 +5,12 @@
 #include <time.h>
 
 #include "io/pcap_reader.h"
-#include "json/json.h"
 #include "log/stats_json.h"
 #include "station/serve.h"
 #include "station/station_internal.h"
+#include "json/json.h"
+
+enum { BURST = 32 }; /* packets handed to the worker at a time */
 
 struct pcap_file {
 	const char *name;
@@ -42,18 +44,24 @@ static int run_file(struct weir_station *st, struct weir_station_unit *u, struct
 		fprintf(stderr, "%s: %s\n", st->p.prog, pf->error);
 		return code;
 	}
-	struct weir_rx_pkt pkt;
+	struct weir_rx_pkt pkts[BURST];
 	const double t0 = now_s();
 	double next_show = t0 + 0.5;
+	unsigned long long show_at = 0x4000;
+	/* The dashboard paces and publishes packet by packet (--pps): one packet per burst then. */
+	const unsigned burst = srv ? 1 : BURST;
 	int n;
-	while ((n = weir_pcap_next(rd, &pkt, 1, pf->error, sizeof(pf->error))) > 0) {
-		weir_worker_rx(u->w, &pkt, (unsigned)n);
+	while ((n = weir_pcap_next(rd, pkts, burst, pf->error, sizeof(pf->error))) > 0) {
+		weir_worker_rx(u->w, pkts, (unsigned)n);
 		weir_station_unit_run(u);
 		if (srv)
 			weir_serve_packet(srv);
-		if (st->p.progress && (weir_pcap_count(rd) & 0x3fff) == 0 && now_s() >= next_show) {
-			progress(rd, pf->name, t0, 0);
-			next_show = now_s() + 0.5;
+		if (st->p.progress && weir_pcap_count(rd) >= show_at) {
+			show_at = weir_pcap_count(rd) + 0x4000;
+			if (now_s() >= next_show) {
+				progress(rd, pf->name, t0, 0);
+				next_show = now_s() + 0.5;
+			}
 		}
 	}
 	pf->packets = weir_pcap_count(rd);
@@ -136,6 +144,8 @@ int weir_station_run_pcap(struct weir_station *st)
 			rc = 73;
 		}
 	}
+	if (st->eve)
+		weir_station_unit_flush(u);
 	weir_station_close(st, st->eve); /* complete before the dashboard waits for Ctrl-C */
 	st->eve = NULL;
 	weir_serve_finish(srv);

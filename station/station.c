@@ -14,7 +14,10 @@
 
 /* ---- outputs ------------------------------------------------------------------------------ */
 
-enum { EVE_BUF = 1 << 20 };
+/* A unit's EVE lines are formatted straight into its batch, which is written with one fwrite when
+ * it may not hold another line, every 256 runs of the unit, and when the unit is freed: a flood of
+ * short flows writes some 60 records a write(). */
+enum { EVE_BATCH = 64 << 10 };
 
 FILE *weir_station_open(const struct weir_station *st, const char *path, int append)
 {
@@ -54,29 +57,43 @@ void weir_station_close(struct weir_station *st, FILE *f)
 		atomic_store(&st->write_failed, 1);
 }
 
-/* One fwrite per line: stdio locks the FILE per call, so the workers' lines never interleave. */
-static void eve_write(struct weir_station *st, const char *line, int n)
+/* One fwrite per batch of whole lines: stdio locks the FILE per call, so the workers' lines never
+ * interleave. */
+void weir_station_unit_flush(struct weir_station_unit *u)
 {
-	if (n > 0 && (size_t)n < WEIR_EVE_LINE_MAX &&
-	    fwrite(line, 1, (size_t)n, st->eve) != (size_t)n)
-		atomic_store(&st->write_failed, 1);
+	if (u->eve_len && fwrite(u->eve_batch, 1, u->eve_len, u->st->eve) != u->eve_len)
+		atomic_store(&u->st->write_failed, 1);
+	u->eve_len = 0;
+	u->eve_flush_gen = atomic_load_explicit(&u->st->eve_flush_gen, memory_order_relaxed);
+}
+
+/* Room for a line (WEIR_EVE_LINE_MAX) at the end of the unit's batch, flushed first if need be. */
+static char *eve_room(struct weir_station_unit *u)
+{
+	if (EVE_BATCH - u->eve_len < WEIR_EVE_LINE_MAX)
+		weir_station_unit_flush(u);
+	return u->eve_batch + u->eve_len;
+}
+
+/* Keeps the line just formatted in the room (n: its length, or a negative errno: none). */
+static void eve_keep(struct weir_station_unit *u, int n)
+{
+	if (n > 0 && (size_t)n < WEIR_EVE_LINE_MAX)
+		u->eve_len += (size_t)n;
 }
 
 static void eve_flow(const struct weir_flow_record *rec, void *user)
 {
 	struct weir_station_unit *u = user;
-	char line[WEIR_EVE_LINE_MAX];
-	eve_write(u->st, line, weir_eve_flow(line, sizeof(line), rec));
+	eve_keep(u, weir_eve_flow(eve_room(u), WEIR_EVE_LINE_MAX, rec));
 }
 
 /* A script's weir.alert{}: an EVE alert line and an alert on the dashboard, on every input. */
 static void script_alert(const struct weir_lua_alert *a, void *user)
 {
 	struct weir_station_unit *u = user;
-	if (u->st->eve) {
-		char line[WEIR_EVE_LINE_MAX];
-		eve_write(u->st, line, weir_lua_alert_json(line, sizeof(line), a));
-	}
+	if (u->st->eve) /* in the same batch as the flow records: the file keeps their order */
+		eve_keep(u, weir_lua_alert_json(eve_room(u), WEIR_EVE_LINE_MAX, a));
 	if (u->pub) {
 		struct weir_statpub_alert out;
 		memset(&out, 0, sizeof(out));
@@ -246,8 +263,13 @@ struct weir_station_unit *weir_station_unit_create(struct weir_station *st, unsi
 		        strerror(errno));
 		goto err;
 	}
-	if (st->eve)
+	if (st->eve) {
+		if (!(u->eve_batch = malloc(EVE_BATCH))) {
+			fprintf(stderr, "%s: worker %u: out of memory\n", st->p.prog, id);
+			goto err;
+		}
 		weir_worker_set_flow_sink(u->w, eve_flow, u);
+	}
 	if (unit_sockets(u) != 0)
 		goto err;
 	char err[1024];
@@ -305,6 +327,11 @@ void weir_station_unit_run(struct weir_station_unit *u)
 		weir_worker_run(u->w);
 	struct weir_station_slot *sl = &st->slot[u->id];
 	atomic_store_explicit(&sl->beat, ++u->beats, memory_order_relaxed);
+	/* a reader of `--eve -` sees lines as they come; weir run's log is written every second */
+	if (u->eve_len &&
+	    (u->st->eve == stdout || (u->beats & 255) == 0 ||
+	     atomic_load_explicit(&st->eve_flush_gen, memory_order_relaxed) != u->eve_flush_gen))
+		weir_station_unit_flush(u);
 	if ((u->beats & 255) == 0) { /* the STATUS line's sample: every 256 bursts or ticks */
 		const struct weir_stats *ws = weir_worker_stats(u->w);
 		atomic_store_explicit(&sl->flows, ws->flows_active, memory_order_relaxed);
@@ -358,6 +385,9 @@ void weir_station_unit_free(struct weir_station_unit *u)
 		return;
 	weir_lua_free(u->lua);
 	weir_worker_free(u->w);
+	if (u->st->eve)
+		weir_station_unit_flush(u);
+	free(u->eve_batch);
 	atomic_store(&u->st->slot[u->id].done, 1);
 	free(u);
 }
@@ -386,11 +416,10 @@ struct weir_station *weir_station_create(const struct weir_station_params *p, in
 		*code = 73;
 		goto err;
 	}
-	/* glibc's 4 KiB buffer made a write() per four flow records (48,277 of them for a flood of
-	 * 200,000 flows); a file gets 1 MiB (stdout keeps its own: a reader of `--eve -` sees lines
-	 * as they come). weir run flushes it every second either way. */
-	if (st->eve && st->eve != stdout && (st->eve_buf = malloc(EVE_BUF)))
-		setvbuf(st->eve, st->eve_buf, _IOFBF, EVE_BUF);
+	/* The units batch their lines (EVE_BATCH): a file's stdio buffer would only copy each batch
+	 * once more, so a batch goes to write() as it is (stdout keeps its own buffer). */
+	if (st->eve && st->eve != stdout)
+		setvbuf(st->eve, NULL, _IONBF, 0);
 	for (unsigned w = 0; cfg->dashboard_listen[0] && w < st->n_workers; w++) {
 		if (!(st->pubs[w] = weir_statpub_create(w, 0))) {
 			fprintf(stderr, "%s: dashboard: %s\n", p->prog, strerror(errno));
@@ -422,7 +451,6 @@ void weir_station_free(struct weir_station *st)
 	if (!st)
 		return;
 	weir_station_close(st, st->eve);
-	free(st->eve_buf);
 	for (unsigned w = 0; w < WEIR_CFG_MAX_WORKERS; w++)
 		weir_statpub_free(st->pubs[w]);
 	free(st->reload_cfg);

@@ -22,6 +22,9 @@ struct weir_station_unit {
 	unsigned id;
 	unsigned gen;   /**< the script generation it runs (0: the config's) */
 	uint64_t beats; /**< weir_station_unit_run calls */
+	char *eve_batch;        /**< EVE lines not yet written (NULL without --eve) */
+	size_t eve_len;         /**< bytes in eve_batch */
+	unsigned eve_flush_gen; /**< the station's eve_flush_gen at its last write */
 };
 
 /** What one worker shows the control thread (control.c): written by the worker's thread only, on
@@ -38,7 +41,8 @@ struct weir_station_slot {
 struct weir_station {
 	struct weir_station_params p;
 	FILE *eve;               /**< the one EVE writer: flow records and script alerts, or NULL */
-	char *eve_buf;           /**< its stdio buffer (freed with the station, after the FILE) */
+	/** Bumped by the control thread every second: then each unit writes its EVE batch. */
+	atomic_uint eve_flush_gen;
 	atomic_int write_failed; /**< an output could not be written */
 	atomic_int scripts_failed; /**< a worker's scripts did not load (said once) */
 	unsigned n_workers;
@@ -65,7 +69,11 @@ void weir_station_unit_run(struct weir_station_unit *u);
 /** The unit's per-script totals for the dashboard (at most WEIR_STATPUB_SCRIPTS); how many. */
 unsigned weir_station_unit_scripts(const struct weir_station_unit *u,
                                    struct weir_statpub_script *out);
-/** Frees the unit with its Lua host and worker. NULL is a no-op. */
+/** Writes the unit's batched EVE lines to the station's EVE file (which must be open). Worker's
+ *  thread. */
+void weir_station_unit_flush(struct weir_station_unit *u);
+/** Frees the unit with its Lua host and worker, writing its batched EVE lines if the EVE file is
+ *  still open. NULL is a no-op. */
 void weir_station_unit_free(struct weir_station_unit *u);
 
 /** Opens an output ("-": stdout) to be written from its start, or with append to be added to;

@@ -67,8 +67,8 @@ static const struct weir_setting run_settings[] = {
 	  "inline: IP fragments, which weir does not reassemble: \"drop\" (counted per port) or \"forward\" "
 	  "(uninspected); forward_non_tcp = false drops them too" },
 	{ "lua.budget_ms", WEIR_SET_UINT, RUN_FIELD(lua_budget_ms), 100, 1, 60000, NULL, "ms",
-	  "a script's handler call (or top level) running longer is stopped with an error, even in a "
-	  "JIT-compiled loop (counted: budget_stops)" },
+	  "a script's handler call (or top level) using more CPU time is stopped with an error, even in "
+	  "a JIT-compiled loop (counted: budget_stops)" },
 	{ "lua.memory_mb", WEIR_SET_UINT, RUN_FIELD(lua_memory_mb), 256, 1, 1048576, NULL, "MiB",
 	  "each worker's Lua heap: past it an allocation in a handler fails with \"not enough memory\" "
 	  "(counted: memory_errors)" },

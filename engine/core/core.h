@@ -1,4 +1,5 @@
-/* core.h — the worker's internal layout: flows, monitoring sockets, UDEs, timers and the poll state machine. */
+/* core.h — the worker's internal layout: flows, monitoring sockets, UDEs, timers and the poll state
+ * machine. */
 #ifndef WEIR_CORE_H
 #define WEIR_CORE_H
 
@@ -11,33 +12,39 @@
 
 /** Most sockets per worker: a flow's scope is a 64-bit mask of socket ids. */
 #define WEIR_MAX_SOCKS 64
-/** Per-flow user pointers kept inline (one per socket that sets one). */
-#define WEIR_FLOW_USERS 4
+
+struct weir_flow_user {
+	uint16_t sock;
+	void *ptr;
+};
 /** Link types a socket keeps a compiled filter for (replays rarely mix more). */
 #define WEIR_MSOCK_PROGS 4
+/** Parse-ahead: packets parsed (and buckets prefetched) this far ahead of the one in progress;
+ *  their entries are prefetched WEIR_AHEAD_ENTRY ahead; slots: a power of two above AHEAD. */
+#define WEIR_AHEAD 4
+#define WEIR_AHEAD_ENTRY 2
+#define WEIR_AHEAD_SLOTS 8
 /** Record queue: one hook point of one packet raises at most this many records
  *  (64 sockets x a few events, plus anomalies); more are counted as lost. */
 #define WEIR_QUEUE_MAX 1024
 
 struct weir_flow {
-	struct weir_ft_entry ft;     /* first: the table's header */
+	struct weir_ft_entry ft; /* first: the table's header */
 	struct weir_worker *w;
 	uint64_t id;
 	uint64_t start_ns, last_ns;
-	uint64_t sock_mask;          /* sockets whose scope matched the first packet */
-	struct weir_tuple tuple;
-	uint8_t client_dir;          /* weir_flow_key_make() direction of the client's packets */
-	uint8_t ended;               /* CONN_END raised; the entry lingers for late packets */
-	uint8_t bypassed;            /* monitoring stopped on both sides */
+	uint64_t sock_mask; /* sockets whose scope matched the first packet */
+	uint8_t client_dir; /* weir_flow_key_make() direction of the client's packets: the
+	                       client is the key's endpoint a when 0, b when 1 */
+	uint8_t ended;      /* CONN_END raised; the entry lingers for late packets */
+	uint8_t bypassed;   /* monitoring stopped on both sides */
 	uint8_t end_reason;
-	uint8_t syn_pending;         /* a client SYN of ISN syn_isn awaits the server's answer */
-	struct {
-		uint16_t sock;
-		void *ptr;
-	} user[WEIR_FLOW_USERS];
-	uint8_t top_slot;            /* index + 1 in the worker's top-flows sample, 0 when not in it */
-	uint32_t syn_isn;            /* (in padding: a flow entry stays within its cache lines) */
-	uint32_t scoped;             /* w->socks_born when sock_mask was last computed */
+	uint8_t syn_pending; /* a client SYN of ISN syn_isn awaits the server's answer */
+	struct weir_flow_user
+	    *user;        /* WEIR_FLOW_USERS slots, taken on the first weir_flow_set_user() */
+	uint8_t top_slot; /* index + 1 in the worker's top-flows sample, 0 when not in it */
+	uint32_t syn_isn; /* (in padding: a flow entry stays within its cache lines) */
+	uint32_t scoped;  /* w->socks_born when sock_mask was last computed */
 	struct weir_tcp_conn tcp;
 };
 
@@ -57,8 +64,8 @@ struct weir_msock_prog {
 struct weir_msock {
 	struct weir_worker *w;
 	unsigned id;
-	uint32_t born;               /* w->socks_born when it was created */
-	char *filter;                /* NULL: every TCP flow */
+	uint32_t born; /* w->socks_born when it was created */
+	char *filter;  /* NULL: every TCP flow */
 	struct weir_msock_prog progs[WEIR_MSOCK_PROGS];
 	unsigned nprogs;
 	struct weir_reg *regs;
@@ -70,7 +77,7 @@ struct weir_ude {
 	uint32_t base, root;
 	weir_filter_fn filter;
 	void *user;
-	uint32_t refs;               /* definitions not released, and UDEs based on it; 0: a free slot */
+	uint32_t refs; /* definitions not released, and UDEs based on it; 0: a free slot */
 };
 
 struct weir_timer {
@@ -81,12 +88,12 @@ struct weir_timer {
 
 /** Where the poll state machine stands. */
 enum weir_phase {
-	WEIR_PH_IDLE = 0,  /* between packets: deferred ends, expiries, timers, next packet */
-	WEIR_PH_SND,       /* PRE was raised; next: the sender's update */
-	WEIR_PH_RCV,       /* POST_SND was raised; next: the receiver's update */
-	WEIR_PH_END,       /* POST_RCV was raised; next: undo the receiver's update if the packet was
-	                      dropped, else raise the flow's end if the packet ended it */
-	WEIR_PH_DONE,      /* next: finish the packet */
+	WEIR_PH_IDLE = 0, /* between packets: deferred ends, expiries, timers, next packet */
+	WEIR_PH_SND,      /* PRE was raised; next: the sender's update */
+	WEIR_PH_RCV,      /* POST_SND was raised; next: the receiver's update */
+	WEIR_PH_END,      /* POST_RCV was raised; next: undo the receiver's update if the packet was
+	                     dropped, else raise the flow's end if the packet ended it */
+	WEIR_PH_DONE,     /* next: finish the packet */
 };
 
 struct weir_worker {
@@ -105,21 +112,31 @@ struct weir_worker {
 	uint32_t socks_born; /* sockets created so far: flows scoped before a socket was
 	                        created take it in at their next packet (weir_msock_rescope) */
 	struct weir_ude udes[WEIR_EV_UDE_MAX - WEIR_EV_UDE_FIRST];
-	unsigned nudes;              /* slots ever used (some may be free again: refs 0) */
+	unsigned nudes; /* slots ever used (some may be free again: refs 0) */
 
-	struct weir_timer *timers;   /* binary min-heap on (due_ns, seq) */
+	struct weir_timer *timers; /* binary min-heap on (due_ns, seq) */
 	unsigned ntimers, captimers;
 	uint64_t timer_seq;
 
 	/* the burst and the packet in progress */
 	struct weir_rx_pkt *rx;
 	unsigned nrx, rx_i;
+	/* Packets of the burst parsed ahead of the one in progress (rx_i .. ahead_next - 1), their
+	 * flow-table buckets and entries prefetched so the lookups find them in the cache. */
+	struct weir_ahead {
+		struct weir_pkt pkt;
+		struct weir_flow_key key;
+		uint32_t hash;
+		int8_t dir, r;
+		uint8_t reason;
+	} ahead[WEIR_AHEAD_SLOTS];
+	unsigned ahead_next;
 	enum weir_phase phase;
-	struct weir_pkt pkt;
-	int have_pkt;                /* pkt is the current packet (handlers may read it) */
+	struct weir_pkt *pkt; /* the current packet: its parse-ahead slot, or moved_syn */
+	int have_pkt;         /* pkt is the current packet (handlers may read it) */
 	struct weir_flow *cur;
 	int sender;
-	uint32_t carry;              /* PKT_IN | CONN_START | REXMIT of the current packet */
+	uint32_t carry; /* PKT_IN | CONN_START | REXMIT of the current packet */
 	struct weir_tcp_out out;
 	/* the latest SYN held on an open flow (syn_pending), to open the next flow with it when the
 	 * server accepts it; one slot: a flow whose SYN was overwritten starts at the SYN+ACK */
@@ -129,13 +146,14 @@ struct weir_worker {
 		uint16_t ip_len, win, mss;
 		uint8_t wscale, sack_perm, has_ts;
 	} held_syn;
-	struct weir_pkt moved_syn;   /* that SYN, rebuilt to open the next flow */
+	struct weir_pkt moved_syn; /* that SYN, rebuilt to open the next flow */
 	uint8_t have_moved_syn;
-	/* the flow before the receiver's update, saved when a POST_RCV handler may drop the packet */
+	/* the flow before the receiver's update, saved when a POST_RCV handler may drop the packet
+	 */
 	struct weir_tcp_snap rcv_snap;
 	uint8_t rcv_snapped;
-	uint8_t snd_state, snd_rst;  /* the sender's state and RST flag before its update */
-	uint8_t rcv_was_ended;       /* the flow had ended before this packet */
+	uint8_t snd_state, snd_rst; /* the sender's state and RST flag before its update */
+	uint8_t rcv_was_ended;      /* the flow had ended before this packet */
 
 	/* a flow whose CONN_END was raised without a packet; freed at the next step */
 	struct weir_flow *ending;

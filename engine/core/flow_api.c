@@ -1,5 +1,7 @@
-/* flow_api.c — what handlers may ask of a flow: addresses, each side's TCP view, counters, stream peeks, controls. */
+/* flow_api.c — what handlers may ask of a flow: addresses, each side's TCP view, counters, stream
+ * peeks, controls. */
 #include <errno.h>
+#include <stdbool.h>
 #include <string.h>
 
 #include "core.h"
@@ -11,11 +13,21 @@ uint64_t weir_flow_id(const struct weir_flow *f)
 	return f ? f->id : 0;
 }
 
+/* The tuple is not stored: the table's key holds both endpoints, client_dir says which is which. */
 int weir_flow_tuple(const struct weir_flow *f, struct weir_tuple *out)
 {
 	if (!f || !out)
 		return -EINVAL;
-	*out = f->tuple;
+	const struct weir_flow_key *k = &f->ft.key;
+	const bool client_b = f->client_dir != 0;
+	memset(out, 0, sizeof(*out));
+	memcpy(out->client_ip, client_b ? k->b : k->a, sizeof(out->client_ip));
+	memcpy(out->server_ip, client_b ? k->a : k->b, sizeof(out->server_ip));
+	out->client_port = client_b ? k->pb : k->pa;
+	out->server_port = client_b ? k->pa : k->pb;
+	out->vlan[0] = k->vlan[0];
+	out->vlan[1] = k->vlan[1];
+	out->ip_ver = k->ip_ver;
 	return 0;
 }
 
@@ -89,9 +101,10 @@ ssize_t weir_flow_view(const struct weir_flow *f, int side, uint64_t off, const 
 }
 
 /* Applies fn to side, or to both sides for WEIR_SIDE_BOTH. */
-#define FOR_SIDES(side, s, body)                                                                  \
-	for (int s = (side) == WEIR_SIDE_BOTH ? 0 : (side); s <= ((side) == WEIR_SIDE_BOTH ? 1 : (side)); s++) \
-		body
+#define FOR_SIDES(side, s, body)                                                                   \
+	for (int s = (side) == WEIR_SIDE_BOTH ? 0 : (side);                                        \
+	     s <= ((side) == WEIR_SIDE_BOTH ? 1 : (side)); s++)                                    \
+	body
 
 int weir_flow_set_buffering(struct weir_flow *f, int side, bool on)
 {
@@ -122,7 +135,8 @@ int weir_flow_stop_monitor(struct weir_flow *f, int side)
 		f->tcp.side[s].flags |= WEIR_TCPF_STOPPED;
 		weir_stream_set_buffering(&f->tcp.side[s].stream, &f->w->mem, false);
 	});
-	if ((f->tcp.side[0].flags & WEIR_TCPF_STOPPED) && (f->tcp.side[1].flags & WEIR_TCPF_STOPPED))
+	if ((f->tcp.side[0].flags & WEIR_TCPF_STOPPED) &&
+	    (f->tcp.side[1].flags & WEIR_TCPF_STOPPED))
 		f->bypassed = 1;
 	return 0;
 }
@@ -131,6 +145,15 @@ int weir_flow_set_user(struct weir_flow *f, const struct weir_msock *s, void *us
 {
 	if (!f || !s)
 		return -EINVAL;
+	if (!f->user) {
+		if (!user)
+			return 0;
+		/* Few flows get one: the slots are taken from the worker's memory when first
+		 * needed. */
+		f->user = weir_mem_zalloc(&f->w->mem, WEIR_FLOW_USERS * sizeof(*f->user));
+		if (!f->user)
+			return -ENOMEM;
+	}
 	int free_slot = -1;
 	for (int i = 0; i < WEIR_FLOW_USERS; i++) {
 		if (f->user[i].ptr && f->user[i].sock == s->id) {
@@ -151,7 +174,7 @@ int weir_flow_set_user(struct weir_flow *f, const struct weir_msock *s, void *us
 
 void *weir_flow_user(const struct weir_flow *f, const struct weir_msock *s)
 {
-	if (!f || !s)
+	if (!f || !s || !f->user)
 		return NULL;
 	for (int i = 0; i < WEIR_FLOW_USERS; i++)
 		if (f->user[i].ptr && f->user[i].sock == s->id)

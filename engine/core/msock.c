@@ -1,4 +1,5 @@
-/* msock.c — monitoring sockets: creation, scope as a tcpdump expression compiled by libpcap, closing. */
+/* msock.c — monitoring sockets: creation, scope as a tcpdump expression compiled by libpcap,
+ * closing. */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -10,7 +11,8 @@
 #define WEIR_FILTER_SNAPLEN 262144
 
 /* Compiles expr for linktype into *prog; on failure writes libpcap's message to err. */
-static int filter_compile(const char *expr, int linktype, struct bpf_program *prog, char *err, size_t errlen)
+static int filter_compile(const char *expr, int linktype, struct bpf_program *prog, char *err,
+                          size_t errlen)
 {
 	pcap_t *dead = pcap_open_dead(linktype, WEIR_FILTER_SNAPLEN);
 	if (!dead) {
@@ -28,7 +30,8 @@ static int filter_compile(const char *expr, int linktype, struct bpf_program *pr
 	return rc;
 }
 
-struct weir_msock *weir_msock_create(struct weir_worker *w, const char *filter, char *err, size_t errlen)
+struct weir_msock *weir_msock_create(struct weir_worker *w, const char *filter, char *err,
+                                     size_t errlen)
 {
 	if (err && errlen)
 		err[0] = '\0';
@@ -44,7 +47,8 @@ struct weir_msock *weir_msock_create(struct weir_worker *w, const char *filter, 
 		id++;
 	if (id == WEIR_MAX_SOCKS) {
 		if (err && errlen)
-			snprintf(err, errlen, "at most %d monitoring sockets per worker", WEIR_MAX_SOCKS);
+			snprintf(err, errlen, "at most %d monitoring sockets per worker",
+			         WEIR_MAX_SOCKS);
 		errno = ENOSPC;
 		return NULL;
 	}
@@ -57,7 +61,8 @@ struct weir_msock *weir_msock_create(struct weir_worker *w, const char *filter, 
 	s->id = id;
 	s->born = w->socks_born;
 	if (filter && filter[0]) {
-		/* Validate now (as Ethernet) so a bad expression fails here, not on the first packet. */
+		/* Validate now (as Ethernet) so a bad expression fails here, not on the first
+		 * packet. */
 		struct weir_msock_prog *p = &s->progs[0];
 		if (filter_compile(filter, DLT_EN10MB, &p->prog, err, errlen) != 0) {
 			free(s);
@@ -204,7 +209,7 @@ void weir_msock_rescope(struct weir_worker *w, struct weir_flow *f, const struct
 			in |= 1ull << id;
 	}
 	f->sock_mask = (f->sock_mask & ~newer) | in;
-	for (unsigned i = 0; i < WEIR_FLOW_USERS; i++)
+	for (unsigned i = 0; f->user && i < WEIR_FLOW_USERS; i++)
 		if (f->user[i].ptr && (newer >> f->user[i].sock & 1))
 			f->user[i].ptr = NULL;
 	f->scoped = w->socks_born;

@@ -14,7 +14,7 @@ static const char *const overlaps[] = {"first", "last", NULL};        /* enum we
 
 static const struct weir_setting engine_settings[] = {
     {"flows.max", WEIR_SET_UINT, FIELD(max_flows), 65536, 1, 1 << 26, NULL, "flows",
-     "flow-table entries per worker; a tracked flow costs about 1.3 KB (memory.flow_entry_bytes)"},
+     "flow-table entries per worker; a tracked flow costs about 0.7 KB (memory.flow_entry_bytes)"},
     {"flows.idle_timeout", WEIR_SET_SECONDS, FIELD(idle_timeout_ms), 300, 0.001, WEEK_S, NULL, "s",
      "an established flow idle this long ends (Zeek's tcp_inactivity_timeout is 5 min)"},
     {"flows.handshake_timeout", WEIR_SET_SECONDS, FIELD(handshake_timeout_ms), 75, 0.001, WEEK_S,

@@ -1,5 +1,6 @@
-/* test_core.c — the worker end to end on hand-built frames: hooks, events, UDE chains, scope, verdicts,
- * stop-monitor, timers, timeouts, table policies, flow records and the API's error paths. */
+/* test_core.c — the worker end to end on hand-built frames: hooks, events, UDE chains, scope,
+ * verdicts, stop-monitor, timers, timeouts, table policies, flow records and the API's error paths.
+ */
 #include <arpa/inet.h>
 #include <errno.h>
 #include <stdlib.h>
@@ -12,7 +13,7 @@
 #define TH_RST 0x04
 #define TH_PSH 0x08
 #define TH_ACK 0x10
-#define MS 1000000ull
+#define MS     1000000ull
 
 /* ---- frames ------------------------------------------------------------------------------- */
 
@@ -34,8 +35,8 @@ static void put32(uint8_t *p, uint32_t v)
 }
 
 /* Ethernet + IPv4 + TCP (20-byte header, plus an MSS option on SYNs). */
-static void mk(struct frame *f, uint32_t src, uint16_t sport, uint32_t dst, uint16_t dport, uint8_t flags,
-               uint32_t seq, uint32_t ack, const char *payload)
+static void mk(struct frame *f, uint32_t src, uint16_t sport, uint32_t dst, uint16_t dport,
+               uint8_t flags, uint32_t seq, uint32_t ack, const char *payload)
 {
 	const uint32_t plen = payload ? (uint32_t)strlen(payload) : 0;
 	const uint32_t thl = (flags & TH_SYN) ? 24 : 20;
@@ -83,7 +84,7 @@ struct seen {
 	uint32_t event;
 	int hook, side;
 	uint64_t arg;
-	int state[2];  /* both sides' states as the handler saw them */
+	int state[2]; /* both sides' states as the handler saw them */
 	int has_pkt;
 	int has_flow;
 };
@@ -91,7 +92,7 @@ struct seen {
 struct log {
 	struct seen ev[512];
 	unsigned n;
-	int hook;      /* the hook this registration is for (handlers don't get it) */
+	int hook; /* the hook this registration is for (handlers don't get it) */
 	struct weir_worker *w;
 	char data[2][256]; /* stream bytes read at NEW_DATA, per side */
 };
@@ -101,7 +102,8 @@ struct reg_ctx {
 	int hook;
 };
 
-static void recorder(struct weir_msock *s, struct weir_flow *f, int side, uint32_t ev, uint64_t arg, void *user)
+static void recorder(struct weir_msock *s, struct weir_flow *f, int side, uint32_t ev, uint64_t arg,
+                     void *user)
 {
 	struct reg_ctx *c = user;
 	struct log *l = c->log;
@@ -122,7 +124,8 @@ static void recorder(struct weir_msock *s, struct weir_flow *f, int side, uint32
 		char *d = l->data[side];
 		size_t have = strlen(d);
 		if (have + arg < sizeof(l->data[0]))
-			CHECK_EQ(weir_flow_peek(f, side, bi.next - arg, d + have, arg), (long long)arg);
+			CHECK_EQ(weir_flow_peek(f, side, bi.next - arg, d + have, arg),
+			         (long long)arg);
 	}
 }
 
@@ -137,7 +140,8 @@ static struct weir_msock *record_all(struct weir_worker *w, struct log *l, const
 		ctx[h].log = l;
 		ctx[h].hook = h;
 		for (uint32_t ev = 0; ev < WEIR_EV_BUILTIN_COUNT; ev++)
-			weir_msock_register(s, ev, h, recorder, &ctx[h]); /* invalid (event, hook) pairs fail */
+			weir_msock_register(s, ev, h, recorder,
+			                    &ctx[h]); /* invalid (event, hook) pairs fail */
 	}
 	return s;
 }
@@ -238,13 +242,15 @@ static void test_api_errors(void)
 	CHECK_EQ(weir_event_define(NULL, WEIR_EV_REXMIT, NULL, NULL), -EINVAL);
 	const int u1 = weir_event_define(w, WEIR_EV_REXMIT, NULL, NULL);
 	CHECK(u1 >= WEIR_EV_UDE_FIRST);
-	CHECK_EQ(weir_event_define(w, WEIR_EV_REXMIT, NULL, NULL), u1); /* same definition, same id */
+	CHECK_EQ(weir_event_define(w, WEIR_EV_REXMIT, NULL, NULL),
+	         u1); /* same definition, same id */
 	const int u2 = weir_event_define(w, (uint32_t)u1, NULL, (void *)1);
 	CHECK(u2 > u1);
 	CHECK_EQ(weir_event_root(w, (uint32_t)u2), WEIR_EV_REXMIT);
 	CHECK_EQ(weir_event_base(w, (uint32_t)u2), u1);
 	CHECK_EQ(weir_event_base(w, WEIR_EV_REXMIT), -EINVAL);
-	CHECK_EQ(weir_msock_register(s, (uint32_t)u2, WEIR_HOOK_PRE, NULL, NULL), 0); /* REXMIT is raised at PRE */
+	CHECK_EQ(weir_msock_register(s, (uint32_t)u2, WEIR_HOOK_PRE, NULL, NULL),
+	         0); /* REXMIT is raised at PRE */
 	CHECK_STR(weir_event_name(WEIR_EV_CONN_END), "conn_end");
 	CHECK_STR(weir_event_name(1000), "unknown");
 	CHECK_STR(weir_anomaly_name(WEIR_AN_RST_OUT_OF_WINDOW), "rst_out_of_window");
@@ -273,14 +279,15 @@ static void test_connection_events(void)
 	struct weir_config cfg;
 	weir_config_defaults(&cfg);
 	struct weir_worker *w = weir_worker_create(&cfg, 3);
-	struct records rs = { .n = 0 };
+	struct records rs = {.n = 0};
 	weir_worker_set_flow_sink(w, sink, &rs);
 	static struct log l;
 	memset(&l, 0, sizeof(l));
 	record_all(w, &l, NULL);
 	connection(w, 40000, 80, 1000 * MS);
 
-	/* CONN_START: at each hook of the first packet, side client; PRE sees the state before the update */
+	/* CONN_START: at each hook of the first packet, side client; PRE sees the state before the
+	 * update */
 	CHECK_EQ(count(&l, WEIR_EV_CONN_START, -1), 3);
 	const struct seen *e = find(&l, WEIR_EV_CONN_START, WEIR_HOOK_PRE, 0);
 	CHECK(e && e->side == WEIR_SIDE_CLIENT && e->has_pkt);
@@ -304,9 +311,11 @@ static void test_connection_events(void)
 	CHECK_STR(l.data[1], "HTTP/1.0 200 OK\r\n\r\nhi");
 	/* STATE_CHANGE: the sender's at POST_SND, the receiver's at POST_RCV, old<<8|new */
 	e = find(&l, WEIR_EV_STATE_CHANGE, WEIR_HOOK_POST_SND, 0);
-	CHECK(e && e->side == WEIR_SIDE_CLIENT && e->arg == ((WEIR_TCP_CLOSED << 8) | WEIR_TCP_SYN_SENT));
+	CHECK(e && e->side == WEIR_SIDE_CLIENT &&
+	      e->arg == ((WEIR_TCP_CLOSED << 8) | WEIR_TCP_SYN_SENT));
 	e = find(&l, WEIR_EV_STATE_CHANGE, WEIR_HOOK_POST_RCV, 0);
-	CHECK(e && e->side == WEIR_SIDE_SERVER && e->arg == ((WEIR_TCP_LISTEN << 8) | WEIR_TCP_SYN_RCVD));
+	CHECK(e && e->side == WEIR_SIDE_SERVER &&
+	      e->arg == ((WEIR_TCP_LISTEN << 8) | WEIR_TCP_SYN_RCVD));
 	/* the end: once, at POST_RCV, reason FIN */
 	CHECK_EQ(count(&l, WEIR_EV_CONN_END, -1), 1);
 	e = find(&l, WEIR_EV_CONN_END, -1, 0);
@@ -314,8 +323,11 @@ static void test_connection_events(void)
 	CHECK_EQ(count(&l, WEIR_EV_REXMIT, -1), 0);
 	CHECK_EQ(count(&l, WEIR_EV_ANOMALY, -1), 0);
 
-	/* the record comes when the entry's linger ends (here: shutdown) */
+	/* the record comes when the entry's linger ends (here: shutdown); the lingering entry holds
+	 * no stream memory */
 	CHECK_EQ(rs.n, 0);
+	CHECK_EQ(weir_worker_stats(w)->mem_used, 0);
+	CHECK(weir_worker_stats(w)->mem_peak > 0);
 	weir_worker_shutdown(w);
 	CHECK_EQ(weir_worker_run(w), 0);
 	CHECK_EQ(rs.n, 1);
@@ -351,7 +363,8 @@ struct ude_ctx {
 	int norder;
 };
 
-static bool is_get(struct weir_msock *s, struct weir_flow *f, int side, uint32_t ev, uint64_t arg, void *user)
+static bool is_get(struct weir_msock *s, struct weir_flow *f, int side, uint32_t ev, uint64_t arg,
+                   void *user)
 {
 	(void)s, (void)ev, (void)arg;
 	struct ude_ctx *c = user;
@@ -362,15 +375,18 @@ static bool is_get(struct weir_msock *s, struct weir_flow *f, int side, uint32_t
 	return weir_flow_peek(f, side, 0, buf, 3) == 3 && !memcmp(buf, "GET", 3);
 }
 
-static bool from_client(struct weir_msock *s, struct weir_flow *f, int side, uint32_t ev, uint64_t arg, void *user)
+static bool from_client(struct weir_msock *s, struct weir_flow *f, int side, uint32_t ev,
+                        uint64_t arg, void *user)
 {
 	(void)s, (void)f, (void)ev, (void)arg;
-	struct ude_ctx *c = (struct ude_ctx *)((char *)user - offsetof(struct ude_ctx, filter_calls[1]));
+	struct ude_ctx *c =
+	    (struct ude_ctx *)((char *)user - offsetof(struct ude_ctx, filter_calls[1]));
 	c->filter_calls[1]++;
 	return side == WEIR_SIDE_CLIENT;
 }
 
-static void on_ude(struct weir_msock *s, struct weir_flow *f, int side, uint32_t ev, uint64_t arg, void *user)
+static void on_ude(struct weir_msock *s, struct weir_flow *f, int side, uint32_t ev, uint64_t arg,
+                   void *user)
 {
 	(void)s, (void)f, (void)side, (void)ev, (void)arg;
 	struct ude_ctx *c = *(struct ude_ctx **)user;
@@ -394,13 +410,14 @@ static void test_ude_chain(void)
 	struct {
 		struct ude_ctx *c;
 		int which;
-	} h[3] = { { &c, 0 }, { &c, 1 }, { &c, 2 } };
+	} h[3] = {{&c, 0}, {&c, 1}, {&c, 2}};
 	CHECK_EQ(weir_msock_register(s, (uint32_t)get_cli, WEIR_HOOK_POST_RCV, on_ude, &h[0]), 0);
 	CHECK_EQ(weir_msock_register(s, (uint32_t)get, WEIR_HOOK_POST_RCV, on_ude, &h[1]), 0);
 	CHECK_EQ(weir_msock_register(s, WEIR_EV_NEW_DATA, WEIR_HOOK_POST_RCV, on_ude, &h[2]), 0);
 	CHECK_EQ(weir_msock_register(s, (uint32_t)get, WEIR_HOOK_PRE, on_ude, &h[1]), -EINVAL);
 	connection(w, 40001, 80, 1000 * MS);
-	/* two NEW_DATA (request, response): the base handler fires on both, "GET" on the client's */
+	/* two NEW_DATA (request, response): the base handler fires on both, "GET" on the client's
+	 */
 	CHECK_EQ(c.fired[2], 2);
 	CHECK_EQ(c.fired[1], 1);
 	CHECK_EQ(c.fired[0], 1);
@@ -414,7 +431,8 @@ static void test_ude_chain(void)
 	weir_worker_free(w);
 }
 
-static void drop_all(struct weir_msock *s, struct weir_flow *f, int side, uint32_t ev, uint64_t arg, void *user)
+static void drop_all(struct weir_msock *s, struct weir_flow *f, int side, uint32_t ev, uint64_t arg,
+                     void *user)
 {
 	(void)f, (void)side, (void)ev, (void)arg, (void)user;
 	CHECK_EQ(weir_worker_drop(weir_msock_worker(s)), 0);
@@ -450,7 +468,8 @@ static void test_scope_and_drop(void)
 
 /* ---- stop monitoring, timers, timeouts ---------------------------------------------------- */
 
-static void stop_on_start(struct weir_msock *s, struct weir_flow *f, int side, uint32_t ev, uint64_t arg, void *user)
+static void stop_on_start(struct weir_msock *s, struct weir_flow *f, int side, uint32_t ev,
+                          uint64_t arg, void *user)
 {
 	(void)s, (void)side, (void)ev, (void)arg, (void)user;
 	CHECK_EQ(weir_flow_stop_monitor(f, WEIR_SIDE_BOTH), 0);
@@ -461,12 +480,13 @@ static void test_stop_monitor(void)
 	struct weir_config cfg;
 	weir_config_defaults(&cfg);
 	struct weir_worker *w = weir_worker_create(&cfg, 0);
-	struct records rs = { .n = 0 };
+	struct records rs = {.n = 0};
 	weir_worker_set_flow_sink(w, sink, &rs);
 	static struct log l;
 	memset(&l, 0, sizeof(l));
 	struct weir_msock *s = record_all(w, &l, NULL);
-	CHECK_EQ(weir_msock_register(s, WEIR_EV_CONN_START, WEIR_HOOK_POST_RCV, stop_on_start, NULL), 0);
+	CHECK_EQ(
+	    weir_msock_register(s, WEIR_EV_CONN_START, WEIR_HOOK_POST_RCV, stop_on_start, NULL), 0);
 	connection(w, 40004, 80, 10 * MS);
 	weir_worker_shutdown(w);
 	weir_worker_run(w);
@@ -488,7 +508,8 @@ struct timer_ctx {
 	int had_flow;
 };
 
-static void on_timer(struct weir_msock *s, struct weir_flow *f, int side, uint32_t ev, uint64_t arg, void *user)
+static void on_timer(struct weir_msock *s, struct weir_flow *f, int side, uint32_t ev, uint64_t arg,
+                     void *user)
 {
 	(void)s, (void)side, (void)ev;
 	struct timer_ctx *c = user;
@@ -497,7 +518,8 @@ static void on_timer(struct weir_msock *s, struct weir_flow *f, int side, uint32
 	c->had_flow += f != NULL;
 }
 
-static void arm_on_start(struct weir_msock *s, struct weir_flow *f, int side, uint32_t ev, uint64_t arg, void *user)
+static void arm_on_start(struct weir_msock *s, struct weir_flow *f, int side, uint32_t ev,
+                         uint64_t arg, void *user)
 {
 	(void)side, (void)ev, (void)arg, (void)user;
 	CHECK_EQ(weir_timer_add(s, f, 50, 77), 0);     /* fires: the flow lives 70 ms */
@@ -510,7 +532,7 @@ static void test_timers_and_timeout(void)
 	weir_config_defaults(&cfg);
 	cfg.handshake_timeout_ms = 1000;
 	struct weir_worker *w = weir_worker_create(&cfg, 0);
-	struct records rs = { .n = 0 };
+	struct records rs = {.n = 0};
 	weir_worker_set_flow_sink(w, sink, &rs);
 	char err[256];
 	struct weir_msock *s = weir_msock_create(w, NULL, err, sizeof(err));
@@ -518,12 +540,17 @@ static void test_timers_and_timeout(void)
 	memset(&l, 0, sizeof(l));
 	ctx[WEIR_HOOK_POST_RCV].log = &l;
 	ctx[WEIR_HOOK_POST_RCV].hook = WEIR_HOOK_POST_RCV;
-	struct timer_ctx tc = { .s = s };
+	struct timer_ctx tc = {.s = s};
 	CHECK_EQ(weir_msock_register(s, WEIR_EV_TIMER, WEIR_HOOK_POST_RCV, on_timer, &tc), 0);
 	CHECK_EQ(weir_msock_register(s, WEIR_EV_CONN_START, WEIR_HOOK_PRE, arm_on_start, NULL), 0);
-	CHECK_EQ(weir_msock_register(s, WEIR_EV_TIMEOUT, WEIR_HOOK_POST_RCV, recorder, &ctx[WEIR_HOOK_POST_RCV]), 0);
-	CHECK_EQ(weir_msock_register(s, WEIR_EV_CONN_END, WEIR_HOOK_POST_RCV, recorder, &ctx[WEIR_HOOK_POST_RCV]), 0);
-	CHECK_EQ(weir_timer_add(s, NULL, 10, 5), 0); /* a flow-less timer, due at 10 ms of worker time */
+	CHECK_EQ(weir_msock_register(s, WEIR_EV_TIMEOUT, WEIR_HOOK_POST_RCV, recorder,
+	                             &ctx[WEIR_HOOK_POST_RCV]),
+	         0);
+	CHECK_EQ(weir_msock_register(s, WEIR_EV_CONN_END, WEIR_HOOK_POST_RCV, recorder,
+	                             &ctx[WEIR_HOOK_POST_RCV]),
+	         0);
+	CHECK_EQ(weir_timer_add(s, NULL, 10, 5),
+	         0); /* a flow-less timer, due at 10 ms of worker time */
 
 	struct frame f;
 	mk(&f, C_IP, 40005, S_IP, 80, TH_SYN, 1, 0, NULL); /* the handshake never completes */
@@ -566,7 +593,7 @@ static void test_close_cancels_timers(void)
 	char err[256];
 	struct weir_msock *a = weir_msock_create(w, NULL, err, sizeof(err));
 	struct weir_msock *b = weir_msock_create(w, NULL, err, sizeof(err));
-	struct timer_ctx ta = { .s = a }, tb = { .s = b };
+	struct timer_ctx ta = {.s = a}, tb = {.s = b};
 	CHECK_EQ(weir_msock_register(a, WEIR_EV_TIMER, WEIR_HOOK_POST_RCV, on_timer, &ta), 0);
 	CHECK_EQ(weir_msock_register(b, WEIR_EV_TIMER, WEIR_HOOK_POST_RCV, on_timer, &tb), 0);
 	for (uint64_t i = 0; i < 3; i++)
@@ -583,7 +610,7 @@ static void test_close_cancels_timers(void)
 
 	/* b's handler closes c while c's record of the same tick is queued behind it */
 	struct weir_msock *c = weir_msock_create(w, NULL, err, sizeof(err));
-	struct timer_ctx tcx = { .s = c };
+	struct timer_ctx tcx = {.s = c};
 	CHECK_EQ(weir_msock_register(b, WEIR_EV_TIMER, WEIR_HOOK_POST_RCV, close_other, c), 0);
 	CHECK_EQ(weir_msock_register(c, WEIR_EV_TIMER, WEIR_HOOK_POST_RCV, on_timer, &tcx), 0);
 	CHECK_EQ(weir_timer_add(c, NULL, 10, 300), 0); /* due at 30 ms, with b's 201 */
@@ -606,8 +633,8 @@ struct tracked {
 	long long peek;
 };
 
-static void on_new_data(struct weir_msock *s, struct weir_flow *f, int side, uint32_t ev, uint64_t arg,
-                        void *user)
+static void on_new_data(struct weir_msock *s, struct weir_flow *f, int side, uint32_t ev,
+                        uint64_t arg, void *user)
 {
 	(void)s;
 	(void)ev;
@@ -640,6 +667,73 @@ static void test_tracking_only(void)
 	CHECK_EQ(t.buffering[1], 0);
 	CHECK_EQ(t.peek, -EINVAL);
 	CHECK_EQ(weir_worker_stats(w)->mem_peak, 0);
+	weir_worker_free(w);
+}
+
+/* Per flow and socket user pointers: slots are taken from the worker's memory on the first set
+ * (no flow carries them otherwise), at most WEIR_FLOW_USERS sockets hold one, and the slots go
+ * back when the flow's record is written. */
+struct users {
+	struct weir_msock *socks[WEIR_FLOW_USERS + 1];
+	int rc[WEIR_FLOW_USERS + 1];
+	void *got[WEIR_FLOW_USERS + 1];
+	uint64_t used_before;
+	int done;
+};
+
+static int marks[WEIR_FLOW_USERS + 1];
+
+static void set_users(struct weir_msock *s, struct weir_flow *f, int side, uint32_t ev,
+                      uint64_t arg, void *user)
+{
+	(void)s;
+	(void)side;
+	(void)ev;
+	(void)arg;
+	struct users *u = user;
+	if (u->done)
+		return;
+	u->done = 1;
+	struct weir_worker *w = weir_msock_worker(u->socks[0]);
+	u->used_before = weir_worker_stats(w)->mem_used;
+	CHECK(weir_flow_user(f, u->socks[0]) == NULL);
+	CHECK_EQ(weir_flow_set_user(f, u->socks[0], NULL), 0); /* clearing takes nothing */
+	for (int i = 0; i <= WEIR_FLOW_USERS; i++)
+		u->rc[i] = weir_flow_set_user(f, u->socks[i], &marks[i]);
+	CHECK_EQ(weir_flow_set_user(f, u->socks[1], &marks[0]),
+	         0); /* a socket's own slot is replaced */
+	for (int i = 0; i <= WEIR_FLOW_USERS; i++)
+		u->got[i] = weir_flow_user(f, u->socks[i]);
+	CHECK_EQ(weir_flow_set_user(NULL, u->socks[0], &marks[0]), -EINVAL);
+	CHECK_EQ(weir_flow_set_user(f, NULL, &marks[0]), -EINVAL);
+}
+
+static void test_flow_users(void)
+{
+	struct weir_config cfg;
+	weir_config_defaults(&cfg);
+	struct weir_worker *w = weir_worker_create(&cfg, 0);
+	char err[256];
+	static struct users u;
+	memset(&u, 0, sizeof(u));
+	for (int i = 0; i <= WEIR_FLOW_USERS; i++) {
+		u.socks[i] = weir_msock_create(w, NULL, err, sizeof(err));
+		CHECK(u.socks[i] != NULL);
+	}
+	CHECK_EQ(weir_msock_register(u.socks[0], WEIR_EV_CONN_START, WEIR_HOOK_PRE, set_users, &u),
+	         0);
+	connection(w, 40000, 80, 1000 * MS);
+	CHECK(u.done);
+	for (int i = 0; i < WEIR_FLOW_USERS; i++)
+		CHECK_EQ(u.rc[i], 0);
+	CHECK_EQ(u.rc[WEIR_FLOW_USERS], -ENOSPC);
+	CHECK(u.got[0] == &marks[0] && u.got[1] == &marks[0] && u.got[2] == &marks[2]);
+	CHECK(u.got[WEIR_FLOW_USERS] == NULL);
+	CHECK_EQ(u.used_before, 0);
+	weir_worker_shutdown(w);
+	CHECK_EQ(weir_worker_run(w), 0);
+	CHECK_EQ(weir_worker_stats(w)->mem_used, 0); /* the slots went with the flow */
+	CHECK(weir_worker_stats(w)->mem_peak >= WEIR_FLOW_USERS * sizeof(void *));
 	weir_worker_free(w);
 }
 
@@ -713,7 +807,7 @@ static void test_table_policies(void)
 	weir_config_defaults(&cfg);
 	cfg.max_flows = 2;
 	struct weir_worker *w = weir_worker_create(&cfg, 0);
-	struct records rs = { .n = 0 };
+	struct records rs = {.n = 0};
 	weir_worker_set_flow_sink(w, sink, &rs);
 	static struct log l;
 	memset(&l, 0, sizeof(l));
@@ -783,6 +877,7 @@ int main(void)
 	test_api_errors();
 	test_connection_events();
 	test_tracking_only();
+	test_flow_users();
 	test_ude_chain();
 	test_scope_and_drop();
 	test_stop_monitor();

@@ -1,4 +1,5 @@
-/* top.c — a bounded per-worker sample of the largest active flows, kept up to date in O(1) amortised per packet for dashboards. */
+/* top.c — a bounded per-worker sample of the largest active flows, kept up to date in O(1)
+ * amortised per packet for dashboards. */
 #include <errno.h>
 #include <string.h>
 
@@ -75,7 +76,7 @@ int weir_worker_top_flows(const struct weir_worker *w, struct weir_flow_summary 
 		struct weir_flow_summary *s = &all[i];
 		memset(s, 0, sizeof(*s));
 		s->flow_id = f->id;
-		s->tuple = f->tuple;
+		weir_flow_tuple(f, &s->tuple);
 		s->start_ns = f->start_ns;
 		s->last_ns = f->last_ns;
 		for (int k = 0; k < 2; k++) {

@@ -1,5 +1,6 @@
-/* worker.c — one worker's packet path as a resumable state machine: parse, flow lookup, PRE, sender update,
- * POST_SND, receiver update, POST_RCV; plus expiries, evictions and shutdown, each pausing where events fire. */
+/* worker.c — one worker's packet path as a resumable state machine: parse, flow lookup, PRE, sender
+ * update, POST_SND, receiver update, POST_RCV; plus expiries, evictions and shutdown, each pausing
+ * where events fire. */
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
@@ -9,12 +10,12 @@
 #include "parse/parse.h"
 
 #define NS_PER_MS 1000000ull
-#define EV(e) (1u << (e))
+#define EV(e)     (1u << (e))
 
 static int config_valid(const struct weir_config *c)
 {
-	return c->max_flows > 0 && c->buffer_per_side >= 1024 && c->flow_policy <= WEIR_FLOWS_REFUSE_NEW &&
-	       c->overlap <= WEIR_OVERLAP_LAST;
+	return c->max_flows > 0 && c->buffer_per_side >= 1024 &&
+	       c->flow_policy <= WEIR_FLOWS_REFUSE_NEW && c->overlap <= WEIR_OVERLAP_LAST;
 }
 
 struct weir_worker *weir_worker_create(const struct weir_config *cfg, unsigned id)
@@ -78,6 +79,7 @@ int weir_worker_rx(struct weir_worker *w, struct weir_rx_pkt *pkts, unsigned n)
 	w->rx = pkts;
 	w->nrx = n;
 	w->rx_i = 0;
+	w->ahead_next = 0;
 	return 0;
 }
 
@@ -94,7 +96,7 @@ void weir_worker_shutdown(struct weir_worker *w)
 
 const struct weir_pkt *weir_worker_packet(const struct weir_worker *w)
 {
-	return w && w->have_pkt ? &w->pkt : NULL;
+	return w && w->have_pkt ? w->pkt : NULL;
 }
 
 int weir_worker_drop(struct weir_worker *w)
@@ -141,7 +143,7 @@ static void flow_record(struct weir_worker *w, struct weir_flow *f, int reason)
 	struct weir_flow_record r;
 	memset(&r, 0, sizeof(r));
 	r.flow_id = f->id;
-	r.tuple = f->tuple;
+	weir_flow_tuple(f, &r.tuple);
 	r.start_ns = f->start_ns;
 	r.end_ns = f->last_ns;
 	for (int s = 0; s < 2; s++) {
@@ -168,6 +170,7 @@ static void mem_stats(struct weir_worker *w)
 static void flow_finalize(struct weir_worker *w, struct weir_flow *f, int reason)
 {
 	weir_tcp_finish(&f->tcp, &w->mem);
+	weir_mem_free(&w->mem, f->user, WEIR_FLOW_USERS * sizeof(*f->user));
 	flow_record(w, f, reason);
 	w->st.flows_closed++;
 	w->st.flows_active--;
@@ -181,7 +184,7 @@ static void flow_finalize(struct weir_worker *w, struct weir_flow *f, int reason
  * CONN_END; all at POST_RCV. Silent for bypassed flows (monitoring was stopped). */
 static void raise_end(struct weir_worker *w, struct weir_flow *f, int reason)
 {
-	uint64_t adv[2] = { f->tcp.side[0].stream.next, f->tcp.side[1].stream.next };
+	uint64_t adv[2] = {f->tcp.side[0].stream.next, f->tcp.side[1].stream.next};
 	weir_tcp_flush(&f->tcp);
 	adv[0] = f->tcp.side[0].stream.next - adv[0];
 	adv[1] = f->tcp.side[1].stream.next - adv[1];
@@ -194,12 +197,14 @@ static void raise_end(struct weir_worker *w, struct weir_flow *f, int reason)
 	for (int s = 0; s < 2; s++) {
 		if (adv[s] && !(f->tcp.side[s].flags & WEIR_TCPF_STOPPED)) {
 			w->st.events[WEIR_EV_NEW_DATA]++;
-			weir_emit(w, f, f->sock_mask, WEIR_HOOK_POST_RCV, EV(WEIR_EV_NEW_DATA), s, adv[s]);
+			weir_emit(w, f, f->sock_mask, WEIR_HOOK_POST_RCV, EV(WEIR_EV_NEW_DATA), s,
+			          adv[s]);
 		}
 	}
 	if (reason == WEIR_CLOSE_TIMEOUT) {
 		w->st.events[WEIR_EV_TIMEOUT]++;
-		weir_emit(w, f, f->sock_mask, WEIR_HOOK_POST_RCV, EV(WEIR_EV_TIMEOUT), WEIR_SIDE_BOTH, 0);
+		weir_emit(w, f, f->sock_mask, WEIR_HOOK_POST_RCV, EV(WEIR_EV_TIMEOUT),
+		          WEIR_SIDE_BOTH, 0);
 	}
 	w->st.events[WEIR_EV_CONN_END]++;
 	weir_emit(w, f, f->sock_mask, WEIR_HOOK_POST_RCV, EV(WEIR_EV_CONN_END), WEIR_SIDE_BOTH,
@@ -232,19 +237,6 @@ static void flow_deadline(struct weir_worker *w, struct weir_flow *f)
 	weir_ft_touch(w->ft, f, w->now_ns + ms * NS_PER_MS);
 }
 
-static void set_tuple(struct weir_flow *f, const struct weir_pkt *p, int sender)
-{
-	struct weir_tuple *t = &f->tuple;
-	const int src_is_client = sender == WEIR_SIDE_CLIENT;
-	memcpy(t->client_ip, src_is_client ? p->src : p->dst, 16);
-	memcpy(t->server_ip, src_is_client ? p->dst : p->src, 16);
-	t->client_port = src_is_client ? p->sport : p->dport;
-	t->server_port = src_is_client ? p->dport : p->sport;
-	t->vlan[0] = p->vlan[0];
-	t->vlan[1] = p->vlan[1];
-	t->ip_ver = p->ip_ver;
-}
-
 /* Takes an entry for a new flow: the caller has checked that one is free. */
 static struct weir_flow *flow_create(struct weir_worker *w, const struct weir_flow_key *k,
                                      uint32_t hash, int dir, uint64_t scope)
@@ -252,7 +244,7 @@ static struct weir_flow *flow_create(struct weir_worker *w, const struct weir_fl
 	struct weir_flow *f = weir_ft_insert(w->ft, k, hash);
 	if (!f)
 		return NULL;
-	const struct weir_pkt *p = &w->pkt;
+	const struct weir_pkt *p = w->pkt;
 	const int syn_only = (p->tcp_flags & 0x12) == 0x02;
 	const int sender = weir_tcp_first_sender(p);
 	f->w = w;
@@ -261,7 +253,6 @@ static struct weir_flow *flow_create(struct weir_worker *w, const struct weir_fl
 	f->sock_mask = scope;
 	f->scoped = w->socks_born;
 	f->client_dir = (uint8_t)(sender == WEIR_SIDE_CLIENT ? dir : !dir);
-	set_tuple(f, p, sender);
 	weir_tcp_init(&f->tcp, p, sender, !syn_only, w->cfg.buffer_per_side, w->cfg.overlap,
 	              w->cfg.buffering != 0);
 	w->st.flows_created++;
@@ -381,14 +372,14 @@ static bool reused(struct weir_worker *w, struct weir_flow *f, const struct weir
 static struct weir_flow *flow_create_moved(struct weir_worker *w, const struct weir_flow_key *k,
                                            uint32_t hash, int dir, uint64_t scope)
 {
-	const struct weir_pkt synack = w->pkt;
+	struct weir_pkt *synack = w->pkt;
 	struct weir_tcp_out out;
 	w->have_moved_syn = 0;
-	w->pkt = w->moved_syn;
+	w->pkt = &w->moved_syn;
 	struct weir_flow *f = flow_create(w, k, hash, !dir, scope);
 	if (f) {
-		weir_tcp_sender_update(&f->tcp, WEIR_SIDE_CLIENT, &w->pkt, &out);
-		weir_tcp_receiver_update(&f->tcp, &w->mem, WEIR_SIDE_CLIENT, &w->pkt, &out);
+		weir_tcp_sender_update(&f->tcp, WEIR_SIDE_CLIENT, w->pkt, &out);
+		weir_tcp_receiver_update(&f->tcp, &w->mem, WEIR_SIDE_CLIENT, w->pkt, &out);
 	}
 	w->pkt = synack;
 	return f;
@@ -397,17 +388,18 @@ static struct weir_flow *flow_create_moved(struct weir_worker *w, const struct w
 /* Finds or makes the flow of the current TCP packet. Returns 1 when the packet goes on to PRE,
  * 0 when it is done (orphan, refused), -1 when another flow's end must be raised first (an
  * eviction, a reused port): the packet starts again afterwards. */
-static int packet_flow(struct weir_worker *w, const struct weir_rx_pkt *rx)
+static int packet_flow(struct weir_worker *w, const struct weir_rx_pkt *rx,
+                       const struct weir_ahead *a)
 {
-	const struct weir_pkt *p = &w->pkt;
-	struct weir_flow_key k;
-	const int dir = weir_flow_key_make(&k, p);
-	const uint32_t hash = weir_flow_key_hash(&k);
+	const struct weir_pkt *p = w->pkt;
+	const struct weir_flow_key k = a->key;
+	const int dir = a->dir;
+	const uint32_t hash = a->hash;
 	const int syn_only = (p->tcp_flags & 0x12) == 0x02;
 	struct weir_flow *f = weir_ft_lookup(w->ft, &k, hash);
 
-	/* Port reuse: a SYN with a new ISN after the old connection ended starts a new flow (the same
-	 * ISN is a retransmission of the old flow's SYN, as Wireshark counts it). */
+	/* Port reuse: a SYN with a new ISN after the old connection ended starts a new flow (the
+	 * same ISN is a retransmission of the old flow's SYN, as Wireshark counts it). */
 	if (f && f->ended && syn_only && p->seq != f->tcp.side[WEIR_SIDE_CLIENT].isn) {
 		flow_finalize(w, f, f->end_reason);
 		f = NULL;
@@ -448,19 +440,43 @@ static int packet_flow(struct weir_worker *w, const struct weir_rx_pkt *rx)
 	return 1;
 }
 
-/* Parses the next packet of the burst and raises PRE. */
+/* Parses packet j of the burst into its parse-ahead slot and prefetches its flow's bucket. */
+static void parse_ahead(struct weir_worker *w, unsigned j)
+{
+	const struct weir_rx_pkt *rx = &w->rx[j];
+	struct weir_ahead *a = &w->ahead[j % WEIR_AHEAD_SLOTS];
+	unsigned reason = WEIR_MAL_COUNT;
+	a->pkt.frame = rx->frame;
+	a->pkt.ts_ns = rx->ts_ns;
+	a->pkt.port = rx->port;
+	a->r =
+	    (int8_t)weir_parse(&a->pkt, rx->frame, rx->caplen, rx->wirelen, rx->linktype, &reason);
+	a->reason = (uint8_t)reason;
+	if (a->r != WEIR_PARSE_TCP)
+		return;
+	a->dir = (int8_t)weir_flow_key_make(&a->key, &a->pkt);
+	a->hash = weir_flow_key_hash(&a->key);
+	weir_ft_prefetch_bucket(w->ft, a->hash);
+}
+
+/* Takes the next packet of the burst (parsed ahead) and raises PRE. */
 static void packet_start(struct weir_worker *w)
 {
 	struct weir_rx_pkt *rx = &w->rx[w->rx_i];
-	struct weir_pkt *p = &w->pkt;
-	unsigned reason = WEIR_MAL_COUNT;
-	p->frame = rx->frame;
-	p->ts_ns = rx->ts_ns;
-	p->port = rx->port;
+	struct weir_pkt *p;
+	while (w->ahead_next < w->nrx && w->ahead_next <= w->rx_i + WEIR_AHEAD)
+		parse_ahead(w, w->ahead_next++);
+	const unsigned soon = w->rx_i + WEIR_AHEAD_ENTRY;
+	if (soon < w->ahead_next && w->ahead[soon % WEIR_AHEAD_SLOTS].r == WEIR_PARSE_TCP)
+		weir_ft_prefetch_entry(w->ft, w->ahead[soon % WEIR_AHEAD_SLOTS].hash);
+	struct weir_ahead *a = &w->ahead[w->rx_i % WEIR_AHEAD_SLOTS];
+	w->pkt = p = &a->pkt;
+	const unsigned reason = a->reason;
+	const int r = a->r;
 	w->st.pkts++;
 	w->st.bytes += rx->wirelen;
-	const int r = weir_parse(p, rx->frame, rx->caplen, rx->wirelen, rx->linktype, &reason);
-	/* A TCP segment with a bad option is counted as malformed and still tracked (as Linux does). */
+	/* A TCP segment with a bad option is counted as malformed and still tracked (as Linux
+	 * does). */
 	if (reason < WEIR_MAL_COUNT)
 		w->st.malformed[reason]++;
 	if (r != WEIR_PARSE_TCP) {
@@ -472,7 +488,7 @@ static void packet_start(struct weir_worker *w)
 		return;
 	}
 	w->have_pkt = 1;
-	const int got = packet_flow(w, rx);
+	const int got = packet_flow(w, rx, a);
 	if (got < 0) { /* an eviction was raised first; this packet starts again afterwards */
 		w->st.pkts--;
 		w->st.bytes -= rx->wirelen;
@@ -538,7 +554,7 @@ static void packet_snd(struct weir_worker *w)
 	const struct weir_tcp_side *s = &w->cur->tcp.side[w->sender];
 	w->snd_state = s->state;
 	w->snd_rst = s->flags & WEIR_TCPF_RST;
-	weir_tcp_sender_update(&w->cur->tcp, w->sender, &w->pkt, &w->out);
+	weir_tcp_sender_update(&w->cur->tcp, w->sender, w->pkt, &w->out);
 	raise_stage(w, WEIR_HOOK_POST_SND, w->sender, NULL);
 	w->phase = WEIR_PH_RCV;
 }
@@ -553,7 +569,7 @@ static bool packet_dropped(const struct weir_worker *w)
 static void undo_dropped_rst(struct weir_worker *w)
 {
 	struct weir_tcp_side *s = &w->cur->tcp.side[w->sender];
-	if (!(w->pkt.tcp_flags & 0x04))
+	if (!(w->pkt->tcp_flags & 0x04))
 		return;
 	s->state = w->snd_state;
 	s->flags = (uint8_t)((s->flags & ~WEIR_TCPF_RST) | w->snd_rst);
@@ -565,7 +581,8 @@ static void undo_dropped_rst(struct weir_worker *w)
 static bool rcv_may_drop(const struct weir_worker *w)
 {
 	const uint32_t later = EV(WEIR_EV_CONN_END) | EV(WEIR_EV_TIMEOUT) | EV(WEIR_EV_TIMER);
-	return packet_raises(w) && weir_subscribed(w, w->cur->sock_mask, WEIR_HOOK_POST_RCV, ~later);
+	return packet_raises(w) &&
+	       weir_subscribed(w, w->cur->sock_mask, WEIR_HOOK_POST_RCV, ~later);
 }
 
 /* The receiver's update, unless the packet was dropped at PRE or POST_SND: the receiver never
@@ -585,8 +602,8 @@ static void packet_rcv(struct weir_worker *w)
 		weir_tcp_snapshot(&f->tcp, &w->rcv_snap);
 		w->rcv_snapped = 1;
 	}
-	uint64_t adv[2] = { f->tcp.side[0].stream.next, f->tcp.side[1].stream.next };
-	weir_tcp_receiver_update(&f->tcp, &w->mem, w->sender, &w->pkt, &w->out);
+	uint64_t adv[2] = {f->tcp.side[0].stream.next, f->tcp.side[1].stream.next};
+	weir_tcp_receiver_update(&f->tcp, &w->mem, w->sender, w->pkt, &w->out);
 	adv[0] = f->tcp.side[0].stream.next - adv[0];
 	adv[1] = f->tcp.side[1].stream.next - adv[1];
 	raise_stage(w, WEIR_HOOK_POST_RCV, !w->sender, adv);
@@ -609,9 +626,12 @@ static void packet_end(struct weir_worker *w)
 
 static void packet_done(struct weir_worker *w)
 {
-	if (w->cur) {
-		flow_deadline(w, w->cur);
-		weir_top_update(w, w->cur);
+	struct weir_flow *f = w->cur;
+	if (f) {
+		flow_deadline(w, f);
+		weir_top_update(w, f);
+		if (f->ended) /* CONN_END's handlers have run: the lingering entry keeps no bytes */
+			weir_tcp_release(&f->tcp, &w->mem);
 	}
 	w->st.drops += w->rx[w->rx_i].verdict;
 	mem_stats(w);

@@ -47,6 +47,11 @@ uint32_t weir_ft_capacity(const struct weir_flowtab *ft);
 size_t weir_ft_entry_cost(const struct weir_flowtab *ft);
 /** The entry with key k, or NULL. O(1) expected. */
 void *weir_ft_lookup(struct weir_flowtab *ft, const struct weir_flow_key *k, uint32_t hash);
+/** Starts loading the bucket of hash into the cache (a lookup soon after finds it there). */
+void weir_ft_prefetch_bucket(const struct weir_flowtab *ft, uint32_t hash);
+/** Starts loading the first entry of hash's bucket (its first lines) into the cache; the bucket
+ *  itself should have been prefetched a little earlier. */
+void weir_ft_prefetch_entry(const struct weir_flowtab *ft, uint32_t hash);
 /** Takes an entry from the pool for k (which must not be present), zeroed after the header,
  *  placed last in LRU order, not armed. NULL when the pool is empty. */
 void *weir_ft_insert(struct weir_flowtab *ft, const struct weir_flow_key *k, uint32_t hash);

@@ -337,7 +337,8 @@ static void test_lazy_pool(void)
 		return;
 	const long after = resident_bytes();
 	CHECK(before > 0 && after > 0);
-	CHECK(after - before < 100l << 20); /* the bucket array (256 KiB), under ASan its shadow too */
+	CHECK(after - before <
+	      100l << 20); /* the bucket array (256 KiB), under ASan its shadow too */
 	struct weir_flow_key k;
 	memset(&k, 0, sizeof(k));
 	void *first = NULL;
@@ -477,6 +478,44 @@ static void test_timer_basic(void)
 	weir_ft_touch(ft, e[2], 1); /* long before anything the wheel saw */
 	CHECK(weir_ft_expired(ft, t) == e[2]);
 	CHECK(weir_ft_expired(ft, t) == NULL);
+	weir_ft_free(ft);
+}
+
+/* Many deadlines in one tick (flows that end close together), in scrambled order, some re-armed,
+ * one removed: each fires exactly when the clock reaches it, in deadline order. (The wheel keeps
+ * them in a heap: rescanning the tick's list at every deadline took quadratic time.) */
+static void test_timer_dense(void)
+{
+	enum { N = 3000 };
+	void *e[N];
+	struct weir_flowtab *ft = timer_table(e, N);
+	if (!ft)
+		return;
+	const uint64_t t = T0 + HOUR;
+	CHECK(weir_ft_expired(ft, t) == NULL);
+	for (uint32_t k = 0; k < N; k++) { /* entry j is due at t + 1 us + 2 us * j */
+		const uint32_t j = (k * 1237u) % N;
+		weir_ft_touch(ft, e[j], t + 1000 + 2000ull * j + (j % 3 ? 0 : 5 * SEC));
+	}
+	for (uint32_t j = 0; j < N; j += 3) /* those parked 5 s later come back */
+		weir_ft_touch(ft, e[j], t + 1000 + 2000ull * j);
+	weir_ft_remove(ft, e[N / 2]);
+	uint32_t fired = 0, late = 0, wrong = 0;
+	for (uint64_t now = t; now <= t + 1000 + 2000ull * N; now += 1000) {
+		void *x;
+		while ((x = weir_ft_expired(ft, now)) != NULL) {
+			const uint32_t j = ((struct tflow *)x)->id;
+			if (j >= N || j == N / 2 || x != e[j])
+				wrong++;
+			else if (t + 1000 + 2000ull * j !=
+			         now) /* every deadline is one of the clock's steps */
+				late++;
+			fired++;
+		}
+	}
+	CHECK_EQ(fired, N - 1);
+	CHECK_EQ(wrong, 0);
+	CHECK_EQ(late, 0);
 	weir_ft_free(ft);
 }
 
@@ -824,6 +863,7 @@ int main(void)
 	test_lru();
 	test_timer_basic();
 	test_timer_far();
+	test_timer_dense();
 	test_timer_same_slot();
 	test_model();
 	bench_lookup();

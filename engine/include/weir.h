@@ -283,7 +283,7 @@ struct weir_stats {
 	uint64_t anomalies[WEIR_AN_COUNT];
 	uint64_t malformed[WEIR_MAL_COUNT];
 	uint64_t closes[WEIR_CLOSE_COUNT];
-	uint64_t mem_used, mem_peak, mem_cap, mem_fail; /**< stream memory of this worker */
+	uint64_t mem_used, mem_peak, mem_cap, mem_fail; /**< the worker's stream memory: rings, held-range arrays, flow user slots */
 	uint64_t flow_bytes;              /**< bytes of one tracked flow entry (fixed part) */
 };
 
@@ -477,7 +477,11 @@ int weir_flow_set_overlap(struct weir_flow *f, int side, int policy);
  *  When both sides are stopped the flow is bypassed: no more events at all (no CONN_END), its
  *  packets are only counted, and its flow record says bypassed. side may be BOTH. */
 int weir_flow_stop_monitor(struct weir_flow *f, int side);
-/** Per flow and socket user pointer (the caller owns what it points to; free it at CONN_END). */
+/** Sockets that may hold a user pointer on one flow at a time. */
+enum { WEIR_FLOW_USERS = 4 };
+/** Per flow and socket user pointer (the caller owns what it points to; free it at CONN_END).
+ *  NULL clears it. 0, -EINVAL, -ENOSPC when WEIR_FLOW_USERS other sockets hold one, or -ENOMEM
+ *  when the worker's memory cap refuses the flow's first slots. */
 int weir_flow_set_user(struct weir_flow *f, const struct weir_msock *s, void *user);
 void *weir_flow_user(const struct weir_flow *f, const struct weir_msock *s);
 /** 1 when the handshake was not seen (picked up mid-stream). */

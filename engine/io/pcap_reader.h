@@ -1,4 +1,4 @@
-/* pcap_reader.h — offline input: pcap and pcapng files (through libpcap) as bursts of struct weir_rx_pkt. */
+/* pcap_reader.h — offline input: pcap and pcapng files as bursts of struct weir_rx_pkt. */
 #ifndef WEIR_PCAP_READER_H
 #define WEIR_PCAP_READER_H
 
@@ -15,10 +15,11 @@ struct weir_pcap_reader *weir_pcap_open(const char *path, char *err, size_t errl
 /** Closes the file. NULL is a no-op. */
 void weir_pcap_close(struct weir_pcap_reader *r);
 /**
- * Fills pkts with the next packets (at most max; frames point into the reader's buffer and stay
- * valid until the next call: libpcap reuses it, so this returns one packet per call and nothing is
- * copied). Returns the count, 0 at the end of the file, or -EIO when the file is damaged or
- * truncated (err then says where; everything before the damage was returned).
+ * Fills pkts with the next packets (at most max; nothing is copied: frames point into the reader's
+ * read buffer or libpcap's and stay valid until the next call; a classic pcap file gives
+ * up to max packets per call, other input one). Returns the count, 0 at the end of the file, or
+ * -EIO when the file is damaged or truncated (err then says where; everything before the damage
+ * was returned).
  */
 int weir_pcap_next(struct weir_pcap_reader *r, struct weir_rx_pkt *pkts, unsigned max, char *err, size_t errlen);
 /** Fraction of the file read so far (0..1), for progress displays. */

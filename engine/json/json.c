@@ -12,50 +12,34 @@
 #include <stdlib.h>
 #include <string.h>
 
-void weir_json_init(struct weir_json *w, char *buf, size_t cap)
-{
-	*w = (struct weir_json){.buf = buf, .cap = buf ? cap : 0};
-}
-
 /* "00" to "99": two digits per division by 100 halve a number's divisions (a flow record writes
- * some forty numbers). */
-static const char digit_pairs[201] = "00010203040506070809101112131415161718192021222324252627282930313233343536373839"
-                                     "40414243444546474849505152535455565758596061626364656667686970717273747576777879"
-                                     "8081828384858687888990919293949596979899";
+ * some forty numbers). Sized without the literal's NUL, which the table does not need. */
+const char weir_json_digit_pairs[200] = "00010203040506070809101112131415161718192021222324252627282930313233343536373839"
+                                        "40414243444546474849505152535455565758596061626364656667686970717273747576777879"
+                                        "8081828384858687888990919293949596979899";
+
+const uint64_t weir_json_pow10[WEIR_JSON_U64_DIGITS] = {
+	1ull, 10ull, 100ull, 1000ull, 10000ull, 100000ull, 1000000ull, 10000000ull, 100000000ull,
+	1000000000ull, 10000000000ull, 100000000000ull, 1000000000000ull, 10000000000000ull,
+	100000000000000ull, 1000000000000000ull, 10000000000000000ull, 100000000000000000ull,
+	1000000000000000000ull, 10000000000000000000ull
+};
 
 void weir_json_u64_pad(struct weir_json *w, uint64_t v, unsigned width)
 {
-	char d[20]; /* UINT64_MAX has 20 digits */
-	size_t i = sizeof(d);
+	char d[WEIR_JSON_U64_DIGITS];
+	unsigned n = weir_json_u64_digits(v);
 
-	if (width > sizeof(d))
-		width = sizeof(d);
-	while (v >= 100) {
-		const unsigned r = (unsigned)(v % 100);
-		v /= 100;
-		i -= 2;
-		memcpy(d + i, digit_pairs + 2 * r, 2);
-	}
-	if (v >= 10) {
-		i -= 2;
-		memcpy(d + i, digit_pairs + 2 * v, 2);
-	} else {
-		d[--i] = (char)('0' + v);
-	}
-	while (sizeof(d) - i < width)
-		d[--i] = '0';
-	weir_json_raw(w, d + i, sizeof(d) - i);
+	if (width > n)
+		n = width < sizeof(d) ? width : sizeof(d);
+	weir_json_raw(w, d, (size_t)(weir_json_put_fixed(d, v, n) - d));
 }
 
 void weir_json_u64(struct weir_json *w, uint64_t v)
 {
-	/* most counters of most records are 0 or another single digit */
-	if (v < 10) {
-		const char d = (char)('0' + v);
-		weir_json_raw(w, &d, 1);
-		return;
-	}
-	weir_json_u64_pad(w, v, 1);
+	char d[WEIR_JSON_U64_DIGITS];
+
+	weir_json_raw(w, d, (size_t)(weir_json_put_u64(d, v) - d));
 }
 
 /* The length of the UTF-8 sequence at s (n > 0 bytes left) following Unicode's table 3-7 of
@@ -171,16 +155,4 @@ int weir_json_fstr(FILE *out, const char *s)
 	if (buf != stack)
 		free(buf);
 	return rc;
-}
-
-int weir_json_end(struct weir_json *w)
-{
-	if (w->full) {
-		if (w->cap)
-			w->buf[0] = '\0';
-		return -ENOSPC;
-	}
-	if (w->cap)
-		w->buf[w->pos] = '\0';
-	return w->cap ? (int)w->pos : -ENOSPC;
 }

@@ -3,6 +3,7 @@
 #ifndef WEIR_JSON_H
 #define WEIR_JSON_H
 
+#include <errno.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -42,7 +43,10 @@ struct weir_json {
 #define WEIR_JSON_STR_MAX(n) (6 * (size_t)(n) + 2)
 
 /** Starts a text in buf (cap bytes; buf may be NULL when cap is 0, to measure only). */
-void weir_json_init(struct weir_json *w, char *buf, size_t cap);
+static inline void weir_json_init(struct weir_json *w, char *buf, size_t cap)
+{
+	*w = (struct weir_json){ .buf = buf, .cap = buf ? cap : 0 };
+}
 /** Appends n bytes of JSON text as they are (punctuation, keys, literals the caller knows to be
  *  JSON). Inline: most pieces are short constants, whose copy compiles to a few moves. */
 static inline void weir_json_raw(struct weir_json *w, const char *text, size_t n)
@@ -56,6 +60,109 @@ static inline void weir_json_raw(struct weir_json *w, const char *text, size_t n
 		w->full = true;
 	}
 }
+/* ---- formatting into reserved room --------------------------------------------------------
+ * For a producer whose text has a known most size (the EVE flow record): one check reserves the
+ * room, the weir_json_put_* functions write into it with no check of their own and return the
+ * end of what they wrote, and weir_json_commit adds it to the text. */
+
+/** Points at room for max bytes at the end of the text (the NUL's byte kept apart), or returns
+ *  NULL when they do not fit; either way nothing is written yet and w is unchanged. */
+static inline char *weir_json_reserve(const struct weir_json *w, size_t max)
+{
+	return !w->full && max < w->cap - w->pos ? w->buf + w->pos : NULL;
+}
+/** Adds what was written from the room weir_json_reserve gave up to end (at most max bytes). */
+static inline void weir_json_commit(struct weir_json *w, const char *end)
+{
+	const size_t n = (size_t)(end - (w->buf + w->pos));
+	w->pos += n;
+	w->len += n;
+}
+/** Copies a string literal to p, a copy of fixed size; evaluates to the end. */
+#define WEIR_JSON_PUT_LIT(p, lit) ((char *)memcpy((p), "" lit, sizeof(lit) - 1) + sizeof(lit) - 1)
+/** The most digits of a uint64_t (UINT64_MAX). */
+#define WEIR_JSON_U64_DIGITS 20
+/** "00" to "99", and 10^0 to 10^19: the tables of the number writers below. */
+extern const char weir_json_digit_pairs[200];
+extern const uint64_t weir_json_pow10[WEIR_JSON_U64_DIGITS];
+/** How many decimal digits v has (1 for 0): its bit length times log10(2) (1233 / 4096, just
+ *  below it) is the digit count or one less, and one comparison with a power of ten tells which. */
+static inline unsigned weir_json_u64_digits(uint64_t v)
+{
+	const unsigned t = (unsigned)((64 - __builtin_clzll(v | 1)) * 1233) >> 12;
+	return t + ((v | 1) >= weir_json_pow10[t]);
+}
+/** Writes the n lowest decimal digits of v at p, zero-padded (n at most 20); returns p + n. Two
+ *  digits per division by 100 halve the divisions. */
+static inline char *weir_json_put_fixed(char *p, uint64_t v, unsigned n)
+{
+	char *q = p + n;
+	while (q - p >= 2) {
+		q -= 2;
+		memcpy(q, weir_json_digit_pairs + 2 * (v % 100), 2);
+		v /= 100;
+	}
+	if (q > p)
+		*p = (char)('0' + v % 10);
+	return p + n;
+}
+/** weir_json_put_fixed for v below 2^32, n at most 10: 32-bit divisions are cheaper. */
+static inline char *weir_json_put_fixed32(char *p, uint32_t v, unsigned n)
+{
+	char *q = p + n;
+	while (v >= 100) {
+		q -= 2;
+		memcpy(q, weir_json_digit_pairs + 2 * (v % 100), 2);
+		v /= 100;
+	}
+	if (v >= 10) {
+		q -= 2;
+		memcpy(q, weir_json_digit_pairs + 2 * v, 2);
+	} else {
+		*--q = (char)('0' + v);
+	}
+	while (q > p)
+		*--q = '0';
+	return p + n;
+}
+/** Writes v in decimal at p (at most 20 bytes); returns the end. */
+static inline char *weir_json_put_u64(char *p, uint64_t v)
+{
+	/* most counters of most records are 0 or another single digit */
+	if (v < 10) {
+		*p = (char)('0' + v);
+		return p + 1;
+	}
+	if (v < 100)
+		return (char *)memcpy(p, weir_json_digit_pairs + 2 * v, 2) + 2;
+	if (v < 10000) { /* ports, and the flow ids of a short run: a digit or a pair, and a pair */
+		const unsigned hi = (unsigned)v / 100, lo = (unsigned)v % 100;
+		if (hi < 10)
+			*p++ = (char)('0' + hi);
+		else
+			p = (char *)memcpy(p, weir_json_digit_pairs + 2 * hi, 2) + 2;
+		return (char *)memcpy(p, weir_json_digit_pairs + 2 * lo, 2) + 2;
+	}
+	if (v <= UINT32_MAX)
+		return weir_json_put_fixed32(p, (uint32_t)v, weir_json_u64_digits(v));
+	return weir_json_put_fixed(p, v, weir_json_u64_digits(v));
+}
+/** Writes the n bytes at s (or those before a NUL among them) quoted at p, at most n + 2 bytes,
+ *  when none of them needs weir_json_str's escaping (printable ASCII but '"' and '\'); returns
+ *  the end, or NULL when one does (what was written at p is then to be overwritten). */
+static inline char *weir_json_put_plain(char *p, const char *s, size_t n)
+{
+	*p++ = '"';
+	for (size_t i = 0; i < n && s[i]; i++) {
+		const unsigned char c = (unsigned char)s[i];
+		if (c < 0x20 || c >= 0x7f || c == '"' || c == '\\')
+			return NULL;
+		*p++ = (char)c;
+	}
+	*p++ = '"';
+	return p;
+}
+
 /** Appends a string literal of JSON text (its length known at compile time). */
 #define WEIR_JSON_LIT(w, lit) weir_json_raw((w), "" lit, sizeof(lit) - 1)
 /** Appends a string literal of JSON text (a key with its separators), then v in decimal. */
@@ -74,6 +181,16 @@ void weir_json_cstr(struct weir_json *w, const char *s);
 int weir_json_fstr(FILE *out, const char *s);
 /** NUL-terminates what was written. Returns the text's length, or -ENOSPC when it did not fit
  *  (buf then holds "" when cap > 0; len still tells the size needed without the NUL). */
-int weir_json_end(struct weir_json *w);
+static inline int weir_json_end(struct weir_json *w)
+{
+	if (!w->cap)
+		return -ENOSPC;
+	if (w->full) {
+		w->buf[0] = '\0';
+		return -ENOSPC;
+	}
+	w->buf[w->pos] = '\0';
+	return (int)w->pos;
+}
 
 #endif

@@ -311,6 +311,91 @@ static void test_numbers_oracle(void)
 	CHECK_EQ(bad, 0);
 }
 
+/* The unchecked pieces: digit counts at every power of ten, numbers written in exactly their
+ * length (the byte after is untouched), fixed widths, and the 32-bit path's edge at 2^32. */
+static void test_put_numbers(void)
+{
+	static const struct {
+		uint64_t v;
+		const char *text;
+	} cases[] = {
+	    {0, "0"},
+	    {9, "9"},
+	    {10, "10"},
+	    {99, "99"},
+	    {100, "100"},
+	    {65535, "65535"},
+	    {4294967295ull, "4294967295"},
+	    {4294967296ull, "4294967296"},
+	    {10000000000000000000ull, "10000000000000000000"},
+	    {UINT64_MAX, "18446744073709551615"},
+	};
+	char b[32];
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		memset(b, 'x', sizeof(b));
+		const char *end = weir_json_put_u64(b, cases[i].v);
+		CHECK_EQ(end - b, (long long)strlen(cases[i].text));
+		CHECK_MEM(b, cases[i].text, strlen(cases[i].text));
+		CHECK_EQ(*end, 'x');
+		CHECK_EQ(weir_json_u64_digits(cases[i].v), strlen(cases[i].text));
+	}
+	uint64_t p = 1;
+	for (unsigned d = 1; d <= WEIR_JSON_U64_DIGITS; d++, p *= 10) {
+		CHECK_EQ(weir_json_u64_digits(p), d);
+		if (p > 1)
+			CHECK_EQ(weir_json_u64_digits(p - 1), d - 1);
+		if (d == WEIR_JSON_U64_DIGITS)
+			break;
+	}
+	memset(b, 'x', sizeof(b));
+	CHECK_EQ(weir_json_put_fixed(b, 42, 6) - b, 6);
+	CHECK_MEM(b, "000042x", 7);
+	CHECK_EQ(weir_json_put_fixed(b, 1234567, 3) - b, 3); /* the lowest digits */
+	CHECK_MEM(b, "567", 3);
+	CHECK_EQ(weir_json_put_fixed32(b, 7, 10) - b, 10);
+	CHECK_MEM(b, "0000000007x", 11);
+}
+
+/* The plain-string piece copies printable ASCII, stops at a NUL or after n bytes, and refuses
+ * every byte weir_json_str would change. */
+static void test_put_plain(void)
+{
+	char b[16];
+
+	memset(b, 'x', sizeof(b));
+	CHECK_EQ(weir_json_put_plain(b, "ShAD", 8) - b, 6);
+	CHECK_MEM(b, "\"ShAD\"x", 7);
+	CHECK_EQ(weir_json_put_plain(b, "ShADaf", 3) - b, 5);
+	CHECK_MEM(b, "\"ShA\"", 5);
+	CHECK_EQ(weir_json_put_plain(b, "", 3) - b, 2);
+	static const char *const refused[] = {"a\"", "a\\", "\x1f", "\x7f", "\x80", "\xff"};
+	for (size_t i = 0; i < sizeof(refused) / sizeof(refused[0]); i++)
+		CHECK(weir_json_put_plain(b, refused[i], 2) == NULL);
+}
+
+/* The room is there only when max bytes and the NUL's fit, and reserving changes nothing. */
+static void test_reserve(void)
+{
+	char b[8];
+	struct weir_json w;
+
+	weir_json_init(&w, b, sizeof(b));
+	WEIR_JSON_LIT(&w, "ab");
+	CHECK(weir_json_reserve(&w, 6) == NULL);
+	CHECK_EQ(w.pos, 2);
+	CHECK_EQ(w.len, 2);
+	CHECK(!w.full);
+	char *p = weir_json_reserve(&w, 5);
+	CHECK(p == b + 2);
+	weir_json_commit(&w, WEIR_JSON_PUT_LIT(p, "cdefg"));
+	CHECK_EQ(weir_json_end(&w), 7);
+	CHECK_STR(b, "abcdefg");
+	CHECK(weir_json_reserve(&w, 1) == NULL);
+	weir_json_init(&w, NULL, 0);
+	CHECK(weir_json_reserve(&w, 0) == NULL);
+}
+
 /* The stream form: the same escaping, short strings (stack) and long ones (heap), NULL as "". */
 static void test_fstr(void)
 {
@@ -344,6 +429,9 @@ int main(void)
 	test_long_strings();
 	test_numbers();
 	test_numbers_oracle();
+	test_put_numbers();
+	test_put_plain();
+	test_reserve();
 	test_fstr();
 	return UNIT_DONE();
 }

@@ -1,5 +1,6 @@
 /* names.c — the names of events, anomaly reasons, TCP states, close reasons and malformed reasons, as logs and APIs print them. */
 #include "weir.h"
+#include "log/names.h"
 
 #define NAME_OF(table, i) ((i) < sizeof(table) / sizeof(table[0]) && table[i] ? table[i] : "unknown")
 
@@ -20,18 +21,30 @@ const char *weir_anomaly_name(unsigned reason)
 	return NAME_OF(names, reason);
 }
 
+/* The names EVE records carry, with their lengths (log/names.h); the last is "unknown". The
+ * declarations' sizes would complete a short list with empty names: the lists are counted. */
+#define TCP_STATE_NAMES                                                                            \
+	WEIR_NAME("closed"), WEIR_NAME("listen"), WEIR_NAME("syn_sent"), WEIR_NAME("syn_rcvd"),    \
+	    WEIR_NAME("established"), WEIR_NAME("fin_wait_1"), WEIR_NAME("fin_wait_2"),            \
+	    WEIR_NAME("close_wait"), WEIR_NAME("closing"), WEIR_NAME("last_ack"),                  \
+	    WEIR_NAME("time_wait"), WEIR_NAME("unknown")
+#define CLOSE_REASON_NAMES                                                                         \
+	WEIR_NAME("none"), WEIR_NAME("fin"), WEIR_NAME("rst"), WEIR_NAME("timeout"),               \
+	    WEIR_NAME("evicted"), WEIR_NAME("shutdown"), WEIR_NAME("reused"), WEIR_NAME("unknown")
+#define COUNT_NAMES(list) (sizeof((const struct weir_name[]){list}) / sizeof(struct weir_name))
+_Static_assert(COUNT_NAMES(TCP_STATE_NAMES) == WEIR_TCP_STATE_COUNT + 1, "a name per TCP state");
+_Static_assert(COUNT_NAMES(CLOSE_REASON_NAMES) == WEIR_CLOSE_COUNT + 1, "a name per close reason");
+const struct weir_name weir_tcp_state_names[] = {TCP_STATE_NAMES};
+const struct weir_name weir_close_reason_names[] = {CLOSE_REASON_NAMES};
+
 const char *weir_tcp_state_name(unsigned state)
 {
-	static const char *const names[] = { "closed", "listen", "syn_sent", "syn_rcvd",
-		                             "established", "fin_wait_1", "fin_wait_2", "close_wait",
-		                             "closing", "last_ack", "time_wait" };
-	return NAME_OF(names, state);
+	return weir_tcp_state_name_n(state)->s;
 }
 
 const char *weir_close_reason_name(unsigned reason)
 {
-	static const char *const names[] = { "none", "fin", "rst", "timeout", "evicted", "shutdown", "reused" };
-	return NAME_OF(names, reason);
+	return weir_close_reason_name_n(reason)->s;
 }
 
 const char *weir_malformed_name(unsigned reason)

@@ -8,6 +8,7 @@
 #include <time.h>
 
 #include "log/eve.h"
+#include "log/names.h"
 #include "tcp/tcp.h"
 #include "unit.h"
 
@@ -348,6 +349,94 @@ static void test_worst_case(struct lines *ls)
 	/* the 0xff bytes are ill-formed UTF-8: one U+FFFD each (engine/json/json.h) */
 	CHECK(strstr(ls->text[ls->n - 1], "\"history\":\"\\\"\\\\\\u0001S\xef\xbf\xbd\xef\xbf\xbd") != NULL);
 	CHECK(strstr(ls->text[ls->n - 1], "\"src_ip\":\"ffff:ffff:ffff:ffff:ffff:ffff:ffff:ffff\"") != NULL);
+
+	/* the room reserved before the history holds the worst case: these 39-byte addresses may be
+	 * 45 (an IPv4 tail), and a name copy writes WEIR_NAME_PAD bytes */
+	const char *h = strstr(ls->text[ls->n - 1], "\"history\":");
+	CHECK(h != NULL);
+	if (h)
+		CHECK(h - ls->text[ls->n - 1] + 2 * (45 - 39) + WEIR_NAME_PAD < WEIR_EVE_FIXED_MAX);
+}
+
+/* A side whose ten counters are all 0 is written as one constant: the same text as the fields
+ * one by one, and a single non-zero counter (the last) still goes field by field. */
+static void test_zero_streams(struct lines *ls)
+{
+	struct weir_flow_record r = mkrec(SYN, 0, "S", WEIR_CLOSE_TIMEOUT);
+
+	r.side[1].outrun_bytes = 7;
+	CHECK(emit(ls, &r) > 0);
+	static const char want[] =
+		"\"streams\":{\"toserver\":{\"payload\":0,\"delivered\":0,\"gap_bytes\":0,"
+		"\"rexmit_pkts\":0,\"rexmit_bytes\":0,\"resent_pkts\":0,\"ooo_pkts\":0,\"overlaps\":0,"
+		"\"overlap_diff\":0,\"outrun_bytes\":0},\"toclient\":{\"payload\":0,\"delivered\":0,"
+		"\"gap_bytes\":0,\"rexmit_pkts\":0,\"rexmit_bytes\":0,\"resent_pkts\":0,\"ooo_pkts\":0,"
+		"\"overlaps\":0,\"overlap_diff\":0,\"outrun_bytes\":7}},";
+	CHECK(strstr(ls->text[ls->n - 1], want) != NULL);
+}
+
+/* Every byte value of an IPv4 address (the octet table) against snprintf. */
+static void test_octets(void)
+{
+	struct weir_flow_record r = mkrec(SYN, 0, "S", WEIR_CLOSE_TIMEOUT);
+	char line[WEIR_EVE_LINE_MAX], want[64];
+	unsigned bad = 0;
+
+	for (unsigned b = 0; b < 256; b++) {
+		const uint8_t o[4] = { (uint8_t)b, (uint8_t)~b, (uint8_t)(b / 2), (uint8_t)(b * 7) };
+		memcpy(r.tuple.client_ip, o, 4);
+		snprintf(want, sizeof(want), "\"src_ip\":\"%u.%u.%u.%u\",", o[0], o[1], o[2], o[3]);
+		if (weir_eve_flow(line, sizeof(line), &r) <= 0 || !strstr(line, want)) {
+			if (bad++ < 5)
+				fprintf(stderr, "octets: want %s in %s\n", want, line);
+		}
+	}
+	CHECK_EQ(bad, 0);
+}
+
+/* A flow's end in the same microsecond as its start is written as the start's text; one rounding
+ * step later, or later in the same second, it is formatted. */
+static void test_end_time(void)
+{
+	struct weir_flow_record r = mkrec(SYN, 0, "S", WEIR_CLOSE_TIMEOUT);
+	char line[WEIR_EVE_LINE_MAX];
+
+	r.start_ns = T_2026 * NS + 999999100ull;
+	r.end_ns = T_2026 * NS + 999999499ull;
+	CHECK(weir_eve_flow(line, sizeof(line), &r) > 0);
+	CHECK(strstr(line, "\"start\":\"2026-11-28T01:45:05.999999+0000\","
+	                   "\"end\":\"2026-11-28T01:45:05.999999+0000\",\"age\":0,") != NULL);
+	CHECK(strstr(line, "\"duration\":0.000000,") != NULL);
+	r.end_ns = T_2026 * NS + 999999500ull;
+	CHECK(weir_eve_flow(line, sizeof(line), &r) > 0);
+	CHECK(strstr(line, "\"start\":\"2026-11-28T01:45:05.999999+0000\","
+	                   "\"end\":\"2026-11-28T01:45:06.000000+0000\",\"age\":1,") != NULL);
+	CHECK(strstr(line, "\"duration\":0.000001,") != NULL);
+	r.start_ns = T_2026 * NS + 1000ull; /* the same second, 4 us apart */
+	r.end_ns = T_2026 * NS + 5000ull;
+	CHECK(weir_eve_flow(line, sizeof(line), &r) > 0);
+	CHECK(strstr(line, "\"start\":\"2026-11-28T01:45:05.000001+0000\","
+	                   "\"end\":\"2026-11-28T01:45:05.000005+0000\",\"age\":0,") != NULL);
+}
+
+/* Around the room reserve's boundary: a buffer with room for the line but not for
+ * WEIR_EVE_FIXED_MAX (served through a full-size one), exactly WEIR_EVE_FIXED_MAX (the NUL's byte
+ * is kept apart, so still not), and one byte more (written in place): the same line each time,
+ * never a byte past the buffer. */
+static void test_reserve_boundary(void)
+{
+	struct weir_flow_record r = golden_rec();
+	const int full = (int)strlen(golden);
+	const size_t caps[] = {(size_t)full + 1, WEIR_EVE_FIXED_MAX, WEIR_EVE_FIXED_MAX + 1};
+	char buf[WEIR_EVE_LINE_MAX];
+
+	CHECK(full + 1 < WEIR_EVE_FIXED_MAX);
+	for (size_t i = 0; i < sizeof(caps) / sizeof(caps[0]); i++) {
+		memset(buf, 0x5a, sizeof(buf));
+		CHECK_EQ(weir_eve_flow(buf, caps[i], &r), full);
+		CHECK_STR(buf, golden);
+		CHECK(buf[caps[i]] == 0x5a);
+	}
 }
 
 static void test_time(void)
@@ -459,6 +548,10 @@ int main(void)
 	test_states(&ls);
 	test_zeek_fields(&ls);
 	test_worst_case(&ls);
+	test_zero_streams(&ls);
+	test_reserve_boundary();
+	test_octets();
+	test_end_time();
 	test_time();
 	test_time_oracle();
 	CHECK(ls.n > 30);

@@ -15,15 +15,26 @@ int weir_mem_init(struct weir_mem *m, uint64_t cap)
 	if (mallctl("arenas.create", &arena, &sz, NULL, 0) != 0)
 		return -ENOMEM;
 	m->arena = arena;
-	/* The thread cache is shared by all arenas of a thread; bypassing it keeps the per-worker
-	 * accounting exact and the arena the only owner of the memory. */
-	m->flags = MALLOCX_ARENA(arena) | MALLOCX_TCACHE_NONE;
+	/* A cache of the worker's own (an explicit tcache, never the thread's automatic one, which all
+	 * arenas of a thread share): without one every ring's allocation and free took the arena's
+	 * lock and its slow path, about 1,000 instructions each, 4 per short flow. */
+	unsigned tcache = 0;
+	sz = sizeof(tcache);
+	if (mallctl("tcache.create", &tcache, &sz, NULL, 0) == 0) {
+		m->tcache = tcache;
+		m->flags = MALLOCX_ARENA(arena) | MALLOCX_TCACHE(tcache);
+	} else {
+		m->tcache = UINT32_MAX;
+		m->flags = MALLOCX_ARENA(arena) | MALLOCX_TCACHE_NONE;
+	}
 	return 0;
 }
 
 void weir_mem_fini(struct weir_mem *m)
 {
 	if (m->flags != 0) {
+		if (m->tcache != UINT32_MAX) /* its cached blocks go back to the arena first */
+			mallctl("tcache.destroy", NULL, NULL, &m->tcache, sizeof(m->tcache));
 		char name[48];
 		snprintf(name, sizeof(name), "arena.%u.destroy", m->arena);
 		mallctl(name, NULL, NULL, NULL, 0);

@@ -1,4 +1,4 @@
-/* mem.h — per-worker memory: one jemalloc arena per worker and a byte cap with accounting. */
+/* mem.h — per-worker memory: one jemalloc arena and tcache per worker and a byte cap with accounting. */
 #ifndef WEIR_MEM_H
 #define WEIR_MEM_H
 
@@ -8,7 +8,8 @@
 /** One worker's allocator. Owned by the worker; used only on its thread. */
 struct weir_mem {
 	unsigned arena;   /**< jemalloc arena index (0 when arenas could not be created) */
-	int flags;        /**< mallocx flags selecting the arena */
+	unsigned tcache;  /**< the worker's explicit jemalloc tcache, UINT32_MAX when none */
+	int flags;        /**< mallocx flags selecting the arena and the tcache */
 	uint64_t used;    /**< bytes currently allocated through this allocator */
 	uint64_t peak;
 	uint64_t cap;     /**< allocations past this fail (counted in fail) */

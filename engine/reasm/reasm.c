@@ -142,6 +142,17 @@ void weir_stream_release(struct weir_stream *s, struct weir_mem *m)
 	s->base = s->next;
 }
 
+#define FRAGS_BYTES (WEIR_REASM_MAX_FRAGS * sizeof(struct weir_reasm_frag))
+
+void weir_stream_fini(struct weir_stream *s, struct weir_mem *m)
+{
+	weir_stream_release(s, m);
+	if (s->frags && s->nfrags == 0 && m) {
+		weir_mem_free(m, s->frags, FRAGS_BYTES);
+		s->frags = NULL;
+	}
+}
+
 int64_t weir_stream_offset(const struct weir_stream *s, uint32_t seq)
 {
 	uint32_t next_seq = s->seq0 + (uint32_t)s->next;
@@ -270,6 +281,10 @@ static void add_new(struct weir_stream *s, struct weir_mem *m, uint64_t a, uint6
 		if (a >= e)
 			return;
 	}
+	if (a > s->next && !s->frags && !(m && (s->frags = weir_mem_alloc(m, FRAGS_BYTES)))) {
+		outrun(s, e - a, res); /* no memory to hold it: counted in mem.failed too */
+		return;
+	}
 	unsigned i, j;
 	frag_span(s, a, e, &i, &j);
 	if (a > s->next && i == j && s->nfrags >= WEIR_REASM_MAX_FRAGS) {
@@ -390,7 +405,8 @@ void weir_stream_snapshot(const struct weir_stream *s, struct weir_stream_snap *
 	snap->overlaps = s->overlaps;
 	snap->overlap_diff = s->overlap_diff;
 	snap->outrun_bytes = s->outrun_bytes;
-	memcpy(snap->frags, s->frags, s->nfrags * sizeof(s->frags[0]));
+	if (s->nfrags)
+		memcpy(snap->frags, s->frags, s->nfrags * sizeof(s->frags[0]));
 	snap->nfrags = s->nfrags;
 }
 

@@ -42,7 +42,9 @@ struct weir_stream {
 	uint64_t delivered;      /**< bytes delivered in order */
 	uint64_t gap_bytes;      /**< bytes skipped as never seen */
 	uint64_t ooo_pkts, overlaps, overlap_diff, outrun_bytes;
-	struct weir_reasm_frag frags[WEIR_REASM_MAX_FRAGS]; /**< sorted, disjoint, all above next */
+	struct weir_reasm_frag *frags; /**< sorted, disjoint, all above next: WEIR_REASM_MAX_FRAGS of them,
+	                                    taken from the stream memory when the first range is held out
+	                                    of order (most streams never hold one) */
 	uint8_t nfrags;
 	uint8_t started;         /**< 1 once seq0 is known */
 	uint8_t buffering;       /**< 0: nothing is stored, only offsets and counters are kept */
@@ -80,6 +82,9 @@ void weir_stream_init(struct weir_stream *s, uint32_t cap, uint8_t overlap, bool
 void weir_stream_start(struct weir_stream *s, uint32_t seq0);
 /** Releases the ring (the stream keeps its offsets and counters). */
 void weir_stream_release(struct weir_stream *s, struct weir_mem *m);
+/** Releases the ring and, when no range is held, the held ranges' array: all the stream's memory
+ *  (it goes on by offset and takes memory again if it needs it). */
+void weir_stream_fini(struct weir_stream *s, struct weir_mem *m);
 /** The 64-bit stream offset of seq, taken as the one nearest to s->next (handles wrap-around). */
 int64_t weir_stream_offset(const struct weir_stream *s, uint32_t seq);
 /** Adds len payload bytes that start at seq. Delivers what becomes in order, holds what is ahead

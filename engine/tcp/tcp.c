@@ -27,10 +27,9 @@
 #define FAST_REXMIT_DUPACKS 2
 #define FAST_REXMIT_NS 20000000ull
 
-/* Index of the repeated (logarithmic) history letters in rep_next/rep_cnt. */
+/* Index of the repeated (logarithmic) history letters in rep_exp/rep_cnt. */
 enum { REP_C = 0, REP_G = 1, REP_T = 2, REP_W = 3 };
 /* Zeek's ScaledHistoryEntry: a repeated letter is logged at counts 1, 10, 100, ... */
-#define HIST_SCALE_BASE 10u
 
 static bool valid_side(int side)
 {
@@ -132,17 +131,17 @@ static void hist_once(struct weir_tcp_history *h, int side, char letter)
 /* A letter logged when its count reaches 1, 10, 100, ... (Zeek's ScaledHistoryEntry). */
 static void hist_scaled(struct weir_tcp_history *h, int side, int slot, char letter)
 {
-	uint32_t *next = &h->rep_next[side][slot], *cnt = &h->rep_cnt[side][slot];
-	if (*next == 0)
-		*next = 1;
-	if (++*cnt != *next)
+	static const uint32_t pow10[] = {1u, 10u, 100u, 1000u, 10000u, 100000u, 1000000u, 10000000u,
+	                                 100000000u, 1000000000u};
+	uint8_t *e = &h->rep_exp[side][slot];
+	uint32_t *cnt = &h->rep_cnt[side][slot];
+	if (++*cnt != pow10[*e])
 		return;
 	hist_put(h, side, letter);
-	uint32_t n = *next * HIST_SCALE_BASE;
-	if (n / HIST_SCALE_BASE != *next)
-		*cnt = 0; /* the threshold would wrap: keep it and count again, as Zeek does */
+	if (*e + 1u == sizeof(pow10) / sizeof(pow10[0]))
+		*cnt = 0; /* the threshold would pass 2^32: keep it and count again, as Zeek does */
 	else
-		*next = n;
+		++*e;
 }
 
 /*
@@ -381,7 +380,7 @@ static void side_relearn(struct weir_tcp_side *s, const struct weir_pkt *p)
 {
 	struct weir_stream *st = &s->stream;
 	if (!st->ring && st->nfrags == 0 && st->next == 0 && st->last == 0)
-		weir_stream_init(st, st->cap, st->overlap, st->buffering != 0);
+		weir_stream_init(st, st->cap_max, st->overlap, st->buffering != 0);
 	s->flags &= (uint8_t)~(WEIR_TCPF_FIN_SENT | WEIR_TCPF_FIN_ACKED);
 	side_learn(s, p->seq, p->seq + 1, p->ts_ns);
 }
@@ -826,11 +825,16 @@ void weir_tcp_flush(struct weir_tcp_conn *c)
 	}
 }
 
+void weir_tcp_release(struct weir_tcp_conn *c, struct weir_mem *m)
+{
+	for (int i = 0; i < 2; i++)
+		weir_stream_fini(&c->side[i].stream, m);
+}
+
 void weir_tcp_finish(struct weir_tcp_conn *c, struct weir_mem *m)
 {
 	if (!c)
 		return;
 	weir_tcp_flush(c);
-	for (int i = 0; i < 2; i++)
-		weir_stream_release(&c->side[i].stream, m);
+	weir_tcp_release(c, m);
 }

@@ -59,8 +59,8 @@ struct weir_tcp_history {
 	uint8_t len;
 	uint8_t pad[3];
 	uint32_t seen[2];        /**< per side, bit (letter - 'a') once a once-only letter was logged */
-	uint32_t rep_next[2][4]; /**< per side, next count at which c/g/t/w are logged again (1, 10, 100...) */
-	uint32_t rep_cnt[2][4];
+	uint32_t rep_cnt[2][4];  /**< per side, c/g/t/w seen since the letter was last logged */
+	uint8_t rep_exp[2][4];   /**< per side, the letter is logged again at count 10^rep_exp (1, 10, 100...) */
 };
 
 /** Both endpoints. */
@@ -134,5 +134,8 @@ void weir_tcp_restore(struct weir_tcp_conn *c, const struct weir_tcp_snap *snap)
 void weir_tcp_flush(struct weir_tcp_conn *c);
 /** End of the flow: flushes both streams (holes become gaps) and releases their memory. */
 void weir_tcp_finish(struct weir_tcp_conn *c, struct weir_mem *m);
+/** Releases both streams' memory (weir_stream_fini); the streams go on by offset and take memory
+ *  again if new bytes come (an ended connection that lingers holds none). */
+void weir_tcp_release(struct weir_tcp_conn *c, struct weir_mem *m);
 
 #endif

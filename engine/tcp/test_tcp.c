@@ -398,6 +398,7 @@ static void test_syn_rexmit(void)
 	run_dt(t, C, pk(SYN, CI + 5000, 0, NULL), SEC); /* a new ISN: a new attempt */
 	CHECK_EQ(t->pre.events, 0);
 	CHECK_EQ(t->c.side[C].isn, CI + 5000);
+	CHECK_EQ(t->c.side[C].stream.cap_max, 65536); /* the stream starts again with its own limit */
 	run(t, S, pk(SYN | ACK, SI, CI + 5001, NULL));
 	CHECK_EQ(st(t, C), WEIR_TCP_ESTABLISHED);
 	run_dt(t, S, pk(SYN | ACK, SI, CI + 5001, NULL), SEC); /* its ACK was lost */
