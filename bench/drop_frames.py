@@ -4,7 +4,7 @@
 usage: drop_frames.py IN.pcap OUT.pcap PER_MILLE [SEED]
 
 The copy has holes no retransmission fills: what a monitor sees when its capture drops packets.
-replay.sh on such a copy shows how weir (which skips a gap and goes on) and libnids (which waits
+`bench/run --captures COPY.pcap` shows how weir (which skips a gap and goes on) and libnids (which waits
 for the missing bytes forever) differ in what they deliver. Deterministic for a given SEED.
 """
 import random

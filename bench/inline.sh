@@ -1,31 +1,37 @@
 #!/bin/bash
 # inline.sh — throughput of `weir run` inline against a plain DPDK forwarder (dpdk-testpmd, io mode) on the same topology, runs interleaved.
 #
-# usage: bench/inline.sh [-n RUNS] [-s MB] [-b BUILD_DIR] [-w WEIR]
+# usage: bench/inline.sh [-n RUNS] [-s MB] [-b BUILD_DIR] [-w WEIR] [-W WORKERS] [-P FLOWS] [-t "testpmd weir"]
 #   RUNS       transfers per forwarder, alternating testpmd / weir (default 5)
 #   MB         size of each HTTP transfer in MB (default 300)
 #   BUILD_DIR  a Release build (default /tmp/build-run); WEIR defaults to BUILD_DIR/bin/weir
+#   WORKERS    weir's workers (default 1, on CPU 1; 2: lcores 0-1); -t the forwarders to alternate
+#   FLOWS      parallel downloads sharing the MB of a transfer (default 1; several let 2 workers share)
 # Topology (tests/live's): client netns <-> [forwarder: 2x net_af_packet, 1 forwarding lcore on
-# CPU 1] <-> server netns. Both forwarders busy-poll. For each transfer: MB/s, Gbit/s (payload, from
-# curl), and the forwarder's CPU time from /proc/PID/stat (utime + stime) over the transfer; at the
+# CPU 1] <-> server netns. Both forwarders busy-poll. For each transfer: MB/s, Gbit/s (payload over
+# the transfer's wall time), and the forwarder's CPU time from /proc/PID/stat (utime + stime) over the transfer; at the
 # end the medians, the ratio weir/testpmd and CPU seconds per Gbit (= cores per Gbit/s).
 # Needs root, ip, ethtool, curl, python3, dpdk-testpmd (Debian: dpdk-dev). Leaves nothing behind.
 set -u
-RUNS=5 MB=300 BUILD=/tmp/build-run WEIR=
-while getopts "n:s:b:w:h" opt; do
+RUNS=5 MB=300 BUILD=/tmp/build-run WEIR= WORKERS=1 TOOLS="testpmd weir" FLOWS=1
+while getopts "n:s:b:w:W:t:P:h" opt; do
 	case $opt in
 	n) RUNS=$OPTARG ;;
 	s) MB=$OPTARG ;;
 	b) BUILD=$OPTARG ;;
 	w) WEIR=$OPTARG ;;
-	*) sed -n '2,13p' "$0"; exit 64 ;;
+	W) WORKERS=$OPTARG ;;
+	t) TOOLS=$OPTARG ;;
+	P) FLOWS=$OPTARG ;;
+	*) sed -n '2,15p' "$0"; exit 64 ;;
 	esac
 done
 WEIR=${WEIR:-$BUILD/bin/weir}
 die() { echo "inline.sh: $*" >&2; exit 1; }
 . "$(dirname "$0")/../tests/live/topology.sh"
 [ "$(id -u)" = 0 ] || die "needs root (network namespaces)"
-for t in ip ethtool curl python3 dpdk-testpmd; do command -v $t >/dev/null || die "missing tool: $t"; done
+case $WORKERS in 1) LCORES=1 ;; 2) LCORES=0-1 ;; *) die "-W: 1 or 2 workers on this 2-CPU topology" ;; esac
+for t in ip ethtool curl python3 $([ "${TOOLS#*testpmd}" != "$TOOLS" ] && echo dpdk-testpmd); do command -v $t >/dev/null || die "missing tool: $t"; done
 [ -x "$WEIR" ] || die "$WEIR not found (cmake -S . -B $BUILD -DCMAKE_BUILD_TYPE=Release && cmake --build $BUILD)"
 
 W=$(mktemp -d /tmp/weir-bench-inline.XXXXXX); P=wb$$; C=${P}c; S=${P}s; M=${P}m; SRV=; FPID=
@@ -58,10 +64,10 @@ http.server.ThreadingHTTPServer(("10.98.0.2", 8080), H).serve_forever()
 PY
 ip netns exec $S python3 $W/srv.py & SRV=$!
 
-EAL='"--no-huge", "-m", "256", "--no-pci", "--no-shconf", "--no-telemetry", "-l", "1"'
+EAL='"--no-huge", "-m", "256", "--no-pci", "--no-shconf", "--no-telemetry", "-l", "'$LCORES'"'
 cat > $W/weir.lua <<CFG
 dpdk = { eal = { $EAL }, ports = { "net_af_packet0,iface=${P}b,framecnt=4096", "net_af_packet1,iface=${P}y,framecnt=4096" } }
-workers = 1
+workers = $WORKERS
 idle_sleep_us = 0
 log = { stats = "$W/weir-stats.json" }
 CFG
@@ -89,16 +95,20 @@ stop_fwd() {
 }
 ticks() { awk '{print $14 + $15}' /proc/$1/stat; } # utime + stime, in clock ticks
 
-HZ=$(getconf CLK_TCK); BYTES=$((MB * 1000000))
+HZ=$(getconf CLK_TCK); BYTES=$((MB * 1000000 / FLOWS * FLOWS))
 echo "# tool run MB/s Gbit/s cpu_s cpu_s_per_Gbit" | tee $W/results
 for r in $(seq 1 $RUNS); do
-	for tool in testpmd weir; do
+	for tool in $TOOLS; do
 		start_fwd $tool
 		t0=$(ticks $FPID)
-		out=$(ip netns exec $C curl -s -m 300 -o /dev/null -w '%{size_download} %{speed_download}' http://10.98.0.2:8080/$BYTES)
+		w0=$(date +%s%N)
+		# FLOWS downloads at once, BYTES in all; the rate is BYTES over the wall time of them all.
+		got=$(for i in $(seq $FLOWS); do echo "url = \"http://10.98.0.2:8080/$((BYTES / FLOWS))\""; echo 'output = "/dev/null"'; done |
+			ip netns exec $C curl -s -m 300 -Z --parallel-max $FLOWS -K - -w '%{size_download}\n' | awk '{s += $1} END {print s}')
+		w1=$(date +%s%N)
 		t1=$(ticks $FPID)
 		stop_fwd
-		read -r got bps <<< "$out"
+		bps=$(( BYTES * 1000000000 / (w1 - w0) ))
 		[ "$got" = "$BYTES" ] || die "$tool run $r: got $got of $BYTES bytes"
 		if [ $tool = weir ]; then
 			grep -q '"accounted":false' $W/weir-stats.json && die "weir run $r: accounting identity broken: $(cat $W/weir-stats.json)"
@@ -114,9 +124,12 @@ rows = [l.split() for l in open(sys.argv[1]) if not l.startswith("#")]
 med = {}
 for tool in ("testpmd", "weir"):
     rs = [r for r in rows if r[0] == tool]
+    if not rs:
+        continue
     med[tool] = [statistics.median(float(r[i]) for r in rs) for i in (2, 3, 5)]
     lo, hi = min(float(r[2]) for r in rs), max(float(r[2]) for r in rs)
     print(f"{tool:8s} median {med[tool][0]:7.1f} MB/s ({lo:.0f}-{hi:.0f})  {med[tool][1]:.2f} Gbit/s  "
           f"{med[tool][2]:.3f} CPU-s per Gbit")
-print(f"weir/testpmd throughput ratio (medians): {med['weir'][0] / med['testpmd'][0]:.2f}")
+if len(med) == 2:
+    print(f"weir/testpmd throughput ratio (medians): {med['weir'][0] / med['testpmd'][0]:.2f}")
 PY

@@ -1,4 +1,4 @@
-/* nids_replay.c — the libnids baseline for bench/replay.sh: one pcap through libnids, both sides of every flow reassembled. */
+/* nids_replay.c — the libnids baseline of bench/run: one pcap through libnids, both sides of every flow reassembled. */
 #include <errno.h>
 #include <inttypes.h>
 #include <stdint.h>
@@ -12,7 +12,7 @@
 
 #include "json/json.h"
 
-/* Same exit codes as `weir replay` (sysexits.h values), so replay.sh treats both tools alike. */
+/* Same exit codes as `weir replay` (sysexits.h values), so bench/run treats both tools alike. */
 #define EXIT_USAGE 64
 #define EXIT_DATAERR 65
 #define EXIT_NOINPUT 66

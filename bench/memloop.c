@@ -1,0 +1,312 @@
+/* memloop.c — weir_memloop: the in-memory ceilings (walk, parse+hash) and the engine loop (tracking
+ * only, reassembly) over a capture preloaded into one memory block; prints one JSON line. */
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "flow/flowtab.h"
+#include "io/pcap_reader.h"
+#include "parse/parse.h"
+#include "weir.h"
+
+/* sysexits.h values, as `weir replay` uses them. */
+#define EXIT_USAGE 64
+#define EXIT_OSERR 71
+
+/* Packets a burst hands the engine: what `weir replay` hands it today (station/pcap_input.c reads
+ * and runs one packet per weir_worker_rx); --burst changes it, up to WEIR_RX_MAX. */
+#define REPLAY_BURST 1
+
+enum mode { MODE_WALK, MODE_HASH, MODE_TRACK, MODE_REASM };
+static const char *const mode_names[] = {"walk", "hash", "track", "reasm"};
+
+/* One packet in the block: its header, then caplen bytes of frame, padded to 8 bytes. */
+struct rec {
+	uint64_t ts_ns;
+	uint32_t caplen, wirelen;
+	uint8_t data[];
+};
+
+/* The capture in memory. */
+struct block {
+	uint8_t *base;
+	size_t used, size;
+	uint64_t packets, bytes; /* one pass: frames and wire bytes */
+	uint16_t linktype;
+};
+
+struct args {
+	enum mode mode;
+	const char *file;
+	unsigned long repeat, max_flows, burst;
+};
+
+static size_t rec_size(uint32_t caplen)
+{
+	return (sizeof(struct rec) + caplen + 7) & ~(size_t)7;
+}
+
+static const struct rec *rec_next(const struct rec *r)
+{
+	return (const struct rec *)((const uint8_t *)r + rec_size(r->caplen));
+}
+
+static int block_add(struct block *b, const struct weir_rx_pkt *p)
+{
+	const size_t need = rec_size(p->caplen);
+	if (b->size - b->used < need) {
+		size_t size = b->size ? b->size : 1 << 20;
+		while (size - b->used < need)
+			size *= 2;
+		uint8_t *base = realloc(b->base, size);
+		if (!base)
+			return -ENOMEM;
+		b->base = base;
+		b->size = size;
+	}
+	struct rec *r = (struct rec *)(b->base + b->used);
+	r->ts_ns = p->ts_ns;
+	r->caplen = p->caplen;
+	r->wirelen = p->wirelen;
+	memcpy(r->data, p->frame, p->caplen);
+	b->used += need;
+	b->packets++;
+	b->bytes += p->wirelen;
+	b->linktype = p->linktype;
+	return 0;
+}
+
+/* Reads every packet of path into b (untimed). 0, or an exit code after a message on stderr. */
+static int block_load(struct block *b, const char *path)
+{
+	char err[512];
+	int code = 0;
+	struct weir_pcap_reader *rd = weir_pcap_open(path, err, sizeof(err), &code);
+	if (!rd) {
+		fprintf(stderr, "weir_memloop: %s\n", err);
+		return code;
+	}
+	struct weir_rx_pkt pkt;
+	int n;
+	while ((n = weir_pcap_next(rd, &pkt, 1, err, sizeof(err))) > 0) {
+		if (block_add(b, &pkt) != 0) {
+			snprintf(err, sizeof(err), "%s: out of memory", path);
+			n = -ENOMEM;
+			break;
+		}
+	}
+	weir_pcap_close(rd);
+	if (n < 0) {
+		fprintf(stderr, "weir_memloop: %s\n", err);
+		return n == -ENOMEM ? EXIT_OSERR : 65;
+	}
+	return 0;
+}
+
+/* The memory ceiling: one 8-byte word of every cache line of every frame. */
+static uint64_t walk(const struct block *b)
+{
+	uint64_t sum = 0;
+	const struct rec *r = (const struct rec *)b->base;
+	for (uint64_t i = 0; i < b->packets; i++, r = rec_next(r)) {
+		sum += r->ts_ns;
+		for (uint32_t off = 0; off + 8 <= r->caplen; off += 64) {
+			uint64_t w;
+			memcpy(&w, r->data + off, sizeof(w));
+			sum += w;
+		}
+	}
+	return sum;
+}
+
+/* The parse+hash ceiling: weir's parser, then the flow key and its hash of every TCP segment. */
+static uint64_t parse_hash(const struct block *b)
+{
+	uint64_t sum = 0;
+	const struct rec *r = (const struct rec *)b->base;
+	for (uint64_t i = 0; i < b->packets; i++, r = rec_next(r)) {
+		struct weir_pkt p;
+		struct weir_flow_key k;
+		unsigned reason;
+		if (weir_parse(&p, r->data, r->caplen, r->wirelen, b->linktype, &reason) !=
+		    WEIR_PARSE_TCP)
+			continue;
+		weir_flow_key_make(&k, &p);
+		sum += weir_flow_key_hash(&k);
+	}
+	return sum;
+}
+
+/* In-order bytes of every flow that ended (the flow records' delivered, both sides). */
+static void sum_delivered(const struct weir_flow_record *rec, void *user)
+{
+	*(uint64_t *)user += rec->side[0].delivered + rec->side[1].delivered;
+}
+
+/* The engine's settings for mode: defaults (as `weir replay`), --max-flows, and for track no
+ * stream buffers (`weir replay --no-buffering`). */
+static void engine_config(struct weir_config *cfg, const struct args *a)
+{
+	weir_config_defaults(cfg);
+	if (a->max_flows)
+		cfg->max_flows = (uint32_t)a->max_flows;
+	cfg->buffering = a->mode != MODE_TRACK;
+}
+
+static uint64_t thread_ns(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+/* One pass of the engine over the block from a fresh worker. Only the packet loop is timed (added
+ * to *cpu_ns); creating the worker, ending the open flows and freeing it are not. */
+static int engine_pass(const struct block *b, const struct weir_config *cfg, unsigned burst,
+                       uint64_t *cpu_ns, uint64_t *flows, uint64_t *delivered, uint64_t *mem_peak)
+{
+	struct weir_worker *w = weir_worker_create(cfg, 0);
+	if (!w) {
+		fprintf(stderr, "weir_memloop: cannot create a worker: %s\n", strerror(errno));
+		return EXIT_OSERR;
+	}
+	uint64_t got = 0;
+	weir_worker_set_flow_sink(w, sum_delivered, &got);
+	struct weir_rx_pkt pkts[WEIR_RX_MAX];
+	memset(pkts, 0, sizeof(pkts));
+	const struct rec *r = (const struct rec *)b->base;
+	const uint64_t t0 = thread_ns();
+	for (uint64_t i = 0; i < b->packets;) {
+		unsigned n = 0;
+		for (; n < burst && i < b->packets; n++, i++, r = rec_next(r)) {
+			pkts[n].frame = r->data;
+			pkts[n].ts_ns = r->ts_ns;
+			pkts[n].caplen = r->caplen;
+			pkts[n].wirelen = r->wirelen;
+			pkts[n].linktype = b->linktype;
+			pkts[n].verdict = 0;
+		}
+		weir_worker_rx(w, pkts, n);
+		weir_worker_run(w);
+	}
+	*cpu_ns += thread_ns() - t0;
+	weir_worker_shutdown(w);
+	weir_worker_run(w);
+	const struct weir_stats *st = weir_worker_stats(w);
+	*flows += st->flows_created;
+	if (st->mem_peak > *mem_peak)
+		*mem_peak = st->mem_peak;
+	*delivered += got;
+	weir_worker_free(w);
+	return 0;
+}
+
+static void usage(FILE *out)
+{
+	fputs("usage: weir_memloop walk|hash|track|reasm FILE.pcap [--repeat N] [--max-flows N] "
+	      "[--burst N]\n"
+	      "Loads FILE into memory, then times only the loop over it (thread CPU time) and "
+	      "prints\n"
+	      "one JSON line. walk: reads every frame; hash: weir's parser and flow-key hash; "
+	      "track:\n"
+	      "the engine with stream buffering off; reasm: the engine with default settings.\n",
+	      out);
+}
+
+static int parse_count(const char *opt, const char *s, unsigned long max, unsigned long *out)
+{
+	char *end;
+	errno = 0;
+	const unsigned long v = strtoul(s, &end, 10);
+	if (errno || end == s || *end || s[0] == '-' || v < 1 || v > max) {
+		fprintf(stderr, "weir_memloop: bad %s %s (1..%lu)\n", opt, s, max);
+		return EXIT_USAGE;
+	}
+	*out = v;
+	return 0;
+}
+
+/* Fills *a from argv. 0, -1 after --help, or an exit code. */
+static int parse_args(int argc, char **argv, struct args *a)
+{
+	memset(a, 0, sizeof(*a));
+	a->repeat = 1;
+	a->burst = REPLAY_BURST;
+	const char *pos[2] = {NULL, NULL};
+	unsigned npos = 0;
+	for (int i = 1; i < argc; i++) {
+		int rc = 0;
+		if (!strcmp(argv[i], "-h") || !strcmp(argv[i], "--help")) {
+			usage(stdout);
+			return -1;
+		} else if (!strcmp(argv[i], "--repeat") && i + 1 < argc) {
+			rc = parse_count("--repeat", argv[++i], 1000000, &a->repeat);
+		} else if (!strcmp(argv[i], "--max-flows") && i + 1 < argc) {
+			rc = parse_count("--max-flows", argv[++i], UINT32_MAX, &a->max_flows);
+		} else if (!strcmp(argv[i], "--burst") && i + 1 < argc) {
+			rc = parse_count("--burst", argv[++i], WEIR_RX_MAX, &a->burst);
+		} else if (argv[i][0] == '-' || npos == 2) {
+			usage(stderr);
+			return EXIT_USAGE;
+		} else {
+			pos[npos++] = argv[i];
+		}
+		if (rc)
+			return rc;
+	}
+	if (npos != 2) {
+		usage(stderr);
+		return EXIT_USAGE;
+	}
+	for (a->mode = MODE_WALK; a->mode <= MODE_REASM; a->mode++)
+		if (!strcmp(pos[0], mode_names[a->mode]))
+			break;
+	if (a->mode > MODE_REASM) {
+		fprintf(stderr, "weir_memloop: unknown mode %s\n", pos[0]);
+		return EXIT_USAGE;
+	}
+	a->file = pos[1];
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	struct args a;
+	int rc = parse_args(argc, argv, &a);
+	if (rc)
+		return rc < 0 ? 0 : rc;
+	struct weir_config cfg;
+	engine_config(&cfg, &a);
+	struct block b = {0};
+	if ((rc = block_load(&b, a.file))) {
+		free(b.base);
+		return rc;
+	}
+	uint64_t cpu_ns = 0, flows = 0, delivered = 0, mem_peak = 0;
+	volatile uint64_t sink = 0; /* keeps the ceilings' loops from being optimised away */
+	for (unsigned long i = 0; i < a.repeat && !rc; i++) {
+		if (a.mode == MODE_WALK || a.mode == MODE_HASH) {
+			const uint64_t t0 = thread_ns();
+			sink += a.mode == MODE_WALK ? walk(&b) : parse_hash(&b);
+			cpu_ns += thread_ns() - t0;
+		} else {
+			rc = engine_pass(&b, &cfg, (unsigned)a.burst, &cpu_ns, &flows, &delivered,
+			                 &mem_peak);
+		}
+	}
+	free(b.base);
+	if (rc)
+		return rc;
+	const uint64_t packets = b.packets * a.repeat;
+	printf("{\"mode\":\"%s\",\"packets\":%" PRIu64 ",\"bytes\":%" PRIu64 ",\"flows\":%" PRIu64
+	       ",\"seconds\":%.9f,\"ns_per_packet\":%.2f",
+	       mode_names[a.mode], packets, b.bytes * a.repeat, flows, cpu_ns / 1e9,
+	       packets ? (double)cpu_ns / (double)packets : 0.0);
+	if (a.mode >= MODE_TRACK)
+		printf(",\"delivered\":%" PRIu64 ",\"stream_peak\":%" PRIu64, delivered, mem_peak);
+	printf(",\"burst\":%lu}\n", a.burst);
+	return 0;
+}
