@@ -16,9 +16,9 @@
 #define EXIT_USAGE 64
 #define EXIT_OSERR 71
 
-/* Packets a burst hands the engine: what `weir replay` hands it today (station/pcap_input.c reads
- * and runs one packet per weir_worker_rx); --burst changes it, up to WEIR_RX_MAX. */
-#define REPLAY_BURST 1
+/* Packets a burst hands the engine: what `weir replay` hands it (station/pcap_input.c, BURST);
+ * --burst changes it, up to WEIR_RX_MAX. */
+#define REPLAY_BURST 32
 
 enum mode { MODE_WALK, MODE_HASH, MODE_TRACK, MODE_REASM };
 static const char *const mode_names[] = {"walk", "hash", "track", "reasm"};
