@@ -392,11 +392,11 @@ static int packet_flow(struct weir_worker *w, const struct weir_rx_pkt *rx,
                        const struct weir_ahead *a)
 {
 	const struct weir_pkt *p = w->pkt;
-	const struct weir_flow_key k = a->key;
+	const struct weir_flow_key *k = &a->key;
 	const int dir = a->dir;
 	const uint32_t hash = a->hash;
 	const int syn_only = (p->tcp_flags & 0x12) == 0x02;
-	struct weir_flow *f = weir_ft_lookup(w->ft, &k, hash);
+	struct weir_flow *f = weir_ft_lookup(w->ft, k, hash);
 
 	/* Port reuse: a SYN with a new ISN after the old connection ended starts a new flow (the
 	 * same ISN is a retransmission of the old flow's SYN, as Wireshark counts it). */
@@ -425,8 +425,8 @@ static int packet_flow(struct weir_worker *w, const struct weir_rx_pkt *rx,
 			end_without_packet(w, weir_ft_idlest(w->ft), WEIR_CLOSE_EVICTED);
 			return -1;
 		}
-		f = w->have_moved_syn ? flow_create_moved(w, &k, hash, dir, scope)
-		                      : flow_create(w, &k, hash, dir, scope);
+		f = w->have_moved_syn ? flow_create_moved(w, k, hash, dir, scope)
+		                      : flow_create(w, k, hash, dir, scope);
 		if (!f)
 			return 0;
 		w->carry |= EV(WEIR_EV_CONN_START);
