@@ -1,7 +1,10 @@
 /* memloop.c — weir_memloop: the in-memory ceilings (walk, parse+hash) and the engine loop (tracking
- * only, reassembly) over a capture preloaded into one memory block; prints one JSON line. */
+ * only, reassembly) over a capture preloaded into one memory block; prints one JSON line. With
+ * --workers N the engine modes split the packets by flow over N share-nothing workers, one thread
+ * each, as the live path does, and also report the wall time of the parallel loop. */
 #include <errno.h>
 #include <inttypes.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -41,8 +44,12 @@ struct block {
 struct args {
 	enum mode mode;
 	const char *file;
-	unsigned long repeat, max_flows, burst;
+	unsigned long repeat, max_flows, burst, workers;
 };
+
+/* Most --workers: each worker is a thread; more than the machine's CPUs only measures the
+ * scheduler. */
+#define WORKERS_MAX 64
 
 static size_t rec_size(uint32_t caplen)
 {
@@ -54,9 +61,9 @@ static const struct rec *rec_next(const struct rec *r)
 	return (const struct rec *)((const uint8_t *)r + rec_size(r->caplen));
 }
 
-static int block_add(struct block *b, const struct weir_rx_pkt *p)
+/* Room for need more bytes at b->used; -ENOMEM when it cannot grow. */
+static int block_reserve(struct block *b, size_t need)
 {
-	const size_t need = rec_size(p->caplen);
 	if (b->size - b->used < need) {
 		size_t size = b->size ? b->size : 1 << 20;
 		while (size - b->used < need)
@@ -67,6 +74,14 @@ static int block_add(struct block *b, const struct weir_rx_pkt *p)
 		b->base = base;
 		b->size = size;
 	}
+	return 0;
+}
+
+static int block_add(struct block *b, const struct weir_rx_pkt *p)
+{
+	const size_t need = rec_size(p->caplen);
+	if (block_reserve(b, need) != 0)
+		return -ENOMEM;
 	struct rec *r = (struct rec *)(b->base + b->used);
 	r->ts_ns = p->ts_ns;
 	r->caplen = p->caplen;
@@ -163,25 +178,37 @@ static uint64_t thread_ns(void)
 	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
 }
 
-/* One pass of the engine over the block from a fresh worker. Only the packet loop is timed (added
- * to *cpu_ns); creating the worker, ending the open flows and freeing it are not. */
-static int engine_pass(const struct block *b, const struct weir_config *cfg, unsigned burst,
-                       uint64_t *cpu_ns, uint64_t *flows, uint64_t *delivered, uint64_t *mem_peak)
+/* One worker's share of the engine passes, run on a thread of its own. */
+struct job {
+	const struct block *b;
+	const struct weir_config *cfg;
+	unsigned burst;
+	unsigned long repeat;
+	pthread_barrier_t *start; /* every worker begins each pass's loop together */
+	uint64_t cpu_ns, flows, delivered, mem_peak;
+	uint64_t *loop_start, *loop_end; /* per pass, monotonic ns: the loop's wall-clock span */
+	int rc;
+};
+
+static uint64_t mono_ns(void)
 {
-	struct weir_worker *w = weir_worker_create(cfg, 0);
-	if (!w) {
-		fprintf(stderr, "weir_memloop: cannot create a worker: %s\n", strerror(errno));
-		return EXIT_OSERR;
-	}
-	uint64_t got = 0;
-	weir_worker_set_flow_sink(w, sum_delivered, &got);
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+/* The packet loop of one pass over j->b through w, timed in thread CPU and wall-clock time. */
+static void engine_loop(struct job *j, struct weir_worker *w, unsigned long pass)
+{
 	struct weir_rx_pkt pkts[WEIR_RX_MAX];
 	memset(pkts, 0, sizeof(pkts));
+	const struct block *b = j->b;
 	const struct rec *r = (const struct rec *)b->base;
+	j->loop_start[pass] = mono_ns();
 	const uint64_t t0 = thread_ns();
 	for (uint64_t i = 0; i < b->packets;) {
 		unsigned n = 0;
-		for (; n < burst && i < b->packets; n++, i++, r = rec_next(r)) {
+		for (; n < j->burst && i < b->packets; n++, i++, r = rec_next(r)) {
 			pkts[n].frame = r->data;
 			pkts[n].ts_ns = r->ts_ns;
 			pkts[n].caplen = r->caplen;
@@ -192,28 +219,154 @@ static int engine_pass(const struct block *b, const struct weir_config *cfg, uns
 		weir_worker_rx(w, pkts, n);
 		weir_worker_run(w);
 	}
-	*cpu_ns += thread_ns() - t0;
-	weir_worker_shutdown(w);
-	weir_worker_run(w);
-	const struct weir_stats *st = weir_worker_stats(w);
-	*flows += st->flows_created;
-	if (st->mem_peak > *mem_peak)
-		*mem_peak = st->mem_peak;
-	*delivered += got;
-	weir_worker_free(w);
+	j->cpu_ns += thread_ns() - t0;
+	j->loop_end[pass] = mono_ns();
+}
+
+/* Each pass starts from a fresh worker; only the packet loop is timed: creating the worker,
+ * ending the open flows and freeing it are not. */
+static void *engine_job(void *arg)
+{
+	struct job *j = arg;
+	for (unsigned long pass = 0; pass < j->repeat; pass++) {
+		struct weir_worker *w = j->rc ? NULL : weir_worker_create(j->cfg, 0);
+		if (!w && !j->rc) {
+			fprintf(stderr, "weir_memloop: cannot create a worker: %s\n",
+			        strerror(errno));
+			j->rc = EXIT_OSERR;
+		}
+		uint64_t got = 0;
+		if (w)
+			weir_worker_set_flow_sink(w, sum_delivered, &got);
+		pthread_barrier_wait(j->start); /* a failed worker still takes its place */
+		if (!w) {
+			j->loop_start[pass] = j->loop_end[pass] = 0;
+			continue;
+		}
+		engine_loop(j, w, pass);
+		weir_worker_shutdown(w);
+		weir_worker_run(w);
+		const struct weir_stats *st = weir_worker_stats(w);
+		j->flows += st->flows_created;
+		if (st->mem_peak > j->mem_peak)
+			j->mem_peak = st->mem_peak;
+		j->delivered += got;
+		weir_worker_free(w);
+	}
+	return NULL;
+}
+
+/* Splits b's packets over n blocks by flow, as the live path spreads them over its workers: both
+ * directions of a flow land in one block; what is not TCP goes to the first. The shard is taken
+ * from the high bits of the flow-key hash, so each worker's table still spreads its flows over
+ * all of its buckets (the table indexes by the low bits). */
+static int shard(const struct block *b, unsigned n, struct block *out)
+{
+	const struct rec *r = (const struct rec *)b->base;
+	for (unsigned k = 0; k < n; k++)
+		out[k].linktype = b->linktype;
+	for (uint64_t i = 0; i < b->packets; i++, r = rec_next(r)) {
+		struct weir_pkt p;
+		struct weir_flow_key key;
+		unsigned reason, k = 0;
+		if (weir_parse(&p, r->data, r->caplen, r->wirelen, b->linktype, &reason) ==
+		    WEIR_PARSE_TCP) {
+			weir_flow_key_make(&key, &p);
+			k = (unsigned)(((uint64_t)weir_flow_key_hash(&key) * n) >> 32);
+		}
+		const size_t size = rec_size(r->caplen);
+		if (block_reserve(&out[k], size) != 0)
+			return -ENOMEM;
+		memcpy(out[k].base + out[k].used, r, size);
+		out[k].used += size;
+		out[k].packets++;
+		out[k].bytes += r->wirelen;
+	}
 	return 0;
+}
+
+/* The engine modes: a.workers workers over b, each on its own thread. *wall_ns sums, per pass, the
+ * span from the first loop's start to the last loop's end. */
+static int engine_run(const struct block *b, const struct weir_config *cfg, const struct args *a,
+                      struct job *total, uint64_t *wall_ns)
+{
+	const unsigned n = (unsigned)a->workers;
+	struct block shards[WORKERS_MAX];
+	struct job jobs[WORKERS_MAX];
+	pthread_t tids[WORKERS_MAX];
+	pthread_barrier_t start;
+	memset(shards, 0, sizeof(shards));
+	memset(jobs, 0, sizeof(jobs));
+	int rc = 0;
+	if (n > 1 && shard(b, n, shards) != 0) {
+		fprintf(stderr, "weir_memloop: out of memory\n");
+		rc = EXIT_OSERR;
+		goto out;
+	}
+	pthread_barrier_init(&start, NULL, n);
+	unsigned started = 0;
+	for (; started < n; started++) {
+		struct job *j = &jobs[started];
+		j->b = n > 1 ? &shards[started] : b;
+		j->cfg = cfg;
+		j->burst = (unsigned)a->burst;
+		j->repeat = a->repeat;
+		j->start = &start;
+		j->loop_start = calloc(a->repeat, sizeof(uint64_t));
+		j->loop_end = calloc(a->repeat, sizeof(uint64_t));
+		if (!j->loop_start || !j->loop_end ||
+		    pthread_create(&tids[started], NULL, engine_job, j) != 0)
+			break;
+	}
+	if (started < n) {
+		/* The barrier counts n threads: the ones started wait forever without the rest. */
+		fprintf(stderr, "weir_memloop: cannot start worker %u of %u\n", started + 1, n);
+		return EXIT_OSERR;
+	}
+	for (unsigned k = 0; k < n; k++) {
+		pthread_join(tids[k], NULL);
+		if (jobs[k].rc)
+			rc = jobs[k].rc;
+		total->cpu_ns += jobs[k].cpu_ns;
+		total->flows += jobs[k].flows;
+		total->delivered += jobs[k].delivered;
+		if (jobs[k].mem_peak > total->mem_peak)
+			total->mem_peak = jobs[k].mem_peak;
+	}
+	for (unsigned long pass = 0; pass < a->repeat; pass++) {
+		uint64_t lo = UINT64_MAX, hi = 0;
+		for (unsigned k = 0; k < n; k++) {
+			if (jobs[k].loop_start[pass] && jobs[k].loop_start[pass] < lo)
+				lo = jobs[k].loop_start[pass];
+			if (jobs[k].loop_end[pass] > hi)
+				hi = jobs[k].loop_end[pass];
+		}
+		if (hi > lo)
+			*wall_ns += hi - lo;
+	}
+	pthread_barrier_destroy(&start);
+out:
+	for (unsigned k = 0; k < n; k++) {
+		free(jobs[k].loop_start);
+		free(jobs[k].loop_end);
+		free(shards[k].base);
+	}
+	return rc;
 }
 
 static void usage(FILE *out)
 {
-	fputs("usage: weir_memloop walk|hash|track|reasm FILE.pcap [--repeat N] [--max-flows N] "
-	      "[--burst N]\n"
-	      "Loads FILE into memory, then times only the loop over it (thread CPU time) and "
-	      "prints\n"
-	      "one JSON line. walk: reads every frame; hash: weir's parser and flow-key hash; "
-	      "track:\n"
-	      "the engine with stream buffering off; reasm: the engine with default settings.\n",
-	      out);
+	fputs(
+	    "usage: weir_memloop walk|hash|track|reasm FILE.pcap [--repeat N] [--max-flows N] "
+	    "[--burst N] [--workers N]\n"
+	    "Loads FILE into memory, then times only the loop over it (thread CPU time) and "
+	    "prints\n"
+	    "one JSON line. walk: reads every frame; hash: weir's parser and flow-key hash; "
+	    "track:\n"
+	    "the engine with stream buffering off; reasm: the engine with default settings.\n"
+	    "--workers N (track, reasm): N workers on N threads, the packets split by flow; also\n"
+	    "prints the wall-clock time of the parallel loop and packets a wall-clock second.\n",
+	    out);
 }
 
 static int parse_count(const char *opt, const char *s, unsigned long max, unsigned long *out)
@@ -235,6 +388,7 @@ static int parse_args(int argc, char **argv, struct args *a)
 	memset(a, 0, sizeof(*a));
 	a->repeat = 1;
 	a->burst = REPLAY_BURST;
+	a->workers = 1;
 	const char *pos[2] = {NULL, NULL};
 	unsigned npos = 0;
 	for (int i = 1; i < argc; i++) {
@@ -248,6 +402,8 @@ static int parse_args(int argc, char **argv, struct args *a)
 			rc = parse_count("--max-flows", argv[++i], UINT32_MAX, &a->max_flows);
 		} else if (!strcmp(argv[i], "--burst") && i + 1 < argc) {
 			rc = parse_count("--burst", argv[++i], WEIR_RX_MAX, &a->burst);
+		} else if (!strcmp(argv[i], "--workers") && i + 1 < argc) {
+			rc = parse_count("--workers", argv[++i], WORKERS_MAX, &a->workers);
 		} else if (argv[i][0] == '-' || npos == 2) {
 			usage(stderr);
 			return EXIT_USAGE;
@@ -268,6 +424,10 @@ static int parse_args(int argc, char **argv, struct args *a)
 		fprintf(stderr, "weir_memloop: unknown mode %s\n", pos[0]);
 		return EXIT_USAGE;
 	}
+	if (a->workers > 1 && a->mode < MODE_TRACK) {
+		fprintf(stderr, "weir_memloop: --workers needs track or reasm\n");
+		return EXIT_USAGE;
+	}
 	a->file = pos[1];
 	return 0;
 }
@@ -285,28 +445,32 @@ int main(int argc, char **argv)
 		free(b.base);
 		return rc;
 	}
-	uint64_t cpu_ns = 0, flows = 0, delivered = 0, mem_peak = 0;
+	struct job total = {0};
+	uint64_t wall_ns = 0;
 	volatile uint64_t sink = 0; /* keeps the ceilings' loops from being optimised away */
-	for (unsigned long i = 0; i < a.repeat && !rc; i++) {
-		if (a.mode == MODE_WALK || a.mode == MODE_HASH) {
+	if (a.mode >= MODE_TRACK) {
+		rc = engine_run(&b, &cfg, &a, &total, &wall_ns);
+	} else {
+		for (unsigned long i = 0; i < a.repeat; i++) {
 			const uint64_t t0 = thread_ns();
 			sink += a.mode == MODE_WALK ? walk(&b) : parse_hash(&b);
-			cpu_ns += thread_ns() - t0;
-		} else {
-			rc = engine_pass(&b, &cfg, (unsigned)a.burst, &cpu_ns, &flows, &delivered,
-			                 &mem_peak);
+			total.cpu_ns += thread_ns() - t0;
 		}
 	}
 	free(b.base);
 	if (rc)
 		return rc;
 	const uint64_t packets = b.packets * a.repeat;
+	const uint64_t cpu_ns = total.cpu_ns;
 	printf("{\"mode\":\"%s\",\"packets\":%" PRIu64 ",\"bytes\":%" PRIu64 ",\"flows\":%" PRIu64
 	       ",\"seconds\":%.9f,\"ns_per_packet\":%.2f",
-	       mode_names[a.mode], packets, b.bytes * a.repeat, flows, cpu_ns / 1e9,
+	       mode_names[a.mode], packets, b.bytes * a.repeat, total.flows, cpu_ns / 1e9,
 	       packets ? (double)cpu_ns / (double)packets : 0.0);
 	if (a.mode >= MODE_TRACK)
-		printf(",\"delivered\":%" PRIu64 ",\"stream_peak\":%" PRIu64, delivered, mem_peak);
+		printf(",\"delivered\":%" PRIu64 ",\"stream_peak\":%" PRIu64 ",\"workers\":%lu"
+		       ",\"wall_seconds\":%.9f,\"wall_pps\":%.0f",
+		       total.delivered, total.mem_peak, a.workers, wall_ns / 1e9,
+		       wall_ns ? (double)packets * 1e9 / (double)wall_ns : 0.0);
 	printf(",\"burst\":%lu}\n", a.burst);
 	return 0;
 }

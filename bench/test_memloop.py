@@ -4,8 +4,8 @@
 Checks each JSON line against what is known of the file: 235 frames (tests/data/README.md), the
 wire bytes and flows `weir replay --stats-json` counts, and for reasm the in-order bytes `weir
 replay --eve` records (the sum of both streams' "delivered"); track buffers no stream bytes, reasm
-does; --repeat multiplies the counts; usage
-errors exit 64 and an unreadable file 66.
+does; --repeat multiplies the counts; --workers 2 splits the flows over two workers and finds the
+same packets, flows and delivered bytes; usage errors exit 64 and an unreadable file 66.
 
 usage: test_memloop.py WEIR_MEMLOOP WEIR SAMPLE.pcap
 """
@@ -58,6 +58,15 @@ def main():
                 check(r["stream_peak"] > 0, "reasm x%d: stream buffers, peak %d" % (repeat, r["stream_peak"]))
                 check(r["delivered"] == delivered * repeat,
                       "reasm x%d: delivered %d, want %d" % (repeat, r["delivered"], delivered * repeat))
+    for mode in ("track", "reasm"):
+        one = json.loads(run([memloop, mode, pcap]))
+        two = json.loads(run([memloop, mode, pcap, "--workers", "2", "--repeat", "2"]))
+        check(two["workers"] == 2 and two["wall_seconds"] > 0 and two["wall_pps"] > 0,
+              "%s --workers 2: a wall-clock time" % mode)
+        for k in ("packets", "bytes", "flows", "delivered"):
+            check(two[k] == 2 * one[k], "%s --workers 2 x2: %s %d, one worker x1 %d" % (mode, k, two[k], one[k]))
+    run([memloop, "walk", pcap, "--workers", "2"], 64)
+    run([memloop, "reasm", pcap, "--workers", "0"], 64)
     run([memloop, "walk"], 64)
     run([memloop, "fly", pcap], 64)
     run([memloop, "walk", pcap, "--repeat", "0"], 64)
