@@ -4,7 +4,7 @@
 
 OUTDIR/parse: one input per frame (the link-type selector byte of fuzz_parse.c, then the frame);
 OUTDIR/pcap: each capture whole; OUTDIR/stack: each capture's Ethernet frames as fuzz_stack.c's
-raw-frame records (up to 200 frames a capture); OUTDIR/config: each configuration; OUTDIR/http:
+raw-frame records (up to 40 frames a capture) and one whole connection of built segments; OUTDIR/config: each configuration; OUTDIR/http:
 requests to fuzz_http.c's dashboard. Classic pcap only (the captures in tests/ are);
 another file is skipped with a message.
 """
@@ -26,7 +26,25 @@ HTTP_SEEDS = [
 
 # fuzz_parse.c's linktypes[] order: the selector byte is the index.
 PARSE_LINKTYPES = [1, 12, 101, 228, 229, 0, 108, 113, 276]
-STACK_FRAMES = 200
+STACK_FRAMES = 40
+
+
+def segment(ctl, flags, seq, ack, npay8=0, dt=1):
+    """One fuzz_stack.c built-segment record: connection/direction/options, flags, sequence and
+    acknowledgement steps from the sides' first numbers, payload of npay8 x 8 bytes."""
+    return (bytes([1, ctl, flags]) + struct.pack(">hh", seq, ack) + bytes([0xff, npay8, dt])
+            + bytes(range(npay8 * 8)))
+
+
+def stack_conversation():
+    """fuzz_stack.c records of a whole connection: handshake with options, data both ways, a
+    retransmission, an out-of-order segment, FIN both ways."""
+    c, s, opts = 0x00, 0x04, 0x70  # client, server, MSS + window scale + timestamps
+    return b"\x00\x00\x00\x01" + b"".join([
+        segment(c | opts, 0x02, 0, 0), segment(s | opts, 0x12, 0, 1), segment(c, 0x10, 1, 1),
+        segment(c, 0x18, 1, 1, 4), segment(c, 0x18, 1, 1, 4), segment(s, 0x18, 65, 33, 8),
+        segment(s, 0x18, 1, 33, 8), segment(c, 0x10, 33, 129), segment(c, 0x11, 33, 129),
+        segment(s, 0x11, 129, 34), segment(c, 0x10, 34, 130)])
 
 
 def frames(path):
@@ -57,6 +75,8 @@ def main():
     outdir, pcaps = sys.argv[1], sys.argv[2:]
     for sub in ("parse", "pcap", "stack", "config", "http"):
         os.makedirs(os.path.join(outdir, sub), exist_ok=True)
+    with open(os.path.join(outdir, "stack", "conversation"), "wb") as o:
+        o.write(stack_conversation())
     for i, req in enumerate(HTTP_SEEDS):
         with open(os.path.join(outdir, "http", "%02d" % i), "wb") as o:
             o.write(req)
