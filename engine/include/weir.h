@@ -148,8 +148,9 @@ enum weir_malformed {
 	WEIR_MAL_COUNT = 14,
 };
 
-/** Link-layer headers weir walks in one frame before it gives up (WEIR_MAL_L2_DEPTH): Ethernet,
- *  each VLAN tag, each MPLS label, PPPoE, PPP, ... Suricata's decoder stops at 16 layers too. */
+/** Link-layer headers weir walks in one frame below the link type's own header (Ethernet, SLL,
+ *  ...) before it gives up (WEIR_MAL_L2_DEPTH): each VLAN tag, each MPLS label, PBB, PPPoE, PPP,
+ *  LLC, ... Suricata's decoder stops at 16 layers too. */
 enum { WEIR_L2_MAX_HEADERS = 16 };
 
 /** Link-layer encapsulations a frame may cross on its way to IP, counted per kind in

@@ -68,7 +68,7 @@ enum next_hdr {
 
 /* The longest header above is SLL2's, the longest IPv4 header 60 bytes: a walk that starts at
  * most ENTRY_OFF_MAX into the frame puts l3_off and l4_off within their 16 bits. */
-#define ENTRY_OFF_MAX (UINT16_MAX - WEIR_L2_MAX_HEADERS * SLL2_HLEN - 60)
+#define ENTRY_OFF_MAX (UINT16_MAX - (1 + WEIR_L2_MAX_HEADERS) * SLL2_HLEN - 60)
 _Static_assert(ENTRY_OFF_MAX > 0, "a frame's own link layers fit the 16-bit offsets");
 
 /* A frame on its way down the link layers: the next header is `next`, at `off`. */
@@ -324,8 +324,8 @@ static const struct decoder *decoder_of(uint32_t next)
 	return NULL;
 }
 
-/* Walks the headers from w->next at w->off down to IP, at most WEIR_L2_MAX_HEADERS of them. */
-static int walk(struct walk *w)
+/* Walks the headers from w->next at w->off down to IP, at most max_headers of them. */
+static int walk(struct walk *w, unsigned max_headers)
 {
 	for (unsigned n = 0;; n++) {
 		if (w->next == ETH_IPV4 || w->next == ETH_IPV6) {
@@ -339,7 +339,7 @@ static int walk(struct walk *w)
 		const struct decoder *d = decoder_of(w->next);
 		if (d == NULL)
 			return WEIR_PARSE_OTHER; /* ARP, LLDP, PPPoE discovery, ...: not IP */
-		if (n == WEIR_L2_MAX_HEADERS)
+		if (n == max_headers)
 			return malformed(w->reason, WEIR_MAL_L2_DEPTH);
 		w->p->encap |= d->encap;
 		const int r = d->step ? d->step(w) : step_typed(w, d);
@@ -355,7 +355,7 @@ int weir_link_ethertype(struct weir_pkt *p, const uint8_t *f, uint32_t caplen, u
 	if (off > caplen || off > ENTRY_OFF_MAX)
 		return malformed(reason, WEIR_MAL_TRUNC_L2);
 	on_type(&w, 0, type);
-	return walk(&w);
+	return walk(&w, WEIR_L2_MAX_HEADERS);
 }
 
 static int first_header(int linktype, uint32_t *first)
@@ -375,7 +375,7 @@ int weir_link_parse(struct weir_pkt *p, const uint8_t *f, uint32_t caplen, uint3
 	struct walk w = {p, f, caplen, wirelen, 0, 0, reason};
 	if (!first_header(linktype, &w.next))
 		return malformed(reason, WEIR_MAL_UNKNOWN_LINKTYPE);
-	return walk(&w);
+	return walk(&w, 1 + WEIR_L2_MAX_HEADERS); /* the link type's own header, then the limit */
 }
 
 bool weir_parse_linktype_known(int linktype)

@@ -16,8 +16,8 @@ enum weir_parse_result {
  *  any depth (the two outermost ids kept in vlan[], all counted in nvlan), PBB (802.1ah), Cisco
  *  FabricPath, MPLS label stacks (IP after the bottom of stack, by explicit-null label or version
  *  nibble), PPPoE sessions, PPP (compressed protocol field too), Cisco HDLC and 802.2 LLC/SNAP
- *  (an 802.3 length instead of an EtherType), up to WEIR_L2_MAX_HEADERS headers a frame
- *  (WEIR_MAL_L2_DEPTH beyond). weir_pkt.encap records the kinds crossed (enum weir_encap). */
+ *  (an 802.3 length instead of an EtherType), up to WEIR_L2_MAX_HEADERS headers below the link
+ *  type's own (WEIR_MAL_L2_DEPTH beyond). weir_pkt.encap records the kinds crossed (enum weir_encap). */
 #define WEIR_DLT_NULL 0       /* BSD loopback, host-order 4-byte family */
 #define WEIR_DLT_EN10MB 1     /* Ethernet, with 802.1Q / 802.1ad tags */
 #define WEIR_DLT_RAW 12       /* raw IP (OpenBSD numbering; also LINKTYPE_RAW 101) */

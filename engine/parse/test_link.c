@@ -164,9 +164,9 @@ static void test_mpls(void)
 	EXPECT_MAL(l2, len - 1, len - 1, WEIR_DLT_EN10MB, WEIR_MAL_MPLS_NO_BOS);
 	EXPECT_MAL(l2, 14, 14, WEIR_DLT_EN10MB, WEIR_MAL_MPLS_NO_BOS);
 
-	/* 15 labels with the Ethernet header: walked; 16: one header too many */
+	/* WEIR_L2_MAX_HEADERS labels: walked; one more is too many */
 	len = 14;
-	for (unsigned i = 0; i < WEIR_L2_MAX_HEADERS - 2; i++)
+	for (unsigned i = 0; i < WEIR_L2_MAX_HEADERS - 1; i++)
 		add_label(l2, &len, 100 + i, 0);
 	add_label(l2, &len, 200, 1);
 	EXPECT_TCP(l2, len, WEIR_DLT_EN10MB, 0, BIT(MPLS));

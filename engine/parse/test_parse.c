@@ -72,22 +72,21 @@ static void test_vlan(void)
 	CHECK_EQ(p.vlan[1], 2);
 	CHECK_EQ(p.l3_off, 26);
 
-	/* 15 tags: the Ethernet header and its tags are WEIR_L2_MAX_HEADERS headers, all walked;
-	 * a 16th tag is one too many */
-	uint16_t tps[WEIR_L2_MAX_HEADERS], tcs[WEIR_L2_MAX_HEADERS];
-	for (unsigned i = 0; i < WEIR_L2_MAX_HEADERS; i++) {
+	/* WEIR_L2_MAX_HEADERS tags below the Ethernet header are all walked; one more is too many */
+	uint16_t tps[WEIR_L2_MAX_HEADERS + 1], tcs[WEIR_L2_MAX_HEADERS + 1];
+	for (unsigned i = 0; i < WEIR_L2_MAX_HEADERS + 1; i++) {
 		tps[i] = 0x8100;
 		tcs[i] = (uint16_t)(i + 7);
 	}
-	l2len = put_eth(l2, tps, tcs, WEIR_L2_MAX_HEADERS - 1, 0x0800);
+	l2len = put_eth(l2, tps, tcs, WEIR_L2_MAX_HEADERS, 0x0800);
 	n = frame_v4(b, l2, l2len, 0, 0, &PLAIN);
 	CHECK_EQ(parse(&p, b, n, WEIR_DLT_EN10MB, &reason), WEIR_PARSE_TCP);
-	CHECK_EQ(p.nvlan, WEIR_L2_MAX_HEADERS - 1);
+	CHECK_EQ(p.nvlan, WEIR_L2_MAX_HEADERS);
 	CHECK_EQ(p.vlan[0], 7);
 	CHECK_EQ(p.vlan[1], 8);
-	CHECK_EQ(p.l3_off, 14 + 4 * (WEIR_L2_MAX_HEADERS - 1));
+	CHECK_EQ(p.l3_off, 14 + 4 * WEIR_L2_MAX_HEADERS);
 	check_seg(&p, &PLAIN);
-	l2len = put_eth(l2, tps, tcs, WEIR_L2_MAX_HEADERS, 0x0800);
+	l2len = put_eth(l2, tps, tcs, WEIR_L2_MAX_HEADERS + 1, 0x0800);
 	n = frame_v4(b, l2, l2len, 0, 0, &PLAIN);
 	EXPECT_MAL(b, n, n, WEIR_DLT_EN10MB, WEIR_MAL_L2_DEPTH);
 
