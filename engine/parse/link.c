@@ -66,10 +66,12 @@ enum next_hdr {
 #define BSD_AF_INET6_FREEBSD 28
 #define BSD_AF_INET6_DARWIN  30
 
-/* The longest header above is SLL2's, the longest IPv4 header 60 bytes: a walk that starts at
- * most ENTRY_OFF_MAX into the frame puts l3_off and l4_off within their 16 bits. */
-#define ENTRY_OFF_MAX (UINT16_MAX - (1 + WEIR_L2_MAX_HEADERS) * SLL2_HLEN - 60)
-_Static_assert(ENTRY_OFF_MAX > 0, "a frame's own link layers fit the 16-bit offsets");
+/* The longest header above is SLL2's, the longest IPv4 header 60 bytes: a walk from an
+ * EtherType at most ENTRY_OFF_MAX into the frame puts l3_off and l4_off within their 16 bits, as
+ * does a walk from the frame's start (the link type's own header and as many more). */
+#define ENTRY_OFF_MAX (UINT16_MAX - WEIR_L2_MAX_HEADERS * SLL2_HLEN - 60)
+_Static_assert((1 + WEIR_L2_MAX_HEADERS) * SLL2_HLEN + 60 <= UINT16_MAX,
+               "a frame's own link layers fit the 16-bit offsets");
 
 /* A frame on its way down the link layers: the next header is `next`, at `off`. */
 struct walk {
