@@ -452,6 +452,9 @@ static void parse_ahead(struct weir_worker *w, unsigned j)
 	a->r =
 	    (int8_t)weir_parse(&a->pkt, rx->frame, rx->caplen, rx->wirelen, rx->linktype, &reason);
 	a->reason = (uint8_t)reason;
+	/* Counted here, where each packet passes once (packet_start may take one twice). */
+	for (unsigned e = a->pkt.encap; e; e &= e - 1)
+		w->st.encap[__builtin_ctz(e)]++;
 	if (a->r != WEIR_PARSE_TCP)
 		return;
 	a->dir = (int8_t)weir_flow_key_make(&a->key, &a->pkt);

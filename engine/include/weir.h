@@ -140,7 +140,31 @@ enum weir_malformed {
 	WEIR_MAL_BAD_IP_HLEN = 3, WEIR_MAL_BAD_IP_LEN = 4, WEIR_MAL_TRUNC_IPV6_EXT = 5,
 	WEIR_MAL_TRUNC_TCP = 6, WEIR_MAL_BAD_TCP_HLEN = 7,
 	WEIR_MAL_BAD_TCP_OPT = 8, /**< counted, yet the segment is tracked with the options before it (as Linux does) */
-	WEIR_MAL_UNKNOWN_LINKTYPE = 9, WEIR_MAL_COUNT = 10,
+	WEIR_MAL_UNKNOWN_LINKTYPE = 9, /**< the capture's link type is not one weir decodes (the file is named at open) */
+	WEIR_MAL_L2_DEPTH = 10,        /**< more link-layer headers (tags, labels, ...) than WEIR_L2_MAX_HEADERS */
+	WEIR_MAL_MPLS_NO_BOS = 11,     /**< the frame ends inside an MPLS label stack: no bottom-of-stack label */
+	WEIR_MAL_BAD_PPPOE = 12,       /**< a PPPoE session header whose version/type is not 1/1 or whose code is not 0 */
+	WEIR_MAL_BAD_PPPOE_LEN = 13,   /**< a PPPoE length shorter than the PPP protocol field, or longer than the whole frame */
+	WEIR_MAL_COUNT = 14,
+};
+
+/** Link-layer headers weir walks in one frame below the link type's own header (Ethernet, SLL,
+ *  ...) before it gives up (WEIR_MAL_L2_DEPTH): each VLAN tag, each MPLS label, PBB, PPPoE, PPP,
+ *  LLC, ... Suricata's decoder stops at 16 layers too. */
+enum { WEIR_L2_MAX_HEADERS = 16 };
+
+/** Link-layer encapsulations a frame may cross on its way to IP, counted per kind in
+ *  weir_stats.encap (a frame counts once per kind, whatever the number of such headers). */
+enum weir_encap {
+	WEIR_ENCAP_VLAN = 0,       /**< 802.1Q, 802.1ad or 0x9100 tags */
+	WEIR_ENCAP_MPLS = 1,       /**< an MPLS label stack (unicast or multicast) */
+	WEIR_ENCAP_PPPOE = 2,      /**< a PPPoE session header */
+	WEIR_ENCAP_PPP = 3,        /**< a PPP protocol field: PPP links (DLT 9, 50) and inside PPPoE */
+	WEIR_ENCAP_PBB = 4,        /**< an 802.1ah provider backbone bridge I-tag */
+	WEIR_ENCAP_LLC = 5,        /**< an 802.2 LLC/SNAP header (802.3 length frames, FDDI) */
+	WEIR_ENCAP_FABRICPATH = 6, /**< a Cisco FabricPath header */
+	WEIR_ENCAP_CHDLC = 7,      /**< a Cisco HDLC header (DLT 104, or on a PPP link) */
+	WEIR_ENCAP_COUNT = 8,
 };
 
 /** Engine configuration. Read-only once a worker is created from it. */
@@ -174,10 +198,10 @@ struct weir_pkt {
 	uint16_t ip_len;        /**< IPv4 total length / IPv6 payload length + 40 */
 	uint16_t sport, dport;  /**< host order */
 	uint16_t win;           /**< raw window field, host order (unscaled) */
-	uint16_t vlan[2];       /**< outer, inner 802.1Q ids (0 when absent) */
+	uint16_t vlan[2];       /**< the two outermost 802.1Q/802.1ad ids (0 when absent) */
 	uint16_t mss;           /**< MSS option, 0 when absent */
 	uint16_t port;          /**< input port */
-	uint8_t nvlan;          /**< number of 802.1Q/802.1ad tags (up to 2 kept, more counted) */
+	uint8_t nvlan;          /**< number of 802.1Q/802.1ad/0x9100 tags (2 ids kept, all counted) */
 	uint8_t ip_ver;         /**< 4 or 6 */
 	uint8_t l4proto;        /**< IPPROTO_TCP, ... */
 	uint8_t tcp_flags;      /**< FIN 0x01 SYN 0x02 RST 0x04 PSH 0x08 ACK 0x10 URG 0x20 ECE 0x40 CWR 0x80 */
@@ -187,7 +211,8 @@ struct weir_pkt {
 	uint8_t nsack;          /**< SACK blocks present (up to 4) */
 	uint8_t ip_frag;        /**< 1 when this IPv4/IPv6 packet is a fragment (not reassembled) */
 	uint8_t ttl;            /**< IPv4 TTL / IPv6 hop limit */
-	uint8_t pad[2];
+	uint8_t encap;          /**< link-layer encapsulations crossed: bit 1 << enum weir_encap per kind */
+	uint8_t pad[1];
 	uint32_t ts_val, ts_ecr;/**< timestamp option */
 	uint32_t sack[4][2];    /**< SACK blocks: left, right edge */
 	uint8_t src[16];        /**< IPv4 in the first 4 bytes, rest zero */
@@ -282,6 +307,7 @@ struct weir_stats {
 	uint64_t events[WEIR_EV_BUILTIN_COUNT]; /**< records raised, by built-in event */
 	uint64_t anomalies[WEIR_AN_COUNT];
 	uint64_t malformed[WEIR_MAL_COUNT];
+	uint64_t encap[WEIR_ENCAP_COUNT]; /**< frames that crossed each link-layer encapsulation */
 	uint64_t closes[WEIR_CLOSE_COUNT];
 	uint64_t mem_used, mem_peak, mem_cap, mem_fail; /**< the worker's stream memory: rings, held-range arrays, flow user slots */
 	uint64_t flow_bytes;              /**< bytes of one tracked flow entry (fixed part) */
@@ -430,12 +456,14 @@ int weir_event_release(struct weir_worker *w, uint32_t ev);
 int weir_event_root(const struct weir_worker *w, uint32_t ev);
 /** The base of a UDE; -EINVAL for a built-in or unknown id. */
 int weir_event_base(const struct weir_worker *w, uint32_t ev);
-/** Name of a built-in event ("conn_start"), anomaly reason, TCP state, close reason; "unknown" if out of range. */
+/** Name of a built-in event ("conn_start"), anomaly reason, TCP state, close reason, malformed
+ *  reason, link-layer encapsulation; "unknown" if out of range. */
 const char *weir_event_name(uint32_t ev);
 const char *weir_anomaly_name(unsigned reason);
 const char *weir_tcp_state_name(unsigned state);
 const char *weir_close_reason_name(unsigned reason);
 const char *weir_malformed_name(unsigned reason);
+const char *weir_encap_name(unsigned encap);
 
 /** Longest timer delay (an enum constant so the header stays plain C for the FFI): 36,500 days,
  *  about 100 years, far from overflowing the clock's 64-bit nanoseconds. */

@@ -11,6 +11,8 @@
  */
 #include "pcap_reader.h"
 
+#include "parse/parse.h"
+
 #include <errno.h>
 #include <fcntl.h>
 #include <pcap/pcap.h>
@@ -103,6 +105,14 @@ struct weir_pcap_reader *weir_pcap_open(const char *path, char *err, size_t errl
 		return NULL;
 	}
 	r->linktype = pcap_datalink(r->p);
+	if (!weir_parse_linktype_known(r->linktype)) {
+		const char *name = pcap_datalink_val_to_name(r->linktype);
+		fprintf(
+		    stderr,
+		    "weir: %s: link type %d (%s) is not decoded by weir: its packets are counted "
+		    "as malformed (unknown_linktype)\n",
+		    path, r->linktype, name ? name : "no name known to libpcap");
+	}
 	const int snap = pcap_snapshot(r->p);
 	r->max_caplen = snap > MAX_CAPLEN && snap <= READ_BUF / 2 ? (uint32_t)snap : MAX_CAPLEN;
 	if (S_ISREG(st.st_mode) && (r->fd = open(path, O_RDONLY | O_CLOEXEC)) >= 0 &&

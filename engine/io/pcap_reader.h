@@ -10,7 +10,9 @@ struct weir_pcap_reader;
 
 /** Opens a capture file. NULL on failure with a message naming the file in err and *exit_code
  *  set to a sysexits code: 66 (EX_NOINPUT) when it cannot be read, 65 (EX_DATAERR) when it is not
- *  a capture libpcap understands. */
+ *  a capture libpcap understands. A link type weir_parse() does not decode is named on stderr
+ *  ("FILE: link type N (NAME) is not decoded by weir ..."): the file is still read, its frames
+ *  counted as malformed (unknown_linktype). */
 struct weir_pcap_reader *weir_pcap_open(const char *path, char *err, size_t errlen, int *exit_code);
 /** Closes the file. NULL is a no-op. */
 void weir_pcap_close(struct weir_pcap_reader *r);

@@ -1,4 +1,5 @@
-/* names.c — the names of events, anomaly reasons, TCP states, close reasons and malformed reasons, as logs and APIs print them. */
+/* names.c — the names of events, anomaly reasons, TCP states, close reasons, malformed reasons and
+ * link-layer encapsulations, as logs and APIs print them. */
 #include "weir.h"
 #include "log/names.h"
 
@@ -49,8 +50,19 @@ const char *weir_close_reason_name(unsigned reason)
 
 const char *weir_malformed_name(unsigned reason)
 {
-	static const char *const names[] = { "trunc_l2", "trunc_ip", "bad_ip_version", "bad_ip_hlen",
-		                             "bad_ip_len", "trunc_ipv6_ext", "trunc_tcp",
-		                             "bad_tcp_hlen", "bad_tcp_opt", "unknown_linktype" };
+	static const char *const names[] = {
+	    "trunc_l2",       "trunc_ip",    "bad_ip_version", "bad_ip_hlen",  "bad_ip_len",
+	    "trunc_ipv6_ext", "trunc_tcp",   "bad_tcp_hlen",   "bad_tcp_opt",  "unknown_linktype",
+	    "l2_depth",       "mpls_no_bos", "bad_pppoe",      "bad_pppoe_len"};
+	_Static_assert(sizeof(names) / sizeof(names[0]) == WEIR_MAL_COUNT, "a name per reason");
 	return NAME_OF(names, reason);
+}
+
+const char *weir_encap_name(unsigned encap)
+{
+	static const char *const names[] = {"vlan", "mpls", "pppoe",      "ppp",
+	                                    "pbb",  "llc",  "fabricpath", "chdlc"};
+	_Static_assert(sizeof(names) / sizeof(names[0]) == WEIR_ENCAP_COUNT,
+	               "a name per encapsulation");
+	return NAME_OF(names, encap);
 }

@@ -45,6 +45,7 @@ static void members(struct weir_json *w, const struct weir_stats *st)
 	named(w, "events", event_name, st->events, 0, WEIR_EV_BUILTIN_COUNT);
 	named(w, "anomalies", weir_anomaly_name, st->anomalies, 0, WEIR_AN_COUNT);
 	named(w, "malformed", weir_malformed_name, st->malformed, 0, WEIR_MAL_COUNT);
+	named(w, "encapsulations", weir_encap_name, st->encap, 0, WEIR_ENCAP_COUNT);
 	named(w, "closes", weir_close_reason_name, st->closes, WEIR_CLOSE_FIN, WEIR_CLOSE_COUNT);
 	WEIR_JSON_KV(w, ",\"memory\":{\"used\":", st->mem_used);
 	WEIR_JSON_KV(w, ",\"peak\":", st->mem_peak);

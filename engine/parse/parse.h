@@ -12,7 +12,12 @@ enum weir_parse_result {
 	WEIR_PARSE_MALFORMED = 3, /**< truncated or inconsistent: *reason says why */
 };
 
-/** Link types understood (pcap DLT numbers). */
+/** Link types understood (pcap DLT numbers). Below them weir walks 802.1Q/802.1ad/0x9100 tags at
+ *  any depth (the two outermost ids kept in vlan[], all counted in nvlan), PBB (802.1ah), Cisco
+ *  FabricPath, MPLS label stacks (IP after the bottom of stack, by explicit-null label or version
+ *  nibble), PPPoE sessions, PPP (compressed protocol field too), Cisco HDLC and 802.2 LLC/SNAP
+ *  (an 802.3 length instead of an EtherType), up to WEIR_L2_MAX_HEADERS headers below the link
+ *  type's own (WEIR_MAL_L2_DEPTH beyond). weir_pkt.encap records the kinds crossed (enum weir_encap). */
 #define WEIR_DLT_NULL 0       /* BSD loopback, host-order 4-byte family */
 #define WEIR_DLT_EN10MB 1     /* Ethernet, with 802.1Q / 802.1ad tags */
 #define WEIR_DLT_RAW 12       /* raw IP (OpenBSD numbering; also LINKTYPE_RAW 101) */
@@ -22,6 +27,10 @@ enum weir_parse_result {
 #define WEIR_DLT_IPV4 228
 #define WEIR_DLT_IPV6 229
 #define WEIR_DLT_LINUX_SLL2 276
+#define WEIR_DLT_PPP        9   /* PPP: HDLC address/control optional; Cisco HDLC recognised too */
+#define WEIR_DLT_FDDI       10  /* FDDI, then 802.2 LLC/SNAP */
+#define WEIR_DLT_PPP_SERIAL 50  /* PPP in HDLC-like framing (RFC 1662), or Cisco HDLC */
+#define WEIR_DLT_C_HDLC     104 /* Cisco HDLC: address, control, EtherType */
 
 /**
  * Parses one frame. Fills *p (frame, ts and port are left to the caller: this sets the header
@@ -55,5 +64,11 @@ int weir_parse(struct weir_pkt *p, const uint8_t *frame, uint32_t caplen, uint32
  * stack does. Any thread; reads at most caplen bytes of frame.
  */
 int weir_parse_class(const uint8_t *frame, uint32_t caplen, uint32_t wirelen, int linktype);
+
+/**
+ * Whether weir_parse() decodes frames of this link type (a pcap DLT number). Frames of any other
+ * link type are MALFORMED with WEIR_MAL_UNKNOWN_LINKTYPE. Any thread.
+ */
+bool weir_parse_linktype_known(int linktype);
 
 #endif

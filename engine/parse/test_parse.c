@@ -1,229 +1,7 @@
-/* test_parse.c — packet parsing: every link type, IPv4/IPv6/TCP fields and options, every truncation, fuzzed prefixes and mutations. */
-#include "parse/parse.h"
-#include "unit.h"
-
-#include <stddef.h>
-#include <stdlib.h>
-
-#define FRAME_MAX 2048
-#define NO_REASON WEIR_MAL_COUNT /* what parse writes to *reason when nothing is wrong */
-
-/* ---- frame building --------------------------------------------------------------------- */
-
-static const uint8_t SRC4[4] = {10, 0, 0, 1};
-static const uint8_t DST4[4] = {192, 168, 1, 2};
-static const uint8_t SRC6[16] = {0x20, 0x01, 0x0d, 0xb8, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1};
-static const uint8_t DST6[16] = {0xfe, 0x80, 0, 0, 0, 0, 0, 0, 0x12, 0x34, 0x56, 0x78, 0x9a, 0xbc, 0xde, 0xf0};
-
-static unsigned put16(uint8_t *b, unsigned v)
-{
-	b[0] = (uint8_t)(v >> 8);
-	b[1] = (uint8_t)v;
-	return 2;
-}
-
-static unsigned put32(uint8_t *b, uint32_t v)
-{
-	put16(b, v >> 16);
-	put16(b + 2, v & 0xffff);
-	return 4;
-}
-
-/** A TCP segment to build. optlen must be a multiple of 4; doff = 0 means "the true one". */
-struct seg {
-	uint16_t sport, dport;
-	uint32_t seq, ack;
-	uint8_t flags;
-	uint16_t win;
-	const uint8_t *opt;
-	unsigned optlen;
-	unsigned doff;
-	unsigned datalen; /* payload bytes 'a', 'b', ... */
-};
-
-static const struct seg PLAIN = {
-	.sport = 40000, .dport = 443, .seq = 0xfedcba98, .ack = 0x01020304,
-	.flags = 0x18, .win = 0xabcd, .datalen = 5,
-};
-
-static unsigned put_tcp(uint8_t *b, const struct seg *s)
-{
-	unsigned hlen = 20 + s->optlen;
-	put16(b, s->sport);
-	put16(b + 2, s->dport);
-	put32(b + 4, s->seq);
-	put32(b + 8, s->ack);
-	b[12] = (uint8_t)((s->doff ? s->doff : hlen / 4) << 4);
-	b[13] = s->flags;
-	put16(b + 14, s->win);
-	put32(b + 16, 0); /* checksum, urgent pointer */
-	if (s->optlen)
-		memcpy(b + 20, s->opt, s->optlen);
-	for (unsigned i = 0; i < s->datalen; i++)
-		b[hlen + i] = (uint8_t)('a' + i % 26);
-	return hlen + s->datalen;
-}
-
-/* IPv4 header with optlen option bytes (NOPs) in front of l4len bytes. */
-static unsigned put_ipv4(uint8_t *b, uint8_t proto, unsigned optlen, unsigned l4len, unsigned frag)
-{
-	unsigned hlen = 20 + optlen;
-	b[0] = (uint8_t)(0x40 | hlen / 4);
-	b[1] = 0;
-	put16(b + 2, hlen + l4len);
-	put16(b + 4, 0x1234);
-	put16(b + 6, frag);
-	b[8] = 63;
-	b[9] = proto;
-	put16(b + 10, 0);
-	memcpy(b + 12, SRC4, 4);
-	memcpy(b + 16, DST4, 4);
-	memset(b + 20, 1, optlen);
-	return hlen;
-}
-
-static unsigned put_ipv6(uint8_t *b, uint8_t nh, unsigned plen)
-{
-	put32(b, 0x60000000);
-	put16(b + 4, plen);
-	b[6] = nh;
-	b[7] = 17;
-	memcpy(b + 8, SRC6, 16);
-	memcpy(b + 24, DST6, 16);
-	return 40;
-}
-
-/* Ethernet header with the given tag TPIDs (each followed by its TCI) and the final type. */
-static unsigned put_eth(uint8_t *b, const uint16_t *tpids, const uint16_t *tcis, unsigned ntags, uint16_t type)
-{
-	static const uint8_t macs[12] = {2, 0, 0, 0, 0, 1, 2, 0, 0, 0, 0, 2};
-	memcpy(b, macs, 12);
-	unsigned off = 12;
-	for (unsigned i = 0; i < ntags; i++) {
-		off += put16(b + off, tpids[i]);
-		off += put16(b + off, tcis[i]);
-	}
-	off += put16(b + off, type);
-	return off;
-}
-
-/* [l2][IPv4 + optlen option bytes][TCP]; returns the frame length. */
-static unsigned frame_v4(uint8_t *b, const uint8_t *l2, unsigned l2len, unsigned ipopt, unsigned frag, const struct seg *s)
-{
-	if (l2len)
-		memcpy(b, l2, l2len);
-	unsigned tl = put_tcp(b + l2len + 20 + ipopt, s);
-	put_ipv4(b + l2len, 6, ipopt, tl, frag);
-	return l2len + 20 + ipopt + tl;
-}
-
-/* [l2][IPv6, next header nh][ext bytes as given][TCP]. */
-static unsigned frame_v6(uint8_t *b, const uint8_t *l2, unsigned l2len, uint8_t nh, const uint8_t *ext, unsigned extlen, const struct seg *s)
-{
-	if (l2len)
-		memcpy(b, l2, l2len);
-	if (extlen)
-		memcpy(b + l2len + 40, ext, extlen);
-	unsigned tl = put_tcp(b + l2len + 40 + extlen, s);
-	put_ipv6(b + l2len, nh, extlen + tl);
-	return l2len + 40 + extlen + tl;
-}
-
-static unsigned eth_plain(uint8_t *b, uint16_t type)
-{
-	return put_eth(b, NULL, NULL, 0, type);
-}
-
-/* ---- parse wrappers ----------------------------------------------------------------------- */
-
-/* Parses a copy of the first caplen bytes in a buffer of exactly that size, so ASan sees any
- * read past caplen; checks the frame was not written, and that a second parse into a view
- * filled with other garbage gives the same bytes (every field is set, none left stale). */
-static int parse_exact(struct weir_pkt *p, const uint8_t *b, uint32_t caplen, uint32_t wirelen, int lt, unsigned *reason)
-{
-	uint8_t *copy = malloc(caplen ? caplen : 1);
-	if (!copy)
-		return -1;
-	memcpy(copy, b, caplen);
-	struct weir_pkt q;
-	unsigned reason2 = 99;
-	memset(p, 0xaa, sizeof(*p));
-	memset(&q, 0x55, sizeof(q));
-	p->frame = q.frame = copy; /* the caller's fields */
-	p->ts_ns = q.ts_ns = 1;
-	p->port = q.port = 3;
-	int r = weir_parse(p, copy, caplen, wirelen, lt, reason);
-	CHECK_EQ(weir_parse(&q, copy, caplen, wirelen, lt, &reason2), r);
-	CHECK_EQ(reason2, *reason);
-	/* up to the last field: the tail padding of the struct is nobody's */
-	CHECK_MEM(p, &q, offsetof(struct weir_pkt, dst) + sizeof(q.dst));
-	CHECK_MEM(copy, b, caplen);
-	CHECK((p->payload == NULL) == (p->payload_len == 0));
-	if (p->payload) {
-		CHECK(p->payload >= copy && p->payload + p->payload_len <= copy + caplen);
-		/* re-based onto b so callers may look at the bytes after the copy is gone */
-		p->payload = b + (p->payload - copy);
-	}
-	p->frame = b;
-	free(copy);
-	return r;
-}
-
-static int parse(struct weir_pkt *p, const uint8_t *b, uint32_t n, int lt, unsigned *reason)
-{
-	return parse_exact(p, b, n, n, lt, reason);
-}
-
-/* Expects MALFORMED with reason why. */
-static void expect_mal(const uint8_t *b, uint32_t caplen, uint32_t wirelen, int lt, unsigned why, int line)
-{
-	struct weir_pkt p;
-	unsigned reason = 77;
-	int r = parse_exact(&p, b, caplen, wirelen, lt, &reason);
-	if (r != WEIR_PARSE_MALFORMED || reason != why)
-		fprintf(stderr, "  (expect_mal from line %d: r=%d reason=%u)\n", line, r, reason);
-	CHECK_EQ(r, WEIR_PARSE_MALFORMED);
-	CHECK_EQ(reason, why);
-}
-#define EXPECT_MAL(b, cap, wire, lt, why) expect_mal(b, cap, wire, lt, why, __LINE__)
-
-static void check_seg(const struct weir_pkt *p, const struct seg *s)
-{
-	CHECK_EQ(p->sport, s->sport);
-	CHECK_EQ(p->dport, s->dport);
-	CHECK_EQ(p->seq, s->seq);
-	CHECK_EQ(p->ack, s->ack);
-	CHECK_EQ(p->tcp_flags, s->flags);
-	CHECK_EQ(p->win, s->win);
-	CHECK_EQ(p->l4proto, 6);
-	CHECK_EQ(p->payload_len, s->datalen);
-	if (s->datalen && p->payload_len == s->datalen) {
-		CHECK(p->payload != NULL);
-		CHECK_EQ(p->payload[0], 'a');
-		CHECK_EQ(p->payload[s->datalen - 1], 'a' + (s->datalen - 1) % 26);
-	} else if (!s->datalen) {
-		CHECK(p->payload == NULL);
-	}
-}
-
-static void check_addr4(const struct weir_pkt *p)
-{
-	static const uint8_t zero[12];
-	CHECK_EQ(p->ip_ver, 4);
-	CHECK_MEM(p->src, SRC4, 4);
-	CHECK_MEM(p->dst, DST4, 4);
-	CHECK_MEM(p->src + 4, zero, 12);
-	CHECK_MEM(p->dst + 4, zero, 12);
-	CHECK_EQ(p->ttl, 63);
-}
-
-static void check_addr6(const struct weir_pkt *p)
-{
-	CHECK_EQ(p->ip_ver, 6);
-	CHECK_MEM(p->src, SRC6, 16);
-	CHECK_MEM(p->dst, DST6, 16);
-	CHECK_EQ(p->ttl, 17);
-}
+/* test_parse.c — packet parsing: IPv4/IPv6/TCP fields and options, Ethernet, SLL, loopback and raw
+ * IP, every truncation, fuzzed prefixes and mutations over every link layer (test_link.c: each
+ * link-layer decoder). */
+#include "parse/test_frames.h"
 
 /* ---- Ethernet, VLAN, IPv4 ----------------------------------------------------------------- */
 
@@ -294,20 +72,23 @@ static void test_vlan(void)
 	CHECK_EQ(p.vlan[1], 2);
 	CHECK_EQ(p.l3_off, 26);
 
-	/* 300 tags: the count saturates at 255, parsing goes on */
-	uint16_t tps[300], tcs[300];
-	for (unsigned i = 0; i < 300; i++) {
+	/* WEIR_L2_MAX_HEADERS tags below the Ethernet header are all walked; one more is too many */
+	uint16_t tps[WEIR_L2_MAX_HEADERS + 1], tcs[WEIR_L2_MAX_HEADERS + 1];
+	for (unsigned i = 0; i < WEIR_L2_MAX_HEADERS + 1; i++) {
 		tps[i] = 0x8100;
 		tcs[i] = (uint16_t)(i + 7);
 	}
-	l2len = put_eth(l2, tps, tcs, 300, 0x0800);
+	l2len = put_eth(l2, tps, tcs, WEIR_L2_MAX_HEADERS, 0x0800);
 	n = frame_v4(b, l2, l2len, 0, 0, &PLAIN);
 	CHECK_EQ(parse(&p, b, n, WEIR_DLT_EN10MB, &reason), WEIR_PARSE_TCP);
-	CHECK_EQ(p.nvlan, 255);
+	CHECK_EQ(p.nvlan, WEIR_L2_MAX_HEADERS);
 	CHECK_EQ(p.vlan[0], 7);
 	CHECK_EQ(p.vlan[1], 8);
-	CHECK_EQ(p.l3_off, 14 + 1200);
+	CHECK_EQ(p.l3_off, 14 + 4 * WEIR_L2_MAX_HEADERS);
 	check_seg(&p, &PLAIN);
+	l2len = put_eth(l2, tps, tcs, WEIR_L2_MAX_HEADERS + 1, 0x0800);
+	n = frame_v4(b, l2, l2len, 0, 0, &PLAIN);
+	EXPECT_MAL(b, n, n, WEIR_DLT_EN10MB, WEIR_MAL_L2_DEPTH);
 
 	/* a tag cut short, and a tag whose inner type is missing */
 	l2len = put_eth(l2, tp2, tc2, 2, 0x0800);
@@ -322,7 +103,8 @@ static void test_eth_other(void)
 	uint8_t b[FRAME_MAX];
 	struct weir_pkt p;
 	unsigned reason;
-	static const uint16_t types[] = {0x0806 /* ARP */, 0x8864 /* PPPoE */, 0x8847 /* MPLS */, 0x88cc, 0x0000};
+	/* ARP, PPPoE discovery, LLDP; an 802.3 length whose LLC header is not SNAP */
+	static const uint16_t types[] = {0x0806, 0x8863, 0x88cc, 0x0000};
 	for (unsigned i = 0; i < sizeof(types) / sizeof(types[0]); i++) {
 		memset(b, 0x45, sizeof(b));
 		eth_plain(b, types[i]);
@@ -1033,11 +815,13 @@ static void test_bad_arguments(void)
 	CHECK_EQ(weir_parse(&p, NULL, 1000, 1000, WEIR_DLT_RAW, &reason), WEIR_PARSE_MALFORMED);
 	CHECK_EQ(reason, WEIR_MAL_TRUNC_IP);
 	/* zero-length frames of every link type */
-	static const int lts[] = {0, 1, 12, 101, 108, 113, 228, 229, 276};
-	static const unsigned why[] = {WEIR_MAL_TRUNC_L2, WEIR_MAL_TRUNC_L2, WEIR_MAL_TRUNC_IP, WEIR_MAL_TRUNC_IP,
-	                               WEIR_MAL_TRUNC_L2, WEIR_MAL_TRUNC_L2, WEIR_MAL_TRUNC_IP, WEIR_MAL_TRUNC_IP,
+	static const int lts[] = {0, 1, 12, 101, 108, 113, 228, 229, 276, 9, 10, 50, 104};
+	static const unsigned why[] = {WEIR_MAL_TRUNC_L2, WEIR_MAL_TRUNC_L2, WEIR_MAL_TRUNC_IP,
+	                               WEIR_MAL_TRUNC_IP, WEIR_MAL_TRUNC_L2, WEIR_MAL_TRUNC_L2,
+	                               WEIR_MAL_TRUNC_IP, WEIR_MAL_TRUNC_IP, WEIR_MAL_TRUNC_L2,
+	                               WEIR_MAL_TRUNC_L2, WEIR_MAL_TRUNC_L2, WEIR_MAL_TRUNC_L2,
 	                               WEIR_MAL_TRUNC_L2};
-	for (unsigned i = 0; i < 9; i++) {
+	for (unsigned i = 0; i < sizeof(lts) / sizeof(lts[0]); i++) {
 		EXPECT_MAL(b, 0, 0, lts[i], why[i]);
 		EXPECT_MAL(b, 0, 1500, lts[i], why[i]);
 	}
@@ -1053,12 +837,13 @@ static void test_huge_offsets(void)
 		return;
 	struct weir_pkt p;
 	unsigned reason;
-	/* 16400 VLAN tags put the IP header at 65614 */
+	/* 16400 VLAN tags would put the IP header at 65614: the depth limit stops the walk first
+	 * (test_link.c: a walk entered that deep) */
 	put16(b + 12, 0x8100);
 	for (unsigned i = 0; i < 16400; i++)
 		put16(b + 14 + 4 * i + 2, i + 1 < 16400 ? 0x8100 : 0x0800);
 	unsigned n = frame_v4(b + 14 + 4 * 16400, NULL, 0, 0, 0, &PLAIN) + 14 + 4 * 16400;
-	EXPECT_MAL(b, n, n, WEIR_DLT_EN10MB, WEIR_MAL_TRUNC_L2);
+	EXPECT_MAL(b, n, n, WEIR_DLT_EN10MB, WEIR_MAL_L2_DEPTH);
 
 	/* a jumbogram whose 32 destination-options headers of 2048 bytes end past 65535 */
 	memset(b, 0, BIG);
@@ -1106,7 +891,7 @@ struct base {
 	int lt;
 };
 
-#define NBASE 10
+#define NBASE 19
 
 static unsigned base_eth_v4(struct base *f)
 {
@@ -1187,9 +972,56 @@ static unsigned base_misc(struct base *f, unsigned which)
 	}
 }
 
+/* Frames behind the link layers of link.c: [l2 as given][IPv4 or IPv6][TCP]. */
+static unsigned base_link(struct base *f, unsigned which)
+{
+	static const struct {
+		int lt;
+		uint8_t v6;
+		uint8_t len;
+		uint8_t l2[48];
+	} l2s[] = {
+	    /* S-tag 10, PBB I-tag, customer MACs, C-tag 20, IPv4 */
+	    {WEIR_DLT_EN10MB, 0, 40, {2, 0,  0,    0,    0, 1, 2,    0, 0, 0,  0,    2, 0x88, 0xa8,
+	                              0, 10, 0x88, 0xe7, 0, 0, 1,    0, 4, 0,  0,    0, 0,    1,
+	                              4, 0,  0,    0,    0, 2, 0x81, 0, 0, 20, 0x08, 0}},
+	    /* FabricPath, inner Ethernet, IPv6 */
+	    {WEIR_DLT_EN10MB, 1, 30, {2,    0, 0, 0, 0, 1, 2, 0, 0, 0, 0, 2, 0x89, 0x03, 0,
+	                              0x3f, 4, 0, 0, 0, 0, 1, 4, 0, 0, 0, 0, 2,    0x86, 0xdd}},
+	    /* C-tag, two MPLS labels, IPv4 by the nibble */
+	    {WEIR_DLT_EN10MB, 0, 26, {2, 0, 0, 0,    0,    1, 2,    0, 0,  0, 0,    2, 0x81,
+	                              0, 0, 5, 0x88, 0x47, 0, 0x10, 0, 64, 0, 0x20, 1, 64}},
+	    /* QinQ, PPPoE session (length 67: PPP protocol, IPv6, TCP), PPP IPv6 */
+	    {WEIR_DLT_EN10MB, 1, 30, {2,    0,    0,    0,    0, 1, 2,    0,  0, 0,
+	                              0,    2,    0x88, 0xa8, 0, 1, 0x81, 0,  0, 2,
+	                              0x88, 0x64, 0x11, 0,    0, 7, 0,    67, 0, 0x57}},
+	    /* 802.3 length, LLC/SNAP, IPv4 */
+	    {WEIR_DLT_EN10MB, 0, 22, {2, 0, 0,    0,    0,    1, 2, 0, 0, 0, 0,
+	                              2, 0, 0x40, 0xaa, 0xaa, 3, 0, 0, 0, 8, 0}},
+	    /* FDDI, LLC/SNAP, IPv4 */
+	    {WEIR_DLT_FDDI, 0, 21, {0x50, 2, 0,    0,    0, 0, 1, 2, 0, 0, 0,
+	                            0,    2, 0xaa, 0xaa, 3, 0, 0, 0, 8, 0}},
+	    /* PPP in HDLC framing, IPv4 */
+	    {WEIR_DLT_PPP_SERIAL, 0, 4, {0xff, 3, 0, 0x21}},
+	    /* PPP, compressed protocol field, IPv6 */
+	    {WEIR_DLT_PPP, 1, 1, {0x57}},
+	    /* Cisco HDLC, MPLS explicit-null IPv4 label */
+	    {WEIR_DLT_C_HDLC, 0, 8, {0x0f, 0, 0x88, 0x47, 0, 0, 1, 64}},
+	};
+	f->lt = l2s[which].lt;
+	const unsigned n = l2s[which].v6
+	                       ? frame_v6(f->b, l2s[which].l2, l2s[which].len, 6, NULL, 0, &PLAIN)
+	                       : frame_v4(f->b, l2s[which].l2, l2s[which].len, 0, 0, &PLAIN);
+	CHECK_EQ(weir_parse_class(f->b, n, n, f->lt),
+	         WEIR_PARSE_TCP); /* or the prefixes test little */
+	return n;
+}
+
 static void build_bases(struct base *f)
 {
 	memset(f, 0, sizeof(*f) * NBASE);
+	for (unsigned i = 0; i < 9; i++)
+		f[10 + i].n = base_link(&f[10 + i], i);
 	f[0].n = base_eth_v4(&f[0]);
 	f[1].n = base_qinq_v6(&f[1]);
 	f[2].n = base_padded(&f[2]);
@@ -1242,7 +1074,9 @@ static void test_prefixes(const struct base *bases)
 			if (len < hdr_end) {
 				CHECK_EQ(r, WEIR_PARSE_MALFORMED);
 				CHECK(reason == WEIR_MAL_TRUNC_L2 || reason == WEIR_MAL_TRUNC_IP ||
-				      reason == WEIR_MAL_TRUNC_IPV6_EXT || reason == WEIR_MAL_TRUNC_TCP);
+				      reason == WEIR_MAL_TRUNC_IPV6_EXT ||
+				      reason == WEIR_MAL_TRUNC_TCP ||
+				      reason == WEIR_MAL_MPLS_NO_BOS);
 			} else {
 				CHECK_EQ(r, WEIR_PARSE_TCP);
 				CHECK_EQ(p.seq, full.seq);
@@ -1272,7 +1106,7 @@ static uint64_t rng_next(uint64_t *s)
 /* Random byte mutations (mostly in the headers), random cuts and link types. */
 static void test_mutations(const struct base *bases, unsigned rounds)
 {
-	static const int lts[] = {0, 1, 12, 101, 108, 113, 228, 229, 276};
+	static const int lts[] = {0, 1, 12, 101, 108, 113, 228, 229, 276, 9, 10, 50, 104};
 	uint64_t seed = 0x5eed5eed12345678ull;
 	uint8_t b[FRAME_MAX];
 	unsigned counts[4] = {0};
@@ -1290,7 +1124,7 @@ static void test_mutations(const struct base *bases, unsigned rounds)
 		uint64_t x = rng_next(&seed);
 		uint32_t caplen = (x & 1) ? f->n : (uint32_t)(x >> 8) % (f->n + 1);
 		uint32_t wirelen = (x & 2) ? caplen : f->n + (uint32_t)(x >> 40) % 64;
-		int lt = (x & 0x1c) ? f->lt : lts[(x >> 32) % 9];
+		int lt = (x & 0x1c) ? f->lt : lts[(x >> 32) % (sizeof(lts) / sizeof(lts[0]))];
 		struct weir_pkt p;
 		unsigned reason;
 		int r = parse_exact(&p, b, caplen, wirelen, lt, &reason);

@@ -51,9 +51,12 @@ TSHARK_FIELDS = ("frame.number", "frame.time_epoch", "frame.protocols", "tcp.str
                  "ip.dst", "ipv6.src", "ipv6.dst", "tcp.srcport", "tcp.dstport", "tcp.flags",
                  "vlan.id", "ip.fragment.count", "ipv6.fragment.count", "_ws.expert.message")
 
-# Link layers weir parses (tshark's names), and what may sit between them and the IP header.
-WEIR_LINKS = {"eth", "sll", "null", "raw", "loop"}
-WEIR_L2_SKIP = {"ethertype", "vlan"}
+# Link layers weir parses (tshark's names), and what may sit between them and the IP header
+# (engine/parse/link.c: tags, PBB, FabricPath and its inner Ethernet, MPLS, PPPoE, PPP, Cisco
+# HDLC, LLC/SNAP).
+WEIR_LINKS = {"eth", "sll", "null", "raw", "loop", "fddi", "ppp", "chdlc"}
+WEIR_L2_SKIP = {"ethertype", "vlan", "ieee8021ah", "cfp", "eth", "mpls", "pppoes", "ppp", "chdlc",
+                "llc"}
 # IPv6 extension headers weir walks to reach TCP (a fragment header only when atomic).
 WEIR_IPV6_EXT = {"ipv6.hopopts", "ipv6.routing", "ipv6.dstopts", "ipv6.fraghdr", "ah"}
 # tshark expert messages for frames weir's parser rejects, and the weir malformed counters that
@@ -119,7 +122,7 @@ def frame_reach(protocols, frag, expert):
     i = 0
     if t[0] not in ("ip", "ipv6"):
         if t[0] not in WEIR_LINKS:
-            return ("link type '%s' (weir parses Ethernet, SLL, loopback, raw IP)" % t[0], ()), None
+            return ("link type '%s' (weir parses Ethernet, SLL, loopback, raw IP, PPP, Cisco HDLC, FDDI)" % t[0], ()), None
         i = 1
         while i < len(t) and t[i] in WEIR_L2_SKIP:
             i += 1
