@@ -8,9 +8,10 @@
 #include "parse/parse.h"
 
 static const int linktypes[] = {
-    WEIR_DLT_EN10MB, WEIR_DLT_RAW,        WEIR_DLT_RAW101,     WEIR_DLT_IPV4, WEIR_DLT_IPV6,
-    WEIR_DLT_NULL,   WEIR_DLT_LOOP,       WEIR_DLT_LINUX_SLL,  WEIR_DLT_LINUX_SLL2,
-    147, /* DLT_USER0: not decoded, must be reported as such */
+    WEIR_DLT_EN10MB,     WEIR_DLT_RAW,  WEIR_DLT_RAW101, WEIR_DLT_IPV4,
+    WEIR_DLT_IPV6,       WEIR_DLT_NULL, WEIR_DLT_LOOP,   WEIR_DLT_LINUX_SLL,
+    WEIR_DLT_LINUX_SLL2, WEIR_DLT_PPP,  WEIR_DLT_FDDI,   WEIR_DLT_PPP_SERIAL,
+    WEIR_DLT_C_HDLC,     147, /* DLT_USER0: not decoded, must be reported as such */
 };
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
@@ -27,7 +28,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	const int r = weir_parse(&p, frame, caplen, wirelen, linktype, &reason);
 	if (r == WEIR_PARSE_TCP) {
 		/* Everything the view points at must lie inside the frame. */
-		if (p.payload_len && (p.payload < frame || p.payload + p.payload_len > frame + caplen))
+		if (p.payload_len &&
+		    (p.payload < frame || p.payload + p.payload_len > frame + caplen))
 			__builtin_trap();
 		struct weir_flow_key k;
 		weir_flow_key_make(&k, &p);

@@ -25,7 +25,7 @@ HTTP_SEEDS = [
 ]
 
 # fuzz_parse.c's linktypes[] order: the selector byte is the index.
-PARSE_LINKTYPES = [1, 12, 101, 228, 229, 0, 108, 113, 276]
+PARSE_LINKTYPES = [1, 12, 101, 228, 229, 0, 108, 113, 276, 9, 10, 50, 104]
 STACK_FRAMES = 40
 
 
