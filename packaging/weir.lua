@@ -35,10 +35,9 @@ dpdk = {
 
 mode = "inline"              -- "inline": bump in the wire between pairs; "passive": tap/mirror, nothing sent
 pairs = { { 0, 1 } }         -- inline: ports that forward to each other (two ports pair by default)
-workers = 1                  -- worker lcores; flows are spread by a symmetric hash of the 4-tuple
+workers = 1                  -- worker lcores; flows are spread by a symmetric hash of the addresses
 idle_sleep_us = 0            -- sleep this long after an all-empty poll (0: busy polling)
 forward_non_tcp = true       -- inline: pass non-TCP and non-IP frames untouched (false: drop, counted)
-fragments = "drop"           -- inline: IP fragments are not reassembled: "drop" (counted) or "forward" uninspected
 -- rss_key = "6d5a..."       -- hex RSS key for ports with several queues (default: symmetric 6d5a)
 
 flows = {
@@ -55,6 +54,14 @@ streams = {
 	overlap = "first",         -- which copy of overlapping bytes wins: "first" or "last"
 	midstream = true,          -- adopt flows whose handshake was not seen
 	buffering = true,          -- false: tracking only, no flow buffers its bytes
+}
+
+defrag = {
+	memcap = 16777216,         -- bytes of incomplete IP datagrams per worker; the oldest are evicted past it
+	timeout = 60,              -- seconds an incomplete datagram is kept after its first fragment
+	max_fragments = 64,        -- most fragments one datagram may take
+	overlap = "first",         -- which copy of overlapping fragment bytes wins: "first" or "last"
+	unreassembled = "drop",    -- inline: a TCP fragment whose datagram cannot be reassembled: "drop" or "forward"
 }
 
 scripts = {}                 -- Lua scripts loaded into every worker, e.g. { "http_logger.lua", "syn_retx.lua" }:

@@ -51,21 +51,26 @@ static int fail(struct ld *d, const char *fmt, ...)
 static const char *const modes[] = { "inline", "passive", NULL }; /* enum weir_run_mode */
 static const char *const frag_policies[] = { "drop", "forward", NULL }; /* enum weir_frag_policy */
 
-/* The run's own scalar settings; the engine's (flows.*, streams.*) are weir_engine_settings(). */
+/* The run's own scalar settings; the engine's (flows.*, streams.*, defrag.*) are
+ * weir_engine_settings(). */
 static const struct weir_setting run_settings[] = {
 	{ "dpdk.mbufs", WEIR_SET_UINT, RUN_FIELD(mbufs), 16383, 1023, 1 << 24, NULL, "mbufs",
 	  "packet buffers in the pool: 2^14 - 1 is the mempool's optimum, and fits -m 256 without hugepages" },
 	{ "mode", WEIR_SET_ENUM, RUN_FIELD(mode), WEIR_MODE_INLINE, 0, 1, modes, "",
 	  "\"inline\": a bump in the wire between pairs of ports; \"passive\": a tap or mirror, nothing sent" },
 	{ "workers", WEIR_SET_UINT, RUN_FIELD(workers), 1, 1, WEIR_CFG_MAX_WORKERS, NULL, "lcores",
-	  "worker lcores; flows are spread by a symmetric hash of the 4-tuple" },
+	  "worker lcores; without NIC RSS, flows are spread by a symmetric hash of the two addresses "
+	  "(a TCP segment's IP fragments then reach the worker of its flow)" },
 	{ "idle_sleep_us", WEIR_SET_UINT, RUN_FIELD(idle_sleep_us), 0, 0, 1000000, NULL, "us",
 	  "sleep this long after an all-empty poll (0: busy polling)" },
 	{ "forward_non_tcp", WEIR_SET_BOOL, RUN_FIELD(forward_non_tcp), 1, 0, 1, NULL, "",
 	  "inline: pass non-TCP and non-IP frames untouched (false: drop them, counted)" },
-	{ "fragments", WEIR_SET_ENUM, RUN_FIELD(fragments), WEIR_FRAGMENTS_DROP, 0, 1, frag_policies, "",
-	  "inline: IP fragments, which weir does not reassemble: \"drop\" (counted per port) or \"forward\" "
-	  "(uninspected); forward_non_tcp = false drops them too" },
+	{ "defrag.unreassembled", WEIR_SET_ENUM, RUN_FIELD(unreassembled), WEIR_FRAGMENTS_DROP, 0, 1,
+	  frag_policies, "",
+	  "inline: a TCP fragment whose datagram cannot be reassembled (too many fragments, oversized, "
+	  "inconsistent, no memory), so no detector saw it: \"drop\" (counted per port) or "
+	  "\"forward\"; fragments held or reassembled are sent on (a drop verdict on the reassembled "
+	  "packet drops the fragment that completed it)" },
 	{ "lua.budget_ms", WEIR_SET_UINT, RUN_FIELD(lua_budget_ms), 100, 1, 60000, NULL, "ms",
 	  "a script's handler call (or top level) using more CPU time is stopped with an error, even in "
 	  "a JIT-compiled loop (counted: budget_stops)" },
@@ -735,6 +740,12 @@ static int read_streams(struct ld *d, struct weir_run_config *c)
 	return read_section(d, c, "streams", none);
 }
 
+static int read_defrag(struct ld *d, struct weir_run_config *c)
+{
+	static const char *const none[] = { NULL };
+	return read_section(d, c, "defrag", none);
+}
+
 static int read_lua(struct ld *d, struct weir_run_config *c)
 {
 	static const char *const none[] = { NULL };
@@ -746,7 +757,8 @@ static const struct {
 	section_fn fn;
 } sections[] = {
 	{ "dpdk", read_dpdk },         { "pairs", read_pairs },     { "flows", read_flows },
-	{ "streams", read_streams },   { "scripts", read_scripts }, { "lua", read_lua }, { "dashboard", read_dashboard },
+	{ "streams", read_streams },   { "defrag", read_defrag },   { "scripts", read_scripts },
+	{ "lua", read_lua },           { "dashboard", read_dashboard },
 	{ "log", read_log },           { "firewall", read_firewall }, { "rss_key", read_rss_key },
 };
 #define N_SECTIONS (sizeof(sections) / sizeof(sections[0]))

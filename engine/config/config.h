@@ -19,7 +19,8 @@
 
 enum weir_run_mode { WEIR_MODE_INLINE = 0, WEIR_MODE_PASSIVE = 1 };
 enum weir_rule_action { WEIR_RULE_DROP = 0, WEIR_RULE_PASS = 1 };
-/** fragments = "drop" | "forward": what inline mode does with IP fragments (weir does not reassemble them). */
+/** defrag.unreassembled = "drop" | "forward": what inline mode does with a fragment whose datagram
+ *  weir cannot reassemble (so no detector sees what it carries). */
 enum weir_frag_policy { WEIR_FRAGMENTS_DROP = 0, WEIR_FRAGMENTS_FORWARD = 1 };
 
 /** One DPDK port: a PCI address ("0000:03:00.0") or a virtual device string ("net_pcap0,rx_pcap=a.pcap"). */
@@ -43,14 +44,15 @@ struct weir_run_config {
 	unsigned mbufs;               /**< mbufs in the packet pool (dpdk.mbufs) */
 	uint8_t mode;                 /**< enum weir_run_mode */
 	uint8_t forward_non_tcp;      /**< inline: forward non-TCP / non-IP frames untouched (default 1) */
-	uint8_t fragments;            /**< inline: enum weir_frag_policy (default drop); a forwarded fragment is
-	                               *   not inspected; forward_non_tcp = false drops fragments too */
+	uint8_t unreassembled;        /**< inline: enum weir_frag_policy for a TCP fragment whose datagram cannot
+	                               *   be reassembled (default drop); fragments of other protocols are
+	                               *   non-TCP traffic (forward_non_tcp) */
 	uint8_t pairs[WEIR_CFG_MAX_PORTS]; /**< inline: the port each port forwards to (0xff = none) */
 	unsigned workers;             /**< worker lcores */
 	unsigned idle_sleep_us;       /**< sleep after an all-empty poll; 0 = busy polling */
 	uint8_t rss_key[WEIR_CFG_RSS_KEY_MAX];
 	unsigned rss_key_len;         /**< 0: weir's symmetric default key */
-	struct weir_config engine;    /**< flows = {...}, streams = {...} */
+	struct weir_config engine;    /**< flows = {...}, streams = {...}, defrag = {...} */
 	char scripts[WEIR_CFG_MAX_SCRIPTS][WEIR_CFG_STR];
 	uint8_t script_trusted[WEIR_CFG_MAX_SCRIPTS]; /**< 1: { "x.lua", trusted = true }: outside the sandbox */
 	unsigned n_scripts;

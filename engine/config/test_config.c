@@ -29,7 +29,8 @@ static void test_full(void)
 	              "log = { eve = os.getenv('HOME') and '/tmp/eve.json' or 'x', stats = '-' }\n"
 	              "idle_sleep_us = 20\nforward_non_tcp = false\nrss_key = '6d5A6d5a'\n"
 	              "lua = { budget_ms = 250, memory_mb = 64, max_errors = 0 }\n"
-	              "fragments = 'forward'\n"
+	              "defrag = { memcap = 1048576, timeout = 30, max_fragments = 100, overlap = 'last',\n"
+	              "  unreassembled = 'forward' }\n"
 	              "firewall = { {port = 81, action = 'drop'}, {port = 82, action = 'pass'} }\n"),
 	         0);
 	CHECK_STR(err, "");
@@ -60,7 +61,11 @@ static void test_full(void)
 	CHECK_EQ(cfg.lua_budget_ms, 250);
 	CHECK_EQ(cfg.lua_memory_mb, 64);
 	CHECK_EQ(cfg.lua_max_errors, 0);
-	CHECK_EQ(cfg.fragments, WEIR_FRAGMENTS_FORWARD);
+	CHECK_EQ(cfg.unreassembled, WEIR_FRAGMENTS_FORWARD);
+	CHECK_EQ(cfg.engine.defrag_memcap, 1048576);
+	CHECK_EQ(cfg.engine.defrag_timeout_ms, 30000);
+	CHECK_EQ(cfg.engine.defrag_max_frags, 100);
+	CHECK_EQ(cfg.engine.defrag_overlap, WEIR_OVERLAP_LAST);
 	CHECK_EQ(cfg.rss_key_len, 4);
 	CHECK_EQ(cfg.rss_key[1], 0x5a);
 	CHECK_EQ(cfg.n_rules, 2);
@@ -80,7 +85,11 @@ static void test_defaults(void)
 	CHECK_EQ(cfg.lua_budget_ms, 100);
 	CHECK_EQ(cfg.lua_memory_mb, 256);
 	CHECK_EQ(cfg.lua_max_errors, 100);
-	CHECK_EQ(cfg.fragments, WEIR_FRAGMENTS_DROP);
+	CHECK_EQ(cfg.unreassembled, WEIR_FRAGMENTS_DROP);
+	CHECK_EQ(cfg.engine.defrag_memcap, 16u << 20);
+	CHECK_EQ(cfg.engine.defrag_timeout_ms, 60000);
+	CHECK_EQ(cfg.engine.defrag_max_frags, 64);
+	CHECK_EQ(cfg.engine.defrag_overlap, WEIR_OVERLAP_FIRST);
 	CHECK_EQ(cfg.pairs[0], 1); /* two ports inline: paired without a pairs line */
 	CHECK_EQ(cfg.pairs[1], 0);
 	CHECK_EQ(cfg.engine.max_flows, d.max_flows);
@@ -139,10 +148,25 @@ static void test_errors(void)
 	    {"dpdk = { ports = {'a','b'} }\nerror('boom')\n", "t.lua:2: boom"},
 	    {"io.open('/etc/passwd')\n", "t.lua:1:"}, /* no io in the sandbox */
 	    {"dpdk = 'x'\n", "t.lua:1: dpdk: expected a table"},
-	    {"dpdk = { ports = {'a','b'} }\nfragments = 'reassemble'\n",
-	     "t.lua:2: fragments: \"reassemble\" is not one"},
-	    {"dpdk = { ports = {'a','b'} }\nfragments = false\n",
-	     "t.lua:2: fragments: expected a string"},
+	    {"dpdk = { ports = {'a','b'} }\ndefrag = { unreassembled = 'reassemble' }\n",
+	     "t.lua:2: defrag.unreassembled: \"reassemble\" is not one"},
+	    {"dpdk = { ports = {'a','b'} }\ndefrag = { unreassembled = false }\n",
+	     "t.lua:2: defrag.unreassembled: expected a string"},
+	    {"dpdk = { ports = {'a','b'} }\nfragments = 'drop'\n", "t.lua:2: fragments: unknown"},
+	    {"dpdk = { ports = {'a','b'} }\ndefrag = { memcap = -1 }\n", "t.lua:2: defrag.memcap:"},
+	    {"dpdk = { ports = {'a','b'} }\ndefrag = { memcap = 0 }\n", "t.lua:2: defrag.memcap:"},
+	    {"dpdk = { ports = {'a','b'} }\ndefrag = { memcap = 2^41 }\n", "t.lua:2: defrag.memcap:"},
+	    {"dpdk = { ports = {'a','b'} }\ndefrag = { timeout = 0 }\n", "t.lua:2: defrag.timeout:"},
+	    {"dpdk = { ports = {'a','b'} }\ndefrag = { timeout = -5 }\n", "t.lua:2: defrag.timeout:"},
+	    {"dpdk = { ports = {'a','b'} }\ndefrag = { timeout = 1e9 }\n", "t.lua:2: defrag.timeout:"},
+	    {"dpdk = { ports = {'a','b'} }\ndefrag = { max_fragments = 0 }\n",
+	     "t.lua:2: defrag.max_fragments:"},
+	    {"dpdk = { ports = {'a','b'} }\ndefrag = { max_fragments = 8193 }\n",
+	     "t.lua:2: defrag.max_fragments:"},
+	    {"dpdk = { ports = {'a','b'} }\ndefrag = { max_fragments = 1.5 }\n",
+	     "t.lua:2: defrag.max_fragments:"},
+	    {"dpdk = { ports = {'a','b'} }\ndefrag = { overlap = 'bsd' }\n", "t.lua:2: defrag.overlap:"},
+	    {"dpdk = { ports = {'a','b'} }\ndefrag = { max_frags = 10 }\n", "t.lua:2: defrag"},
 	};
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
 		CHECK_EQ(load(bad[i].text), -1);

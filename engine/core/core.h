@@ -5,6 +5,7 @@
 
 #include <pcap/pcap.h>
 
+#include "defrag/defrag.h"
 #include "flow/flowtab.h"
 #include "mem/mem.h"
 #include "tcp/tcp.h"
@@ -101,6 +102,8 @@ struct weir_worker {
 	unsigned id;
 	struct weir_mem mem;
 	struct weir_flowtab *ft;
+	struct weir_defrag *defrag;
+	struct weir_rx_pkt defrag_rx; /* a reassembled datagram as a raw-IP frame, for scopes */
 	struct weir_stats st;
 	weir_flow_sink_fn sink;
 	void *sink_user;

@@ -42,6 +42,20 @@ static const struct weir_setting engine_settings[] = {
      "new flows buffer the bytes of both sides; false: tracking only (state, sequence offsets, "
      "counters and NEW_DATA events, no bytes to read; a handler may still turn a side's "
      "buffering on)"},
+    {"defrag.memcap", WEIR_SET_UINT, FIELD(defrag_memcap), 16u << 20, 65536, 1ull << 40, NULL,
+     "bytes",
+     "bytes of incomplete IP datagrams per worker (a datagram costs its fragments' span, at "
+     "least 2 KiB, plus about 1.2 KiB); past it the oldest are evicted (counted: defrag.evicted)"},
+    {"defrag.timeout", WEIR_SET_SECONDS, FIELD(defrag_timeout_ms), 60, 0.001, 3600, NULL, "s",
+     "an IP datagram still incomplete this long after its first fragment is given up "
+     "(Suricata's default; Linux's ipfrag_time is 30 s)"},
+    {"defrag.max_fragments", WEIR_SET_UINT, FIELD(defrag_max_frags), 64, 1, 8192, NULL, "fragments",
+     "most fragments one datagram may take (a 64 KiB datagram cut at a 1,500-byte MTU takes "
+     "45); one more gives the datagram up (counted: defrag.too_many)"},
+    {"defrag.overlap", WEIR_SET_ENUM, FIELD(defrag_overlap), WEIR_OVERLAP_FIRST, 0, 1, overlaps, "",
+     "which copy of overlapping fragment bytes wins: \"first\" (the earlier fragment's, as "
+     "Suricata's and Snort's \"first\" policy) or \"last\"; bytes that differ raise anomaly "
+     "frag_overlap_different either way"},
 };
 
 const struct weir_setting *weir_engine_settings(unsigned *n)

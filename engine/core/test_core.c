@@ -872,6 +872,84 @@ static void test_malformed_and_other(void)
 	weir_worker_free(w);
 }
 
+/* ---- IP fragments ------------------------------------------------------------------------- */
+
+/* Fragment of whole (an Ethernet + IPv4 + TCP frame from mk()): bytes [off, off + len) of its IP
+ * payload, or len copies of fill when fill is not 0; mf: more fragments. */
+static struct weir_rx_pkt frag_of(const struct frame *whole, struct frame *f, unsigned off,
+                                  unsigned len, int mf, uint8_t fill, uint64_t ts)
+{
+	memcpy(f->b, whole->b, 14 + 20);
+	put16(f->b + 14 + 2, (uint16_t)(20 + len));
+	put16(f->b + 14 + 4, 0x77);
+	put16(f->b + 14 + 6, (uint16_t)((mf ? 0x2000 : 0) | off / 8));
+	if (fill)
+		memset(f->b + 34, fill, len);
+	else
+		memcpy(f->b + 34, whole->b + 34 + off, len);
+	f->len = 34 + len;
+	return rx_of(f, ts);
+}
+
+/* A segment cut into IP fragments is one TCP packet of its flow: in a filtered socket's scope
+ * (matched on the reassembled packet), its bytes delivered; fragments that overlap with different
+ * bytes raise FRAG_OVERLAP_DIFFERENT on that flow at POST_SND; a drop verdict on the reassembled
+ * packet lands on the fragment that completed it. */
+static void test_fragments(void)
+{
+	struct weir_config cfg;
+	weir_config_defaults(&cfg);
+	struct weir_worker *w = weir_worker_create(&cfg, 0);
+	char err[256];
+	static struct log l;
+	memset(&l, 0, sizeof(l));
+	record_all(w, &l, "tcp port 80");
+	struct weir_msock *d = weir_msock_create(w, "tcp port 81", err, sizeof(err));
+	CHECK_EQ(weir_msock_register(d, WEIR_EV_PKT_IN, WEIR_HOOK_PRE, drop_all, NULL), 0);
+	const char *data = "0123456789abcdefghijklmnopqrstuvwxyzABCD"; /* 40 bytes: TCP part 60 */
+	struct frame whole, f[4];
+	struct weir_rx_pkt r[4];
+	mk(&whole, C_IP, 40010, S_IP, 80, TH_ACK | TH_PSH, 1000, 1, data);
+	r[0] = frag_of(&whole, &f[0], 24, 36, 0, 0, MS); /* the end first */
+	r[1] = frag_of(&whole, &f[1], 0, 24, 1, 0, 2 * MS);
+	CHECK_EQ(weir_worker_rx(w, r, 2), 0);
+	CHECK_EQ(weir_worker_run(w), 0);
+	const struct weir_stats *st = weir_worker_stats(w);
+	CHECK_EQ(r[0].frag, WEIR_FRAG_HELD);
+	CHECK_EQ(r[1].frag, WEIR_FRAG_DONE);
+	CHECK_EQ(st->frag_pkts, 1);
+	CHECK_EQ(st->tcp_pkts, 1);
+	CHECK_EQ(st->flows_created, 1);
+	CHECK_EQ(st->defrag[WEIR_DF_REASSEMBLED], 1);
+	CHECK_EQ(count(&l, WEIR_EV_PKT_IN, WEIR_HOOK_PRE), 1);
+	CHECK_STR(l.data[0], data);
+	CHECK_EQ(count(&l, WEIR_EV_ANOMALY, -1), 0);
+
+	mk(&whole, C_IP, 40010, S_IP, 80, TH_ACK | TH_PSH, 1040, 1, data);
+	r[0] = frag_of(&whole, &f[0], 0, 32, 1, 0, 3 * MS);
+	r[1] = frag_of(&whole, &f[1], 24, 8, 1, 'X', 3 * MS); /* different payload bytes */
+	r[2] = frag_of(&whole, &f[2], 32, 28, 0, 0, 3 * MS);
+	CHECK_EQ(weir_worker_rx(w, r, 3), 0);
+	CHECK_EQ(weir_worker_run(w), 0);
+	const struct seen *a = find(&l, WEIR_EV_ANOMALY, WEIR_HOOK_POST_SND, 0);
+	CHECK(a != NULL && a->arg == WEIR_AN_FRAG_OVERLAP_DIFFERENT && a->has_flow);
+	CHECK_EQ(st->anomalies[WEIR_AN_FRAG_OVERLAP_DIFFERENT], 1);
+	CHECK_EQ(st->defrag[WEIR_DF_OVERLAP_DIFF], 1);
+	CHECK_EQ(strlen(l.data[0]), 80);
+	CHECK(!memcmp(l.data[0] + 40, data, 40)); /* "first": the earlier fragment's bytes */
+
+	mk(&whole, C_IP, 40011, S_IP, 81, TH_ACK | TH_PSH, 1000, 1, data);
+	r[0] = frag_of(&whole, &f[0], 0, 24, 1, 0, 4 * MS);
+	r[1] = frag_of(&whole, &f[1], 24, 36, 0, 0, 4 * MS);
+	CHECK_EQ(weir_worker_rx(w, r, 2), 0);
+	CHECK_EQ(weir_worker_run(w), 0);
+	CHECK_EQ(r[0].verdict, 0);
+	CHECK_EQ(r[1].verdict, 1);
+	CHECK_EQ(r[1].frag, WEIR_FRAG_DONE);
+	CHECK_EQ(st->flows_created, 2);
+	weir_worker_free(w);
+}
+
 int main(void)
 {
 	test_api_errors();
@@ -887,5 +965,6 @@ int main(void)
 	test_ude_release();
 	test_table_policies();
 	test_malformed_and_other();
+	test_fragments();
 	return UNIT_DONE();
 }

@@ -15,7 +15,9 @@
 static int config_valid(const struct weir_config *c)
 {
 	return c->max_flows > 0 && c->buffer_per_side >= 1024 &&
-	       c->flow_policy <= WEIR_FLOWS_REFUSE_NEW && c->overlap <= WEIR_OVERLAP_LAST;
+	       c->flow_policy <= WEIR_FLOWS_REFUSE_NEW && c->overlap <= WEIR_OVERLAP_LAST &&
+	       c->defrag_memcap > 0 && c->defrag_timeout_ms > 0 && c->defrag_max_frags > 0 &&
+	       c->defrag_overlap <= WEIR_OVERLAP_LAST;
 }
 
 struct weir_worker *weir_worker_create(const struct weir_config *cfg, unsigned id)
@@ -37,11 +39,15 @@ struct weir_worker *weir_worker_create(const struct weir_config *cfg, unsigned i
 	w->ft = weir_ft_create(cfg->max_flows, sizeof(struct weir_flow));
 	if (!w->ft)
 		goto err;
+	w->defrag = weir_defrag_create(cfg, w->st.defrag);
+	if (!w->defrag)
+		goto err;
 	w->next_flow_id = 1;
 	w->st.mem_cap = memcap;
 	w->st.flow_bytes = weir_ft_entry_cost(w->ft);
 	return w;
 err:
+	weir_ft_free(w->ft);
 	weir_mem_fini(&w->mem);
 	free(w);
 	errno = ENOMEM;
@@ -58,6 +64,7 @@ void weir_worker_free(struct weir_worker *w)
 		weir_ft_remove(w->ft, f);
 	}
 	weir_ft_free(w->ft);
+	weir_defrag_free(w->defrag);
 	weir_msock_free_all(w);
 	weir_timers_free(w);
 	weir_mem_fini(&w->mem);
@@ -462,6 +469,41 @@ static void parse_ahead(struct weir_worker *w, unsigned j)
 	weir_ft_prefetch_bucket(w->ft, a->hash);
 }
 
+/* Hands an IP fragment to the defragmenter (its outcome in rx->frag, for the inline policy). A TCP
+ * datagram it completes takes the fragment's parse-ahead slot, parsed as raw IP with the
+ * fragment's VLAN ids, port and time, and goes on as that TCP packet of its flow. Its frame, the
+ * defragmenter's buffer, lasts until the next fragment is added: after this packet's events. */
+static void packet_defrag(struct weir_worker *w, struct weir_rx_pkt *rx, struct weir_ahead *a)
+{
+	struct weir_pkt *p = &a->pkt;
+	struct weir_defrag_dgram d;
+	rx->frag = (uint8_t)weir_defrag_add(w->defrag, p, rx->caplen, rx->ts_ns, &d);
+	if (rx->frag != WEIR_FRAG_DONE)
+		return;
+	const uint16_t vlan[2] = {p->vlan[0], p->vlan[1]};
+	const uint8_t nvlan = p->nvlan;
+	const int dlt = d.ip_ver == 4 ? WEIR_DLT_IPV4 : WEIR_DLT_IPV6;
+	unsigned reason = WEIR_MAL_COUNT;
+	a->r = (int8_t)weir_parse(p, d.ip, d.len, d.len, dlt, &reason);
+	a->reason = (uint8_t)reason;
+	p->frame = d.ip;
+	p->ts_ns = rx->ts_ns;
+	p->port = rx->port;
+	memcpy(p->vlan, vlan, sizeof(vlan));
+	p->nvlan = nvlan;
+	p->ip_frag = d.overlap_diff ? WEIR_IPFRAG_OVERLAP_DIFF : WEIR_IPFRAG_REASSEMBLED;
+	w->defrag_rx = *rx;
+	w->defrag_rx.frame = d.ip;
+	w->defrag_rx.caplen = w->defrag_rx.wirelen = d.len;
+	w->defrag_rx.linktype = (uint16_t)dlt;
+	if (a->r != WEIR_PARSE_TCP) { /* its TCP header is malformed: counted as such */
+		rx->frag = WEIR_FRAG_FAILED;
+		return;
+	}
+	a->dir = (int8_t)weir_flow_key_make(&a->key, p);
+	a->hash = weir_flow_key_hash(&a->key);
+}
+
 /* Takes the next packet of the burst (parsed ahead) and raises PRE. */
 static void packet_start(struct weir_worker *w)
 {
@@ -473,6 +515,8 @@ static void packet_start(struct weir_worker *w)
 	if (soon < w->ahead_next && w->ahead[soon % WEIR_AHEAD_SLOTS].r == WEIR_PARSE_TCP)
 		weir_ft_prefetch_entry(w->ft, w->ahead[soon % WEIR_AHEAD_SLOTS].hash);
 	struct weir_ahead *a = &w->ahead[w->rx_i % WEIR_AHEAD_SLOTS];
+	if (a->r == WEIR_PARSE_FRAGMENT)
+		packet_defrag(w, rx, a);
 	w->pkt = p = &a->pkt;
 	const unsigned reason = a->reason;
 	const int r = a->r;
@@ -491,7 +535,7 @@ static void packet_start(struct weir_worker *w)
 		return;
 	}
 	w->have_pkt = 1;
-	const int got = packet_flow(w, rx, a);
+	const int got = packet_flow(w, p->ip_frag ? &w->defrag_rx : rx, a);
 	if (got < 0) { /* an eviction was raised first; this packet starts again afterwards */
 		w->st.pkts--;
 		w->st.bytes -= rx->wirelen;

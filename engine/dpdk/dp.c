@@ -202,13 +202,17 @@ int weir_dp_run(const struct weir_run_config *cfg, const struct weir_dp_opts *op
 uint64_t *weir_dp_policy_drop(const struct weir_run_config *cfg, struct weir_dp_port_stats *st,
                               const struct weir_rx_pkt *r)
 {
-	if (cfg->forward_non_tcp && cfg->fragments == WEIR_FRAGMENTS_FORWARD)
+	if (cfg->forward_non_tcp && cfg->unreassembled == WEIR_FRAGMENTS_FORWARD)
 		return NULL; /* everything passes: no need to look */
 	switch (weir_parse_class(r->frame, r->caplen, r->wirelen, r->linktype)) {
 	case WEIR_PARSE_TCP:
 		return NULL;
 	case WEIR_PARSE_FRAGMENT:
-		return &st->fragments;
+		if (r->frag == WEIR_FRAG_HELD || r->frag == WEIR_FRAG_DONE)
+			return NULL; /* inspected once its datagram is whole */
+		if (r->frag == WEIR_FRAG_NOT_TCP)
+			return cfg->forward_non_tcp ? NULL : &st->non_tcp;
+		return cfg->unreassembled == WEIR_FRAGMENTS_FORWARD ? NULL : &st->fragments;
 	default:
 		return cfg->forward_non_tcp ? NULL : &st->non_tcp;
 	}

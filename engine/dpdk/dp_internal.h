@@ -63,9 +63,11 @@ int weir_dp_eal_args(const struct weir_run_config *cfg, const char *prog, char s
 int weir_dp_ports_init(struct weir_dp *dp, char *err, size_t errlen);
 void weir_dp_ports_close(struct weir_dp *dp);
 /** Inline, a frame the stack let through is sent on unless a policy drops it: returns the counter
- *  in st of the policy that drops it (fragments, non_tcp), or NULL. weir does not reassemble
- *  fragments, so no detector saw what they carry: they pass only with fragments = "forward" where
- *  non-TCP passes (forward_non_tcp). Any thread. */
+ *  in st of the policy that drops it (fragments, non_tcp), or NULL. A TCP fragment the worker held
+ *  or completed a datagram with (r->frag) passes: the reassembled packet was inspected, and a drop
+ *  verdict on it dropped the completing fragment already. One whose datagram cannot be
+ *  reassembled (FAILED) was never inspected: it passes only with defrag.unreassembled = "forward".
+ *  Fragments of other protocols are non-TCP traffic (forward_non_tcp). Any thread. */
 uint64_t *weir_dp_policy_drop(const struct weir_run_config *cfg, struct weir_dp_port_stats *st,
                               const struct weir_rx_pkt *r);
 /** One port's dashboard counters from one lcore (name and port are the caller's): its share s of

@@ -27,7 +27,8 @@ struct weir_dp_port_stats {
 	uint64_t handoff_full;  /**< the ring to the owning worker (or back to the tx lcore) was full */
 	uint64_t malformed;     /**< frames that could not be presented to the stack (unlinearisable chains) */
 	uint64_t non_tcp;       /**< non-TCP frames dropped because forward_non_tcp = false */
-	uint64_t fragments;     /**< IP fragments dropped (fragments = "drop", or forward_non_tcp = false) */
+	uint64_t fragments;     /**< TCP fragments whose datagram could not be reassembled, dropped
+	                             (defrag.unreassembled = "drop") */
 	uint64_t rx_bytes;      /**< bytes of the rx frames (not part of the identity) */
 	uint64_t tx_bytes;      /**< bytes of the frames sent on */
 };

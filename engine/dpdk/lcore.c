@@ -23,21 +23,24 @@ static uint64_t wall_ns(void)
 	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
 }
 
-/* Direction-independent hash of the 4-tuple (XOR of both ends, then mixed): both directions of a
- * flow pick the same worker. What is not TCP (fragments too: the ports of a fragment are not
- * known) goes to worker 0. */
+/* Direction-independent hash of the two addresses (XOR of both ends, then mixed): both directions
+ * of a flow pick the same worker, and so do the IP fragments of its segments, which carry no ports
+ * past the first: the worker that owns the flow is the one that reassembles them. The ports are
+ * left out for that reason (flows between one pair of hosts share a worker). What is neither TCP
+ * nor an IP fragment goes to worker 0. */
 static unsigned owner_of(const struct weir_dp *dp, const struct rte_mbuf *m)
 {
 	struct weir_pkt p;
-	if (dp->n_workers < 2 ||
-	    weir_parse(&p, rte_pktmbuf_mtod(m, const uint8_t *), rte_pktmbuf_data_len(m),
-	               rte_pktmbuf_pkt_len(m), WEIR_DLT_EN10MB, NULL) != WEIR_PARSE_TCP)
+	if (dp->n_workers < 2)
+		return 0;
+	const int r = weir_parse(&p, rte_pktmbuf_mtod(m, const uint8_t *), rte_pktmbuf_data_len(m),
+	                         rte_pktmbuf_pkt_len(m), WEIR_DLT_EN10MB, NULL);
+	if (r != WEIR_PARSE_TCP && r != WEIR_PARSE_FRAGMENT)
 		return 0;
 	const unsigned alen = p.ip_ver == 6 ? 16 : 4;
 	uint64_t h = 0;
 	for (unsigned i = 0; i < alen; i++)
 		h = h * 31 + (uint8_t)(p.src[i] ^ p.dst[i]);
-	h = h * 65599 + (uint16_t)(p.sport ^ p.dport);
 	h ^= h >> 33; /* fmix64 of MurmurHash3: spreads the low bits */
 	h *= 0xff51afd7ed558ccdull;
 	h ^= h >> 33;

@@ -81,30 +81,36 @@ static struct weir_rx_pkt frame4(uint8_t *b, uint8_t proto, uint16_t frag)
 	return (struct weir_rx_pkt){.frame = b, .caplen = 54, .wirelen = 54, .linktype = 1};
 }
 
-/* Every combination of forward_non_tcp and fragments on TCP, a first and a last fragment, UDP and
- * ARP: a fragment passes only when both allow it, and is counted as a fragment when dropped. */
+/* Every combination of forward_non_tcp and defrag.unreassembled on TCP, TCP fragments the worker
+ * held, completed a datagram with, or could not reassemble, a UDP fragment, UDP and ARP: only an
+ * unreassembled TCP fragment follows unreassembled (counted as a fragment when dropped); a UDP
+ * fragment is non-TCP traffic. */
 static void test_policy(void)
 {
-	uint8_t tcp[54], first[54], last[54], udp[54], arp[54];
-	const struct weir_rx_pkt r[] = {frame4(tcp, 6, 0x4000), frame4(first, 6, 0x2000),
-	                                frame4(last, 6, 0x0004), frame4(udp, 17, 0),
-	                                frame4(arp, 0, 0)};
+	uint8_t tcp[54], held[54], done[54], failed[54], ufrag[54], udp[54], arp[54];
+	struct weir_rx_pkt r[] = {frame4(tcp, 6, 0x4000),    frame4(held, 6, 0x2000),
+	                          frame4(done, 6, 0x0004),   frame4(failed, 6, 0x2004),
+	                          frame4(ufrag, 17, 0x2000), frame4(udp, 17, 0),
+	                          frame4(arp, 0, 0)};
 	arp[12] = 0x08, arp[13] = 0x06;
+	r[1].frag = WEIR_FRAG_HELD;
+	r[2].frag = WEIR_FRAG_DONE;
+	r[3].frag = WEIR_FRAG_FAILED;
+	r[4].frag = WEIR_FRAG_NOT_TCP;
 	static const struct {
-		uint8_t forward_non_tcp, fragments;
-		char
-		    want[6]; /* per frame: '-' sent on, 'f' dropped as a fragment, 'n' as non-TCP */
+		uint8_t forward_non_tcp, unreassembled;
+		char want[8]; /* per frame: '-' sent, 'f' dropped as a fragment, 'n' as non-TCP */
 	} cases[] = {
-	    {1, WEIR_FRAGMENTS_DROP, "-ff--"},
-	    {1, WEIR_FRAGMENTS_FORWARD, "-----"},
-	    {0, WEIR_FRAGMENTS_DROP, "-ffnn"},
-	    {0, WEIR_FRAGMENTS_FORWARD, "-ffnn"},
+	    {1, WEIR_FRAGMENTS_DROP, "---f---"},
+	    {1, WEIR_FRAGMENTS_FORWARD, "-------"},
+	    {0, WEIR_FRAGMENTS_DROP, "---fnnn"},
+	    {0, WEIR_FRAGMENTS_FORWARD, "----nnn"},
 	};
 	for (unsigned c = 0; c < sizeof(cases) / sizeof(cases[0]); c++) {
 		struct weir_run_config cfg;
 		weir_run_config_defaults(&cfg);
 		cfg.forward_non_tcp = cases[c].forward_non_tcp;
-		cfg.fragments = cases[c].fragments;
+		cfg.unreassembled = cases[c].unreassembled;
 		for (unsigned i = 0; i < sizeof(r) / sizeof(r[0]); i++) {
 			struct weir_dp_port_stats st = {0};
 			const uint64_t *d = weir_dp_policy_drop(&cfg, &st, &r[i]);

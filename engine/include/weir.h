@@ -104,7 +104,10 @@ enum weir_anomaly {
 	WEIR_AN_BAD_FLAGS = 7,          /**< SYN+FIN, SYN+RST, no flags at all, ... */
 	WEIR_AN_DATA_AFTER_FIN = 8,     /**< payload beyond a side's FIN */
 	WEIR_AN_MEMCAP = 9,             /**< the worker's stream memory cap was hit; that side stops buffering */
-	WEIR_AN_COUNT = 10,
+	WEIR_AN_FRAG_OVERLAP_DIFFERENT = 10, /**< the packet was reassembled from IP fragments that overlap with
+	                                          different bytes (evasion signal; the defrag overlap policy chose
+	                                          which bytes the packet carries); raised at POST_SND */
+	WEIR_AN_COUNT = 11,
 };
 
 /** RFC 793 states, as each endpoint is believed to be. */
@@ -179,13 +182,28 @@ struct weir_config {
 	uint8_t overlap;           /**< default enum weir_overlap for new flows */
 	uint8_t midstream;         /**< 1: adopt flows whose handshake was not seen (default 1) */
 	uint8_t buffering;         /**< 1: new flows buffer both sides' bytes (default 1); 0: tracking only */
-	uint8_t pad[4];
+	uint8_t defrag_overlap;    /**< enum weir_overlap for overlapping IP fragments (default FIRST) */
+	uint8_t pad[3];
+	uint32_t defrag_timeout_ms;/**< an incomplete IP datagram is given up this long after its first fragment (default 60000) */
+	uint32_t defrag_max_frags; /**< most fragments one datagram may take (default 64) */
+	uint64_t defrag_memcap;    /**< bytes of incomplete datagrams per worker; the oldest are evicted past it (default 16 MiB) */
 };
 
 /** Sets every field of *cfg to its default. */
 void weir_config_defaults(struct weir_config *cfg);
 
-/** A parsed packet: a view into the caller's frame, never a copy. Valid until the next poll. */
+/** What a packet is with respect to IP fragmentation (struct weir_pkt.ip_frag). */
+enum weir_ip_frag {
+	WEIR_IPFRAG_NONE = 0,        /**< a whole IP packet */
+	WEIR_IPFRAG_FRAGMENT = 1,    /**< one fragment, as the decoder sees it */
+	WEIR_IPFRAG_REASSEMBLED = 2, /**< a datagram reassembled from fragments: frame is the whole IP
+	                                  packet (raw IP, l3_off 0) in a buffer of the worker's; VLAN
+	                                  ids, port and time are those of the fragment that completed it */
+	WEIR_IPFRAG_OVERLAP_DIFF = 3,/**< reassembled, and its fragments overlapped with different bytes */
+};
+
+/** A parsed packet: a view into the caller's frame, never a copy (a reassembled datagram is the
+ *  exception: see enum weir_ip_frag). Valid until the next poll. */
 struct weir_pkt {
 	const uint8_t *frame;   /**< start of the link-layer frame */
 	const uint8_t *payload; /**< TCP payload (or L4 payload), may be NULL when payload_len = 0 */
@@ -209,7 +227,7 @@ struct weir_pkt {
 	uint8_t sack_perm;      /**< 1 when SACK-permitted is present */
 	uint8_t has_ts;         /**< 1 when the timestamp option is present */
 	uint8_t nsack;          /**< SACK blocks present (up to 4) */
-	uint8_t ip_frag;        /**< 1 when this IPv4/IPv6 packet is a fragment (not reassembled) */
+	uint8_t ip_frag;        /**< enum weir_ip_frag */
 	uint8_t ttl;            /**< IPv4 TTL / IPv6 hop limit */
 	uint8_t encap;          /**< link-layer encapsulations crossed: bit 1 << enum weir_encap per kind */
 	uint8_t pad[1];
@@ -291,14 +309,47 @@ struct weir_rx_pkt {
 	uint16_t port;
 	uint16_t linktype;          /**< pcap DLT_* of the frame (DLT_EN10MB for DPDK ports) */
 	uint8_t verdict;            /**< out: 0 forward, 1 drop (set by handlers) */
-	uint8_t pad[7];
+	uint8_t frag;               /**< out: enum weir_frag_outcome (0 unless the frame is an IP fragment) */
+	uint8_t pad[6];
+};
+
+/** What the worker did with an IP fragment (struct weir_rx_pkt.frag): inline, a frame whose datagram
+ *  cannot be reassembled (FAILED) follows the run's defrag policy; a fragment held or completing a
+ *  datagram is sent on unless a handler drops the reassembled packet (its verdict lands on the
+ *  completing fragment, without which the receiver cannot rebuild the datagram either). */
+enum weir_frag_outcome {
+	WEIR_FRAG_NONE = 0,      /**< not an IP fragment */
+	WEIR_FRAG_HELD = 1,      /**< held: its datagram is not complete yet */
+	WEIR_FRAG_DONE = 2,      /**< completed a TCP datagram, processed as that TCP packet */
+	WEIR_FRAG_FAILED = 3,    /**< its datagram cannot be reassembled (counted by reason: enum weir_defrag_counter) */
+	WEIR_FRAG_NOT_TCP = 4,   /**< a fragment of a datagram that is not TCP: not reassembled */
+};
+
+/** IP defragmentation counters of one worker (struct weir_stats.defrag[], named by
+ *  weir_defrag_counter_name()). Monotonic except MEM_USED. */
+enum weir_defrag_counter {
+	WEIR_DF_REASSEMBLED = 0,  /**< TCP datagrams completed and processed */
+	WEIR_DF_TIMEOUTS = 1,     /**< datagrams given up incomplete at the timeout */
+	WEIR_DF_EVICTED = 2,      /**< incomplete datagrams evicted by the memory cap (oldest first) */
+	WEIR_DF_TOO_MANY = 3,     /**< datagrams given up: more fragments than the cap */
+	WEIR_DF_OVERLAPS = 4,     /**< fragments that overlap bytes already held */
+	WEIR_DF_OVERLAP_DIFF = 5, /**< of those, with different bytes (anomaly FRAG_OVERLAP_DIFFERENT on the flow) */
+	WEIR_DF_OVERSIZED = 6,    /**< datagrams given up: a fragment ends past 65,535 bytes of IP packet */
+	WEIR_DF_BAD = 7,          /**< datagrams given up: a truncated fragment, a middle fragment not a
+	                               multiple of 8 bytes, two different ends, bytes past the end */
+	WEIR_DF_TINY = 8,         /**< first fragments too short to hold the whole TCP header (reassembled anyway) */
+	WEIR_DF_NOT_TCP = 9,      /**< fragments of datagrams that are not TCP (not reassembled) */
+	WEIR_DF_MEM_USED = 10,    /**< bytes held by incomplete datagrams now */
+	WEIR_DF_MEM_PEAK = 11,    /**< the most bytes they ever held */
+	WEIR_DF_COUNT = 12,
 };
 
 /** Per-worker counters. Monotonic except flows_active and mem_*. */
 struct weir_stats {
 	uint64_t pkts, bytes;             /**< frames and wire bytes received */
 	uint64_t tcp_pkts, other_pkts;    /**< TCP over IP; IP that is not TCP, or not IP */
-	uint64_t frag_pkts;               /**< IP fragments (counted and passed, not reassembled) */
+	uint64_t frag_pkts;               /**< IP fragments that did not complete a datagram (the one that does
+	                                       counts as the TCP packet it completes) */
 	uint64_t orphans;                 /**< TCP packets belonging to no flow */
 	uint64_t drops;                   /**< packets given the drop verdict */
 	uint64_t flows_created, flows_closed, flows_active, flows_midstream;
@@ -311,6 +362,7 @@ struct weir_stats {
 	uint64_t closes[WEIR_CLOSE_COUNT];
 	uint64_t mem_used, mem_peak, mem_cap, mem_fail; /**< the worker's stream memory: rings, held-range arrays, flow user slots */
 	uint64_t flow_bytes;              /**< bytes of one tracked flow entry (fixed part) */
+	uint64_t defrag[WEIR_DF_COUNT];   /**< enum weir_defrag_counter */
 };
 
 /** What a flow record (EVE "flow") is made of, handed to the flow sink at the end of each flow. */
@@ -464,6 +516,7 @@ const char *weir_tcp_state_name(unsigned state);
 const char *weir_close_reason_name(unsigned reason);
 const char *weir_malformed_name(unsigned reason);
 const char *weir_encap_name(unsigned encap);
+const char *weir_defrag_counter_name(unsigned counter);
 
 /** Longest timer delay (an enum constant so the header stays plain C for the FFI): 36,500 days,
  *  about 100 years, far from overflowing the clock's 64-bit nanoseconds. */

@@ -18,8 +18,18 @@ const char *weir_anomaly_name(unsigned reason)
 	static const char *const names[] = { "rst_out_of_window", "syn_on_established",
 		                             "data_out_of_window", "rexmit_different",
 		                             "overlap_different", "buffer_outrun", "ack_unseen_data",
-		                             "bad_flags", "data_after_fin", "memcap" };
+		                             "bad_flags", "data_after_fin", "memcap",
+		                             "frag_overlap_different" };
 	return NAME_OF(names, reason);
+}
+
+const char *weir_defrag_counter_name(unsigned counter)
+{
+	static const char *const names[] = { "reassembled", "timeouts", "evicted", "too_many",
+		                             "overlaps", "overlap_different", "oversized", "bad",
+		                             "tiny", "not_tcp", "memory_used", "memory_peak" };
+	_Static_assert(sizeof(names) / sizeof(names[0]) == WEIR_DF_COUNT, "a name per counter");
+	return NAME_OF(names, counter);
 }
 
 /* The names EVE records carry, with their lengths (log/names.h); the last is "unknown". The

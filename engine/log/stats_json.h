@@ -8,7 +8,8 @@
 
 /** Writes st's counters as the members of a JSON object (no braces): "packets", "bytes",
  *  "tcp_packets", "other_packets", "fragments", "orphans", "drops", "flows"{...},
- *  "events"{...}, "anomalies"{...}, "malformed"{...}, "closes"{...}, "memory"{...}. */
+ *  "events"{...}, "anomalies"{...}, "malformed"{...}, "closes"{...}, "memory"{...},
+ *  "defrag"{...}. */
 void weir_stats_json_members(FILE *out, const struct weir_stats *st);
 
 #endif

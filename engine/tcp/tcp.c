@@ -536,6 +536,8 @@ static void sender_account(struct weir_tcp_conn *c, int sender, const struct wei
 	}
 	if (bad_flags(p->tcp_flags))
 		anomaly(o, WEIR_AN_BAD_FLAGS);
+	if (p->ip_frag == WEIR_IPFRAG_OVERLAP_DIFF) /* its fragments disagreed: evasion signal */
+		anomaly(o, WEIR_AN_FRAG_OVERLAP_DIFFERENT);
 	if ((s->flags & WEIR_TCPF_FIN_SENT) && wire_len(p) &&
 	    WEIR_SEQ_GT(data_seq(p) + wire_len(p), s->fin_seq))
 		anomaly(o, WEIR_AN_DATA_AFTER_FIN);

@@ -10,7 +10,7 @@ Per capture (one weir process each, N at a time):
   * weir's flows are compared with tshark's TCP streams (tcp.stream), per connection 4-tuple. A
     difference passes only when the capture explains it, from tshark's per-frame protocol stack,
     flags, VLAN ids, expert messages and times, or from weir's own flow records and counters:
-    TCP weir cannot reach (link type, L2 encapsulation, tunnel, IP fragments, TCP quoted in ICMP,
+    TCP weir cannot reach (link type, L2 encapsulation, tunnel, TCP quoted in ICMP,
     frames weir counts as malformed), ports reused for a new connection, one 4-tuple on several
     VLANs, a flow weir ended (FIN/RST linger, idle timeout) before the ports were used again, or
     an application dissector of tshark that splits a TCP conversation (shown by re-running tshark
@@ -49,7 +49,7 @@ PCAPNG_MAGIC = b"\x0a\x0d\x0d\x0a"
 # Per-frame fields; occurrence=a keeps every layer's value (outer first) for tunnels.
 TSHARK_FIELDS = ("frame.number", "frame.time_epoch", "frame.protocols", "tcp.stream", "ip.src",
                  "ip.dst", "ipv6.src", "ipv6.dst", "tcp.srcport", "tcp.dstport", "tcp.flags",
-                 "vlan.id", "ip.fragment.count", "ipv6.fragment.count", "_ws.expert.message")
+                 "vlan.id", "_ws.expert.message")
 
 # Link layers weir parses (tshark's names), and what may sit between them and the IP header
 # (engine/parse/link.c: tags, PBB, FabricPath and its inner Ethernet, MPLS, PPPoE, PPP, Cisco
@@ -57,7 +57,7 @@ TSHARK_FIELDS = ("frame.number", "frame.time_epoch", "frame.protocols", "tcp.str
 WEIR_LINKS = {"eth", "sll", "null", "raw", "loop", "fddi", "ppp", "chdlc"}
 WEIR_L2_SKIP = {"ethertype", "vlan", "ieee8021ah", "cfp", "eth", "mpls", "pppoes", "ppp", "chdlc",
                 "llc"}
-# IPv6 extension headers weir walks to reach TCP (a fragment header only when atomic).
+# IPv6 extension headers weir walks to reach TCP (after a fragment header, once reassembled).
 WEIR_IPV6_EXT = {"ipv6.hopopts", "ipv6.routing", "ipv6.dstopts", "ipv6.fraghdr", "ah"}
 # tshark expert messages for frames weir's parser rejects, and the weir malformed counters that
 # must then be non-zero (parse.h: the IP length must fit the frame unless the capture truncated
@@ -115,7 +115,7 @@ def pcapng_interfaces(path):
 
 # ---- tshark's view ---------------------------------------------------------------------------
 
-def frame_reach(protocols, frag, expert):
+def frame_reach(protocols, expert):
     """(why weir cannot see this frame's outermost TCP as TCP, weir counters that must confirm it)
     or (None, "ip"|"ipv6") when weir can."""
     t = protocols.split(":")
@@ -132,8 +132,6 @@ def frame_reach(protocols, frag, expert):
     while j < len(t) and t[j] in WEIR_IPV6_EXT:
         j += 1
     inner = t[j] if j < len(t) else "?"
-    if frag:
-        return ("IP fragments (tshark reassembles them, weir does not)", ("fragments",)), None
     if inner != "tcp":
         if inner in ("icmp", "icmpv6"):
             return ("TCP header quoted inside an ICMP error", ()), None
@@ -183,8 +181,7 @@ def parse_tshark_row(row, streams, max_frame):
     f = dict(zip(TSHARK_FIELDS, row.rstrip("\n").split("\t")))
     if not f.get("tcp.stream") or (max_frame is not None and int(f["frame.number"]) > max_frame):
         return
-    frag = bool(f.get("ip.fragment.count") or f.get("ipv6.fragment.count"))
-    reason, ver = frame_reach(f["frame.protocols"], frag, f.get("_ws.expert.message", ""))
+    reason, ver = frame_reach(f["frame.protocols"], f.get("_ws.expert.message", ""))
     protos = f["frame.protocols"].split(":")
     apps = set(protos[protos.index("tcp") + 1:]) if "tcp" in protos else set()
     flags = f.get("tcp.flags", "").split(",")
@@ -373,7 +370,7 @@ def explain_group(key, ts, ws):
 def compare(streams, flows, stats):
     """(explanations Counter, unexplained texts, {key: tshark-only boundaries not at a SYN})."""
     expl, bad, pending = collections.Counter(), [], {}
-    malformed = dict(stats.get("malformed", {}), fragments=stats.get("fragments", 0))
+    malformed = stats.get("malformed", {})
     groups_t = collections.defaultdict(list)
     for sid, s in streams.items():
         if s.reachable == 0:

@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """check_edges.py — checks edges.sh's counters: weir's exit summaries against its dashboard.
 
-usage: check_edges.py fragments|missed DIR FRAGMENTS FLOOD
+usage: check_edges.py fragments|missed DIR FRAGMENTS FLOOD CAP
 DIR holds stats.TAG.json (the summaries), api_stats.json, api_ports.json and metrics.txt.
 """
 import json
@@ -26,20 +26,28 @@ def summary(w, tag):
     return st, [f"{tag}: the accounting identity does not hold on {bad}"] if bad else []
 
 
-def check_fragments(w, n):
+def check_fragments(w, n, cap):
     errs = []
-    for tag, want in (("drop", [n, 0]), ("forward", [0, 0])):
+    dropped = n - cap
+    # tag: (drops.fragments per port, fragments seen that completed no datagram, reassembled, too_many)
+    for tag, want in (("reassembled", ([0, 0], n - 1, 1, 0)),
+                      ("unreassembled", ([dropped, 0], n, 0, 1)),
+                      ("forward", ([0, 0], n, 0, 1))):
         st, e = summary(w, tag)
         errs += e
-        got = [p["drops"]["fragments"] for p in st["ports"]]
-        seen = sum(x["fragments"] for x in st["workers"])
-        if got != want or seen != n:
-            errs.append(f"{tag}: summary drops.fragments per port {got} (want {want}), seen {seen} (want {n})")
-        print(f"  fragments = {tag}: summary drops.fragments per port {got}, fragments seen {seen}")
+        got = ([p["drops"]["fragments"] for p in st["ports"]],
+               sum(x["fragments"] for x in st["workers"]),
+               sum(x["defrag"]["reassembled"] for x in st["workers"]),
+               sum(x["defrag"]["too_many"] for x in st["workers"]))
+        if got != want:
+            errs.append(f"{tag}: summary (drops.fragments per port, fragments seen, reassembled, "
+                        f"too_many) {got}, want {want}")
+        print(f"  {tag}: summary drops.fragments per port {got[0]}, fragments seen {got[1]}, "
+              f"reassembled {got[2]}, too_many {got[3]}")
     stats = json.load(open(f"{w}/api_stats.json"))["drops"]["fragments"]
     ports, prom = per_port(w, "fragment_drops"), metric(w, "weir_port_fragment_drops_total")
-    if stats != n or ports != [n, 0] or prom != n:
-        errs.append(f"dashboard: /api/stats drops.fragments {stats}, /api/ports {ports}, /metrics {prom}: want {n}")
+    if stats != dropped or ports != [dropped, 0] or prom != dropped:
+        errs.append(f"dashboard: /api/stats drops.fragments {stats}, /api/ports {ports}, /metrics {prom}: want {dropped}")
     print(f"  dashboard: /api/stats drops.fragments {stats}, /api/ports {ports}, /metrics {prom}")
     return errs
 
@@ -60,8 +68,8 @@ def check_missed(w, flood):
 
 
 def main():
-    case, w, n, flood = sys.argv[1], sys.argv[2], int(sys.argv[3]), int(sys.argv[4])
-    errs = check_fragments(w, n) if case == "fragments" else check_missed(w, flood)
+    case, w, n, flood, cap = sys.argv[1], sys.argv[2], int(sys.argv[3]), int(sys.argv[4]), int(sys.argv[5])
+    errs = check_fragments(w, n, cap) if case == "fragments" else check_missed(w, flood)
     for e in errs:
         print("  " + e, file=sys.stderr)
     return 1 if errs else 0

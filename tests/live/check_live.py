@@ -40,38 +40,38 @@ def main():
     case, curl_path, eve_path, stats_path, retrans, workers = sys.argv[1:7]
     retrans, workers = int(retrans), int(workers)
     probes = set()
-    if len(sys.argv) > 7:
-        probes = {int(l.split()[0]) for l in open(sys.argv[7]) if l.strip()}
+    if len(sys.argv) > 7:  # the start probes, from the client's first address
+        probes = {("10.99.0.1", int(l.split()[0])) for l in open(sys.argv[7]) if l.strip()}
     dash = sys.argv[8:11] if case == "clean" and len(sys.argv) > 10 else None
     curls = [l.split() for l in open(curl_path) if l.strip()]
     recs = [json.loads(l) for l in open(eve_path) if l.strip()]
     stats = json.load(open(stats_path))
     errs = []
     web = [r for r in recs if r["dest_port"] == 8080]
-    by_port = {}
+    by_client = {}  # (client address, port): the workers2 case uses several client addresses
     for r in web:
-        by_port.setdefault(r["src_port"], []).append(r)
-    for port, rs in by_port.items():
+        by_client.setdefault((r["src_ip"], r["src_port"]), []).append(r)
+    for (ip, port), rs in by_client.items():
         if len(rs) != 1:
-            errs.append(f"client port {port}: {len(rs)} records, want 1")
-    for lport, req, hdr, dl, code in curls:
+            errs.append(f"client {ip} port {port}: {len(rs)} records, want 1")
+    for lport, req, hdr, dl, code, lip in curls:
         lport, req, hdr, dl = int(lport), int(req), int(hdr), int(dl)
         if code != "200":
-            errs.append(f"curl from port {lport}: HTTP {code}")
+            errs.append(f"curl from {lip} port {lport}: HTTP {code}")
             continue
-        rs = by_port.get(lport, [])
+        rs = by_client.get((lip, lport), [])
         if not rs:
-            errs.append(f"curl from port {lport}: no flow record")
+            errs.append(f"curl from {lip} port {lport}: no flow record")
             continue
         s = rs[0]["streams"]
         if s["toserver"]["delivered"] != req or s["toclient"]["delivered"] != hdr + dl:
-            errs.append(f"port {lport}: weir delivered {s['toserver']['delivered']}/{s['toclient']['delivered']}, "
+            errs.append(f"{lip} port {lport}: weir delivered {s['toserver']['delivered']}/{s['toclient']['delivered']}, "
                         f"endpoints exchanged {req}/{hdr + dl}")
         if s["toserver"]["gap_bytes"] or s["toclient"]["gap_bytes"]:
-            errs.append(f"port {lport}: gap bytes in a lossless-through-weir flow")
-    extra = set(by_port) - {int(c[0]) for c in curls} - probes
+            errs.append(f"{lip} port {lport}: gap bytes in a lossless-through-weir flow")
+    extra = set(by_client) - {(c[5], int(c[0])) for c in curls} - probes
     if extra:
-        errs.append(f"flow records that no client made: ports {sorted(extra)}")
+        errs.append(f"flow records that no client made: {sorted(extra)}")
     for p in stats["ports"]:
         if not p["accounted"]:
             errs.append(f"port {p['name']}: accounting identity does not hold: {p}")

@@ -1,10 +1,12 @@
 #!/bin/bash
 # edges.sh — live tests of what weir inline drops, and of what the port drops before weir sees it.
 #   fragments: a TCP segment split into IPv6 fragments goes from the client namespace through weir
-#     to the server namespace. With the default policy no fragment reaches the server and weir counts
-#     each one dropped (exit summary, /api/stats, /api/ports, /metrics); with fragments = "forward"
-#     every fragment arrives (the server's Ip6ReasmReqds counts them). IPv6: net_af_packet ports
-#     have the kernel reassemble IPv4 fragments before weir sees them.
+#     to the server namespace. By default weir reassembles it (one flow, defrag.reassembled) and
+#     every fragment arrives (the server's Ip6ReasmReqds counts them). With defrag.max_fragments
+#     below the fragment count the datagram cannot be reassembled: the fragments past the cap are
+#     dropped and counted (exit summary, /api/stats, /api/ports, /metrics); with
+#     defrag.unreassembled = "forward" they all arrive. IPv6: net_af_packet ports have the kernel
+#     reassemble IPv4 fragments before weir sees them.
 #   missed: weir is stopped (SIGSTOP) while the client floods the server, so the kernel's capture
 #     buffer overflows; the frames the port lost show as rx_missed in /api/ports and /metrics, equal
 #     to the summary's missed + no_mbuf. The ports are net_pcap on the same interfaces: DPDK's
@@ -15,6 +17,7 @@
 set -u
 WEIR=${1:?weir binary}; CASE=${2:?case}
 N=4         # fragments the segment is cut into
+CAP=2       # defrag.max_fragments where the datagram must not be reassembled
 FLOOD=20000 # 1000-byte datagrams sent while weir is stopped: 20 MB, ten times libpcap's 2 MB buffer
 fail() { echo "FAIL [$CASE]: $*" >&2; echo "0 passed, 1 failed"; exit 1; }
 HERE=$(cd "$(dirname "$0")" && pwd)
@@ -86,16 +89,23 @@ dashboard() {
 }
 
 case_fragments() {
-	# Default policy: dropped, and counted on the dashboard.
-	start_weir drop net_af_packet
+	# Default: the fragments are reassembled for inspection and all sent on.
+	start_weir reassembled net_af_packet
 	send_segment
-	[ "$ARRIVED" = 0 ] || fail "fragments = drop: $ARRIVED of $N fragments reached the server"
+	[ "$ARRIVED" = $N ] || fail "reassembled: $ARRIVED of $N fragments reached the server"
+	stop_weir; [ $RC = 0 ] || fail "weir run exited $RC: $(cat $W/weir.err)"
+	# A datagram that cannot be reassembled (more fragments than defrag.max_fragments): the
+	# fragments from the one past the cap on are dropped (defrag.unreassembled = "drop"), counted
+	# per port and on the dashboard.
+	start_weir unreassembled net_af_packet "defrag = { max_fragments = $CAP }"
+	send_segment
+	[ "$ARRIVED" = $CAP ] || fail "unreassembled: $ARRIVED of $N fragments reached the server (want $CAP)"
 	dashboard fragment_drops
 	stop_weir; [ $RC = 0 ] || fail "weir run exited $RC: $(cat $W/weir.err)"
-	# fragments = "forward": every fragment arrives (and weir still counts them seen).
-	start_weir forward net_af_packet 'fragments = "forward"'
+	# defrag.unreassembled = "forward": every fragment arrives (and weir still counts them seen).
+	start_weir forward net_af_packet "defrag = { max_fragments = $CAP, unreassembled = \"forward\" }"
 	send_segment
-	[ "$ARRIVED" = $N ] || fail "fragments = forward: $ARRIVED of $N fragments reached the server"
+	[ "$ARRIVED" = $N ] || fail "unreassembled = forward: $ARRIVED of $N fragments reached the server"
 	stop_weir; [ $RC = 0 ] || fail "weir run exited $RC: $(cat $W/weir.err)"
 }
 
@@ -115,5 +125,5 @@ fragments) case_fragments ;;
 missed) case_missed ;;
 *) fail "unknown case" ;;
 esac
-python3 "$HERE/check_edges.py" $CASE $W $N $FLOOD || fail "counters"
+python3 "$HERE/check_edges.py" $CASE $W $N $FLOOD $CAP || fail "counters"
 echo "1 passed, 0 failed"

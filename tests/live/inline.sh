@@ -68,7 +68,7 @@ export NSTAT_HISTORY=$W/nstat
 touch $W/probes.txt
 NSTAT_HISTORY=$W/nstat.c ip netns exec $C nstat -n; NSTAT_HISTORY=$W/nstat.s ip netns exec $S nstat -n
 
-fmt='%{local_port} %{size_request} %{size_header} %{size_download} %{http_code}\n'
+fmt='%{local_port} %{size_request} %{size_header} %{size_download} %{http_code} %{local_ip}\n'
 get() { ip netns exec $C curl -s -m 60 -w "$fmt" -o "$W/got.$1" "http://10.99.0.2:${2:-8080}/$1"; }
 : > $W/curl.txt
 if [ "$CASE" = clean ]; then # /api/stats sampled while the traffic flows, four times a second
@@ -76,8 +76,16 @@ if [ "$CASE" = clean ]; then # /api/stats sampled while the traffic flows, four 
 	PIDS+=($SAMPLER)
 fi
 if [ "$CASE" = workers2 ]; then
-	seq 1 30 | xargs -P 8 -I{} ip netns exec $C curl -s -m 60 -w "$fmt" -o "$W/got.s{}" "http://10.99.0.2:8080/s{}" >> $W/curl.txt
-	seq 1 30 | xargs -P 8 -I{} ip netns exec $C curl -s -m 60 -w "$fmt" -o "$W/got2.s{}" "http://10.99.0.2:8080/s{}" >> $W/curl.txt
+	# Workers are picked by the two addresses (a segment's IP fragments carry no ports): the
+	# requests come from eight client addresses, so that both workers get flows.
+	for k in $(seq 11 18); do ip -n $C addr add 10.99.0.$k/24 dev ${P}a || fail "client address"; done
+	export C W fmt
+	fetch() { # fetch PREFIX: s1..s30 from the eight addresses, eight at a time
+		for i in $(seq 1 30); do echo "$i 10.99.0.$((11 + i % 8))"; done | xargs -P 8 -L 1 sh -c \
+			'ip netns exec "$C" curl -s -m 60 --interface "$2" -w "$fmt" -o "$W/'$1'.s$1" "http://10.99.0.2:8080/s$1"' _
+	}
+	fetch got >> $W/curl.txt
+	fetch got2 >> $W/curl.txt
 	for i in $(seq 1 30); do cmp -s $W/got2.s$i $W/www/s$i || fail "s$i differs (second round)"; done
 else
 	for i in $(seq 1 30); do get s$i >> $W/curl.txt; done

@@ -1037,6 +1037,81 @@ def case_port_reuse():
 	return {"input.pcap": cap}, exp, readme
 
 
+def send_fragments(c, side, flags, data, pieces):
+	"""One segment of c sent as IP fragments: pieces lists (offset, length, replacement bytes or
+	None) into the segment (TCP header included), in capture order; the last fragment is the one
+	ending the segment. Accounted as the one packet the reassembled datagram is."""
+	src, dst = c.addr[side], c.addr[1 - side]
+	seq, ack = c.nxt[side], c.nxt[1 - side]
+	seg = tcp_segment(src, dst, c.port[side], c.port[1 - side], seq, ack, flags, 65535, b"", data)
+	ident = c.ident[side]
+	c.ident[side] += 1
+	for off, n, alt in pieces:
+		body = alt if alt is not None else seg[off:off + n]
+		more = 0 if off + n == len(seg) else 1
+		if c.v6:
+			fh = struct.pack("!BBHI", 6, 0, off | more, ident)
+			ip = ipv6(src, dst, 44, fh + body, exts=[ext_hop_by_hop()])
+			frame = ether(ip, ETH_IPV6, c.vlans, outgoing=(side == 0))
+		else:
+			ip = ipv4(src, dst, 6, body, ident=ident, frag=(0x2000 if more else 0) | off // 8)
+			frame = ether(ip, ETH_IPV4, c.vlans, outgoing=(side == 0))
+		c.cap.add(frame)
+	ip_len = (40 + 8 if c.v6 else 20) + len(seg)
+	c.account(side, flags, seq, ip_len, len(data))
+
+
+def case_fragments():
+	cap = Capture()
+	c = Conn(cap, C_IP, S_IP, 40020, 80, 0x30000000, 0x31000000)
+	c.handshake()
+	req = b"GET /secret HTTP/1.0\r\n\r\n"  # 24 bytes: TCP part 44
+	# Tiny first fragment (8 bytes: the ports and the sequence number), the rest of the header with
+	# "GET ", then "/secret " and a second copy of those 8 bytes saying "/public ", then the end.
+	send_fragments(c, 0, PSH | ACK, req, [(0, 8, None), (8, 16, None), (24, 8, None),
+	                                       (24, 8, b"/public "), (32, 12, None)])
+	c.send(1, ACK, dt_ms=HS_RTT_MS / 2)
+	c.send(1, PSH | ACK, b"HTTP/1.0 200 OK\r\n\r\n")
+	c.send(0, ACK, dt_ms=HS_RTT_MS / 2)
+	c.close(first=0)
+	v6 = Conn(cap, "2001:db8::1", "2001:db8::2", 40021, 80, 0x32000000, 0x33000000)
+	v6.handshake()
+	body = b"a request over IPv6, cut in two"
+	# Behind a hop-by-hop header; the second half first.
+	send_fragments(v6, 0, PSH | ACK, body, [(32, 19, None), (0, 32, None)])
+	v6.send(1, ACK, dt_ms=HS_RTT_MS / 2)
+	v6.close(first=0)
+	cap.trailer()
+	frag_frames = 4 + 1  # fragments that completed no datagram (the last of each completes it)
+	runs = []
+	for name, args, got in (("default", [], req), ("last", ["--defrag-overlap", "last"],
+	                                                req.replace(b"/secret ", b"/public "))):
+		flows = {flow_key(c): expect_flow(c, got, b"HTTP/1.0 200 OK\r\n\r\n", "fin", "time_wait",
+		                                  "closed", conn_state="SF", history=zeek_history(c)),
+		         flow_key(v6): expect_flow(v6, body, b"", "fin", "time_wait", "closed",
+		                                   conn_state="SF", history=zeek_history(v6))}
+		st = base_stats([cap], [c, v6], tcp_count([c, v6]), 1, {"fin": 2},
+		                anomalies={"frag_overlap_different": 1}, handshakes=2,
+		                fragments=frag_frames)
+		st["defrag"] = {"reassembled": 2, "overlaps": 1, "overlap_different": 1, "tiny": 1,
+		                "timeouts": 0, "evicted": 0, "too_many": 0, "oversized": 0, "bad": 0,
+		                "not_tcp": 0, "memory_used": 0}
+		runs.append({"name": name, "args": args, "exit": 0, "stats": st, "flows": flows})
+	exp = {"runs": runs, "oracle": {"notes": {
+		"last:toserver.content": "--defrag-overlap last keeps the later copy; tshark keeps the first",
+		"*:toserver.ip_bytes": "the IPv6 datagram: tshark has no reassembled IPv6 length field and "
+		                       "the oracle takes the completing fragment's (88); weir counts the "
+		                       "reassembled packet (99)"}}}
+	readme = """TCP segments cut into IP fragments, with the tiny-fragment and overlapping-fragment evasions.
+
+- IPv4, port 40020: the request "GET /secret HTTP/1.0\\r\\n\\r\\n" (44 bytes of TCP) is sent as five fragments: bytes 0-8 (tiny: only the ports and the sequence number, RFC 1858), 8-24 (the rest of the header and "GET "), 24-32 "/secret ", 24-32 again saying "/public " (same offset, different bytes), 32-44 (the end). weir reassembles it into one packet: counted once in the flow (packets, IP bytes 64), the four fragments before the last one in `fragments`, and `defrag` counts reassembled, tiny 1, overlaps 1, overlap_different 1; the anomaly frag_overlap_different is raised once, on this flow.
+- Default (`defrag.overlap = "first"`): the first copy wins, the stream is "GET /secret ..."; `--defrag-overlap last`: "GET /public ...". tshark reassembles the datagram keeping the first copy, flagging the overlap (`tshark -r input.pcap -Y ip.fragment.overlap.conflict`), and follows the same stream as the default run (`tshark -r input.pcap -q -z follow,tcp,raw,0`).
+- IPv6, port 40021: a 51-byte segment behind a hop-by-hop header, cut at 32 bytes, the second fragment first. Reassembled into one packet of 99 IP bytes (the hop-by-hop header kept, the fragment header gone).
+- Zeek conn_state SF for both; history as for unfragmented packets.
+"""
+	return {"input.pcap": cap}, exp, readme
+
+
 CASES = {
 	"simultaneous_open": case_simultaneous_open,
 	"overlap_diff": case_overlap_diff,
@@ -1055,6 +1130,7 @@ CASES = {
 	"truncated_file": case_truncated_file,
 	"syn_spoofed": case_syn_spoofed,
 	"port_reuse": case_port_reuse,
+	"fragments": case_fragments,
 }
 
 

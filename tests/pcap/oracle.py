@@ -22,7 +22,8 @@ import tempfile
 
 FIELDS = ["frame.number", "frame.time_epoch", "ieee8021ad.id", "vlan.id", "ip.src", "ipv6.src", "ip.dst", "ipv6.dst",
           "tcp.srcport", "tcp.dstport", "ip.len", "ipv6.plen", "tcp.len",
-          "tcp.analysis.retransmission", "tcp.analysis.lost_segment", "tcp.stream"]
+          "tcp.analysis.retransmission", "tcp.analysis.lost_segment", "tcp.stream",
+          "ip.fragment", "ipv6.fragment", "ip.hdr_len", "ip.reassembled.length"]
 MISSING = re.compile(rb"\[(\d+) bytes missing in capture file\]\.?\x00?")
 
 
@@ -48,6 +49,8 @@ def frames(pcap, exclude):
 		src = v["ip.src"] or v["ipv6.src"]
 		dst = v["ip.dst"] or v["ipv6.dst"]
 		iplen = int(v["ip.len"]) if v["ip.len"] else int(v["ipv6.plen"]) + 40
+		if v["ip.reassembled.length"]: # the frame that completed an IPv4 datagram: its whole length
+			iplen = int(v["ip.hdr_len"]) + int(v["ip.reassembled.length"])
 		rows.append({
 			"n": int(v["frame.number"]), "t": float(v["frame.time_epoch"]),
 			# An 802.1ad outer tag is ieee8021ad.id, the 802.1Q tags vlan.id: outermost first.
@@ -58,6 +61,8 @@ def frames(pcap, exclude):
 			"rexmit": bool(v["tcp.analysis.retransmission"]),
 			"lost": bool(v["tcp.analysis.lost_segment"]),
 			"stream": int(v["tcp.stream"]),
+			# the frames of the IP fragments this frame's TCP was reassembled from
+			"frags": [int(x) for x in (v["ip.fragment"] + "," + v["ipv6.fragment"]).split(",") if x],
 		})
 	return rows
 
@@ -137,7 +142,7 @@ def check_flow(rep, pcap, run, key, f, rows, done, nth=None):
 		return
 	with tempfile.TemporaryDirectory() as td:
 		part = os.path.join(td, "part.pcap")
-		split(pcap, [r["n"] for r in mine], part)
+		split(pcap, sorted({n for r in mine for n in [r["n"]] + r["frags"]}), part)
 		mine = frames(part, set())
 		c2s, s2c, m0, m1 = follow(part, cli)
 	content = {"toserver": c2s, "toclient": s2c}
