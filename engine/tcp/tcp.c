@@ -118,6 +118,16 @@ static void hist_put(struct weir_tcp_history *h, int side, char letter)
 	h->s[h->len] = '\0';
 }
 
+/* Zeek's '^': the originator is not the sender of the first packet (Connection::FlipRoles() adds
+ * it). It belongs to no side, so it is written as is. */
+static void hist_flip(struct weir_tcp_history *h)
+{
+	if (h->len < sizeof(h->s) - 1) {
+		h->s[h->len++] = '^';
+		h->s[h->len] = '\0';
+	}
+}
+
 /* A letter logged at most once per direction. */
 static void hist_once(struct weir_tcp_history *h, int side, char letter)
 {
@@ -346,8 +356,10 @@ void weir_tcp_init(struct weir_tcp_conn *c, const struct weir_pkt *p, int sender
 	struct weir_tcp_side *s = &c->side[sender], *r = &c->side[!sender];
 	const uint8_t f = p->tcp_flags;
 	if ((f & (TH_SYN | TH_ACK)) == (TH_SYN | TH_ACK)) {
-		/* The server's SYN+ACK comes first: its peer sent the SYN unseen, with ISN ack - 1. */
+		/* The server's SYN+ACK comes first: its peer sent the SYN unseen, with ISN ack - 1. The
+		 * peer is the originator, so the roles are flipped from the first packet's. */
 		c->midstream = 1;
+		hist_flip(&c->hist);
 		s->state = WEIR_TCP_LISTEN;
 		r->state = WEIR_TCP_SYN_SENT;
 		side_learn(r, p->ack - 1, p->ack, p->ts_ns);

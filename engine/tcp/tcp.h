@@ -109,7 +109,8 @@ int weir_tcp_first_sender(const struct weir_pkt *p);
 /** Initialises c for a new flow whose first packet p was sent by side sender. midstream: the
  *  first packet is not a SYN (both sides start ESTABLISHED). A SYN+ACK first is mid-stream too
  *  (c->midstream = 1, no HANDSHAKE_DONE) but keeps the handshake: its sender starts LISTEN and
- *  the peer SYN_SENT with ISN ack - 1. cap/overlap/buffering set up both streams. */
+ *  the peer SYN_SENT with ISN ack - 1, and the history starts with Zeek's flip letter '^'.
+ *  cap/overlap/buffering set up both streams. */
 void weir_tcp_init(struct weir_tcp_conn *c, const struct weir_pkt *p, int sender, bool midstream,
                    uint32_t cap, uint8_t overlap, bool buffering);
 /** PRE: classifies p before any update. Sets REXMIT when p re-sends sequence space (SYN, FIN or
