@@ -154,6 +154,21 @@ static void hist_scaled(struct weir_tcp_history *h, int side, int slot, char let
 		++*e;
 }
 
+/* Zeek's 'g': content gaps are logged only while both endpoints are established or closing
+ * cleanly (TCP_Reassembler::Gap): each sent a packet, completed the handshake and sent no RST.
+ * In a one-sided or partial connection an unseen range is a sequence artefact, not a gap. */
+static void hist_gap(struct weir_tcp_conn *c, int side, uint32_t gap)
+{
+	if (!gap)
+		return;
+	for (int i = 0; i < 2; i++) {
+		const struct weir_tcp_side *s = &c->side[i];
+		if (!s->pkts || (s->zflags & (WEIR_ZF_ESTABLISHED | WEIR_ZF_RST)) != WEIR_ZF_ESTABLISHED)
+			return;
+	}
+	hist_scaled(&c->hist, side, REP_G, 'g');
+}
+
 /*
  * The per-packet letters, following Zeek's update_history(): a packet with more than one of
  * SYN/FIN/RST is 'i' (FIN+RST: inconsistent) or 'q' (SYN+FIN, SYN+RST: multi-flag); with exactly
@@ -623,10 +638,9 @@ static void receiver_gap(struct weir_tcp_conn *c, int rside, uint32_t ack, struc
 		ack = r->fin_seq; /* the FIN takes a sequence number but is not a byte */
 	struct weir_reasm_res res;
 	weir_stream_ack(&r->stream, ack, &res);
-	if (res.gap) {
+	if (res.gap)
 		anomaly(o, WEIR_AN_ACK_UNSEEN_DATA);
-		hist_scaled(&c->hist, rside, REP_G, 'g');
-	}
+	hist_gap(c, rside, res.gap);
 	o->peer_new_bytes = res.delivered;
 }
 
@@ -705,8 +719,7 @@ static void reasm_result(struct weir_tcp_conn *c, int sender, const struct weir_
 		anomaly(o, WEIR_AN_BUFFER_OUTRUN);
 	if (res->memfail)
 		anomaly(o, WEIR_AN_MEMCAP);
-	if (res->gap)
-		hist_scaled(&c->hist, sender, REP_G, 'g');
+	hist_gap(c, sender, res->gap);
 }
 
 /*
@@ -832,8 +845,7 @@ void weir_tcp_flush(struct weir_tcp_conn *c)
 	for (int i = 0; i < 2; i++) {
 		struct weir_reasm_res res;
 		weir_stream_flush(&c->side[i].stream, &res);
-		if (res.gap)
-			hist_scaled(&c->hist, i, REP_G, 'g');
+		hist_gap(c, i, res.gap);
 	}
 }
 

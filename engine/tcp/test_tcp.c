@@ -737,6 +737,29 @@ static void test_ack_unseen(void)
 	tt_free(t);
 }
 
+/* Only the server's packets are captured (ssh.server-side-half-duplex): its ACKs skip client
+ * bytes the box never saw. The stream counts them as a gap, but Zeek's history has no 'G': the
+ * client sent no packet, so the endpoints are not both established. Mid-stream neither. */
+static void test_gap_one_sided(void)
+{
+	struct tt *t = tt_new();
+	start(t, pk(SYN | ACK, SI, CI + 1, NULL));
+	run(t, S, pk(ACK | PSH, SI + 1, CI + 1, "banner"));
+	run(t, S, pk(ACK, SI + 7, CI + 101, NULL));
+	CHECK_EQ(t->c.side[C].stream.gap_bytes, 100);
+	run(t, S, pk(FIN | ACK, SI + 7, CI + 201, NULL));
+	CHECK_EQ(t->c.side[C].stream.gap_bytes, 200);
+	CHECK_STR(t->c.hist.s, "^hdaf");
+	tt_free(t);
+
+	t = tt_new();
+	start(t, pk(ACK, CI + 1, SI + 1, "abc"));
+	run(t, S, pk(ACK, SI + 1, CI + 14, NULL));
+	CHECK_EQ(t->c.side[C].stream.gap_bytes, 10);
+	CHECK_STR(t->c.hist.s, "Da");
+	tt_free(t);
+}
+
 /* A capture cut by a snap length: sequence space follows the IP length, the bytes do not. */
 static void test_truncated(void)
 {
@@ -1158,6 +1181,7 @@ int main(void)
 	test_synack_first();
 	test_tfo();
 	test_ack_unseen();
+	test_gap_one_sided();
 	test_truncated();
 	test_anomalies();
 	test_history_scaled();
