@@ -73,14 +73,15 @@ static bool fin_before_rst(const struct weir_flow_record *rec, int s)
  *   which case its ACK establishes it ("we just missed that initial SYN");
  * - responder: any SYN[+ACK] makes it ESTABLISHED; pure ACKs to an originator still in SYN_SENT
  *   leave it INACTIVE ("eccentric TCPs ack an initial SYN before the SYN reply"); else PARTIAL;
- * - an endpoint that sent nothing is INACTIVE.
+ * - an endpoint that sent nothing is INACTIVE, even when the peer's SYN+ACK or ACK moved weir's
+ *   view of it (its zflags then hold ESTABLISHED): Zeek's endpoint states move on its own packets.
  * Approximation: zflags record what was sent, not in which order, so e.g. a responder's ACK is
  * judged against the originator's opening state, not its state at that moment. */
 static int zeek_opening_state(const struct weir_flow_record *rec, int s)
 {
 	uint8_t zf = rec->zflags[s], peer = rec->zflags[!s];
 
-	if (!zf && !rec->side[s].pkts)
+	if (!rec->side[s].pkts)
 		return ZEEK_INACTIVE;
 	if (s == WEIR_SIDE_CLIENT) {
 		if (peer & ZF_ANY_SYN)

@@ -151,6 +151,19 @@ static void test_rej_size(void)
 	CHECK_STR(weir_zeek_conn_state(&r), "RSTR");
 }
 
+/* An originator that sent nothing is INACTIVE in Zeek, whatever its peer's packets told weir
+ * (a SYN+ACK or ACK may mark it established): ssh.server-side-half-duplex and a lone SYN+ACK. */
+static void test_silent_originator(void)
+{
+	struct weir_flow_record r = mkrec(EST, SA | ACK | DAT | FIN | EST, "^hdaf", WEIR_CLOSE_TIMEOUT);
+
+	r.side[0].pkts = 0;
+	CHECK_STR(weir_zeek_conn_state(&r), "SHR");
+	r = mkrec(EST, SA, "^h", WEIR_CLOSE_TIMEOUT);
+	r.side[0].pkts = 0;
+	CHECK_STR(weir_zeek_conn_state(&r), "OTH");
+}
+
 /* RSTOS0's regex: any upper-case H, A, F, G, I or Q between S and R makes it OTH. */
 static void test_rstos0_regex(void)
 {
@@ -555,6 +568,7 @@ int main(void)
 
 	test_conn_states(&ls);
 	test_rej_size();
+	test_silent_originator();
 	test_rstos0_regex();
 	test_golden(&ls);
 	test_small_buffers();
