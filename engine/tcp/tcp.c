@@ -157,16 +157,39 @@ static void hist_scaled(struct weir_tcp_history *h, int side, int slot, char let
 /* Zeek's 'g': content gaps are logged only while both endpoints are established or closing
  * cleanly (TCP_Reassembler::Gap): each sent a packet, completed the handshake and sent no RST.
  * In a one-sided or partial connection an unseen range is a sequence artefact, not a gap. */
-static void hist_gap(struct weir_tcp_conn *c, int side, uint32_t gap)
+static void hist_gap(struct weir_tcp_conn *c, int side, unsigned holes)
 {
-	if (!gap)
+	if (!holes)
 		return;
 	for (int i = 0; i < 2; i++) {
 		const struct weir_tcp_side *s = &c->side[i];
 		if (!s->pkts || (s->zflags & (WEIR_ZF_ESTABLISHED | WEIR_ZF_RST)) != WEIR_ZF_ESTABLISHED)
 			return;
 	}
-	hist_scaled(&c->hist, side, REP_G, 'g');
+	while (holes--) /* one gap per hole, as Zeek's reassembler reports them */
+		hist_scaled(&c->hist, side, REP_G, 'g');
+}
+
+/* A snap-length cut: the stream skips the segment's unseen tail at once, but Zeek sees a gap only
+ * when an ACK passes over it. Remember where the unseen bytes begin. */
+static void cut_seen(struct weir_tcp_history *h, int side, uint32_t from)
+{
+	if (h->cut_pending & (1u << side))
+		return;
+	h->cut_pending |= (uint8_t)(1u << side);
+	h->cut_from[side] = from;
+}
+
+/* Whether ack passes cut bytes of r no earlier ACK passed: one hole for Zeek. */
+static unsigned cut_passed(struct weir_tcp_history *h, int rside, const struct weir_tcp_side *r, uint32_t ack)
+{
+	if (!(h->cut_pending & (1u << rside)) || !WEIR_SEQ_GT(ack, h->cut_from[rside]))
+		return 0;
+	if (WEIR_SEQ_GEQ(ack, r->stream.seq0 + (uint32_t)r->stream.next))
+		h->cut_pending &= (uint8_t)~(1u << rside);
+	else
+		h->cut_from[rside] = ack;
+	return 1;
 }
 
 /*
@@ -640,7 +663,7 @@ static void receiver_gap(struct weir_tcp_conn *c, int rside, uint32_t ack, struc
 	weir_stream_ack(&r->stream, ack, &res);
 	if (res.gap)
 		anomaly(o, WEIR_AN_ACK_UNSEEN_DATA);
-	hist_gap(c, rside, res.gap);
+	hist_gap(c, rside, res.holes + cut_passed(&c->hist, rside, r, ack));
 	o->peer_new_bytes = res.delivered;
 }
 
@@ -704,8 +727,7 @@ static void receiver_ctl(struct weir_tcp_side *r, const struct weir_pkt *p, stru
 	}
 }
 
-static void reasm_result(struct weir_tcp_conn *c, int sender, const struct weir_reasm_res *res,
-                         struct weir_tcp_out *o)
+static void reasm_result(const struct weir_reasm_res *res, struct weir_tcp_out *o)
 {
 	if (res->delivered) {
 		o->events |= EV(WEIR_EV_NEW_DATA);
@@ -719,7 +741,6 @@ static void reasm_result(struct weir_tcp_conn *c, int sender, const struct weir_
 		anomaly(o, WEIR_AN_BUFFER_OUTRUN);
 	if (res->memfail)
 		anomaly(o, WEIR_AN_MEMCAP);
-	hist_gap(c, sender, res->gap);
 }
 
 /*
@@ -756,9 +777,10 @@ static void receiver_payload(struct weir_tcp_conn *c, struct weir_mem *m, int se
 		struct weir_reasm_res tail;
 		weir_stream_ack(&s->stream, seq + len, &tail);
 		res.delivered += tail.delivered;
-		res.gap += tail.gap;
+		if (tail.gap)
+			cut_seen(&c->hist, sender, seq + p->payload_len);
 	}
-	reasm_result(c, sender, &res, o);
+	reasm_result(&res, o);
 }
 
 static bool closed_by_fin(const struct weir_tcp_side *s)
@@ -845,7 +867,7 @@ void weir_tcp_flush(struct weir_tcp_conn *c)
 	for (int i = 0; i < 2; i++) {
 		struct weir_reasm_res res;
 		weir_stream_flush(&c->side[i].stream, &res);
-		hist_gap(c, i, res.gap);
+		hist_gap(c, i, res.holes);
 	}
 }
 

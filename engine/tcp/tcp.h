@@ -57,10 +57,13 @@ struct weir_tcp_side {
 struct weir_tcp_history {
 	char s[32];
 	uint8_t len;
-	uint8_t pad[3];
+	uint8_t cut_pending;     /**< bit per side: cut_from holds bytes no ACK has passed yet */
+	uint8_t pad[2];
 	uint32_t seen[2];        /**< per side, bit (letter - 'a') once a once-only letter was logged */
 	uint32_t rep_cnt[2][4];  /**< per side, c/g/t/w seen since the letter was last logged */
 	uint8_t rep_exp[2][4];   /**< per side, the letter is logged again at count 10^rep_exp (1, 10, 100...) */
+	uint32_t cut_from[2];    /**< per side, the first byte of segment tails cut by the snap length
+	                              (skipped by the stream at once) that no ACK has passed yet */
 };
 
 /** Both endpoints. */

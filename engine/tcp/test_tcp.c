@@ -782,13 +782,34 @@ static void test_truncated(void)
 	CHECK_EQ(t->c.side[C].stream.gap_bytes, 90);
 	CHECK_EQ(t->c.side[C].stream.next, 100);
 	CHECK_EQ(t->rcv.nanom, 0);
-	run(t, S, pk(ACK, SI + 1, CI + 101, NULL));
+	CHECK_STR(t->c.hist.s, "ShAD"); /* Zeek's gap comes when an ACK passes the unseen bytes */
+	run(t, S, pk(ACK, SI + 1, CI + 51, NULL));
 	CHECK_EQ(t->rcv.nanom, 0); /* nothing unseen: the tail was accounted for */
+	CHECK_STR(t->c.hist.s, "ShADaG");
+	run(t, S, pk(ACK, SI + 1, CI + 101, NULL));
+	CHECK_EQ(t->c.hist.rep_cnt[C][1], 2); /* the ACK passed more of the hole: a second gap */
+	run(t, S, pk(ACK, SI + 1, CI + 101, NULL));
+	CHECK_EQ(t->c.hist.rep_cnt[C][1], 2); /* a duplicate ACK passes nothing new */
 	run(t, C, pk(ACK | PSH, CI + 101, SI + 1, "next"));
 	CHECK_EQ(t->pre.events, 0);
 	CHECK_EQ(t->rcv.new_bytes, 4);
 	CHECK_EQ(t->c.side[C].payload, 14);
-	CHECK_STR(t->c.hist.s, "ShADGa");
+	CHECK_STR(t->c.hist.s, "ShADaG");
+	tt_free(t);
+}
+
+/* One ACK over two holes is two gaps for Zeek (one per hole), not one. */
+static void test_gap_holes(void)
+{
+	struct tt *t = tt_new();
+	handshake(t);
+	run(t, C, pk(ACK | PSH, CI + 1, SI + 1, "abc"));
+	run(t, C, pk(ACK | PSH, CI + 14, SI + 1, "xyz"));
+	run(t, C, pk(ACK | PSH, CI + 27, SI + 1, "uvw"));
+	run(t, S, pk(ACK, SI + 1, CI + 30, NULL));
+	CHECK_EQ(t->c.side[C].stream.gap_bytes, 20);
+	CHECK_EQ(t->c.hist.rep_cnt[C][1], 2);
+	CHECK_STR(t->c.hist.s, "ShADaG");
 	tt_free(t);
 }
 
@@ -1183,6 +1204,7 @@ int main(void)
 	test_ack_unseen();
 	test_gap_one_sided();
 	test_truncated();
+	test_gap_holes();
 	test_anomalies();
 	test_history_scaled();
 	test_zero_window_after_fin();
