@@ -274,16 +274,24 @@ static void test_api_errors(void)
 }
 
 /* The order of hooks and what each handler sees of the flow. */
-static void test_connection_events(void)
+/* A worker with default settings whose flow records go to rs and every event to l. */
+static struct weir_worker *recorded_worker(unsigned id, struct records *rs, struct log *l)
 {
 	struct weir_config cfg;
 	weir_config_defaults(&cfg);
-	struct weir_worker *w = weir_worker_create(&cfg, 3);
-	struct records rs = {.n = 0};
-	weir_worker_set_flow_sink(w, sink, &rs);
+	struct weir_worker *w = weir_worker_create(&cfg, id);
+	rs->n = 0;
+	weir_worker_set_flow_sink(w, sink, rs);
+	memset(l, 0, sizeof(*l));
+	record_all(w, l, NULL);
+	return w;
+}
+
+static void test_connection_events(void)
+{
+	struct records rs;
 	static struct log l;
-	memset(&l, 0, sizeof(l));
-	record_all(w, &l, NULL);
+	struct weir_worker *w = recorded_worker(3, &rs, &l);
 	connection(w, 40000, 80, 1000 * MS);
 
 	/* CONN_START: at each hook of the first packet, side client; PRE sees the state before the
@@ -351,6 +359,39 @@ static void test_connection_events(void)
 	CHECK_EQ(st->events[WEIR_EV_PKT_IN], 8);
 	CHECK_EQ(st->events[WEIR_EV_CONN_END], 1);
 	CHECK(st->flow_bytes > 0);
+	weir_worker_free(w);
+}
+
+/* A SYN refused by a RST, retried with the same ISN (Windows' connect() retry): the RST deleted
+ * the connection, so each attempt is its own flow (Zeek logs three REJ connections); a copy of
+ * the SYN inside an attempt is still a retransmission of it. */
+static void test_syn_after_rst(void)
+{
+	struct records rs;
+	static struct log l;
+	struct weir_worker *w = recorded_worker(0, &rs, &l);
+	struct frame f;
+	for (int i = 0; i < 3; i++) {
+		const uint64_t t = (1000 + 500 * (uint64_t)i) * MS;
+		mk(&f, C_IP, 26242, S_IP, 110, TH_SYN, 7000, 0, NULL);
+		feed(w, &f, t);
+		if (i == 2)
+			feed(w, &f, t + 1 * MS);
+		mk(&f, S_IP, 110, C_IP, 26242, TH_RST | TH_ACK, 0, 7001, NULL);
+		feed(w, &f, t + 2 * MS);
+	}
+	CHECK_EQ(count(&l, WEIR_EV_CONN_START, WEIR_HOOK_PRE), 3);
+	CHECK_EQ(count(&l, WEIR_EV_REXMIT, WEIR_HOOK_PRE), 1);
+	weir_worker_shutdown(w);
+	CHECK_EQ(weir_worker_run(w), 0);
+	CHECK_EQ(rs.n, 3);
+	for (unsigned i = 0; i < rs.n; i++) {
+		CHECK_EQ(rs.r[i].reason, WEIR_CLOSE_RST);
+		CHECK_EQ(rs.r[i].side[0].pkts, i == 2 ? 2 : 1);
+		CHECK_EQ(rs.r[i].side[1].pkts, 1);
+		CHECK_STR(rs.r[i].history, "Sr");
+	}
+	CHECK_EQ(weir_worker_stats(w)->flows_created, 3);
 	weir_worker_free(w);
 }
 
@@ -954,6 +995,7 @@ int main(void)
 {
 	test_api_errors();
 	test_connection_events();
+	test_syn_after_rst();
 	test_tracking_only();
 	test_flow_users();
 	test_ude_chain();

@@ -406,8 +406,11 @@ static int packet_flow(struct weir_worker *w, const struct weir_rx_pkt *rx,
 	struct weir_flow *f = weir_ft_lookup(w->ft, k, hash);
 
 	/* Port reuse: a SYN with a new ISN after the old connection ended starts a new flow (the
-	 * same ISN is a retransmission of the old flow's SYN, as Wireshark counts it). */
-	if (f && f->ended && syn_only && p->seq != f->tcp.side[WEIR_SIDE_CLIENT].isn) {
+	 * same ISN is a retransmission of the old flow's SYN, as Wireshark counts it). After a RST
+	 * even the same ISN does: the RST deleted the connection (RFC 9293 §3.10.7), so the SYN is a
+	 * new attempt (a connect() retried after a refusal; Zeek logs each attempt). */
+	if (f && f->ended && syn_only &&
+	    (p->seq != f->tcp.side[WEIR_SIDE_CLIENT].isn || f->end_reason == WEIR_CLOSE_RST)) {
 		flow_finalize(w, f, f->end_reason);
 		f = NULL;
 	}

@@ -73,14 +73,15 @@ static bool fin_before_rst(const struct weir_flow_record *rec, int s)
  *   which case its ACK establishes it ("we just missed that initial SYN");
  * - responder: any SYN[+ACK] makes it ESTABLISHED; pure ACKs to an originator still in SYN_SENT
  *   leave it INACTIVE ("eccentric TCPs ack an initial SYN before the SYN reply"); else PARTIAL;
- * - an endpoint that sent nothing is INACTIVE.
+ * - an endpoint that sent nothing is INACTIVE, even when the peer's SYN+ACK or ACK moved weir's
+ *   view of it (its zflags then hold ESTABLISHED): Zeek's endpoint states move on its own packets.
  * Approximation: zflags record what was sent, not in which order, so e.g. a responder's ACK is
  * judged against the originator's opening state, not its state at that moment. */
 static int zeek_opening_state(const struct weir_flow_record *rec, int s)
 {
 	uint8_t zf = rec->zflags[s], peer = rec->zflags[!s];
 
-	if (!zf && !rec->side[s].pkts)
+	if (!rec->side[s].pkts)
 		return ZEEK_INACTIVE;
 	if (s == WEIR_SIDE_CLIENT) {
 		if (peer & ZF_ANY_SYN)
@@ -116,10 +117,24 @@ static int zeek_endpoint_state(const struct weir_flow_record *rec, int s)
 }
 
 /* Zeek's size of an endpoint: payload bytes from sequence numbers (last seq - start seq), so gaps
- * count and retransmissions do not: what was delivered plus what was skipped. */
+ * count and retransmissions do not: what was delivered plus what was skipped. An endpoint that
+ * sent no packet has no sequence numbers of its own: its size is 0, even when the peer's ACKs
+ * made weir's stream skip bytes it never saw. */
 static uint64_t zeek_size(const struct weir_side_counters *c)
 {
-	return c->delivered + c->gap_bytes;
+	return c->pkts ? c->delivered + c->gap_bytes : 0;
+}
+
+/* Zeek's missed_bytes: content gaps are reported only while both endpoints are established or
+ * closing cleanly (TCP_Reassembler::Gap, report_gaps_for_partial off): both sent packets and
+ * completed the handshake. Judged from the end of the flow (a RST at the very end keeps the gaps
+ * seen before it). weir's stream counters (gap_bytes) keep every skipped byte. */
+static uint64_t zeek_missed(const struct weir_flow_record *rec)
+{
+	for (int i = 0; i < 2; i++)
+		if (!rec->side[i].pkts || !(rec->zflags[i] & WEIR_ZF_ESTABLISHED))
+			return 0;
+	return rec->side[0].gap_bytes + rec->side[1].gap_bytes;
 }
 
 /* Zeek's conn_state names, the values of the decision tree below. */
@@ -500,7 +515,7 @@ static char *put_zeek(char *p, const struct weir_flow_record *rec, const struct 
 	p = WEIR_JSON_PUT_LIT(p, ",\"resp_bytes\":");
 	p = weir_json_put_u64(p, zeek_size(r));
 	p = WEIR_JSON_PUT_LIT(p, ",\"missed_bytes\":");
-	p = weir_json_put_u64(p, c->gap_bytes + r->gap_bytes);
+	p = weir_json_put_u64(p, zeek_missed(rec));
 	p = WEIR_JSON_PUT_LIT(p, ",\"orig_pkts\":");
 	p = weir_json_put_u64(p, c->pkts);
 	p = WEIR_JSON_PUT_LIT(p, ",\"orig_ip_bytes\":");

@@ -151,6 +151,19 @@ static void test_rej_size(void)
 	CHECK_STR(weir_zeek_conn_state(&r), "RSTR");
 }
 
+/* An originator that sent nothing is INACTIVE in Zeek, whatever its peer's packets told weir
+ * (a SYN+ACK or ACK may mark it established): ssh.server-side-half-duplex and a lone SYN+ACK. */
+static void test_silent_originator(void)
+{
+	struct weir_flow_record r = mkrec(EST, SA | ACK | DAT | FIN | EST, "^hdaf", WEIR_CLOSE_TIMEOUT);
+
+	r.side[0].pkts = 0;
+	CHECK_STR(weir_zeek_conn_state(&r), "SHR");
+	r = mkrec(EST, SA, "^h", WEIR_CLOSE_TIMEOUT);
+	r.side[0].pkts = 0;
+	CHECK_STR(weir_zeek_conn_state(&r), "OTH");
+}
+
 /* RSTOS0's regex: any upper-case H, A, F, G, I or Q between S and R makes it OTH. */
 static void test_rstos0_regex(void)
 {
@@ -314,7 +327,7 @@ static void test_states(struct lines *ls)
 /* Zeek byte fields: sequence-space sizes, gaps both ways; end before start never goes negative. */
 static void test_zeek_fields(struct lines *ls)
 {
-	struct weir_flow_record r = mkrec(SYN | DAT, SA | DAT, "ShDd", WEIR_CLOSE_TIMEOUT);
+	struct weir_flow_record r = mkrec(SYN | DAT | EST, SA | DAT | EST, "ShDd", WEIR_CLOSE_TIMEOUT);
 
 	r.side[0] = (struct weir_side_counters){ .pkts = 3, .bytes = 300, .payload = 250,
 	                                          .delivered = 100, .gap_bytes = 50 };
@@ -324,6 +337,20 @@ static void test_zeek_fields(struct lines *ls)
 	const char *l = ls->text[ls->n - 1];
 	CHECK(strstr(l, "\"duration\":0.000000,\"orig_bytes\":150,\"resp_bytes\":10,\"missed_bytes\":53,"
 	                "\"orig_pkts\":3,\"orig_ip_bytes\":300,\"resp_pkts\":2,\"resp_ip_bytes\":200,") != NULL);
+
+	/* Zeek reports gaps only between two established endpoints: none mid-stream. */
+	r.zflags[0] = r.zflags[1] = DAT;
+	CHECK(emit(ls, &r) > 0);
+	CHECK(strstr(ls->text[ls->n - 1], "\"orig_bytes\":150,\"resp_bytes\":10,\"missed_bytes\":0,") != NULL);
+
+	/* An originator that sent nothing: the responder's ACKs made weir skip bytes of its stream,
+	 * but in Zeek it has no size and no gap (ssh.server-side-half-duplex). */
+	r.zflags[0] = EST;
+	r.zflags[1] = SA | DAT | EST;
+	r.side[0] = (struct weir_side_counters){ .gap_bytes = 2670 };
+	CHECK(emit(ls, &r) > 0);
+	CHECK(strstr(ls->text[ls->n - 1], "\"orig_bytes\":0,\"resp_bytes\":10,\"missed_bytes\":0,\"orig_pkts\":0,") != NULL);
+	r = mkrec(SYN | DAT | EST, SA | DAT | EST, "ShDd", WEIR_CLOSE_TIMEOUT);
 	CHECK(strstr(l, "\"age\":0,") != NULL);
 
 	/* a long flow: 1 day, 1.5 s rounded from ns */
@@ -541,6 +568,7 @@ int main(void)
 
 	test_conn_states(&ls);
 	test_rej_size();
+	test_silent_originator();
 	test_rstos0_regex();
 	test_golden(&ls);
 	test_small_buffers();

@@ -375,6 +375,7 @@ static void skip_to(struct weir_stream *s, uint64_t target, struct weir_reasm_re
 	s->gap_bytes += gap;
 	s->delivered += dl;
 	res->gap = sat32(gap);
+	res->holes = (uint8_t)nholes; /* at most WEIR_REASM_MAX_FRAGS + 1 */
 	res->delivered = sat32(dl);
 }
 

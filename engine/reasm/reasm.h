@@ -66,7 +66,8 @@ struct weir_reasm_res {
 	uint8_t overlap;         /**< 1: it overlapped held out-of-order bytes */
 	uint8_t overlap_diff;    /**< 1: with different bytes */
 	uint8_t memfail;         /**< 1: the ring could not be allocated (the side stops buffering) */
-	uint8_t pad[2];
+	uint8_t holes;           /**< how many separate holes the gap bytes came from */
+	uint8_t pad;
 };
 
 /** What a stream update may change, saved so that the update can be undone (an inline drop: the

@@ -118,6 +118,16 @@ static void hist_put(struct weir_tcp_history *h, int side, char letter)
 	h->s[h->len] = '\0';
 }
 
+/* Zeek's '^': the originator is not the sender of the first packet (Connection::FlipRoles() adds
+ * it). It belongs to no side, so it is written as is. */
+static void hist_flip(struct weir_tcp_history *h)
+{
+	if (h->len < sizeof(h->s) - 1) {
+		h->s[h->len++] = '^';
+		h->s[h->len] = '\0';
+	}
+}
+
 /* A letter logged at most once per direction. */
 static void hist_once(struct weir_tcp_history *h, int side, char letter)
 {
@@ -142,6 +152,44 @@ static void hist_scaled(struct weir_tcp_history *h, int side, int slot, char let
 		*cnt = 0; /* the threshold would pass 2^32: keep it and count again, as Zeek does */
 	else
 		++*e;
+}
+
+/* Zeek's 'g': content gaps are logged only while both endpoints are established or closing
+ * cleanly (TCP_Reassembler::Gap): each sent a packet, completed the handshake and sent no RST.
+ * In a one-sided or partial connection an unseen range is a sequence artefact, not a gap. */
+static void hist_gap(struct weir_tcp_conn *c, int side, unsigned holes)
+{
+	if (!holes)
+		return;
+	for (int i = 0; i < 2; i++) {
+		const struct weir_tcp_side *s = &c->side[i];
+		if (!s->pkts || (s->zflags & (WEIR_ZF_ESTABLISHED | WEIR_ZF_RST)) != WEIR_ZF_ESTABLISHED)
+			return;
+	}
+	while (holes--) /* one gap per hole, as Zeek's reassembler reports them */
+		hist_scaled(&c->hist, side, REP_G, 'g');
+}
+
+/* A snap-length cut: the stream skips the segment's unseen tail at once, but Zeek sees a gap only
+ * when an ACK passes over it. Remember where the unseen bytes begin. */
+static void cut_seen(struct weir_tcp_history *h, int side, uint32_t from)
+{
+	if (h->cut_pending & (1u << side))
+		return;
+	h->cut_pending |= (uint8_t)(1u << side);
+	h->cut_from[side] = from;
+}
+
+/* Whether ack passes cut bytes of r no earlier ACK passed: one hole for Zeek. */
+static unsigned cut_passed(struct weir_tcp_history *h, int rside, const struct weir_tcp_side *r, uint32_t ack)
+{
+	if (!(h->cut_pending & (1u << rside)) || !WEIR_SEQ_GT(ack, h->cut_from[rside]))
+		return 0;
+	if (WEIR_SEQ_GEQ(ack, r->stream.seq0 + (uint32_t)r->stream.next))
+		h->cut_pending &= (uint8_t)~(1u << rside);
+	else
+		h->cut_from[rside] = ack;
+	return 1;
 }
 
 /*
@@ -346,8 +394,10 @@ void weir_tcp_init(struct weir_tcp_conn *c, const struct weir_pkt *p, int sender
 	struct weir_tcp_side *s = &c->side[sender], *r = &c->side[!sender];
 	const uint8_t f = p->tcp_flags;
 	if ((f & (TH_SYN | TH_ACK)) == (TH_SYN | TH_ACK)) {
-		/* The server's SYN+ACK comes first: its peer sent the SYN unseen, with ISN ack - 1. */
+		/* The server's SYN+ACK comes first: its peer sent the SYN unseen, with ISN ack - 1. The
+		 * peer is the originator, so the roles are flipped from the first packet's. */
 		c->midstream = 1;
+		hist_flip(&c->hist);
 		s->state = WEIR_TCP_LISTEN;
 		r->state = WEIR_TCP_SYN_SENT;
 		side_learn(r, p->ack - 1, p->ack, p->ts_ns);
@@ -613,10 +663,9 @@ static void receiver_gap(struct weir_tcp_conn *c, int rside, uint32_t ack, struc
 		ack = r->fin_seq; /* the FIN takes a sequence number but is not a byte */
 	struct weir_reasm_res res;
 	weir_stream_ack(&r->stream, ack, &res);
-	if (res.gap) {
+	if (res.gap)
 		anomaly(o, WEIR_AN_ACK_UNSEEN_DATA);
-		hist_scaled(&c->hist, rside, REP_G, 'g');
-	}
+	hist_gap(c, rside, res.holes + cut_passed(&c->hist, rside, r, ack));
 	o->peer_new_bytes = res.delivered;
 }
 
@@ -680,8 +729,7 @@ static void receiver_ctl(struct weir_tcp_side *r, const struct weir_pkt *p, stru
 	}
 }
 
-static void reasm_result(struct weir_tcp_conn *c, int sender, const struct weir_reasm_res *res,
-                         struct weir_tcp_out *o)
+static void reasm_result(const struct weir_reasm_res *res, struct weir_tcp_out *o)
 {
 	if (res->delivered) {
 		o->events |= EV(WEIR_EV_NEW_DATA);
@@ -695,8 +743,6 @@ static void reasm_result(struct weir_tcp_conn *c, int sender, const struct weir_
 		anomaly(o, WEIR_AN_BUFFER_OUTRUN);
 	if (res->memfail)
 		anomaly(o, WEIR_AN_MEMCAP);
-	if (res->gap)
-		hist_scaled(&c->hist, sender, REP_G, 'g');
 }
 
 /*
@@ -733,9 +779,10 @@ static void receiver_payload(struct weir_tcp_conn *c, struct weir_mem *m, int se
 		struct weir_reasm_res tail;
 		weir_stream_ack(&s->stream, seq + len, &tail);
 		res.delivered += tail.delivered;
-		res.gap += tail.gap;
+		if (tail.gap)
+			cut_seen(&c->hist, sender, seq + p->payload_len);
 	}
-	reasm_result(c, sender, &res, o);
+	reasm_result(&res, o);
 }
 
 static bool closed_by_fin(const struct weir_tcp_side *s)
@@ -822,8 +869,7 @@ void weir_tcp_flush(struct weir_tcp_conn *c)
 	for (int i = 0; i < 2; i++) {
 		struct weir_reasm_res res;
 		weir_stream_flush(&c->side[i].stream, &res);
-		if (res.gap)
-			hist_scaled(&c->hist, i, REP_G, 'g');
+		hist_gap(c, i, res.holes);
 	}
 }
 

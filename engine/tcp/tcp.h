@@ -57,10 +57,13 @@ struct weir_tcp_side {
 struct weir_tcp_history {
 	char s[32];
 	uint8_t len;
-	uint8_t pad[3];
+	uint8_t cut_pending;     /**< bit per side: cut_from holds bytes no ACK has passed yet */
+	uint8_t pad[2];
 	uint32_t seen[2];        /**< per side, bit (letter - 'a') once a once-only letter was logged */
 	uint32_t rep_cnt[2][4];  /**< per side, c/g/t/w seen since the letter was last logged */
 	uint8_t rep_exp[2][4];   /**< per side, the letter is logged again at count 10^rep_exp (1, 10, 100...) */
+	uint32_t cut_from[2];    /**< per side, the first byte of segment tails cut by the snap length
+	                              (skipped by the stream at once) that no ACK has passed yet */
 };
 
 /** Both endpoints. */
@@ -109,7 +112,8 @@ int weir_tcp_first_sender(const struct weir_pkt *p);
 /** Initialises c for a new flow whose first packet p was sent by side sender. midstream: the
  *  first packet is not a SYN (both sides start ESTABLISHED). A SYN+ACK first is mid-stream too
  *  (c->midstream = 1, no HANDSHAKE_DONE) but keeps the handshake: its sender starts LISTEN and
- *  the peer SYN_SENT with ISN ack - 1. cap/overlap/buffering set up both streams. */
+ *  the peer SYN_SENT with ISN ack - 1, and the history starts with Zeek's flip letter '^'.
+ *  cap/overlap/buffering set up both streams. */
 void weir_tcp_init(struct weir_tcp_conn *c, const struct weir_pkt *p, int sender, bool midstream,
                    uint32_t cap, uint8_t overlap, bool buffering);
 /** PRE: classifies p before any update. Sets REXMIT when p re-sends sequence space (SYN, FIN or

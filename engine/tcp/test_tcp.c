@@ -679,7 +679,7 @@ static void test_synack_first(void)
 	run_dt(t, C, pk(SYN, CI, 0, NULL), SEC); /* a late SYN is not a resend: never seen before */
 	CHECK_EQ(t->pre.events, 0);
 	CHECK_EQ(t->snd.nanom, 0);
-	CHECK_STR(t->c.hist.s, "hADS");
+	CHECK_STR(t->c.hist.s, "^hADS"); /* Zeek's flip letter first: the originator sent no packet yet */
 	tt_free(t);
 }
 
@@ -737,6 +737,29 @@ static void test_ack_unseen(void)
 	tt_free(t);
 }
 
+/* Only the server's packets are captured (ssh.server-side-half-duplex): its ACKs skip client
+ * bytes the box never saw. The stream counts them as a gap, but Zeek's history has no 'G': the
+ * client sent no packet, so the endpoints are not both established. Mid-stream neither. */
+static void test_gap_one_sided(void)
+{
+	struct tt *t = tt_new();
+	start(t, pk(SYN | ACK, SI, CI + 1, NULL));
+	run(t, S, pk(ACK | PSH, SI + 1, CI + 1, "banner"));
+	run(t, S, pk(ACK, SI + 7, CI + 101, NULL));
+	CHECK_EQ(t->c.side[C].stream.gap_bytes, 100);
+	run(t, S, pk(FIN | ACK, SI + 7, CI + 201, NULL));
+	CHECK_EQ(t->c.side[C].stream.gap_bytes, 200);
+	CHECK_STR(t->c.hist.s, "^hdaf");
+	tt_free(t);
+
+	t = tt_new();
+	start(t, pk(ACK, CI + 1, SI + 1, "abc"));
+	run(t, S, pk(ACK, SI + 1, CI + 14, NULL));
+	CHECK_EQ(t->c.side[C].stream.gap_bytes, 10);
+	CHECK_STR(t->c.hist.s, "Da");
+	tt_free(t);
+}
+
 /* A capture cut by a snap length: sequence space follows the IP length, the bytes do not. */
 static void test_truncated(void)
 {
@@ -759,13 +782,34 @@ static void test_truncated(void)
 	CHECK_EQ(t->c.side[C].stream.gap_bytes, 90);
 	CHECK_EQ(t->c.side[C].stream.next, 100);
 	CHECK_EQ(t->rcv.nanom, 0);
-	run(t, S, pk(ACK, SI + 1, CI + 101, NULL));
+	CHECK_STR(t->c.hist.s, "ShAD"); /* Zeek's gap comes when an ACK passes the unseen bytes */
+	run(t, S, pk(ACK, SI + 1, CI + 51, NULL));
 	CHECK_EQ(t->rcv.nanom, 0); /* nothing unseen: the tail was accounted for */
+	CHECK_STR(t->c.hist.s, "ShADaG");
+	run(t, S, pk(ACK, SI + 1, CI + 101, NULL));
+	CHECK_EQ(t->c.hist.rep_cnt[C][1], 2); /* the ACK passed more of the hole: a second gap */
+	run(t, S, pk(ACK, SI + 1, CI + 101, NULL));
+	CHECK_EQ(t->c.hist.rep_cnt[C][1], 2); /* a duplicate ACK passes nothing new */
 	run(t, C, pk(ACK | PSH, CI + 101, SI + 1, "next"));
 	CHECK_EQ(t->pre.events, 0);
 	CHECK_EQ(t->rcv.new_bytes, 4);
 	CHECK_EQ(t->c.side[C].payload, 14);
-	CHECK_STR(t->c.hist.s, "ShADGa");
+	CHECK_STR(t->c.hist.s, "ShADaG");
+	tt_free(t);
+}
+
+/* One ACK over two holes is two gaps for Zeek (one per hole), not one. */
+static void test_gap_holes(void)
+{
+	struct tt *t = tt_new();
+	handshake(t);
+	run(t, C, pk(ACK | PSH, CI + 1, SI + 1, "abc"));
+	run(t, C, pk(ACK | PSH, CI + 14, SI + 1, "xyz"));
+	run(t, C, pk(ACK | PSH, CI + 27, SI + 1, "uvw"));
+	run(t, S, pk(ACK, SI + 1, CI + 30, NULL));
+	CHECK_EQ(t->c.side[C].stream.gap_bytes, 20);
+	CHECK_EQ(t->c.hist.rep_cnt[C][1], 2);
+	CHECK_STR(t->c.hist.s, "ShADaG");
 	tt_free(t);
 }
 
@@ -1158,7 +1202,9 @@ int main(void)
 	test_synack_first();
 	test_tfo();
 	test_ack_unseen();
+	test_gap_one_sided();
 	test_truncated();
+	test_gap_holes();
 	test_anomalies();
 	test_history_scaled();
 	test_zero_window_after_fin();

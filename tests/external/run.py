@@ -312,6 +312,9 @@ def weir_split(prev, cur):
     gap = cur.start - prev.end + TIME_SLACK_S
     if prev.reason in ("fin", "rst") and gap >= WEIR_LINGER_S:
         return "weir closed the flow by %s; packets after its %.0f s linger opened a new flow" % (prev.reason, WEIR_LINGER_S)
+    if prev.reason == "rst" and not cur.midstream:
+        # tshark keeps a SYN repeating the ISN in the old stream (a retransmission to it)
+        return "a SYN after the RST that ended the flow: a new attempt (the RST deleted the connection)"
     limit = WEIR_IDLE_TIMEOUT_S if prev.synced else WEIR_HANDSHAKE_TIMEOUT_S
     if prev.reason == "timeout" and gap >= limit:
         return "weir timed the flow out (idle %.0f s); later packets opened a new flow" % limit
