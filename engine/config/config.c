@@ -735,6 +735,12 @@ static int read_streams(struct ld *d, struct weir_run_config *c)
 	return read_section(d, c, "streams", none);
 }
 
+static int read_tunnels(struct ld *d, struct weir_run_config *c)
+{
+	static const char *const none[] = { NULL };
+	return read_section(d, c, "tunnels", none);
+}
+
 static int read_lua(struct ld *d, struct weir_run_config *c)
 {
 	static const char *const none[] = { NULL };
@@ -748,6 +754,7 @@ static const struct {
 	{ "dpdk", read_dpdk },         { "pairs", read_pairs },     { "flows", read_flows },
 	{ "streams", read_streams },   { "scripts", read_scripts }, { "lua", read_lua }, { "dashboard", read_dashboard },
 	{ "log", read_log },           { "firewall", read_firewall }, { "rss_key", read_rss_key },
+	{ "tunnels", read_tunnels },
 };
 #define N_SECTIONS (sizeof(sections) / sizeof(sections[0]))
 

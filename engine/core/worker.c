@@ -253,6 +253,8 @@ static struct weir_flow *flow_create(struct weir_worker *w, const struct weir_fl
 	f->sock_mask = scope;
 	f->scoped = w->socks_born;
 	f->client_dir = (uint8_t)(sender == WEIR_SIDE_CLIENT ? dir : !dir);
+	f->tun_type = p->tun_type;
+	f->tun_depth = p->tun_depth;
 	weir_tcp_init(&f->tcp, p, sender, !syn_only, w->cfg.buffer_per_side, w->cfg.overlap,
 	              w->cfg.buffering != 0);
 	w->st.flows_created++;
@@ -449,8 +451,8 @@ static void parse_ahead(struct weir_worker *w, unsigned j)
 	a->pkt.frame = rx->frame;
 	a->pkt.ts_ns = rx->ts_ns;
 	a->pkt.port = rx->port;
-	a->r =
-	    (int8_t)weir_parse(&a->pkt, rx->frame, rx->caplen, rx->wirelen, rx->linktype, &reason);
+	a->r = (int8_t)weir_parse_cfg(&a->pkt, rx->frame, rx->caplen, rx->wirelen, rx->linktype,
+	                              &w->cfg, &reason);
 	a->reason = (uint8_t)reason;
 	if (a->r != WEIR_PARSE_TCP)
 		return;

@@ -140,7 +140,34 @@ enum weir_malformed {
 	WEIR_MAL_BAD_IP_HLEN = 3, WEIR_MAL_BAD_IP_LEN = 4, WEIR_MAL_TRUNC_IPV6_EXT = 5,
 	WEIR_MAL_TRUNC_TCP = 6, WEIR_MAL_BAD_TCP_HLEN = 7,
 	WEIR_MAL_BAD_TCP_OPT = 8, /**< counted, yet the segment is tracked with the options before it (as Linux does) */
-	WEIR_MAL_UNKNOWN_LINKTYPE = 9, WEIR_MAL_COUNT = 10,
+	WEIR_MAL_UNKNOWN_LINKTYPE = 9,
+	WEIR_MAL_BAD_TUNNEL = 10,        /**< a tunnel header (GRE, VXLAN, Geneve, GTP-U, AYIYA, ...) truncated or invalid */
+	WEIR_MAL_TUNNEL_DEPTH = 11,      /**< tunnels nested deeper than tunnels.max_depth: not decapsulated */
+	WEIR_MAL_TUNNEL_UNSUPPORTED = 12, /**< a valid tunnel header over a payload weir does not decode (GRE
+	                                       routing, Aruba 802.11, PPP other than IP, ...): not processed */
+	WEIR_MAL_COUNT = 13,
+};
+
+/** Encapsulations weir takes off to reach the TCP inside (weir_pkt.tun_type, weir_tuple.tunnel). */
+enum weir_tunnel {
+	WEIR_TUN_NONE = 0,
+	WEIR_TUN_GRE = 1,    /**< GRE v0 (RFC 2784/2890) and v1 (PPTP), over IP or UDP (RFC 8086) */
+	WEIR_TUN_ERSPAN = 2, /**< Cisco ERSPAN type I, II and III in GRE */
+	WEIR_TUN_VXLAN = 3,  /**< RFC 7348 */
+	WEIR_TUN_GENEVE = 4, /**< RFC 8926 */
+	WEIR_TUN_GTPU = 5,   /**< 3GPP TS 29.281 GTP-U v1 G-PDUs */
+	WEIR_TUN_TEREDO = 6, /**< RFC 4380 */
+	WEIR_TUN_AYIYA = 7,  /**< draft-massar-v6ops-ayiya */
+	WEIR_TUN_IPIP = 8,   /**< IPv4 or IPv6 directly in IPv4 or IPv6 (IP protocols 4 and 41: IP-in-IP, 6in4, 4in6) */
+	WEIR_TUN_COUNT = 9,
+};
+
+/** Default tunnel settings (enum constants, so the header stays plain C for the Lua FFI): the UDP
+ *  ports are IANA's, which Zeek and Suricata use too. */
+enum weir_tunnel_defaults {
+	WEIR_TUN_PORT_VXLAN = 4789, WEIR_TUN_PORT_GENEVE = 6081, WEIR_TUN_PORT_GTPU = 2152,
+	WEIR_TUN_PORT_TEREDO = 3544, WEIR_TUN_PORT_AYIYA = 5072, WEIR_TUN_PORT_GRE_UDP = 4754,
+	WEIR_TUN_MAX_DEPTH = 3, /**< nested tunnels taken off before a frame is left undecoded */
 };
 
 /** Engine configuration. Read-only once a worker is created from it. */
@@ -155,7 +182,12 @@ struct weir_config {
 	uint8_t overlap;           /**< default enum weir_overlap for new flows */
 	uint8_t midstream;         /**< 1: adopt flows whose handshake was not seen (default 1) */
 	uint8_t buffering;         /**< 1: new flows buffer both sides' bytes (default 1); 0: tracking only */
-	uint8_t pad[4];
+	uint8_t tunnel_depth;      /**< most nested tunnels decapsulated (default WEIR_TUN_MAX_DEPTH); 0: none */
+	uint8_t pad[3];
+	/** UDP ports whose datagrams are decapsulated (0: that tunnel is not looked for). VXLAN,
+	 *  Geneve and GRE-in-UDP are matched on the destination port only (their source port is a
+	 *  flow hash), GTP-U, Teredo and AYIYA on either port (their replies come from it). */
+	uint32_t vxlan_port, geneve_port, gtpu_port, teredo_port, ayiya_port, gre_udp_port;
 };
 
 /** Sets every field of *cfg to its default. */
@@ -187,11 +219,19 @@ struct weir_pkt {
 	uint8_t nsack;          /**< SACK blocks present (up to 4) */
 	uint8_t ip_frag;        /**< 1 when this IPv4/IPv6 packet is a fragment (not reassembled) */
 	uint8_t ttl;            /**< IPv4 TTL / IPv6 hop limit */
-	uint8_t pad[2];
+	uint8_t tun_type;       /**< enum weir_tunnel of the innermost tunnel taken off; 0 when none */
+	uint8_t tun_depth;      /**< tunnels taken off (0: the packet was not tunneled) */
 	uint32_t ts_val, ts_ecr;/**< timestamp option */
 	uint32_t sack[4][2];    /**< SACK blocks: left, right edge */
-	uint8_t src[16];        /**< IPv4 in the first 4 bytes, rest zero */
+	uint8_t src[16];        /**< IPv4 in the first 4 bytes, rest zero; the innermost header's */
 	uint8_t dst[16];
+	/** The innermost tunnel that names a segment in both directions (VXLAN and Geneve VNI, GRE
+	 *  key): its id, which is part of the flow's identity; 0 when none. GTP-U TEIDs and PPTP call
+	 *  ids differ per direction, so they cannot name a flow and are not kept. */
+	uint32_t tun_id;
+	uint8_t tun_keyed;      /**< enum weir_tunnel of the tunnel tun_id belongs to; 0 when none */
+	uint8_t pad;
+	uint16_t outer_l3_off;  /**< offset of the outermost IP header when tun_depth > 0 (l3_off is the innermost's) */
 };
 
 /** A flow's addresses, client first. */
@@ -200,7 +240,10 @@ struct weir_tuple {
 	uint16_t client_port, server_port;
 	uint16_t vlan[2];
 	uint8_t ip_ver;
-	uint8_t pad[7];
+	uint8_t tunnel;     /**< enum weir_tunnel of the innermost tunnel of the flow's first packet; 0 when none */
+	uint8_t tun_depth;  /**< tunnels around the flow's first packet */
+	uint8_t tun_keyed;  /**< enum weir_tunnel whose id is tun_id (weir_pkt.tun_keyed); 0 when none */
+	uint32_t tun_id;    /**< VXLAN/Geneve VNI or GRE key the flow is in (weir_pkt.tun_id) */
 };
 
 /** One side's TCP view (sequence numbers are absolute, host order). */
@@ -430,12 +473,14 @@ int weir_event_release(struct weir_worker *w, uint32_t ev);
 int weir_event_root(const struct weir_worker *w, uint32_t ev);
 /** The base of a UDE; -EINVAL for a built-in or unknown id. */
 int weir_event_base(const struct weir_worker *w, uint32_t ev);
-/** Name of a built-in event ("conn_start"), anomaly reason, TCP state, close reason; "unknown" if out of range. */
+/** Name of a built-in event ("conn_start"), anomaly reason, TCP state, close reason, malformed reason; "unknown" if out of range. */
 const char *weir_event_name(uint32_t ev);
 const char *weir_anomaly_name(unsigned reason);
 const char *weir_tcp_state_name(unsigned state);
 const char *weir_close_reason_name(unsigned reason);
 const char *weir_malformed_name(unsigned reason);
+/** Name of an enum weir_tunnel ("vxlan"; "none" for WEIR_TUN_NONE); "unknown" if out of range. */
+const char *weir_tunnel_name(unsigned tunnel);
 
 /** Longest timer delay (an enum constant so the header stays plain C for the FFI): 36,500 days,
  *  about 100 years, far from overflowing the clock's 64-bit nanoseconds. */

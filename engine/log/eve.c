@@ -401,6 +401,20 @@ static char *put_header(char *p, const struct weir_flow_record *rec, struct rec_
 		}
 		*p++ = ']';
 	}
+	/* As Suricata names a packet's encapsulation ("tunnel": {..., "depth"}), from what the
+	 * flow's first packet had around it; "id" is the VNI or GRE key that is part of the flow's
+	 * identity. The outer addresses are not kept per flow. */
+	if (t->tun_depth) {
+		p = WEIR_JSON_PUT_LIT(p, ",\"tunnel\":{\"type\":\"");
+		p = put_name(p, weir_tunnel_name_n(t->tunnel));
+		p = WEIR_JSON_PUT_LIT(p, "\",\"depth\":");
+		p = weir_json_put_u64(p, t->tun_depth);
+		if (t->tun_keyed) {
+			p = WEIR_JSON_PUT_LIT(p, ",\"id\":");
+			p = weir_json_put_u64(p, t->tun_id);
+		}
+		*p++ = '}';
+	}
 	return p;
 }
 

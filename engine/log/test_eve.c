@@ -273,6 +273,31 @@ static void test_addresses_vlans(struct lines *ls)
 	CHECK(strstr(ls->text[ls->n - 1], "\"vlan\":[7],\"flow\":") != NULL);
 }
 
+/* The encapsulation of a tunneled flow follows the tuple; the id only when the tunnel keys flows. */
+static void test_tunnel(struct lines *ls)
+{
+	struct weir_flow_record r = mkrec(SYN, 0, "S", WEIR_CLOSE_TIMEOUT);
+
+	CHECK(emit(ls, &r) > 0);
+	CHECK(strstr(ls->text[ls->n - 1], "tunnel") == NULL);
+	r.tuple.tunnel = WEIR_TUN_VXLAN;
+	r.tuple.tun_depth = 1;
+	r.tuple.tun_keyed = WEIR_TUN_VXLAN;
+	r.tuple.tun_id = 16777215;
+	CHECK(emit(ls, &r) > 0);
+	CHECK(strstr(ls->text[ls->n - 1],
+	             "\"proto\":\"TCP\",\"tunnel\":{\"type\":\"vxlan\",\"depth\":1,\"id\":16777215},"
+	             "\"flow\":") != NULL);
+	r.tuple.vlan[0] = 5;
+	r.tuple.tunnel = WEIR_TUN_GTPU;
+	r.tuple.tun_depth = 2;
+	r.tuple.tun_keyed = 0;
+	r.tuple.tun_id = 0;
+	CHECK(emit(ls, &r) > 0);
+	CHECK(strstr(ls->text[ls->n - 1],
+	             "\"vlan\":[5],\"tunnel\":{\"type\":\"gtpu\",\"depth\":2},\"flow\":") != NULL);
+}
+
 /* Suricata-style flow state and reason, tcp state names. */
 static void test_states(struct lines *ls)
 {
@@ -509,12 +534,12 @@ static void check_json(const struct lines *ls)
 		"python3 -c '\n"
 		"import json, sys\n"
 		"top = [\"timestamp\", \"flow_id\", \"event_type\", \"src_ip\", \"src_port\", \"dest_ip\",\n"
-		"       \"dest_port\", \"proto\", \"vlan\", \"flow\", \"tcp\", \"streams\", \"zeek\"]\n"
+		"       \"dest_port\", \"proto\", \"vlan\", \"tunnel\", \"flow\", \"tcp\", \"streams\", \"zeek\"]\n"
 		"bad = 0\n"
 		"for n, line in enumerate(sys.stdin):\n"
 		"    try:\n"
 		"        d = json.loads(line)\n"
-		"        want = [k for k in top if k != \"vlan\" or \"vlan\" in d]\n"
+		"        want = [k for k in top if k not in (\"vlan\", \"tunnel\") or k in d]\n"
 		"        assert list(d) == want, list(d)\n"
 		"        assert line.endswith(\"}\\n\") and line.count(\"\\n\") == 1\n"
 		"    except Exception as e:\n"
@@ -545,6 +570,7 @@ int main(void)
 	test_golden(&ls);
 	test_small_buffers();
 	test_addresses_vlans(&ls);
+	test_tunnel(&ls);
 	test_states(&ls);
 	test_zeek_fields(&ls);
 	test_worst_case(&ls);

@@ -3,17 +3,11 @@
 
 #include <string.h>
 
-/* Every read is bounds-checked against `end` (the captured end, or the IP end when smaller)
- * before it happens; the helpers below assume that check was made. */
-static inline uint16_t rd16(const uint8_t *b)
-{
-	return (uint16_t)((uint16_t)b[0] << 8 | b[1]);
-}
+#include "parse/bytes.h"
+#include "parse/tunnel.h"
 
-static inline uint32_t rd32(const uint8_t *b)
-{
-	return (uint32_t)b[0] << 24 | (uint32_t)b[1] << 16 | (uint32_t)b[2] << 8 | b[3];
-}
+/* Every read is bounds-checked against `end` (the captured end, or the IP end when smaller)
+ * before it happens (parse/bytes.h). */
 
 /* EtherTypes (IEEE registry). */
 #define ETH_IPV4 0x0800
@@ -77,6 +71,19 @@ static inline uint32_t rd32(const uint8_t *b)
 /* Marks "nothing wrong" in *reason: one past the last real reason. */
 #define NO_REASON WEIR_MAL_COUNT
 
+/* One weir_parse call's state. The functions below carry a pointer to its first member, reason,
+ * as they did before tunnels; the tunnel step (decap) gets back to the whole from it, so the link
+ * and IP layers need no argument for what only tunnels use. */
+struct parse_state {
+	unsigned reason;
+	const struct weir_config *cfg; /* tunnel ports and depth limit (the view counts the depth) */
+};
+
+static inline struct parse_state *state_of(unsigned *reason)
+{
+	return (struct parse_state *)(void *)reason; /* reason is the first member (C11 6.7.2.1) */
+}
+
 static inline int malformed(unsigned *reason, unsigned why)
 {
 	*reason = why;
@@ -112,13 +119,17 @@ static inline void reset_view(struct weir_pkt *p, uint32_t caplen, uint32_t wire
 	p->nsack = 0;
 	p->ip_frag = 0;
 	p->ttl = 0;
-	p->pad[0] = 0;
-	p->pad[1] = 0;
+	p->tun_type = 0;
+	p->tun_depth = 0;
 	p->ts_val = 0;
 	p->ts_ecr = 0;
 	memset(p->sack, 0, sizeof(p->sack));
 	memset(p->src, 0, sizeof(p->src));
 	memset(p->dst, 0, sizeof(p->dst));
+	p->tun_id = 0;
+	p->tun_keyed = 0;
+	p->pad = 0;
+	p->outer_l3_off = 0;
 }
 
 /* Where the IP layer's bytes stop: the end its length field claims, clipped to what was
@@ -256,6 +267,11 @@ static inline uint32_t ip_end_of(uint32_t off, uint32_t len, uint32_t caplen, ui
 	return ip_end;
 }
 
+/* The tunnel step, after an IP layer found a payload that is not TCP (defined below: the inner
+ * packet goes through the IP and Ethernet steps again). */
+static int decap(struct weir_pkt *p, const uint8_t *f, uint32_t caplen, uint32_t wirelen,
+                 unsigned *reason);
+
 static int parse_ipv4(struct weir_pkt *p, const uint8_t *f, uint32_t caplen, uint32_t wirelen,
                       uint32_t off, unsigned *reason)
 {
@@ -294,8 +310,10 @@ static int parse_ipv4(struct weir_pkt *p, const uint8_t *f, uint32_t caplen, uin
 		p->ip_frag = 1;
 		return ip_other(p, f, l4, clip_end(ip_end, caplen), WEIR_PARSE_FRAGMENT);
 	}
-	if (h[9] != PROTO_TCP)
-		return ip_other(p, f, l4, clip_end(ip_end, caplen), WEIR_PARSE_OTHER);
+	if (h[9] != PROTO_TCP) {
+		ip_other(p, f, l4, clip_end(ip_end, caplen), WEIR_PARSE_OTHER);
+		return decap(p, f, caplen, wirelen, reason);
+	}
 	return parse_tcp(p, f, caplen, l4, ip_end, reason);
 }
 
@@ -375,6 +393,8 @@ static int parse_ipv6(struct weir_pkt *p, const uint8_t *f, uint32_t caplen, uin
 	memcpy(p->dst, h + 24, 16);
 	uint32_t l4 = 0;
 	int r = walk_ipv6_ext(p, f, clip_end(ip_end, caplen), off + IPV6_HLEN, h[6], &l4, reason);
+	if (r == WEIR_PARSE_OTHER)
+		return decap(p, f, caplen, wirelen, reason);
 	if (r != WEIR_PARSE_TCP)
 		return r;
 	return parse_tcp(p, f, caplen, l4, ip_end, reason);
@@ -404,6 +424,68 @@ static int parse_ethertype(struct weir_pkt *p, const uint8_t *f, uint32_t caplen
 	if (type == ETH_IPV4)
 		return parse_ipv4(p, f, caplen, wirelen, off, reason);
 	return parse_ipv6(p, f, caplen, wirelen, off, reason);
+}
+
+/* The inner packet of a tunnel at off, of type inner (an EtherType), inside the outer IP
+ * packet's captured bytes [.., end): an Ethernet frame, or an IP packet taken as if an Ethernet
+ * header had named it. */
+static int parse_inner(struct weir_pkt *p, const uint8_t *f, uint32_t end, uint32_t wirelen,
+                       uint32_t off, uint16_t inner, unsigned *reason)
+{
+	if (inner == WEIR_INNER_ETH) {
+		if (end - off < ETH_HLEN)
+			return malformed(reason, WEIR_MAL_TRUNC_L2);
+		inner = rd16(f + off + 12);
+		off += ETH_HLEN;
+	}
+	/* Tags outside the tunnel come first; the view keeps the first two of all. */
+	const uint16_t v0 = p->vlan[0], v1 = p->vlan[1];
+	const unsigned outer = p->nvlan;
+	const int r = parse_ethertype(p, f, end, wirelen, off, inner, reason);
+	if (outer) {
+		const unsigned n = outer + p->nvlan;
+		p->vlan[1] = outer >= 2 ? v1 : p->vlan[0];
+		p->vlan[0] = v0;
+		p->nvlan = (uint8_t)(n < NVLAN_MAX ? n : NVLAN_MAX);
+	}
+	return r;
+}
+
+static int decap(struct weir_pkt *p, const uint8_t *f, uint32_t caplen, uint32_t wirelen,
+                 unsigned *reason)
+{
+	struct parse_state *st = state_of(reason);
+	struct weir_tun_hdr h;
+	if (st->cfg->tunnel_depth == 0 || p->payload == NULL)
+		return WEIR_PARSE_OTHER;
+	switch (weir_tun_decode(st->cfg, p->l4proto, p->payload, p->payload_len, &h)) {
+	case WEIR_TUN_OK:
+		break;
+	case WEIR_TUN_BAD:
+		return malformed(reason, WEIR_MAL_BAD_TUNNEL);
+	case WEIR_TUN_UNSUPPORTED:
+		return malformed(reason, WEIR_MAL_TUNNEL_UNSUPPORTED);
+	default:
+		return WEIR_PARSE_OTHER;
+	}
+	if (p->tun_depth >= st->cfg->tunnel_depth)
+		return malformed(reason, WEIR_MAL_TUNNEL_DEPTH);
+	if (p->tun_depth++ == 0)
+		p->outer_l3_off = p->l3_off;
+	p->tun_type = h.type;
+	if (h.keyed) {
+		p->tun_id = h.id;
+		p->tun_keyed = h.type;
+	}
+	const uint32_t off = (uint32_t)(p->payload - f) + h.len;
+	/* The inner packet ends where the outer one does; a snap length that cut the outer packet
+	 * cut the inner one by as much. */
+	const uint32_t end = off - h.len + p->payload_len;
+	const uint32_t inner_wire = wirelen > caplen ? end + (wirelen - caplen) : end;
+	p->payload = NULL;
+	p->payload_len = 0;
+	p->l4proto = 0;
+	return parse_inner(p, f, end, inner_wire, off, h.inner, reason);
 }
 
 /* Raw IP: the version nibble says which. */
@@ -481,19 +563,37 @@ static int parse_link(struct weir_pkt *p, const uint8_t *f, uint32_t caplen, uin
 	}
 }
 
+int weir_parse_cfg(struct weir_pkt *p, const uint8_t *frame, uint32_t caplen, uint32_t wirelen,
+                   int linktype, const struct weir_config *cfg, unsigned *reason)
+{
+	static const struct weir_config tunnel_defaults = {
+		.tunnel_depth = WEIR_TUN_MAX_DEPTH,
+		.vxlan_port = WEIR_TUN_PORT_VXLAN,
+		.geneve_port = WEIR_TUN_PORT_GENEVE,
+		.gtpu_port = WEIR_TUN_PORT_GTPU,
+		.teredo_port = WEIR_TUN_PORT_TEREDO,
+		.ayiya_port = WEIR_TUN_PORT_AYIYA,
+		.gre_udp_port = WEIR_TUN_PORT_GRE_UDP,
+	};
+	struct parse_state st = { NO_REASON, cfg ? cfg : &tunnel_defaults };
+	int r;
+	if (p == NULL) {
+		r = malformed(&st.reason, WEIR_MAL_TRUNC_L2);
+	} else {
+		if (frame == NULL)
+			caplen = 0; /* nothing to read, whatever the caller said */
+		reset_view(p, caplen, wirelen);
+		r = parse_link(p, frame, caplen, wirelen, linktype, &st.reason);
+	}
+	if (reason)
+		*reason = st.reason;
+	return r;
+}
+
 int weir_parse(struct weir_pkt *p, const uint8_t *frame, uint32_t caplen, uint32_t wirelen,
                int linktype, unsigned *reason)
 {
-	unsigned ignored;
-	if (reason == NULL)
-		reason = &ignored;
-	*reason = NO_REASON;
-	if (p == NULL)
-		return malformed(reason, WEIR_MAL_TRUNC_L2);
-	if (frame == NULL)
-		caplen = 0; /* nothing to read, whatever the caller said */
-	reset_view(p, caplen, wirelen);
-	return parse_link(p, frame, caplen, wirelen, linktype, reason);
+	return weir_parse_cfg(p, frame, caplen, wirelen, linktype, NULL, reason);
 }
 
 int weir_parse_class(const uint8_t *frame, uint32_t caplen, uint32_t wirelen, int linktype)
