@@ -456,7 +456,8 @@ static int parse_inner(struct weir_pkt *p, const uint8_t *f, uint32_t end, uint3
 	const int r = parse_ethertype(p, f, end, wirelen, off, inner, reason);
 	if (outer) {
 		const unsigned n = outer + p->nvlan;
-		p->vlan[1] = outer >= 2 ? v1 : p->vlan[0];
+		/* parse_ethertype wrote the inner tags (from vlan[0]) only when it found some */
+		p->vlan[1] = outer >= 2 ? v1 : p->nvlan ? p->vlan[0] : 0;
 		p->vlan[0] = v0;
 		p->nvlan = (uint8_t)(n < NVLAN_MAX ? n : NVLAN_MAX);
 	}

@@ -460,6 +460,15 @@ static void test_frame_vxlan(const struct weir_config *cfg)
 	CHECK_EQ(p.outer_l3_off, 18);
 	CHECK_EQ(p.l3_off, 18 + 20 + 8 + 8 + 18);
 	CHECK_EQ(p.payload_len, 3);
+	/* an untagged inner frame adds no tag */
+	f.n = 0;
+	tunneled(&f, "8100 0064 0800", "11", "d431", "12b5", "08000000 00002a00", "86dd", 1);
+	CHECK_EQ(weir_parse_cfg(&p, f.b, f.n, f.n, WEIR_DLT_EN10MB, cfg, &reason), WEIR_PARSE_TCP);
+	CHECK_EQ(p.nvlan, 1);
+	CHECK_EQ(p.vlan[0], 100);
+	CHECK_EQ(p.vlan[1], 0);
+	f.n = 0;
+	frame_vxlan(&f);
 	/* the inner Ethernet header cut short */
 	CHECK_EQ(weir_parse_cfg(&p, f.b, 18 + 20 + 8 + 8 + 10, 18 + 20 + 8 + 8 + 10,
 	                        WEIR_DLT_EN10MB, cfg, &reason),
