@@ -30,7 +30,8 @@ static void test_full(void)
 	              "idle_sleep_us = 20\nforward_non_tcp = false\nrss_key = '6d5A6d5a'\n"
 	              "lua = { budget_ms = 250, memory_mb = 64, max_errors = 0 }\n"
 	              "fragments = 'forward'\n"
-	              "firewall = { {port = 81, action = 'drop'}, {port = 82, action = 'pass'} }\n"),
+	              "firewall = { {port = 81, action = 'drop'}, {port = 82, action = 'pass'} }\n"
+	              "tunnels = { max_depth = 1, vxlan_port = 8472, geneve_port = 0 }\n"),
 	         0);
 	CHECK_STR(err, "");
 	CHECK_EQ(cfg.n_eal, 2);
@@ -52,6 +53,10 @@ static void test_full(void)
 	CHECK_EQ(cfg.engine.memcap, 1048576);
 	CHECK_EQ(cfg.engine.overlap, WEIR_OVERLAP_LAST);
 	CHECK_EQ(cfg.engine.midstream, 0);
+	CHECK_EQ(cfg.engine.tunnel_depth, 1);
+	CHECK_EQ(cfg.engine.vxlan_port, 8472);
+	CHECK_EQ(cfg.engine.geneve_port, 0);
+	CHECK_EQ(cfg.engine.gtpu_port, WEIR_TUN_PORT_GTPU); /* not set: the default */
 	CHECK_STR(cfg.dashboard_listen, "127.0.0.1:8080");
 	CHECK_STR(cfg.eve_path, "/tmp/eve.json");
 	CHECK_STR(cfg.stats_path, "-");
@@ -143,6 +148,12 @@ static void test_errors(void)
 	     "t.lua:2: fragments: \"reassemble\" is not one"},
 	    {"dpdk = { ports = {'a','b'} }\nfragments = false\n",
 	     "t.lua:2: fragments: expected a string"},
+	    {"dpdk = { ports = {'a','b'} }\ntunnels = { vxlan_port = 65536 }\n",
+	     "t.lua:2: tunnels.vxlan_port: 65536 is outside"},
+	    {"dpdk = { ports = {'a','b'} }\ntunnels = { teredo = 3544 }\n",
+	     "t.lua:2: tunnels.teredo: unknown setting"},
+	    {"dpdk = { ports = {'a','b'} }\ntunnels = { max_depth = 9 }\n",
+	     "t.lua:2: tunnels.max_depth: 9 is outside"},
 	};
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
 		CHECK_EQ(load(bad[i].text), -1);

@@ -58,7 +58,8 @@ static const struct weir_setting engine_settings[] = {
      "to its app-layer parser and does not decapsulate it"},
     {"tunnels.teredo_port", WEIR_SET_UINT, FIELD(teredo_port), WEIR_TUN_PORT_TEREDO, 0, 65535, NULL,
      "port",
-     "UDP port of Teredo, either end (0: not decapsulated); Zeek's and Suricata's default too"},
+     "UDP port of Teredo, either end (0: not decapsulated, nor recognised elsewhere by the Teredo "
+     "prefix); Zeek's and Suricata's default too"},
     {"tunnels.ayiya_port", WEIR_SET_UINT, FIELD(ayiya_port), WEIR_TUN_PORT_AYIYA, 0, 65535, NULL,
      "port",
      "UDP port of AYIYA, either end (0: not decapsulated); Zeek's default, Suricata has no AYIYA"},
