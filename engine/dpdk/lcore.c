@@ -30,8 +30,9 @@ static unsigned owner_of(const struct weir_dp *dp, const struct rte_mbuf *m)
 {
 	struct weir_pkt p;
 	if (dp->n_workers < 2 ||
-	    weir_parse(&p, rte_pktmbuf_mtod(m, const uint8_t *), rte_pktmbuf_data_len(m),
-	               rte_pktmbuf_pkt_len(m), WEIR_DLT_EN10MB, NULL) != WEIR_PARSE_TCP)
+	    weir_parse_cfg(&p, rte_pktmbuf_mtod(m, const uint8_t *), rte_pktmbuf_data_len(m),
+	                   rte_pktmbuf_pkt_len(m), WEIR_DLT_EN10MB, &dp->cfg->engine,
+	                   NULL) != WEIR_PARSE_TCP)
 		return 0;
 	const unsigned alen = p.ip_ver == 6 ? 16 : 4;
 	uint64_t h = 0;

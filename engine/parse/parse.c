@@ -622,9 +622,3 @@ int weir_parse(struct weir_pkt *p, const uint8_t *frame, uint32_t caplen, uint32
 {
 	return parse_frame(p, frame, caplen, wirelen, linktype, &tunnel_defaults, reason);
 }
-
-int weir_parse_class(const uint8_t *frame, uint32_t caplen, uint32_t wirelen, int linktype)
-{
-	struct weir_pkt p;
-	return weir_parse(&p, frame, caplen, wirelen, linktype, NULL);
-}

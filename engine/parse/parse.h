@@ -63,12 +63,4 @@ int weir_parse(struct weir_pkt *p, const uint8_t *frame, uint32_t caplen, uint32
 int weir_parse_cfg(struct weir_pkt *p, const uint8_t *frame, uint32_t caplen, uint32_t wirelen,
                    int linktype, const struct weir_config *cfg, unsigned *reason);
 
-/**
- * What a frame is, without the view: weir_parse()'s result for the same arguments (an enum
- * weir_parse_result), so a caller that only routes frames (the live path's flow spreading and its
- * inline policies) recognises TCP, fragments, other traffic and malformed frames exactly as the
- * stack does. Any thread; reads at most caplen bytes of frame.
- */
-int weir_parse_class(const uint8_t *frame, uint32_t caplen, uint32_t wirelen, int linktype);
-
 #endif
