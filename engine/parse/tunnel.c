@@ -60,7 +60,6 @@
 #define TEREDO_ORIGIN     0x0000
 #define TEREDO_ORIGIN_LEN 8
 #define IPV6_HLEN         40
-#define IPV4_HLEN_MIN     20
 
 /* AYIYA: identity length (2^n bytes) and type, signature length (4-byte words) and hash,
  * authentication and opcode, next header, epoch time; then identity and signature. */
@@ -92,9 +91,9 @@ static int gre_ppp(const uint8_t *b, uint32_t n, struct weir_tun_hdr *h)
 		o += 2;
 	if (n - o < 1)
 		return WEIR_TUN_BAD;
+	/* Protocol-field compression (RFC 1661 6.5): an odd first byte is the whole field. */
 	uint16_t proto = b[o];
-	if (proto &
-	    1) { /* protocol-field compression (RFC 1661 6.5): an odd first byte is all of it */
+	if (proto & 1) {
 		o += 1;
 	} else {
 		if (n - o < 2)
@@ -107,9 +106,8 @@ static int gre_ppp(const uint8_t *b, uint32_t n, struct weir_tun_hdr *h)
 		h->inner = WEIR_INNER_IPV4;
 	else if (proto == PPP_IPV6)
 		h->inner = WEIR_INNER_IPV6;
-	else
-		return WEIR_TUN_UNSUPPORTED; /* LCP, IPCP, MPPE-compressed or encrypted (0x00fd),
-		                                ... */
+	else /* LCP, IPCP, MPPE-compressed or encrypted (0x00fd), ... */
+		return WEIR_TUN_UNSUPPORTED;
 	return WEIR_TUN_OK;
 }
 
