@@ -152,7 +152,12 @@ def frame_reach(protocols, frag, expert):
         if inner in ("ip", "ipv6"):
             return ("tunnel '%s-in-%s' (weir does not decapsulate it)" % (inner, t[i]), ()), None
         if inner == "udp" and j + 1 < len(t):
-            inner = t[j + 1]
+            j += 1
+            inner = t[j]
+        if inner in WEIR_TUNNELS:  # one weir takes off, over a payload it does not decode
+            what = t[j + 1] if j + 1 < len(t) else "?"
+            return ("tunnel '%s' carrying '%s' (weir does not decode it)" % (inner, what),
+                    ("tunnel_unsupported",)), None
         return ("tunnel '%s' (weir does not decapsulate it)" % inner, ()), None
     for sign, what, counters in MALFORMED_SIGNS:
         if sign in expert:
