@@ -399,6 +399,18 @@ static void frame_gre_udp(struct fb *f)
 	tunneled(f, "0800", "11", "c000", "1292", "0000 86dd", NULL, 1);
 }
 
+/* ERSPAN type II (session 0x155) mirroring an Ethernet/IPv4/TCP frame. */
+static void frame_erspan(struct fb *f)
+{
+	tunneled(f, "0800", "2f", NULL, NULL, "1000 88be 00000001 1000 0155 00000000", "0800", 0);
+}
+
+/* PPTP: GRE version 1 with sequence number, PPP with address and control, IPv4/TCP. */
+static void frame_pptp(struct fb *f)
+{
+	tunneled(f, "0800", "2f", NULL, NULL, "3001 880b 0000 0005 00000001 ff03 0021", NULL, 0);
+}
+
 static void test_frame_gre(const struct weir_config *cfg)
 {
 	struct fb f = {.n = 0};
@@ -420,7 +432,22 @@ static void test_frame_gre(const struct weir_config *cfg)
 	CHECK_EQ(p.tun_keyed, 0);
 	CHECK_EQ(p.l3_off, 14 + 20 + 8 + 4);
 
+	f.n = 0;
+	frame_erspan(&f);
+	p = parse_tcp_frame(&f, cfg, 0);
+	CHECK_EQ(p.tun_type, WEIR_TUN_ERSPAN);
+	CHECK_EQ(p.tun_keyed, 0); /* a mirror session names no segment: the flow is keyed as seen */
+	CHECK_EQ(p.l3_off, 14 + 20 + 4 + 4 + 8 + 14);
+	f.n = 0;
+	frame_pptp(&f);
+	p = parse_tcp_frame(&f, cfg, 0);
+	CHECK_EQ(p.tun_type, WEIR_TUN_GRE);
+	CHECK_EQ(p.tun_keyed, 0);
+	CHECK_EQ(p.l3_off, 14 + 20 + 12 + 4);
+
 	/* an unknown GRE payload is counted, not passed as plain traffic */
+	f.n = 0;
+	frame_gre(&f);
 	f.b[14 + 20 + 2] = 0x82;
 	f.b[14 + 20 + 3] = 0x00;
 	unsigned reason = 0;
@@ -635,9 +662,9 @@ static void test_frame_ports(const struct weir_config *cfg)
  * is copied to a buffer of exactly caplen bytes, so a sanitizer build catches any read past). */
 static void test_mutations(const struct weir_config *cfg, unsigned rounds)
 {
-	static void (*const builders[])(struct fb *) = {frame_gre,    frame_gre_udp, frame_vxlan,
-	                                                frame_geneve, frame_gtpu,    frame_teredo,
-	                                                frame_ayiya,  frame_ipip3};
+	static void (*const builders[])(struct fb *) = {
+	    frame_erspan, frame_pptp, frame_gre,    frame_gre_udp, frame_vxlan,
+	    frame_geneve, frame_gtpu, frame_teredo, frame_ayiya,   frame_ipip3};
 	const unsigned nb = sizeof(builders) / sizeof(builders[0]);
 	uint64_t seed = 0x7e77e1f00dull;
 	unsigned results[4] = {0};
