@@ -48,6 +48,10 @@ struct weir_flow {
 	uint32_t syn_isn; /* (in padding: a flow entry stays within its cache lines) */
 	uint32_t scoped;  /* w->socks_born when sock_mask was last computed */
 	struct weir_tcp_conn tcp;
+	/* Tunneled flows only: the outermost header of the first packet (NULL otherwise, or when
+	 * the memory cap refused it). Last, in the slack of the entry's 64-byte rounding: a flow
+	 * entry costs the same with it. */
+	struct weir_tunnel_outer *outer;
 };
 
 struct weir_reg {

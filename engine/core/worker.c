@@ -156,6 +156,8 @@ static void flow_record(struct weir_worker *w, struct weir_flow *f, int reason)
 	r.bypassed = f->bypassed;
 	r.worker = (uint8_t)w->id;
 	memcpy(r.history, f->tcp.hist.s, sizeof(r.history) - 1);
+	if (f->outer)
+		r.outer = *f->outer;
 	w->sink(&r, w->sink_user);
 }
 
@@ -172,6 +174,7 @@ static void flow_finalize(struct weir_worker *w, struct weir_flow *f, int reason
 	weir_tcp_finish(&f->tcp, &w->mem);
 	weir_mem_free(&w->mem, f->user, WEIR_FLOW_USERS * sizeof(*f->user));
 	flow_record(w, f, reason);
+	weir_mem_free(&w->mem, f->outer, sizeof(*f->outer));
 	w->st.flows_closed++;
 	w->st.flows_active--;
 	w->st.closes[reason]++;
@@ -237,6 +240,26 @@ static void flow_deadline(struct weir_worker *w, struct weir_flow *f)
 	weir_ft_touch(w->ft, f, w->now_ns + ms * NS_PER_MS);
 }
 
+/* Keeps the outermost header of a tunneled flow's first packet, turned to the client's view;
+ * under the memory cap like every per-flow allocation (refused: the record goes without it). */
+static void flow_outer(struct weir_worker *w, struct weir_flow *f, const struct weir_pkt *p,
+                       int sender)
+{
+	struct weir_tunnel_outer o;
+	if (weir_parse_outer(p, &o) != 0 || !(f->outer = weir_mem_alloc(&w->mem, sizeof(o))))
+		return;
+	if (sender != WEIR_SIDE_CLIENT) {
+		uint8_t a[16];
+		memcpy(a, o.src_ip, 16);
+		memcpy(o.src_ip, o.dst_ip, 16);
+		memcpy(o.dst_ip, a, 16);
+		const uint16_t port = o.src_port;
+		o.src_port = o.dst_port;
+		o.dst_port = port;
+	}
+	*f->outer = o;
+}
+
 /* Takes an entry for a new flow: the caller has checked that one is free. */
 static struct weir_flow *flow_create(struct weir_worker *w, const struct weir_flow_key *k,
                                      uint32_t hash, int dir, uint64_t scope)
@@ -255,6 +278,8 @@ static struct weir_flow *flow_create(struct weir_worker *w, const struct weir_fl
 	f->client_dir = (uint8_t)(sender == WEIR_SIDE_CLIENT ? dir : !dir);
 	f->tun_type = p->tun_type;
 	f->tun_depth = p->tun_depth;
+	if (p->tun_depth)
+		flow_outer(w, f, p, sender);
 	weir_tcp_init(&f->tcp, p, sender, !syn_only, w->cfg.buffer_per_side, w->cfg.overlap,
 	              w->cfg.buffering != 0);
 	w->st.flows_created++;

@@ -330,6 +330,16 @@ struct weir_stats {
 	uint64_t flow_bytes;              /**< bytes of one tracked flow entry (fixed part) */
 };
 
+/** The outermost header around a tunneled flow's first packet, as the client sent it (the
+ *  packet's own when the first packet came from the server, turned round). */
+struct weir_tunnel_outer {
+	uint8_t src_ip[16], dst_ip[16]; /**< client side, server side; IPv4 in the first 4 bytes */
+	uint16_t src_port, dst_port;    /**< the outer UDP ports when proto is UDP, else 0 */
+	uint8_t ip_ver;                 /**< 4 or 6; 0: not known (no tunnel, or no memory for it) */
+	uint8_t proto;                  /**< the outer IP protocol: 47 GRE, 17 UDP, 4 or 41 IP-in-IP */
+	uint8_t pad[2];
+};
+
 /** What a flow record (EVE "flow") is made of, handed to the flow sink at the end of each flow. */
 struct weir_flow_record {
 	uint64_t flow_id;            /**< unique per worker run; stable in the log */
@@ -345,6 +355,7 @@ struct weir_flow_record {
 	uint8_t zflags[2];
 	uint8_t worker;
 	char history[32];            /**< Zeek history letters, NUL-terminated */
+	struct weir_tunnel_outer outer; /**< when tuple.tun_depth > 0: the outermost header */
 };
 
 struct weir_worker;

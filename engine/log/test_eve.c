@@ -288,6 +288,28 @@ static void test_tunnel(struct lines *ls)
 	CHECK(strstr(ls->text[ls->n - 1],
 	             "\"proto\":\"TCP\",\"tunnel\":{\"type\":\"vxlan\",\"depth\":1,\"id\":16777215},"
 	             "\"flow\":") != NULL);
+	/* the outermost header, when kept: IPv6 and UDP ports; another protocol by its number */
+	r.outer.ip_ver = 6;
+	r.outer.proto = 17;
+	CHECK_EQ(inet_pton(AF_INET6, "2001:db8::a", r.outer.src_ip), 1);
+	CHECK_EQ(inet_pton(AF_INET6, "2001:db8::b", r.outer.dst_ip), 1);
+	r.outer.src_port = 49152;
+	r.outer.dst_port = 4789;
+	CHECK(emit(ls, &r) > 0);
+	CHECK(strstr(ls->text[ls->n - 1], "\"tunnel\":{\"type\":\"vxlan\",\"depth\":1,\"id\":"
+	                                  "16777215,\"src_ip\":\"2001:db8::a\","
+	                                  "\"dest_ip\":\"2001:db8::b\",\"src_port\":49152,\"dest_"
+	                                  "port\":4789,\"proto\":\"UDP\"},") != NULL);
+	r.outer.ip_ver = 4;
+	r.outer.proto = 115; /* L2TPv3: no ports shown */
+	r.outer.src_port = r.outer.dst_port = 0;
+	memcpy(r.outer.src_ip, "\x0a\x00\x00\x01", 4);
+	memcpy(r.outer.dst_ip, "\x0a\x00\x00\x02", 4);
+	CHECK(emit(ls, &r) > 0);
+	CHECK(strstr(ls->text[ls->n - 1],
+	             "\"src_ip\":\"10.0.0.1\",\"dest_ip\":\"10.0.0.2\",\"proto\":\"115\"},") !=
+	      NULL);
+	memset(&r.outer, 0, sizeof(r.outer));
 	r.tuple.vlan[0] = 5;
 	r.tuple.tunnel = WEIR_TUN_GTPU;
 	r.tuple.tun_depth = 2;
@@ -375,12 +397,14 @@ static void test_worst_case(struct lines *ls)
 	CHECK(strstr(ls->text[ls->n - 1], "\"history\":\"\\\"\\\\\\u0001S\xef\xbf\xbd\xef\xbf\xbd") != NULL);
 	CHECK(strstr(ls->text[ls->n - 1], "\"src_ip\":\"ffff:ffff:ffff:ffff:ffff:ffff:ffff:ffff\"") != NULL);
 
-	/* the room reserved before the history holds the worst case: these 39-byte addresses may be
-	 * 45 (an IPv4 tail), and a name copy writes WEIR_NAME_PAD bytes */
+	/* the room reserved before the history holds the worst case: these four 39-byte addresses
+	 * (two of the tunnel's) may be 45 (an IPv4 tail), and a name copy writes WEIR_NAME_PAD
+	 * bytes */
 	const char *h = strstr(ls->text[ls->n - 1], "\"history\":");
 	CHECK(h != NULL);
+	CHECK(strstr(ls->text[ls->n - 1], "\"tunnel\":{\"type\":\"unknown\"") != NULL);
 	if (h)
-		CHECK(h - ls->text[ls->n - 1] + 2 * (45 - 39) + WEIR_NAME_PAD < WEIR_EVE_FIXED_MAX);
+		CHECK(h - ls->text[ls->n - 1] + 4 * (45 - 39) + WEIR_NAME_PAD < WEIR_EVE_FIXED_MAX);
 }
 
 /* A side whose ten counters are all 0 is written as one constant: the same text as the fields

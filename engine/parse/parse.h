@@ -63,4 +63,9 @@ int weir_parse(struct weir_pkt *p, const uint8_t *frame, uint32_t caplen, uint32
 int weir_parse_cfg(struct weir_pkt *p, const uint8_t *frame, uint32_t caplen, uint32_t wirelen,
                    int linktype, const struct weir_config *cfg, unsigned *reason);
 
+/** The outermost IP header of a tunneled packet p (tun_depth > 0) as seen in its frame: its
+ *  addresses, protocol and, for UDP, ports, in the packet's direction. 0, or -EINVAL when p was
+ *  not tunneled. Reads only the bytes weir_parse checked. */
+int weir_parse_outer(const struct weir_pkt *p, struct weir_tunnel_outer *out);
+
 #endif

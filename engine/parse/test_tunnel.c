@@ -4,6 +4,7 @@
 #include "parse/tunnel.h"
 #include "unit.h"
 
+#include <errno.h>
 #include <stdlib.h>
 
 /* ---- byte strings ------------------------------------------------------------------------ */
@@ -107,6 +108,7 @@ static struct weir_pkt parse_tcp_frame(const struct fb *f, const struct weir_con
 {
 	struct weir_pkt p;
 	unsigned reason = 0;
+	p.frame = f->b; /* the caller's to set, as the worker does */
 	CHECK_EQ(weir_parse_cfg(&p, f->b, f->n, f->n, WEIR_DLT_EN10MB, cfg, &reason),
 	         WEIR_PARSE_TCP);
 	CHECK_EQ(reason, WEIR_MAL_COUNT);
@@ -485,6 +487,15 @@ static void test_frame_vxlan(const struct weir_config *cfg)
 	CHECK_EQ(p.vlan[0], 100);
 	CHECK_EQ(p.vlan[1], 5);
 	CHECK_EQ(p.outer_l3_off, 18);
+	p.frame = f.b; /* the caller's to set, as the worker does */
+	struct weir_tunnel_outer out;
+	CHECK_EQ(weir_parse_outer(&p, &out), 0);
+	CHECK_EQ(out.ip_ver, 4);
+	CHECK_EQ(out.proto, 17);
+	CHECK_EQ(out.src_port, 0xd431);
+	CHECK_EQ(out.dst_port, 4789);
+	CHECK_MEM(out.src_ip, "\x0a\x00\x00\x01", 4);
+	CHECK_MEM(out.dst_ip, "\x0a\x00\x00\x02", 4);
 	CHECK_EQ(p.l3_off, 18 + 20 + 8 + 8 + 18);
 	CHECK_EQ(p.payload_len, 3);
 	/* an untagged inner frame adds no tag */
@@ -621,6 +632,16 @@ static void test_frame_ipip(const struct weir_config *cfg)
 	p = parse_tcp_frame(&f, cfg, 0);
 	CHECK_EQ(p.tun_type, WEIR_TUN_IPIP);
 	CHECK_EQ(p.l3_off, 54);
+	struct weir_tunnel_outer out;
+	CHECK_EQ(weir_parse_outer(&p, &out), 0);
+	CHECK_EQ(out.ip_ver, 6);
+	CHECK_EQ(out.proto, 4);
+	CHECK_EQ(out.src_port, 0);
+	CHECK_EQ(out.src_ip[15], 2); /* the outer header runs from V6_IN_DST to V6_IN_SRC */
+	CHECK_EQ(out.dst_ip[15], 1);
+	p.tun_depth = 0;
+	CHECK_EQ(weir_parse_outer(&p, &out), -EINVAL); /* not tunneled */
+	CHECK_EQ(weir_parse_outer(NULL, &out), -EINVAL);
 
 	/* three tunnels: a limit of 3 takes them off, 2 does not */
 	f.n = 0;
@@ -693,6 +714,11 @@ static void test_mutations(const struct weir_config *cfg, unsigned rounds)
 		if (r >= WEIR_PARSE_TCP && r <= WEIR_PARSE_MALFORMED)
 			results[r]++;
 		CHECK(p.tun_depth <= cfg->tunnel_depth);
+		if (p.tun_depth) { /* the outer header is read within what the parse checked */
+			struct weir_tunnel_outer out;
+			p.frame = copy;
+			CHECK_EQ(weir_parse_outer(&p, &out), 0);
+		}
 		if (r == WEIR_PARSE_MALFORMED)
 			CHECK(reason < WEIR_MAL_COUNT);
 		if (r == WEIR_PARSE_TCP) {

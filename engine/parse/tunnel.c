@@ -2,7 +2,10 @@
  * IP-in-IP). */
 #include "parse/tunnel.h"
 
+#include <errno.h>
 #include <string.h>
+
+#include "parse/parse.h"
 
 #include "parse/bytes.h"
 
@@ -355,4 +358,33 @@ int weir_tun_decode(const struct weir_config *cfg, uint8_t proto, const uint8_t 
 	default:
 		return WEIR_TUN_NOT;
 	}
+}
+
+int weir_parse_outer(const struct weir_pkt *p, struct weir_tunnel_outer *out)
+{
+	if (!p || !out || !p->tun_depth || !p->frame)
+		return -EINVAL;
+	/* The parse that set tun_depth walked this header whole and the UDP header after it when
+	 * it was UDP (tun_udp): nothing here reads past what it checked. */
+	const uint8_t *h = p->frame + p->outer_l3_off;
+	uint32_t l4;
+	memset(out, 0, sizeof(*out));
+	if (h[0] >> 4 == 4) {
+		out->ip_ver = 4;
+		out->proto = h[9];
+		memcpy(out->src_ip, h + 12, 4);
+		memcpy(out->dst_ip, h + 16, 4);
+		l4 = (uint32_t)(h[0] & 0x0f) * 4;
+	} else {
+		out->ip_ver = 6;
+		out->proto = h[6];
+		memcpy(out->src_ip, h + 8, 16);
+		memcpy(out->dst_ip, h + 24, 16);
+		l4 = IPV6_HLEN;
+	}
+	if (out->proto == PROTO_UDP) {
+		out->src_port = rd16(h + l4);
+		out->dst_port = rd16(h + l4 + 2);
+	}
+	return 0;
 }

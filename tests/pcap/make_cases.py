@@ -705,17 +705,21 @@ def case_tunnels():
 	# One inner connection (addresses, ports, sequence numbers, lengths) five times: plain, in
 	# VXLAN segments 100 and 200, and under GRE keys 7 and 8; and another in GTP-U, whose TEIDs
 	# differ by direction.
+	# The outermost header as the client sent it (the EVE "tunnel" object's addresses).
+	vx = {"src_ip": T_A, "dest_ip": T_B, "src_port": 49152, "dest_port": PORT_VXLAN, "proto": "UDP"}
+	gre = {"src_ip": T_A, "dest_ip": T_B, "proto": "GRE"}
 	tunnels = [
 		(None, None),
-		(in_vxlan(100), {"type": "vxlan", "depth": 1, "id": 100}),
-		(in_vxlan(200), {"type": "vxlan", "depth": 1, "id": 200}),
-		(in_gre(7), {"type": "gre", "depth": 1, "id": 7}),
-		(in_gre(8), {"type": "gre", "depth": 1, "id": 8}),
+		(in_vxlan(100), dict(vx, type="vxlan", depth=1, id=100)),
+		(in_vxlan(200), dict(vx, type="vxlan", depth=1, id=200)),
+		(in_gre(7), dict(gre, type="gre", depth=1, id=7)),
+		(in_gre(8), dict(gre, type="gre", depth=1, id=8)),
 	]
 	conns = [Conn(cap, C_IP, S_IP, 40030, 80, 0x03030303, 0x04040404, wrap=w) for w, _ in tunnels]
 	gtp = Conn(cap, C_IP, S_IP, 40031, 80, 0x05050505, 0x06060606, wrap=in_gtpu(0x1111, 0x2222))
 	tun_of = {id(c): t for c, (_, t) in zip(conns, tunnels)}
-	tun_of[id(gtp)] = {"type": "gtpu", "depth": 1}
+	tun_of[id(gtp)] = {"type": "gtpu", "depth": 1, "src_ip": T_A, "dest_ip": T_B,
+	                   "src_port": PORT_GTPU, "dest_port": PORT_GTPU, "proto": "UDP"}
 	names = {id(c): (t["type"] + str(t["id"])) if t else "plain" for c, (_, t) in zip(conns, tunnels)}
 	names[id(gtp)] = "gtpu"
 	msgs = {k: ("request in %-8s" % v).encode() for k, v in names.items()}
@@ -742,7 +746,7 @@ def case_tunnels():
 	                 "stats": base_stats([cap], everyone, tcp_count(everyone), 1, {"fin": 6},
 	                                     handshakes=6),
 	                 "flows": flows}]}
-	readme = """Tunneled flows: one inner connection (the same addresses, ports, sequence numbers and lengths; only the content differs) plain, in VXLAN segments 100 and 200 (UDP 4789, each VTEP's source port its own) and in GRE with keys 7 and 8 (the same key both ways), interleaved packet by packet; and a second connection in GTP-U whose TEIDs differ by direction (0x1111 uplink, 0x2222 downlink). Six flows: the VNI and the GRE key are part of a flow's identity, so the five copies stay apart (a merge would show retransmissions with different bytes), and the GTP-U connection is one flow although each direction carries its own TEID. Each record names its encapsulation ("tunnel": type, depth, and the id for VXLAN and GRE); `bytes_*` count the inner IP packets.
+	readme = """Tunneled flows: one inner connection (the same addresses, ports, sequence numbers and lengths; only the content differs) plain, in VXLAN segments 100 and 200 (UDP 4789, each VTEP's source port its own) and in GRE with keys 7 and 8 (the same key both ways), interleaved packet by packet; and a second connection in GTP-U whose TEIDs differ by direction (0x1111 uplink, 0x2222 downlink). Six flows: the VNI and the GRE key are part of a flow's identity, so the five copies stay apart (a merge would show retransmissions with different bytes), and the GTP-U connection is one flow although each direction carries its own TEID. Each record names its encapsulation ("tunnel": type, depth, the id for VXLAN and GRE, and the outermost header as the client sent it: addresses, UDP ports, protocol); `bytes_*` count the inner IP packets.
 
 - Oracle: `tshark -r input.pcap -q -z conv,tcp` shows the inner conversations, keyed by the inner addresses and ports only (the five copies are one conversation of 55 frames, the GTP-U one 11). check_oracles therefore splits the capture by inner addresses, ports and `vxlan.vni` / `gre.key` (the innermost `ip.*` values of each frame), then compares each part's packets, inner IP bytes (`ip.len`), payload, times and `follow,tcp,raw` bytes with the flow's.
 - Zeek conn_state SF and history "%s" for each.
