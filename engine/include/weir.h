@@ -336,7 +336,8 @@ struct weir_tunnel_outer {
 	uint8_t src_ip[16], dst_ip[16]; /**< client side, server side; IPv4 in the first 4 bytes */
 	uint16_t src_port, dst_port;    /**< the outer UDP ports when proto is UDP, else 0 */
 	uint8_t ip_ver;                 /**< 4 or 6; 0: not known (no tunnel, or no memory for it) */
-	uint8_t proto;                  /**< the outer IP protocol: 47 GRE, 17 UDP, 4 or 41 IP-in-IP */
+	uint8_t proto;                  /**< the outer IP protocol: 47 GRE, 17 UDP, 4 or 41 IP-in-IP
+	                                     (IPv6: its fixed header's next header) */
 	uint8_t pad[2];
 };
 
