@@ -1,6 +1,6 @@
 /* fuzz_parse.c — libFuzzer target: the packet decoder. The first input byte picks the link type
- * (every one weir decodes, and one it does not), the rest is the frame. A frame it decodes as TCP
- * also goes through the flow key and its hash, as the worker does. */
+ * (every one weir decodes, and one it does not) and the tunnel settings, the rest is the frame. A
+ * frame it decodes as TCP also goes through the flow key and its hash, as the worker does. */
 #include <stddef.h>
 #include <stdint.h>
 
@@ -23,9 +23,16 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	const uint32_t caplen = (uint32_t)(size - 1);
 	/* The wire length is the captured length, or longer (a snap length cut the frame). */
 	const uint32_t wirelen = caplen + (data[0] & 0x80 ? 1000u : 0u);
-	struct weir_pkt p;
+	/* The default tunnel settings, or one tunnel deep with the tunnels on other ports. */
+	struct weir_config cfg;
+	weir_config_defaults(&cfg);
+	if (data[0] & 0x40) {
+		cfg.tunnel_depth = 1;
+		cfg.vxlan_port = 53, cfg.geneve_port = 123, cfg.gtpu_port = 0, cfg.teredo_port = 443;
+	}
+	struct weir_pkt p = {.frame = frame};
 	unsigned reason = 0;
-	const int r = weir_parse(&p, frame, caplen, wirelen, linktype, &reason);
+	const int r = weir_parse_cfg(&p, frame, caplen, wirelen, linktype, &cfg, &reason);
 	if (r == WEIR_PARSE_TCP) {
 		/* Everything the view points at must lie inside the frame. */
 		if (p.payload_len &&
@@ -35,6 +42,5 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		weir_flow_key_make(&k, &p);
 		(void)weir_flow_key_hash(&k);
 	}
-	(void)weir_parse_class(frame, caplen, wirelen, linktype);
 	return 0;
 }

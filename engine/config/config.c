@@ -746,6 +746,12 @@ static int read_defrag(struct ld *d, struct weir_run_config *c)
 	return read_section(d, c, "defrag", none);
 }
 
+static int read_tunnels(struct ld *d, struct weir_run_config *c)
+{
+	static const char *const none[] = { NULL };
+	return read_section(d, c, "tunnels", none);
+}
+
 static int read_lua(struct ld *d, struct weir_run_config *c)
 {
 	static const char *const none[] = { NULL };
@@ -760,6 +766,7 @@ static const struct {
 	{ "streams", read_streams },   { "defrag", read_defrag },   { "scripts", read_scripts },
 	{ "lua", read_lua },           { "dashboard", read_dashboard },
 	{ "log", read_log },           { "firewall", read_firewall }, { "rss_key", read_rss_key },
+	{ "tunnels", read_tunnels },
 };
 #define N_SECTIONS (sizeof(sections) / sizeof(sections[0]))
 

@@ -31,7 +31,8 @@ static void test_full(void)
 	              "lua = { budget_ms = 250, memory_mb = 64, max_errors = 0 }\n"
 	              "defrag = { memcap = 1048576, timeout = 30, max_fragments = 100, overlap = 'last',\n"
 	              "  unreassembled = 'forward' }\n"
-	              "firewall = { {port = 81, action = 'drop'}, {port = 82, action = 'pass'} }\n"),
+	              "firewall = { {port = 81, action = 'drop'}, {port = 82, action = 'pass'} }\n"
+	              "tunnels = { max_depth = 1, vxlan_port = 8472, geneve_port = 0 }\n"),
 	         0);
 	CHECK_STR(err, "");
 	CHECK_EQ(cfg.n_eal, 2);
@@ -53,6 +54,10 @@ static void test_full(void)
 	CHECK_EQ(cfg.engine.memcap, 1048576);
 	CHECK_EQ(cfg.engine.overlap, WEIR_OVERLAP_LAST);
 	CHECK_EQ(cfg.engine.midstream, 0);
+	CHECK_EQ(cfg.engine.tunnel_depth, 1);
+	CHECK_EQ(cfg.engine.vxlan_port, 8472);
+	CHECK_EQ(cfg.engine.geneve_port, 0);
+	CHECK_EQ(cfg.engine.gtpu_port, WEIR_TUN_PORT_GTPU); /* not set: the default */
 	CHECK_STR(cfg.dashboard_listen, "127.0.0.1:8080");
 	CHECK_STR(cfg.eve_path, "/tmp/eve.json");
 	CHECK_STR(cfg.stats_path, "-");
@@ -167,6 +172,12 @@ static void test_errors(void)
 	     "t.lua:2: defrag.max_fragments:"},
 	    {"dpdk = { ports = {'a','b'} }\ndefrag = { overlap = 'bsd' }\n", "t.lua:2: defrag.overlap:"},
 	    {"dpdk = { ports = {'a','b'} }\ndefrag = { max_frags = 10 }\n", "t.lua:2: defrag"},
+	    {"dpdk = { ports = {'a','b'} }\ntunnels = { vxlan_port = 65536 }\n",
+	     "t.lua:2: tunnels.vxlan_port: 65536 is outside"},
+	    {"dpdk = { ports = {'a','b'} }\ntunnels = { teredo = 3544 }\n",
+	     "t.lua:2: tunnels.teredo: unknown setting"},
+	    {"dpdk = { ports = {'a','b'} }\ntunnels = { max_depth = 9 }\n",
+	     "t.lua:2: tunnels.max_depth: 9 is outside"},
 	};
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
 		CHECK_EQ(load(bad[i].text), -1);

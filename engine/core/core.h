@@ -41,12 +41,18 @@ struct weir_flow {
 	uint8_t bypassed;   /* monitoring stopped on both sides */
 	uint8_t end_reason;
 	uint8_t syn_pending; /* a client SYN of ISN syn_isn awaits the server's answer */
+	uint8_t tun_type;    /* enum weir_tunnel around the first packet (weir_pkt.tun_type) */
+	uint8_t tun_depth;   /* tunnels around the first packet (in padding, as syn_isn) */
 	struct weir_flow_user
 	    *user;        /* WEIR_FLOW_USERS slots, taken on the first weir_flow_set_user() */
 	uint8_t top_slot; /* index + 1 in the worker's top-flows sample, 0 when not in it */
 	uint32_t syn_isn; /* (in padding: a flow entry stays within its cache lines) */
 	uint32_t scoped;  /* w->socks_born when sock_mask was last computed */
 	struct weir_tcp_conn tcp;
+	/* Tunneled flows only: the outermost header of the first packet (NULL otherwise, or when
+	 * the memory cap refused it). Last, in the slack of the entry's 64-byte rounding: a flow
+	 * entry costs the same with it. */
+	struct weir_tunnel_outer *outer;
 };
 
 struct weir_reg {

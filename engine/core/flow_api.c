@@ -28,6 +28,10 @@ int weir_flow_tuple(const struct weir_flow *f, struct weir_tuple *out)
 	out->vlan[0] = k->vlan[0];
 	out->vlan[1] = k->vlan[1];
 	out->ip_ver = k->ip_ver;
+	out->tunnel = f->tun_type;
+	out->tun_depth = f->tun_depth;
+	out->tun_keyed = k->tun_keyed;
+	out->tun_id = k->tun_id;
 	return 0;
 }
 

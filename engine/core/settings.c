@@ -56,6 +56,31 @@ static const struct weir_setting engine_settings[] = {
      "which copy of overlapping fragment bytes wins: \"first\" (the earlier fragment's, as "
      "Suricata's and Snort's \"first\" policy) or \"last\"; bytes that differ raise anomaly "
      "frag_overlap_different either way"},
+    {"tunnels.max_depth", WEIR_SET_UINT, FIELD(tunnel_depth), WEIR_TUN_MAX_DEPTH, 0, 8, NULL,
+     "tunnels",
+     "most nested tunnels taken off to reach the TCP inside (0: none); a deeper packet is counted "
+     "(malformed.tunnel_depth) and not tracked (Zeek's Tunnel::max_depth is 2)"},
+    {"tunnels.vxlan_port", WEIR_SET_UINT, FIELD(vxlan_port), WEIR_TUN_PORT_VXLAN, 0, 65535, NULL,
+     "port",
+     "UDP destination port of VXLAN (0: not decapsulated); Zeek's and Suricata's default too"},
+    {"tunnels.geneve_port", WEIR_SET_UINT, FIELD(geneve_port), WEIR_TUN_PORT_GENEVE, 0, 65535, NULL,
+     "port",
+     "UDP destination port of Geneve (0: not decapsulated); Zeek's and Suricata's default too"},
+    {"tunnels.gtpu_port", WEIR_SET_UINT, FIELD(gtpu_port), WEIR_TUN_PORT_GTPU, 0, 65535, NULL,
+     "port",
+     "UDP port of GTP-U, either end (0: not decapsulated); Zeek's default too, Suricata leaves GTP "
+     "to its app-layer parser and does not decapsulate it"},
+    {"tunnels.teredo_port", WEIR_SET_UINT, FIELD(teredo_port), WEIR_TUN_PORT_TEREDO, 0, 65535, NULL,
+     "port",
+     "UDP port of Teredo, either end (0: not decapsulated, nor recognised elsewhere by the Teredo "
+     "prefix); Zeek's and Suricata's default too"},
+    {"tunnels.ayiya_port", WEIR_SET_UINT, FIELD(ayiya_port), WEIR_TUN_PORT_AYIYA, 0, 65535, NULL,
+     "port",
+     "UDP port of AYIYA, either end (0: not decapsulated); Zeek's default, Suricata has no AYIYA"},
+    {"tunnels.gre_udp_port", WEIR_SET_UINT, FIELD(gre_udp_port), WEIR_TUN_PORT_GRE_UDP, 0, 65535,
+     NULL, "port",
+     "UDP destination port of GRE-in-UDP (RFC 8086; 0: not decapsulated); Zeek's default too, "
+     "Suricata has none"},
 };
 
 const struct weir_setting *weir_engine_settings(unsigned *n)

@@ -991,6 +991,54 @@ static void test_fragments(void)
 	weir_worker_free(w);
 }
 
+/* Puts the frame's IPv4 packet inside another IPv4 header from osrc to odst (IP-in-IP). */
+static void in_ipip(struct frame *f, uint32_t osrc, uint32_t odst)
+{
+	memmove(f->b + 34, f->b + 14, f->len - 14);
+	uint8_t *ip = f->b + 14;
+	memset(ip, 0, 20);
+	ip[0] = 0x45;
+	put16(ip + 2, (uint16_t)(f->len - 14 + 20));
+	ip[8] = 64;
+	ip[9] = 4;
+	put32(ip + 12, osrc);
+	put32(ip + 16, odst);
+	f->len += 20;
+}
+
+/* A tunneled flow picked up at the server's SYN+ACK: the record's tunnel and outer header are the
+ * first packet's, turned so that the outer source is the client's side. */
+static void test_tunnel_outer(void)
+{
+	struct weir_config cfg;
+	weir_config_defaults(&cfg);
+	struct weir_worker *w = weir_worker_create(&cfg, 0);
+	struct records rs = {.n = 0};
+	weir_worker_set_flow_sink(w, sink, &rs);
+	const uint32_t c_end = 0xc0000201u, s_end = 0xc0000202u; /* 192.0.2.1, 192.0.2.2 */
+	struct frame f;
+	mk(&f, S_IP, 80, C_IP, 40040, TH_SYN | TH_ACK, 5000, 1001, NULL);
+	in_ipip(&f, s_end, c_end);
+	feed(w, &f, 1000 * MS);
+	mk(&f, C_IP, 40040, S_IP, 80, TH_ACK, 1001, 5001, NULL);
+	in_ipip(&f, c_end, s_end);
+	feed(w, &f, 1001 * MS);
+	weir_worker_shutdown(w);
+	CHECK_EQ(weir_worker_run(w), 0);
+	CHECK_EQ(rs.n, 1);
+	const struct weir_flow_record *r = &rs.r[0];
+	CHECK_EQ(r->tuple.client_port, 40040);
+	CHECK_EQ(r->tuple.tunnel, WEIR_TUN_IPIP);
+	CHECK_EQ(r->tuple.tun_depth, 1);
+	CHECK_EQ(r->tuple.tun_keyed, 0);
+	CHECK_EQ(r->outer.ip_ver, 4);
+	CHECK_EQ(r->outer.proto, 4);
+	CHECK_MEM(r->outer.src_ip, "\xc0\x00\x02\x01", 4);
+	CHECK_MEM(r->outer.dst_ip, "\xc0\x00\x02\x02", 4);
+	CHECK_EQ(r->side[0].pkts + r->side[1].pkts, 2);
+	weir_worker_free(w);
+}
+
 int main(void)
 {
 	test_api_errors();
@@ -1008,5 +1056,6 @@ int main(void)
 	test_table_policies();
 	test_malformed_and_other();
 	test_fragments();
+	test_tunnel_outer();
 	return UNIT_DONE();
 }

@@ -163,6 +163,8 @@ static void flow_record(struct weir_worker *w, struct weir_flow *f, int reason)
 	r.bypassed = f->bypassed;
 	r.worker = (uint8_t)w->id;
 	memcpy(r.history, f->tcp.hist.s, sizeof(r.history) - 1);
+	if (f->outer)
+		r.outer = *f->outer;
 	w->sink(&r, w->sink_user);
 }
 
@@ -179,6 +181,7 @@ static void flow_finalize(struct weir_worker *w, struct weir_flow *f, int reason
 	weir_tcp_finish(&f->tcp, &w->mem);
 	weir_mem_free(&w->mem, f->user, WEIR_FLOW_USERS * sizeof(*f->user));
 	flow_record(w, f, reason);
+	weir_mem_free(&w->mem, f->outer, sizeof(*f->outer));
 	w->st.flows_closed++;
 	w->st.flows_active--;
 	w->st.closes[reason]++;
@@ -244,6 +247,26 @@ static void flow_deadline(struct weir_worker *w, struct weir_flow *f)
 	weir_ft_touch(w->ft, f, w->now_ns + ms * NS_PER_MS);
 }
 
+/* Keeps the outermost header of a tunneled flow's first packet, turned to the client's view;
+ * under the memory cap like every per-flow allocation (refused: the record goes without it). */
+static void flow_outer(struct weir_worker *w, struct weir_flow *f, const struct weir_pkt *p,
+                       int sender)
+{
+	struct weir_tunnel_outer o;
+	if (weir_parse_outer(p, &o) != 0 || !(f->outer = weir_mem_alloc(&w->mem, sizeof(o))))
+		return;
+	if (sender != WEIR_SIDE_CLIENT) {
+		uint8_t a[16];
+		memcpy(a, o.src_ip, 16);
+		memcpy(o.src_ip, o.dst_ip, 16);
+		memcpy(o.dst_ip, a, 16);
+		const uint16_t port = o.src_port;
+		o.src_port = o.dst_port;
+		o.dst_port = port;
+	}
+	*f->outer = o;
+}
+
 /* Takes an entry for a new flow: the caller has checked that one is free. */
 static struct weir_flow *flow_create(struct weir_worker *w, const struct weir_flow_key *k,
                                      uint32_t hash, int dir, uint64_t scope)
@@ -260,6 +283,10 @@ static struct weir_flow *flow_create(struct weir_worker *w, const struct weir_fl
 	f->sock_mask = scope;
 	f->scoped = w->socks_born;
 	f->client_dir = (uint8_t)(sender == WEIR_SIDE_CLIENT ? dir : !dir);
+	f->tun_type = p->tun_type;
+	f->tun_depth = p->tun_depth;
+	if (p->tun_depth)
+		flow_outer(w, f, p, sender);
 	weir_tcp_init(&f->tcp, p, sender, !syn_only, w->cfg.buffer_per_side, w->cfg.overlap,
 	              w->cfg.buffering != 0);
 	w->st.flows_created++;
@@ -459,8 +486,8 @@ static void parse_ahead(struct weir_worker *w, unsigned j)
 	a->pkt.frame = rx->frame;
 	a->pkt.ts_ns = rx->ts_ns;
 	a->pkt.port = rx->port;
-	a->r =
-	    (int8_t)weir_parse(&a->pkt, rx->frame, rx->caplen, rx->wirelen, rx->linktype, &reason);
+	a->r = (int8_t)weir_parse_cfg(&a->pkt, rx->frame, rx->caplen, rx->wirelen, rx->linktype,
+	                              &w->cfg, &reason);
 	a->reason = (uint8_t)reason;
 	/* Counted here, where each packet passes once (packet_start may take one twice). */
 	for (unsigned e = a->pkt.encap; e; e &= e - 1)
@@ -485,15 +512,24 @@ static void packet_defrag(struct weir_worker *w, struct weir_rx_pkt *rx, struct 
 		return;
 	const uint16_t vlan[2] = {p->vlan[0], p->vlan[1]};
 	const uint8_t nvlan = p->nvlan;
+	/* The tunnel the fragments came through names the flow (its key), not the headers around
+	 * them: the datagram is parsed alone, so the record of a flow that starts with it says no
+	 * outer header (tun_depth stays 0). */
+	const uint32_t tun_id = p->tun_id;
+	const uint8_t tun_keyed = p->tun_keyed;
 	const int dlt = d.ip_ver == 4 ? WEIR_DLT_IPV4 : WEIR_DLT_IPV6;
 	unsigned reason = WEIR_MAL_COUNT;
-	a->r = (int8_t)weir_parse(p, d.ip, d.len, d.len, dlt, &reason);
+	a->r = (int8_t)weir_parse_cfg(p, d.ip, d.len, d.len, dlt, &w->cfg, &reason);
 	a->reason = (uint8_t)reason;
 	p->frame = d.ip;
 	p->ts_ns = rx->ts_ns;
 	p->port = rx->port;
 	memcpy(p->vlan, vlan, sizeof(vlan));
 	p->nvlan = nvlan;
+	if (p->tun_depth == 0) {
+		p->tun_id = tun_id;
+		p->tun_keyed = tun_keyed;
+	}
 	p->ip_frag = d.overlap_diff ? WEIR_IPFRAG_OVERLAP_DIFF : WEIR_IPFRAG_REASSEMBLED;
 	w->defrag_rx = *rx;
 	w->defrag_rx.frame = d.ip;

@@ -204,7 +204,10 @@ uint64_t *weir_dp_policy_drop(const struct weir_run_config *cfg, struct weir_dp_
 {
 	if (cfg->forward_non_tcp && cfg->unreassembled == WEIR_FRAGMENTS_FORWARD)
 		return NULL; /* everything passes: no need to look */
-	switch (weir_parse_class(r->frame, r->caplen, r->wirelen, r->linktype)) {
+	/* Parsed with the workers' tunnel settings: classified as they will track it. */
+	struct weir_pkt p;
+	const struct weir_config *e = &cfg->engine;
+	switch (weir_parse_cfg(&p, r->frame, r->caplen, r->wirelen, r->linktype, e, NULL)) {
 	case WEIR_PARSE_TCP:
 		return NULL;
 	case WEIR_PARSE_FRAGMENT:

@@ -33,8 +33,8 @@ static unsigned owner_of(const struct weir_dp *dp, const struct rte_mbuf *m)
 	struct weir_pkt p;
 	if (dp->n_workers < 2)
 		return 0;
-	const int r = weir_parse(&p, rte_pktmbuf_mtod(m, const uint8_t *), rte_pktmbuf_data_len(m),
-	                         rte_pktmbuf_pkt_len(m), WEIR_DLT_EN10MB, NULL);
+	const int r = weir_parse_cfg(&p, rte_pktmbuf_mtod(m, const uint8_t *), rte_pktmbuf_data_len(m),
+	                             rte_pktmbuf_pkt_len(m), WEIR_DLT_EN10MB, &dp->cfg->engine, NULL);
 	if (r != WEIR_PARSE_TCP && r != WEIR_PARSE_FRAGMENT)
 		return 0;
 	const unsigned alen = p.ip_ver == 6 ? 16 : 4;

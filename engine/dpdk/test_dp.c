@@ -126,9 +126,32 @@ static void test_policy(void)
 	}
 }
 
+/* TCP in IP-in-IP is TCP to the inline policy when the run takes tunnels off, as the workers then
+ * track it, and non-TCP when its config turns tunnels off (tunnels.max_depth = 0). */
+static void test_policy_tunnel(void)
+{
+	uint8_t b[74];
+	memset(b, 0, sizeof(b));
+	struct weir_rx_pkt r = frame4(b, 4, 0x4000); /* outer: IPv4 carrying IPv4 */
+	memset(b + 34, 0, 40);
+	memcpy(b + 34, b + 14, 20); /* inner IPv4 header: the outer one's copy, protocol TCP */
+	b[17] = 60;
+	b[34 + 9] = 6;
+	b[34 + 20 + 12] = 5 << 4;
+	r.caplen = r.wirelen = sizeof(b);
+	struct weir_run_config cfg;
+	weir_run_config_defaults(&cfg);
+	cfg.forward_non_tcp = 0;
+	struct weir_dp_port_stats st = {0};
+	CHECK(weir_dp_policy_drop(&cfg, &st, &r) == NULL);
+	cfg.engine.tunnel_depth = 0;
+	CHECK(weir_dp_policy_drop(&cfg, &st, &r) == &st.non_tcp);
+}
+
 int main(void)
 {
 	test_policy();
+	test_policy_tunnel();
 	test_with_driver();
 	test_without_driver();
 	test_identity();

@@ -6,9 +6,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* The hash reads the key as five 64-bit words and one 32-bit word; keys compare with memcmp.
- * Both need a key without compiler padding: 16 + 16 + 2 + 2 + 4 + 1 + 3 bytes. */
-_Static_assert(sizeof(struct weir_flow_key) == 44, "weir_flow_key must have no hidden padding");
+/* The hash reads the key as six 64-bit words; keys compare with memcmp. Both need a key without
+ * compiler padding: 16 + 16 + 2 + 2 + 4 + 1 + 1 + 2 + 4 bytes. */
+_Static_assert(sizeof(struct weir_flow_key) == 48, "weir_flow_key must have no hidden padding");
 
 /* End of an index list (chain, LRU, wheel) and "not linked in the wheel". */
 #define FT_NIL UINT32_MAX
@@ -105,6 +105,8 @@ int weir_flow_key_make(struct weir_flow_key *k, const struct weir_pkt *p)
 	k->vlan[0] = p->vlan[0];
 	k->vlan[1] = p->vlan[1];
 	k->ip_ver = p->ip_ver;
+	k->tun_keyed = p->tun_keyed;
+	k->tun_id = p->tun_id;
 	return src_is_b;
 }
 
@@ -140,8 +142,7 @@ uint32_t weir_flow_key_hash(const struct weir_flow_key *k)
 	 * latency-bound: every packet waits for it before its lookup). The start values are
 	 * arbitrary fixed constants that differ, so swapping words between lanes changes the
 	 * result. */
-	uint32_t tail;
-	memcpy(&tail, b + 40, sizeof tail);
+	const uint64_t tail = ft_load64(b + 40);
 	uint64_t x = ft_mix(sizeof *k, ft_load64(b)), y = ft_mix(FT_MUL3, ft_load64(b + 8));
 	x = ft_mix(x, ft_load64(b + 16));
 	y = ft_mix(y, ft_load64(b + 24));

@@ -8,13 +8,18 @@
 #include "weir.h"
 
 /** Symmetric flow key: endpoint a is the lower (address, port) of the two, so both directions of a
- *  connection build the same key. VLAN-aware. Padding is zeroed so keys compare with memcmp. */
+ *  connection build the same key. VLAN-aware, and tunnel-aware where a tunnel names a segment in
+ *  both directions (weir_pkt.tun_keyed, tun_id: a VXLAN/Geneve VNI, a GRE key); other tunnels
+ *  leave the key as if the packet had been seen directly. Padding is zeroed so keys compare with
+ *  memcmp. */
 struct weir_flow_key {
 	uint8_t a[16], b[16];
 	uint16_t pa, pb;
 	uint16_t vlan[2];
 	uint8_t ip_ver;
-	uint8_t pad[3];
+	uint8_t tun_keyed; /**< enum weir_tunnel of tun_id; 0 when none */
+	uint8_t pad[2];
+	uint32_t tun_id;
 };
 
 /** Header every table entry starts with (the flow object embeds it as its first member). */

@@ -150,6 +150,35 @@ static void test_key_v6_vlan(void)
 	weir_flow_key_make(&k3, &p);
 	CHECK(memcmp(&k2, &k3, sizeof k2) != 0);
 	CHECK(weir_flow_key_hash(&k2) != weir_flow_key_hash(&k3));
+	/* The same inner connection in another VXLAN segment (or GRE key) is another flow, both
+	 * directions alike; the id is hashed, so the two rarely share a chain. */
+	p.vlan[0] = p.vlan[1] = 0;
+	p.tun_keyed = WEIR_TUN_VXLAN;
+	p.tun_id = 100;
+	r = reversed(&p);
+	weir_flow_key_make(&k1, &p);
+	weir_flow_key_make(&k2, &r);
+	CHECK_MEM(&k1, &k2, sizeof k1);
+	CHECK_EQ(k1.tun_id, 100);
+	CHECK_EQ(k1.tun_keyed, WEIR_TUN_VXLAN);
+	p.tun_id = 200;
+	weir_flow_key_make(&k3, &p);
+	CHECK(memcmp(&k1, &k3, sizeof k1) != 0);
+	CHECK(weir_flow_key_hash(&k1) != weir_flow_key_hash(&k3));
+	p.tun_keyed = WEIR_TUN_GRE; /* GRE key 200 is not VNI 200 */
+	weir_flow_key_make(&k1, &p);
+	CHECK(memcmp(&k1, &k3, sizeof k1) != 0);
+	CHECK(weir_flow_key_hash(&k1) != weir_flow_key_hash(&k3));
+	/* A tunnel that keys nothing (GTP-U, Teredo: tun_keyed 0) leaves the key as seen directly. */
+	p.tun_keyed = 0;
+	p.tun_id = 0;
+	p.tun_type = WEIR_TUN_GTPU;
+	p.tun_depth = 1;
+	weir_flow_key_make(&k1, &p);
+	p.tun_type = 0;
+	p.tun_depth = 0;
+	weir_flow_key_make(&k2, &p);
+	CHECK_MEM(&k1, &k2, sizeof k1);
 	/* IPv4 10.0.0.1 and the IPv6 address with the same leading bytes differ by ip_ver. */
 	struct weir_pkt q4 = pkt4(0x0a000001u, 1, 0x0a000002u, 2), q6 = q4;
 	q6.ip_ver = 6;

@@ -148,7 +148,11 @@ enum weir_malformed {
 	WEIR_MAL_MPLS_NO_BOS = 11,     /**< the frame ends inside an MPLS label stack: no bottom-of-stack label */
 	WEIR_MAL_BAD_PPPOE = 12,       /**< a PPPoE session header whose version/type is not 1/1 or whose code is not 0 */
 	WEIR_MAL_BAD_PPPOE_LEN = 13,   /**< a PPPoE length shorter than the PPP protocol field, or longer than the whole frame */
-	WEIR_MAL_COUNT = 14,
+	WEIR_MAL_BAD_TUNNEL = 14,        /**< a tunnel header (GRE, VXLAN, Geneve, GTP-U, AYIYA, ...) truncated or invalid */
+	WEIR_MAL_TUNNEL_DEPTH = 15,      /**< tunnels nested deeper than tunnels.max_depth: not decapsulated */
+	WEIR_MAL_TUNNEL_UNSUPPORTED = 16, /**< a valid tunnel header over a payload weir does not decode (GRE
+	                                       routing, Aruba 802.11, PPP other than IP, ...): not processed */
+	WEIR_MAL_COUNT = 17,
 };
 
 /** Link-layer headers weir walks in one frame below the link type's own header (Ethernet, SLL,
@@ -170,6 +174,28 @@ enum weir_encap {
 	WEIR_ENCAP_COUNT = 8,
 };
 
+/** Encapsulations weir takes off to reach the TCP inside (weir_pkt.tun_type, weir_tuple.tunnel). */
+enum weir_tunnel {
+	WEIR_TUN_NONE = 0,
+	WEIR_TUN_GRE = 1,    /**< GRE v0 (RFC 2784/2890) and v1 (PPTP), over IP or UDP (RFC 8086) */
+	WEIR_TUN_ERSPAN = 2, /**< Cisco ERSPAN type I, II and III in GRE */
+	WEIR_TUN_VXLAN = 3,  /**< RFC 7348 */
+	WEIR_TUN_GENEVE = 4, /**< RFC 8926 */
+	WEIR_TUN_GTPU = 5,   /**< 3GPP TS 29.281 GTP-U v1 G-PDUs */
+	WEIR_TUN_TEREDO = 6, /**< RFC 4380 */
+	WEIR_TUN_AYIYA = 7,  /**< draft-massar-v6ops-ayiya */
+	WEIR_TUN_IPIP = 8,   /**< IPv4 or IPv6 directly in IPv4 or IPv6 (IP protocols 4 and 41: IP-in-IP, 6in4, 4in6) */
+	WEIR_TUN_COUNT = 9,
+};
+
+/** Default tunnel settings (enum constants, so the header stays plain C for the Lua FFI): the UDP
+ *  ports are IANA's, which Zeek and Suricata use too. */
+enum weir_tunnel_defaults {
+	WEIR_TUN_PORT_VXLAN = 4789, WEIR_TUN_PORT_GENEVE = 6081, WEIR_TUN_PORT_GTPU = 2152,
+	WEIR_TUN_PORT_TEREDO = 3544, WEIR_TUN_PORT_AYIYA = 5072, WEIR_TUN_PORT_GRE_UDP = 4754,
+	WEIR_TUN_MAX_DEPTH = 3, /**< nested tunnels taken off before a frame is left undecoded */
+};
+
 /** Engine configuration. Read-only once a worker is created from it. */
 struct weir_config {
 	uint32_t max_flows;        /**< flow-table capacity per worker (default 65536) */
@@ -183,10 +209,15 @@ struct weir_config {
 	uint8_t midstream;         /**< 1: adopt flows whose handshake was not seen (default 1) */
 	uint8_t buffering;         /**< 1: new flows buffer both sides' bytes (default 1); 0: tracking only */
 	uint8_t defrag_overlap;    /**< enum weir_overlap for overlapping IP fragments (default FIRST) */
-	uint8_t pad[3];
+	uint8_t tunnel_depth;      /**< most nested tunnels decapsulated (default WEIR_TUN_MAX_DEPTH); 0: none */
+	uint8_t pad[2];
 	uint32_t defrag_timeout_ms;/**< an incomplete IP datagram is given up this long after its first fragment (default 60000) */
 	uint32_t defrag_max_frags; /**< most fragments one datagram may take (default 64) */
 	uint64_t defrag_memcap;    /**< bytes of incomplete datagrams per worker; the oldest are evicted past it (default 16 MiB) */
+	/** UDP ports whose datagrams are decapsulated (0: that tunnel is not looked for). VXLAN,
+	 *  Geneve and GRE-in-UDP are matched on the destination port only (their source port is a
+	 *  flow hash), GTP-U, Teredo and AYIYA on either port (their replies come from it). */
+	uint32_t vxlan_port, geneve_port, gtpu_port, teredo_port, ayiya_port, gre_udp_port;
 };
 
 /** Sets every field of *cfg to its default. */
@@ -233,8 +264,17 @@ struct weir_pkt {
 	uint8_t pad[1];
 	uint32_t ts_val, ts_ecr;/**< timestamp option */
 	uint32_t sack[4][2];    /**< SACK blocks: left, right edge */
-	uint8_t src[16];        /**< IPv4 in the first 4 bytes, rest zero */
+	uint8_t src[16];        /**< IPv4 in the first 4 bytes, rest zero; the innermost header's */
 	uint8_t dst[16];
+	/** The innermost tunnel that names a segment in both directions (VXLAN and Geneve VNI, GRE
+	 *  key): its id, which is part of the flow's identity; 0 when none. GTP-U TEIDs and PPTP call
+	 *  ids differ per direction, so they cannot name a flow and are not kept. */
+	uint32_t tun_id;
+	uint8_t tun_keyed;      /**< enum weir_tunnel of the tunnel tun_id belongs to; 0 when none */
+	uint8_t tun_type;       /**< enum weir_tunnel of the innermost tunnel taken off; 0 when none */
+	uint16_t outer_l3_off;  /**< offset of the outermost IP header when tun_depth > 0 (l3_off is the innermost's) */
+	uint8_t tun_depth;      /**< tunnels taken off (0: the packet was not tunneled) */
+	uint8_t pad2[3];
 };
 
 /** A flow's addresses, client first. */
@@ -243,7 +283,10 @@ struct weir_tuple {
 	uint16_t client_port, server_port;
 	uint16_t vlan[2];
 	uint8_t ip_ver;
-	uint8_t pad[7];
+	uint8_t tunnel;     /**< enum weir_tunnel of the innermost tunnel of the flow's first packet; 0 when none */
+	uint8_t tun_depth;  /**< tunnels around the flow's first packet */
+	uint8_t tun_keyed;  /**< enum weir_tunnel whose id is tun_id (weir_pkt.tun_keyed); 0 when none */
+	uint32_t tun_id;    /**< VXLAN/Geneve VNI or GRE key the flow is in (weir_pkt.tun_id) */
 };
 
 /** One side's TCP view (sequence numbers are absolute, host order). */
@@ -365,6 +408,17 @@ struct weir_stats {
 	uint64_t defrag[WEIR_DF_COUNT];   /**< enum weir_defrag_counter */
 };
 
+/** The outermost header around a tunneled flow's first packet, as the client sent it (the
+ *  packet's own when the first packet came from the server, turned round). */
+struct weir_tunnel_outer {
+	uint8_t src_ip[16], dst_ip[16]; /**< client side, server side; IPv4 in the first 4 bytes */
+	uint16_t src_port, dst_port;    /**< the outer UDP ports when proto is UDP, else 0 */
+	uint8_t ip_ver;                 /**< 4 or 6; 0: not known (no tunnel, or no memory for it) */
+	uint8_t proto;                  /**< the outer IP protocol: 47 GRE, 17 UDP, 4 or 41 IP-in-IP
+	                                     (IPv6: its fixed header's next header) */
+	uint8_t pad[2];
+};
+
 /** What a flow record (EVE "flow") is made of, handed to the flow sink at the end of each flow. */
 struct weir_flow_record {
 	uint64_t flow_id;            /**< unique per worker run; stable in the log */
@@ -380,6 +434,7 @@ struct weir_flow_record {
 	uint8_t zflags[2];
 	uint8_t worker;
 	char history[32];            /**< Zeek history letters, NUL-terminated */
+	struct weir_tunnel_outer outer; /**< when tuple.tun_depth > 0: the outermost header */
 };
 
 struct weir_worker;
@@ -517,6 +572,8 @@ const char *weir_close_reason_name(unsigned reason);
 const char *weir_malformed_name(unsigned reason);
 const char *weir_encap_name(unsigned encap);
 const char *weir_defrag_counter_name(unsigned counter);
+/** Name of an enum weir_tunnel ("vxlan"; "none" for WEIR_TUN_NONE); "unknown" if out of range. */
+const char *weir_tunnel_name(unsigned tunnel);
 
 /** Longest timer delay (an enum constant so the header stays plain C for the FFI): 36,500 days,
  *  about 100 years, far from overflowing the clock's 64-bit nanoseconds. */

@@ -386,6 +386,60 @@ struct rec_times {
 	const char *ts;
 };
 
+/* The outer IP protocol as Suricata names a protocol ("GRE", "UDP"; the number otherwise). */
+static char *put_outer_proto(char *p, uint8_t proto)
+{
+	switch (proto) {
+	case 47:
+		return WEIR_JSON_PUT_LIT(p, "\"GRE\"");
+	case 17:
+		return WEIR_JSON_PUT_LIT(p, "\"UDP\"");
+	case 4:
+		return WEIR_JSON_PUT_LIT(p, "\"IPIP\"");
+	case 41:
+		return WEIR_JSON_PUT_LIT(p, "\"IPv6\"");
+	default:
+		*p++ = '"';
+		p = weir_json_put_u64(p, proto);
+		*p++ = '"';
+		return p;
+	}
+}
+
+/* A tunneled flow's encapsulation, after Suricata's "tunnel" object (a packet's outer header and
+ * depth): what the flow's first packet had around it. "id" is the VNI or GRE key that is part of
+ * the flow's identity; the outer addresses are the outermost header's, turned to the client's
+ * view (weir_tunnel_outer), absent when the memory cap refused to keep them. */
+static char *put_tunnel(char *p, const struct weir_flow_record *rec)
+{
+	const struct weir_tuple *t = &rec->tuple;
+	const struct weir_tunnel_outer *o = &rec->outer;
+	p = WEIR_JSON_PUT_LIT(p, ",\"tunnel\":{\"type\":\"");
+	p = put_name(p, weir_tunnel_name_n(t->tunnel));
+	p = WEIR_JSON_PUT_LIT(p, "\",\"depth\":");
+	p = weir_json_put_u64(p, t->tun_depth);
+	if (t->tun_keyed) {
+		p = WEIR_JSON_PUT_LIT(p, ",\"id\":");
+		p = weir_json_put_u64(p, t->tun_id);
+	}
+	if (o->ip_ver) {
+		p = WEIR_JSON_PUT_LIT(p, ",\"src_ip\":");
+		p = put_addr(p, o->src_ip, o->ip_ver);
+		p = WEIR_JSON_PUT_LIT(p, ",\"dest_ip\":");
+		p = put_addr(p, o->dst_ip, o->ip_ver);
+		if (o->src_port || o->dst_port) {
+			p = WEIR_JSON_PUT_LIT(p, ",\"src_port\":");
+			p = weir_json_put_u64(p, o->src_port);
+			p = WEIR_JSON_PUT_LIT(p, ",\"dest_port\":");
+			p = weir_json_put_u64(p, o->dst_port);
+		}
+		p = WEIR_JSON_PUT_LIT(p, ",\"proto\":");
+		p = put_outer_proto(p, o->proto);
+	}
+	*p++ = '}';
+	return p;
+}
+
 /* From "{" to the proto. */
 static char *put_header(char *p, const struct weir_flow_record *rec, struct rec_times *tm)
 {
@@ -416,6 +470,8 @@ static char *put_header(char *p, const struct weir_flow_record *rec, struct rec_
 		}
 		*p++ = ']';
 	}
+	if (t->tun_depth)
+		p = put_tunnel(p, rec);
 	return p;
 }
 

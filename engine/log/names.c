@@ -1,5 +1,5 @@
-/* names.c — the names of events, anomaly reasons, TCP states, close reasons, malformed reasons and
- * link-layer encapsulations, as logs and APIs print them. */
+/* names.c — the names of events, anomaly reasons, TCP states, close reasons, malformed reasons,
+ * link-layer encapsulations and tunnels, as logs and APIs print them. */
 #include "weir.h"
 #include "log/names.h"
 
@@ -43,10 +43,16 @@ const char *weir_defrag_counter_name(unsigned counter)
 	WEIR_NAME("none"), WEIR_NAME("fin"), WEIR_NAME("rst"), WEIR_NAME("timeout"),               \
 	    WEIR_NAME("evicted"), WEIR_NAME("shutdown"), WEIR_NAME("reused"), WEIR_NAME("unknown")
 #define COUNT_NAMES(list) (sizeof((const struct weir_name[]){list}) / sizeof(struct weir_name))
+#define TUNNEL_NAMES                                                                               \
+	WEIR_NAME("none"), WEIR_NAME("gre"), WEIR_NAME("erspan"), WEIR_NAME("vxlan"),              \
+	    WEIR_NAME("geneve"), WEIR_NAME("gtpu"), WEIR_NAME("teredo"), WEIR_NAME("ayiya"),       \
+	    WEIR_NAME("ipip"), WEIR_NAME("unknown")
 _Static_assert(COUNT_NAMES(TCP_STATE_NAMES) == WEIR_TCP_STATE_COUNT + 1, "a name per TCP state");
+_Static_assert(COUNT_NAMES(TUNNEL_NAMES) == WEIR_TUN_COUNT + 1, "a name per tunnel");
 _Static_assert(COUNT_NAMES(CLOSE_REASON_NAMES) == WEIR_CLOSE_COUNT + 1, "a name per close reason");
 const struct weir_name weir_tcp_state_names[] = {TCP_STATE_NAMES};
 const struct weir_name weir_close_reason_names[] = {CLOSE_REASON_NAMES};
+const struct weir_name weir_tunnel_names[] = {TUNNEL_NAMES};
 
 const char *weir_tcp_state_name(unsigned state)
 {
@@ -63,7 +69,8 @@ const char *weir_malformed_name(unsigned reason)
 	static const char *const names[] = {
 	    "trunc_l2",       "trunc_ip",    "bad_ip_version", "bad_ip_hlen",  "bad_ip_len",
 	    "trunc_ipv6_ext", "trunc_tcp",   "bad_tcp_hlen",   "bad_tcp_opt",  "unknown_linktype",
-	    "l2_depth",       "mpls_no_bos", "bad_pppoe",      "bad_pppoe_len"};
+	    "l2_depth",       "mpls_no_bos", "bad_pppoe",      "bad_pppoe_len", "bad_tunnel",
+	    "tunnel_depth",   "tunnel_unsupported"};
 	_Static_assert(sizeof(names) / sizeof(names[0]) == WEIR_MAL_COUNT, "a name per reason");
 	return NAME_OF(names, reason);
 }
@@ -75,4 +82,9 @@ const char *weir_encap_name(unsigned encap)
 	_Static_assert(sizeof(names) / sizeof(names[0]) == WEIR_ENCAP_COUNT,
 	               "a name per encapsulation");
 	return NAME_OF(names, encap);
+}
+
+const char *weir_tunnel_name(unsigned tunnel)
+{
+	return weir_tunnel_name_n(tunnel)->s;
 }

@@ -22,6 +22,8 @@ struct weir_name {
 /** The tables of weir_tcp_state_name and weir_close_reason_name; their last entry is "unknown". */
 extern const struct weir_name weir_tcp_state_names[WEIR_TCP_STATE_COUNT + 1];
 extern const struct weir_name weir_close_reason_names[WEIR_CLOSE_COUNT + 1];
+/** The table of weir_tunnel_name; its last entry is "unknown". */
+extern const struct weir_name weir_tunnel_names[WEIR_TUN_COUNT + 1];
 
 /** weir_tcp_state_name and weir_close_reason_name with their lengths ("unknown" out of range);
  *  inline, for the EVE writer's hot path. */
@@ -32,6 +34,12 @@ static inline const struct weir_name *weir_tcp_state_name_n(unsigned state)
 static inline const struct weir_name *weir_close_reason_name_n(unsigned reason)
 {
 	return &weir_close_reason_names[reason < WEIR_CLOSE_COUNT ? reason : WEIR_CLOSE_COUNT];
+}
+
+/** weir_tunnel_name with its length ("unknown" out of range). */
+static inline const struct weir_name *weir_tunnel_name_n(unsigned tunnel)
+{
+	return &weir_tunnel_names[tunnel < WEIR_TUN_COUNT ? tunnel : WEIR_TUN_COUNT];
 }
 
 #endif

@@ -286,6 +286,53 @@ static void test_addresses_vlans(struct lines *ls)
 	CHECK(strstr(ls->text[ls->n - 1], "\"vlan\":[7],\"flow\":") != NULL);
 }
 
+/* The encapsulation of a tunneled flow follows the tuple; the id only when the tunnel keys flows. */
+static void test_tunnel(struct lines *ls)
+{
+	struct weir_flow_record r = mkrec(SYN, 0, "S", WEIR_CLOSE_TIMEOUT);
+
+	CHECK(emit(ls, &r) > 0);
+	CHECK(strstr(ls->text[ls->n - 1], "tunnel") == NULL);
+	r.tuple.tunnel = WEIR_TUN_VXLAN;
+	r.tuple.tun_depth = 1;
+	r.tuple.tun_keyed = WEIR_TUN_VXLAN;
+	r.tuple.tun_id = 16777215;
+	CHECK(emit(ls, &r) > 0);
+	CHECK(strstr(ls->text[ls->n - 1],
+	             "\"proto\":\"TCP\",\"tunnel\":{\"type\":\"vxlan\",\"depth\":1,\"id\":16777215},"
+	             "\"flow\":") != NULL);
+	/* the outermost header, when kept: IPv6 and UDP ports; another protocol by its number */
+	r.outer.ip_ver = 6;
+	r.outer.proto = 17;
+	CHECK_EQ(inet_pton(AF_INET6, "2001:db8::a", r.outer.src_ip), 1);
+	CHECK_EQ(inet_pton(AF_INET6, "2001:db8::b", r.outer.dst_ip), 1);
+	r.outer.src_port = 49152;
+	r.outer.dst_port = 4789;
+	CHECK(emit(ls, &r) > 0);
+	CHECK(strstr(ls->text[ls->n - 1], "\"tunnel\":{\"type\":\"vxlan\",\"depth\":1,\"id\":"
+	                                  "16777215,\"src_ip\":\"2001:db8::a\","
+	                                  "\"dest_ip\":\"2001:db8::b\",\"src_port\":49152,\"dest_"
+	                                  "port\":4789,\"proto\":\"UDP\"},") != NULL);
+	r.outer.ip_ver = 4;
+	r.outer.proto = 115; /* L2TPv3: no ports shown */
+	r.outer.src_port = r.outer.dst_port = 0;
+	memcpy(r.outer.src_ip, "\x0a\x00\x00\x01", 4);
+	memcpy(r.outer.dst_ip, "\x0a\x00\x00\x02", 4);
+	CHECK(emit(ls, &r) > 0);
+	CHECK(strstr(ls->text[ls->n - 1],
+	             "\"src_ip\":\"10.0.0.1\",\"dest_ip\":\"10.0.0.2\",\"proto\":\"115\"},") !=
+	      NULL);
+	memset(&r.outer, 0, sizeof(r.outer));
+	r.tuple.vlan[0] = 5;
+	r.tuple.tunnel = WEIR_TUN_GTPU;
+	r.tuple.tun_depth = 2;
+	r.tuple.tun_keyed = 0;
+	r.tuple.tun_id = 0;
+	CHECK(emit(ls, &r) > 0);
+	CHECK(strstr(ls->text[ls->n - 1],
+	             "\"vlan\":[5],\"tunnel\":{\"type\":\"gtpu\",\"depth\":2},\"flow\":") != NULL);
+}
+
 /* Suricata-style flow state and reason, tcp state names. */
 static void test_states(struct lines *ls)
 {
@@ -377,12 +424,14 @@ static void test_worst_case(struct lines *ls)
 	CHECK(strstr(ls->text[ls->n - 1], "\"history\":\"\\\"\\\\\\u0001S\xef\xbf\xbd\xef\xbf\xbd") != NULL);
 	CHECK(strstr(ls->text[ls->n - 1], "\"src_ip\":\"ffff:ffff:ffff:ffff:ffff:ffff:ffff:ffff\"") != NULL);
 
-	/* the room reserved before the history holds the worst case: these 39-byte addresses may be
-	 * 45 (an IPv4 tail), and a name copy writes WEIR_NAME_PAD bytes */
+	/* the room reserved before the history holds the worst case: these four 39-byte addresses
+	 * (two of the tunnel's) may be 45 (an IPv4 tail), and a name copy writes WEIR_NAME_PAD
+	 * bytes */
 	const char *h = strstr(ls->text[ls->n - 1], "\"history\":");
 	CHECK(h != NULL);
+	CHECK(strstr(ls->text[ls->n - 1], "\"tunnel\":{\"type\":\"unknown\"") != NULL);
 	if (h)
-		CHECK(h - ls->text[ls->n - 1] + 2 * (45 - 39) + WEIR_NAME_PAD < WEIR_EVE_FIXED_MAX);
+		CHECK(h - ls->text[ls->n - 1] + 4 * (45 - 39) + WEIR_NAME_PAD < WEIR_EVE_FIXED_MAX);
 }
 
 /* A side whose ten counters are all 0 is written as one constant: the same text as the fields
@@ -536,12 +585,12 @@ static void check_json(const struct lines *ls)
 		"python3 -c '\n"
 		"import json, sys\n"
 		"top = [\"timestamp\", \"flow_id\", \"event_type\", \"src_ip\", \"src_port\", \"dest_ip\",\n"
-		"       \"dest_port\", \"proto\", \"vlan\", \"flow\", \"tcp\", \"streams\", \"zeek\"]\n"
+		"       \"dest_port\", \"proto\", \"vlan\", \"tunnel\", \"flow\", \"tcp\", \"streams\", \"zeek\"]\n"
 		"bad = 0\n"
 		"for n, line in enumerate(sys.stdin):\n"
 		"    try:\n"
 		"        d = json.loads(line)\n"
-		"        want = [k for k in top if k != \"vlan\" or \"vlan\" in d]\n"
+		"        want = [k for k in top if k not in (\"vlan\", \"tunnel\") or k in d]\n"
 		"        assert list(d) == want, list(d)\n"
 		"        assert line.endswith(\"}\\n\") and line.count(\"\\n\") == 1\n"
 		"    except Exception as e:\n"
@@ -573,6 +622,7 @@ int main(void)
 	test_golden(&ls);
 	test_small_buffers();
 	test_addresses_vlans(&ls);
+	test_tunnel(&ls);
 	test_states(&ls);
 	test_zeek_fields(&ls);
 	test_worst_case(&ls);

@@ -53,17 +53,29 @@ enum weir_parse_result {
  * l4_off name the first header not walked and payload/payload_len cover the IP payload from
  * there. Headers that would put l3_off/l4_off past 65535 are MALFORMED (TRUNC_L2 / BAD_IP_LEN).
  * p == NULL returns MALFORMED (TRUNC_L2); a NULL frame is parsed as an empty one.
+ *
+ * Tunnels (engine/parse/tunnel.c) are taken off with the default settings (enum
+ * weir_tunnel_defaults; weir_parse_cfg takes a config's): GRE and ERSPAN (IP protocol 47), IP-in-IP
+ * (4, 41) and UDP to the tunnel ports (VXLAN, Geneve, GTP-U, Teredo, AYIYA, GRE-in-UDP). The view
+ * then describes the innermost packet (l3_off, addresses, TCP), with tun_type, tun_depth, tun_id,
+ * tun_keyed and outer_l3_off saying what was around it; VLAN tags outside and inside an Ethernet
+ * tunnel are kept in that order. A bad tunnel header is MALFORMED (BAD_TUNNEL); a valid one over
+ * a payload weir does not decode (TUNNEL_UNSUPPORTED) and one nested past the depth limit
+ * (TUNNEL_DEPTH) are MALFORMED too: counted, not processed. A datagram on a tunnel port that is
+ * not the tunnel's (a Teredo port datagram that holds no IPv6 packet, a GTP-U echo) is OTHER.
  */
 int weir_parse(struct weir_pkt *p, const uint8_t *frame, uint32_t caplen, uint32_t wirelen,
                int linktype, unsigned *reason);
 
-/**
- * What a frame is, without the view: weir_parse()'s result for the same arguments (an enum
- * weir_parse_result), so a caller that only routes frames (the live path's flow spreading and its
- * inline policies) recognises TCP, fragments, other traffic and malformed frames exactly as the
- * stack does. Any thread; reads at most caplen bytes of frame.
- */
-int weir_parse_class(const uint8_t *frame, uint32_t caplen, uint32_t wirelen, int linktype);
+/** weir_parse() with cfg's tunnel settings (tunnel_depth and the *_port fields); cfg NULL: the
+ *  defaults. */
+int weir_parse_cfg(struct weir_pkt *p, const uint8_t *frame, uint32_t caplen, uint32_t wirelen,
+                   int linktype, const struct weir_config *cfg, unsigned *reason);
+
+/** The outermost IP header of a tunneled packet p (tun_depth > 0) as seen in its frame: its
+ *  addresses, protocol and, for UDP, ports, in the packet's direction. 0, or -EINVAL when p was
+ *  not tunneled. Reads only the bytes weir_parse checked. */
+int weir_parse_outer(const struct weir_pkt *p, struct weir_tunnel_outer *out);
 
 /**
  * Whether weir_parse() decodes frames of this link type (a pcap DLT number). Frames of any other

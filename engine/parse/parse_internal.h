@@ -1,22 +1,11 @@
-/* parse_internal.h — what the decoders of engine/parse share: byte readers, the malformed return,
- * the IP entry points (parse.c) and the link-layer walk (link.c). Not for use outside engine/parse.
- */
+/* parse_internal.h — what the decoders of engine/parse share: byte readers (bytes.h), the
+ * malformed return, the IP entry points (parse.c) and the link-layer walk (link.c). Not for use
+ * outside engine/parse. */
 #ifndef WEIR_PARSE_INTERNAL_H
 #define WEIR_PARSE_INTERNAL_H
 
+#include "parse/bytes.h"
 #include "parse/parse.h"
-
-/* Every read is bounds-checked against the captured end (or the IP end when smaller) before it
- * happens; the helpers below assume that check was made. */
-static inline uint16_t rd16(const uint8_t *b)
-{
-	return (uint16_t)((uint16_t)b[0] << 8 | b[1]);
-}
-
-static inline uint32_t rd32(const uint8_t *b)
-{
-	return (uint32_t)b[0] << 24 | (uint32_t)b[1] << 16 | (uint32_t)b[2] << 8 | b[3];
-}
 
 /* EtherTypes (IEEE registry) the IP path and the link layers both name. */
 #define ETH_IPV4 0x0800

@@ -566,52 +566,58 @@ static void test_ipv6_ext(void)
 	CHECK_EQ(p.l4_off, 14 + 40 + 56);
 }
 
-/* weir_parse_class: what the live path routes by. A TCP segment split into fragments must read as
- * FRAGMENT on every path (the inline fragments policy depends on it), whatever the tags and
- * extension headers in front; a TCP segment behind IPv6 extension headers is TCP. */
+/* What the live path routes by (weir_parse's result alone). */
+static int parse_class(const uint8_t *b, uint32_t caplen, uint32_t wirelen, int lt)
+{
+	struct weir_pkt p;
+	return weir_parse(&p, b, caplen, wirelen, lt, NULL);
+}
+
+/* A TCP segment split into fragments must read as FRAGMENT on every path (the inline fragments
+ * policy depends on it), whatever the tags and extension headers in front; a TCP segment behind
+ * IPv6 extension headers is TCP. */
 static void test_class(void)
 {
 	uint8_t l2[64], b[FRAME_MAX], e[128];
 	const unsigned l2len = eth_plain(l2, 0x0800);
 	unsigned n = frame_v4(b, l2, l2len, 0, 0x4000, &PLAIN);
-	CHECK_EQ(weir_parse_class(b, n, n, WEIR_DLT_EN10MB), WEIR_PARSE_TCP);
+	CHECK_EQ(parse_class(b, n, n, WEIR_DLT_EN10MB), WEIR_PARSE_TCP);
 	static const unsigned frags[] = {0x2000 /* first: MF */, 0x0003 /* last: offset only */,
 	                                 0x2001};
 	for (unsigned i = 0; i < 3; i++) {
 		n = frame_v4(b, l2, l2len, 0, frags[i], &PLAIN);
-		CHECK_EQ(weir_parse_class(b, n, n, WEIR_DLT_EN10MB), WEIR_PARSE_FRAGMENT);
+		CHECK_EQ(parse_class(b, n, n, WEIR_DLT_EN10MB), WEIR_PARSE_FRAGMENT);
 	}
 	/* the same fragment behind 802.1ad + 802.1Q tags, and as raw IP */
 	static const uint16_t tpids[] = {0x88a8, 0x8100}, tcis[] = {100, 200};
 	const unsigned tagged = put_eth(l2, tpids, tcis, 2, 0x0800);
 	n = frame_v4(b, l2, tagged, 0, 0x2000, &PLAIN);
-	CHECK_EQ(weir_parse_class(b, n, n, WEIR_DLT_EN10MB), WEIR_PARSE_FRAGMENT);
+	CHECK_EQ(parse_class(b, n, n, WEIR_DLT_EN10MB), WEIR_PARSE_FRAGMENT);
 	n = frame_v4(b, NULL, 0, 0, 0x2000, &PLAIN);
-	CHECK_EQ(weir_parse_class(b, n, n, WEIR_DLT_RAW), WEIR_PARSE_FRAGMENT);
+	CHECK_EQ(parse_class(b, n, n, WEIR_DLT_RAW), WEIR_PARSE_FRAGMENT);
 	/* IPv6: TCP behind extension headers; a fragment header with M set; an atomic fragment is
 	 * TCP */
 	const unsigned l2v6 = eth_plain(l2, 0x86dd);
 	const unsigned elen = ext_chain(e, 0, 6);
 	n = frame_v6(b, l2, l2v6, 0, e, elen, &PLAIN);
-	CHECK_EQ(weir_parse_class(b, n, n, WEIR_DLT_EN10MB), WEIR_PARSE_TCP);
+	CHECK_EQ(parse_class(b, n, n, WEIR_DLT_EN10MB), WEIR_PARSE_TCP);
 	ext_chain(e, 0x0001, 6);
 	n = frame_v6(b, l2, l2v6, 0, e, elen, &PLAIN);
-	CHECK_EQ(weir_parse_class(b, n, n, WEIR_DLT_EN10MB), WEIR_PARSE_FRAGMENT);
+	CHECK_EQ(parse_class(b, n, n, WEIR_DLT_EN10MB), WEIR_PARSE_FRAGMENT);
 	const uint8_t atomic[8] = {6, 0, 0, 0, 0, 0, 0, 1};
 	n = frame_v6(b, l2, l2v6, 44, atomic, sizeof(atomic), &PLAIN);
-	CHECK_EQ(weir_parse_class(b, n, n, WEIR_DLT_EN10MB), WEIR_PARSE_TCP);
+	CHECK_EQ(parse_class(b, n, n, WEIR_DLT_EN10MB), WEIR_PARSE_TCP);
 	/* UDP over IPv4, a truncated IPv4 header, ARP, nothing, an unknown link type */
 	eth_plain(l2, 0x0800);
 	n = frame_v4(b, l2, l2len, 0, 0, &PLAIN);
 	b[l2len + 9] = 17;
-	CHECK_EQ(weir_parse_class(b, n, n, WEIR_DLT_EN10MB), WEIR_PARSE_OTHER);
-	CHECK_EQ(weir_parse_class(b, l2len + 10, l2len + 10, WEIR_DLT_EN10MB),
-	         WEIR_PARSE_MALFORMED);
+	CHECK_EQ(parse_class(b, n, n, WEIR_DLT_EN10MB), WEIR_PARSE_OTHER);
+	CHECK_EQ(parse_class(b, l2len + 10, l2len + 10, WEIR_DLT_EN10MB), WEIR_PARSE_MALFORMED);
 	n = eth_plain(b, 0x0806);
 	memset(b + n, 0, 28);
-	CHECK_EQ(weir_parse_class(b, n + 28, n + 28, WEIR_DLT_EN10MB), WEIR_PARSE_OTHER);
-	CHECK_EQ(weir_parse_class(NULL, 0, 0, WEIR_DLT_EN10MB), WEIR_PARSE_MALFORMED);
-	CHECK_EQ(weir_parse_class(b, n, n, 9999), WEIR_PARSE_MALFORMED);
+	CHECK_EQ(parse_class(b, n + 28, n + 28, WEIR_DLT_EN10MB), WEIR_PARSE_OTHER);
+	CHECK_EQ(parse_class(NULL, 0, 0, WEIR_DLT_EN10MB), WEIR_PARSE_MALFORMED);
+	CHECK_EQ(parse_class(b, n, n, 9999), WEIR_PARSE_MALFORMED);
 }
 
 static void test_ipv6_malformed(void)
@@ -1012,7 +1018,8 @@ static unsigned base_link(struct base *f, unsigned which)
 	const unsigned n = l2s[which].v6
 	                       ? frame_v6(f->b, l2s[which].l2, l2s[which].len, 6, NULL, 0, &PLAIN)
 	                       : frame_v4(f->b, l2s[which].l2, l2s[which].len, 0, 0, &PLAIN);
-	CHECK_EQ(weir_parse_class(f->b, n, n, f->lt),
+	struct weir_pkt p;
+	CHECK_EQ(weir_parse(&p, f->b, n, n, f->lt, NULL),
 	         WEIR_PARSE_TCP); /* or the prefixes test little */
 	return n;
 }

@@ -57,6 +57,12 @@ TSHARK_FIELDS = ("frame.number", "frame.time_epoch", "frame.protocols", "tcp.str
 WEIR_LINKS = {"eth", "sll", "null", "raw", "loop", "fddi", "ppp", "chdlc"}
 WEIR_L2_SKIP = {"ethertype", "vlan", "ieee8021ah", "cfp", "eth", "mpls", "pppoes", "ppp", "chdlc",
                 "llc"}
+# Tunnels weir takes off (tshark's names; those in UDP on their default ports), what may sit
+# between a tunnel header and the inner Ethernet or IP header, and the depth limit
+# (tunnels.max_depth). An IP header right after an IP header is IP-in-IP.
+WEIR_TUNNELS = {"vxlan", "geneve", "gtp", "teredo", "ayiya", "gre"}
+WEIR_TUNNEL_SKIP = {"erspan", "ppp"}
+WEIR_TUNNEL_DEPTH = 3
 # IPv6 extension headers weir walks to reach TCP (after a fragment header, once reassembled).
 WEIR_IPV6_EXT = {"ipv6.hopopts", "ipv6.routing", "ipv6.dstopts", "ipv6.fraghdr", "ah"}
 # tshark expert messages for frames weir's parser rejects, and the weir malformed counters that
@@ -131,6 +137,15 @@ def frame_reach(protocols, expert):
     j = i + 1
     while j < len(t) and t[j] in WEIR_IPV6_EXT:
         j += 1
+    # Tunnels weir takes off (engine/parse/tunnel.c): go on from the innermost IP header.
+    for _ in range(WEIR_TUNNEL_DEPTH):
+        k = tunnel_inner_ip(t, j)
+        if k is None:
+            break
+        i = k
+        j = i + 1
+        while j < len(t) and t[j] in WEIR_IPV6_EXT:
+            j += 1
     inner = t[j] if j < len(t) else "?"
     if inner != "tcp":
         if inner in ("icmp", "icmpv6"):
@@ -138,12 +153,37 @@ def frame_reach(protocols, expert):
         if inner in ("ip", "ipv6"):
             return ("tunnel '%s-in-%s' (weir does not decapsulate it)" % (inner, t[i]), ()), None
         if inner == "udp" and j + 1 < len(t):
-            inner = t[j + 1]
+            j += 1
+            inner = t[j]
+        if inner in WEIR_TUNNELS:  # one weir takes off, over a payload it does not decode
+            what = t[j + 1] if j + 1 < len(t) else "?"
+            return ("tunnel '%s' carrying '%s' (weir does not decode it)" % (inner, what),
+                    ("tunnel_unsupported",)), None
         return ("tunnel '%s' (weir does not decapsulate it)" % inner, ()), None
     for sign, what, counters in MALFORMED_SIGNS:
         if sign in expert:
             return ("malformed to weir: %s (counted in %s)" % (what, "/".join(counters)), counters), None
     return None, t[i]
+
+
+def tunnel_inner_ip(t, j):
+    """Where the IP header inside the tunnel that starts at t[j] is, when weir takes that tunnel
+    off (its UDP port the default), else None."""
+    k = j
+    if k < len(t) and t[k] == "udp" and k + 1 < len(t) and t[k + 1] in WEIR_TUNNELS:
+        k += 1
+    if k < len(t) and t[k] in ("ip", "ipv6"):
+        return k
+    if k >= len(t) or t[k] not in WEIR_TUNNELS:
+        return None
+    k += 1
+    while k < len(t) and t[k] in WEIR_TUNNEL_SKIP:
+        k += 1
+    if k < len(t) and t[k] == "eth":
+        k += 1
+        while k < len(t) and t[k] in WEIR_L2_SKIP:
+            k += 1
+    return k if k < len(t) and t[k] in ("ip", "ipv6") else None
 
 
 def first(v):
@@ -199,8 +239,10 @@ def parse_tshark_row(row, streams, max_frame):
         s.reachable += 1
         s.apps |= apps
         src, dst = (f["ipv6.src"], f["ipv6.dst"]) if ver == "ipv6" else (f["ip.src"], f["ip.dst"])
-        if s.key is None and first(src) and first(dst):
-            s.key = canon(norm_ip(first(src)), first(f["tcp.srcport"]), norm_ip(first(dst)),
+        # The TCP is in the innermost header of its family: the last of the list (tunnels).
+        src, dst = src.split(",")[-1], dst.split(",")[-1]
+        if s.key is None and src and dst:
+            s.key = canon(norm_ip(src), first(f["tcp.srcport"]), norm_ip(dst),
                           first(f["tcp.dstport"]))
             s.first_ts = float(f["frame.time_epoch"])
         vl = [int(x) for x in f.get("vlan.id", "").split(",") if x][:2]
@@ -288,6 +330,7 @@ class WeirFlow:
         self.reason = fl.get("reason", "?")
         self.midstream = bool(tcp.get("midstream"))
         self.synced = tcp.get("client_state") in SYNCHRONIZED and tcp.get("server_state") in SYNCHRONIZED
+        self.tunnel = rec.get("tunnel", {}).get("type")
 
 
 # ---- comparison ------------------------------------------------------------------------------
@@ -334,6 +377,11 @@ def explain_group(key, ts, ws):
     if not ws:
         return expl, ["%s: %d tshark stream(s), no weir flow" % (name, len(ts))], pending
     if not ts:
+        # tshark decodes Teredo on port 3544 only; after qualification a client talks to its
+        # relay on other ports, which weir recognises by the Teredo prefix, as Zeek does.
+        if all(w.tunnel == "teredo" for w in ws):
+            expl["Teredo away from port 3544 (tshark does not decode it there, weir does)"] += len(ws)
+            return expl, [], pending
         return expl, ["%s: %d weir flow(s), no tshark stream" % (name, len(ws))], pending
     # weir keys flows by VLAN, tshark's streams ignore it: compare per VLAN.
     vlans = sorted(set(w.vlan for w in ws) | set(v for s in ts for v in s.vlans))

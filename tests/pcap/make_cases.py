@@ -190,8 +190,9 @@ class Conn:
 	Tracks what each side sent (as a capture tool would count it) so the expectation's packet,
 	IP-byte and payload counts follow from the packets actually written."""
 
-	def __init__(self, cap, cli, srv, cport, sport, isn_c, isn_s, vlans=()):
+	def __init__(self, cap, cli, srv, cport, sport, isn_c, isn_s, vlans=(), wrap=None):
 		self.cap = cap
+		self.wrap = wrap  # wrap(ip packet, side) -> frame: the connection runs inside a tunnel
 		self.addr = (cli, srv)
 		self.port = (cport, sport)
 		self.vlans = tuple(vlans)
@@ -221,6 +222,8 @@ class Conn:
 			ip = ipv4(src, dst, 6, seg, ident=self.ident[side])
 			self.ident[side] += 1
 			frame = ether(ip, ETH_IPV4, self.vlans, outgoing=(side == 0))
+		if self.wrap:
+			frame = self.wrap(ip, side)
 		self.cap.add(frame, dt_ms)
 		self.account(side, flags, seq, len(ip), len(data))
 		return seq
@@ -311,11 +314,14 @@ def eve_time(t_us):
 	return d.strftime("%Y-%m-%dT%H:%M:%S") + ".%06d+0000" % (t_us % 1000000)
 
 
-def flow_key(conn):
+def flow_key(conn, tunnel=None):
+	"""run_case.py's key of a flow; tunnel: its EVE "tunnel" object."""
 	k = "%s %d > %s %d" % (ipaddress.ip_address(conn.addr[0]).compressed, conn.port[0],
 	                       ipaddress.ip_address(conn.addr[1]).compressed, conn.port[1])
 	if conn.vlans:
 		k += " vlan " + ",".join(str(v) for v in conn.vlans)
+	if tunnel:
+		k += " tunnel %s%s" % (tunnel["type"], " %d" % tunnel["id"] if "id" in tunnel else "")
 	return k
 
 
@@ -651,6 +657,98 @@ def case_vlan():
 	readme = """VLAN-aware flow keys: four connections with the same addresses, ports, sequence numbers and lengths, interleaved packet by packet, on 802.1Q VLAN 100, 802.1Q VLAN 200, QinQ 802.1ad 10 / 802.1Q 20 and QinQ 11 / 20 (the last two differ only by the outer id). Four flows, each with its own bytes, "vlan" listing the ids outermost first; no retransmission or anomaly (a merge would produce both).
 
 - Wireshark 4.0 does not separate conversations by VLAN, so the oracle splits the capture first: check_oracles runs `tshark -r input.pcap -Y "frame.number in {...}" -w part.pcap` with the frames of one VLAN stack (from `-T fields -e vlan.id`), then `tshark -r part.pcap -q -z follow,tcp,raw,0` and the per-direction counts on each part.
+- Zeek conn_state SF and history "%s" for each.
+""" % zeek_history(conns[0])
+	return {"input.pcap": cap}, exp, readme
+
+
+# Outer endpoints of the tunnels (VTEPs, GRE ends, GSNs).
+T_A, T_B = "192.0.2.1", "192.0.2.2"
+PROTO_GRE, PROTO_UDP = 47, 17
+PORT_VXLAN, PORT_GTPU = 4789, 2152
+
+
+def in_vxlan(vni):
+	"""Wraps an inner IPv4 packet in Ethernet/IPv4/UDP/VXLAN(vni)/Ethernet, each side from its VTEP."""
+	def wrap(ip, side):
+		src, dst = (T_A, T_B) if side == 0 else (T_B, T_A)
+		inner = ether(ip, ETH_IPV4, outgoing=(side == 0), pad=False)
+		vx = struct.pack("!II", 0x08000000, vni << 8) + inner
+		# The source port is the VTEP's hash of the inner flow (RFC 7348 5): one per direction here.
+		udp = udp_datagram(src, dst, 49152 + side, PORT_VXLAN, vx)
+		return ether(ipv4(src, dst, PROTO_UDP, udp), ETH_IPV4, outgoing=(side == 0))
+	return wrap
+
+
+def in_gre(key):
+	"""Wraps an inner IPv4 packet in Ethernet/IPv4/GRE with key (RFC 2890), the same both ways."""
+	def wrap(ip, side):
+		src, dst = (T_A, T_B) if side == 0 else (T_B, T_A)
+		gre = struct.pack("!HHI", 0x2000, ETH_IPV4, key) + ip
+		return ether(ipv4(src, dst, PROTO_GRE, gre), ETH_IPV4, outgoing=(side == 0))
+	return wrap
+
+
+def in_gtpu(teid_up, teid_down):
+	"""Wraps an inner IPv4 packet in Ethernet/IPv4/UDP/GTP-U G-PDU: uplink (client to server)
+	carries the receiving GSN's TEID teid_up, downlink teid_down."""
+	def wrap(ip, side):
+		src, dst = (T_A, T_B) if side == 0 else (T_B, T_A)
+		gtp = struct.pack("!BBHI", 0x30, 0xFF, len(ip), teid_up if side == 0 else teid_down) + ip
+		udp = udp_datagram(src, dst, PORT_GTPU, PORT_GTPU, gtp)
+		return ether(ipv4(src, dst, PROTO_UDP, udp), ETH_IPV4, outgoing=(side == 0))
+	return wrap
+
+
+def case_tunnels():
+	cap = Capture()
+	# One inner connection (addresses, ports, sequence numbers, lengths) five times: plain, in
+	# VXLAN segments 100 and 200, and under GRE keys 7 and 8; and another in GTP-U, whose TEIDs
+	# differ by direction.
+	# The outermost header as the client sent it (the EVE "tunnel" object's addresses).
+	vx = {"src_ip": T_A, "dest_ip": T_B, "src_port": 49152, "dest_port": PORT_VXLAN, "proto": "UDP"}
+	gre = {"src_ip": T_A, "dest_ip": T_B, "proto": "GRE"}
+	tunnels = [
+		(None, None),
+		(in_vxlan(100), dict(vx, type="vxlan", depth=1, id=100)),
+		(in_vxlan(200), dict(vx, type="vxlan", depth=1, id=200)),
+		(in_gre(7), dict(gre, type="gre", depth=1, id=7)),
+		(in_gre(8), dict(gre, type="gre", depth=1, id=8)),
+	]
+	conns = [Conn(cap, C_IP, S_IP, 40030, 80, 0x03030303, 0x04040404, wrap=w) for w, _ in tunnels]
+	gtp = Conn(cap, C_IP, S_IP, 40031, 80, 0x05050505, 0x06060606, wrap=in_gtpu(0x1111, 0x2222))
+	tun_of = {id(c): t for c, (_, t) in zip(conns, tunnels)}
+	tun_of[id(gtp)] = {"type": "gtpu", "depth": 1, "src_ip": T_A, "dest_ip": T_B,
+	                   "src_port": PORT_GTPU, "dest_port": PORT_GTPU, "proto": "UDP"}
+	names = {id(c): (t["type"] + str(t["id"])) if t else "plain" for c, (_, t) in zip(conns, tunnels)}
+	names[id(gtp)] = "gtpu"
+	msgs = {k: ("request in %-8s" % v).encode() for k, v in names.items()}
+	resp = {k: ("response in %-8s!" % v).encode() for k, v in names.items()}
+	everyone = conns + [gtp]
+	steps = [lambda c: c.send(0, SYN, opts=OPT_MSS), lambda c: c.send(1, SYN | ACK, opts=OPT_MSS),
+	         lambda c: c.send(0, ACK), lambda c: c.send(0, PSH | ACK, msgs[id(c)]),
+	         lambda c: c.send(1, ACK), lambda c: c.send(1, PSH | ACK, resp[id(c)]),
+	         lambda c: c.send(0, ACK), lambda c: c.send(0, FIN | ACK), lambda c: c.send(1, ACK),
+	         lambda c: c.send(1, FIN | ACK), lambda c: c.send(0, ACK)]
+	for step in steps:
+		for c in everyone:
+			step(c)
+	cap.trailer()
+	flows = {}
+	for c in everyone:
+		t = tun_of[id(c)]
+		f = expect_flow(c, msgs[id(c)], resp[id(c)], "fin", "time_wait", "closed", conn_state="SF",
+		                history=zeek_history(c))
+		if t:
+			f["tunnel"] = t
+		flows[flow_key(c, t)] = f
+	exp = {"runs": [{"name": "default", "args": [], "exit": 0,
+	                 "stats": base_stats([cap], everyone, tcp_count(everyone), 1, {"fin": 6},
+	                                     handshakes=6),
+	                 "flows": flows}]}
+	readme = """Tunneled flows: one inner connection (the same addresses, ports, sequence numbers and lengths; only the content differs) plain, in VXLAN segments 100 and 200 (UDP 4789, each VTEP's source port its own) and in GRE with keys 7 and 8 (the same key both ways), interleaved packet by packet; and a second connection in GTP-U whose TEIDs differ by direction (0x1111 uplink, 0x2222 downlink). Six flows: the VNI and the GRE key are part of a flow's identity, so the five copies stay apart (a merge would show retransmissions with different bytes), and the GTP-U connection is one flow although each direction carries its own TEID. Each record names its encapsulation ("tunnel": type, depth, the id for VXLAN and GRE, and the outermost header as the client sent it: addresses, UDP ports, protocol); `bytes_*` count the inner IP packets.
+
+- Oracle: `tshark -r input.pcap -q -z conv,tcp` shows the inner conversations, keyed by the inner addresses and ports only (the five copies are one conversation of 55 frames, the GTP-U one 11). check_oracles therefore splits the capture by inner addresses, ports and `vxlan.vni` / `gre.key` (the innermost `ip.*` values of each frame), then compares each part's packets, inner IP bytes (`ip.len`), payload, times and `follow,tcp,raw` bytes with the flow's.
 - Zeek conn_state SF and history "%s" for each.
 """ % zeek_history(conns[0])
 	return {"input.pcap": cap}, exp, readme
@@ -1121,6 +1219,7 @@ CASES = {
 	"midstream": case_midstream,
 	"ipv6_ext": case_ipv6_ext,
 	"vlan": case_vlan,
+	"tunnels": case_tunnels,
 	"out_of_order": case_out_of_order,
 	"gap": case_gap,
 	"seq_wrap": case_seq_wrap,

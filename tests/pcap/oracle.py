@@ -23,7 +23,7 @@ import tempfile
 FIELDS = ["frame.number", "frame.time_epoch", "ieee8021ad.id", "vlan.id", "ip.src", "ipv6.src", "ip.dst", "ipv6.dst",
           "tcp.srcport", "tcp.dstport", "ip.len", "ipv6.plen", "tcp.len",
           "tcp.analysis.retransmission", "tcp.analysis.lost_segment", "tcp.stream",
-          "ip.fragment", "ipv6.fragment", "ip.hdr_len", "ip.reassembled.length"]
+          "ip.fragment", "ipv6.fragment", "ip.hdr_len", "ip.reassembled.length", "vxlan.vni", "gre.key"]
 MISSING = re.compile(rb"\[(\d+) bytes missing in capture file\]\.?\x00?")
 
 
@@ -46,11 +46,16 @@ def frames(pcap, exclude):
 		v = dict(zip(FIELDS, line.split("\t")))
 		if int(v["frame.number"]) in exclude:
 			continue
-		src = v["ip.src"] or v["ipv6.src"]
-		dst = v["ip.dst"] or v["ipv6.dst"]
-		iplen = int(v["ip.len"]) if v["ip.len"] else int(v["ipv6.plen"]) + 40
+		# In a tunnel the TCP is in the innermost IP header: the last value of each list.
+		last = lambda name: v[name].split(",")[-1]
+		src = last("ip.src") or last("ipv6.src")
+		dst = last("ip.dst") or last("ipv6.dst")
+		iplen = int(last("ip.len")) if v["ip.len"] else int(last("ipv6.plen")) + 40
 		if v["ip.reassembled.length"]: # the frame that completed an IPv4 datagram: its whole length
-			iplen = int(v["ip.hdr_len"]) + int(v["ip.reassembled.length"])
+			iplen = int(last("ip.hdr_len")) + int(last("ip.reassembled.length"))
+		# Tunnels whose id is part of weir's flow key (the VXLAN VNI, the GRE key).
+		tun = (("vxlan", int(last("vxlan.vni"))) if v["vxlan.vni"] else
+		       ("gre", int(last("gre.key"), 0)) if v["gre.key"] else None)
 		rows.append({
 			"n": int(v["frame.number"]), "t": float(v["frame.time_epoch"]),
 			# An 802.1ad outer tag is ieee8021ad.id, the 802.1Q tags vlan.id: outermost first.
@@ -60,7 +65,7 @@ def frames(pcap, exclude):
 			"iplen": iplen, "len": int(v["tcp.len"] or 0),
 			"rexmit": bool(v["tcp.analysis.retransmission"]),
 			"lost": bool(v["tcp.analysis.lost_segment"]),
-			"stream": int(v["tcp.stream"]),
+			"stream": int(v["tcp.stream"]), "tun": tun,
 			# the frames of the IP fragments this frame's TCP was reassembled from
 			"frags": [int(x) for x in (v["ip.fragment"] + "," + v["ipv6.fragment"]).split(",") if x],
 		})
@@ -100,8 +105,10 @@ def follow(part, client):
 
 
 def expected_key(f):
+	t = f.get("tunnel", {})
 	return (tuple(f.get("vlan", [])), (ipaddress.ip_address(f["src_ip"]).compressed, f["src_port"]),
-	        (ipaddress.ip_address(f["dest_ip"]).compressed, f["dest_port"]))
+	        (ipaddress.ip_address(f["dest_ip"]).compressed, f["dest_port"]),
+	        (t["type"], t["id"]) if "id" in t else None)
 
 
 class Report:
@@ -130,9 +137,10 @@ class Report:
 def check_flow(rep, pcap, run, key, f, rows, done, nth=None):
 	"""nth (0-based): the expected flow is the nth of several on its 4-tuple (ports reused), and
 	is compared with tshark's nth stream on it."""
-	vl, cli, srv = key
-	mine = [r for r in rows if r["vlan"] == vl and {r["src"], r["dst"]} == {cli, srv}]
-	tag = "%s:%d>%s:%d%s" % (cli[0], cli[1], srv[0], srv[1], (" vlan" + ",".join(map(str, vl))) if vl else "")
+	vl, cli, srv, tun = key
+	mine = [r for r in rows if r["vlan"] == vl and r["tun"] == tun and {r["src"], r["dst"]} == {cli, srv}]
+	tag = "%s:%d>%s:%d%s%s" % (cli[0], cli[1], srv[0], srv[1], (" vlan" + ",".join(map(str, vl))) if vl else "",
+	                           " %s %d" % tun if tun else "")
 	if nth is not None:
 		streams = sorted({r["stream"] for r in mine}, key=lambda s: min(r["n"] for r in mine if r["stream"] == s))
 		mine = [r for r in mine if nth < len(streams) and r["stream"] == streams[nth]]
@@ -219,7 +227,7 @@ def main(argv):
 			nth = same.index(k) if len(same) > 1 else None
 			check_flow(rep, pcap, run, expected_key(f), f, rows, done, nth)
 		if not run["flows"]:
-			convs = {(r["vlan"], frozenset((r["src"], r["dst"]))) for r in rows}
+			convs = {(r["vlan"], r["tun"], frozenset((r["src"], r["dst"]))) for r in rows}
 			rep.line(run["name"], "flows (tshark: TCP conversations)", 0, len(convs), "flows")
 		for i, fe in enumerate(run["stats"].get("files", [])):
 			out, err = tshark(["-r", os.path.join(case_dir, fe["name"]), "-T", "fields", "-e", "frame.number"])

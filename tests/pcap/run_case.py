@@ -35,6 +35,9 @@ def flow_key(line):
 	                       norm_ip(line.get("dest_ip")), line.get("dest_port"))
 	if line.get("vlan"):
 		k += " vlan " + ",".join(str(v) for v in line["vlan"])
+	t = line.get("tunnel")
+	if t:
+		k += " tunnel %s%s" % (t.get("type"), " %d" % t["id"] if "id" in t else "")
 	return k
 
 
@@ -152,9 +155,10 @@ def check_run(chk, case_dir, inputs, run, weir, workdir):
 			continue
 		got = flows[k]
 		chk.tree(fw, "", got, {kk: v for kk, v in want.items() if kk != "stream_bytes"})
-		if "vlan" not in want and got.get("vlan"):
-			chk.checked += 1
-			chk.fail(fw, "vlan: weir=%s but the flow is untagged" % json.dumps(got["vlan"]))
+		for what in ("vlan", "tunnel"):
+			if what not in want and got.get(what):
+				chk.checked += 1
+				chk.fail(fw, "%s: weir=%s but the expectation has none" % (what, json.dumps(got[what])))
 		for side, content in sorted(want.get("stream_bytes", {}).items()):
 			chk.checked += 1
 			path = os.path.join(streams, "%s.%s" % (got.get("flow_id"), side))

@@ -1,0 +1,149 @@
+#!/usr/bin/env python3
+"""tunnels.py — the corpus captures with tunnels: weir's flows in tunnels are the inner TCP conversations tshark sees.
+
+usage: tunnels.py TESTDATA_DIR WEIR
+
+The captures are the rows of the corpus MANIFEST.md whose encapsulation column names a tunnel
+weir takes off (GRE, VXLAN, Geneve, GTP, Teredo, AYIYA, IP-in-IP). For each, `weir replay` and
+`tshark -q -z conv,tcp` (which keys conversations by the innermost addresses and ports):
+  * every conversation tshark sees inside a tunnel is a weir flow naming its tunnel, and every
+    weir flow in a tunnel is one of tshark's conversations;
+  * the packets of a conversation equal the sum of weir's flows on it (a conversation weir split
+    in two, ports reused after a close, still adds up);
+  * the bytes are sane: weir counts the inner IP packets, tshark whole frames, so per packet
+    tshark's count is larger by the outer headers: at least an Ethernet header (14), at most
+    OVERHEAD_MAX bytes.
+IP fragments tshark reassembles and TCP quoted in ICMP errors are left out (weir counts the
+first as fragments and does not look into the second). A capture whose
+tunneled TCP weir does not decode must say so in weir's malformed counters (tunnel_unsupported,
+bad_tunnel). The run fails when no connection in a tunnel was checked at all.
+"""
+import ipaddress
+import json
+import os
+import subprocess
+import sys
+import tempfile
+
+TUNNEL_TAGS = {"GRE", "VXLAN", "Geneve", "GTP", "Teredo", "AYIYA", "IP-in-IP"}
+# Outer headers a tunneled packet may carry beyond its inner IP packet: Ethernet with two tags
+# (22), IPv6 (40) with a few extension headers, UDP (8), a GTP-U header with extensions or a
+# Geneve header with options, an inner Ethernet header with tags (22).
+OVERHEAD_MAX = 256
+ETH_HLEN = 14
+# tshark display filter for TCP carried in a tunnel weir takes off.
+TUNNELED = ("tcp && (gre || vxlan || geneve || gtp || teredo || ayiya || ip.proto == 4 || "
+            "ip.proto == 41 || ipv6.nxt == 4 || ipv6.nxt == 41)")
+
+
+def captures(testdata):
+    out = []
+    with open(os.path.join(testdata, "MANIFEST.md")) as f:
+        for line in f:
+            cols = [c.strip() for c in line.split("|")]
+            if len(cols) > 9 and cols[1].endswith(("pcap", "pcapng")):
+                if TUNNEL_TAGS & {t.strip() for t in cols[8].split(",")}:
+                    out.append(cols[1])
+    return out
+
+
+def canon(a, ap, b, bp):
+    x, y = (ipaddress.ip_address(a.strip("[]")), int(ap)), (ipaddress.ip_address(b.strip("[]")), int(bp))
+    return (x, y) if (x[0].packed, x[1]) <= (y[0].packed, y[1]) else (y, x)
+
+
+def tcp_frames(path, display_filter):
+    """{4-tuple of the innermost IP header and TCP: [frames, wire bytes]} of the TCP frames that
+    match the filter, leaving out IP fragments tshark reassembled (weir does not reassemble them:
+    they are counted as fragments) and TCP headers quoted in ICMP errors. Teredo is decoded on
+    any port, as weir does (Wireshark's teredo_udp heuristic, off by default)."""
+    cmd = ["tshark", "-r", path, "--enable-heuristic", "teredo_udp", "-Y", display_filter,
+           "-T", "fields", "-E", "occurrence=a",
+           "-E", "aggregator=,", "-e", "frame.len", "-e", "ip.src", "-e", "ip.dst", "-e", "ipv6.src",
+           "-e", "ipv6.dst", "-e", "tcp.srcport", "-e", "tcp.dstport", "-e", "frame.protocols",
+           "-e", "ip.fragment.count", "-e", "ipv6.fragment.count"]
+    out = subprocess.run(cmd, capture_output=True, text=True).stdout
+    by = {}
+    for line in out.splitlines():
+        n, s4, d4, s6, d6, sp, dp, protos, f4, f6 = (line.split("\t") + [""] * 10)[:10]
+        layers = protos.split(":")
+        fam = [p for p in layers if p in ("ip", "ipv6")]
+        if not fam or not sp or f4 or f6 or {"icmp", "icmpv6"} & set(layers):
+            continue  # not TCP, a reassembled fragment, or a TCP header quoted in an ICMP error
+        s, d = (s6, d6) if fam[-1] == "ipv6" else (s4, d4)
+        k = canon(s.split(",")[-1], sp.split(",")[0], d.split(",")[-1], dp.split(",")[0])
+        e = by.setdefault(k, [0, 0])
+        e[0] += 1
+        e[1] += int(n)
+    return by
+
+
+def weir_flows(weir, path):
+    with tempfile.TemporaryDirectory(prefix="weir-tun-") as d:
+        eve, stats = os.path.join(d, "eve.json"), os.path.join(d, "stats.json")
+        p = subprocess.run([weir, "replay", "--quiet", "--eve", eve, "--stats-json", stats, path],
+                           capture_output=True, text=True)
+        with open(eve) as f:
+            flows = [json.loads(l) for l in f if l.strip()]
+        with open(stats) as f:
+            st = json.load(f)
+    return p.returncode, flows, st
+
+
+def check(testdata, weir, name):
+    """(problems, tunneled flows) of one capture."""
+    path = os.path.join(testdata, name)
+    rc, flows, st = weir_flows(weir, path)
+    if rc not in (0, 65):
+        return ["weir exited %d" % rc], 0
+    bad = []
+    # weir's flows per 4-tuple (all of them: a connection may be seen both in a tunnel and
+    # directly, as one flow), and the 4-tuples of its flows in tunnels.
+    per, tunneled = {}, set()
+    for fl in flows:
+        k = canon(fl["src_ip"], fl["src_port"], fl["dest_ip"], fl["dest_port"])
+        f = fl["flow"]
+        pk, by = per.get(k, (0, 0))
+        per[k] = (pk + f["pkts_toserver"] + f["pkts_toclient"], by + f["bytes_toserver"] + f["bytes_toclient"])
+        if "tunnel" in fl:
+            tunneled.add(k)
+    inside = tcp_frames(path, TUNNELED)
+    every = tcp_frames(path, "tcp")
+    mal = st.get("malformed", {})
+    undecoded = mal.get("tunnel_unsupported", 0) + mal.get("bad_tunnel", 0)
+    for k in sorted(inside, key=str):
+        if k not in per:
+            if not undecoded:
+                bad.append("%s: %d frames in a tunnel for tshark, no weir flow" % (k, inside[k][0]))
+            continue
+        pk, by = per[k]
+        frames, wire = every[k]
+        if pk != frames:
+            bad.append("%s: weir %d packets, tshark %d" % (k, pk, frames))
+        if not (by + ETH_HLEN * pk <= wire <= by + OVERHEAD_MAX * pk):
+            bad.append("%s: weir %d inner IP bytes in %d packets, tshark %d frame bytes" % (k, by, pk, wire))
+    for k in sorted(tunneled - set(inside), key=str):
+        bad.append("%s: weir flow in a tunnel, no tshark TCP in one" % (k,))
+    return bad, len(tunneled & set(inside))
+
+
+def main(argv):
+    if len(argv) != 3:
+        sys.stderr.write(__doc__)
+        return 2
+    testdata, weir = argv[1], argv[2]
+    names = captures(testdata)
+    failed = checked = 0
+    for name in names:
+        bad, n = check(testdata, weir, name)
+        print("%s %s: %d connection(s) in tunnels" % ("FAIL" if bad else "ok  ", name, n))
+        for b in bad:
+            print("    " + b)
+        failed += bool(bad)
+        checked += n
+    print("%d captures with tunnels, %d connections in them checked, %d captures failed" % (len(names), checked, failed))
+    return 1 if failed or not checked else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv))
