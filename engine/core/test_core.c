@@ -991,6 +991,63 @@ static void test_fragments(void)
 	weir_worker_free(w);
 }
 
+/* Puts the frame (Ethernet and all) in VXLAN segment vni: outer Ethernet, IPv4 and UDP to 4789. */
+static void in_vxlan(struct frame *f, uint32_t vni)
+{
+	enum { OUTER = 14 + 20 + 8 + 8 };
+	memmove(f->b + OUTER, f->b, f->len);
+	memset(f->b, 0, OUTER);
+	put16(f->b + 12, 0x0800);
+	uint8_t *ip = f->b + 14, *udp = ip + 20, *vx = udp + 8;
+	ip[0] = 0x45;
+	put16(ip + 2, (uint16_t)(20 + 8 + 8 + f->len));
+	ip[8] = 64;
+	ip[9] = 17;
+	put32(ip + 12, 0xc0000201u);
+	put32(ip + 16, 0xc0000202u);
+	put16(udp, 49152);
+	put16(udp + 2, 4789);
+	put16(udp + 4, (uint16_t)(8 + 8 + f->len));
+	vx[0] = 0x08; /* a VNI is present */
+	put32(vx + 4, vni << 8);
+	f->len += OUTER;
+}
+
+/* A segment cut into IP fragments inside a VXLAN segment belongs to the flow that segment's
+ * unfragmented packets make: the datagram, parsed alone once whole, keeps the VNI in its flow key.
+ * The same fragments in another VNI are another flow. */
+static void test_fragments_in_tunnel(void)
+{
+	struct weir_config cfg;
+	weir_config_defaults(&cfg);
+	struct weir_worker *w = weir_worker_create(&cfg, 0);
+	const char *data = "0123456789abcdefghijklmnopqrstuvwxyzABCD";
+	struct frame whole, f[2];
+	struct weir_rx_pkt r[2];
+	mk(&whole, C_IP, 40020, S_IP, 80, TH_ACK | TH_PSH, 1000, 1, data);
+	struct frame plain = whole;
+	in_vxlan(&plain, 7);
+	feed(w, &plain, MS);
+	const struct weir_stats *st = weir_worker_stats(w);
+	CHECK_EQ(st->flows_created, 1);
+	mk(&whole, C_IP, 40020, S_IP, 80, TH_ACK | TH_PSH, 1040, 1, data);
+	for (uint32_t vni = 7; vni <= 8; vni++) {
+		r[0] = frag_of(&whole, &f[0], 0, 24, 1, 0, 2 * MS);
+		r[1] = frag_of(&whole, &f[1], 24, 36, 0, 0, 2 * MS);
+		in_vxlan(&f[0], vni);
+		in_vxlan(&f[1], vni);
+		r[0] = rx_of(&f[0], 2 * MS);
+		r[1] = rx_of(&f[1], 2 * MS);
+		CHECK_EQ(weir_worker_rx(w, r, 2), 0);
+		CHECK_EQ(weir_worker_run(w), 0);
+		CHECK_EQ(r[1].frag, WEIR_FRAG_DONE);
+		CHECK_EQ(st->defrag[WEIR_DF_REASSEMBLED], vni - 6);
+		CHECK_EQ(st->flows_created, vni - 6); /* VNI 7: the same flow; VNI 8: a new one */
+	}
+	CHECK_EQ(st->tcp_pkts, 3);
+	weir_worker_free(w);
+}
+
 /* Puts the frame's IPv4 packet inside another IPv4 header from osrc to odst (IP-in-IP). */
 static void in_ipip(struct frame *f, uint32_t osrc, uint32_t odst)
 {
@@ -1056,6 +1113,7 @@ int main(void)
 	test_table_policies();
 	test_malformed_and_other();
 	test_fragments();
+	test_fragments_in_tunnel();
 	test_tunnel_outer();
 	return UNIT_DONE();
 }
