@@ -459,6 +459,22 @@ static void parse_ahead(struct weir_worker *w, unsigned j)
 	weir_ft_prefetch_bucket(w->ft, a->hash);
 }
 
+/* Whether an open socket has the current flow in its scope: without one no event of the flow
+ * reaches a handler, and its stages only count. */
+static bool flow_watched(const struct weir_worker *w)
+{
+	return (w->cur->sock_mask & w->open_socks) != 0;
+}
+
+/* Takes REXMIT from the stage output w->out into the packet's carried events. */
+static void note_rexmit(struct weir_worker *w)
+{
+	if (w->out.events & EV(WEIR_EV_REXMIT)) {
+		w->carry |= EV(WEIR_EV_REXMIT);
+		w->st.events[WEIR_EV_REXMIT]++;
+	}
+}
+
 /* Takes the next packet of the burst (parsed ahead) and raises PRE. */
 static void packet_start(struct weir_worker *w)
 {
@@ -503,14 +519,16 @@ static void packet_start(struct weir_worker *w)
 		return;
 	}
 	w->st.events[WEIR_EV_PKT_IN]++;
+	w->phase = WEIR_PH_SND;
+	/* Unwatched, the packet raises nothing at PRE and no handler runs before the sender's
+	 * update, which classifies it as PRE would (packet_snd). */
+	w->rexmit_at_snd = !flow_watched(w);
+	if (w->rexmit_at_snd)
+		return;
 	weir_tcp_pre(&w->cur->tcp, w->sender, p, &w->out);
-	if (w->out.events & EV(WEIR_EV_REXMIT)) {
-		w->carry |= EV(WEIR_EV_REXMIT);
-		w->st.events[WEIR_EV_REXMIT]++;
-	}
+	note_rexmit(w);
 	if (packet_raises(w))
 		weir_emit(w, w->cur, w->cur->sock_mask, WEIR_HOOK_PRE, w->carry, w->sender, 0);
-	w->phase = WEIR_PH_SND;
 }
 
 /* Raises one stage's events: the carried packet events, STATE_CHANGE of side, HANDSHAKE_DONE,
@@ -532,19 +550,24 @@ static void raise_stage(struct weir_worker *w, int hook, int side, const uint64_
 	}
 	if (!raise)
 		return;
+	int data[2], ndata = 0; /* the streams whose NEW_DATA is raised, the sender's first */
+	for (int k = 0; adv && k < 2; k++) {
+		const int s = k == 0 ? w->sender : !w->sender;
+		if (!adv[s] || (f->tcp.side[s].flags & WEIR_TCPF_STOPPED))
+			continue;
+		w->st.events[WEIR_EV_NEW_DATA]++;
+		data[ndata++] = s;
+	}
+	if (!flow_watched(w))
+		return;
 	weir_emit(w, f, scope, hook, w->carry, w->sender, 0);
 	if (o->events & EV(WEIR_EV_HANDSHAKE_DONE))
 		weir_emit(w, f, scope, hook, EV(WEIR_EV_HANDSHAKE_DONE), w->sender, 0);
 	if (o->events & EV(WEIR_EV_STATE_CHANGE))
 		weir_emit(w, f, scope, hook, EV(WEIR_EV_STATE_CHANGE), side,
 		          ((uint64_t)o->old_state << 8) | o->new_state);
-	for (int k = 0; adv && k < 2; k++) {
-		const int s = k == 0 ? w->sender : !w->sender; /* the sender's stream first */
-		if (!adv[s] || (f->tcp.side[s].flags & WEIR_TCPF_STOPPED))
-			continue;
-		w->st.events[WEIR_EV_NEW_DATA]++;
-		weir_emit(w, f, scope, hook, EV(WEIR_EV_NEW_DATA), s, adv[s]);
-	}
+	for (int k = 0; k < ndata; k++)
+		weir_emit(w, f, scope, hook, EV(WEIR_EV_NEW_DATA), data[k], adv[data[k]]);
 	for (unsigned i = 0; i < o->nanom; i++)
 		weir_emit(w, f, scope, hook, EV(WEIR_EV_ANOMALY), w->sender, o->anom[i]);
 }
@@ -555,6 +578,9 @@ static void packet_snd(struct weir_worker *w)
 	w->snd_state = s->state;
 	w->snd_rst = s->flags & WEIR_TCPF_RST;
 	weir_tcp_sender_update(&w->cur->tcp, w->sender, w->pkt, &w->out);
+	if (w->rexmit_at_snd) /* PRE was skipped: the update classified the packet before changing
+	                         anything, as weir_tcp_pre() does */
+		note_rexmit(w);
 	raise_stage(w, WEIR_HOOK_POST_SND, w->sender, NULL);
 	w->phase = WEIR_PH_RCV;
 }
@@ -581,7 +607,7 @@ static void undo_dropped_rst(struct weir_worker *w)
 static bool rcv_may_drop(const struct weir_worker *w)
 {
 	const uint32_t later = EV(WEIR_EV_CONN_END) | EV(WEIR_EV_TIMEOUT) | EV(WEIR_EV_TIMER);
-	return packet_raises(w) &&
+	return flow_watched(w) && packet_raises(w) &&
 	       weir_subscribed(w, w->cur->sock_mask, WEIR_HOOK_POST_RCV, ~later);
 }
 
