@@ -196,6 +196,11 @@ void weir_emit(struct weir_worker *w, struct weir_flow *f, uint64_t scope, int h
 /** Whether a socket in scope is subscribed at hook to any built-in event in bits: what weir_emit()
  *  would queue records for. */
 bool weir_subscribed(const struct weir_worker *w, uint64_t scope, int hook, uint32_t bits);
+/** Whether a user timer is due (inline: the worker asks between every two packets). */
+static inline bool weir_timer_due(const struct weir_worker *w)
+{
+	return w->ntimers && w->timers[0].due_ns <= w->now_ns;
+}
 /** Fires due user timers into the queue; returns how many records were queued. */
 unsigned weir_timers_fire(struct weir_worker *w);
 /** Removes every pending timer of socket s (it is being closed). */

@@ -683,7 +683,7 @@ static int step_idle(struct weir_worker *w)
 		end_without_packet(w, f, WEIR_CLOSE_TIMEOUT);
 		return 1;
 	}
-	if (weir_timers_fire(w))
+	if (weir_timer_due(w) && weir_timers_fire(w))
 		return 1;
 	if (w->rx_i < w->nrx) {
 		packet_start(w);

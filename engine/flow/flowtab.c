@@ -56,6 +56,10 @@ struct weir_flowtab {
 	int cur_loaded; /* slot cur's entries of this revolution are in the heap */
 	uint32_t *heap; /* entry indexes, capacity of them; heap_n in use */
 	uint32_t heap_n;
+	/* No armed entry is due before this: a lower bound, so weir_ft_expired() can answer the
+	 * calls between two deadlines (most of them: a packet calls it) without walking the wheel.
+	 */
+	uint64_t due_hint;
 	uint32_t wheel[FT_WHEEL_SLOTS];
 };
 
@@ -347,6 +351,8 @@ static void tw_arm(struct weir_flowtab *ft, struct weir_ft_entry *e, uint32_t i,
 		tw_unlink(ft, e);
 		return;
 	}
+	if (deadline < ft->due_hint)
+		ft->due_hint = deadline;
 	const uint64_t tick = deadline >> FT_TICK_SHIFT;
 	if (tick <= ft->cur) {
 		if (e->tw_slot == FT_HEAP) {
@@ -485,10 +491,9 @@ static void tw_load(struct weir_flowtab *ft)
 	ft->cur_loaded = 1;
 }
 
-void *weir_ft_expired(struct weir_flowtab *ft, uint64_t now_ns)
+/* weir_ft_expired() past the hint: walks the ticks up to now's, loading each slot. */
+static void *ft_expire(struct weir_flowtab *ft, uint64_t now_ns)
 {
-	if (!ft)
-		return NULL;
 	const uint64_t now_tick = now_ns >> FT_TICK_SHIFT;
 	/* A clock that moved a revolution or more needs each slot visited once, not once per tick:
 	 * start one revolution back so the walk ends on now's slot. */
@@ -505,9 +510,23 @@ void *weir_ft_expired(struct weir_flowtab *ft, uint64_t now_ns)
 			e->deadline_ns = 0;
 			return e;
 		}
-		if (ft->cur >= now_tick)
+		if (ft->cur >= now_tick) {
+			/* Every entry of tick cur or before is in the heap; the others are due in a
+			 * later tick. */
+			const uint64_t next_tick = (ft->cur + 1) << FT_TICK_SHIFT;
+			const uint64_t top =
+			    ft->heap_n ? ft_at(ft, ft->heap[0])->deadline_ns : next_tick;
+			ft->due_hint = top < next_tick ? top : next_tick;
 			return NULL;
+		}
 		ft->cur++; /* tick cur is over: everything left in the heap is later */
 		ft->cur_loaded = 0;
 	}
+}
+
+void *weir_ft_expired(struct weir_flowtab *ft, uint64_t now_ns)
+{
+	if (!ft || now_ns < ft->due_hint)
+		return NULL;
+	return ft_expire(ft, now_ns);
 }
