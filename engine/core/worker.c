@@ -475,6 +475,8 @@ static void note_rexmit(struct weir_worker *w)
 	}
 }
 
+static void packet_unwatched(struct weir_worker *w);
+
 /* Takes the next packet of the burst (parsed ahead) and raises PRE. */
 static void packet_start(struct weir_worker *w)
 {
@@ -520,46 +522,28 @@ static void packet_start(struct weir_worker *w)
 	}
 	w->st.events[WEIR_EV_PKT_IN]++;
 	w->phase = WEIR_PH_SND;
-	/* Unwatched, the packet raises nothing at PRE and no handler runs before the sender's
-	 * update, which classifies it as PRE would (packet_snd). */
-	w->rexmit_at_snd = !flow_watched(w);
-	if (w->rexmit_at_snd)
+	w->unwatched = !flow_watched(w);
+	if (w->unwatched) {
+		packet_unwatched(w);
 		return;
+	}
 	weir_tcp_pre(&w->cur->tcp, w->sender, p, &w->out);
 	note_rexmit(w);
 	if (packet_raises(w))
 		weir_emit(w, w->cur, w->cur->sock_mask, WEIR_HOOK_PRE, w->carry, w->sender, 0);
 }
 
-/* Raises one stage's events: the carried packet events, STATE_CHANGE of side, HANDSHAKE_DONE,
- * NEW_DATA for each stream that advanced (adv[side] = stream bytes added, gap bytes included, so a
- * handler reads [next - arg, next)), and one ANOMALY per reason. */
-static void raise_stage(struct weir_worker *w, int hook, int side, const uint64_t adv[2])
+/* Queues one stage's records for the sockets that have the flow in scope: the carried packet
+ * events, HANDSHAKE_DONE, STATE_CHANGE of side, NEW_DATA of the ndata streams in data (adv[s]
+ * bytes each) and one ANOMALY per reason. Not inlined: an unwatched flow never comes here, and
+ * its stages should not pay for the registers this needs. */
+__attribute__((noinline)) static void emit_stage(struct weir_worker *w, int hook, int side,
+                                                 const uint64_t adv[2], const int data[2],
+                                                 int ndata)
 {
 	const struct weir_tcp_out *o = &w->out;
 	struct weir_flow *f = w->cur;
-	const int raise = packet_raises(w);
 	const uint64_t scope = f->sock_mask;
-	if (o->events & EV(WEIR_EV_STATE_CHANGE))
-		w->st.events[WEIR_EV_STATE_CHANGE]++;
-	if (o->events & EV(WEIR_EV_HANDSHAKE_DONE))
-		w->st.events[WEIR_EV_HANDSHAKE_DONE]++;
-	for (unsigned i = 0; i < o->nanom; i++) {
-		w->st.anomalies[o->anom[i] < WEIR_AN_COUNT ? o->anom[i] : 0]++;
-		w->st.events[WEIR_EV_ANOMALY]++;
-	}
-	if (!raise)
-		return;
-	int data[2], ndata = 0; /* the streams whose NEW_DATA is raised, the sender's first */
-	for (int k = 0; adv && k < 2; k++) {
-		const int s = k == 0 ? w->sender : !w->sender;
-		if (!adv[s] || (f->tcp.side[s].flags & WEIR_TCPF_STOPPED))
-			continue;
-		w->st.events[WEIR_EV_NEW_DATA]++;
-		data[ndata++] = s;
-	}
-	if (!flow_watched(w))
-		return;
 	weir_emit(w, f, scope, hook, w->carry, w->sender, 0);
 	if (o->events & EV(WEIR_EV_HANDSHAKE_DONE))
 		weir_emit(w, f, scope, hook, EV(WEIR_EV_HANDSHAKE_DONE), w->sender, 0);
@@ -572,14 +556,44 @@ static void raise_stage(struct weir_worker *w, int hook, int side, const uint64_
 		weir_emit(w, f, scope, hook, EV(WEIR_EV_ANOMALY), w->sender, o->anom[i]);
 }
 
+/* Raises one stage's events: counts them, and queues their records when the flow is watched
+ * (emit_stage). NEW_DATA comes for each stream that advanced (adv[side] = stream bytes added, gap
+ * bytes included, so a handler reads [next - arg, next)). */
+static void raise_stage(struct weir_worker *w, int hook, int side, const uint64_t adv[2])
+{
+	const struct weir_tcp_out *o = &w->out;
+	const struct weir_flow *f = w->cur;
+	if (o->events & EV(WEIR_EV_STATE_CHANGE))
+		w->st.events[WEIR_EV_STATE_CHANGE]++;
+	if (o->events & EV(WEIR_EV_HANDSHAKE_DONE))
+		w->st.events[WEIR_EV_HANDSHAKE_DONE]++;
+	for (unsigned i = 0; i < o->nanom; i++) {
+		w->st.anomalies[o->anom[i] < WEIR_AN_COUNT ? o->anom[i] : 0]++;
+		w->st.events[WEIR_EV_ANOMALY]++;
+	}
+	if (!packet_raises(w))
+		return;
+	int data[2] = {0, 0},
+	    ndata = 0; /* the streams whose NEW_DATA is raised, the sender's first */
+	for (int k = 0; adv && k < 2; k++) {
+		const int s = k == 0 ? w->sender : !w->sender;
+		if (!adv[s] || (f->tcp.side[s].flags & WEIR_TCPF_STOPPED))
+			continue;
+		w->st.events[WEIR_EV_NEW_DATA]++;
+		data[ndata++] = s;
+	}
+	if (flow_watched(w))
+		emit_stage(w, hook, side, adv, data, ndata);
+}
+
 static void packet_snd(struct weir_worker *w)
 {
 	const struct weir_tcp_side *s = &w->cur->tcp.side[w->sender];
 	w->snd_state = s->state;
 	w->snd_rst = s->flags & WEIR_TCPF_RST;
 	weir_tcp_sender_update(&w->cur->tcp, w->sender, w->pkt, &w->out);
-	if (w->rexmit_at_snd) /* PRE was skipped: the update classified the packet before changing
-	                         anything, as weir_tcp_pre() does */
+	if (w->unwatched) /* PRE was skipped: the update classified the packet before changing
+	                     anything, as weir_tcp_pre() does */
 		note_rexmit(w);
 	raise_stage(w, WEIR_HOOK_POST_SND, w->sender, NULL);
 	w->phase = WEIR_PH_RCV;
@@ -665,6 +679,18 @@ static void packet_done(struct weir_worker *w)
 	w->have_pkt = 0;
 	w->rx_i++;
 	w->phase = WEIR_PH_IDLE;
+}
+
+/* A packet of a flow no socket watches queues no record at any stage, so nothing can come between
+ * its stages: they run in one go, after SND without PRE (it would raise nothing, and the sender's
+ * update classifies the packet as PRE does). */
+static void packet_unwatched(struct weir_worker *w)
+{
+	packet_snd(w);
+	packet_rcv(w);
+	if (w->phase == WEIR_PH_END)
+		packet_end(w);
+	packet_done(w);
 }
 
 /* Between packets: finish a pending end, then expiries, timers, shutdown, the next packet.

@@ -491,8 +491,9 @@ static void tw_load(struct weir_flowtab *ft)
 	ft->cur_loaded = 1;
 }
 
-/* weir_ft_expired() past the hint: walks the ticks up to now's, loading each slot. */
-static void *ft_expire(struct weir_flowtab *ft, uint64_t now_ns)
+/* weir_ft_expired() past the hint: walks the ticks up to now's, loading each slot. Not inlined:
+ * its register saves would cost every call the hint answers. */
+__attribute__((noinline)) static void *ft_expire(struct weir_flowtab *ft, uint64_t now_ns)
 {
 	const uint64_t now_tick = now_ns >> FT_TICK_SHIFT;
 	/* A clock that moved a revolution or more needs each slot visited once, not once per tick:
