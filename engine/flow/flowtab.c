@@ -2,7 +2,9 @@
  * with hash chains, LRU order and a hashed timing wheel for idle deadlines. */
 #include "flow/flowtab.h"
 
+#include <arpa/inet.h>
 #include <errno.h>
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -90,20 +92,34 @@ int weir_flow_key_make(struct weir_flow_key *k, const struct weir_pkt *p)
 {
 	if (!k || !p)
 		return -EINVAL;
-	uint8_t s[16] = {0}, d[16] = {0};
 	/* IPv4 uses only the first 4 bytes; copying just those keeps the key canonical even if a
-	 * parser left stray bytes behind them. */
-	size_t alen = p->ip_ver == 4 ? 4 : 16;
-	memcpy(s, p->src, alen);
-	memcpy(d, p->dst, alen);
-	int c = memcmp(s, d, sizeof s);
+	 * parser left stray bytes behind them. Each length is a constant, so the compares and
+	 * copies are a few loads and stores rather than calls. */
+	const bool v4 = p->ip_ver == 4;
+	int c;
+	if (v4) {
+		uint32_t s, d;
+		memcpy(&s, p->src, 4);
+		memcpy(&d, p->dst, 4);
+		s = ntohl(s);
+		d = ntohl(d);
+		c = s < d ? -1 : s > d;
+	} else {
+		c = memcmp(p->src, p->dst, 16);
+	}
 	/* Same address and port on both ends (a LAND packet) cannot tell the directions apart;
 	 * calling its sender a is as good as any rule and deterministic. */
 	int src_is_b = c > 0 || (c == 0 && p->sport > p->dport);
+	const uint8_t *a = src_is_b ? p->dst : p->src, *b = src_is_b ? p->src : p->dst;
 
 	memset(k, 0, sizeof *k);
-	memcpy(k->a, src_is_b ? d : s, sizeof k->a);
-	memcpy(k->b, src_is_b ? s : d, sizeof k->b);
+	if (v4) {
+		memcpy(k->a, a, 4);
+		memcpy(k->b, b, 4);
+	} else {
+		memcpy(k->a, a, 16);
+		memcpy(k->b, b, 16);
+	}
 	k->pa = src_is_b ? p->dport : p->sport;
 	k->pb = src_is_b ? p->sport : p->dport;
 	k->vlan[0] = p->vlan[0];
