@@ -4,6 +4,9 @@
 #include <errno.h>
 #include <string.h>
 
+_Static_assert(WEIR_REASM_RING_FIRST == WEIR_MEM_CACHE_BYTES,
+               "the first ring is the block size weir_mem keeps for reuse");
+
 /* An ack further than this beyond the highest byte seen is not believed (the caller flags it):
  * no real receiver acknowledges a gigabyte the sender was never seen to send. */
 #define REASM_ACK_MAX_AHEAD (1ull << 30)
