@@ -42,7 +42,7 @@ static bool valid_side(int side)
  * end minus the TCP header end, read from the frame when the view has one. Only payload_len
  * bytes are reassembled; the rest becomes a hole.
  */
-static uint32_t wire_len(const struct weir_pkt *p)
+static inline uint32_t wire_len(const struct weir_pkt *p)
 {
 	const uint32_t doff = (uint32_t)p->l4_off + 12; /* TCP data offset byte */
 	if (!p->frame || p->caplen <= doff || p->ip_len == UINT16_MAX)
@@ -118,6 +118,14 @@ static void hist_put(struct weir_tcp_history *h, int side, char letter)
 	h->s[h->len] = '\0';
 }
 
+/* Whether more than one of FIN, SYN and RST (bits 0, 1, 2) is set: clearing the lowest set bit
+ * leaves one. */
+static bool several_ends(uint8_t f)
+{
+	const unsigned x = f & (TH_FIN | TH_SYN | TH_RST);
+	return (x & (x - 1)) != 0;
+}
+
 /* A letter logged at most once per direction. */
 static void hist_once(struct weir_tcp_history *h, int side, char letter)
 {
@@ -153,10 +161,9 @@ static void hist_scaled(struct weir_tcp_history *h, int side, int slot, char let
 static void hist_flags(struct weir_tcp_history *h, int side, const struct weir_pkt *p, uint32_t len)
 {
 	const uint8_t f = p->tcp_flags;
-	const int bits = !!(f & TH_SYN) + !!(f & TH_FIN) + !!(f & TH_RST);
-	if (bits > 1) {
+	if (several_ends(f)) {
 		hist_once(h, side, (f & TH_FIN) && (f & TH_RST) ? 'i' : 'q');
-	} else if (bits == 1) {
+	} else if (f & (TH_SYN | TH_FIN | TH_RST)) {
 		if (f & TH_SYN)
 			hist_once(h, side, (f & TH_ACK) ? 'h' : 's');
 		else if (f & TH_FIN)
@@ -456,10 +463,10 @@ static void sender_fin(struct weir_tcp_side *s, const struct weir_tcp_side *r,
 	}
 }
 
+/* SYN+FIN, SYN+RST, FIN+RST, or none of the classic bits. */
 static bool bad_flags(uint8_t f)
 {
-	return (f & (TH_SYN | TH_FIN)) == (TH_SYN | TH_FIN) || (f & (TH_SYN | TH_RST)) == (TH_SYN | TH_RST) ||
-	       (f & (TH_FIN | TH_RST)) == (TH_FIN | TH_RST) || (f & TH_CTL) == 0;
+	return several_ends(f) || (f & TH_CTL) == 0;
 }
 
 static void sender_zflags(struct weir_tcp_side *s, const struct weir_pkt *p, uint32_t len)
