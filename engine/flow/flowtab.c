@@ -38,8 +38,9 @@ _Static_assert(sizeof(struct weir_flow_key) == 44, "weir_flow_key must have no h
 #define FT_HEAP (FT_WHEEL_SLOTS + 1u)
 
 struct weir_flowtab {
-	uint8_t *pool; /* capacity entries of esize bytes, FT_ALIGN aligned */
-	size_t esize;  /* entry_size rounded up to FT_ALIGN */
+	uint8_t *pool;   /* capacity entries of esize bytes, FT_ALIGN aligned */
+	size_t esize;    /* entry_size rounded up to FT_ALIGN */
+	size_t pf_bytes; /* what weir_ft_prefetch_entry loads: esize, at most FT_PREFETCH_BYTES */
 	uint32_t capacity, count;
 	uint32_t nbuckets, bucket_mask;
 	uint32_t *buckets;  /* head entry index per bucket, FT_NIL when empty */
@@ -72,7 +73,7 @@ static inline struct weir_ft_entry *ft_at(const struct weir_flowtab *ft, uint32_
 
 /* Index of a live entry, or FT_NIL when p is not an in-use entry of this table (a stale or
  * foreign pointer is ignored rather than corrupting the lists). */
-static uint32_t ft_index(const struct weir_flowtab *ft, const void *p)
+static inline uint32_t ft_index(const struct weir_flowtab *ft, const void *p)
 {
 	if (!ft || !p)
 		return FT_NIL;
@@ -203,6 +204,7 @@ struct weir_flowtab *weir_ft_create(uint32_t capacity, size_t entry_size)
 	if (!ft->pool || !ft->buckets || !ft->heap)
 		goto err;
 	ft->esize = esize;
+	ft->pf_bytes = esize < FT_PREFETCH_BYTES ? esize : FT_PREFETCH_BYTES;
 	ft->capacity = capacity;
 	ft->nbuckets = nb;
 	ft->bucket_mask = nb - 1;
@@ -412,7 +414,7 @@ void weir_ft_prefetch_entry(const struct weir_flowtab *ft, uint32_t hash)
 	if (i == FT_NIL)
 		return;
 	const uint8_t *e = (const uint8_t *)ft_at(ft, i);
-	for (size_t off = 0; off < ft->esize && off < FT_PREFETCH_BYTES; off += 64)
+	for (size_t off = 0; off < ft->pf_bytes; off += 64)
 		__builtin_prefetch(e + off);
 }
 

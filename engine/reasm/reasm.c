@@ -51,7 +51,8 @@ static void ring_write(struct weir_stream *s, uint64_t off, const uint8_t *src, 
 	uint32_t pos = (uint32_t)(off % s->cap);
 	uint64_t first = u64_min(n, s->cap - pos);
 	memcpy(s->ring + pos, src, first);
-	memcpy(s->ring, src + first, n - first);
+	if (n > first) /* most segments do not wrap: no second call */
+		memcpy(s->ring, src + first, n - first);
 }
 
 static void ring_read(const struct weir_stream *s, uint64_t off, uint8_t *dst, uint64_t n)
