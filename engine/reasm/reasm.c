@@ -271,10 +271,31 @@ static void outrun(struct weir_stream *s, uint64_t n, struct weir_reasm_res *res
 	s->outrun_bytes += n;
 }
 
+/* The common segment, [a, e) exactly at next with nothing held and room in the ring as it is
+ * (want_store() would not grow it): stored and delivered as add_new() would, without its steps
+ * for held ranges and growth. Returns false, changing nothing, for any other segment. */
+static bool append_in_order(struct weir_stream *s, uint64_t a, uint64_t e, const uint8_t *d,
+                            struct weir_reasm_res *res)
+{
+	const uint64_t len = e - a;
+	if (a != s->next || s->nfrags || !s->ring || !s->buffering || len > s->cap ||
+	    (s->cap < WEIR_REASM_RING_MIN && e - s->base > s->cap))
+		return false;
+	if (e > s->base + s->cap)
+		s->base = e - s->cap;
+	ring_write(s, a, d, len);
+	s->next = e;
+	res->delivered = sat32(len);
+	s->delivered += len;
+	return true;
+}
+
 /* The part of a segment at or above next: [a, e) with data d, a >= next. */
 static void add_new(struct weir_stream *s, struct weir_mem *m, uint64_t a, uint64_t e,
                     const uint8_t *d, struct weir_reasm_res *res)
 {
+	if (append_in_order(s, a, e, d, res))
+		return;
 	uint64_t old_next = s->next;
 	if (a > s->next) {
 		res->ooo = 1;

@@ -328,9 +328,9 @@ int weir_tcp_first_sender(const struct weir_pkt *p)
 	return WEIR_SIDE_CLIENT;
 }
 
+/* Sets up a side of a zeroed connection. */
 static void side_init(struct weir_tcp_side *s, uint8_t state, uint32_t cap, uint8_t overlap, bool buffering)
 {
-	memset(s, 0, sizeof(*s));
 	weir_stream_init(&s->stream, cap, overlap, buffering);
 	s->state = state;
 	s->wscale = 0xff;
