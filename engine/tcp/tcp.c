@@ -44,6 +44,10 @@ static bool valid_side(int side)
  */
 static inline uint32_t wire_len(const struct weir_pkt *p)
 {
+	/* All of the IP packet was captured (most segments): the parser measured the payload up to
+	 * the IP end, which is its length on the wire. */
+	if ((uint32_t)p->l3_off + p->ip_len <= p->caplen)
+		return p->payload_len;
 	const uint32_t doff = (uint32_t)p->l4_off + 12; /* TCP data offset byte */
 	if (!p->frame || p->caplen <= doff || p->ip_len == UINT16_MAX)
 		return p->payload_len; /* no frame, or a jumbogram whose length saturated */
