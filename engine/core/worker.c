@@ -571,10 +571,11 @@ static void raise_stage(struct weir_worker *w, int hook, int side, const uint64_
 		w->st.anomalies[o->anom[i] < WEIR_AN_COUNT ? o->anom[i] : 0]++;
 		w->st.events[WEIR_EV_ANOMALY]++;
 	}
-	if (!packet_raises(w))
+	/* Unwatched, only NEW_DATA (POST_RCV) is left to count. */
+	if ((!adv && !flow_watched(w)) || !packet_raises(w))
 		return;
-	int data[2] = {0, 0},
-	    ndata = 0; /* the streams whose NEW_DATA is raised, the sender's first */
+	/* the streams whose NEW_DATA is raised, the sender's first */
+	int data[2] = {0, 0}, ndata = 0;
 	for (int k = 0; adv && k < 2; k++) {
 		const int s = k == 0 ? w->sender : !w->sender;
 		if (!adv[s] || (f->tcp.side[s].flags & WEIR_TCPF_STOPPED))

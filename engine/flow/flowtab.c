@@ -17,8 +17,11 @@ _Static_assert(sizeof(struct weir_flow_key) == 44, "weir_flow_key must have no h
 
 /* Entries are cache-line aligned so one flow never shares a line with its neighbour. */
 #define FT_ALIGN 64u
-/* What weir_ft_prefetch_entry loads of an entry: the header and what a packet reads next. */
+/* What weir_ft_prefetch_entry loads of an entry: the header and what a packet reads next. It
+ * prefetches the lines one by one, the first two always (no entry is smaller). */
 #define FT_PREFETCH_BYTES 256u
+_Static_assert(FT_PREFETCH_BYTES == 4 * 64 && sizeof(struct weir_ft_entry) > 64,
+               "weir_ft_prefetch_entry loads 2 to 4 lines");
 
 /* Capacity limit: bucket counts are a power of two held in a uint32_t and indexes must stay
  * below FT_NIL, so 2^31 is the largest capacity whose bucket count still fits. */
@@ -414,8 +417,13 @@ void weir_ft_prefetch_entry(const struct weir_flowtab *ft, uint32_t hash)
 	if (i == FT_NIL)
 		return;
 	const uint8_t *e = (const uint8_t *)ft_at(ft, i);
-	for (size_t off = 0; off < ft->pf_bytes; off += 64)
-		__builtin_prefetch(e + off);
+	/* pf_bytes is 128 (the smallest entry, FT_ALIGN-rounded), 192 or 256: no loop needed */
+	__builtin_prefetch(e);
+	__builtin_prefetch(e + 64);
+	if (ft->pf_bytes > 128)
+		__builtin_prefetch(e + 128);
+	if (ft->pf_bytes > 192)
+		__builtin_prefetch(e + 192);
 }
 
 void *weir_ft_insert(struct weir_flowtab *ft, const struct weir_flow_key *k, uint32_t hash)

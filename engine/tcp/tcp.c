@@ -496,9 +496,9 @@ static void sender_history(struct weir_tcp_conn *c, int sender, const struct wei
                            uint32_t len, bool known)
 {
 	const struct weir_tcp_side *s = &c->side[sender], *r = &c->side[!sender];
-	const bool rst = (p->tcp_flags & TH_RST) || (s->zflags & WEIR_ZF_RST);
+	const bool rst = ((p->tcp_flags & TH_RST) | (s->zflags & WEIR_ZF_RST)) != 0;
 	hist_flags(&c->hist, sender, p, len);
-	if (known && !rst && len && WEIR_SEQ_LEQ(p->seq + seq_len(p, len), s->snd_nxt))
+	if (len && known && !rst && WEIR_SEQ_LEQ(p->seq + seq_len(p, len), s->snd_nxt))
 		hist_scaled(&c->hist, sender, REP_T, 't');
 	if (p->win == 0 && !rst && !(r->flags & WEIR_TCPF_FIN_SENT))
 		hist_scaled(&c->hist, sender, REP_W, 'w');
@@ -539,7 +539,7 @@ static void handshake_rtt(struct weir_tcp_conn *c, const struct weir_pkt *p)
 	const uint8_t f = p->tcp_flags & (TH_SYN | TH_ACK);
 	if (f == TH_SYN)
 		c->syn_ts_ns = p->ts_ns;
-	else if (f == TH_ACK && c->syn_ts_ns && !c->first_rtt_ns && p->ts_ns > c->syn_ts_ns)
+	else if (f == TH_ACK && !c->first_rtt_ns && c->syn_ts_ns && p->ts_ns > c->syn_ts_ns)
 		c->first_rtt_ns = p->ts_ns - c->syn_ts_ns;
 }
 
