@@ -571,8 +571,8 @@ static void raise_stage(struct weir_worker *w, int hook, int side, const uint64_
 		w->st.anomalies[o->anom[i] < WEIR_AN_COUNT ? o->anom[i] : 0]++;
 		w->st.events[WEIR_EV_ANOMALY]++;
 	}
-	/* Unwatched, only NEW_DATA (POST_RCV) is left to count. */
-	if ((!adv && !flow_watched(w)) || !packet_raises(w))
+	/* Unwatched, only NEW_DATA is left to count, and only when a stream advanced. */
+	if ((!flow_watched(w) && !(adv && (adv[0] | adv[1]))) || !packet_raises(w))
 		return;
 	/* the streams whose NEW_DATA is raised, the sender's first */
 	int data[2] = {0, 0}, ndata = 0;

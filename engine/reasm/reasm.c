@@ -157,12 +157,6 @@ void weir_stream_fini(struct weir_stream *s, struct weir_mem *m)
 	}
 }
 
-int64_t weir_stream_offset(const struct weir_stream *s, uint32_t seq)
-{
-	uint32_t next_seq = s->seq0 + (uint32_t)s->next;
-	return (int64_t)s->next + (int32_t)(seq - next_seq);
-}
-
 /* Flags overlaps of [a, e) with frags [i, j), comparing bytes when the frags are stored. */
 static void check_overlaps(struct weir_stream *s, unsigned i, unsigned j, uint64_t a, uint64_t e,
                            const uint8_t *d, struct weir_reasm_res *res)
@@ -294,8 +288,6 @@ static bool append_in_order(struct weir_stream *s, uint64_t a, uint64_t e, const
 static void add_new(struct weir_stream *s, struct weir_mem *m, uint64_t a, uint64_t e,
                     const uint8_t *d, struct weir_reasm_res *res)
 {
-	if (append_in_order(s, a, e, d, res))
-		return;
 	uint64_t old_next = s->next;
 	if (a > s->next) {
 		res->ooo = 1;
@@ -346,6 +338,8 @@ void weir_stream_add(struct weir_stream *s, struct weir_mem *m, uint32_t seq, co
 	if (e > 0 && (uint64_t)e > s->last)
 		s->last = (uint64_t)e;
 	int64_t next = (int64_t)s->next;
+	if (o == next && append_in_order(s, (uint64_t)o, (uint64_t)e, data, res))
+		return;
 	if (o < next) {
 		res->old_data = 1;
 		/* Bytes below base were overwritten (or before offset 0): nothing to compare. */
@@ -406,11 +400,9 @@ static void skip_to(struct weir_stream *s, uint64_t target, struct weir_reasm_re
 void weir_stream_ack(struct weir_stream *s, uint32_t ack, struct weir_reasm_res *res)
 {
 	memset(res, 0, sizeof(*res));
-	if (!s->started)
+	if (!weir_stream_ack_passes(s, ack))
 		return;
 	int64_t ao = weir_stream_offset(s, ack);
-	if (ao <= (int64_t)s->next)
-		return;
 	uint64_t seen = u64_max(s->last, s->next);
 	if ((uint64_t)ao > seen && (uint64_t)ao - seen > REASM_ACK_MAX_AHEAD)
 		return;

@@ -634,6 +634,8 @@ static void receiver_gap(struct weir_tcp_conn *c, int rside, uint32_t ack, struc
 		return;
 	if ((r->flags & WEIR_TCPF_FIN_SENT) && WEIR_SEQ_GT(ack, r->fin_seq))
 		ack = r->fin_seq; /* the FIN takes a sequence number but is not a byte */
+	if (!weir_stream_ack_passes(&r->stream, ack))
+		return; /* nothing unseen acknowledged: no gap, no bytes */
 	struct weir_reasm_res res;
 	weir_stream_ack(&r->stream, ack, &res);
 	if (res.gap) {
