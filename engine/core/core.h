@@ -146,6 +146,8 @@ struct weir_worker {
 	struct weir_flow *cur;
 	int sender;
 	uint32_t carry; /* PKT_IN | CONN_START | REXMIT of the current packet */
+	uint8_t unwatched; /* no open socket has the flow in scope: PRE was skipped (REXMIT comes
+	                      from the sender's update) and the stages run in one go */
 	struct weir_tcp_out out;
 	/* the latest SYN held on an open flow (syn_pending), to open the next flow with it when the
 	 * server accepts it; one slot: a flow whose SYN was overwritten starts at the SYN+ACK */
@@ -203,6 +205,11 @@ void weir_emit(struct weir_worker *w, struct weir_flow *f, uint64_t scope, int h
 /** Whether a socket in scope is subscribed at hook to any built-in event in bits: what weir_emit()
  *  would queue records for. */
 bool weir_subscribed(const struct weir_worker *w, uint64_t scope, int hook, uint32_t bits);
+/** Whether a user timer is due (inline: the worker asks between every two packets). */
+static inline bool weir_timer_due(const struct weir_worker *w)
+{
+	return w->ntimers && w->timers[0].due_ns <= w->now_ns;
+}
 /** Fires due user timers into the queue; returns how many records were queued. */
 unsigned weir_timers_fire(struct weir_worker *w);
 /** Removes every pending timer of socket s (it is being closed). */

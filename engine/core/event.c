@@ -296,7 +296,7 @@ static struct weir_timer timer_pop(struct weir_worker *w)
 unsigned weir_timers_fire(struct weir_worker *w)
 {
 	unsigned queued = w->qn;
-	while (w->ntimers && w->timers[0].due_ns <= w->now_ns) {
+	while (weir_timer_due(w)) {
 		struct weir_timer t = timer_pop(w);
 		struct weir_flow *f = t.flow;
 		/* a flow's timers die with it: the entry may since hold another flow */

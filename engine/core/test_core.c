@@ -690,6 +690,56 @@ static void on_new_data(struct weir_msock *s, struct weir_flow *f, int side, uin
 	CHECK_EQ(bi.next, t->bytes - (side ? 18 : 0));
 }
 
+/* A connection with a retransmitted request (a REXMIT), a data-after-FIN anomaly and NEW_DATA both
+ * ways; watched: a socket that records every event has it in scope. */
+static const struct weir_stats *rexmit_connection(struct weir_worker *w, bool watched,
+                                                  struct log *l)
+{
+	if (watched)
+		record_all(w, l, NULL);
+	const uint64_t t0 = 1000 * MS;
+	struct frame f;
+	mk(&f, C_IP, 40001, S_IP, 80, TH_SYN, 1000, 0, NULL);
+	feed(w, &f, t0);
+	mk(&f, S_IP, 80, C_IP, 40001, TH_SYN | TH_ACK, 5000, 1001, NULL);
+	feed(w, &f, t0 + 1 * MS);
+	mk(&f, C_IP, 40001, S_IP, 80, TH_ACK, 1001, 5001, NULL);
+	feed(w, &f, t0 + 2 * MS);
+	mk(&f, C_IP, 40001, S_IP, 80, TH_ACK | TH_PSH, 1001, 5001, "GET / HTTP/1.0\r\n\r\n");
+	feed(w, &f, t0 + 3 * MS);
+	feed(w, &f, t0 + 100 * MS);
+	mk(&f, S_IP, 80, C_IP, 40001, TH_ACK | TH_PSH, 5001, 1019, "HTTP/1.0 200 OK\r\n\r\nhi");
+	feed(w, &f, t0 + 101 * MS);
+	mk(&f, S_IP, 80, C_IP, 40001, TH_ACK | TH_FIN, 5022, 1019, NULL);
+	feed(w, &f, t0 + 102 * MS);
+	mk(&f, S_IP, 80, C_IP, 40001, TH_ACK | TH_PSH, 5023, 1019, "late");
+	feed(w, &f, t0 + 103 * MS);
+	return weir_worker_stats(w);
+}
+
+/* A flow no socket watches skips the event layer (and PRE's classification): its counts must be
+ * those of a watched flow. */
+static void test_unwatched_counts(void)
+{
+	struct weir_config cfg;
+	weir_config_defaults(&cfg);
+	struct weir_worker *quiet = weir_worker_create(&cfg, 0);
+	struct weir_worker *watched = weir_worker_create(&cfg, 0);
+	static struct log l;
+	memset(&l, 0, sizeof(l));
+	const struct weir_stats *a = rexmit_connection(quiet, false, NULL);
+	const struct weir_stats *b = rexmit_connection(watched, true, &l);
+	CHECK_EQ(count(&l, WEIR_EV_REXMIT, WEIR_HOOK_PRE), 1);
+	CHECK_EQ(a->events[WEIR_EV_REXMIT], 1);
+	CHECK_EQ(a->anomalies[WEIR_AN_DATA_AFTER_FIN], 1);
+	for (int e = 0; e < WEIR_EV_BUILTIN_COUNT; e++)
+		CHECK_EQ(a->events[e], b->events[e]);
+	for (int an = 0; an < WEIR_AN_COUNT; an++)
+		CHECK_EQ(a->anomalies[an], b->anomalies[an]);
+	weir_worker_free(quiet);
+	weir_worker_free(watched);
+}
+
 static void test_tracking_only(void)
 {
 	struct weir_config cfg;
@@ -1102,6 +1152,7 @@ int main(void)
 	test_connection_events();
 	test_syn_after_rst();
 	test_tracking_only();
+	test_unwatched_counts();
 	test_flow_users();
 	test_ude_chain();
 	test_scope_and_drop();

@@ -543,6 +543,24 @@ static void packet_defrag(struct weir_worker *w, struct weir_rx_pkt *rx, struct 
 	a->hash = weir_flow_key_hash(&a->key);
 }
 
+/* Whether an open socket has the current flow in its scope: without one no event of the flow
+ * reaches a handler, and its stages only count. */
+static bool flow_watched(const struct weir_worker *w)
+{
+	return (w->cur->sock_mask & w->open_socks) != 0;
+}
+
+/* Takes REXMIT from the stage output w->out into the packet's carried events. */
+static void note_rexmit(struct weir_worker *w)
+{
+	if (w->out.events & EV(WEIR_EV_REXMIT)) {
+		w->carry |= EV(WEIR_EV_REXMIT);
+		w->st.events[WEIR_EV_REXMIT]++;
+	}
+}
+
+static void packet_unwatched(struct weir_worker *w);
+
 /* Takes the next packet of the burst (parsed ahead) and raises PRE. */
 static void packet_start(struct weir_worker *w)
 {
@@ -589,25 +607,48 @@ static void packet_start(struct weir_worker *w)
 		return;
 	}
 	w->st.events[WEIR_EV_PKT_IN]++;
-	weir_tcp_pre(&w->cur->tcp, w->sender, p, &w->out);
-	if (w->out.events & EV(WEIR_EV_REXMIT)) {
-		w->carry |= EV(WEIR_EV_REXMIT);
-		w->st.events[WEIR_EV_REXMIT]++;
+	w->phase = WEIR_PH_SND;
+	w->unwatched = !flow_watched(w);
+	if (w->unwatched) {
+		packet_unwatched(w);
+		return;
 	}
+	weir_tcp_pre(&w->cur->tcp, w->sender, p, &w->out);
+	note_rexmit(w);
 	if (packet_raises(w))
 		weir_emit(w, w->cur, w->cur->sock_mask, WEIR_HOOK_PRE, w->carry, w->sender, 0);
-	w->phase = WEIR_PH_SND;
 }
 
-/* Raises one stage's events: the carried packet events, STATE_CHANGE of side, HANDSHAKE_DONE,
- * NEW_DATA for each stream that advanced (adv[side] = stream bytes added, gap bytes included, so a
- * handler reads [next - arg, next)), and one ANOMALY per reason. */
-static void raise_stage(struct weir_worker *w, int hook, int side, const uint64_t adv[2])
+/* Queues one stage's records for the sockets that have the flow in scope: the carried packet
+ * events, HANDSHAKE_DONE, STATE_CHANGE of side, NEW_DATA of the ndata streams in data (adv[s]
+ * bytes each) and one ANOMALY per reason. Not inlined: an unwatched flow never comes here, and
+ * its stages should not pay for the registers this needs. */
+__attribute__((noinline)) static void emit_stage(struct weir_worker *w, int hook, int side,
+                                                 const uint64_t adv[2], const int data[2],
+                                                 int ndata)
 {
 	const struct weir_tcp_out *o = &w->out;
 	struct weir_flow *f = w->cur;
-	const int raise = packet_raises(w);
 	const uint64_t scope = f->sock_mask;
+	weir_emit(w, f, scope, hook, w->carry, w->sender, 0);
+	if (o->events & EV(WEIR_EV_HANDSHAKE_DONE))
+		weir_emit(w, f, scope, hook, EV(WEIR_EV_HANDSHAKE_DONE), w->sender, 0);
+	if (o->events & EV(WEIR_EV_STATE_CHANGE))
+		weir_emit(w, f, scope, hook, EV(WEIR_EV_STATE_CHANGE), side,
+		          ((uint64_t)o->old_state << 8) | o->new_state);
+	for (int k = 0; k < ndata; k++)
+		weir_emit(w, f, scope, hook, EV(WEIR_EV_NEW_DATA), data[k], adv[data[k]]);
+	for (unsigned i = 0; i < o->nanom; i++)
+		weir_emit(w, f, scope, hook, EV(WEIR_EV_ANOMALY), w->sender, o->anom[i]);
+}
+
+/* Raises one stage's events: counts them, and queues their records when the flow is watched
+ * (emit_stage). NEW_DATA comes for each stream that advanced (adv[side] = stream bytes added, gap
+ * bytes included, so a handler reads [next - arg, next)). */
+static void raise_stage(struct weir_worker *w, int hook, int side, const uint64_t adv[2])
+{
+	const struct weir_tcp_out *o = &w->out;
+	const struct weir_flow *f = w->cur;
 	if (o->events & EV(WEIR_EV_STATE_CHANGE))
 		w->st.events[WEIR_EV_STATE_CHANGE]++;
 	if (o->events & EV(WEIR_EV_HANDSHAKE_DONE))
@@ -616,23 +657,20 @@ static void raise_stage(struct weir_worker *w, int hook, int side, const uint64_
 		w->st.anomalies[o->anom[i] < WEIR_AN_COUNT ? o->anom[i] : 0]++;
 		w->st.events[WEIR_EV_ANOMALY]++;
 	}
-	if (!raise)
+	/* Unwatched, only NEW_DATA is left to count, and only when a stream advanced. */
+	if ((!flow_watched(w) && !(adv && (adv[0] | adv[1]))) || !packet_raises(w))
 		return;
-	weir_emit(w, f, scope, hook, w->carry, w->sender, 0);
-	if (o->events & EV(WEIR_EV_HANDSHAKE_DONE))
-		weir_emit(w, f, scope, hook, EV(WEIR_EV_HANDSHAKE_DONE), w->sender, 0);
-	if (o->events & EV(WEIR_EV_STATE_CHANGE))
-		weir_emit(w, f, scope, hook, EV(WEIR_EV_STATE_CHANGE), side,
-		          ((uint64_t)o->old_state << 8) | o->new_state);
+	/* the streams whose NEW_DATA is raised, the sender's first */
+	int data[2] = {0, 0}, ndata = 0;
 	for (int k = 0; adv && k < 2; k++) {
-		const int s = k == 0 ? w->sender : !w->sender; /* the sender's stream first */
+		const int s = k == 0 ? w->sender : !w->sender;
 		if (!adv[s] || (f->tcp.side[s].flags & WEIR_TCPF_STOPPED))
 			continue;
 		w->st.events[WEIR_EV_NEW_DATA]++;
-		weir_emit(w, f, scope, hook, EV(WEIR_EV_NEW_DATA), s, adv[s]);
+		data[ndata++] = s;
 	}
-	for (unsigned i = 0; i < o->nanom; i++)
-		weir_emit(w, f, scope, hook, EV(WEIR_EV_ANOMALY), w->sender, o->anom[i]);
+	if (flow_watched(w))
+		emit_stage(w, hook, side, adv, data, ndata);
 }
 
 static void packet_snd(struct weir_worker *w)
@@ -641,6 +679,9 @@ static void packet_snd(struct weir_worker *w)
 	w->snd_state = s->state;
 	w->snd_rst = s->flags & WEIR_TCPF_RST;
 	weir_tcp_sender_update(&w->cur->tcp, w->sender, w->pkt, &w->out);
+	if (w->unwatched) /* PRE was skipped: the update classified the packet before changing
+	                     anything, as weir_tcp_pre() does */
+		note_rexmit(w);
 	raise_stage(w, WEIR_HOOK_POST_SND, w->sender, NULL);
 	w->phase = WEIR_PH_RCV;
 }
@@ -667,7 +708,7 @@ static void undo_dropped_rst(struct weir_worker *w)
 static bool rcv_may_drop(const struct weir_worker *w)
 {
 	const uint32_t later = EV(WEIR_EV_CONN_END) | EV(WEIR_EV_TIMEOUT) | EV(WEIR_EV_TIMER);
-	return packet_raises(w) &&
+	return flow_watched(w) && packet_raises(w) &&
 	       weir_subscribed(w, w->cur->sock_mask, WEIR_HOOK_POST_RCV, ~later);
 }
 
@@ -727,6 +768,18 @@ static void packet_done(struct weir_worker *w)
 	w->phase = WEIR_PH_IDLE;
 }
 
+/* A packet of a flow no socket watches queues no record at any stage, so nothing can come between
+ * its stages: they run in one go, after SND without PRE (it would raise nothing, and the sender's
+ * update classifies the packet as PRE does). */
+static void packet_unwatched(struct weir_worker *w)
+{
+	packet_snd(w);
+	packet_rcv(w);
+	if (w->phase == WEIR_PH_END)
+		packet_end(w);
+	packet_done(w);
+}
+
 /* Between packets: finish a pending end, then expiries, timers, shutdown, the next packet.
  * Returns 0 when nothing is left to do. */
 static int step_idle(struct weir_worker *w)
@@ -743,7 +796,7 @@ static int step_idle(struct weir_worker *w)
 		end_without_packet(w, f, WEIR_CLOSE_TIMEOUT);
 		return 1;
 	}
-	if (weir_timers_fire(w))
+	if (weir_timer_due(w) && weir_timers_fire(w))
 		return 1;
 	if (w->rx_i < w->nrx) {
 		packet_start(w);

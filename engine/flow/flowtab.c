@@ -2,7 +2,9 @@
  * with hash chains, LRU order and a hashed timing wheel for idle deadlines. */
 #include "flow/flowtab.h"
 
+#include <arpa/inet.h>
 #include <errno.h>
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -15,8 +17,11 @@ _Static_assert(sizeof(struct weir_flow_key) == 48, "weir_flow_key must have no h
 
 /* Entries are cache-line aligned so one flow never shares a line with its neighbour. */
 #define FT_ALIGN 64u
-/* What weir_ft_prefetch_entry loads of an entry: the header and what a packet reads next. */
+/* What weir_ft_prefetch_entry loads of an entry: the header and what a packet reads next. It
+ * prefetches the lines one by one, the first two always (no entry is smaller). */
 #define FT_PREFETCH_BYTES 256u
+_Static_assert(FT_PREFETCH_BYTES == 4 * 64 && sizeof(struct weir_ft_entry) > 64,
+               "weir_ft_prefetch_entry loads 2 to 4 lines");
 
 /* Capacity limit: bucket counts are a power of two held in a uint32_t and indexes must stay
  * below FT_NIL, so 2^31 is the largest capacity whose bucket count still fits. */
@@ -36,8 +41,9 @@ _Static_assert(sizeof(struct weir_flow_key) == 48, "weir_flow_key must have no h
 #define FT_HEAP (FT_WHEEL_SLOTS + 1u)
 
 struct weir_flowtab {
-	uint8_t *pool; /* capacity entries of esize bytes, FT_ALIGN aligned */
-	size_t esize;  /* entry_size rounded up to FT_ALIGN */
+	uint8_t *pool;   /* capacity entries of esize bytes, FT_ALIGN aligned */
+	size_t esize;    /* entry_size rounded up to FT_ALIGN */
+	size_t pf_bytes; /* what weir_ft_prefetch_entry loads: esize, at most FT_PREFETCH_BYTES */
 	uint32_t capacity, count;
 	uint32_t nbuckets, bucket_mask;
 	uint32_t *buckets;  /* head entry index per bucket, FT_NIL when empty */
@@ -56,6 +62,10 @@ struct weir_flowtab {
 	int cur_loaded; /* slot cur's entries of this revolution are in the heap */
 	uint32_t *heap; /* entry indexes, capacity of them; heap_n in use */
 	uint32_t heap_n;
+	/* No armed entry is due before this: a lower bound, so weir_ft_expired() can answer the
+	 * calls between two deadlines (most of them: a packet calls it) without walking the wheel.
+	 */
+	uint64_t due_hint;
 	uint32_t wheel[FT_WHEEL_SLOTS];
 };
 
@@ -66,7 +76,7 @@ static inline struct weir_ft_entry *ft_at(const struct weir_flowtab *ft, uint32_
 
 /* Index of a live entry, or FT_NIL when p is not an in-use entry of this table (a stale or
  * foreign pointer is ignored rather than corrupting the lists). */
-static uint32_t ft_index(const struct weir_flowtab *ft, const void *p)
+static inline uint32_t ft_index(const struct weir_flowtab *ft, const void *p)
 {
 	if (!ft || !p)
 		return FT_NIL;
@@ -86,20 +96,34 @@ int weir_flow_key_make(struct weir_flow_key *k, const struct weir_pkt *p)
 {
 	if (!k || !p)
 		return -EINVAL;
-	uint8_t s[16] = {0}, d[16] = {0};
 	/* IPv4 uses only the first 4 bytes; copying just those keeps the key canonical even if a
-	 * parser left stray bytes behind them. */
-	size_t alen = p->ip_ver == 4 ? 4 : 16;
-	memcpy(s, p->src, alen);
-	memcpy(d, p->dst, alen);
-	int c = memcmp(s, d, sizeof s);
+	 * parser left stray bytes behind them. Each length is a constant, so the compares and
+	 * copies are a few loads and stores rather than calls. */
+	const bool v4 = p->ip_ver == 4;
+	int c;
+	if (v4) {
+		uint32_t s, d;
+		memcpy(&s, p->src, 4);
+		memcpy(&d, p->dst, 4);
+		s = ntohl(s);
+		d = ntohl(d);
+		c = s < d ? -1 : s > d;
+	} else {
+		c = memcmp(p->src, p->dst, 16);
+	}
 	/* Same address and port on both ends (a LAND packet) cannot tell the directions apart;
 	 * calling its sender a is as good as any rule and deterministic. */
 	int src_is_b = c > 0 || (c == 0 && p->sport > p->dport);
+	const uint8_t *a = src_is_b ? p->dst : p->src, *b = src_is_b ? p->src : p->dst;
 
 	memset(k, 0, sizeof *k);
-	memcpy(k->a, src_is_b ? d : s, sizeof k->a);
-	memcpy(k->b, src_is_b ? s : d, sizeof k->b);
+	if (v4) {
+		memcpy(k->a, a, 4);
+		memcpy(k->b, b, 4);
+	} else {
+		memcpy(k->a, a, 16);
+		memcpy(k->b, b, 16);
+	}
 	k->pa = src_is_b ? p->dport : p->sport;
 	k->pb = src_is_b ? p->sport : p->dport;
 	k->vlan[0] = p->vlan[0];
@@ -184,6 +208,7 @@ struct weir_flowtab *weir_ft_create(uint32_t capacity, size_t entry_size)
 	if (!ft->pool || !ft->buckets || !ft->heap)
 		goto err;
 	ft->esize = esize;
+	ft->pf_bytes = esize < FT_PREFETCH_BYTES ? esize : FT_PREFETCH_BYTES;
 	ft->capacity = capacity;
 	ft->nbuckets = nb;
 	ft->bucket_mask = nb - 1;
@@ -348,6 +373,8 @@ static void tw_arm(struct weir_flowtab *ft, struct weir_ft_entry *e, uint32_t i,
 		tw_unlink(ft, e);
 		return;
 	}
+	if (deadline < ft->due_hint)
+		ft->due_hint = deadline;
 	const uint64_t tick = deadline >> FT_TICK_SHIFT;
 	if (tick <= ft->cur) {
 		if (e->tw_slot == FT_HEAP) {
@@ -391,8 +418,13 @@ void weir_ft_prefetch_entry(const struct weir_flowtab *ft, uint32_t hash)
 	if (i == FT_NIL)
 		return;
 	const uint8_t *e = (const uint8_t *)ft_at(ft, i);
-	for (size_t off = 0; off < ft->esize && off < FT_PREFETCH_BYTES; off += 64)
-		__builtin_prefetch(e + off);
+	/* pf_bytes is 128 (the smallest entry, FT_ALIGN-rounded), 192 or 256: no loop needed */
+	__builtin_prefetch(e);
+	__builtin_prefetch(e + 64);
+	if (ft->pf_bytes > 128)
+		__builtin_prefetch(e + 128);
+	if (ft->pf_bytes > 192)
+		__builtin_prefetch(e + 192);
 }
 
 void *weir_ft_insert(struct weir_flowtab *ft, const struct weir_flow_key *k, uint32_t hash)
@@ -486,10 +518,10 @@ static void tw_load(struct weir_flowtab *ft)
 	ft->cur_loaded = 1;
 }
 
-void *weir_ft_expired(struct weir_flowtab *ft, uint64_t now_ns)
+/* weir_ft_expired() past the hint: walks the ticks up to now's, loading each slot. Not inlined:
+ * its register saves would cost every call the hint answers. */
+__attribute__((noinline)) static void *ft_expire(struct weir_flowtab *ft, uint64_t now_ns)
 {
-	if (!ft)
-		return NULL;
 	const uint64_t now_tick = now_ns >> FT_TICK_SHIFT;
 	/* A clock that moved a revolution or more needs each slot visited once, not once per tick:
 	 * start one revolution back so the walk ends on now's slot. */
@@ -506,9 +538,23 @@ void *weir_ft_expired(struct weir_flowtab *ft, uint64_t now_ns)
 			e->deadline_ns = 0;
 			return e;
 		}
-		if (ft->cur >= now_tick)
+		if (ft->cur >= now_tick) {
+			/* Every entry of tick cur or before is in the heap; the others are due in a
+			 * later tick. */
+			const uint64_t next_tick = (ft->cur + 1) << FT_TICK_SHIFT;
+			const uint64_t top =
+			    ft->heap_n ? ft_at(ft, ft->heap[0])->deadline_ns : next_tick;
+			ft->due_hint = top < next_tick ? top : next_tick;
 			return NULL;
+		}
 		ft->cur++; /* tick cur is over: everything left in the heap is later */
 		ft->cur_loaded = 0;
 	}
+}
+
+void *weir_ft_expired(struct weir_flowtab *ft, uint64_t now_ns)
+{
+	if (!ft || now_ns < ft->due_hint)
+		return NULL;
+	return ft_expire(ft, now_ns);
 }

@@ -94,6 +94,11 @@ static void test_key_v4(void)
 	p = pkt4(0x0a000002u, 1, 0x0a000001u, 80);
 	CHECK_EQ(weir_flow_key_make(&k1, &p), 1);
 	CHECK_EQ(k1.pa, 80);
+	/* Addresses compare byte by byte, the first byte first: 9.0.0.3 is below 10.0.0.2. */
+	p = pkt4(0x0a000002u, 1, 0x09000003u, 2);
+	CHECK_EQ(weir_flow_key_make(&k1, &p), 1);
+	static const uint8_t nine[16] = {9, 0, 0, 3};
+	CHECK_MEM(k1.a, nine, 16);
 	/* Same address: the lower port is a. */
 	p = pkt4(0x7f000001u, 5000, 0x7f000001u, 22);
 	r = reversed(&p);

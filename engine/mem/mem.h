@@ -5,6 +5,12 @@
 #include <stddef.h>
 #include <stdint.h>
 
+/** Blocks of this size are kept for reuse when freed: reassembly's first ring
+ *  (WEIR_REASM_RING_FIRST), which nearly every flow with payload takes and gives back. */
+#define WEIR_MEM_CACHE_BYTES 2048
+/** How many such blocks are kept (64 KiB of them at most, outside the cap: they are free). */
+#define WEIR_MEM_CACHE_MAX 32
+
 /** One worker's allocator. Owned by the worker; used only on its thread. */
 struct weir_mem {
 	unsigned arena;   /**< jemalloc arena index (0 when arenas could not be created) */
@@ -14,11 +20,14 @@ struct weir_mem {
 	uint64_t peak;
 	uint64_t cap;     /**< allocations past this fail (counted in fail) */
 	uint64_t fail;
+	unsigned ncached; /**< freed blocks of WEIR_MEM_CACHE_BYTES in cached[], reused first */
+	void *cached[WEIR_MEM_CACHE_MAX];
 };
 
 /** Creates the worker's arena. Returns 0 or a negative errno. */
 int weir_mem_init(struct weir_mem *m, uint64_t cap);
-/** Destroys the arena. Everything allocated from it must have been freed. */
+/** Destroys the arena (and the cached blocks). Everything allocated from it must have been
+ *  freed. */
 void weir_mem_fini(struct weir_mem *m);
 /** size bytes from the arena, or NULL when the cap would be exceeded or memory is short. */
 void *weir_mem_alloc(struct weir_mem *m, size_t size);

@@ -1,4 +1,4 @@
-/* test_mem.c — per-worker arena allocator: accounting, cap, peak, failures. */
+/* test_mem.c — per-worker arena allocator: accounting, cap, peak, failures, reused blocks. */
 #include "mem/mem.h"
 #include "unit.h"
 
@@ -39,5 +39,39 @@ int main(void)
 
 	weir_mem_fini(&a);
 	weir_mem_fini(&b);
+
+	/* freed blocks of WEIR_MEM_CACHE_BYTES are reused, under the same accounting and cap */
+	struct weir_mem c;
+	CHECK_EQ(weir_mem_init(&c, 2 * WEIR_MEM_CACHE_BYTES), 0);
+	void *x = weir_mem_alloc(&c, WEIR_MEM_CACHE_BYTES);
+	CHECK(x != NULL);
+	weir_mem_free(&c, x, WEIR_MEM_CACHE_BYTES);
+	CHECK_EQ(c.used, 0);
+	CHECK_EQ(c.ncached, 1);
+	void *y = weir_mem_alloc(&c, WEIR_MEM_CACHE_BYTES);
+	CHECK(y == x);
+	CHECK_EQ(c.ncached, 0);
+	CHECK_EQ(c.used, WEIR_MEM_CACHE_BYTES);
+	CHECK_EQ(c.peak, WEIR_MEM_CACHE_BYTES);
+	weir_mem_free(&c, y, WEIR_MEM_CACHE_BYTES);
+	void *big = weir_mem_alloc(&c, WEIR_MEM_CACHE_BYTES + 1);
+	CHECK(big != NULL);
+	CHECK(weir_mem_alloc(&c, WEIR_MEM_CACHE_BYTES) == NULL); /* a cached block too */
+	CHECK_EQ(c.fail, 1);
+	CHECK_EQ(c.ncached, 1);
+	weir_mem_free(&c, big, WEIR_MEM_CACHE_BYTES + 1);
+	weir_mem_fini(&c);
+	CHECK_EQ(c.ncached, 0);
+
+	/* at most WEIR_MEM_CACHE_MAX are kept; the others go back to the arena */
+	void *many[WEIR_MEM_CACHE_MAX + 8];
+	CHECK_EQ(weir_mem_init(&c, 1 << 20), 0);
+	for (unsigned i = 0; i < WEIR_MEM_CACHE_MAX + 8; i++)
+		CHECK((many[i] = weir_mem_alloc(&c, WEIR_MEM_CACHE_BYTES)) != NULL);
+	for (unsigned i = 0; i < WEIR_MEM_CACHE_MAX + 8; i++)
+		weir_mem_free(&c, many[i], WEIR_MEM_CACHE_BYTES);
+	CHECK_EQ(c.ncached, WEIR_MEM_CACHE_MAX);
+	CHECK_EQ(c.used, 0);
+	weir_mem_fini(&c);
 	return UNIT_DONE();
 }

@@ -4,6 +4,9 @@
 #include <errno.h>
 #include <string.h>
 
+_Static_assert(WEIR_REASM_RING_FIRST == WEIR_MEM_CACHE_BYTES,
+               "the first ring is the block size weir_mem keeps for reuse");
+
 /* An ack further than this beyond the highest byte seen is not believed (the caller flags it):
  * no real receiver acknowledges a gigabyte the sender was never seen to send. */
 #define REASM_ACK_MAX_AHEAD (1ull << 30)
@@ -48,7 +51,8 @@ static void ring_write(struct weir_stream *s, uint64_t off, const uint8_t *src, 
 	uint32_t pos = (uint32_t)(off % s->cap);
 	uint64_t first = u64_min(n, s->cap - pos);
 	memcpy(s->ring + pos, src, first);
-	memcpy(s->ring, src + first, n - first);
+	if (n > first) /* most segments do not wrap: no second call */
+		memcpy(s->ring, src + first, n - first);
 }
 
 static void ring_read(const struct weir_stream *s, uint64_t off, uint8_t *dst, uint64_t n)
@@ -151,12 +155,6 @@ void weir_stream_fini(struct weir_stream *s, struct weir_mem *m)
 		weir_mem_free(m, s->frags, FRAGS_BYTES);
 		s->frags = NULL;
 	}
-}
-
-int64_t weir_stream_offset(const struct weir_stream *s, uint32_t seq)
-{
-	uint32_t next_seq = s->seq0 + (uint32_t)s->next;
-	return (int64_t)s->next + (int32_t)(seq - next_seq);
 }
 
 /* Flags overlaps of [a, e) with frags [i, j), comparing bytes when the frags are stored. */
@@ -267,6 +265,25 @@ static void outrun(struct weir_stream *s, uint64_t n, struct weir_reasm_res *res
 	s->outrun_bytes += n;
 }
 
+/* The common segment, [a, e) exactly at next with nothing held and room in the ring as it is
+ * (want_store() would not grow it): stored and delivered as add_new() would, without its steps
+ * for held ranges and growth. Returns false, changing nothing, for any other segment. */
+static bool append_in_order(struct weir_stream *s, uint64_t a, uint64_t e, const uint8_t *d,
+                            struct weir_reasm_res *res)
+{
+	const uint64_t len = e - a;
+	if (a != s->next || s->nfrags || !s->ring || !s->buffering || len > s->cap ||
+	    (s->cap < WEIR_REASM_RING_MIN && e - s->base > s->cap))
+		return false;
+	if (e > s->base + s->cap)
+		s->base = e - s->cap;
+	ring_write(s, a, d, len);
+	s->next = e;
+	res->delivered = sat32(len);
+	s->delivered += len;
+	return true;
+}
+
 /* The part of a segment at or above next: [a, e) with data d, a >= next. */
 static void add_new(struct weir_stream *s, struct weir_mem *m, uint64_t a, uint64_t e,
                     const uint8_t *d, struct weir_reasm_res *res)
@@ -321,6 +338,8 @@ void weir_stream_add(struct weir_stream *s, struct weir_mem *m, uint32_t seq, co
 	if (e > 0 && (uint64_t)e > s->last)
 		s->last = (uint64_t)e;
 	int64_t next = (int64_t)s->next;
+	if (o == next && append_in_order(s, (uint64_t)o, (uint64_t)e, data, res))
+		return;
 	if (o < next) {
 		res->old_data = 1;
 		/* Bytes below base were overwritten (or before offset 0): nothing to compare. */
@@ -382,11 +401,9 @@ static void skip_to(struct weir_stream *s, uint64_t target, struct weir_reasm_re
 void weir_stream_ack(struct weir_stream *s, uint32_t ack, struct weir_reasm_res *res)
 {
 	memset(res, 0, sizeof(*res));
-	if (!s->started)
+	if (!weir_stream_ack_passes(s, ack))
 		return;
 	int64_t ao = weir_stream_offset(s, ack);
-	if (ao <= (int64_t)s->next)
-		return;
 	uint64_t seen = u64_max(s->last, s->next);
 	if ((uint64_t)ao > seen && (uint64_t)ao - seen > REASM_ACK_MAX_AHEAD)
 		return;

@@ -89,8 +89,19 @@ void weir_stream_release(struct weir_stream *s, struct weir_mem *m);
 /** Releases the ring and, when no range is held, the held ranges' array: all the stream's memory
  *  (it goes on by offset and takes memory again if it needs it). */
 void weir_stream_fini(struct weir_stream *s, struct weir_mem *m);
-/** The 64-bit stream offset of seq, taken as the one nearest to s->next (handles wrap-around). */
-int64_t weir_stream_offset(const struct weir_stream *s, uint32_t seq);
+/** The 64-bit stream offset of seq, taken as the one nearest to s->next (handles wrap-around).
+ *  Inline: every segment and every ack asks it. */
+static inline int64_t weir_stream_offset(const struct weir_stream *s, uint32_t seq)
+{
+	const uint32_t next_seq = s->seq0 + (uint32_t)s->next;
+	return (int64_t)s->next + (int32_t)(seq - next_seq);
+}
+/** Whether ack lies beyond next: only then can weir_stream_ack() change anything (most acks
+ *  do not, and the caller skips the call). */
+static inline bool weir_stream_ack_passes(const struct weir_stream *s, uint32_t ack)
+{
+	return s->started && weir_stream_offset(s, ack) > (int64_t)s->next;
+}
 /** Adds len payload bytes that start at seq. Delivers what becomes in order, holds what is ahead
  *  (within the ring), applies the overlap policy to bytes not yet delivered, compares
  *  retransmitted bytes with what is still held. Fills *res (zeroed first). */

@@ -42,8 +42,12 @@ static bool valid_side(int side)
  * end minus the TCP header end, read from the frame when the view has one. Only payload_len
  * bytes are reassembled; the rest becomes a hole.
  */
-static uint32_t wire_len(const struct weir_pkt *p)
+static inline uint32_t wire_len(const struct weir_pkt *p)
 {
+	/* All of the IP packet was captured (most segments): the parser measured the payload up to
+	 * the IP end, which is its length on the wire. */
+	if ((uint32_t)p->l3_off + p->ip_len <= p->caplen)
+		return p->payload_len;
 	const uint32_t doff = (uint32_t)p->l4_off + 12; /* TCP data offset byte */
 	if (!p->frame || p->caplen <= doff || p->ip_len == UINT16_MAX)
 		return p->payload_len; /* no frame, or a jumbogram whose length saturated */
@@ -54,10 +58,10 @@ static uint32_t wire_len(const struct weir_pkt *p)
 	return end - start;
 }
 
-/* Sequence space p occupies: payload plus one for each of SYN and FIN. */
-static uint32_t seq_len(const struct weir_pkt *p)
+/* Sequence space p occupies: its wire length len plus one for each of SYN and FIN. */
+static uint32_t seq_len(const struct weir_pkt *p, uint32_t len)
 {
-	return wire_len(p) + ((p->tcp_flags & TH_SYN) ? 1u : 0u) + ((p->tcp_flags & TH_FIN) ? 1u : 0u);
+	return len + ((p->tcp_flags & TH_SYN) ? 1u : 0u) + ((p->tcp_flags & TH_FIN) ? 1u : 0u);
 }
 
 /* First payload byte's sequence number: data on a SYN starts after the SYN. */
@@ -126,6 +130,14 @@ static void hist_flip(struct weir_tcp_history *h)
 		h->s[h->len++] = '^';
 		h->s[h->len] = '\0';
 	}
+}
+
+/* Whether more than one of FIN, SYN and RST (bits 0, 1, 2) is set: clearing the lowest set bit
+ * leaves one. */
+static bool several_ends(uint8_t f)
+{
+	const unsigned x = f & (TH_FIN | TH_SYN | TH_RST);
+	return (x & (x - 1)) != 0;
 }
 
 /* A letter logged at most once per direction. */
@@ -198,20 +210,19 @@ static unsigned cut_passed(struct weir_tcp_history *h, int rside, const struct w
  * one it is 's'/'h' (SYN without/with ACK), 'f' or 'r'; with none it is 'd' when it carries
  * payload, else 'a' when it has ACK. So a FIN carrying data is 'f', not 'd'.
  */
-static void hist_flags(struct weir_tcp_history *h, int side, const struct weir_pkt *p)
+static void hist_flags(struct weir_tcp_history *h, int side, const struct weir_pkt *p, uint32_t len)
 {
 	const uint8_t f = p->tcp_flags;
-	const int bits = !!(f & TH_SYN) + !!(f & TH_FIN) + !!(f & TH_RST);
-	if (bits > 1) {
+	if (several_ends(f)) {
 		hist_once(h, side, (f & TH_FIN) && (f & TH_RST) ? 'i' : 'q');
-	} else if (bits == 1) {
+	} else if (f & (TH_SYN | TH_FIN | TH_RST)) {
 		if (f & TH_SYN)
 			hist_once(h, side, (f & TH_ACK) ? 'h' : 's');
 		else if (f & TH_FIN)
 			hist_once(h, side, 'f');
 		else
 			hist_once(h, side, 'r');
-	} else if (wire_len(p)) {
+	} else if (len) {
 		hist_once(h, side, 'd');
 	} else if (f & TH_ACK) {
 		hist_once(h, side, 'a');
@@ -237,13 +248,14 @@ static bool acked_already(const struct weir_tcp_side *s, const struct weir_pkt *
 	return len > 0 && WEIR_SEQ_GT(s->snd_una, s->isn) && WEIR_SEQ_LEQ(p->seq + len, s->snd_una);
 }
 
-/* Whether p re-sends sequence space (payload, SYN or FIN) its sender already sent: what a TCP
- * stack counts as a retransmitted segment (TcpRetransSegs), before any timing heuristics. */
-static bool resends(const struct weir_tcp_conn *c, int sender, const struct weir_pkt *p)
+/* Whether p (of wire length len) re-sends sequence space (payload, SYN or FIN) its sender already
+ * sent: what a TCP stack counts as a retransmitted segment (TcpRetransSegs), before any timing
+ * heuristics. */
+static bool resends(const struct weir_tcp_conn *c, int sender, const struct weir_pkt *p,
+                    uint32_t len)
 {
 	const struct weir_tcp_side *s = &c->side[sender];
 	const uint8_t f = p->tcp_flags;
-	const uint32_t len = wire_len(p);
 	if (!(s->flags & WEIR_TCPF_ISN_KNOWN) || (len == 0 && !(f & (TH_SYN | TH_FIN))))
 		return false;
 	if ((f & TH_SYN) && (p->seq != s->isn || !(s->zflags & (WEIR_ZF_SYN | WEIR_ZF_SYNACK))))
@@ -255,22 +267,31 @@ static bool resends(const struct weir_tcp_conn *c, int sender, const struct weir
 	return acked_already(s, p, len) || WEIR_SEQ_LT(p->seq, s->snd_nxt);
 }
 
+/* What p is to its sender's sequence space. */
+enum resend_kind {
+	SEG_NEW,    /* nothing re-sent */
+	SEG_RESENT, /* re-sent (resends()), but so soon that it reads as reordering */
+	SEG_REXMIT, /* Wireshark's tcp.analysis.retransmission */
+};
+
 /* Wireshark's tcp.analysis.retransmission: a re-sent segment, unless it came so soon after the
- * highest one (within the first RTT, and not a fast retransmission) that it reads as reordering. */
-static bool is_rexmit(const struct weir_tcp_conn *c, int sender, const struct weir_pkt *p)
+ * highest one (within the first RTT, and not a fast retransmission) that it reads as reordering.
+ * len: p's wire length. */
+static enum resend_kind resend_kind(const struct weir_tcp_conn *c, int sender,
+                                    const struct weir_pkt *p, uint32_t len)
 {
 	const struct weir_tcp_side *s = &c->side[sender], *r = &c->side[!sender];
-	if (!resends(c, sender, p))
-		return false;
-	if (acked_already(s, p, wire_len(p)))
-		return true;
+	if (!resends(c, sender, p, len))
+		return SEG_NEW;
+	if (acked_already(s, p, len))
+		return SEG_REXMIT;
 	if (r->dupacks >= FAST_REXMIT_DUPACKS && r->last_ack == p->seq && p->ts_ns - r->last_ts_ns < FAST_REXMIT_NS)
-		return true;
+		return SEG_REXMIT;
 	const uint64_t thres = c->first_rtt_ns ? c->first_rtt_ns : OOO_DEFAULT_NS;
 	const uint64_t since = p->ts_ns - s->nxt_ts_ns; /* wraps when time went back: not "soon" */
-	if (since < thres && s->snd_nxt != p->seq + seq_len(p))
-		return false;
-	return true;
+	if (since < thres && s->snd_nxt != p->seq + seq_len(p, len))
+		return SEG_RESENT;
+	return SEG_REXMIT;
 }
 
 /* ---- windows ------------------------------------------------------------------------------ */
@@ -359,9 +380,9 @@ int weir_tcp_first_sender(const struct weir_pkt *p)
 	return WEIR_SIDE_CLIENT;
 }
 
+/* Sets up a side of a zeroed connection. */
 static void side_init(struct weir_tcp_side *s, uint8_t state, uint32_t cap, uint8_t overlap, bool buffering)
 {
-	memset(s, 0, sizeof(*s));
 	weir_stream_init(&s->stream, cap, overlap, buffering);
 	s->state = state;
 	s->wscale = 0xff;
@@ -418,7 +439,7 @@ void weir_tcp_pre(const struct weir_tcp_conn *c, int sender, const struct weir_p
 	if (!o)
 		return;
 	memset(o, 0, sizeof(*o));
-	if (c && p && valid_side(sender) && is_rexmit(c, sender, p))
+	if (c && p && valid_side(sender) && resend_kind(c, sender, p, wire_len(p)) == SEG_REXMIT)
 		o->events |= EV(WEIR_EV_REXMIT);
 }
 
@@ -470,11 +491,11 @@ static bool sender_syn(struct weir_tcp_side *s, struct weir_tcp_side *r, const s
 }
 
 /* What sending a FIN does to its sender. */
-static void sender_fin(struct weir_tcp_side *s, const struct weir_tcp_side *r, const struct weir_pkt *p,
-                       struct weir_tcp_out *o)
+static void sender_fin(struct weir_tcp_side *s, const struct weir_tcp_side *r,
+                       const struct weir_pkt *p, uint32_t len, struct weir_tcp_out *o)
 {
 	if (!(s->flags & WEIR_TCPF_FIN_SENT)) {
-		s->fin_seq = data_seq(p) + wire_len(p);
+		s->fin_seq = data_seq(p) + len;
 		s->flags |= WEIR_TCPF_FIN_SENT;
 	}
 	switch (s->state) {
@@ -496,13 +517,13 @@ static void sender_fin(struct weir_tcp_side *s, const struct weir_tcp_side *r, c
 	}
 }
 
+/* SYN+FIN, SYN+RST, FIN+RST, or none of the classic bits. */
 static bool bad_flags(uint8_t f)
 {
-	return (f & (TH_SYN | TH_FIN)) == (TH_SYN | TH_FIN) || (f & (TH_SYN | TH_RST)) == (TH_SYN | TH_RST) ||
-	       (f & (TH_FIN | TH_RST)) == (TH_FIN | TH_RST) || (f & TH_CTL) == 0;
+	return several_ends(f) || (f & TH_CTL) == 0;
 }
 
-static void sender_zflags(struct weir_tcp_side *s, const struct weir_pkt *p)
+static void sender_zflags(struct weir_tcp_side *s, const struct weir_pkt *p, uint32_t len)
 {
 	const uint8_t f = p->tcp_flags;
 	if (f & TH_SYN)
@@ -511,7 +532,7 @@ static void sender_zflags(struct weir_tcp_side *s, const struct weir_pkt *p)
 		s->zflags |= WEIR_ZF_FIN;
 	if (f & TH_RST)
 		s->zflags |= WEIR_ZF_RST;
-	if (wire_len(p))
+	if (len)
 		s->zflags |= WEIR_ZF_DATA;
 	else if ((f & (TH_ACK | TH_SYN | TH_FIN | TH_RST)) == TH_ACK)
 		s->zflags |= WEIR_ZF_ACK;
@@ -521,12 +542,13 @@ static void sender_zflags(struct weir_tcp_side *s, const struct weir_pkt *p)
  * 't' is payload whose end does not pass what the side sent before (update_last_seq), so a
  * reordered original counts too; 'w' is a zero window, unless it comes with or after the
  * side's RST or after the peer's FIN (update_window). */
-static void sender_history(struct weir_tcp_conn *c, int sender, const struct weir_pkt *p, bool known)
+static void sender_history(struct weir_tcp_conn *c, int sender, const struct weir_pkt *p,
+                           uint32_t len, bool known)
 {
 	const struct weir_tcp_side *s = &c->side[sender], *r = &c->side[!sender];
-	const bool rst = (p->tcp_flags & TH_RST) || (s->zflags & WEIR_ZF_RST);
-	hist_flags(&c->hist, sender, p);
-	if (known && !rst && wire_len(p) && WEIR_SEQ_LEQ(p->seq + seq_len(p), s->snd_nxt))
+	const bool rst = ((p->tcp_flags & TH_RST) | (s->zflags & WEIR_ZF_RST)) != 0;
+	hist_flags(&c->hist, sender, p, len);
+	if (len && known && !rst && WEIR_SEQ_LEQ(p->seq + seq_len(p, len), s->snd_nxt))
 		hist_scaled(&c->hist, sender, REP_T, 't');
 	if (p->win == 0 && !rst && !(r->flags & WEIR_TCPF_FIN_SENT))
 		hist_scaled(&c->hist, sender, REP_W, 'w');
@@ -534,12 +556,13 @@ static void sender_history(struct weir_tcp_conn *c, int sender, const struct wei
 
 /* snd_nxt is the highest sequence sent. A zero-window probe (one byte at snd_nxt into a closed
  * window) does not advance it, as in Wireshark, so the data that follows is not a resend. */
-static void advance_nxt(struct weir_tcp_side *s, const struct weir_tcp_side *r, const struct weir_pkt *p)
+static void advance_nxt(struct weir_tcp_side *s, const struct weir_tcp_side *r,
+                        const struct weir_pkt *p, uint32_t len)
 {
-	const uint32_t end = p->seq + seq_len(p);
+	const uint32_t end = p->seq + seq_len(p, len);
 	if (!WEIR_SEQ_GT(end, s->snd_nxt))
 		return;
-	if (wire_len(p) == 1 && p->seq == s->snd_nxt && (r->flags & WEIR_TCPF_ISN_KNOWN) && r->rcv_wnd == 0)
+	if (len == 1 && p->seq == s->snd_nxt && (r->flags & WEIR_TCPF_ISN_KNOWN) && r->rcv_wnd == 0)
 		return;
 	s->snd_nxt = end;
 	s->nxt_ts_ns = p->ts_ns;
@@ -547,12 +570,13 @@ static void advance_nxt(struct weir_tcp_side *s, const struct weir_tcp_side *r, 
 
 /* Duplicate ACKs as Wireshark counts them: no data, no SYN/FIN/RST, the same ack and the same
  * non-zero window as its previous packet, at snd_nxt. Any other ack value starts again. */
-static void track_acks(struct weir_tcp_side *s, const struct weir_pkt *p, bool known)
+static void track_acks(struct weir_tcp_side *s, const struct weir_pkt *p, uint32_t len, bool known)
 {
 	if (p->ack != s->last_ack)
 		s->dupacks = 0;
-	else if (known && wire_len(p) == 0 && p->win != 0 && p->win == s->last_win && p->seq == s->snd_nxt &&
-	         !(p->tcp_flags & (TH_SYN | TH_FIN | TH_RST)) && s->dupacks < UINT16_MAX)
+	else if (known && len == 0 && p->win != 0 && p->win == s->last_win &&
+	         p->seq == s->snd_nxt && !(p->tcp_flags & (TH_SYN | TH_FIN | TH_RST)) &&
+	         s->dupacks < UINT16_MAX)
 		s->dupacks++;
 	s->last_ack = p->ack;
 	s->last_win = p->win;
@@ -565,21 +589,22 @@ static void handshake_rtt(struct weir_tcp_conn *c, const struct weir_pkt *p)
 	const uint8_t f = p->tcp_flags & (TH_SYN | TH_ACK);
 	if (f == TH_SYN)
 		c->syn_ts_ns = p->ts_ns;
-	else if (f == TH_ACK && c->syn_ts_ns && !c->first_rtt_ns && p->ts_ns > c->syn_ts_ns)
+	else if (f == TH_ACK && !c->first_rtt_ns && c->syn_ts_ns && p->ts_ns > c->syn_ts_ns)
 		c->first_rtt_ns = p->ts_ns - c->syn_ts_ns;
 }
 
 /* The sender's counters and the checks that only need its own view. */
 static void sender_account(struct weir_tcp_conn *c, int sender, const struct weir_pkt *p,
-                           struct weir_tcp_out *o)
+                           uint32_t len, struct weir_tcp_out *o)
 {
 	struct weir_tcp_side *s = &c->side[sender];
+	const enum resend_kind kind = resend_kind(c, sender, p, len);
 	s->pkts++;
 	s->bytes += p->ip_len;
 	s->payload += p->payload_len;
-	if (resends(c, sender, p))
+	if (kind != SEG_NEW)
 		s->resent_pkts++;
-	if (is_rexmit(c, sender, p)) {
+	if (kind == SEG_REXMIT) {
 		o->events |= EV(WEIR_EV_REXMIT);
 		s->rexmit_pkts++;
 		s->rexmit_bytes += p->payload_len;
@@ -588,8 +613,7 @@ static void sender_account(struct weir_tcp_conn *c, int sender, const struct wei
 		anomaly(o, WEIR_AN_BAD_FLAGS);
 	if (p->ip_frag == WEIR_IPFRAG_OVERLAP_DIFF) /* its fragments disagreed: evasion signal */
 		anomaly(o, WEIR_AN_FRAG_OVERLAP_DIFFERENT);
-	if ((s->flags & WEIR_TCPF_FIN_SENT) && wire_len(p) &&
-	    WEIR_SEQ_GT(data_seq(p) + wire_len(p), s->fin_seq))
+	if ((s->flags & WEIR_TCPF_FIN_SENT) && len && WEIR_SEQ_GT(data_seq(p) + len, s->fin_seq))
 		anomaly(o, WEIR_AN_DATA_AFTER_FIN);
 }
 
@@ -603,10 +627,11 @@ void weir_tcp_sender_update(struct weir_tcp_conn *c, int sender, const struct we
 	struct weir_tcp_side *s = &c->side[sender], *r = &c->side[!sender];
 	const uint8_t f = p->tcp_flags;
 	const bool known = (s->flags & WEIR_TCPF_ISN_KNOWN) != 0;
-	sender_account(c, sender, p, o);
-	sender_history(c, sender, p, known);
-	sender_zflags(s, p);
-	track_acks(s, p, known);
+	const uint32_t len = wire_len(p);
+	sender_account(c, sender, p, len, o);
+	sender_history(c, sender, p, len, known);
+	sender_zflags(s, p, len);
+	track_acks(s, p, len, known);
 	if (!known && !(f & TH_RST)) /* a RST's sequence number is not trusted to start a side */
 		side_learn(s, p->seq, data_seq(p), p->ts_ns);
 	if (f & TH_RST) {
@@ -626,11 +651,11 @@ void weir_tcp_sender_update(struct weir_tcp_conn *c, int sender, const struct we
 		if ((f & TH_ACK) && s->state == WEIR_TCP_SYN_SENT)
 			establish(o, s); /* it answers a SYN+ACK the box did not see */
 		if (f & TH_FIN)
-			sender_fin(s, r, p, o);
+			sender_fin(s, r, p, len, o);
 		if (p->has_ts)
 			s->has_ts = 1;
 	}
-	advance_nxt(s, r, p);
+	advance_nxt(s, r, p, len);
 	update_window(s, r, p);
 	handshake_rtt(c, p);
 	finish_out(o);
@@ -661,6 +686,10 @@ static void receiver_gap(struct weir_tcp_conn *c, int rside, uint32_t ack, struc
 		return;
 	if ((r->flags & WEIR_TCPF_FIN_SENT) && WEIR_SEQ_GT(ack, r->fin_seq))
 		ack = r->fin_seq; /* the FIN takes a sequence number but is not a byte */
+	if (!weir_stream_ack_passes(&r->stream, ack)) { /* nothing unseen acknowledged: no bytes */
+		hist_gap(c, rside, cut_passed(&c->hist, rside, r, ack));
+		return;
+	}
 	struct weir_reasm_res res;
 	weir_stream_ack(&r->stream, ack, &res);
 	if (res.gap)
