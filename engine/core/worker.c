@@ -54,6 +54,15 @@ err:
 	return NULL;
 }
 
+/* Gives back what a flow holds beside its entry and its streams: user slots, the outer header. */
+static void flow_release(struct weir_worker *w, struct weir_flow *f)
+{
+	weir_mem_free(&w->mem, f->user, WEIR_FLOW_USERS * sizeof(*f->user));
+	f->user = NULL;
+	weir_mem_free(&w->mem, f->outer, sizeof(*f->outer));
+	f->outer = NULL;
+}
+
 void weir_worker_free(struct weir_worker *w)
 {
 	if (!w)
@@ -61,6 +70,7 @@ void weir_worker_free(struct weir_worker *w)
 	struct weir_flow *f;
 	while ((f = weir_ft_idlest(w->ft)) != NULL) {
 		weir_tcp_finish(&f->tcp, &w->mem);
+		flow_release(w, f);
 		weir_ft_remove(w->ft, f);
 	}
 	weir_ft_free(w->ft);
@@ -179,9 +189,8 @@ static void mem_stats(struct weir_worker *w)
 static void flow_finalize(struct weir_worker *w, struct weir_flow *f, int reason)
 {
 	weir_tcp_finish(&f->tcp, &w->mem);
-	weir_mem_free(&w->mem, f->user, WEIR_FLOW_USERS * sizeof(*f->user));
 	flow_record(w, f, reason);
-	weir_mem_free(&w->mem, f->outer, sizeof(*f->outer));
+	flow_release(w, f);
 	w->st.flows_closed++;
 	w->st.flows_active--;
 	w->st.closes[reason]++;
