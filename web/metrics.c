@@ -69,7 +69,8 @@ static void ports(struct weir_sbuf *b, const struct weir_statpub_snap *snap, uns
 		  offsetof(struct weir_statpub_port, rx_missed) },
 		{ "weir_port_rx_errors_total", "Erroneous received packets.", offsetof(struct weir_statpub_port, rx_errors) },
 		{ "weir_port_tx_errors_total", "Packets that failed to be sent.", offsetof(struct weir_statpub_port, tx_errors) },
-		{ "weir_port_fragment_drops_total", "IP fragments dropped inline by the fragments policy.",
+		{ "weir_port_fragment_drops_total", "IP fragments dropped inline: of a datagram that could not be "
+		  "reassembled (defrag.unreassembled = drop).",
 		  offsetof(struct weir_statpub_port, frag_drops) },
 		{ "weir_port_non_tcp_drops_total", "Non-TCP frames dropped inline (forward_non_tcp = false).",
 		  offsetof(struct weir_statpub_port, non_tcp_drops) },
@@ -156,7 +157,10 @@ void weir_metrics_render(const struct weir_statpub_snap *snap, unsigned n, const
 	per_core(b, snap, n, "weir_bytes_total", "counter", "Wire bytes received.", ST(bytes), 1.0);
 	per_core(b, snap, n, "weir_tcp_packets_total", "counter", "TCP packets over IP.", ST(tcp_pkts), 1.0);
 	per_core(b, snap, n, "weir_other_packets_total", "counter", "Packets that are not TCP over IP.", ST(other_pkts), 1.0);
-	per_core(b, snap, n, "weir_fragments_total", "counter", "IP fragments (passed, not reassembled).", ST(frag_pkts), 1.0);
+	per_core(b, snap, n, "weir_fragments_total", "counter",
+	         "IP fragments not part of a reassembled TCP packet: held, given up, or of a datagram "
+	         "that is not TCP (the fragment that completes a TCP datagram counts as that packet).",
+	         ST(frag_pkts), 1.0);
 	per_core(b, snap, n, "weir_orphans_total", "counter", "TCP packets that belong to no flow.", ST(orphans), 1.0);
 	per_core(b, snap, n, "weir_drops_total", "counter", "Packets given the drop verdict.", ST(drops), 1.0);
 	per_core(b, snap, n, "weir_flows_total", "counter", "Flows created.", ST(flows_created), 1.0);

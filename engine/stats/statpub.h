@@ -35,7 +35,7 @@ struct weir_statpub_port {
 	uint64_t rx_pkts, rx_bytes, tx_pkts, tx_bytes;
 	uint64_t rx_missed;            /**< lost at the port before weir saw them: imissed + rx_nombuf */
 	uint64_t rx_errors, tx_errors; /**< ierrors, oerrors, and frames weir could not take in or send */
-	uint64_t frag_drops;           /**< inline: IP fragments dropped by the fragments policy */
+	uint64_t frag_drops;           /**< inline: IP fragments dropped under defrag.unreassembled = drop */
 	uint64_t non_tcp_drops;        /**< inline: non-TCP frames dropped (forward_non_tcp = false) */
 	uint16_t port;
 	uint8_t pad[6];
