@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "mem/mem.h"
+#include "parse/bytes.h"
 
 #define NS_PER_MS 1000000ull
 /* Buckets of the datagram hash: a power of two; chains stay short at the default 16 MiB cap,
@@ -85,16 +86,6 @@ struct frag {
 	bool mf;
 	uint8_t nh; /* IPv6: the fragment header's next header */
 };
-
-static inline uint16_t rd16(const uint8_t *p)
-{
-	return (uint16_t)(p[0] << 8 | p[1]);
-}
-
-static inline uint32_t rd32(const uint8_t *p)
-{
-	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
-}
 
 static inline void wr16(uint8_t *p, uint32_t v)
 {
