@@ -261,7 +261,7 @@ struct weir_pkt {
 	uint8_t ip_frag;        /**< enum weir_ip_frag */
 	uint8_t ttl;            /**< IPv4 TTL / IPv6 hop limit */
 	uint8_t encap;          /**< link-layer encapsulations crossed: bit 1 << enum weir_encap per kind */
-	uint8_t pad[1];
+	uint8_t tun_depth;      /**< tunnels taken off (0: the packet was not tunneled) */
 	uint32_t ts_val, ts_ecr;/**< timestamp option */
 	uint32_t sack[4][2];    /**< SACK blocks: left, right edge */
 	uint8_t src[16];        /**< IPv4 in the first 4 bytes, rest zero; the innermost header's */
@@ -273,8 +273,6 @@ struct weir_pkt {
 	uint8_t tun_keyed;      /**< enum weir_tunnel of the tunnel tun_id belongs to; 0 when none */
 	uint8_t tun_type;       /**< enum weir_tunnel of the innermost tunnel taken off; 0 when none */
 	uint16_t outer_l3_off;  /**< offset of the outermost IP header when tun_depth > 0 (l3_off is the innermost's) */
-	uint8_t tun_depth;      /**< tunnels taken off (0: the packet was not tunneled) */
-	uint8_t pad2[3];
 };
 
 /** A flow's addresses, client first. */

@@ -86,13 +86,11 @@ static inline void reset_view(struct weir_pkt *p, uint32_t caplen, uint32_t wire
 	p->ip_frag = 0;
 	p->ttl = 0;
 	p->encap = 0;
-	p->pad[0] = 0;
-	p->tun_type = 0;
 	p->tun_depth = 0;
+	p->tun_type = 0;
 	p->tun_id = 0;
 	p->tun_keyed = 0;
 	p->outer_l3_off = 0;
-	p->pad2[0] = p->pad2[1] = p->pad2[2] = 0;
 	p->ts_val = 0;
 	p->ts_ecr = 0;
 	memset(p->sack, 0, sizeof(p->sack));
