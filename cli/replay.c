@@ -91,6 +91,15 @@ static const struct weir_cli_opt replay_opts[] = {
      "flows.max", 0},
     {"idle-timeout", 0, "SEC", "idle timeout of established flows (flows.idle_timeout)",
      weir_cli_set_setting, RUN(engine), "flows.idle_timeout", 0},
+    {"flow-policy", 0, "evict|refuse",
+     "a full flow table evicts the idlest flow or refuses the new one (flows.policy)",
+     weir_cli_set_setting, RUN(engine), "flows.policy", 0},
+    {"defrag-memcap", 0, "BYTES", "bytes of incomplete IP datagrams held (defrag.memcap)",
+     weir_cli_set_setting, RUN(engine), "defrag.memcap", 0},
+    {"defrag-timeout", 0, "SEC", "an incomplete IP datagram is given up after (defrag.timeout)",
+     weir_cli_set_setting, RUN(engine), "defrag.timeout", 0},
+    {"defrag-max-fragments", 0, "N", "most fragments one datagram may take (defrag.max_fragments)",
+     weir_cli_set_setting, RUN(engine), "defrag.max_fragments", 0},
 };
 
 const struct weir_cli_cmd weir_replay_cmd = {
