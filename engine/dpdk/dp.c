@@ -80,6 +80,7 @@ static void collect(struct weir_dp *dp, struct weir_dp_result *res)
 			s->verdict_drops += l->verdict_drops;
 			s->passive += l->passive;
 			s->tx_full += l->tx_full;
+			s->too_big += l->too_big;
 			s->handoff_full += l->handoff_full;
 			s->malformed += l->malformed;
 			s->non_tcp += l->non_tcp;
@@ -221,10 +222,18 @@ uint64_t *weir_dp_policy_drop(const struct weir_run_config *cfg, struct weir_dp_
 	}
 }
 
+int weir_dp_too_big(uint32_t max_frame, const uint8_t *frame, uint32_t len)
+{
+	if (!max_frame || len <= max_frame)
+		return 0;
+	/* The kernel lets one 802.1Q tag pass the MTU (packet_extra_vlan_len_allowed). */
+	return len > max_frame + RTE_VLAN_HLEN || frame[12] != 0x81 || frame[13] != 0x00;
+}
+
 uint64_t weir_dp_port_drops(const struct weir_dp_port_stats *s)
 {
-	return s->no_mbuf + s->missed + s->tx_full + s->handoff_full + s->malformed + s->non_tcp +
-	       s->fragments;
+	return s->no_mbuf + s->missed + s->tx_full + s->too_big + s->handoff_full + s->malformed +
+	       s->non_tcp + s->fragments;
 }
 
 void weir_dp_port_pub(const struct weir_dp_port_stats *s, const struct rte_eth_stats *es,
@@ -236,7 +245,7 @@ void weir_dp_port_pub(const struct weir_dp_port_stats *s, const struct rte_eth_s
 	out->tx_bytes = s->tx_bytes;
 	out->rx_missed = es ? es->imissed + es->rx_nombuf : 0;
 	out->rx_errors = s->malformed + s->handoff_full + (es ? es->ierrors : 0);
-	out->tx_errors = s->tx_full + (es ? es->oerrors : 0);
+	out->tx_errors = s->tx_full + s->too_big + (es ? es->oerrors : 0);
 	out->frag_drops = s->fragments;
 	out->non_tcp_drops = s->non_tcp;
 }
@@ -250,11 +259,12 @@ static void port_json(const struct weir_dp_port_stats *s, const char *name, unsi
 	fprintf(out,
 	        ",\"pair\":%d,\"rx\":%" PRIu64 ",\"tx\":%" PRIu64 ",\"verdict_drops\":%" PRIu64
 	        ",\"passive\":%" PRIu64 ",\"drops\":{\"no_mbuf\":%" PRIu64 ",\"missed\":%" PRIu64
-	        ",\"tx_full\":%" PRIu64 ",\"handoff_full\":%" PRIu64 ",\"malformed\":%" PRIu64
-	        ",\"non_tcp\":%" PRIu64 ",\"fragments\":%" PRIu64 "},\"accounted\":%s}",
-	        pair == 0xff ? -1 : (int)pair, s->rx, s->tx, s->verdict_drops, s->passive, s->no_mbuf,
-	        s->missed, s->tx_full, s->handoff_full, s->malformed, s->non_tcp, s->fragments,
-	        in == accounted ? "true" : "false");
+	        ",\"tx_full\":%" PRIu64 ",\"too_big\":%" PRIu64 ",\"handoff_full\":%" PRIu64
+	        ",\"malformed\":%" PRIu64 ",\"non_tcp\":%" PRIu64 ",\"fragments\":%" PRIu64
+	        "},\"accounted\":%s}",
+	        pair == 0xff ? -1 : (int)pair, s->rx, s->tx, s->verdict_drops, s->passive,
+	        s->no_mbuf, s->missed, s->tx_full, s->too_big, s->handoff_full, s->malformed,
+	        s->non_tcp, s->fragments, in == accounted ? "true" : "false");
 }
 
 void weir_dp_result_json(const struct weir_dp_result *res, const struct weir_run_config *cfg, FILE *out)

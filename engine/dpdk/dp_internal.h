@@ -47,6 +47,7 @@ struct weir_dp {
 	int rss;
 	uint16_t port_id[WEIR_CFG_MAX_PORTS];
 	uint8_t started[WEIR_CFG_MAX_PORTS];
+	uint32_t max_frame[WEIR_CFG_MAX_PORTS]; /* longest frame port i sends (0: no limit) */
 	char port_name[WEIR_CFG_MAX_PORTS][64];
 	uint8_t rss_key[WEIR_CFG_MAX_PORTS][WEIR_CFG_RSS_KEY_MAX];
 	struct rte_mempool *pool;
@@ -70,6 +71,10 @@ void weir_dp_ports_close(struct weir_dp *dp);
  *  Fragments of other protocols are non-TCP traffic (forward_non_tcp). Any thread. */
 uint64_t *weir_dp_policy_drop(const struct weir_run_config *cfg, struct weir_dp_port_stats *st,
                               const struct weir_rx_pkt *r);
+/** Inline, a frame of len bytes that a port whose longest frame is max_frame (0: no limit) cannot
+ *  send: longer than max_frame, or than max_frame + 4 with an 802.1Q tag, as the kernel rules for
+ *  a packet socket. The frame holds an Ethernet header when len > max_frame. Any thread. */
+int weir_dp_too_big(uint32_t max_frame, const uint8_t *frame, uint32_t len);
 /** One port's dashboard counters from one lcore (name and port are the caller's): its share s of
  *  weir's own counters and, from the one lcore that reads the driver (es != NULL), the driver's
  *  port-wide ones; the dashboard sums the lcores. rx_missed is the summary's missed + no_mbuf

@@ -24,6 +24,8 @@ struct weir_dp_port_stats {
 	uint64_t no_mbuf;       /**< the driver found no mbuf (rte_eth_stats rx_nombuf) */
 	uint64_t missed;        /**< the port dropped before weir saw them (rte_eth_stats imissed) */
 	uint64_t tx_full;       /**< the tx ring of the out port was full */
+	uint64_t too_big;       /**< longer than the out port sends (its interface's MTU): a
+	                             net_af_packet port's kernel would discard them without a word */
 	uint64_t handoff_full;  /**< the ring to the owning worker (or back to the tx lcore) was full */
 	uint64_t malformed;     /**< frames that could not be presented to the stack (unlinearisable chains) */
 	uint64_t non_tcp;       /**< non-TCP frames dropped because forward_non_tcp = false */

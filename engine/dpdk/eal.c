@@ -1,6 +1,10 @@
 /* eal.c — EAL start-up from the run config and port set-up (queues, symmetric RSS, the mbuf pool). */
+#include <net/if.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/ioctl.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
 #include <rte_eal.h>
 #include <rte_errno.h>
@@ -124,6 +128,28 @@ static int all_ports_rss(const struct weir_dp *dp)
 	return 1;
 }
 
+/* The longest frame a port sends, or 0 when no limit is known. net_af_packet sends through a
+ * packet socket whose kernel discards a frame over the interface's MTU without telling the driver,
+ * which counts it sent (the PMD sets PACKET_LOSS): weir must drop and count such frames itself,
+ * against the MTU the interface has when the port starts, plus its Ethernet header. */
+static uint32_t max_frame(uint16_t pid)
+{
+	struct rte_eth_dev_info info;
+	char name[IF_NAMESIZE];
+	if (rte_eth_dev_info_get(pid, &info) != 0 ||
+	    strcmp(info.driver_name, "net_af_packet") != 0 || !info.if_index ||
+	    !if_indextoname(info.if_index, name))
+		return 0;
+	struct ifreq ifr;
+	memset(&ifr, 0, sizeof(ifr));
+	snprintf(ifr.ifr_name, sizeof(ifr.ifr_name), "%s", name);
+	const int s = socket(AF_INET, SOCK_DGRAM, 0);
+	const int rc = s < 0 ? -1 : ioctl(s, SIOCGIFMTU, &ifr);
+	if (s >= 0)
+		close(s);
+	return rc == 0 && ifr.ifr_mtu > 0 ? (uint32_t)ifr.ifr_mtu + RTE_ETHER_HDR_LEN : 0;
+}
+
 static int port_start(struct weir_dp *dp, unsigned i, char *err, size_t errlen)
 {
 	const uint16_t pid = dp->port_id[i];
@@ -151,6 +177,7 @@ static int port_start(struct weir_dp *dp, unsigned i, char *err, size_t errlen)
 		return -1;
 	}
 	dp->started[i] = 1;
+	dp->max_frame[i] = max_frame(pid);
 	rte_eth_promiscuous_enable(pid); /* a bump in the wire forwards every frame, not only its own MAC */
 	return 0;
 }

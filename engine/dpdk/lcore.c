@@ -77,8 +77,9 @@ static void tx_to_pair(struct weir_dp_lcore *lc, unsigned idx, struct rte_mbuf *
 	lc->st[idx].tx_bytes += bytes;
 }
 
-/* After the stack ran: drop what got the drop verdict, send or release the rest. all_tcp: every
- * frame was TCP, so no policy applies and none is looked at again. */
+/* After the stack ran: drop what got the drop verdict, or a policy's, or what the out port cannot
+ * send (too big); send or release the rest. all_tcp: every frame was TCP, so no policy applies and
+ * none is looked at again. */
 static void verdicts(struct weir_dp_lcore *lc, struct rte_mbuf **m, unsigned n, int all_tcp)
 {
 	struct weir_dp *dp = lc->dp;
@@ -95,6 +96,10 @@ static void verdicts(struct weir_dp_lcore *lc, struct rte_mbuf **m, unsigned n, 
 			rte_pktmbuf_free(m[i]);
 		} else if (!all_tcp && (dropped = weir_dp_policy_drop(dp->cfg, &lc->st[idx], &lc->rx[i]))) {
 			(*dropped)++;
+			rte_pktmbuf_free(m[i]);
+		} else if (weir_dp_too_big(dp->max_frame[dp->cfg->pairs[idx]], lc->rx[i].frame,
+		                           lc->rx[i].wirelen)) {
+			lc->st[idx].too_big++;
 			rte_pktmbuf_free(m[i]);
 		} else {
 			fw[idx][nfw[idx]++] = m[i];
