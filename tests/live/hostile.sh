@@ -150,16 +150,10 @@ for f in big $(seq -f 's%g' 1 40); do cmp -s $W/got.$f $W/www/$f || fail "$f: co
 
 # The counts once they stand still (the dashboard samples once a second).
 api() { ip netns exec $M curl -s -f -m 2 "http://$DASH/api/$1"; }
-prev=
-for i in $(seq 20); do
-	sleep 1.1; cur=$(api scripts) || fail "/api/scripts did not answer"
-	[ "$cur" = "$prev" ] && break; prev=$cur
-done
-echo "$cur" > $W/api_scripts.json
+topo_settled scripts > $W/api_scripts.json || fail "/api/scripts did not answer"
 kill -0 $WPID 2>/dev/null || fail "weir is not running after the hostile scripts"
-kill -TERM $WPID; for i in $(seq 300); do kill -0 $WPID 2>/dev/null || break; sleep 0.1; done
-wait $WPID; rc=$?; WPID=
-[ $rc = 0 ] || fail "weir run exited $rc on SIGTERM"
+topo_stop TERM
+[ $RC = 0 ] || fail "weir run exited $RC on SIGTERM"
 python3 - $W <<'PY' || fail "records"
 import json, re, sys
 W = sys.argv[1]

@@ -51,6 +51,39 @@ topo_cleanup() {
 	rm -rf "$W"
 }
 
+# topo_dpdk FRAMES: the start of weir's config: its two ports on ${P}b and ${P}y (net_af_packet,
+# FRAMES ring frames each) with EAL arguments that need no hugepages, and a 20 us idle sleep.
+topo_dpdk() {
+	cat <<CFG
+dpdk = {
+	eal = { "--no-huge", "-m", "256", "--no-pci", "--no-shconf", "--no-telemetry" },
+	ports = { "net_af_packet0,iface=${P}b,framecnt=$1", "net_af_packet1,iface=${P}y,framecnt=$1" },
+}
+idle_sleep_us = 20
+CFG
+}
+
+# topo_stop SIGNAL: sends weir ($WPID) SIGNAL and gives it 30 s to drain and write its records,
+# then kills it; sets RC to its exit status and clears WPID.
+topo_stop() {
+	kill -$1 $WPID 2>/dev/null
+	for i in $(seq 300); do kill -0 $WPID 2>/dev/null || break; sleep 0.1; done
+	kill -KILL $WPID 2>/dev/null
+	wait $WPID; RC=$?; WPID=
+}
+
+# topo_settled PATH: prints the dashboard's answer to PATH (through the caller's function api) once
+# it stands still: it samples once a second, so two equal answers a sample apart. Non-zero when the
+# dashboard does not answer.
+topo_settled() {
+	local prev= cur i
+	for i in $(seq 20); do
+		sleep 1.1; cur=$(api $1) || return 1
+		[ "$cur" = "$prev" ] && break; prev=$cur
+	done
+	echo "$cur"
+}
+
 # topo_start NAME PREFIX NET TOOL...: the live tests' start. Calls the caller's fail() unless run as
 # root with every TOOL on PATH and an executable $WEIR. Then sets the globals the test and topo_cleanup
 # use: W (a new folder /tmp/weir-NAME.XXXXXX), P (PREFIX and the test's pid), the namespaces C, S
