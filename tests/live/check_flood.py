@@ -1,0 +1,144 @@
+#!/usr/bin/env python3
+"""check_flood.py — checks flood.sh's run: the legitimate transfers, the caps' counters and the per-port
+accounting, against weir's summary, its dashboard and the kernel's interface counters.
+
+usage: check_flood.py DIR IFACE0 IFACE1 MAX_FRAGMENTS
+DIR holds legit.txt, floods.txt, gen.jsonl (the floods' counts), stats.flood.json (the summary),
+api_ports.json, links.json (`ip -j -s link`) and snmp.txt (/proc/net/snmp) of weir's namespace; IFACE0 and IFACE1 are the
+interfaces of weir's ports 0 (client side) and 1 (server side).
+"""
+import json
+import os
+import sys
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from check_edges import per_port, summary  # noqa: E402
+
+MAX_GAP = 0.5  # s: the longest pause between two transfers (curl's start-up is about 20 ms)
+# Every drop reason of the summary's ports: a reason added to weir must be added here too.
+REASONS = {"no_mbuf", "missed", "tx_full", "too_big", "handoff_full", "malformed", "non_tcp", "fragments"}
+
+
+def check_legit(w):
+    """Every transfer whole, none failed; they ran before, throughout and after the floods."""
+    errs = []
+    rows = [l.split() for l in open(f"{w}/legit.txt") if l.strip()]
+    floods = [l.split() for l in open(f"{w}/floods.txt") if l.strip()]
+    for size, t0, t1, rc, code, got, same in rows:
+        if rc != "0" or code != "200" or got != size or same != "1":
+            errs.append(f"transfer of {size} bytes at {t0}: curl exit {rc}, HTTP {code}, {got} bytes, cmp equal {same}")
+    spans = [(float(r[1]), float(r[2])) for r in rows]
+    first, last = float(floods[0][1]), float(floods[-1][2])
+    before = sum(1 for a, b in spans if b <= first)
+    after = sum(1 for a, b in spans if a >= last)
+    if before < 4 or after < 4:
+        errs.append(f"{before} transfers ended before the first flood, {after} began after the last: want 4 each")
+    gaps = [b0 - a1 for (a0, a1), (b0, b1) in zip(spans, spans[1:]) if a1 < last and b0 > first]
+    if gaps and max(gaps) > MAX_GAP:
+        errs.append(f"a pause of {max(gaps):.2f} s between transfers during the floods (at most {MAX_GAP})")
+    for name, t0, t1, sent in floods:
+        during = sum(1 for a, b in spans if a < float(t1) and b > float(t0))
+        if during == 0:
+            errs.append(f"no transfer ran during the {name} flood")
+        print(f"  {name}: {sent} frames in {float(t1) - float(t0):.2f} s, {during} transfers during it")
+    print(f"  legitimate transfers: {len(rows)} ({before} before the floods, {after} after), "
+          f"longest pause {max(gaps) if gaps else 0:.3f} s")
+    return errs
+
+
+def check_ports(w, st, gen, max_fragments):
+    """The identity with every counter named, and the drops each flood makes."""
+    errs = []
+    for p in st["ports"]:
+        d = p["drops"]
+        if set(d) != REASONS:
+            errs.append(f"port {p['name']}: drop reasons {sorted(d)}, the test knows {sorted(REASONS)}")
+        received = p["rx"] + d["missed"] + d["no_mbuf"]
+        accounted = p["tx"] + p["verdict_drops"] + p["passive"] + sum(d.values())
+        if received != accounted:
+            errs.append(f"port {p['name']}: rx {p['rx']} + missed + no_mbuf = {received}, but tx {p['tx']} + "
+                        f"verdict {p['verdict_drops']} + passive {p['passive']} + drops {d} = {accounted}")
+        print(f"  port {p['name']}: rx {p['rx']} = tx {p['tx']} + verdict drops {p['verdict_drops']} + passive "
+              f"{p['passive']} + drops " + " + ".join(f"{k} {v}" for k, v in d.items()))
+    p0, p1 = st["ports"]
+    frag6 = gen["frag6"]
+    want = {"verdict_drops": gen["syn9"]["packets"], "too_big": gen["big"]["count"],
+            "fragments": frag6["too_many"] * (frag6["fragments"] - max_fragments)}
+    got = {"verdict_drops": p0["verdict_drops"], "too_big": p0["drops"].get("too_big"),
+           "fragments": p0["drops"]["fragments"]}
+    if got != want:
+        errs.append(f"port 0: drops {got}, the floods make {want}")
+    others = {k: v for k, v in p0["drops"].items() if k not in got and v}
+    if others or p1["verdict_drops"] or any(p1["drops"].values()):
+        errs.append(f"drops nothing made: port 0 {others}, port 1 verdict {p1['verdict_drops']}, {p1['drops']}")
+    return errs
+
+
+def reassembled(w):
+    """IPv4 datagrams the kernel of weir's namespace reassembled (/proc/net/snmp, Ip: ReasmOKs)."""
+    names, values = [l.split()[1:] for l in open(f"{w}/snmp.txt") if l.startswith("Ip:")][:2]
+    return int(values[names.index("ReasmOKs")])
+
+
+def check_kernel(w, st, gen, ifaces):
+    """weir's rx and tx per port against the kernel's counters of the ports' interfaces: the frames
+    each interface took are weir's rx, less the IPv4 fragments the driver's socket took for the
+    kernel's reassembly, plus one frame for each datagram that completed; the frames the other
+    interface sent are weir's tx. Nothing else sends or receives in weir's namespace."""
+    errs = []
+    links = {l["ifname"]: l["stats64"] for l in json.load(open(f"{w}/links.json"))}
+    kept = gen["frag"]["packets"] - reassembled(w)
+    for i, (p, iface) in enumerate(zip(st["ports"], ifaces)):
+        k_rx = links[iface]["rx"]["packets"]
+        k_tx = links[ifaces[1 - i]]["tx"]["packets"]
+        want_rx = k_rx - (kept if i == 0 else 0)
+        if p["rx"] != want_rx or p["tx"] != k_tx:
+            errs.append(f"port {i}: weir rx {p['rx']} tx {p['tx']}; the kernel: {iface} took {k_rx} frames "
+                        f"({want_rx} after its socket's reassembly), {ifaces[1 - i]} sent {k_tx}")
+        print(f"  port {i}: {iface} took {k_rx} frames, weir received {p['rx']}; weir sent {p['tx']}, "
+              f"{ifaces[1 - i]} sent {k_tx}")
+    return errs
+
+
+def check_caps(st):
+    """Each cap's counters moved."""
+    ws = st["workers"]
+    total = lambda f: sum(f(x) for x in ws)  # noqa: E731
+    got = {"flows.evicted": total(lambda x: x["flows"]["evicted"]),
+           "memory.failed": total(lambda x: x["memory"]["failed"]),
+           "anomalies.memcap": total(lambda x: x["anomalies"]["memcap"]),
+           "anomalies.overlap_different": total(lambda x: x["anomalies"]["overlap_different"]),
+           "defrag.evicted": total(lambda x: x["defrag"]["evicted"]),
+           "defrag.too_many": total(lambda x: x["defrag"]["too_many"])}
+    print("  caps: " + ", ".join(f"{k} {v}" for k, v in got.items()))
+    return [f"{k} is 0: the flood did not reach its cap" for k, v in got.items() if not v]
+
+
+def check_dashboard(w, st):
+    """/api/ports after the traffic: the summary's per-port counters."""
+    ports = st["ports"]
+    want = {"rx_packets": [p["rx"] for p in ports], "tx_packets": [p["tx"] for p in ports],
+            "rx_missed": [p["drops"]["missed"] + p["drops"]["no_mbuf"] for p in ports],
+            "tx_errors": [p["drops"]["tx_full"] + p["drops"].get("too_big", 0) for p in ports],
+            "fragment_drops": [p["drops"]["fragments"] for p in ports],
+            "non_tcp_drops": [p["drops"]["non_tcp"] for p in ports]}
+    api = {f: per_port(w, f) for f in want}
+    return [f"/api/ports {k} {api[k]}, the summary says {want[k]}" for k in want if api[k] != want[k]]
+
+
+def main():
+    w, ifaces, max_fragments = sys.argv[1], sys.argv[2:4], int(sys.argv[4])
+    gen = {g["name"]: g for g in map(json.loads, open(f"{w}/gen.jsonl"))}
+    st, errs = summary(w, "flood")
+    errs += check_legit(w)
+    errs += check_ports(w, st, gen, max_fragments)
+    errs += check_kernel(w, st, gen, ifaces)
+    errs += check_caps(st)
+    errs += check_dashboard(w, st)
+    for e in errs:
+        print("  " + e, file=sys.stderr)
+    return 1 if errs else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,127 @@
+#!/bin/bash
+# flood.sh — live test: the floods of issue 16 through weir inline (2x net_af_packet) under small caps,
+# while legitimate HTTP transfers run before, during and after each of them.
+#   weir runs with flows.max = 1024, streams.memcap = 256 KiB, defrag.memcap = 64 KiB,
+#   defrag.max_fragments = 16 and a firewall rule dropping port 9. From the client's side, at 20,000
+#   frames a second (bench/weir_flood unless said): a SYN flood of 30,000 flows; 2,000 SYNs to port 9;
+#   overlapping retransmissions on 50 flows; tiny out-of-order segments on 1,000 flows; IPv4
+#   fragments (the driver's kernel socket reassembles those: weir sees only completed datagrams);
+#   IPv6 fragments (flood_frames.py: 300 datagrams never completed, 20 of 24 fragments); 200 frames
+#   of 1,800 bytes, too big for the server side's MTU of 1,500. Flood frames go to a MAC no host has.
+# Asserted: every transfer completes with every byte (cmp), with no gap over 0.5 s between them from
+# the first flood to the last; each cap's counters moved (flows evicted, stream memory refused,
+# overlap anomalies, defrag evictions and too_many); per port, rx + missed + no_mbuf = tx + verdict
+# drops + passive + each drop reason, exactly, with the reasons' counts the floods make (2,000
+# verdict drops, 200 too big, 20 x 8 fragments) — and the kernel agrees: the frames each port's
+# interface took are its rx (less the IPv4 fragments the kernel kept for reassembly, plus one frame
+# per datagram completed), the frames the other interface sent are its tx; the dashboard's
+# /api/ports says the same. weir still runs at the end and exits 0 on SIGTERM.
+# usage: flood.sh WEIR_BINARY WEIR_FLOOD_BINARY. Needs root, ip, ethtool, curl, python3, cmp.
+# Prints "1 passed, 0 failed" or "0 passed, 1 failed"; leaves no namespace, interface or process behind.
+set -u
+WEIR=${1:?weir binary}; GEN=${2:?weir_flood binary}
+PPS=20000                  # flood frames a second: the ring (framecnt) holds 0.4 s of them
+MAX_FRAGMENTS=16           # defrag.max_fragments: the IPv6 flood's datagrams of 24 go past it
+MAC=02:00:00:00:00:99      # flood frames' destination: no host's, so the server's stack ignores them
+fail() {
+	echo "FAIL [flood]: $*" >&2
+	[ -f "${W:-}/weir.err" ] && tail -20 "$W/weir.err" | sed 's/^/  weir: /' >&2
+	echo "0 passed, 1 failed"
+	exit 1
+}
+HERE=$(cd "$(dirname "$0")" && pwd)
+. "$HERE/topology.sh"
+topo_start flood wx 10.96.0 ip ethtool curl python3 cmp
+[ -x "$GEN" ] || fail "no weir_flood binary at $GEN"
+
+# Static neighbours: no ARP, so that every frame on weir's interfaces is one this test sent or a
+# transfer made. The client's side takes jumbo frames, the server's does not.
+SMAC=$(ip netns exec $S cat /sys/class/net/${P}z/address); CMAC=$(ip netns exec $C cat /sys/class/net/${P}a/address)
+ip -n $C neigh replace 10.96.0.2 lladdr $SMAC dev ${P}a nud permanent || fail "neighbour"
+ip -n $S neigh replace 10.96.0.1 lladdr $CMAC dev ${P}z nud permanent || fail "neighbour"
+ip -n $C link set ${P}a mtu 9000 && ip -n $M link set ${P}b mtu 9000 || fail "mtu"
+
+mkdir -p $W/www $W/got
+SIZES="2000000 200000 20011 1013"
+for s in $SIZES; do head -c $s /dev/urandom > $W/www/f$s; done
+(cd $W/www && exec ip netns exec $S python3 -m http.server 8080 --bind 10.96.0.2 >/dev/null 2>&1) & PIDS+=($!)
+
+# --- the floods, made before weir starts: NAME GENERATOR-ARGUMENTS (their counts in gen.jsonl)
+gen() {
+	local name=$1; shift
+	"$@" > $W/gen.out || fail "making the $name flood"
+	sed "s/^{/{\"name\":\"$name\",/" $W/gen.out >> $W/gen.jsonl
+}
+flood_args=(--client 10.97.0.0/16 --server 10.96.0.2 --port 8080 --smac 02:00:00:00:00:98 --dmac $MAC --out)
+gen syn "$GEN" syn --count 30000 "${flood_args[@]}" $W/syn.pcap
+gen syn9 "$GEN" syn --count 2000 "${flood_args[@]}" $W/syn9.pcap --port 9
+gen overlap "$GEN" overlap --flows 50 --count 5000 "${flood_args[@]}" $W/overlap.pcap
+gen tiny-ooo "$GEN" tiny-ooo --flows 1000 --count 10000 "${flood_args[@]}" $W/tiny-ooo.pcap
+gen frag "$GEN" frag --count 2000 "${flood_args[@]}" $W/frag.pcap
+gen frag6 python3 "$HERE/flood_frames.py" frag6 $W/frag6.pcap $MAC 300 20 24
+gen big python3 "$HERE/flood_frames.py" big $W/big.pcap $MAC 200 1800
+
+DASH=127.0.0.1:18080 # the loopback of weir's own namespace
+topo_dpdk 8192 > $W/weir.lua
+cat >> $W/weir.lua <<CFG
+flows = { max = 1024 }
+streams = { memcap = 262144 }
+defrag = { memcap = 65536, max_fragments = $MAX_FRAGMENTS }
+firewall = { { port = 9, action = "drop" } }
+dashboard = { listen = "$DASH" }
+log = { stats = "$W/stats.flood.json" }
+CFG
+"$WEIR" check -c $W/weir.lua >/dev/null || fail "weir check refused the config"
+for i in $(seq 100); do ip netns exec $S ss -ltn | grep -q 10.96.0.2:8080 && break; sleep 0.1; done
+api() { ip netns exec $M curl -s -f -m 2 "http://$DASH/api/$1"; }
+ip netns exec $M "$WEIR" run -c $W/weir.lua > $W/weir.out 2> $W/weir.err & WPID=$!
+# The dashboard listens once the ports are started: from then on weir sees every frame.
+for i in $(seq 100); do
+	kill -0 $WPID 2>/dev/null || { wait $WPID; rc=$?; WPID=; fail "weir exited early: exit $rc"; }
+	api stats > /dev/null && break
+	sleep 0.2
+done
+ip netns exec $C curl -s -m 5 -o /dev/null http://10.96.0.2:8080/f1013 || fail "no request got through weir"
+
+# legit: HTTP transfers one after another until $W/stop exists, a line each in legit.txt:
+# FILE START END CURL_EXIT HTTP_CODE BYTES SAME (1: cmp equal)
+legit() {
+	local i=0 f out rc t0 same
+	while [ ! -e $W/stop ]; do
+		for f in $SIZES; do
+			i=$((i + 1)); t0=$(date +%s.%N)
+			out=$(ip netns exec $C curl -s -m 30 -w '%{http_code} %{size_download}' -o $W/got/$i \
+			      http://10.96.0.2:8080/f$f); rc=$?
+			cmp -s $W/got/$i $W/www/f$f && same=1 || same=0
+			echo "$f $t0 $(date +%s.%N) $rc ${out:-000 0} $same" >> $W/legit.txt
+			rm -f $W/got/$i
+		done
+	done
+}
+# transfers N: returns once N more transfers have ended
+transfers() {
+	local want=$(($(wc -l < $W/legit.txt) + $1))
+	for i in $(seq 600); do [ "$(wc -l < $W/legit.txt)" -ge $want ] && return 0; sleep 0.1; done
+	fail "fewer than $1 transfers ended in 60 s"
+}
+# flood NAME: sends NAME.pcap from the client through weir; a line in floods.txt: NAME START END SENT
+flood() {
+	local t0=$(date +%s.%N) n
+	n=$(ip netns exec $C python3 "$HERE/send_pcap.py" ${P}a $W/$1.pcap $PPS) || fail "sending the $1 flood"
+	echo "$1 $t0 $(date +%s.%N) $n" >> $W/floods.txt
+	transfers 4
+}
+: > $W/legit.txt; : > $W/floods.txt
+legit & LEGIT=$!; PIDS+=($LEGIT)
+transfers 4
+for f in syn syn9 overlap tiny-ooo frag frag6 big; do flood $f; done
+touch $W/stop; wait $LEGIT
+
+topo_settled ports > $W/api_ports.json || fail "/api/ports did not answer"
+kill -0 $WPID 2>/dev/null || fail "weir is not running after the floods"
+topo_stop TERM
+[ $RC = 0 ] || fail "weir run exited $RC on SIGTERM"
+ip -j -s -n $M link show > $W/links.json && ip netns exec $M cat /proc/net/snmp > $W/snmp.txt ||
+	fail "the kernel's counters"
+python3 "$HERE/check_flood.py" $W ${P}b ${P}y $MAX_FRAGMENTS || fail "records"
+echo "1 passed, 0 failed"
