@@ -222,14 +222,6 @@ uint64_t *weir_dp_policy_drop(const struct weir_run_config *cfg, struct weir_dp_
 	}
 }
 
-int weir_dp_too_big(uint32_t max_frame, const uint8_t *frame, uint32_t len)
-{
-	if (!max_frame || len <= max_frame)
-		return 0;
-	/* The kernel lets one 802.1Q tag pass the MTU (packet_extra_vlan_len_allowed). */
-	return len > max_frame + RTE_VLAN_HLEN || frame[12] != 0x81 || frame[13] != 0x00;
-}
-
 uint64_t weir_dp_port_drops(const struct weir_dp_port_stats *s)
 {
 	return s->no_mbuf + s->missed + s->tx_full + s->too_big + s->handoff_full + s->malformed +

@@ -74,7 +74,13 @@ uint64_t *weir_dp_policy_drop(const struct weir_run_config *cfg, struct weir_dp_
 /** Inline, a frame of len bytes that a port whose longest frame is max_frame (0: no limit) cannot
  *  send: longer than max_frame, or than max_frame + 4 with an 802.1Q tag, as the kernel rules for
  *  a packet socket. The frame holds an Ethernet header when len > max_frame. Any thread. */
-int weir_dp_too_big(uint32_t max_frame, const uint8_t *frame, uint32_t len);
+static inline int weir_dp_too_big(uint32_t max_frame, const uint8_t *frame, uint32_t len)
+{
+	if (!max_frame || len <= max_frame)
+		return 0;
+	/* The kernel lets one 802.1Q tag pass the MTU (packet_extra_vlan_len_allowed). */
+	return len > max_frame + RTE_VLAN_HLEN || frame[12] != 0x81 || frame[13] != 0x00;
+}
 /** One port's dashboard counters from one lcore (name and port are the caller's): its share s of
  *  weir's own counters and, from the one lcore that reads the driver (es != NULL), the driver's
  *  port-wide ones; the dashboard sums the lcores. rx_missed is the summary's missed + no_mbuf
