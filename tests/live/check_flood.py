@@ -2,10 +2,12 @@
 """check_flood.py — checks flood.sh's run: the legitimate transfers, the caps' counters and the per-port
 accounting, against weir's summary, its dashboard and the kernel's interface counters.
 
-usage: check_flood.py DIR IFACE0 IFACE1 MAX_FRAGMENTS
-DIR holds legit.txt, floods.txt, gen.jsonl (the floods' counts), stats.flood.json (the summary),
-api_ports.json, links.json (`ip -j -s link`) and snmp.txt (/proc/net/snmp) of weir's namespace; IFACE0 and IFACE1 are the
-interfaces of weir's ports 0 (client side) and 1 (server side).
+usage: check_flood.py DIR GEN IFACE0 IFACE1 MAX_FRAGMENTS COUNTER...
+DIR holds one run's legit.txt, floods.txt, stats.flood.json (the summary), api_ports.json, and
+the kernel's counters of weir's namespace before and after the run: links.TAG.json (`ip -j -s
+link`) and snmp.TAG.txt (/proc/net/snmp). GEN: the floods' counts (a JSON line each). IFACE0 and
+IFACE1: the interfaces of weir's ports 0 (client side) and 1 (server side). COUNTER: the workers'
+counters the run's caps must have moved (flows.evicted, defrag.too_many, ...).
 """
 import json
 import os
@@ -41,13 +43,22 @@ def check_legit(w):
         if during == 0:
             errs.append(f"no transfer ran during the {name} flood")
         print(f"  {name}: {sent} frames in {float(t1) - float(t0):.2f} s, {during} transfers during it")
+    # The largest transfer's time before, during and after the floods (by its start): not checked.
+    big = max(int(r[0]) for r in rows)
+    times = {"before": [], "during": [], "after": []}
+    for r in rows:
+        if int(r[0]) == big:
+            t0 = float(r[1])
+            times["before" if t0 < first else "after" if t0 >= last else "during"].append(float(r[2]) - t0)
+    times = {k: sorted(v) for k, v in times.items()}
     print(f"  legitimate transfers: {len(rows)} ({before} before the floods, {after} after), "
-          f"longest pause {max(gaps) if gaps else 0:.3f} s")
+          f"longest pause {max(gaps) if gaps else 0:.3f} s; median time of the {big}-byte one: " +
+          ", ".join(f"{k} {v[len(v) // 2]:.3f} s" for k, v in times.items() if v))
     return errs
 
 
-def check_ports(w, st, gen, max_fragments):
-    """The identity with every counter named, and the drops each flood makes."""
+def check_ports(st, gen, sent, max_fragments):
+    """The identity with every counter named, and the drops the floods sent make (nothing else drops)."""
     errs = []
     for p in st["ports"]:
         d = p["drops"]
@@ -62,8 +73,9 @@ def check_ports(w, st, gen, max_fragments):
               f"{p['passive']} + drops " + " + ".join(f"{k} {v}" for k, v in d.items()))
     p0, p1 = st["ports"]
     frag6 = gen["frag6"]
-    want = {"verdict_drops": gen["syn9"]["packets"], "too_big": gen["big"]["count"],
-            "fragments": frag6["too_many"] * (frag6["fragments"] - max_fragments)}
+    want = {"verdict_drops": gen["syn9"]["packets"] if "syn9" in sent else 0,
+            "too_big": gen["big"]["count"] if "big" in sent else 0,
+            "fragments": frag6["too_many"] * (frag6["fragments"] - max_fragments) if "frag6" in sent else 0}
     got = {"verdict_drops": p0["verdict_drops"], "too_big": p0["drops"].get("too_big"),
            "fragments": p0["drops"]["fragments"]}
     if got != want:
@@ -74,23 +86,33 @@ def check_ports(w, st, gen, max_fragments):
     return errs
 
 
-def reassembled(w):
-    """IPv4 datagrams the kernel of weir's namespace reassembled (/proc/net/snmp, Ip: ReasmOKs)."""
-    names, values = [l.split()[1:] for l in open(f"{w}/snmp.txt") if l.startswith("Ip:")][:2]
+def reassembled(w, tag):
+    """IPv4 datagrams the kernel of weir's namespace had reassembled (/proc/net/snmp, Ip: ReasmOKs)."""
+    names, values = [l.split()[1:] for l in open(f"{w}/snmp.{tag}.txt") if l.startswith("Ip:")][:2]
     return int(values[names.index("ReasmOKs")])
 
 
-def check_kernel(w, st, gen, ifaces):
+def link_counts(w, tag):
+    """Packets each interface of weir's namespace had received and sent."""
+    return {l["ifname"]: (l["stats64"]["rx"]["packets"], l["stats64"]["tx"]["packets"])
+            for l in json.load(open(f"{w}/links.{tag}.json"))}
+
+
+def check_kernel(w, st, gen, sent, ifaces):
     """weir's rx and tx per port against the kernel's counters of the ports' interfaces: the frames
     each interface took are weir's rx, less the IPv4 fragments the driver's socket took for the
     kernel's reassembly, plus one frame for each datagram that completed; the frames the other
     interface sent are weir's tx. Nothing else sends or receives in weir's namespace."""
     errs = []
-    links = {l["ifname"]: l["stats64"] for l in json.load(open(f"{w}/links.json"))}
-    kept = gen["frag"]["packets"] - reassembled(w)
+    before, after = link_counts(w, "before"), link_counts(w, "after")
+    rx = {n: after[n][0] - before[n][0] for n in ifaces}
+    tx = {n: after[n][1] - before[n][1] for n in ifaces}
+    kept = 0
+    if "frag" in sent:
+        kept = gen["frag"]["packets"] - (reassembled(w, "after") - reassembled(w, "before"))
     for i, (p, iface) in enumerate(zip(st["ports"], ifaces)):
-        k_rx = links[iface]["rx"]["packets"]
-        k_tx = links[ifaces[1 - i]]["tx"]["packets"]
+        k_rx = rx[iface]
+        k_tx = tx[ifaces[1 - i]]
         want_rx = k_rx - (kept if i == 0 else 0)
         if p["rx"] != want_rx or p["tx"] != k_tx:
             errs.append(f"port {i}: weir rx {p['rx']} tx {p['tx']}; the kernel: {iface} took {k_rx} frames "
@@ -100,16 +122,9 @@ def check_kernel(w, st, gen, ifaces):
     return errs
 
 
-def check_caps(st):
-    """Each cap's counters moved."""
-    ws = st["workers"]
-    total = lambda f: sum(f(x) for x in ws)  # noqa: E731
-    got = {"flows.evicted": total(lambda x: x["flows"]["evicted"]),
-           "memory.failed": total(lambda x: x["memory"]["failed"]),
-           "anomalies.memcap": total(lambda x: x["anomalies"]["memcap"]),
-           "anomalies.overlap_different": total(lambda x: x["anomalies"]["overlap_different"]),
-           "defrag.evicted": total(lambda x: x["defrag"]["evicted"]),
-           "defrag.too_many": total(lambda x: x["defrag"]["too_many"])}
+def check_caps(st, counters):
+    """The caps' counters: each of counters (GROUP.NAME of the workers' stats) moved."""
+    got = {c: sum(x[c.split(".")[0]][c.split(".")[1]] for x in st["workers"]) for c in counters}
     print("  caps: " + ", ".join(f"{k} {v}" for k, v in got.items()))
     return [f"{k} is 0: the flood did not reach its cap" for k, v in got.items() if not v]
 
@@ -127,13 +142,15 @@ def check_dashboard(w, st):
 
 
 def main():
-    w, ifaces, max_fragments = sys.argv[1], sys.argv[2:4], int(sys.argv[4])
-    gen = {g["name"]: g for g in map(json.loads, open(f"{w}/gen.jsonl"))}
+    w, ifaces, max_fragments, counters = sys.argv[1], sys.argv[3:5], int(sys.argv[5]), sys.argv[6:]
+    gen = {g["name"]: g for g in map(json.loads, open(sys.argv[2]))}
+    sent = {l.split()[0] for l in open(f"{w}/floods.txt") if l.strip()}
+    print(f"[{os.path.basename(w)}]")
     st, errs = summary(w, "flood")
     errs += check_legit(w)
-    errs += check_ports(w, st, gen, max_fragments)
-    errs += check_kernel(w, st, gen, ifaces)
-    errs += check_caps(st)
+    errs += check_ports(st, gen, sent, max_fragments)
+    errs += check_kernel(w, st, gen, sent, ifaces)
+    errs += check_caps(st, counters)
     errs += check_dashboard(w, st)
     for e in errs:
         print("  " + e, file=sys.stderr)

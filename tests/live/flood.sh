@@ -8,14 +8,16 @@
 #   fragments (the driver's kernel socket reassembles those: weir sees only completed datagrams);
 #   IPv6 fragments (flood_frames.py: 300 datagrams never completed, 20 of 24 fragments); 200 frames
 #   of 1,800 bytes, too big for the server side's MTU of 1,500. Flood frames go to a MAC no host has.
-# Asserted: every transfer completes with every byte (cmp), with no gap over 0.5 s between them from
-# the first flood to the last; each cap's counters moved (flows evicted, stream memory refused,
-# overlap anomalies, defrag evictions and too_many); per port, rx + missed + no_mbuf = tx + verdict
-# drops + passive + each drop reason, exactly, with the reasons' counts the floods make (2,000
-# verdict drops, 200 too big, 20 x 8 fragments) — and the kernel agrees: the frames each port's
-# interface took are its rx (less the IPv4 fragments the kernel kept for reassembly, plus one frame
-# per datagram completed), the frames the other interface sent are its tx; the dashboard's
-# /api/ports says the same. weir still runs at the end and exits 0 on SIGTERM.
+#   Then weir again with flows.policy = "refuse" and the SYN flood: the transfers' flows are refused.
+# Asserted in each run: every transfer completes with every byte (cmp), with no pause over 0.5 s
+# between them from the first flood to the last; each cap's counters moved (flows evicted, stream
+# memory refused, overlap anomalies, defrag evictions and too_many; flows refused); per port, rx +
+# missed + no_mbuf = tx + verdict drops + passive + each drop reason, exactly, with the reasons'
+# counts the floods make (2,000 verdict drops, 200 too big, 20 x 8 fragments) — and the kernel
+# agrees: the frames each port's interface took are its rx (less the IPv4 fragments the kernel kept
+# for reassembly, plus one frame per datagram completed), the frames the other interface sent are
+# its tx; the dashboard's /api/ports says the same. weir still runs at the end and exits 0 on
+# SIGTERM. About 30 s.
 # usage: flood.sh WEIR_BINARY WEIR_FLOOD_BINARY. Needs root, ip, ethtool, curl, python3, cmp.
 # Prints "1 passed, 0 failed" or "0 passed, 1 failed"; leaves no namespace, interface or process behind.
 set -u
@@ -36,7 +38,8 @@ topo_start flood wx 10.96.0 ip ethtool curl python3 cmp
 
 # Static neighbours: no ARP, so that every frame on weir's interfaces is one this test sent or a
 # transfer made. The client's side takes jumbo frames, the server's does not.
-SMAC=$(ip netns exec $S cat /sys/class/net/${P}z/address); CMAC=$(ip netns exec $C cat /sys/class/net/${P}a/address)
+SMAC=$(ip netns exec $S cat /sys/class/net/${P}z/address)
+CMAC=$(ip netns exec $C cat /sys/class/net/${P}a/address)
 ip -n $C neigh replace 10.96.0.2 lladdr $SMAC dev ${P}a nud permanent || fail "neighbour"
 ip -n $S neigh replace 10.96.0.1 lladdr $CMAC dev ${P}z nud permanent || fail "neighbour"
 ip -n $C link set ${P}a mtu 9000 && ip -n $M link set ${P}b mtu 9000 || fail "mtu"
@@ -62,66 +65,87 @@ gen frag6 python3 "$HERE/flood_frames.py" frag6 $W/frag6.pcap $MAC 300 20 24
 gen big python3 "$HERE/flood_frames.py" big $W/big.pcap $MAC 200 1800
 
 DASH=127.0.0.1:18080 # the loopback of weir's own namespace
-topo_dpdk 8192 > $W/weir.lua
-cat >> $W/weir.lua <<CFG
-flows = { max = 1024 }
-streams = { memcap = 262144 }
-defrag = { memcap = 65536, max_fragments = $MAX_FRAGMENTS }
-firewall = { { port = 9, action = "drop" } }
-dashboard = { listen = "$DASH" }
-log = { stats = "$W/stats.flood.json" }
-CFG
-"$WEIR" check -c $W/weir.lua >/dev/null || fail "weir check refused the config"
-for i in $(seq 100); do ip netns exec $S ss -ltn | grep -q 10.96.0.2:8080 && break; sleep 0.1; done
 api() { ip netns exec $M curl -s -f -m 2 "http://$DASH/api/$1"; }
-ip netns exec $M "$WEIR" run -c $W/weir.lua > $W/weir.out 2> $W/weir.err & WPID=$!
-# The dashboard listens once the ports are started: from then on weir sees every frame.
-for i in $(seq 100); do
-	kill -0 $WPID 2>/dev/null || { wait $WPID; rc=$?; WPID=; fail "weir exited early: exit $rc"; }
-	api stats > /dev/null && break
-	sleep 0.2
-done
-ip netns exec $C curl -s -m 5 -o /dev/null http://10.96.0.2:8080/f1013 || fail "no request got through weir"
+for i in $(seq 100); do ip netns exec $S ss -ltn | grep -q 10.96.0.2:8080 && break; sleep 0.1; done
 
-# legit: HTTP transfers one after another until $W/stop exists, a line each in legit.txt:
+# legit: HTTP transfers one after another until $R/stop exists, a line each in $R/legit.txt:
 # FILE START END CURL_EXIT HTTP_CODE BYTES SAME (1: cmp equal)
 legit() {
 	local i=0 f out rc t0 same
-	while [ ! -e $W/stop ]; do
+	while [ ! -e $R/stop ]; do
 		for f in $SIZES; do
 			i=$((i + 1)); t0=$(date +%s.%N)
 			out=$(ip netns exec $C curl -s -m 30 -w '%{http_code} %{size_download}' -o $W/got/$i \
 			      http://10.96.0.2:8080/f$f); rc=$?
 			cmp -s $W/got/$i $W/www/f$f && same=1 || same=0
-			echo "$f $t0 $(date +%s.%N) $rc ${out:-000 0} $same" >> $W/legit.txt
+			echo "$f $t0 $(date +%s.%N) $rc ${out:-000 0} $same" >> $R/legit.txt
 			rm -f $W/got/$i
 		done
 	done
 }
 # transfers N: returns once N more transfers have ended
 transfers() {
-	local want=$(($(wc -l < $W/legit.txt) + $1))
-	for i in $(seq 600); do [ "$(wc -l < $W/legit.txt)" -ge $want ] && return 0; sleep 0.1; done
-	fail "fewer than $1 transfers ended in 60 s"
+	local want=$(($(wc -l < $R/legit.txt) + $1))
+	for i in $(seq 600); do [ "$(wc -l < $R/legit.txt)" -ge $want ] && return 0; sleep 0.1; done
+	fail "$POLICY: fewer than $1 transfers ended in 60 s"
 }
 # flood NAME: sends NAME.pcap from the client through weir; a line in floods.txt: NAME START END SENT
 flood() {
 	local t0=$(date +%s.%N) n
 	n=$(ip netns exec $C python3 "$HERE/send_pcap.py" ${P}a $W/$1.pcap $PPS) || fail "sending the $1 flood"
-	echo "$1 $t0 $(date +%s.%N) $n" >> $W/floods.txt
+	echo "$1 $t0 $(date +%s.%N) $n" >> $R/floods.txt
 	transfers 4
 }
-: > $W/legit.txt; : > $W/floods.txt
-legit & LEGIT=$!; PIDS+=($LEGIT)
-transfers 4
-for f in syn syn9 overlap tiny-ooo frag frag6 big; do flood $f; done
-touch $W/stop; wait $LEGIT
+# kernel TAG: the kernel's counters of weir's namespace in $R (interfaces, IP reassembly)
+kernel() {
+	ip -j -s -n $M link show > $R/links.$1.json && ip netns exec $M cat /proc/net/snmp > $R/snmp.$1.txt ||
+		fail "the kernel's counters"
+}
 
-topo_settled ports > $W/api_ports.json || fail "/api/ports did not answer"
-kill -0 $WPID 2>/dev/null || fail "weir is not running after the floods"
-topo_stop TERM
-[ $RC = 0 ] || fail "weir run exited $RC on SIGTERM"
-ip -j -s -n $M link show > $W/links.json && ip netns exec $M cat /proc/net/snmp > $W/snmp.txt ||
-	fail "the kernel's counters"
-python3 "$HERE/check_flood.py" $W ${P}b ${P}y $MAX_FRAGMENTS || fail "records"
+# run POLICY FLOOD...: weir with flows.policy = POLICY; the transfers run while each FLOOD is sent,
+# then weir stops; its records and the kernel's counters around the run are in $W/POLICY.
+run() {
+	POLICY=$1; R=$W/$1; shift
+	mkdir -p $R; : > $R/legit.txt; : > $R/floods.txt
+	topo_dpdk 8192 > $R/weir.lua
+	cat >> $R/weir.lua <<CFG
+flows = { max = 1024, policy = "$POLICY" }
+streams = { memcap = 262144 }
+defrag = { memcap = 65536, max_fragments = $MAX_FRAGMENTS }
+firewall = { { port = 9, action = "drop" } }
+dashboard = { listen = "$DASH" }
+log = { stats = "$R/stats.flood.json" }
+CFG
+	"$WEIR" check -c $R/weir.lua >/dev/null || fail "$POLICY: weir check refused the config"
+	kernel before
+	ip netns exec $M "$WEIR" run -c $R/weir.lua > $W/weir.out 2> $W/weir.err & WPID=$!
+	# The dashboard listens once the ports are started: from then on weir sees every frame.
+	for i in $(seq 100); do
+		kill -0 $WPID 2>/dev/null || { wait $WPID; rc=$?; WPID=; fail "$POLICY: weir exited early: exit $rc"; }
+		api stats > /dev/null && break
+		sleep 0.2
+	done
+	ip netns exec $C curl -s -m 5 -o /dev/null http://10.96.0.2:8080/f1013 ||
+		fail "$POLICY: no request got through weir"
+	legit & LEGIT=$!; PIDS+=($LEGIT)
+	transfers 4
+	for f in "$@"; do flood $f; done
+	touch $R/stop; wait $LEGIT
+	topo_settled ports > $R/api_ports.json || fail "$POLICY: /api/ports did not answer"
+	kill -0 $WPID 2>/dev/null || fail "$POLICY: weir is not running after the floods"
+	topo_stop TERM
+	[ $RC = 0 ] || fail "$POLICY: weir run exited $RC on SIGTERM"
+	kernel after
+}
+
+# Every flood under flows.policy = "evict"; then the SYN flood again under "refuse": the table
+# fills with flows that never complete a handshake, and the transfers' flows are refused, untracked
+# but still sent on.
+run evict syn syn9 overlap tiny-ooo frag frag6 big
+python3 "$HERE/check_flood.py" $W/evict $W/gen.jsonl ${P}b ${P}y $MAX_FRAGMENTS \
+	flows.evicted memory.failed anomalies.memcap anomalies.overlap_different defrag.evicted defrag.too_many ||
+	fail "evict: records"
+run refuse syn
+python3 "$HERE/check_flood.py" $W/refuse $W/gen.jsonl ${P}b ${P}y $MAX_FRAGMENTS flows.refused ||
+	fail "refuse: records"
 echo "1 passed, 0 failed"
