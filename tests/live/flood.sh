@@ -130,6 +130,7 @@ CFG
 	legit & LEGIT=$!; PIDS+=($LEGIT)
 	transfers 4
 	for f in "$@"; do flood $f; done
+	transfers 1 # five ended since the last flood: four began after it
 	touch $R/stop; wait $LEGIT
 	topo_settled ports > $R/api_ports.json || fail "$POLICY: /api/ports did not answer"
 	kill -0 $WPID 2>/dev/null || fail "$POLICY: weir is not running after the floods"
