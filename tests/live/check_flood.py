@@ -131,7 +131,12 @@ def check_caps(st, counters):
     """The caps' counters: each of counters (GROUP.NAME of the workers' stats) moved."""
     got = {c: sum(x[c.split(".")[0]][c.split(".")[1]] for x in st["workers"]) for c in counters}
     print("  caps: " + ", ".join(f"{k} {v}" for k, v in got.items()))
-    return [f"{k} is 0: the flood did not reach its cap" for k, v in got.items() if not v]
+    errs = [f"{k} is 0: the flood did not reach its cap" for k, v in got.items() if not v]
+    created = [x["flows"]["created"] for x in st["workers"]]
+    if min(created) == 0:  # with several workers, each must have had its share
+        errs.append(f"flows created per worker {created}")
+    print(f"  flows created per worker {created}, packets handed over {[x['handoff_packets'] for x in st['workers']]}")
+    return errs
 
 
 def check_dashboard(w, st):

@@ -8,7 +8,8 @@
 #   fragments (the driver's kernel socket reassembles those: weir sees only completed datagrams);
 #   IPv6 fragments (flood_frames.py: 300 datagrams never completed, 20 of 24 fragments); 200 frames
 #   of 1,800 bytes, too big for the server side's MTU of 1,500. Flood frames go to a MAC no host has.
-#   Then weir again with flows.policy = "refuse" and the SYN flood: the transfers' flows are refused.
+#   Then weir again with flows.policy = "refuse" and two workers, and the SYN flood: the transfers'
+#   flows are refused.
 # Asserted in each run: every transfer completes with every byte (cmp), with no pause over 0.5 s
 # between them from the first flood to the last; each cap's counters moved (flows evicted, stream
 # memory refused, overlap anomalies, defrag evictions and too_many; flows refused); per port, rx +
@@ -102,13 +103,15 @@ kernel() {
 		fail "the kernel's counters"
 }
 
-# run POLICY FLOOD...: weir with flows.policy = POLICY; the transfers run while each FLOOD is sent,
-# then weir stops; its records and the kernel's counters around the run are in $W/POLICY.
+# run POLICY WORKERS FLOOD...: weir with flows.policy = POLICY and WORKERS workers; the transfers run
+# while each FLOOD is sent, then weir stops; its records and the kernel's counters around the run are
+# in $W/POLICY.
 run() {
-	POLICY=$1; R=$W/$1; shift
+	POLICY=$1; R=$W/$1; local workers=$2; shift 2
 	mkdir -p $R; : > $R/legit.txt; : > $R/floods.txt
 	topo_dpdk 8192 > $R/weir.lua
 	cat >> $R/weir.lua <<CFG
+workers = $workers
 flows = { max = 1024, policy = "$POLICY" }
 streams = { memcap = 262144 }
 defrag = { memcap = 65536, max_fragments = $MAX_FRAGMENTS }
@@ -139,14 +142,15 @@ CFG
 	kernel after
 }
 
-# Every flood under flows.policy = "evict"; then the SYN flood again under "refuse": the table
-# fills with flows that never complete a handshake, and the transfers' flows are refused, untracked
-# but still sent on.
-run evict syn syn9 overlap tiny-ooo frag frag6 big
+# Every flood under flows.policy = "evict"; then the SYN flood again under "refuse" with two workers
+# (the rx lcore hands the other one the flows of its half of the addresses): the tables fill with
+# flows that never complete a handshake, and the transfers' flows are refused, untracked but still
+# sent on.
+run evict 1 syn syn9 overlap tiny-ooo frag frag6 big
 python3 "$HERE/check_flood.py" $W/evict $W/gen.jsonl ${P}b ${P}y $MAX_FRAGMENTS \
 	flows.evicted memory.failed anomalies.memcap anomalies.overlap_different defrag.evicted defrag.too_many ||
 	fail "evict: records"
-run refuse syn
+run refuse 2 syn
 python3 "$HERE/check_flood.py" $W/refuse $W/gen.jsonl ${P}b ${P}y $MAX_FRAGMENTS flows.refused ||
 	fail "refuse: records"
 echo "1 passed, 0 failed"
