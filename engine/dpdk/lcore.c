@@ -331,6 +331,10 @@ int weir_dp_lcore_main(void *arg)
 		atomic_store(&dp->rx_stopped, 1);
 	for (;;) {
 		const uint64_t now = wall_ns();
+		/* Only a pass that polled after rx stopped may end the loop: a fed worker that
+		 * found its ring empty and then saw the rx lcore stop would leave what was handed
+		 * to it meanwhile. */
+		const int draining = !rx_on;
 		const unsigned work = lc->w ? poll_once(lc, rx_on, now) : 0;
 		account(lc, now, work != 0);
 		publish(lc, now, 0);
@@ -343,13 +347,15 @@ int weir_dp_lcore_main(void *arg)
 			if (lc->id == 0)
 				atomic_store(&dp->rx_stopped, 1);
 		}
-		if (!rx_on && !work) {
+		if (draining && !work) {
 			/* A fed worker stops once the rx lcore stopped feeding it; the rx lcore only once every
 			 * worker that hands it packets back is done. */
 			const int upstream_done = !fed_by_rx_lcore || atomic_load(&dp->rx_stopped);
 			if (upstream_done && (lc->id != 0 || dp->rss || others_done(dp))) {
-				if (lc->id == 0 && !dp->rss)
-					drain_out(lc);
+				/* Every worker is done: what they handed back since the last poll
+				 * is all there is. */
+				while (lc->id == 0 && !dp->rss && drain_out(lc))
+					;
 				break;
 			}
 		}

@@ -2,12 +2,13 @@
 """check_flood.py — checks flood.sh's run: the legitimate transfers, the caps' counters and the per-port
 accounting, against weir's summary, its dashboard and the kernel's interface counters.
 
-usage: check_flood.py DIR GEN IFACE0 IFACE1 MAX_FRAGMENTS COUNTER...
-DIR holds one run's legit.txt, floods.txt, stats.flood.json (the summary), api_ports.json, and
-the kernel's counters of weir's namespace before and after the run: links.TAG.json (`ip -j -s
-link`) and snmp.TAG.txt (/proc/net/snmp). GEN: the floods' counts (a JSON line each). IFACE0 and
-IFACE1: the interfaces of weir's ports 0 (client side) and 1 (server side). COUNTER: the workers'
-counters the run's caps must have moved (flows.evicted, defrag.too_many, ...).
+usage: check_flood.py floods DIR GEN IFACE0 IFACE1 MAX_FRAGMENTS COUNTER...
+       check_flood.py stop DIR GEN IFACE0 IFACE1
+DIR holds one run's stats.flood.json (the summary) and the kernel's counters of weir's namespace
+before and after the run: links.TAG.json (`ip -j -s link`) and snmp.TAG.txt (/proc/net/snmp); a
+floods run's also legit.txt, floods.txt and api_ports.json. GEN: the floods' counts (a JSON line
+each). IFACE0 and IFACE1: the interfaces of weir's ports 0 (client side) and 1 (server side).
+COUNTER: the workers' counters the run's caps must have moved (flows.evicted, ...).
 """
 import json
 import os
@@ -72,10 +73,10 @@ def check_ports(st, gen, sent, max_fragments):
         print(f"  port {p['name']}: rx {p['rx']} = tx {p['tx']} + verdict drops {p['verdict_drops']} + passive "
               f"{p['passive']} + drops " + " + ".join(f"{k} {v}" for k, v in d.items()))
     p0, p1 = st["ports"]
-    frag6 = gen["frag6"]
     want = {"verdict_drops": gen["syn9"]["packets"] if "syn9" in sent else 0,
-            "too_big": gen["big"]["count"] if "big" in sent else 0,
-            "fragments": frag6["too_many"] * (frag6["fragments"] - max_fragments) if "frag6" in sent else 0}
+            "too_big": gen["big"]["count"] if "big" in sent else 0, "fragments": 0}
+    if "frag6" in sent:
+        want["fragments"] = gen["frag6"]["too_many"] * (gen["frag6"]["fragments"] - max_fragments)
     got = {"verdict_drops": p0["verdict_drops"], "too_big": p0["drops"].get("too_big"),
            "fragments": p0["drops"]["fragments"]}
     if got != want:
@@ -151,17 +152,35 @@ def check_dashboard(w, st):
     return [f"/api/ports {k} {api[k]}, the summary says {want[k]}" for k in want if api[k] != want[k]]
 
 
+def check_stop(st, gen):
+    """The stop case: the trigger and the SYNs for the stalled worker all reached it and were sent on."""
+    want = gen["trigger"]["packets"] + gen["stall"]["packets"]
+    created = [x["flows"]["created"] for x in st["workers"]]
+    p0 = st["ports"][0]
+    print(f"  port 0: {p0['rx']} frames received, {p0['tx']} sent on; flows created per worker {created}")
+    if (p0["rx"], p0["tx"]) != (want, want) or created != [0, want]:
+        return [f"port 0 received {p0['rx']} and sent {p0['tx']} frames, the workers created {created} flows: "
+                f"want {want}, {want} and [0, {want}] (every frame to the stalled worker, and sent on)"]
+    return []
+
+
 def main():
-    w, ifaces, max_fragments, counters = sys.argv[1], sys.argv[3:5], int(sys.argv[5]), sys.argv[6:]
-    gen = {g["name"]: g for g in map(json.loads, open(sys.argv[2]))}
-    sent = {l.split()[0] for l in open(f"{w}/floods.txt") if l.strip()}
+    mode, w, ifaces = sys.argv[1], sys.argv[2], sys.argv[4:6]
+    gen = {g["name"]: g for g in map(json.loads, open(sys.argv[3]))}
     print(f"[{os.path.basename(w)}]")
     st, errs = summary(w, "flood")
-    errs += check_legit(w)
-    errs += check_ports(st, gen, sent, max_fragments)
-    errs += check_kernel(w, st, gen, sent, ifaces)
-    errs += check_caps(st, counters)
-    errs += check_dashboard(w, st)
+    if mode == "stop":
+        errs += check_ports(st, gen, set(), 0)
+        errs += check_kernel(w, st, gen, set(), ifaces)
+        errs += check_stop(st, gen)
+    else:
+        max_fragments, counters = int(sys.argv[6]), sys.argv[7:]
+        sent = {l.split()[0] for l in open(f"{w}/floods.txt") if l.strip()}
+        errs += check_legit(w)
+        errs += check_ports(st, gen, sent, max_fragments)
+        errs += check_kernel(w, st, gen, sent, ifaces)
+        errs += check_caps(st, counters)
+        errs += check_dashboard(w, st)
     for e in errs:
         print("  " + e, file=sys.stderr)
     return 1 if errs else 0

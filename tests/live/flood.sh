@@ -1,6 +1,8 @@
 #!/bin/bash
 # flood.sh — live test: the floods of issue 16 through weir inline (2x net_af_packet) under small caps,
-# while legitimate HTTP transfers run before, during and after each of them.
+# while legitimate HTTP transfers run before, during and after each of them (case floods); and weir
+# stopped while a worker holds frames handed to it (case stop).
+# floods:
 #   weir runs with flows.max = 1024, streams.memcap = 256 KiB, defrag.memcap = 64 KiB,
 #   defrag.max_fragments = 16 and a firewall rule dropping port 9. From the client's side, at 20,000
 #   frames a second (bench/weir_flood unless said): a SYN flood of 30,000 flows; 2,000 SYNs to port 9;
@@ -18,11 +20,14 @@
 # agrees: the frames each port's interface took are its rx (less the IPv4 fragments the kernel kept
 # for reassembly, plus one frame per datagram completed), the frames the other interface sent are
 # its tx; the dashboard's /api/ports says the same. weir still runs at the end and exits 0 on
-# SIGTERM. About 30 s.
-# usage: flood.sh WEIR_BINARY WEIR_FLOOD_BINARY. Needs root, ip, ethtool, curl, python3, cmp.
+# SIGTERM. About 20 s.
+# stop: weir with two workers; flood_stall.lua holds worker 1 in its tick for 2 s of CPU time once a
+#   SYN to port 9999 reaches it, and 10 SYNs for that worker arrive meanwhile, then SIGTERM: all 11
+#   frames are sent on and counted (the identity and the kernel's counters, as above). About 4 s.
+# usage: flood.sh WEIR_BINARY WEIR_FLOOD_BINARY floods|stop. Needs root, ip, ethtool, curl, python3, cmp.
 # Prints "1 passed, 0 failed" or "0 passed, 1 failed"; leaves no namespace, interface or process behind.
 set -u
-WEIR=${1:?weir binary}; GEN=${2:?weir_flood binary}
+WEIR=${1:?weir binary}; GEN=${2:?weir_flood binary}; CASE=${3:?floods or stop}
 PPS=20000                  # flood frames a second: the ring (framecnt) holds 0.4 s of them
 MAX_FRAGMENTS=16           # defrag.max_fragments: the IPv6 flood's datagrams of 24 go past it
 MAC=02:00:00:00:00:99      # flood frames' destination: no host's, so the server's stack ignores them
@@ -45,29 +50,15 @@ ip -n $C neigh replace 10.96.0.2 lladdr $SMAC dev ${P}a nud permanent || fail "n
 ip -n $S neigh replace 10.96.0.1 lladdr $CMAC dev ${P}z nud permanent || fail "neighbour"
 ip -n $C link set ${P}a mtu 9000 && ip -n $M link set ${P}b mtu 9000 || fail "mtu"
 
-mkdir -p $W/www $W/got
-SIZES="2000000 200000 20011 1013"
-for s in $SIZES; do head -c $s /dev/urandom > $W/www/f$s; done
-(cd $W/www && exec ip netns exec $S python3 -m http.server 8080 --bind 10.96.0.2 >/dev/null 2>&1) & PIDS+=($!)
-
-# --- the floods, made before weir starts: NAME GENERATOR-ARGUMENTS (their counts in gen.jsonl)
+# gen NAME GENERATOR...: makes a flood's frames before weir starts; its counts go to gen.jsonl
 gen() {
 	local name=$1; shift
 	"$@" > $W/gen.out || fail "making the $name flood"
 	sed "s/^{/{\"name\":\"$name\",/" $W/gen.out >> $W/gen.jsonl
 }
-flood_args=(--client 10.97.0.0/16 --server 10.96.0.2 --port 8080 --smac 02:00:00:00:00:98 --dmac $MAC --out)
-gen syn "$GEN" syn --count 30000 "${flood_args[@]}" $W/syn.pcap
-gen syn9 "$GEN" syn --count 2000 "${flood_args[@]}" $W/syn9.pcap --port 9
-gen overlap "$GEN" overlap --flows 50 --count 5000 "${flood_args[@]}" $W/overlap.pcap
-gen tiny-ooo "$GEN" tiny-ooo --flows 1000 --count 10000 "${flood_args[@]}" $W/tiny-ooo.pcap
-gen frag "$GEN" frag --count 2000 "${flood_args[@]}" $W/frag.pcap
-gen frag6 python3 "$HERE/flood_frames.py" frag6 $W/frag6.pcap $MAC 300 20 24
-gen big python3 "$HERE/flood_frames.py" big $W/big.pcap $MAC 200 1800
 
 DASH=127.0.0.1:18080 # the loopback of weir's own namespace
 api() { ip netns exec $M curl -s -f -m 2 "http://$DASH/api/$1"; }
-for i in $(seq 100); do ip netns exec $S ss -ltn | grep -q 10.96.0.2:8080 && break; sleep 0.1; done
 
 # legit: HTTP transfers one after another until $R/stop exists, a line each in $R/legit.txt:
 # FILE START END CURL_EXIT HTTP_CODE BYTES SAME (1: cmp equal)
@@ -103,6 +94,19 @@ kernel() {
 		fail "the kernel's counters"
 }
 
+# start_weir: weir run with $R/weir.lua, the kernel's counters taken just before; returns once the
+# dashboard listens, which it does once the ports are started: from then on weir sees every frame.
+start_weir() {
+	"$WEIR" check -c $R/weir.lua >/dev/null || fail "$R: weir check refused the config"
+	kernel before
+	ip netns exec $M "$WEIR" run -c $R/weir.lua > $W/weir.out 2> $W/weir.err & WPID=$!
+	for i in $(seq 100); do
+		kill -0 $WPID 2>/dev/null || { wait $WPID; rc=$?; WPID=; fail "$R: weir exited early: exit $rc"; }
+		api stats > /dev/null && break
+		sleep 0.2
+	done
+}
+
 # run POLICY WORKERS FLOOD...: weir with flows.policy = POLICY and WORKERS workers; the transfers run
 # while each FLOOD is sent, then weir stops; its records and the kernel's counters around the run are
 # in $W/POLICY.
@@ -119,15 +123,7 @@ firewall = { { port = 9, action = "drop" } }
 dashboard = { listen = "$DASH" }
 log = { stats = "$R/stats.flood.json" }
 CFG
-	"$WEIR" check -c $R/weir.lua >/dev/null || fail "$POLICY: weir check refused the config"
-	kernel before
-	ip netns exec $M "$WEIR" run -c $R/weir.lua > $W/weir.out 2> $W/weir.err & WPID=$!
-	# The dashboard listens once the ports are started: from then on weir sees every frame.
-	for i in $(seq 100); do
-		kill -0 $WPID 2>/dev/null || { wait $WPID; rc=$?; WPID=; fail "$POLICY: weir exited early: exit $rc"; }
-		api stats > /dev/null && break
-		sleep 0.2
-	done
+	start_weir
 	ip netns exec $C curl -s -m 5 -o /dev/null http://10.96.0.2:8080/f1013 ||
 		fail "$POLICY: no request got through weir"
 	legit & LEGIT=$!; PIDS+=($LEGIT)
@@ -142,15 +138,63 @@ CFG
 	kernel after
 }
 
-# Every flood under flows.policy = "evict"; then the SYN flood again under "refuse" with two workers
-# (the rx lcore hands the other one the flows of its half of the addresses): the tables fill with
-# flows that never complete a handshake, and the transfers' flows are refused, untracked but still
-# sent on.
-run evict 1 syn syn9 overlap tiny-ooo frag frag6 big
-python3 "$HERE/check_flood.py" $W/evict $W/gen.jsonl ${P}b ${P}y $MAX_FRAGMENTS \
-	flows.evicted memory.failed anomalies.memcap anomalies.overlap_different defrag.evicted defrag.too_many ||
-	fail "evict: records"
-run refuse 2 syn
-python3 "$HERE/check_flood.py" $W/refuse $W/gen.jsonl ${P}b ${P}y $MAX_FRAGMENTS flows.refused ||
-	fail "refuse: records"
+case_floods() {
+	mkdir -p $W/www $W/got
+	SIZES="2000000 200000 20011 1013"
+	for s in $SIZES; do head -c $s /dev/urandom > $W/www/f$s; done
+	(cd $W/www && exec ip netns exec $S python3 -m http.server 8080 --bind 10.96.0.2 >/dev/null 2>&1) & PIDS+=($!)
+	flood_args=(--client 10.97.0.0/16 --server 10.96.0.2 --port 8080 --smac 02:00:00:00:00:98 --dmac $MAC --out)
+	gen syn "$GEN" syn --count 30000 "${flood_args[@]}" $W/syn.pcap
+	gen syn9 "$GEN" syn --count 2000 "${flood_args[@]}" $W/syn9.pcap --port 9
+	gen overlap "$GEN" overlap --flows 50 --count 5000 "${flood_args[@]}" $W/overlap.pcap
+	gen tiny-ooo "$GEN" tiny-ooo --flows 1000 --count 10000 "${flood_args[@]}" $W/tiny-ooo.pcap
+	gen frag "$GEN" frag --count 2000 "${flood_args[@]}" $W/frag.pcap
+	gen frag6 python3 "$HERE/flood_frames.py" frag6 $W/frag6.pcap $MAC 300 20 24
+	gen big python3 "$HERE/flood_frames.py" big $W/big.pcap $MAC 200 1800
+	for i in $(seq 100); do ip netns exec $S ss -ltn | grep -q 10.96.0.2:8080 && break; sleep 0.1; done
+
+	# Every flood under flows.policy = "evict"; then the SYN flood again under "refuse" with two workers
+	# (the rx lcore hands the other one the flows of its half of the addresses): the tables fill with
+	# flows that never complete a handshake, and the transfers' flows are refused, untracked but still
+	# sent on.
+	run evict 1 syn syn9 overlap tiny-ooo frag frag6 big
+	python3 "$HERE/check_flood.py" floods $W/evict $W/gen.jsonl ${P}b ${P}y $MAX_FRAGMENTS \
+		flows.evicted memory.failed anomalies.memcap anomalies.overlap_different defrag.evicted defrag.too_many ||
+		fail "evict: records"
+	run refuse 2 syn
+	python3 "$HERE/check_flood.py" floods $W/refuse $W/gen.jsonl ${P}b ${P}y $MAX_FRAGMENTS flows.refused ||
+		fail "refuse: records"
+}
+
+# stop: weir with two workers is stopped while the rx lcore hands the other worker frames that worker
+# has not polled yet: flood_stall.lua holds the worker in its tick (a timer callback) for 2 s of CPU
+# time once a SYN to port 9999 reaches it, after it found its ring empty; meanwhile 10 SYNs for it
+# arrive and SIGTERM. Every frame weir received must still be sent on, and counted.
+case_stop() {
+	R=$W/stop; mkdir -p $R
+	gen trigger python3 "$HERE/flood_frames.py" syn $W/trigger.pcap $MAC 2 1 9999 1
+	gen stall python3 "$HERE/flood_frames.py" syn $W/stall.pcap $MAC 2 1 8080 10
+	topo_dpdk 8192 > $R/weir.lua
+	cat >> $R/weir.lua <<CFG
+workers = 2
+scripts = { "$HERE/flood_stall.lua" }
+lua = { budget_ms = 10000 }
+dashboard = { listen = "$DASH" }
+log = { stats = "$R/stats.flood.json" }
+CFG
+	start_weir
+	ip netns exec $C python3 "$HERE/send_pcap.py" ${P}a $W/trigger.pcap $PPS > /dev/null || fail "sending"
+	sleep 0.2
+	ip netns exec $C python3 "$HERE/send_pcap.py" ${P}a $W/stall.pcap $PPS > /dev/null || fail "sending"
+	topo_stop TERM
+	[ $RC = 0 ] || fail "stop: weir run exited $RC on SIGTERM"
+	kernel after
+	python3 "$HERE/check_flood.py" stop $R $W/gen.jsonl ${P}b ${P}y || fail "stop: records"
+}
+
+case $CASE in
+floods) case_floods ;;
+stop) case_stop ;;
+*) fail "unknown case $CASE" ;;
+esac
 echo "1 passed, 0 failed"

@@ -3,6 +3,7 @@
 
 usage: flood_frames.py frag6 OUT.pcap DST_MAC INCOMPLETE TOO_MANY FRAGMENTS
        flood_frames.py big OUT.pcap DST_MAC COUNT LENGTH
+       flood_frames.py syn OUT.pcap DST_MAC WORKERS WORKER PORT COUNT
 frag6: INCOMPLETE datagrams of 8 fragments whose second never comes (each is held until the
   defrag.memcap evicts it), then TOO_MANY datagrams of FRAGMENTS fragments each, one after the
   other (more than defrag.max_fragments gives the datagram up). Each datagram is a TCP segment from
@@ -10,6 +11,8 @@ frag6: INCOMPLETE datagrams of 8 fragments whose second never comes (each is hel
   8 bytes. IPv6, because net_af_packet ports have the kernel reassemble IPv4 fragments before weir
   sees them, and weir_flood writes IPv4 only.
 big: COUNT TCP segments of LENGTH-byte frames (IPv4, 10.97.0.N:40000+N to 10.96.0.2:8080).
+syn: COUNT SYNs to 10.96.0.2:PORT from the first address 10.97.1.N that weir's spreading without
+  RSS puts on worker WORKER of WORKERS (lcore.c, owner_of: a symmetric hash of the two addresses).
 Prints one JSON line: the kind, the frames written ("packets") and the arguments.
 """
 import json
@@ -21,6 +24,7 @@ import sys
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from send_fragments import NH_FRAGMENT, NH_TCP, checksum, segment  # noqa: E402
 
+MASK = (1 << 64) - 1
 PIECE = 8  # bytes of the segment per fragment: the smallest an IPv6 fragment carries
 SRC_MAC = b"\x02\x00\x00\x00\x00\x98"  # no host's: the server side ignores these frames
 
@@ -50,18 +54,37 @@ def frag6(dst_mac, incomplete, too_many, fragments):
     return frames
 
 
+def owner(src, dst, workers):
+    """The worker weir's software spreading gives a packet between src and dst (lcore.c, owner_of)."""
+    h = 0
+    for a, b in zip(src, dst):
+        h = (h * 31 + (a ^ b)) & MASK
+    h ^= h >> 33
+    h = (h * 0xFF51AFD7ED558CCD) & MASK
+    h ^= h >> 33
+    return h % workers
+
+
+def tcp4(dst_mac, src, dst, sport, dport, flags, payload):
+    """An Ethernet frame of one IPv4 TCP segment, checksums right."""
+    tcp = struct.pack("!HHIIBBHHH", sport, dport, 1, 1 if flags & 0x10 else 0, 5 << 4, flags, 65535, 0, 0)
+    pseudo = src + dst + struct.pack("!BBH", 0, NH_TCP, len(tcp) + len(payload))
+    tcp = tcp[:16] + struct.pack("!H", checksum(pseudo + tcp + payload)) + tcp[18:]
+    ip = struct.pack("!BBHHHBBH4s4s", 0x45, 0, 20 + len(tcp) + len(payload), sport, 0, 64, NH_TCP, 0, src, dst)
+    ip = ip[:10] + struct.pack("!H", checksum(ip)) + ip[12:]
+    return dst_mac + SRC_MAC + b"\x08\x00" + ip + tcp + payload
+
+
+def syn(dst_mac, workers, worker, port, count):
+    dst = bytes([10, 96, 0, 2])
+    src = next(bytes([10, 97, 1, n]) for n in range(1, 255) if owner(bytes([10, 97, 1, n]), dst, workers) == worker)
+    return [tcp4(dst_mac, src, dst, 40000 + n, port, 0x02, b"") for n in range(count)]
+
+
 def big(dst_mac, count, length):
-    frames = []
-    for n in range(count):
-        src, dst = bytes([10, 97, 0, 1 + n % 250]), bytes([10, 96, 0, 2])
-        payload = bytes(length - 54)
-        tcp = struct.pack("!HHIIBBHHH", 40000 + n, 8080, 1, 1, 5 << 4, 0x18, 65535, 0, 0)
-        pseudo = src + dst + struct.pack("!BBH", 0, NH_TCP, len(tcp) + len(payload))
-        tcp = tcp[:16] + struct.pack("!H", checksum(pseudo + tcp + payload)) + tcp[18:]
-        ip = struct.pack("!BBHHHBBH4s4s", 0x45, 0, 20 + len(tcp) + len(payload), n, 0, 64, NH_TCP, 0, src, dst)
-        ip = ip[:10] + struct.pack("!H", checksum(ip)) + ip[12:]
-        frames.append(dst_mac + SRC_MAC + b"\x08\x00" + ip + tcp + payload)
-    return frames
+    dst = bytes([10, 96, 0, 2])
+    return [tcp4(dst_mac, bytes([10, 97, 0, 1 + n % 250]), dst, 40000 + n, 8080, 0x18, bytes(length - 54))
+            for n in range(count)]
 
 
 def main():
@@ -70,9 +93,12 @@ def main():
     if kind == "frag6":
         frames = frag6(dst_mac, *args)
         counts = dict(zip(("incomplete", "too_many", "fragments"), args))
-    else:
+    elif kind == "big":
         frames = big(dst_mac, *args)
         counts = dict(zip(("count", "length"), args))
+    else:
+        frames = syn(dst_mac, *args)
+        counts = dict(zip(("workers", "worker", "port", "count"), args))
     with open(path, "wb") as f:
         f.write(struct.pack("<IHHiIII", 0xA1B2C3D4, 2, 4, 0, 0, 65535, 1))
         for k, fr in enumerate(frames):
