@@ -329,17 +329,18 @@ int weir_dp_lcore_main(void *arg)
 	int rx_on = !atomic_load(&dp->setup_failed);
 	if (!rx_on && lc->id == 0) /* never receiving: the fed workers must not wait for it */
 		atomic_store(&dp->rx_stopped, 1);
+	const int fed_by_rx_lcore = lc->id != 0 && !dp->rss;
 	for (;;) {
 		const uint64_t now = wall_ns();
-		/* Only a pass that polled after rx stopped may end the loop: a fed worker that
-		 * found its ring empty and then saw the rx lcore stop would leave what was handed
-		 * to it meanwhile. */
-		const int draining = !rx_on;
+		/* Only a poll made once nothing more can come in may end the loop: rx stopped here
+		 * and, on a fed worker, the rx lcore seen to have stopped feeding it. A worker that
+		 * found its ring empty and then saw the rx lcore stop would leave what it was
+		 * handed meanwhile. */
+		const int draining = !rx_on && (!fed_by_rx_lcore || atomic_load(&dp->rx_stopped));
 		const unsigned work = lc->w ? poll_once(lc, rx_on, now) : 0;
 		account(lc, now, work != 0);
 		publish(lc, now, 0);
 		empty = work ? 0 : empty + 1;
-		const int fed_by_rx_lcore = lc->id != 0 && !dp->rss;
 		if (rx_on && (*dp->opts->stop || atomic_load(&dp->setup_failed) ||
 		              (fed_by_rx_lcore && atomic_load(&dp->rx_stopped)) ||
 		              ((dp->flags & WEIR_DP_REPLAY) && lc->id == 0 && empty >= REPLAY_EMPTY_POLLS))) {
@@ -347,17 +348,12 @@ int weir_dp_lcore_main(void *arg)
 			if (lc->id == 0)
 				atomic_store(&dp->rx_stopped, 1);
 		}
-		if (draining && !work) {
-			/* A fed worker stops once the rx lcore stopped feeding it; the rx lcore only once every
-			 * worker that hands it packets back is done. */
-			const int upstream_done = !fed_by_rx_lcore || atomic_load(&dp->rx_stopped);
-			if (upstream_done && (lc->id != 0 || dp->rss || others_done(dp))) {
-				/* Every worker is done: what they handed back since the last poll
-				 * is all there is. */
-				while (lc->id == 0 && !dp->rss && drain_out(lc))
-					;
-				break;
-			}
+		/* The rx lcore stops only once every worker that hands it packets back is done:
+		 * what they handed back since its poll is then all there is. */
+		if (draining && !work && (lc->id != 0 || dp->rss || others_done(dp))) {
+			while (lc->id == 0 && !dp->rss && drain_out(lc))
+				;
+			break;
 		}
 		if (!work && dp->cfg->idle_sleep_us)
 			rte_delay_us_sleep(dp->cfg->idle_sleep_us);
