@@ -96,7 +96,7 @@ static int handshake(struct flood *g, const struct conn *c, unsigned k)
 	return seg(g, c, 1, c->cisn + 1, c->sisn + 1, PCAPW_ACK, NULL, 0);
 }
 
-/* ---- the legitimate flows: handshakes, rounds of data round-robin, closes ------------------- */
+/* ---- the legitimate flows: rounds of one packet each (handshakes, data, closes) ------------ */
 
 static uint64_t legit_packets(const struct flood *g)
 {
@@ -109,24 +109,25 @@ static uint32_t legit_sent(uint64_t r, int side)
 	return side ? LEGIT_S2C * (uint32_t)(r / 2) : LEGIT_C2S * (uint32_t)((r + 1) / 2);
 }
 
+/* Legitimate packet q: round q / L of flow q % L. Rounds 0-2 are the handshakes, then R rounds of
+ * data, then 3 of closes: every flow sends exactly every L legitimate packets. */
 static int legit_packet(struct flood *g, uint64_t q)
 {
 	struct conn c;
-	const uint64_t n = g->legit, hs = 3 * n, data = g->rounds * n;
-	const uint64_t j = q < hs ? q / 3 : q < hs + data ? (q - hs) % n : (q - hs - data) / 3;
+	const uint64_t j = q % g->legit, r = q / g->legit;
 	conn_of(g, &c, j, 1);
-	if (q < hs)
-		return handshake(g, &c, (unsigned)(q % 3));
-	const uint64_t r = q < hs + data ? (q - hs) / n : g->rounds;
-	const uint32_t cs = c.cisn + 1 + legit_sent(r, 0), ss = c.sisn + 1 + legit_sent(r, 1);
-	if (q >= hs + data) {
-		const uint64_t k = (q - hs - data) % 3;
+	if (r < 3)
+		return handshake(g, &c, (unsigned)r);
+	const uint64_t d = r - 3 < g->rounds ? r - 3 : g->rounds; /* data rounds before this one */
+	const uint32_t cs = c.cisn + 1 + legit_sent(d, 0), ss = c.sisn + 1 + legit_sent(d, 1);
+	if (r >= 3 + g->rounds) {
+		const uint64_t k = r - 3 - g->rounds;
 		return k == 0   ? seg(g, &c, 1, cs, ss, PCAPW_FIN | PCAPW_ACK, NULL, 0)
 		       : k == 1 ? seg(g, &c, 0, ss, cs + 1, PCAPW_FIN | PCAPW_ACK, NULL, 0)
 		                : seg(g, &c, 1, cs + 1, ss + 1, PCAPW_ACK, NULL, 0);
 	}
-	const int side = (int)(r % 2);
-	const uint32_t len = side ? LEGIT_S2C : LEGIT_C2S, off = legit_sent(r, side);
+	const int side = (int)(d % 2);
+	const uint32_t len = side ? LEGIT_S2C : LEGIT_C2S, off = legit_sent(d, side);
 	uint8_t b[LEGIT_S2C];
 	for (uint32_t k = 0; k < len; k++)
 		b[k] = legit_byte(j, side, off + k);
@@ -273,9 +274,9 @@ static void usage(FILE *out)
 	    "            a hole; every 4th pass over them with other bytes\n"
 	    "  frag      N IP datagrams in 8-byte fragments: every 16th a SYN that completes, the\n"
 	    "            others never (their second fragment is missing)\n"
-	    "  --legit L         L complete connections spread evenly over the flood: handshake,\n"
-	    "                    R segments (client 100 bytes, server 1000, alternating), FIN, "
-	    "FIN, ACK\n"
+	    "  --legit L         L complete connections spread evenly over the flood, in rounds\n"
+	    "                    of one packet each: SYN, SYN+ACK, ACK, R segments (client 100\n"
+	    "                    bytes, server 1000, alternating), FIN, FIN, ACK\n"
 	    "  --client NET/P    client addresses (default 10.0.0.0/8); --server, --port: the\n"
 	    "                    server (default 192.168.0.1:80); --smac, --dmac: client and "
 	    "server MAC\n"

@@ -135,8 +135,7 @@ def flood_streams(eve):
 
 
 def generate(gen_bin, kind, work, full=False, legit=True):
-    """Makes the kind's capture in work (kept when it is there); returns (path, the generator's
-    counts)."""
+    """Writes the kind's capture into work; returns (its path, the generator's counts)."""
     size = "full" if full else "test"
     nl = LEGIT if legit else 0
     pcap = os.path.join(work, "%s-%s-%d.pcap" % (kind, size, nl))
