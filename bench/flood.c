@@ -96,7 +96,7 @@ static int handshake(struct flood *g, const struct conn *c, unsigned k)
 	return seg(g, c, 1, c->cisn + 1, c->sisn + 1, PCAPW_ACK, NULL, 0);
 }
 
-/* ---- the legitimate flows: handshakes, rounds of data round-robin, closes ------------------- */
+/* ---- the legitimate flows: rounds of one packet each (handshakes, data, closes) ------------ */
 
 static uint64_t legit_packets(const struct flood *g)
 {
@@ -109,24 +109,25 @@ static uint32_t legit_sent(uint64_t r, int side)
 	return side ? LEGIT_S2C * (uint32_t)(r / 2) : LEGIT_C2S * (uint32_t)((r + 1) / 2);
 }
 
+/* Legitimate packet q: round q / L of flow q % L. Rounds 0-2 are the handshakes, then R rounds of
+ * data, then 3 of closes: every flow sends exactly every L legitimate packets. */
 static int legit_packet(struct flood *g, uint64_t q)
 {
 	struct conn c;
-	const uint64_t n = g->legit, hs = 3 * n, data = g->rounds * n;
-	const uint64_t j = q < hs ? q / 3 : q < hs + data ? (q - hs) % n : (q - hs - data) / 3;
+	const uint64_t j = q % g->legit, r = q / g->legit;
 	conn_of(g, &c, j, 1);
-	if (q < hs)
-		return handshake(g, &c, (unsigned)(q % 3));
-	const uint64_t r = q < hs + data ? (q - hs) / n : g->rounds;
-	const uint32_t cs = c.cisn + 1 + legit_sent(r, 0), ss = c.sisn + 1 + legit_sent(r, 1);
-	if (q >= hs + data) {
-		const uint64_t k = (q - hs - data) % 3;
+	if (r < 3)
+		return handshake(g, &c, (unsigned)r);
+	const uint64_t d = r - 3 < g->rounds ? r - 3 : g->rounds; /* data rounds before this one */
+	const uint32_t cs = c.cisn + 1 + legit_sent(d, 0), ss = c.sisn + 1 + legit_sent(d, 1);
+	if (r >= 3 + g->rounds) {
+		const uint64_t k = r - 3 - g->rounds;
 		return k == 0   ? seg(g, &c, 1, cs, ss, PCAPW_FIN | PCAPW_ACK, NULL, 0)
 		       : k == 1 ? seg(g, &c, 0, ss, cs + 1, PCAPW_FIN | PCAPW_ACK, NULL, 0)
 		                : seg(g, &c, 1, cs + 1, ss + 1, PCAPW_ACK, NULL, 0);
 	}
-	const int side = (int)(r % 2);
-	const uint32_t len = side ? LEGIT_S2C : LEGIT_C2S, off = legit_sent(r, side);
+	const int side = (int)(d % 2);
+	const uint32_t len = side ? LEGIT_S2C : LEGIT_C2S, off = legit_sent(d, side);
 	uint8_t b[LEGIT_S2C];
 	for (uint32_t k = 0; k < len; k++)
 		b[k] = legit_byte(j, side, off + k);
@@ -207,14 +208,19 @@ static int flood_packet(struct flood *g, uint64_t p)
 		conn_of(g, &c, p, 0);
 		return handshake(g, &c, 0);
 	}
-	if (p < 3 * g->flows) {
-		conn_of(g, &c, p / 3, 0);
-		return handshake(g, &c, (unsigned)(p % 3));
+	/* Round 0: each flow's handshake and first segment, so that the flood holds memory from
+	 * its first packets; then one segment of each flow per round. */
+	uint64_t flow = p / 4, s = 0;
+	if (p < 4 * g->flows && p % 4 < 3) {
+		conn_of(g, &c, flow, 0);
+		return handshake(g, &c, (unsigned)(p % 4));
 	}
-	const uint64_t k = p - 3 * g->flows;
-	conn_of(g, &c, k % g->flows, 0);
-	return g->kind == TINY_OOO ? tiny_segment(g, &c, k / g->flows)
-	                           : overlap_segment(g, &c, k / g->flows);
+	if (p >= 4 * g->flows) {
+		flow = (p - 4 * g->flows) % g->flows;
+		s = 1 + (p - 4 * g->flows) / g->flows;
+	}
+	conn_of(g, &c, flow, 0);
+	return g->kind == TINY_OOO ? tiny_segment(g, &c, s) : overlap_segment(g, &c, s);
 }
 
 /* The flood's units (packets; datagrams for frag), with the legitimate packets spread evenly among
@@ -240,7 +246,6 @@ static void summary(const struct flood *g)
 	const uint64_t complete =
 	    g->kind == FRAG ? (g->count + FRAG_COMPLETE_EVERY - 1) / FRAG_COMPLETE_EVERY : 0;
 	const uint64_t flows = g->kind == SYN ? g->count : g->kind == FRAG ? complete : g->flows;
-	const uint64_t passes = g->count / g->flows / OVERLAP_SPOTS;
 	printf("{\"kind\":\"%s\",\"packets\":%" PRIu64 ",\"flood_packets\":%" PRIu64
 	       ",\"legit_packets\":%" PRIu64 ",\"flood_flows\":%" PRIu64 ",\"legit_flows\":%" PRIu64
 	       ",\"legit_c2s_bytes\":%" PRIu32 ",\"legit_s2c_bytes\":%" PRIu32,
@@ -250,10 +255,7 @@ static void summary(const struct flood *g)
 		printf(",\"datagrams\":%" PRIu64 ",\"complete\":%" PRIu64
 		       ",\"incomplete\":%" PRIu64,
 		       g->count, complete, g->count - complete);
-	if (g->kind == OVERLAP)
-		printf(",\"segments\":%" PRIu64 ",\"full_passes_per_flow\":%" PRIu64, g->count,
-		       passes);
-	if (g->kind == TINY_OOO)
+	if (g->kind == OVERLAP || g->kind == TINY_OOO)
 		printf(",\"segments\":%" PRIu64, g->count);
 	printf("}\n");
 }
@@ -265,15 +267,16 @@ static void usage(FILE *out)
 	    "         [--legit L] [--legit-rounds R] [--client A.B.C.D/P] [--server A.B.C.D]\n"
 	    "         [--port P] [--smac MAC] [--dmac MAC]\n"
 	    "  syn       N SYNs of distinct flows (default N 1000000)\n"
-	    "  tiny-ooo  F flows' handshakes, then N 1-byte client segments round-robin, each\n"
-	    "            beyond a hole never filled (bytes 1, 3, 5, ... of each stream)\n"
-	    "  overlap   F flows' handshakes, then N 100-byte client segments round-robin over 8\n"
-	    "            half-overlapping places beyond a hole; every 4th pass with other bytes\n"
+	    "  tiny-ooo  F flows (handshake and first segment each), then the rest of N 1-byte\n"
+	    "            client segments round-robin, each beyond a hole never filled (bytes 1,\n"
+	    "            3, 5, ... of each stream)\n"
+	    "  overlap   the same with N 100-byte segments over 8 half-overlapping places beyond\n"
+	    "            a hole; every 4th pass over them with other bytes\n"
 	    "  frag      N IP datagrams in 8-byte fragments: every 16th a SYN that completes, the\n"
 	    "            others never (their second fragment is missing)\n"
-	    "  --legit L         L complete connections spread evenly over the flood: handshake,\n"
-	    "                    R segments (client 100 bytes, server 1000, alternating), FIN, "
-	    "FIN, ACK\n"
+	    "  --legit L         L complete connections spread evenly over the flood, in rounds\n"
+	    "                    of one packet each: SYN, SYN+ACK, ACK, R segments (client 100\n"
+	    "                    bytes, server 1000, alternating), FIN, FIN, ACK\n"
 	    "  --client NET/P    client addresses (default 10.0.0.0/8); --server, --port: the\n"
 	    "                    server (default 192.168.0.1:80); --smac, --dmac: client and "
 	    "server MAC\n"
@@ -407,9 +410,10 @@ static const char *check_room(const struct flood *g)
 		return "more legitimate flows than client addresses x 16384 ports";
 	if (g->kind == FRAG && g->count > hosts * 65536)
 		return "more datagrams than client addresses x 65536 IP ids";
-	if ((g->kind == TINY_OOO || g->kind == OVERLAP) && g->count / g->flows > 30000)
-		return "more than 30000 segments a flow (--count / --flows): they would leave the "
-		       "window";
+	if ((g->kind == TINY_OOO || g->kind == OVERLAP) &&
+	    (g->count < g->flows || g->count / g->flows > 30000))
+		return "--count / --flows must be 1 to 30000 segments a flow (beyond, they would "
+		       "leave the window)";
 	return NULL;
 }
 

@@ -180,6 +180,9 @@ void weir_metrics_render(const struct weir_statpub_snap *snap, unsigned n, const
 	per_core(b, snap, n, "weir_stream_memory_bytes", "gauge", "Stream buffer memory in use.", ST(mem_used), 1.0);
 	per_core(b, snap, n, "weir_stream_memory_failures_total", "counter", "Stream buffer allocations refused by the memcap.",
 	         ST(mem_fail), 1.0);
+	per_core(b, snap, n, "weir_stream_memory_reclaimed_bytes_total", "counter",
+	         "Out-of-order bytes given up to make room under the memcap, the oldest holes first.",
+	         ST(mem_reclaimed), 1.0);
 	per_core(b, snap, n, "weir_alerts_total", "counter", "Alerts recorded (scripts and engine).",
 	         offsetof(struct weir_statpub_snap, alerts_total), 1.0);
 	per_core(b, snap, n, "weir_core_busy_seconds_total", "counter", "Time the worker spent processing.",

@@ -43,6 +43,7 @@ struct weir_flow {
 	uint8_t syn_pending; /* a client SYN of ISN syn_isn awaits the server's answer */
 	uint8_t tun_type;    /* enum weir_tunnel around the first packet (weir_pkt.tun_type) */
 	uint8_t tun_depth;   /* tunnels around the first packet (in padding, as syn_isn) */
+	uint8_t holding;     /* linked in the worker's holders list (w->hold_head) */
 	struct weir_flow_user
 	    *user;        /* WEIR_FLOW_USERS slots, taken on the first weir_flow_set_user() */
 	uint8_t top_slot; /* index + 1 in the worker's top-flows sample, 0 when not in it */
@@ -53,6 +54,10 @@ struct weir_flow {
 	 * the memory cap refused it). Last, in the slack of the entry's 64-byte rounding: a flow
 	 * entry costs the same with it. */
 	struct weir_tunnel_outer *outer;
+	/* The worker's holders list: flows in the order their latest hole opened (a side began to
+	 * hold out-of-order bytes), oldest first; what the memory cap reclaims from (in the slack
+	 * too). */
+	struct weir_flow *hold_prev, *hold_next;
 };
 
 struct weir_reg {
@@ -108,6 +113,7 @@ struct weir_worker {
 	unsigned id;
 	struct weir_mem mem;
 	struct weir_flowtab *ft;
+	struct weir_flow *hold_head, *hold_tail; /* the holders list (struct weir_flow.hold_prev) */
 	struct weir_defrag *defrag;
 	struct weir_rx_pkt defrag_rx; /* a reassembled datagram as a raw-IP frame, for scopes */
 	struct weir_stats st;

@@ -32,8 +32,9 @@ static const struct weir_setting engine_settings[] = {
      "lets a window reach a few MiB on a LAN"},
     {"streams.memcap", WEIR_SET_UINT, FIELD(memcap), 0, 0, 1ull << 40, NULL, "bytes",
      "stream-buffer bytes per worker; 0: flows.max x 32 KiB (2 GiB at the default), enough for "
-     "every flow's two rings of 16 KiB; a side whose first ring does not fit stops buffering "
-     "(anomaly memcap), its flow is still tracked"},
+     "every flow's two rings of 16 KiB; at the cap, out-of-order bytes of the oldest holes are "
+     "given up first (memory.reclaimed), then a side whose first ring does not fit stops "
+     "buffering (anomaly memcap), its flow is still tracked"},
     {"streams.overlap", WEIR_SET_ENUM, FIELD(overlap), WEIR_OVERLAP_FIRST, 0, 1, overlaps, "",
      "which copy of overlapping bytes wins: \"first\" or \"last\""},
     {"streams.midstream", WEIR_SET_BOOL, FIELD(midstream), 1, 0, 1, NULL, "",

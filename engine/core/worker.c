@@ -20,6 +20,51 @@ static int config_valid(const struct weir_config *c)
 	       c->defrag_overlap <= WEIR_OVERLAP_LAST;
 }
 
+/* ---- the holders list: what the memory cap reclaims ---------------------------------------- */
+
+static void hold_unlink(struct weir_worker *w, struct weir_flow *f)
+{
+	if (!f->holding)
+		return;
+	*(f->hold_prev ? &f->hold_prev->hold_next : &w->hold_head) = f->hold_next;
+	*(f->hold_next ? &f->hold_next->hold_prev : &w->hold_tail) = f->hold_prev;
+	f->hold_prev = f->hold_next = NULL;
+	f->holding = 0;
+}
+
+/* f's side began to hold out-of-order bytes: f goes last (its hole is the newest). */
+static void hold_link(struct weir_worker *w, struct weir_flow *f)
+{
+	hold_unlink(w, f);
+	f->hold_prev = w->hold_tail;
+	*(w->hold_tail ? &w->hold_tail->hold_next : &w->hold_head) = f;
+	w->hold_tail = f;
+	f->holding = 1;
+}
+
+/* The memory cap's reclaim (weir_mem.reclaim): gives up the held out-of-order bytes of the flows
+ * whose hole opened longest ago, never the current packet's flow, until need bytes are free. A
+ * hole that stays open is what a flood of out-of-order segments leaves; a live connection's
+ * reordering is filled within a round trip. Without it such a flood keeps the whole cap and every
+ * later flow stops buffering (anomaly memcap). A flow in the list may hold nothing any more (its
+ * holes filled): it only leaves the list. */
+static void mem_reclaim(void *ctx, uint64_t need)
+{
+	struct weir_worker *w = ctx;
+	const uint64_t start = w->mem.used;
+	struct weir_flow *f = w->hold_head;
+	while (f && start - w->mem.used < need) {
+		struct weir_flow *next = f->hold_next;
+		if (f != w->cur) {
+			for (int s = WEIR_SIDE_CLIENT; s <= WEIR_SIDE_SERVER; s++)
+				w->st.mem_reclaimed +=
+				    weir_stream_drop_held(&f->tcp.side[s].stream, &w->mem);
+			hold_unlink(w, f);
+		}
+		f = next;
+	}
+}
+
 struct weir_worker *weir_worker_create(const struct weir_config *cfg, unsigned id)
 {
 	if (!cfg || !config_valid(cfg)) {
@@ -36,6 +81,8 @@ struct weir_worker *weir_worker_create(const struct weir_config *cfg, unsigned i
 	const uint64_t memcap = cfg->memcap ? cfg->memcap : weir_config_derived_memcap(cfg);
 	if (weir_mem_init(&w->mem, memcap) != 0)
 		goto err;
+	w->mem.reclaim = mem_reclaim;
+	w->mem.reclaim_ctx = w;
 	w->ft = weir_ft_create(cfg->max_flows, sizeof(struct weir_flow));
 	if (!w->ft)
 		goto err;
@@ -195,6 +242,7 @@ static void flow_finalize(struct weir_worker *w, struct weir_flow *f, int reason
 	w->st.flows_active--;
 	w->st.closes[reason]++;
 	weir_top_remove(w, f);
+	hold_unlink(w, f);
 	weir_ft_remove(w->ft, f);
 	mem_stats(w);
 }
@@ -739,7 +787,10 @@ static void packet_rcv(struct weir_worker *w)
 		w->rcv_snapped = 1;
 	}
 	uint64_t adv[2] = {f->tcp.side[0].stream.next, f->tcp.side[1].stream.next};
+	const uint8_t held = f->tcp.side[w->sender].stream.nfrags;
 	weir_tcp_receiver_update(&f->tcp, &w->mem, w->sender, w->pkt, &w->out);
+	if (!held && f->tcp.side[w->sender].stream.nfrags)
+		hold_link(w, f);
 	adv[0] = f->tcp.side[0].stream.next - adv[0];
 	adv[1] = f->tcp.side[1].stream.next - adv[1];
 	raise_stage(w, WEIR_HOOK_POST_RCV, !w->sender, adv);

@@ -402,6 +402,8 @@ struct weir_stats {
 	uint64_t encap[WEIR_ENCAP_COUNT]; /**< frames that crossed each link-layer encapsulation */
 	uint64_t closes[WEIR_CLOSE_COUNT];
 	uint64_t mem_used, mem_peak, mem_cap, mem_fail; /**< the worker's stream memory: rings, held-range arrays, flow user slots */
+	uint64_t mem_reclaimed;           /**< out-of-order bytes given up to make room under the cap, the
+	                                       oldest holes first (in their sides' outrun bytes too) */
 	uint64_t flow_bytes;              /**< bytes of one tracked flow entry (fixed part) */
 	uint64_t defrag[WEIR_DF_COUNT];   /**< enum weir_defrag_counter */
 };

@@ -51,6 +51,7 @@ static void members(struct weir_json *w, const struct weir_stats *st)
 	WEIR_JSON_KV(w, ",\"peak\":", st->mem_peak);
 	WEIR_JSON_KV(w, ",\"cap\":", st->mem_cap);
 	WEIR_JSON_KV(w, ",\"failed\":", st->mem_fail);
+	WEIR_JSON_KV(w, ",\"reclaimed\":", st->mem_reclaimed);
 	WEIR_JSON_KV(w, ",\"flow_entry_bytes\":", st->flow_bytes);
 	WEIR_JSON_LIT(w, "}");
 	named(w, "defrag", weir_defrag_counter_name, st->defrag, 0, WEIR_DF_COUNT);

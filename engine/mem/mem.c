@@ -59,6 +59,8 @@ void weir_mem_fini(struct weir_mem *m)
 
 void *weir_mem_alloc(struct weir_mem *m, size_t size)
 {
+	if (size && m->used + size > m->cap && m->reclaim)
+		m->reclaim(m->reclaim_ctx, m->used + size - m->cap);
 	if (size == 0 || m->used + size > m->cap) {
 		m->fail++;
 		return NULL;

@@ -20,6 +20,10 @@ struct weir_mem {
 	uint64_t peak;
 	uint64_t cap;     /**< allocations past this fail (counted in fail) */
 	uint64_t fail;
+	/** Called when an allocation would pass the cap, to free at least need bytes if it can (it
+	 *  must only free memory); NULL: none. */
+	void (*reclaim)(void *ctx, uint64_t need);
+	void *reclaim_ctx;
 	unsigned ncached; /**< freed blocks of WEIR_MEM_CACHE_BYTES in cached[], reused first */
 	void *cached[WEIR_MEM_CACHE_MAX];
 };

@@ -157,6 +157,20 @@ void weir_stream_fini(struct weir_stream *s, struct weir_mem *m)
 	}
 }
 
+uint64_t weir_stream_drop_held(struct weir_stream *s, struct weir_mem *m)
+{
+	if (!s->nfrags)
+		return 0;
+	const uint64_t held = weir_stream_held(s);
+	s->outrun_bytes += held;
+	s->nfrags = 0;
+	weir_mem_free(m, s->frags, FRAGS_BYTES);
+	s->frags = NULL;
+	if (s->base == s->next)
+		weir_stream_release(s, m);
+	return held;
+}
+
 /* Flags overlaps of [a, e) with frags [i, j), comparing bytes when the frags are stored. */
 static void check_overlaps(struct weir_stream *s, unsigned i, unsigned j, uint64_t a, uint64_t e,
                            const uint8_t *d, struct weir_reasm_res *res)

@@ -86,6 +86,10 @@ void weir_stream_init(struct weir_stream *s, uint32_t cap, uint8_t overlap, bool
 void weir_stream_start(struct weir_stream *s, uint32_t seq0);
 /** Releases the ring (the stream keeps its offsets and counters). */
 void weir_stream_release(struct weir_stream *s, struct weir_mem *m);
+/** Gives up every held out-of-order range (its bytes count as outrun) and gives back their array,
+ *  and the ring too when it holds no delivered byte (base == next, so no view points into it):
+ *  what the memory cap takes from one flow for another. Returns the bytes given up. */
+uint64_t weir_stream_drop_held(struct weir_stream *s, struct weir_mem *m);
 /** Releases the ring and, when no range is held, the held ranges' array: all the stream's memory
  *  (it goes on by offset and takes memory again if it needs it). */
 void weir_stream_fini(struct weir_stream *s, struct weir_mem *m);

@@ -1229,6 +1229,74 @@ static void test_restore(void)
 	fix_fini(&f);
 }
 
+/* The memory cap's reclaim (weir_mem.reclaim) frees a held stream's ranges for another: the held
+ * bytes count as outrun, the array and a ring holding no delivered byte go back; a stream with
+ * delivered bytes keeps its ring (a view may point into it). */
+static struct weir_stream *reclaim_victim;
+static uint64_t reclaim_dropped;
+
+static void reclaim_one(void *ctx, uint64_t need)
+{
+	(void)need;
+	reclaim_dropped += weir_stream_drop_held(reclaim_victim, ctx);
+}
+
+static void test_drop_held(void)
+{
+	struct fix f, g;
+	fix_init(&f, CAP, WEIR_OVERLAP_FIRST, 1000);
+	CHECK_EQ(weir_stream_drop_held(&f.s, &f.m), 0); /* nothing held: nothing changes */
+	put(&f, 10, "abc", 3);
+	put(&f, 20, "de", 2);
+	CHECK_EQ(weir_stream_held(&f.s), 5);
+	CHECK_EQ(weir_stream_drop_held(&f.s, &f.m), 5);
+	CHECK_EQ(f.s.nfrags, 0);
+	CHECK(f.s.frags == NULL && f.s.ring == NULL);
+	CHECK_EQ(f.m.used, 0);
+	CHECK_EQ(f.s.outrun_bytes, 5);
+	check_invariants(&f.s);
+	/* the stream goes on: the hole's bytes deliver, the dropped ones are a gap at the ack */
+	struct weir_reasm_res r = put(&f, 0, "0123456789", 10);
+	CHECK_EQ(r.delivered, 10);
+	r = ack(&f, 22);
+	CHECK_EQ(r.gap, 12);
+	fix_fini(&f);
+	/* delivered bytes keep the ring */
+	fix_init(&g, CAP, WEIR_OVERLAP_FIRST, 7);
+	put(&g, 0, "xy", 2);
+	put(&g, 5, "z", 1);
+	CHECK_EQ(weir_stream_drop_held(&g.s, &g.m), 1);
+	CHECK(g.s.ring != NULL && g.s.frags == NULL);
+	char out[2];
+	CHECK_EQ(weir_stream_peek(&g.s, 0, out, 2), 2);
+	CHECK(memcmp(out, "xy", 2) == 0);
+	check_invariants(&g.s);
+	fix_fini(&g);
+	/* the hook: an allocation past the cap asks for room first, and gets it */
+	struct weir_mem m;
+	struct weir_stream a, b;
+	const size_t ranges = WEIR_REASM_MAX_FRAGS * sizeof(struct weir_reasm_frag);
+	CHECK_EQ(weir_mem_init(&m, ranges + CAP), 0); /* one stream's held ranges and ring */
+	weir_stream_init(&a, CAP, WEIR_OVERLAP_FIRST, true);
+	weir_stream_start(&a, 1);
+	weir_stream_add(&a, &m, 1 + 4, (const uint8_t *)"held", 4, &r);
+	CHECK_EQ(m.used, ranges + CAP);
+	reclaim_victim = &a;
+	m.reclaim = reclaim_one;
+	m.reclaim_ctx = &m;
+	weir_stream_init(&b, CAP, WEIR_OVERLAP_FIRST, true);
+	weir_stream_start(&b, 1);
+	weir_stream_add(&b, &m, 1, (const uint8_t *)"in order", 8, &r);
+	CHECK_EQ(r.memfail, 0);
+	CHECK_EQ(r.delivered, 8);
+	CHECK_EQ(reclaim_dropped, 4);
+	CHECK_EQ(m.fail, 0);
+	weir_stream_fini(&a, &m);
+	weir_stream_fini(&b, &m);
+	CHECK_EQ(m.used, 0);
+	weir_mem_fini(&m);
+}
+
 int main(void)
 {
 	test_not_started();
@@ -1246,6 +1314,7 @@ int main(void)
 	test_seq_wrap();
 	test_buffering_toggle();
 	test_memcap();
+	test_drop_held();
 	test_model();
 	test_restore();
 	return UNIT_DONE();
