@@ -110,6 +110,10 @@ static void test_load_errors(void)
 	CHECK(weir_lua_create(w, &spin, 1, err, sizeof(err)) == NULL);
 	CHECK(strstr(err, "spin.lua:2:") != NULL &&
 	      strstr(err, "time budget of 100 ms exceeded") != NULL);
+	/* a top level asking for more than the heap cap names the script and the setting */
+	const char *heap = script("heap.lua", "local s = string.rep('x', 2^30)\n");
+	CHECK(weir_lua_create(w, &heap, 1, err, sizeof(err)) == NULL);
+	CHECK_STR(err, "heap.lua: not enough memory: the Lua heap reached its limit (lua.memory_mb = 256)");
 	const char *missing = "/nonexistent/x.lua";
 	CHECK(weir_lua_create(w, &missing, 1, err, sizeof(err)) == NULL);
 	CHECK(strstr(err, "x.lua") != NULL);

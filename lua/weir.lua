@@ -1113,6 +1113,11 @@ function M._load(index, path, chunk, trusted)
 	-- loading fails to load (weir check, the check of a reload, a run's start) instead of hanging the
 	-- thread that loads it.
 	local ok, ret = guarded(chunk)
+	if not ok and ret == MEM_ERR then -- LuaJIT's message names neither the script nor the cap
+		collectgarbage()
+		ret = string.format("%s: %s: the Lua heap reached its limit (lua.memory_mb = %d)", script.name, MEM_ERR,
+			limits.memory_mb)
+	end
 	if not ok then error(ret, 0) end
 	if type(ret) ~= "table" then return end
 	-- The table form: the same sockets and registrations, on one socket of the script's own. Read

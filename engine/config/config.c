@@ -202,6 +202,54 @@ static int get_enum(struct ld *d, const char *const *names)
 	return -1;
 }
 
+/* A name longer than this is not compared for a suggestion (no setting is near that long). */
+#define SUGGEST_MAX_LEN 48
+
+/* Levenshtein distance of a and b, each at most SUGGEST_MAX_LEN bytes. */
+static size_t edit_distance(const char *a, const char *b)
+{
+	const size_t la = strlen(a), lb = strlen(b);
+	size_t row[SUGGEST_MAX_LEN + 1];
+	for (size_t j = 0; j <= lb; j++)
+		row[j] = j;
+	for (size_t i = 1; i <= la; i++) {
+		size_t diag = row[0];
+		row[0] = i;
+		for (size_t j = 1; j <= lb; j++) {
+			const size_t up = row[j];
+			size_t best = diag + (a[i - 1] != b[j - 1]);
+			if (up + 1 < best)
+				best = up + 1;
+			if (row[j - 1] + 1 < best)
+				best = row[j - 1] + 1;
+			row[j] = best;
+			diag = up;
+		}
+	}
+	return row[lb];
+}
+
+/* "unknown setting" for key, naming the one of names (NULL-terminated) closest to it when it is
+ * at most two edits away (one for a key of four letters or fewer: "xy" is no typo of "ip"). */
+static int fail_unknown(struct ld *d, const char *key, const char *const *names)
+{
+	const size_t len = key ? strlen(key) : 0;
+	const char *best = NULL;
+	size_t best_d = len <= 4 ? 2 : 3;
+	for (size_t i = 0; len && len <= SUGGEST_MAX_LEN && names[i]; i++) {
+		if (strlen(names[i]) > SUGGEST_MAX_LEN)
+			continue;
+		const size_t e = edit_distance(key, names[i]);
+		if (e < best_d) {
+			best_d = e;
+			best = names[i];
+		}
+	}
+	if (best)
+		return fail(d, "unknown setting (did you mean \"%s\"?)", best);
+	return fail(d, "unknown setting");
+}
+
 /* The table on the stack top may hold only the keys in names (NULL-terminated). */
 static int check_keys(struct ld *d, const char *const *names)
 {
@@ -214,10 +262,13 @@ static int check_keys(struct ld *d, const char *const *names)
 			for (int i = 0; names[i] && !known; i++)
 				known = !strcmp(lua_tostring(d->L, -1), names[i]);
 		if (!known) {
-			if (lua_type(d->L, -1) == LUA_TSTRING)
-				snprintf(d->path + plen, sizeof(d->path) - plen, ".%s", lua_tostring(d->L, -1));
+			const char *key =
+			    lua_type(d->L, -1) == LUA_TSTRING ? lua_tostring(d->L, -1) : NULL;
+			if (key)
+				snprintf(d->path + plen, sizeof(d->path) - plen, ".%s", key);
+			const int rc = fail_unknown(d, key, names);
 			lua_pop(d->L, 1);
-			return fail(d, "unknown setting");
+			return rc;
 		}
 	}
 	return 0;
@@ -683,7 +734,11 @@ static lua_State *sandbox_state(struct sandbox *sb)
 
 /* ---- loading ------------------------------------------------------------------------------ */
 
-/* __newindex of the config's environment: stores the global and remembers the assigning line. */
+static int known_top(const char *name);
+
+/* __newindex of the config's environment, an always-empty proxy (upvalue 1: the table that holds
+ * the globals): stores the global and remembers the assigning line. A setting given a second,
+ * different value is an error naming both lines; other globals may change freely. */
 static int env_newindex(lua_State *L)
 {
 	lua_Debug ar;
@@ -692,15 +747,31 @@ static int env_newindex(lua_State *L)
 		line = ar.currentline;
 	lua_getfield(L, LUA_REGISTRYINDEX, LINES_KEY);
 	lua_pushvalue(L, 2);
+	lua_rawget(L, -2);
+	const int first = (int)lua_tointeger(L, -1);
+	lua_pop(L, 1);
+	lua_pushvalue(L, 2);
+	lua_rawget(L, lua_upvalueindex(1));
+	const int same = lua_rawequal(L, -1, 3); /* "flows = flows or {}" changes nothing */
+	lua_pop(L, 1);
+	if (first && !same && lua_type(L, 2) == LUA_TSTRING && known_top(lua_tostring(L, 2))) {
+		luaL_where(L, 1);
+		lua_pushfstring(L, "%s: set again (first set at line %d)", lua_tostring(L, 2), first);
+		lua_concat(L, 2);
+		return lua_error(L);
+	}
+	lua_pushvalue(L, 2);
 	lua_pushinteger(L, line);
 	lua_rawset(L, -3);
 	lua_pop(L, 1);
-	lua_rawset(L, 1);
+	lua_settop(L, 3);
+	lua_rawset(L, lua_upvalueindex(1));
 	return 0;
 }
 
 /* Builds the sandbox: a few pure functions (string, math, table, tostring, ...) and os.getenv
- * so a config can take paths from the environment; no io, no require, no loadfile. */
+ * so a config can take paths from the environment; no io, no require, no loadfile. Pushes the
+ * table the globals go to, then the proxy that is the chunk's environment. */
 static void push_env(lua_State *L)
 {
 	static const char *const safe[] = { "ipairs", "pairs", "tostring", "tonumber", "type", "select",
@@ -718,12 +789,18 @@ static void push_env(lua_State *L)
 	lua_pop(L, 1);
 	lua_setfield(L, -2, "os");
 	lua_setfield(L, -2, "__index");
-	lua_pushcfunction(L, env_newindex);
+	lua_newtable(L); /* the globals: the libraries behind them */
+	lua_insert(L, -2);
+	lua_setmetatable(L, -2);
+	lua_newtable(L); /* the proxy's metatable: reads from the globals, writes through newindex */
+	lua_pushvalue(L, -2);
+	lua_setfield(L, -2, "__index");
+	lua_pushvalue(L, -2);
+	lua_pushcclosure(L, env_newindex, 1);
 	lua_setfield(L, -2, "__newindex");
 	lua_newtable(L);
-	lua_pushvalue(L, -2);
+	lua_insert(L, -2);
 	lua_setmetatable(L, -2);
-	lua_remove(L, -2);
 }
 
 typedef int (*section_fn)(struct ld *d, struct weir_run_config *c);
@@ -792,6 +869,19 @@ static int known_top(const char *name)
 	return !strchr(name, '.') && find_setting(name, &base);
 }
 
+/* Fills names (room for n, NULL-terminated) with the top-level settings' names. */
+static void top_names(const char **names, size_t n)
+{
+	size_t k = 0, base;
+	const struct weir_setting *s;
+	for (size_t i = 0; i < N_SECTIONS && k + 1 < n; i++)
+		names[k++] = sections[i].name;
+	for (unsigned i = 0; (s = weir_run_setting(i, &base)) != NULL && k + 1 < n; i++)
+		if (!strchr(s->name, '.'))
+			names[k++] = s->name;
+	names[k] = NULL;
+}
+
 /* Reads every top-level setting (the environment table is on the stack top). */
 static int read_settings(struct ld *d, struct weir_run_config *c)
 {
@@ -821,7 +911,9 @@ static int read_settings(struct ld *d, struct weir_run_config *c)
 			lua_getfield(d->L, -1, key);
 			d->line = (int)lua_tointeger(d->L, -1);
 			snprintf(d->path, sizeof(d->path), "%s", key);
-			return fail(d, "unknown setting");
+			const char *names[128]; /* the top-level names: about 20 */
+			top_names(names, sizeof(names) / sizeof(names[0]));
+			return fail_unknown(d, key, names);
 		}
 	}
 	return cross_check(d, c);
@@ -850,9 +942,8 @@ int weir_run_config_load_dirs(struct weir_run_config *c, const char *text, const
 	int rc = text ? luaL_loadbufferx(L, text, strlen(text), chunk, "t") : luaL_loadfilex(L, name, "t");
 	if (rc == 0) {
 		push_env(L);
-		lua_pushvalue(L, -1);
 		lua_setfenv(L, -3);
-		lua_insert(L, -2);
+		lua_insert(L, -2); /* the globals stay below the chunk, read once it has run */
 		rc = lua_pcall(L, 0, 0, 0);
 	}
 	if (rc == LUA_ERRMEM) { /* LuaJIT's message has no position */

@@ -188,6 +188,62 @@ static void test_errors(void)
 	}
 }
 
+/* An unknown setting names the known one closest to it (at most two edits away, one for a name
+ * of four letters or fewer), in its section; nothing is suggested when none is that close. */
+static void test_did_you_mean(void)
+{
+	static const struct {
+		const char *text, *want;
+	} bad[] = {
+	    {"dpdk = { ports = {'a','b'} }\nworkerz = 2\n",
+	     "t.lua:2: workerz: unknown setting (did you mean \"workers\"?)"},
+	    {"dpdk = { ports = {'a','b'} }\nflows = { maxx = 3 }\n",
+	     "t.lua:2: flows.maxx: unknown setting (did you mean \"max\"?)"},
+	    {"dpdk = { ports = {'a','b'} }\ndefrag = { max_frags = 10 }\n",
+	     "t.lua:2: defrag.max_frags: unknown setting"},
+	    {"dpdk = { ports = {'a','b'} }\ndashbord = {}\n",
+	     "t.lua:2: dashbord: unknown setting (did you mean \"dashboard\"?)"},
+	    {"dpdk = { portz = {'a','b'} }\n",
+	     "t.lua:1: dpdk.portz: unknown setting (did you mean \"ports\"?)"},
+	    {"dpdk = { ports = {'a','b'} }\ncolour = 'blue'\n", "t.lua:2: colour: unknown setting"},
+	    {"dpdk = { ports = {'a','b'} }\nmod = 'inline'\n",
+	     "t.lua:2: mod: unknown setting (did you mean \"mode\"?)"},
+	    {"dpdk = { ports = {'a','b'} }\nxy = 1\n", "t.lua:2: xy: unknown setting"},
+	};
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		CHECK_EQ(load(bad[i].text), -1);
+		if (strcmp(err, bad[i].want) != 0) {
+			fprintf(stderr, "case %zu: got '%s', want '%s'\n", i, err, bad[i].want);
+			CHECK(0);
+		}
+	}
+	/* a key far longer than any setting is compared no further than its length allows */
+	char text[4200];
+	snprintf(text, sizeof(text), "dpdk = { ports = {'a','b'} }\n%04000d = 1\n", 0);
+	text[29] = 'w'; /* a name, not a number */
+	CHECK_EQ(load(text), -1);
+	CHECK(strstr(err, "unknown setting") != NULL && strstr(err, "did you mean") == NULL);
+}
+
+/* A setting given two values at the top level is a mistake (the first would be lost): the
+ * second assignment fails with both lines. "flows = flows or {}" changes nothing and passes;
+ * other globals may change as a script likes. */
+static void test_duplicates(void)
+{
+	CHECK_EQ(load("dpdk = { ports = {'a','b'} }\nworkers = 2\n\nworkers = 3\n"), -1);
+	CHECK(!strcmp(err, "t.lua:4: workers: set again (first set at line 2)"));
+	CHECK_EQ(load("dpdk = { ports = {'a','b'} }\ndpdk = { ports = {'c','d'} }\n"), -1);
+	CHECK(!strcmp(err, "t.lua:2: dpdk: set again (first set at line 1)"));
+	CHECK_EQ(load("local n = 1\nfor i = 1, 3 do n = n + i; base = i end\ndpdk = { ports = {'a','b'} }\n"
+	              "workers = base\n"),
+	         -1);
+	CHECK(!strcmp(err, "t.lua:2: base: unknown setting"));
+	CHECK_EQ(load("dpdk = { ports = {'a','b'} }\nworkers = 2\nworkers = 2\nflows = flows or {}\n"
+	              "flows = flows or {}\nflows.max = 1000\n"),
+	         0);
+	CHECK_EQ(cfg.workers, 2u);
+}
+
 /* Writes an empty file at dir/name (dir/sub made first when name has one). */
 static void touch(const char *dir, const char *name)
 {
@@ -408,6 +464,8 @@ int main(void)
 	test_full();
 	test_defaults();
 	test_errors();
+	test_did_you_mean();
+	test_duplicates();
 	test_file_and_listen();
 	test_script_dirs();
 	test_limits();

@@ -30,6 +30,10 @@ enum {
 	MAX_CAPLEN = 262144, /* libpcap's largest snapshot for common link types */
 };
 
+/* The last second whose nanoseconds still fit a uint64_t ts_ns (2554-07-21): a pcapng timestamp
+ * is 64 bits of any unit, so a damaged one can lie past it (or before 1970 with an offset). */
+#define MAX_TS_SEC ((UINT64_MAX - 999999999ull) / 1000000000ull)
+
 struct weir_pcap_reader {
 	pcap_t *p; /* NULL when weir reads the file itself */
 	char *buf; /* the FILE's buffer */
@@ -75,6 +79,10 @@ struct weir_pcap_reader *weir_pcap_open(const char *path, char *err, size_t errl
 	struct stat st;
 	if (stat(path, &st) != 0 || access(path, R_OK) != 0) {
 		set_err(err, errlen, exit_code, 66 /* EX_NOINPUT */, path, strerror(errno));
+		return NULL;
+	}
+	if (S_ISDIR(st.st_mode)) {
+		set_err(err, errlen, exit_code, 66 /* EX_NOINPUT */, path, strerror(EISDIR));
 		return NULL;
 	}
 	struct weir_pcap_reader *r = calloc(1, sizeof(*r));
@@ -250,6 +258,13 @@ int weir_pcap_next(struct weir_pcap_reader *r, struct weir_rx_pkt *pkts, unsigne
 	if (rc != 1) {
 		snprintf(err, errlen, "%s: damaged after packet %llu: %s", r->path, r->count,
 		         pcap_geterr(r->p));
+		return -EIO;
+	}
+	if (h->ts.tv_sec < 0 || (uint64_t)h->ts.tv_sec > MAX_TS_SEC) {
+		snprintf(
+		    err, errlen,
+		    "%s: damaged after packet %llu: timestamp %lld s is out of range (0 to %llu s)",
+		    r->path, r->count, (long long)h->ts.tv_sec, (unsigned long long)MAX_TS_SEC);
 		return -EIO;
 	}
 	memset(&pkts[0], 0, sizeof(pkts[0]));

@@ -632,6 +632,7 @@ void weir_tcp_sender_update(struct weir_tcp_conn *c, int sender, const struct we
 	sender_history(c, sender, p, len, known);
 	sender_zflags(s, p, len);
 	track_acks(s, p, len, known);
+	handshake_rtt(c, p); /* before the returns below: a repeated SYN is the latest SYN too */
 	if (!known && !(f & TH_RST)) /* a RST's sequence number is not trusted to start a side */
 		side_learn(s, p->seq, data_seq(p), p->ts_ns);
 	if (f & TH_RST) {
@@ -657,7 +658,6 @@ void weir_tcp_sender_update(struct weir_tcp_conn *c, int sender, const struct we
 	}
 	advance_nxt(s, r, p, len);
 	update_window(s, r, p);
-	handshake_rtt(c, p);
 	finish_out(o);
 }
 

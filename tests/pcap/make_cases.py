@@ -886,6 +886,38 @@ def case_syn_retx():
 	return {"input.pcap": cap}, exp, readme
 
 
+def case_rexmit_after_syn_retx():
+	cap = Capture()
+	c = Conn(cap, C_IP, S_IP, 40012, 80, 0x10000000, 0x11000000)
+	syn = c.send(0, SYN, opts=OPT_MSS)
+	c.send(1, SYN | ACK, opts=OPT_MSS, dt_ms=0.027)        # lost before the client: it sends its SYN again
+	c.send(0, SYN, seq=syn, opts=OPT_MSS, dt_ms=1000)     # RTO 1 s
+	c.send(1, SYN | ACK, seq=c.nxt[1] - 1, opts=OPT_MSS, dt_ms=0.014)
+	c.send(0, ACK, dt_ms=0.068)                           # handshake RTT 82 us (from the latest SYN)
+	c.send(0, PSH | ACK, b"GET / HTTP/1.1\r\n\r\n", dt_ms=0.1)
+	blk = [bytes([0x61 + i]) * 100 for i in range(3)]     # "aaa..", "bbb..", "ccc.."
+	a = c.send(1, ACK, blk[0], dt_ms=0.5)
+	c.send(1, ACK, blk[1], dt_ms=0.001)
+	c.send(1, ACK, blk[2], dt_ms=0.001)
+	c.send(0, ACK, ack=a, dt_ms=0.061)                    # the client asks for "aaa.." again
+	c.send(1, ACK, blk[0], seq=a, dt_ms=0.062)            # re-sent 123 us after the highest segment
+	c.send(0, ACK, dt_ms=0.02)
+	c.close(first=1)
+	cap.trailer()
+	f = expect_flow(c, b"GET / HTTP/1.1\r\n\r\n", b"".join(blk), "fin", "closed", "time_wait",
+	                toserver={"rexmit_pkts": 1, "rexmit_bytes": 0},
+	                toclient={"rexmit_pkts": 2, "rexmit_bytes": 100}, conn_state="SF")
+	exp = {"runs": [{"name": "default", "args": [], "exit": 0,
+	                 "stats": base_stats([cap], [c], tcp_count([c]), 1, {"fin": 1}, handshakes=1),
+	                 "flows": {flow_key(c): f}}]}
+	readme = """A resend measured against the handshake RTT of the *latest* SYN (cut down from a realcap_loss capture that failed 1 run in 16). The client's SYN is answered, the SYN+ACK is lost before the client (the capture still sees it), and the client sends its SYN again 1 s later; the handshake then takes 82 us from that SYN. The server sends three 100-byte segments 1 us apart, the client's ACK names the first one's sequence number (weir takes no account of its being a duplicate ACK: it is only the first), and the server re-sends the first segment 123 us after the highest one.
+
+- rexmit_pkts toclient 2 (the repeated SYN+ACK and the re-sent "aaa.." segment, rexmit_bytes 100) and toserver 1 (the repeated SYN): `tshark -r input.pcap -Y tcp.analysis.retransmission` flags frames 3, 4 and 11. Wireshark's initial RTT is from the most recent SYN to the first ACK (`tcp.analysis.initial_rtt` 0.000082000), so a resend 123 us after the highest segment is past it and a retransmission, not out-of-order. Measured from the first SYN (1 s), it would read as reordering.
+- One flow, one handshake; the server closes first. Zeek conn_state SF; history not asserted (Zeek adds 'T' for the re-sent segment).
+"""
+	return {"input.pcap": cap}, exp, readme
+
+
 def case_half_close():
 	cap = Capture()
 	c = Conn(cap, C_IP, S_IP, 40012, 80, 0x12000000, 0x13000000)
@@ -1224,6 +1256,7 @@ CASES = {
 	"gap": case_gap,
 	"seq_wrap": case_seq_wrap,
 	"syn_retx": case_syn_retx,
+	"rexmit_after_syn_retx": case_rexmit_after_syn_retx,
 	"half_close": case_half_close,
 	"malformed": case_malformed,
 	"truncated_file": case_truncated_file,
