@@ -92,7 +92,9 @@ enum weir_event {
 
 /** Reasons attached to WEIR_EV_ANOMALY and counted per worker. */
 enum weir_anomaly {
-	WEIR_AN_RST_OUT_OF_WINDOW = 0,  /**< RST whose sequence is outside the receiver's window: ignored */
+	WEIR_AN_RST_OUT_OF_WINDOW = 0,  /**< RST whose sequence is not one the receiver may expect next (between what
+	                                     it acknowledged and what the sender sent): ignored, as the endpoint does
+	                                     (RFC 5961 §3.2: an in-window one earns a challenge ACK) */
 	WEIR_AN_SYN_ON_ESTABLISHED = 1, /**< SYN (new ISN) on a synchronized side: as the endpoint does (RFC 5961
 	                                     §4: a challenge ACK), it changes nothing and the flow goes on; a
 	                                     spoofed SYN cannot end inspection (see WEIR_CLOSE_REUSED) */

@@ -14,8 +14,6 @@
 
 /* RFC 7323 §2.3: a shift above 14 is used as 14. */
 #define WSCALE_MAX 14
-/* Without a known shift a window can mean up to raw << 14; the RST check allows that much. */
-#define WSCALE_UNKNOWN_SHIFT WSCALE_MAX
 
 /* Wireshark's out-of-order threshold when the handshake RTT is unknown (3 ms,
  * epan/dissectors/packet-tcp.c): a segment below snd_nxt that comes this soon after the one that
@@ -351,10 +349,13 @@ static void update_window(struct weir_tcp_side *s, const struct weir_tcp_side *r
 }
 
 /*
- * Whether r would accept the RST p from sender s: its sequence lies in
- * [snd_una(s) - 1, snd_una(s) + rcv_wnd(r)], lenient while that window is not known (either
- * side never seen; an unknown shift allows the largest window). A RST acknowledging exactly the
- * SYN of a side still in SYN_SENT/SYN_RCVD answers that SYN and is accepted.
+ * Whether r would accept the RST p from sender s. A receiver resets only on the sequence number
+ * it expects next (RFC 5961 §3.2, as Linux does: any other RST in its window earns a challenge
+ * ACK and changes nothing, so a third party's guess cannot end the connection, nor inspection
+ * of it). That number lies between what r acknowledged and what s sent: an RST in
+ * [snd_una(s) - 1, snd_nxt(s)] is taken. Lenient while either side was never seen. A RST
+ * acknowledging exactly the SYN of a side still in SYN_SENT/SYN_RCVD answers that SYN and is
+ * accepted.
  */
 static bool rst_acceptable(const struct weir_tcp_side *s, const struct weir_tcp_side *r, const struct weir_pkt *p)
 {
@@ -363,12 +364,7 @@ static bool rst_acceptable(const struct weir_tcp_side *s, const struct weir_tcp_
 	if ((p->tcp_flags & TH_ACK) && p->ack == r->isn + 1 &&
 	    (r->state == WEIR_TCP_SYN_SENT || r->state == WEIR_TCP_SYN_RCVD))
 		return true;
-	uint64_t wnd = r->rcv_wnd;
-	if (!(r->flags & WEIR_TCPF_WIN_KNOWN))
-		wnd <<= WSCALE_UNKNOWN_SHIFT;
-	if (wnd > INT32_MAX)
-		wnd = INT32_MAX; /* beyond half the sequence space comparisons stop meaning anything */
-	return WEIR_SEQ_GEQ(p->seq, s->snd_una - 1) && WEIR_SEQ_LEQ(p->seq, s->snd_una + (uint32_t)wnd);
+	return WEIR_SEQ_GEQ(p->seq, s->snd_una - 1) && WEIR_SEQ_LEQ(p->seq, s->snd_nxt);
 }
 
 /* ---- public: setup ------------------------------------------------------------------------ */
