@@ -689,24 +689,39 @@ static void test_synack_first(void)
 	tt_free(t);
 }
 
-/* TCP Fast Open: payload on the SYN starts at ISN + 1. */
-static void test_tfo(void)
+/* Payload on a SYN starts at ISN + 1 but is not taken: a stack without a Fast Open cookie drops
+ * it (acknowledging only the SYN) and the sender sends it again. Fast Open data the SYN+ACK
+ * acknowledges is a gap. */
+static void test_syn_data(void)
 {
 	struct tt *t = tt_new();
-	start(t, pk(SYN, CI, 0, "GET"));
+	start(t, pk(SYN, CI, 0, "BAD"));
 	CHECK(state_change(&t->snd, WEIR_TCP_CLOSED, WEIR_TCP_SYN_SENT));
-	CHECK_EQ(t->rcv.events, EVB(WEIR_EV_STATE_CHANGE) | EVB(WEIR_EV_NEW_DATA));
-	CHECK_EQ(t->rcv.new_bytes, 3);
+	CHECK_EQ(t->rcv.events, EVB(WEIR_EV_STATE_CHANGE));
+	CHECK_EQ(t->rcv.new_bytes, 0);
 	CHECK_EQ(t->c.side[C].snd_nxt, CI + 4);
-	run(t, S, pk(SYN | ACK, SI, CI + 4, NULL));
+	run(t, S, pk(SYN | ACK, SI, CI + 1, NULL)); /* only the SYN acknowledged */
 	CHECK_EQ(st(t, C), WEIR_TCP_ESTABLISHED);
 	CHECK_EQ(t->rcv.nanom, 0);
-	run(t, C, pk(ACK | PSH, CI + 4, SI + 1, " /"));
-	CHECK_EQ(t->pre.events, 0);
+	run(t, C, pk(ACK | PSH, CI + 1, SI + 1, "GET /"));
+	CHECK_EQ(t->rcv.new_bytes, 5);
+	CHECK_EQ(t->rcv.nanom, 0); /* the endpoint never had "BAD": nothing differs */
 	char buf[8];
 	CHECK_EQ(weir_stream_peek(&t->c.side[C].stream, 0, buf, sizeof(buf)), 5);
 	CHECK_MEM(buf, "GET /", 5);
 	CHECK_STR(t->c.hist.s, "ShD"); /* data on a SYN is an 'S', not a 'D' */
+	tt_free(t);
+
+	t = tt_new();
+	start(t, pk(SYN, CI, 0, "GET"));
+	run(t, S, pk(SYN | ACK, SI, CI + 4, NULL)); /* Fast Open: the data acknowledged */
+	CHECK(has_anom(&t->rcv, WEIR_AN_ACK_UNSEEN_DATA));
+	run(t, C, pk(ACK | PSH, CI + 4, SI + 1, " /"));
+	CHECK_EQ(t->pre.events, 0);
+	CHECK_EQ(t->c.side[C].stream.gap_bytes, 3);
+	CHECK_EQ(t->c.side[C].stream.delivered, 2);
+	CHECK_EQ(weir_stream_peek(&t->c.side[C].stream, 3, buf, sizeof(buf)), 2);
+	CHECK_MEM(buf, " /", 2);
 	tt_free(t);
 }
 
@@ -1207,7 +1222,7 @@ int main(void)
 	test_wraparound();
 	test_midstream();
 	test_synack_first();
-	test_tfo();
+	test_syn_data();
 	test_ack_unseen();
 	test_gap_one_sided();
 	test_truncated();
