@@ -775,7 +775,8 @@ static void reasm_result(const struct weir_reasm_res *res, struct weir_tcp_out *
  * SYN, any synchronized receiver drops it (RFC 793 §3.9); a SYN's bytes are dropped by a stack
  * without a Fast Open cookie, which acknowledges only the SYN (Linux does), and the sender sends
  * them again, so a copy the endpoint never read must not stand for the one it reads (Fast Open
- * data the SYN+ACK acknowledges becomes a gap). Payload past
+ * data the SYN+ACK acknowledges becomes a gap). Nor is anything after the connection ended
+ * (an accepted RST, or both FINs acknowledged): no socket reads it any more. Payload past
  * the receiver's advertised right edge is flagged but still reassembled (the box may have missed
  * a window update); a one-byte probe of a zero window is not flagged.
  */
@@ -785,7 +786,7 @@ static void receiver_payload(struct weir_tcp_conn *c, struct weir_mem *m, int se
 	struct weir_tcp_side *s = &c->side[sender];
 	const struct weir_tcp_side *r = &c->side[!sender];
 	const uint32_t len = wire_len(p), seq = data_seq(p);
-	if (!len || (s->flags & WEIR_TCPF_STOPPED) || !(p->tcp_flags & TH_ACK))
+	if (!len || c->ended || (s->flags & WEIR_TCPF_STOPPED) || !(p->tcp_flags & TH_ACK))
 		return;
 	if ((r->flags & WEIR_TCPF_WIN_KNOWN) && WEIR_SEQ_GT(s->snd_una, s->isn)) {
 		const uint32_t edge = s->snd_una + r->rcv_wnd;

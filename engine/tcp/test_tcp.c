@@ -336,6 +336,10 @@ static void test_rst(void)
 	/* Once the connection is over, stray RSTs are not flagged. */
 	run(t, S, pk(RST, SI - 5000, 0, NULL));
 	CHECK_EQ(t->rcv.nanom, 0);
+	/* Nor is data read: the endpoint has no connection for it. */
+	run(t, C, pk(ACK | PSH, CI + 1, SI + 1, "after"));
+	CHECK_EQ(t->rcv.new_bytes, 0);
+	CHECK_EQ(t->c.side[C].stream.delivered, 0);
 	tt_free(t);
 }
 
