@@ -7,34 +7,28 @@
 #define PROTO_TCP 6
 
 /* The 16-bit one's-complement sum of n bytes at b, added to sum, in host byte order (RFC 1071
- * sec. 2(B): the sum is the same in either order, swapped), four bytes a load. Not folded. */
+ * sec. 2(B): the sum is the same in either order, swapped), eight bytes a load with the carry
+ * added back (sec. 2(C)). Not folded. */
 static uint64_t sum_bytes(const uint8_t *b, uint32_t n, uint64_t sum)
 {
-	for (; n >= 4; b += 4, n -= 4) {
-		uint32_t w;
+	for (; n >= 8; b += 8, n -= 8) {
+		uint64_t w;
 		memcpy(&w, b, sizeof(w));
 		sum += w;
+		sum += sum < w; /* end-around carry */
 	}
-	if (n >= 2) {
-		uint16_t h;
-		memcpy(&h, b, sizeof(h));
-		sum += h;
-		b += 2;
-		n -= 2;
-	}
-	if (n) {
-		const uint8_t last[2] = {b[0], 0}; /* an odd last byte is padded with a zero */
-		uint16_t h;
-		memcpy(&h, last, sizeof(h));
-		sum += h;
-	}
-	return sum;
+	uint64_t tail = 0; /* the last 0-7 bytes, an odd last byte padded with a zero */
+	memcpy(&tail, b, n);
+	sum += tail;
+	return sum + (sum < tail);
 }
 
 /* A sum folded to 16 bits. Over data that includes its checksum, a right one folds to 0xffff
  * (in either byte order). */
 static uint16_t fold(uint64_t sum)
 {
+	sum = (sum & 0xffffffff) + (sum >> 32);
+	sum = (sum & 0xffffffff) + (sum >> 32);
 	while (sum >> 16)
 		sum = (sum & 0xffff) + (sum >> 16);
 	return (uint16_t)sum;
