@@ -70,6 +70,11 @@ void weir_dp_ports_close(struct weir_dp *dp);
  *  Fragments of other protocols are non-TCP traffic (forward_non_tcp). Any thread. */
 uint64_t *weir_dp_policy_drop(const struct weir_run_config *cfg, struct weir_dp_port_stats *st,
                               const struct weir_rx_pkt *r);
+/** What the port knows of a frame's checksums (enum weir_rx_csum bits) from its mbuf's ol_flags:
+ *  a live port's frame is verified under checksums = "auto" except what the NIC verified (GOOD)
+ *  or found wrong (BAD); a capture replayed through net_pcap (flags has WEIR_DP_REPLAY) is a
+ *  capture: 0. Any thread. */
+uint8_t weir_dp_rx_csum(unsigned flags, uint64_t ol_flags);
 /** One port's dashboard counters from one lcore (name and port are the caller's): its share s of
  *  weir's own counters and, from the one lcore that reads the driver (es != NULL), the driver's
  *  port-wide ones; the dashboard sums the lcores. rx_missed is the summary's missed + no_mbuf

@@ -117,22 +117,6 @@ static uint64_t pkt_time(const struct weir_dp *dp, const struct rte_mbuf *m, uin
 	return now;
 }
 
-/* What the port knows of a frame's checksums (enum weir_rx_csum): a live port's frames are
- * verified under checksums = "auto" except where the NIC did; a capture replayed through net_pcap
- * is a capture. */
-static uint8_t rx_csum(const struct weir_dp *dp, const struct rte_mbuf *m)
-{
-	if (dp->flags & WEIR_DP_REPLAY)
-		return 0;
-	const uint64_t ip = m->ol_flags & RTE_MBUF_F_RX_IP_CKSUM_MASK;
-	const uint64_t l4 = m->ol_flags & RTE_MBUF_F_RX_L4_CKSUM_MASK;
-	return (uint8_t)(WEIR_RXCSUM_LIVE |
-	                 (ip == RTE_MBUF_F_RX_IP_CKSUM_GOOD ? WEIR_RXCSUM_IP_GOOD : 0) |
-	                 (ip == RTE_MBUF_F_RX_IP_CKSUM_BAD ? WEIR_RXCSUM_IP_BAD : 0) |
-	                 (l4 == RTE_MBUF_F_RX_L4_CKSUM_GOOD ? WEIR_RXCSUM_L4_GOOD : 0) |
-	                 (l4 == RTE_MBUF_F_RX_L4_CKSUM_BAD ? WEIR_RXCSUM_L4_BAD : 0));
-}
-
 /* Runs up to WEIR_DP_BURST packets (mbuf->port = config port index) through the stack, then verdicts. */
 static void process(struct weir_dp_lcore *lc, struct rte_mbuf **m, unsigned n, uint64_t now)
 {
@@ -153,7 +137,7 @@ static void process(struct weir_dp_lcore *lc, struct rte_mbuf **m, unsigned n, u
 		r->port = mb->port;
 		r->linktype = WEIR_DLT_EN10MB; /* every DPDK port delivers Ethernet frames */
 		r->ts_ns = pkt_time(lc->dp, mb, now);
-		r->csum = rx_csum(lc->dp, mb);
+		r->csum = weir_dp_rx_csum(lc->dp->flags, mb->ol_flags);
 		m[k++] = mb;
 	}
 	if (k == 0)
