@@ -353,9 +353,9 @@ static void update_window(struct weir_tcp_side *s, const struct weir_tcp_side *r
  * it expects next (RFC 5961 §3.2, as Linux does: any other RST in its window earns a challenge
  * ACK and changes nothing, so a third party's guess cannot end the connection, nor inspection
  * of it). That number lies between what r acknowledged and what s sent: an RST in
- * [snd_una(s) - 1, snd_nxt(s)] is taken. Lenient while either side was never seen. A RST
- * acknowledging exactly the SYN of a side still in SYN_SENT/SYN_RCVD answers that SYN and is
- * accepted.
+ * [snd_una(s) - 1, max(snd_nxt(s), snd_una(s))] is taken. Lenient while either side was never
+ * seen. A RST acknowledging exactly the SYN of a side still in SYN_SENT/SYN_RCVD answers that SYN
+ * and is accepted.
  */
 static bool rst_acceptable(const struct weir_tcp_side *s, const struct weir_tcp_side *r, const struct weir_pkt *p)
 {
@@ -364,7 +364,9 @@ static bool rst_acceptable(const struct weir_tcp_side *s, const struct weir_tcp_
 	if ((p->tcp_flags & TH_ACK) && p->ack == r->isn + 1 &&
 	    (r->state == WEIR_TCP_SYN_SENT || r->state == WEIR_TCP_SYN_RCVD))
 		return true;
-	return WEIR_SEQ_GEQ(p->seq, s->snd_una - 1) && WEIR_SEQ_LEQ(p->seq, s->snd_nxt);
+	/* What r acknowledged was sent, even where the box missed how (snd_nxt can lag it). */
+	const uint32_t sent = WEIR_SEQ_GT(s->snd_una, s->snd_nxt) ? s->snd_una : s->snd_nxt;
+	return WEIR_SEQ_GEQ(p->seq, s->snd_una - 1) && WEIR_SEQ_LEQ(p->seq, sent);
 }
 
 /* ---- public: setup ------------------------------------------------------------------------ */

@@ -947,6 +947,23 @@ static void test_missed_synack(void)
 	tt_free(t);
 }
 
+/* The server's sequence numbers as the box saw them lag what the client acknowledged (the SYN+ACK
+ * came after a stray FIN and moved nothing, as in Zeek's fin_retransmission.pcap): a RST at the
+ * acknowledged number still resets. */
+static void test_rst_acked_past_nxt(void)
+{
+	struct tt *t = tt_new();
+	start(t, pk(SYN, CI, 0, NULL));
+	run(t, C, pk(FIN, CI, 0, NULL));
+	run(t, S, pk(SYN | ACK, SI, CI + 1, NULL));
+	run(t, C, pk(FIN | ACK, CI, SI + 1, NULL));
+	run(t, S, pk(RST, SI + 1, 0, NULL));
+	CHECK_EQ(t->rcv.nanom, 0);
+	CHECK_EQ(t->c.ended, 1);
+	CHECK_EQ(t->c.end_reason, WEIR_CLOSE_RST);
+	tt_free(t);
+}
+
 /* Picked up mid-stream (the window scale unknown): a RST resets only at a sequence number the
  * receiver may expect next, not anywhere in the largest window the raw value could mean. */
 static void test_rst_midstream(void)
@@ -1236,6 +1253,7 @@ int main(void)
 	test_zero_window_after_fin();
 	test_missed_synack();
 	test_rst_midstream();
+	test_rst_acked_past_nxt();
 	test_first_rtt();
 	test_reasm_anomalies();
 	test_stopped();
