@@ -10,6 +10,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "core/settings.h"
 #include "flow/flowtab.h"
 #include "io/pcap_reader.h"
 #include "parse/parse.h"
@@ -45,6 +46,7 @@ struct args {
 	enum mode mode;
 	const char *file;
 	unsigned long repeat, max_flows, burst, workers;
+	uint8_t checksums; /* enum weir_checksums */
 };
 
 /* Most --workers: each worker is a thread; more than the machine's CPUs only measures the
@@ -169,6 +171,7 @@ static void engine_config(struct weir_config *cfg, const struct args *a)
 	if (a->max_flows)
 		cfg->max_flows = (uint32_t)a->max_flows;
 	cfg->buffering = a->mode != MODE_TRACK;
+	cfg->checksums = a->checksums;
 }
 
 static uint64_t thread_ns(void)
@@ -358,14 +361,16 @@ static void usage(FILE *out)
 {
 	fputs(
 	    "usage: weir_memloop walk|hash|track|reasm FILE.pcap [--repeat N] [--max-flows N] "
-	    "[--burst N] [--workers N]\n"
+	    "[--burst N] [--workers N] [--checksums auto|verify|off]\n"
 	    "Loads FILE into memory, then times only the loop over it (thread CPU time) and "
 	    "prints\n"
 	    "one JSON line. walk: reads every frame; hash: weir's parser and flow-key hash; "
 	    "track:\n"
 	    "the engine with stream buffering off; reasm: the engine with default settings.\n"
 	    "--workers N (track, reasm): N workers on N threads, the packets split by flow; also\n"
-	    "prints the wall-clock time of the parallel loop and packets a wall-clock second.\n",
+	    "prints the wall-clock time of the parallel loop and packets a wall-clock second.\n"
+	    "--checksums (track, reasm): the engine's checksums setting (default auto: a capture\n"
+	    "is not verified; verify: it is).\n",
 	    out);
 }
 
@@ -380,6 +385,20 @@ static int parse_count(const char *opt, const char *s, unsigned long max, unsign
 	}
 	*out = v;
 	return 0;
+}
+
+/* The checksums setting by its name, as a config file gives it. */
+static int parse_checksums(const char *s, uint8_t *out)
+{
+	const struct weir_setting *set = weir_engine_setting("checksums");
+	for (uint8_t i = 0; set->names[i]; i++) {
+		if (!strcmp(s, set->names[i])) {
+			*out = i;
+			return 0;
+		}
+	}
+	fprintf(stderr, "weir_memloop: bad --checksums %s (auto, verify or off)\n", s);
+	return EXIT_USAGE;
 }
 
 /* Fills *a from argv. 0, -1 after --help, or an exit code. */
@@ -404,6 +423,8 @@ static int parse_args(int argc, char **argv, struct args *a)
 			rc = parse_count("--burst", argv[++i], WEIR_RX_MAX, &a->burst);
 		} else if (!strcmp(argv[i], "--workers") && i + 1 < argc) {
 			rc = parse_count("--workers", argv[++i], WORKERS_MAX, &a->workers);
+		} else if (!strcmp(argv[i], "--checksums") && i + 1 < argc) {
+			rc = parse_checksums(argv[++i], &a->checksums);
 		} else if (argv[i][0] == '-' || npos == 2) {
 			usage(stderr);
 			return EXIT_USAGE;

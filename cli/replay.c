@@ -83,6 +83,10 @@ static const struct weir_cli_opt replay_opts[] = {
     {"defrag-overlap", 0, "first|last",
      "which copy of overlapping IP fragment bytes wins (defrag.overlap; default first)",
      weir_cli_set_setting, RUN(engine), "defrag.overlap", 0},
+    {"checksums", 0, "auto|verify|off",
+     "verify IPv4 header and TCP checksums (default auto: not in captures,\nwhose offloaded ones "
+     "are wrong); a wrong one: counted, not tracked",
+     weir_cli_set_setting, RUN(engine), "checksums", 0},
     {"buffer", 0, "BYTES", "most a side's reassembly buffer grows to (streams.buffer_per_side)",
      weir_cli_set_setting, RUN(engine), "streams.buffer_per_side", 0},
     {"memcap", 0, "BYTES", "stream-buffer bytes of the worker (streams.memcap; 0: flows x 32 KiB)",

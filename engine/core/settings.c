@@ -11,6 +11,8 @@
 
 static const char *const flow_policies[] = {"evict", "refuse", NULL}; /* enum weir_flow_policy */
 static const char *const overlaps[] = {"first", "last", NULL};        /* enum weir_overlap */
+/* enum weir_checksums */
+static const char *const checksum_modes[] = {"auto", "verify", "off", NULL};
 
 static const struct weir_setting engine_settings[] = {
     {"flows.max", WEIR_SET_UINT, FIELD(max_flows), 65536, 1, 1 << 26, NULL, "flows",
@@ -43,6 +45,12 @@ static const struct weir_setting engine_settings[] = {
      "new flows buffer the bytes of both sides; false: tracking only (state, sequence offsets, "
      "counters and NEW_DATA events, no bytes to read; a handler may still turn a side's "
      "buffering on)"},
+    {"checksums", WEIR_SET_ENUM, FIELD(checksums), WEIR_CHECKSUMS_AUTO, 0, 2, checksum_modes, "",
+     "IPv4 header and TCP checksums: a packet whose checksum is wrong is counted "
+     "(malformed.ip_checksum, malformed.tcp_checksum) and not tracked, as the host drops it "
+     "(inline it is forwarded); \"auto\" verifies what live ports receive unless the NIC did, "
+     "not captures (their sender's offloaded checksums are wrong); \"verify\": captures too; "
+     "\"off\""},
     {"defrag.memcap", WEIR_SET_UINT, FIELD(defrag_memcap), 16u << 20, 65536, 1ull << 40, NULL,
      "bytes",
      "bytes of incomplete IP datagrams per worker (a datagram costs its fragments' span, at "

@@ -963,6 +963,105 @@ static void test_malformed_and_other(void)
 	weir_worker_free(w);
 }
 
+/* ---- checksums ---------------------------------------------------------------------------- */
+
+/* RFC 1071 over big-endian words, one byte at a time (the engine's sum is another). */
+static uint16_t csum16(const uint8_t *b, unsigned n, uint32_t sum)
+{
+	for (unsigned i = 0; i < n; i++)
+		sum += i % 2 ? b[i] : (uint32_t)b[i] << 8;
+	while (sum >> 16)
+		sum = (sum & 0xffff) + (sum >> 16);
+	return (uint16_t)~sum;
+}
+
+/* Writes the right IPv4 header and TCP checksums into a frame from mk(). */
+static void fix_csums(struct frame *f)
+{
+	uint8_t *ip = f->b + 14;
+	put16(ip + 10, 0);
+	put16(ip + 10, csum16(ip, 20, 0));
+	const unsigned seg = f->len - 34;
+	put16(ip + 20 + 16, 0);
+	uint32_t pseudo = 6 + seg;
+	for (unsigned i = 12; i < 20; i += 2)
+		pseudo += (uint32_t)ip[i] << 8 | ip[i + 1];
+	put16(ip + 20 + 16, csum16(ip + 20, seg, pseudo));
+}
+
+/* Feeds one segment with right checksums, or with a wrong TCP (bad_tcp) or IPv4 header checksum
+ * (bad_ip), as a receiver that knows csum (enum weir_rx_csum) of it. */
+static void feed_csum(struct weir_worker *w, struct frame *f, uint64_t ts, uint8_t csum, int bad_ip,
+                      int bad_tcp)
+{
+	fix_csums(f);
+	f->b[14 + 10] ^= (uint8_t)(bad_ip ? 0x01 : 0);
+	f->b[34 + 17] ^= (uint8_t)(bad_tcp ? 0x01 : 0);
+	struct weir_rx_pkt r = rx_of(f, ts);
+	r.csum = csum;
+	CHECK_EQ(weir_worker_rx(w, &r, 1), 0);
+	CHECK_EQ(weir_worker_run(w), 0);
+}
+
+/* checksums = mode; one SYN a case, each on its own port: whether its flow was created, and which
+ * malformed reason counted it. */
+static void test_checksums(void)
+{
+	static const struct {
+		uint8_t mode, csum;
+		int bad_ip, bad_tcp;
+		int tracked;
+		int reason; /* -1: none */
+	} cases[] = {
+	    /* auto: not a capture (csum 0); a live frame, but for what the NIC verified */
+	    {WEIR_CHECKSUMS_AUTO, 0, 1, 1, 1, -1},
+	    {WEIR_CHECKSUMS_AUTO, WEIR_RXCSUM_LIVE, 0, 0, 1, -1},
+	    {WEIR_CHECKSUMS_AUTO, WEIR_RXCSUM_LIVE, 0, 1, 0, WEIR_MAL_TCP_CHECKSUM},
+	    {WEIR_CHECKSUMS_AUTO, WEIR_RXCSUM_LIVE, 1, 0, 0, WEIR_MAL_IP_CHECKSUM},
+	    {WEIR_CHECKSUMS_AUTO, WEIR_RXCSUM_LIVE | WEIR_RXCSUM_IP_GOOD | WEIR_RXCSUM_L4_GOOD, 1,
+	     1, 1, -1},
+	    {WEIR_CHECKSUMS_AUTO, WEIR_RXCSUM_LIVE | WEIR_RXCSUM_IP_GOOD, 1, 1, 0,
+	     WEIR_MAL_TCP_CHECKSUM},
+	    {WEIR_CHECKSUMS_AUTO, WEIR_RXCSUM_LIVE | WEIR_RXCSUM_L4_BAD, 0, 0, 0,
+	     WEIR_MAL_TCP_CHECKSUM},
+	    {WEIR_CHECKSUMS_AUTO, WEIR_RXCSUM_LIVE | WEIR_RXCSUM_IP_BAD, 0, 0, 0,
+	     WEIR_MAL_IP_CHECKSUM},
+	    /* verify: captures too */
+	    {WEIR_CHECKSUMS_VERIFY, 0, 0, 0, 1, -1},
+	    {WEIR_CHECKSUMS_VERIFY, 0, 0, 1, 0, WEIR_MAL_TCP_CHECKSUM},
+	    {WEIR_CHECKSUMS_VERIFY, WEIR_RXCSUM_L4_GOOD | WEIR_RXCSUM_IP_GOOD, 1, 1, 1, -1},
+	    /* off: nothing, whatever the NIC said */
+	    {WEIR_CHECKSUMS_OFF, WEIR_RXCSUM_LIVE, 1, 1, 1, -1},
+	    {WEIR_CHECKSUMS_OFF, WEIR_RXCSUM_LIVE | WEIR_RXCSUM_L4_BAD, 0, 0, 1, -1},
+	};
+	for (unsigned i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		struct weir_config cfg;
+		weir_config_defaults(&cfg);
+		CHECK_EQ(cfg.checksums, WEIR_CHECKSUMS_AUTO);
+		cfg.checksums = cases[i].mode;
+		struct weir_worker *w = weir_worker_create(&cfg, 0);
+		struct frame f;
+		mk(&f, C_IP, (uint16_t)(41000 + i), S_IP, 80, TH_SYN, 1, 0, NULL);
+		feed_csum(w, &f, MS, cases[i].csum, cases[i].bad_ip, cases[i].bad_tcp);
+		const struct weir_stats *st = weir_worker_stats(w);
+		if (st->flows_created != (uint64_t)cases[i].tracked)
+			fprintf(stderr, "  (checksum case %u)\n", i);
+		CHECK_EQ(st->flows_created, (uint64_t)cases[i].tracked);
+		CHECK_EQ(st->tcp_pkts, (uint64_t)cases[i].tracked);
+		CHECK_EQ(st->malformed[WEIR_MAL_IP_CHECKSUM],
+		         cases[i].reason == WEIR_MAL_IP_CHECKSUM);
+		CHECK_EQ(st->malformed[WEIR_MAL_TCP_CHECKSUM],
+		         cases[i].reason == WEIR_MAL_TCP_CHECKSUM);
+		weir_worker_free(w);
+	}
+	struct weir_config bad;
+	weir_config_defaults(&bad);
+	bad.checksums = WEIR_CHECKSUMS_OFF + 1;
+	errno = 0;
+	CHECK(weir_worker_create(&bad, 0) == NULL);
+	CHECK_EQ(errno, EINVAL);
+}
+
 /* ---- IP fragments ------------------------------------------------------------------------- */
 
 /* Fragment of whole (an Ethernet + IPv4 + TCP frame from mk()): bytes [off, off + len) of its IP
@@ -1038,6 +1137,60 @@ static void test_fragments(void)
 	CHECK_EQ(r[1].verdict, 1);
 	CHECK_EQ(r[1].frag, WEIR_FRAG_DONE);
 	CHECK_EQ(st->flows_created, 2);
+	weir_worker_free(w);
+}
+
+/* Under checksums = "verify": a fragment whose IPv4 header checksum is wrong is counted and never
+ * reaches the defragmenter (the host drops it); a datagram reassembled from right fragments whose
+ * TCP checksum is wrong is counted and not tracked, its completing fragment FAILED. */
+static void test_fragment_checksums(void)
+{
+	struct weir_config cfg;
+	weir_config_defaults(&cfg);
+	cfg.checksums = WEIR_CHECKSUMS_VERIFY;
+	struct weir_worker *w = weir_worker_create(&cfg, 0);
+	const char *data = "0123456789abcdefghijklmnopqrstuvwxyzABCD";
+	struct frame whole, f[3];
+	struct weir_rx_pkt r[3];
+	mk(&whole, C_IP, 40012, S_IP, 80, TH_ACK | TH_PSH, 1000, 1, data);
+	fix_csums(&whole);
+	r[0] = frag_of(&whole, &f[0], 0, 24, 1, 0, MS);
+	r[1] = frag_of(&whole, &f[1], 24, 36, 0, 0, MS);
+	for (int i = 0; i < 2; i++) {
+		put16(f[i].b + 14 + 10, 0);
+		put16(f[i].b + 14 + 10, csum16(f[i].b + 14, 20, 0));
+	}
+	r[2] = r[1];
+	f[2] = f[1];
+	r[2].frame = f[2].b;
+	f[2].b[14 + 8] = 1; /* a lower TTL, the header checksum left as it was */
+	CHECK_EQ(weir_worker_rx(w, &r[2], 1),
+	         0); /* not held: the real one completes the datagram */
+	CHECK_EQ(weir_worker_run(w), 0);
+	CHECK_EQ(weir_worker_rx(w, r, 2), 0);
+	CHECK_EQ(weir_worker_run(w), 0);
+	const struct weir_stats *st = weir_worker_stats(w);
+	CHECK_EQ(r[2].frag, WEIR_FRAG_NONE);
+	CHECK_EQ(r[1].frag, WEIR_FRAG_DONE);
+	CHECK_EQ(st->malformed[WEIR_MAL_IP_CHECKSUM], 1);
+	CHECK_EQ(st->defrag[WEIR_DF_OVERLAPS], 0);
+	CHECK_EQ(st->flows_created, 1);
+
+	mk(&whole, C_IP, 40013, S_IP, 80, TH_ACK | TH_PSH, 1000, 1, data);
+	fix_csums(&whole);
+	whole.b[whole.len - 1] ^= 0x01; /* a payload byte the TCP checksum no longer covers */
+	r[0] = frag_of(&whole, &f[0], 0, 24, 1, 0, 2 * MS);
+	r[1] = frag_of(&whole, &f[1], 24, 36, 0, 0, 2 * MS);
+	for (int i = 0; i < 2; i++) {
+		put16(f[i].b + 14 + 10, 0);
+		put16(f[i].b + 14 + 10, csum16(f[i].b + 14, 20, 0));
+	}
+	CHECK_EQ(weir_worker_rx(w, r, 2), 0);
+	CHECK_EQ(weir_worker_run(w), 0);
+	CHECK_EQ(r[1].frag, WEIR_FRAG_FAILED);
+	CHECK_EQ(st->malformed[WEIR_MAL_TCP_CHECKSUM], 1);
+	CHECK_EQ(st->defrag[WEIR_DF_REASSEMBLED], 2);
+	CHECK_EQ(st->flows_created, 1);
 	weir_worker_free(w);
 }
 
@@ -1163,7 +1316,9 @@ int main(void)
 	test_ude_release();
 	test_table_policies();
 	test_malformed_and_other();
+	test_checksums();
 	test_fragments();
+	test_fragment_checksums();
 	test_fragments_in_tunnel();
 	test_tunnel_outer();
 	return UNIT_DONE();

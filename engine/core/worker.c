@@ -17,7 +17,7 @@ static int config_valid(const struct weir_config *c)
 	return c->max_flows > 0 && c->buffer_per_side >= 1024 &&
 	       c->flow_policy <= WEIR_FLOWS_REFUSE_NEW && c->overlap <= WEIR_OVERLAP_LAST &&
 	       c->defrag_memcap > 0 && c->defrag_timeout_ms > 0 && c->defrag_max_frags > 0 &&
-	       c->defrag_overlap <= WEIR_OVERLAP_LAST;
+	       c->defrag_overlap <= WEIR_OVERLAP_LAST && c->checksums <= WEIR_CHECKSUMS_OFF;
 }
 
 /* ---- the holders list: what the memory cap reclaims ---------------------------------------- */
@@ -534,6 +534,35 @@ static int packet_flow(struct weir_worker *w, const struct weir_rx_pkt *rx,
 	return 1;
 }
 
+/* Whether the checksums of a frame from rx are to be verified (enum weir_checksums). */
+static inline bool csum_wanted(const struct weir_worker *w, const struct weir_rx_pkt *rx)
+{
+	return w->cfg.checksums == WEIR_CHECKSUMS_VERIFY ||
+	       (w->cfg.checksums == WEIR_CHECKSUMS_AUTO && (rx->csum & WEIR_RXCSUM_LIVE));
+}
+
+/* Verifies the checksums of the TCP segment or IP fragment in a, but for what the receiver
+ * already knows (nic: enum weir_rx_csum bits, about the outermost headers: not used for a frame
+ * in a tunnel). A wrong one makes it malformed: counted by reason and not tracked, as the host
+ * drops it. Out of line: most runs never come here. */
+__attribute__((noinline)) static void csum_check(struct weir_ahead *a, unsigned nic)
+{
+	if (a->pkt.tun_depth)
+		nic = 0;
+	unsigned why;
+	if (nic & WEIR_RXCSUM_IP_BAD)
+		why = WEIR_MAL_IP_CHECKSUM;
+	else if ((nic & WEIR_RXCSUM_L4_BAD) && a->r == WEIR_PARSE_TCP)
+		why = WEIR_MAL_TCP_CHECKSUM;
+	else
+		why = weir_parse_csum(&a->pkt, a->r, !(nic & WEIR_RXCSUM_IP_GOOD),
+		                      !(nic & WEIR_RXCSUM_L4_GOOD));
+	if (why < WEIR_MAL_COUNT) {
+		a->r = WEIR_PARSE_MALFORMED;
+		a->reason = (uint8_t)why;
+	}
+}
+
 /* Parses packet j of the burst into its parse-ahead slot and prefetches its flow's bucket. */
 static void parse_ahead(struct weir_worker *w, unsigned j)
 {
@@ -549,6 +578,8 @@ static void parse_ahead(struct weir_worker *w, unsigned j)
 	/* Counted here, where each packet passes once (packet_start may take one twice). */
 	for (unsigned e = a->pkt.encap; e; e &= e - 1)
 		w->st.encap[__builtin_ctz(e)]++;
+	if ((a->r == WEIR_PARSE_TCP || a->r == WEIR_PARSE_FRAGMENT) && csum_wanted(w, rx))
+		csum_check(a, rx->csum);
 	if (a->r != WEIR_PARSE_TCP)
 		return;
 	a->dir = (int8_t)weir_flow_key_make(&a->key, &a->pkt);
@@ -592,7 +623,11 @@ static void packet_defrag(struct weir_worker *w, struct weir_rx_pkt *rx, struct 
 	w->defrag_rx.frame = d.ip;
 	w->defrag_rx.caplen = w->defrag_rx.wirelen = d.len;
 	w->defrag_rx.linktype = (uint16_t)dlt;
-	if (a->r != WEIR_PARSE_TCP) { /* its TCP header is malformed: counted as such */
+	/* Its IPv4 header is the defragmenter's (each fragment's was verified); the NIC's verdicts
+	 * were about the fragments. */
+	if (a->r == WEIR_PARSE_TCP && csum_wanted(w, rx))
+		csum_check(a, WEIR_RXCSUM_IP_GOOD);
+	if (a->r != WEIR_PARSE_TCP) { /* its TCP header or checksum is bad: counted as such */
 		rx->frag = WEIR_FRAG_FAILED;
 		return;
 	}

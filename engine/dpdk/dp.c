@@ -222,6 +222,19 @@ uint64_t *weir_dp_policy_drop(const struct weir_run_config *cfg, struct weir_dp_
 	}
 }
 
+uint8_t weir_dp_rx_csum(unsigned flags, uint64_t ol_flags)
+{
+	if (flags & WEIR_DP_REPLAY)
+		return 0;
+	const uint64_t ip = ol_flags & RTE_MBUF_F_RX_IP_CKSUM_MASK;
+	const uint64_t l4 = ol_flags & RTE_MBUF_F_RX_L4_CKSUM_MASK;
+	return (uint8_t)(WEIR_RXCSUM_LIVE |
+	                 (ip == RTE_MBUF_F_RX_IP_CKSUM_GOOD ? WEIR_RXCSUM_IP_GOOD : 0) |
+	                 (ip == RTE_MBUF_F_RX_IP_CKSUM_BAD ? WEIR_RXCSUM_IP_BAD : 0) |
+	                 (l4 == RTE_MBUF_F_RX_L4_CKSUM_GOOD ? WEIR_RXCSUM_L4_GOOD : 0) |
+	                 (l4 == RTE_MBUF_F_RX_L4_CKSUM_BAD ? WEIR_RXCSUM_L4_BAD : 0));
+}
+
 uint64_t weir_dp_port_drops(const struct weir_dp_port_stats *s)
 {
 	return s->no_mbuf + s->missed + s->tx_full + s->too_big + s->handoff_full + s->malformed +

@@ -81,6 +81,11 @@ static inline int weir_dp_too_big(uint32_t max_frame, const uint8_t *frame, uint
 	/* The kernel lets one 802.1Q tag pass the MTU (packet_extra_vlan_len_allowed). */
 	return len > max_frame + RTE_VLAN_HLEN || frame[12] != 0x81 || frame[13] != 0x00;
 }
+/** What the port knows of a frame's checksums (enum weir_rx_csum bits) from its mbuf's ol_flags:
+ *  a live port's frame is verified under checksums = "auto" except what the NIC verified (GOOD)
+ *  or found wrong (BAD); a capture replayed through net_pcap (flags has WEIR_DP_REPLAY) is a
+ *  capture: 0. Any thread. */
+uint8_t weir_dp_rx_csum(unsigned flags, uint64_t ol_flags);
 /** One port's dashboard counters from one lcore (name and port are the caller's): its share s of
  *  weir's own counters and, from the one lcore that reads the driver (es != NULL), the driver's
  *  port-wide ones; the dashboard sums the lcores. rx_missed is the summary's missed + no_mbuf

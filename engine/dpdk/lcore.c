@@ -142,6 +142,7 @@ static void process(struct weir_dp_lcore *lc, struct rte_mbuf **m, unsigned n, u
 		r->port = mb->port;
 		r->linktype = WEIR_DLT_EN10MB; /* every DPDK port delivers Ethernet frames */
 		r->ts_ns = pkt_time(lc->dp, mb, now);
+		r->csum = weir_dp_rx_csum(lc->dp->flags, mb->ol_flags);
 		m[k++] = mb;
 	}
 	if (k == 0)

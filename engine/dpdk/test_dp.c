@@ -106,6 +106,8 @@ static struct weir_rx_pkt frame4(uint8_t *b, uint8_t proto, uint16_t frag)
  * fragment is non-TCP traffic. */
 static void test_policy(void)
 {
+	/* The frames' checksums are 0, wrong: a TCP one still passes, as the endpoint, not the box,
+	 * drops a segment with a wrong checksum (the worker does not track it). */
 	uint8_t tcp[54], held[54], done[54], failed[54], ufrag[54], udp[54], arp[54];
 	struct weir_rx_pkt r[] = {frame4(tcp, 6, 0x4000),    frame4(held, 6, 0x2000),
 	                          frame4(done, 6, 0x0004),   frame4(failed, 6, 0x2004),
@@ -145,6 +147,22 @@ static void test_policy(void)
 	}
 }
 
+/* The NIC's checksum verdicts, from mbuf ol_flags: trusted when it verified (GOOD, BAD), verified
+ * by the worker when it did not (UNKNOWN, NONE: only LIVE); a replayed capture is a capture. */
+static void test_rx_csum(void)
+{
+	CHECK_EQ(weir_dp_rx_csum(0, 0), WEIR_RXCSUM_LIVE);
+	CHECK_EQ(weir_dp_rx_csum(0, RTE_MBUF_F_RX_IP_CKSUM_NONE | RTE_MBUF_F_RX_L4_CKSUM_NONE),
+	         WEIR_RXCSUM_LIVE);
+	CHECK_EQ(weir_dp_rx_csum(0, RTE_MBUF_F_RX_IP_CKSUM_GOOD | RTE_MBUF_F_RX_L4_CKSUM_GOOD),
+	         WEIR_RXCSUM_LIVE | WEIR_RXCSUM_IP_GOOD | WEIR_RXCSUM_L4_GOOD);
+	CHECK_EQ(weir_dp_rx_csum(0, RTE_MBUF_F_RX_IP_CKSUM_GOOD | RTE_MBUF_F_RX_L4_CKSUM_BAD),
+	         WEIR_RXCSUM_LIVE | WEIR_RXCSUM_IP_GOOD | WEIR_RXCSUM_L4_BAD);
+	CHECK_EQ(weir_dp_rx_csum(0, RTE_MBUF_F_RX_IP_CKSUM_BAD),
+	         WEIR_RXCSUM_LIVE | WEIR_RXCSUM_IP_BAD);
+	CHECK_EQ(weir_dp_rx_csum(WEIR_DP_REPLAY, RTE_MBUF_F_RX_L4_CKSUM_BAD), 0);
+}
+
 /* TCP in IP-in-IP is TCP to the inline policy when the run takes tunnels off, as the workers then
  * track it, and non-TCP when its config turns tunnels off (tunnels.max_depth = 0). */
 static void test_policy_tunnel(void)
@@ -171,6 +189,7 @@ int main(void)
 {
 	test_policy();
 	test_policy_tunnel();
+	test_rx_csum();
 	test_with_driver();
 	test_without_driver();
 	test_identity();

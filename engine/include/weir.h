@@ -92,7 +92,9 @@ enum weir_event {
 
 /** Reasons attached to WEIR_EV_ANOMALY and counted per worker. */
 enum weir_anomaly {
-	WEIR_AN_RST_OUT_OF_WINDOW = 0,  /**< RST whose sequence is outside the receiver's window: ignored */
+	WEIR_AN_RST_OUT_OF_WINDOW = 0,  /**< RST whose sequence is not one the receiver may expect next (between what
+	                                     it acknowledged and what the sender sent): ignored, as the endpoint does
+	                                     (RFC 5961 §3.2: an in-window one earns a challenge ACK) */
 	WEIR_AN_SYN_ON_ESTABLISHED = 1, /**< SYN (new ISN) on a synchronized side: as the endpoint does (RFC 5961
 	                                     §4: a challenge ACK), it changes nothing and the flow goes on; a
 	                                     spoofed SYN cannot end inspection (see WEIR_CLOSE_REUSED) */
@@ -134,6 +136,29 @@ enum weir_close_reason {
 /** Which copy wins when two segments cover the same stream bytes (before delivery). */
 enum weir_overlap { WEIR_OVERLAP_FIRST = 0, WEIR_OVERLAP_LAST = 1 };
 
+/** Which packets have their IPv4 header and TCP checksums verified (struct weir_config.checksums).
+ *  A packet that fails is counted (WEIR_MAL_IP_CHECKSUM, WEIR_MAL_TCP_CHECKSUM) and not
+ *  tracked: the endpoint drops it, so a detector that took its bytes would be evaded. Inline it
+ *  is forwarded (the endpoint drops it), as Suricata and Snort inline do. */
+enum weir_checksums {
+	/** frames from a live port (WEIR_RXCSUM_LIVE), except what the NIC verified; not captures,
+	 *  whose senders' offloaded checksums are wrong */
+	WEIR_CHECKSUMS_AUTO = 0,
+	WEIR_CHECKSUMS_VERIFY = 1, /**< every frame, captures too, except what the NIC verified */
+	WEIR_CHECKSUMS_OFF = 2,    /**< none */
+};
+
+/** What the receiver knows of a frame's checksums (struct weir_rx_pkt.csum, bits). 0: a frame
+ *  read from a capture. The NIC's verdicts (DPDK RTE_MBUF_F_RX_*_CKSUM_GOOD/BAD) describe the
+ *  outermost headers, so they are used only for frames not in a tunnel. */
+enum weir_rx_csum {
+	WEIR_RXCSUM_LIVE = 1,    /**< from a live port: checksums = "auto" verifies it */
+	WEIR_RXCSUM_IP_GOOD = 2, /**< the NIC verified the IPv4 header checksum: right */
+	WEIR_RXCSUM_IP_BAD = 4,  /**< ... wrong */
+	WEIR_RXCSUM_L4_GOOD = 8, /**< the NIC verified the TCP checksum: right */
+	WEIR_RXCSUM_L4_BAD = 16, /**< ... wrong */
+};
+
 /** What a full flow table does with a new flow. */
 enum weir_flow_policy { WEIR_FLOWS_EVICT_IDLEST = 0, WEIR_FLOWS_REFUSE_NEW = 1 };
 
@@ -152,7 +177,11 @@ enum weir_malformed {
 	WEIR_MAL_TUNNEL_DEPTH = 15,      /**< tunnels nested deeper than tunnels.max_depth: not decapsulated */
 	WEIR_MAL_TUNNEL_UNSUPPORTED = 16, /**< a valid tunnel header over a payload weir does not decode (GRE
 	                                       routing, Aruba 802.11, PPP other than IP, ...): not processed */
-	WEIR_MAL_COUNT = 17,
+	WEIR_MAL_IP_CHECKSUM = 17,  /**< an IPv4 header (or fragment) whose header checksum is wrong: the host drops it, so
+	                                 weir does not track it (checked under the checksums setting) */
+	WEIR_MAL_TCP_CHECKSUM = 18, /**< a TCP segment (over IPv4 or IPv6, reassembled or not) whose checksum is wrong:
+	                                 not given to the TCP state machine (checked under the checksums setting) */
+	WEIR_MAL_COUNT = 19,
 };
 
 /** Link-layer headers weir walks in one frame below the link type's own header (Ethernet, SLL,
@@ -210,7 +239,8 @@ struct weir_config {
 	uint8_t buffering;         /**< 1: new flows buffer both sides' bytes (default 1); 0: tracking only */
 	uint8_t defrag_overlap;    /**< enum weir_overlap for overlapping IP fragments (default FIRST) */
 	uint8_t tunnel_depth;      /**< most nested tunnels decapsulated (default WEIR_TUN_MAX_DEPTH); 0: none */
-	uint8_t pad[2];
+	uint8_t checksums;         /**< enum weir_checksums: which packets' checksums are verified (default AUTO) */
+	uint8_t pad;
 	uint32_t defrag_timeout_ms;/**< an incomplete IP datagram is given up this long after its first fragment (default 60000) */
 	uint32_t defrag_max_frags; /**< most fragments one datagram may take (default 64) */
 	uint64_t defrag_memcap;    /**< bytes of incomplete datagrams per worker; the oldest are evicted past it (default 16 MiB) */
@@ -351,7 +381,8 @@ struct weir_rx_pkt {
 	uint16_t linktype;          /**< pcap DLT_* of the frame (DLT_EN10MB for DPDK ports) */
 	uint8_t verdict;            /**< out: 0 forward, 1 drop (set by handlers) */
 	uint8_t frag;               /**< out: enum weir_frag_outcome (0 unless the frame is an IP fragment) */
-	uint8_t pad[6];
+	uint8_t csum;               /**< in: enum weir_rx_csum bits (0: from a capture, nothing verified) */
+	uint8_t pad[5];
 };
 
 /** What the worker did with an IP fragment (struct weir_rx_pkt.frag): inline, a frame whose datagram

@@ -70,7 +70,7 @@ const char *weir_malformed_name(unsigned reason)
 	    "trunc_l2",       "trunc_ip",    "bad_ip_version", "bad_ip_hlen",  "bad_ip_len",
 	    "trunc_ipv6_ext", "trunc_tcp",   "bad_tcp_hlen",   "bad_tcp_opt",  "unknown_linktype",
 	    "l2_depth",       "mpls_no_bos", "bad_pppoe",      "bad_pppoe_len", "bad_tunnel",
-	    "tunnel_depth",   "tunnel_unsupported"};
+	    "tunnel_depth",   "tunnel_unsupported", "ip_checksum", "tcp_checksum"};
 	_Static_assert(sizeof(names) / sizeof(names[0]) == WEIR_MAL_COUNT, "a name per reason");
 	return NAME_OF(names, reason);
 }

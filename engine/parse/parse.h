@@ -48,7 +48,7 @@ enum weir_parse_result {
  * length cut the frame); otherwise it is WEIR_MAL_BAD_IP_LEN. A length field of 0 (IPv4 total
  * length under TCP segmentation offload, IPv6 jumbogram) means "the frame is the packet": the IP
  * end is max(caplen, wirelen); ip_len saturates at 65535. IPv4 options are skipped, not
- * validated. Checksums are not verified.
+ * validated. Checksums are not verified here: weir_parse_csum() does.
  * For a frame that is not IP, l3_off is 0. For OTHER over IP and for FRAGMENT, l4proto and
  * l4_off name the first header not walked and payload/payload_len cover the IP payload from
  * there. Headers that would put l3_off/l4_off past 65535 are MALFORMED (TRUNC_L2 / BAD_IP_LEN).
@@ -71,6 +71,18 @@ int weir_parse(struct weir_pkt *p, const uint8_t *frame, uint32_t caplen, uint32
  *  defaults. */
 int weir_parse_cfg(struct weir_pkt *p, const uint8_t *frame, uint32_t caplen, uint32_t wirelen,
                    int linktype, const struct weir_config *cfg, unsigned *reason);
+
+/**
+ * Verifies the checksums of packet p, which weir_parse() returned as result (WEIR_PARSE_TCP or
+ * WEIR_PARSE_FRAGMENT; p->frame must be the frame it parsed). ip: the IPv4 header checksum; tcp:
+ * the TCP checksum over the pseudo-header, header and payload (TCP only, IPv4 or IPv6). Returns
+ * WEIR_MAL_COUNT when they are right or cannot be verified (a segment cut by the snap length, an
+ * IP length of 0: captured before segmentation offload, which computes them), else
+ * WEIR_MAL_IP_CHECKSUM or WEIR_MAL_TCP_CHECKSUM. The IPv6 pseudo-header takes the destination
+ * field as is (a routing header with segments left is not followed). Reads only what
+ * weir_parse() checked. Any thread.
+ */
+unsigned weir_parse_csum(const struct weir_pkt *p, int result, bool ip, bool tcp);
 
 /** The outermost IP header of a tunneled packet p (tun_depth > 0) as seen in its frame: its
  *  addresses, protocol and, for UDP, ports, in the packet's direction. 0, or -EINVAL when p was

@@ -14,8 +14,6 @@
 
 /* RFC 7323 §2.3: a shift above 14 is used as 14. */
 #define WSCALE_MAX 14
-/* Without a known shift a window can mean up to raw << 14; the RST check allows that much. */
-#define WSCALE_UNKNOWN_SHIFT WSCALE_MAX
 
 /* Wireshark's out-of-order threshold when the handshake RTT is unknown (3 ms,
  * epan/dissectors/packet-tcp.c): a segment below snd_nxt that comes this soon after the one that
@@ -351,10 +349,13 @@ static void update_window(struct weir_tcp_side *s, const struct weir_tcp_side *r
 }
 
 /*
- * Whether r would accept the RST p from sender s: its sequence lies in
- * [snd_una(s) - 1, snd_una(s) + rcv_wnd(r)], lenient while that window is not known (either
- * side never seen; an unknown shift allows the largest window). A RST acknowledging exactly the
- * SYN of a side still in SYN_SENT/SYN_RCVD answers that SYN and is accepted.
+ * Whether r would accept the RST p from sender s. A receiver resets only on the sequence number
+ * it expects next (RFC 5961 §3.2, as Linux does: any other RST in its window earns a challenge
+ * ACK and changes nothing, so a third party's guess cannot end the connection, nor inspection
+ * of it). That number lies between what r acknowledged and what s sent: an RST in
+ * [snd_una(s) - 1, max(snd_nxt(s), snd_una(s))] is taken. Lenient while either side was never
+ * seen. A RST acknowledging exactly the SYN of a side still in SYN_SENT/SYN_RCVD answers that SYN
+ * and is accepted.
  */
 static bool rst_acceptable(const struct weir_tcp_side *s, const struct weir_tcp_side *r, const struct weir_pkt *p)
 {
@@ -363,12 +364,9 @@ static bool rst_acceptable(const struct weir_tcp_side *s, const struct weir_tcp_
 	if ((p->tcp_flags & TH_ACK) && p->ack == r->isn + 1 &&
 	    (r->state == WEIR_TCP_SYN_SENT || r->state == WEIR_TCP_SYN_RCVD))
 		return true;
-	uint64_t wnd = r->rcv_wnd;
-	if (!(r->flags & WEIR_TCPF_WIN_KNOWN))
-		wnd <<= WSCALE_UNKNOWN_SHIFT;
-	if (wnd > INT32_MAX)
-		wnd = INT32_MAX; /* beyond half the sequence space comparisons stop meaning anything */
-	return WEIR_SEQ_GEQ(p->seq, s->snd_una - 1) && WEIR_SEQ_LEQ(p->seq, s->snd_una + (uint32_t)wnd);
+	/* What r acknowledged was sent, even where the box missed how (snd_nxt can lag it). */
+	const uint32_t sent = WEIR_SEQ_GT(s->snd_una, s->snd_nxt) ? s->snd_una : s->snd_nxt;
+	return WEIR_SEQ_GEQ(p->seq, s->snd_una - 1) && WEIR_SEQ_LEQ(p->seq, sent);
 }
 
 /* ---- public: setup ------------------------------------------------------------------------ */
@@ -775,8 +773,12 @@ static void reasm_result(const struct weir_reasm_res *res, struct weir_tcp_out *
 }
 
 /*
- * The sender's payload into its stream. A segment without ACK (other than a SYN) is dropped by
- * any synchronized receiver (RFC 793 §3.9), so its bytes are not reassembled either. Payload past
+ * The sender's payload into its stream. A segment without ACK is not reassembled: other than a
+ * SYN, any synchronized receiver drops it (RFC 793 §3.9); a SYN's bytes are dropped by a stack
+ * without a Fast Open cookie, which acknowledges only the SYN (Linux does), and the sender sends
+ * them again, so a copy the endpoint never read must not stand for the one it reads (Fast Open
+ * data the SYN+ACK acknowledges becomes a gap). Nor is anything after the connection ended
+ * (an accepted RST, or both FINs acknowledged): no socket reads it any more. Payload past
  * the receiver's advertised right edge is flagged but still reassembled (the box may have missed
  * a window update); a one-byte probe of a zero window is not flagged.
  */
@@ -786,7 +788,7 @@ static void receiver_payload(struct weir_tcp_conn *c, struct weir_mem *m, int se
 	struct weir_tcp_side *s = &c->side[sender];
 	const struct weir_tcp_side *r = &c->side[!sender];
 	const uint32_t len = wire_len(p), seq = data_seq(p);
-	if (!len || (s->flags & WEIR_TCPF_STOPPED) || !(p->tcp_flags & (TH_ACK | TH_SYN)))
+	if (!len || c->ended || (s->flags & WEIR_TCPF_STOPPED) || !(p->tcp_flags & TH_ACK))
 		return;
 	if ((r->flags & WEIR_TCPF_WIN_KNOWN) && WEIR_SEQ_GT(s->snd_una, s->isn)) {
 		const uint32_t edge = s->snd_una + r->rcv_wnd;

@@ -305,7 +305,7 @@ static void test_rst(void)
 {
 	struct tt *t = tt_new();
 	handshake(t);
-	/* Client window 65535 unscaled: the server's RST must fall in [SI, SI + 1 + 65535]. */
+	/* The server sent nothing yet: the client expects SI + 1, and only [SI, SI + 1] resets. */
 	run(t, S, pk(RST, SI + 1 + 100000, 0, NULL));
 	CHECK_EQ(t->snd.events & EVB(WEIR_EV_STATE_CHANGE), 0);
 	CHECK(has_anom(&t->rcv, WEIR_AN_RST_OUT_OF_WINDOW));
@@ -317,8 +317,14 @@ static void test_rst(void)
 	CHECK(has_anom(&t->rcv, WEIR_AN_RST_OUT_OF_WINDOW));
 	CHECK_EQ(t->c.ended, 0);
 	CHECK_EQ(t->c.side[S].flags & WEIR_TCPF_RST, 0);
-
+	/* In the client's window (65535) but not what it expects next: Linux answers with a
+	 * challenge ACK (RFC 5961 §3.2) and goes on, and so does the flow. */
 	run(t, S, pk(RST, SI + 1 + 1000, 0, NULL));
+	CHECK(has_anom(&t->rcv, WEIR_AN_RST_OUT_OF_WINDOW));
+	CHECK_EQ(t->c.ended, 0);
+	CHECK_EQ(st(t, C), WEIR_TCP_ESTABLISHED);
+
+	run(t, S, pk(RST, SI + 1, 0, NULL));
 	CHECK(state_change(&t->snd, WEIR_TCP_ESTABLISHED, WEIR_TCP_CLOSED));
 	CHECK(state_change(&t->rcv, WEIR_TCP_ESTABLISHED, WEIR_TCP_CLOSED));
 	CHECK_EQ(t->rcv.nanom, 0);
@@ -330,6 +336,10 @@ static void test_rst(void)
 	/* Once the connection is over, stray RSTs are not flagged. */
 	run(t, S, pk(RST, SI - 5000, 0, NULL));
 	CHECK_EQ(t->rcv.nanom, 0);
+	/* Nor is data read: the endpoint has no connection for it. */
+	run(t, C, pk(ACK | PSH, CI + 1, SI + 1, "after"));
+	CHECK_EQ(t->rcv.new_bytes, 0);
+	CHECK_EQ(t->c.side[C].stream.delivered, 0);
 	tt_free(t);
 }
 
@@ -683,24 +693,39 @@ static void test_synack_first(void)
 	tt_free(t);
 }
 
-/* TCP Fast Open: payload on the SYN starts at ISN + 1. */
-static void test_tfo(void)
+/* Payload on a SYN starts at ISN + 1 but is not taken: a stack without a Fast Open cookie drops
+ * it (acknowledging only the SYN) and the sender sends it again. Fast Open data the SYN+ACK
+ * acknowledges is a gap. */
+static void test_syn_data(void)
 {
 	struct tt *t = tt_new();
-	start(t, pk(SYN, CI, 0, "GET"));
+	start(t, pk(SYN, CI, 0, "BAD"));
 	CHECK(state_change(&t->snd, WEIR_TCP_CLOSED, WEIR_TCP_SYN_SENT));
-	CHECK_EQ(t->rcv.events, EVB(WEIR_EV_STATE_CHANGE) | EVB(WEIR_EV_NEW_DATA));
-	CHECK_EQ(t->rcv.new_bytes, 3);
+	CHECK_EQ(t->rcv.events, EVB(WEIR_EV_STATE_CHANGE));
+	CHECK_EQ(t->rcv.new_bytes, 0);
 	CHECK_EQ(t->c.side[C].snd_nxt, CI + 4);
-	run(t, S, pk(SYN | ACK, SI, CI + 4, NULL));
+	run(t, S, pk(SYN | ACK, SI, CI + 1, NULL)); /* only the SYN acknowledged */
 	CHECK_EQ(st(t, C), WEIR_TCP_ESTABLISHED);
 	CHECK_EQ(t->rcv.nanom, 0);
-	run(t, C, pk(ACK | PSH, CI + 4, SI + 1, " /"));
-	CHECK_EQ(t->pre.events, 0);
+	run(t, C, pk(ACK | PSH, CI + 1, SI + 1, "GET /"));
+	CHECK_EQ(t->rcv.new_bytes, 5);
+	CHECK_EQ(t->rcv.nanom, 0); /* the endpoint never had "BAD": nothing differs */
 	char buf[8];
 	CHECK_EQ(weir_stream_peek(&t->c.side[C].stream, 0, buf, sizeof(buf)), 5);
 	CHECK_MEM(buf, "GET /", 5);
 	CHECK_STR(t->c.hist.s, "ShD"); /* data on a SYN is an 'S', not a 'D' */
+	tt_free(t);
+
+	t = tt_new();
+	start(t, pk(SYN, CI, 0, "GET"));
+	run(t, S, pk(SYN | ACK, SI, CI + 4, NULL)); /* Fast Open: the data acknowledged */
+	CHECK(has_anom(&t->rcv, WEIR_AN_ACK_UNSEEN_DATA));
+	run(t, C, pk(ACK | PSH, CI + 4, SI + 1, " /"));
+	CHECK_EQ(t->pre.events, 0);
+	CHECK_EQ(t->c.side[C].stream.gap_bytes, 3);
+	CHECK_EQ(t->c.side[C].stream.delivered, 2);
+	CHECK_EQ(weir_stream_peek(&t->c.side[C].stream, 3, buf, sizeof(buf)), 2);
+	CHECK_MEM(buf, " /", 2);
 	tt_free(t);
 }
 
@@ -922,9 +947,26 @@ static void test_missed_synack(void)
 	tt_free(t);
 }
 
-/* Picked up mid-stream, the window scale is unknown: a RST is checked against the largest
- * window the raw value could mean (raw << 14), not the raw value. */
-static void test_rst_unknown_scale(void)
+/* The server's sequence numbers as the box saw them lag what the client acknowledged (the SYN+ACK
+ * came after a stray FIN and moved nothing, as in Zeek's fin_retransmission.pcap): a RST at the
+ * acknowledged number still resets. */
+static void test_rst_acked_past_nxt(void)
+{
+	struct tt *t = tt_new();
+	start(t, pk(SYN, CI, 0, NULL));
+	run(t, C, pk(FIN, CI, 0, NULL));
+	run(t, S, pk(SYN | ACK, SI, CI + 1, NULL));
+	run(t, C, pk(FIN | ACK, CI, SI + 1, NULL));
+	run(t, S, pk(RST, SI + 1, 0, NULL));
+	CHECK_EQ(t->rcv.nanom, 0);
+	CHECK_EQ(t->c.ended, 1);
+	CHECK_EQ(t->c.end_reason, WEIR_CLOSE_RST);
+	tt_free(t);
+}
+
+/* Picked up mid-stream (the window scale unknown): a RST resets only at a sequence number the
+ * receiver may expect next, not anywhere in the largest window the raw value could mean. */
+static void test_rst_midstream(void)
 {
 	struct tt *t = tt_new();
 	start(t, pk(ACK, 7000, 9000, NULL));
@@ -933,9 +975,10 @@ static void test_rst_unknown_scale(void)
 	run(t, S, a);
 	CHECK_EQ(t->c.side[S].flags & WEIR_TCPF_WIN_KNOWN, 0);
 	CHECK_EQ(t->c.side[S].rcv_wnd, 10);
-	run(t, C, pk(RST, 7000 + (10u << 14) + 1, 0, NULL));
-	CHECK(has_anom(&t->rcv, WEIR_AN_RST_OUT_OF_WINDOW));
 	run(t, C, pk(RST, 7000 + 5000, 0, NULL));
+	CHECK(has_anom(&t->rcv, WEIR_AN_RST_OUT_OF_WINDOW));
+	CHECK_EQ(t->c.ended, 0);
+	run(t, C, pk(RST, 7000, 0, NULL));
 	CHECK_EQ(t->rcv.nanom, 0);
 	CHECK_EQ(t->c.ended, 1);
 	tt_free(t);
@@ -1200,7 +1243,7 @@ int main(void)
 	test_wraparound();
 	test_midstream();
 	test_synack_first();
-	test_tfo();
+	test_syn_data();
 	test_ack_unseen();
 	test_gap_one_sided();
 	test_truncated();
@@ -1209,7 +1252,8 @@ int main(void)
 	test_history_scaled();
 	test_zero_window_after_fin();
 	test_missed_synack();
-	test_rst_unknown_scale();
+	test_rst_midstream();
+	test_rst_acked_past_nxt();
 	test_first_rtt();
 	test_reasm_anomalies();
 	test_stopped();

@@ -10,6 +10,7 @@ computed here from what is written; tcp.analysis and follow-stream views of the 
 compared with these expectations by check_oracles.sh. Facts no tool models (overlap policy, gap
 accounting, close reasons) are written per case with the reasoning in its README.
 """
+import copy
 import datetime
 import ipaddress
 import json
@@ -35,7 +36,7 @@ REXMIT_MS = 200
 # and shorter than the 30 s handshake timeout, so nothing times out.
 TRAILER_S = 10
 
-FIN, SYN, RST, PSH, ACK = 0x01, 0x02, 0x04, 0x08, 0x10
+FIN, SYN, RST, PSH, ACK, URG = 0x01, 0x02, 0x04, 0x08, 0x10, 0x20
 ETH_IPV4, ETH_IPV6, ETH_ARP = 0x0800, 0x86DD, 0x0806
 TPID_8021Q, TPID_8021AD = 0x8100, 0x88A8
 DLT_EN10MB = 1
@@ -59,13 +60,14 @@ def ip_bytes(addr):
 	return ipaddress.ip_address(addr).packed
 
 
-def tcp_segment(src, dst, sport, dport, seq, ack, flags, win, opts=b"", payload=b"", doff=None):
-	"""A TCP header + payload with a correct checksum (doff overrides the data offset field)."""
+def tcp_segment(src, dst, sport, dport, seq, ack, flags, win, opts=b"", payload=b"", doff=None, urp=0):
+	"""A TCP header + payload with a correct checksum (doff overrides the data offset field; urp:
+	the urgent pointer)."""
 	opts += b"\x01" * (-len(opts) % 4)  # NOP padding to a 32-bit boundary
 	hlen = 20 + len(opts)
 	off = (doff if doff is not None else hlen // 4) << 12
 	hdr = struct.pack("!HHIIHHHH", sport, dport, seq & 0xFFFFFFFF, ack & 0xFFFFFFFF,
-	                  off | flags, win, 0, 0) + opts
+	                  off | flags, win, 0, urp) + opts
 	seglen = len(hdr) + len(payload)
 	if ":" in src:
 		pseudo = ip_bytes(src) + ip_bytes(dst) + struct.pack("!IxxxB", seglen, 6)
@@ -205,27 +207,37 @@ class Conn:
 		self.first_us = None
 		self.last_us = None
 		self.zeek_pkts = []  # (side, flags, seq, payload length) for the Zeek history letters
+		self.bad = []  # (side, IP length, payload length) of segments sent with a wrong checksum
 
 	def send(self, side, flags, data=b"", seq=None, ack=None, dt_ms=DATA_GAP_MS, win=65535,
-	         opts=b"", exts=()):
+	         opts=b"", exts=(), ttl=64, urp=0, bad=None):
+		"""One segment; bad: "tcp" or "ip" gives it a wrong TCP or IPv4 header checksum, and
+		then it is not accounted (the case says what it is)."""
 		src, dst = self.addr[side], self.addr[1 - side]
 		sp, dp = self.port[side], self.port[1 - side]
 		if seq is None:
 			seq = self.nxt[side]
 		if ack is None:
 			ack = self.nxt[1 - side] if flags & ACK else 0
-		seg = tcp_segment(src, dst, sp, dp, seq, ack, flags, win, opts, data)
+		seg = tcp_segment(src, dst, sp, dp, seq, ack, flags, win, opts, data, urp=urp)
+		if bad == "tcp":
+			seg = seg[:16] + bytes([seg[16] ^ 0x5a]) + seg[17:]
 		if self.v6:
-			ip = ipv6(src, dst, 6, seg, exts)
+			ip = ipv6(src, dst, 6, seg, exts, hlim=ttl)
 			frame = ether(ip, ETH_IPV6, self.vlans, outgoing=(side == 0))
 		else:
-			ip = ipv4(src, dst, 6, seg, ident=self.ident[side])
+			ip = ipv4(src, dst, 6, seg, ident=self.ident[side], ttl=ttl)
+			if bad == "ip":
+				ip = ip[:10] + bytes([ip[10] ^ 0x5a]) + ip[11:]
 			self.ident[side] += 1
 			frame = ether(ip, ETH_IPV4, self.vlans, outgoing=(side == 0))
 		if self.wrap:
 			frame = self.wrap(ip, side)
 		self.cap.add(frame, dt_ms)
-		self.account(side, flags, seq, len(ip), len(data))
+		if bad:
+			self.bad.append((side, len(ip), len(data)))
+		else:
+			self.account(side, flags, seq, len(ip), len(data))
 		return seq
 
 	def account(self, side, flags, seq, ip_len, data_len):
@@ -241,6 +253,17 @@ class Conn:
 		if seq_after(end, self.nxt[side]):
 			self.nxt[side] = end
 		self.zeek_pkts.append((side, flags, seq, data_len))
+
+	def with_bad(self):
+		"""A copy of this connection's counts that includes its wrong-checksum segments (what a
+		run that does not verify checksums tracks)."""
+		c = copy.copy(self)
+		c.pkts, c.ipb, c.pay = list(self.pkts), list(self.ipb), list(self.pay)
+		for side, ip_len, data_len in self.bad:
+			c.pkts[side] += 1
+			c.ipb[side] += ip_len
+			c.pay[side] += data_len
+		return c
 
 	def skip(self, side, n):
 		"""Side sends n bytes the capture never sees (a gap)."""
@@ -1081,10 +1104,11 @@ def case_syn_spoofed():
 	c.close(first=0)
 	cap.trailer()
 	f = expect_flow(c, first + second, b"", "fin", "time_wait", "closed", conn_state="SF")
-	exp = {"runs": [{"name": "default", "args": [], "exit": 0,
-	                 "stats": base_stats([cap], [c], tcp_count([c]), 1, {"fin": 1},
-	                                     anomalies={"syn_on_established": 1}, handshakes=1),
-	                 "flows": {flow_key(c): f}}],
+	st = base_stats([cap], [c], tcp_count([c]), 1, {"fin": 1}, anomalies={"syn_on_established": 1},
+	                handshakes=1)
+	runs = [{"name": "default", "args": [], "exit": 0, "stats": st, "flows": {flow_key(c): f}}]
+	runs += policy_runs(lambda pol: {flow_key(c): f}, lambda pol: st)  # the same under both
+	exp = {"runs": runs,
 	       "oracle": {"notes": {
 	           "*:toserver.content": "tshark starts a new stream at any SYN with a new sequence number "
 	                                 "(port numbers reused), so its stream 0 ends before the SYN: it has the "
@@ -1095,6 +1119,7 @@ def case_syn_spoofed():
 
 - One flow, reason fin: the SYN does not end it as `reused` (it did before: two flows, only the first 100 bytes delivered). The SYN is counted in the client's packets and bytes (it came from the client's address) and as anomaly syn_on_established 1; its sequence number moves nothing, so the second 100 bytes are neither a retransmission nor out of order: delivered 200 (c2s is bytes 0..199).
 - Packet/byte counts: `tshark -r input.pcap -q -z conv,tcp`. tshark itself starts a new stream at the SYN (its "port numbers reused" rule), so `tshark -r input.pcap -q -z follow,tcp,raw,0` gives the first 100 bytes and stream 1 the other 100, and it flags the client's data and FIN after the SYN as retransmissions (they lie below the SYN's sequence number): both explained differences in the oracle. Zeek history not asserted: Zeek logs a second 'S' for a SYN with a new sequence number, weir logs each letter once per side.
+- Runs: the default, `--overlap first`, `--overlap last`: the same facts (nothing is held out of order; the SYN's sequence number moves nothing).
 """ % spoofed
 	return {"input.pcap": cap}, exp, readme
 
@@ -1214,8 +1239,8 @@ def case_fragments():
 	cap.trailer()
 	frag_frames = 4 + 1  # fragments that completed no datagram (the last of each completes it)
 	runs = []
-	for name, args, got in (("default", [], req), ("last", ["--defrag-overlap", "last"],
-	                                                req.replace(b"/secret ", b"/public "))):
+	for name, args, got in (("default", [], req), ("first", ["--defrag-overlap", "first"], req),
+	                        ("last", ["--defrag-overlap", "last"], req.replace(b"/secret ", b"/public "))):
 		flows = {flow_key(c): expect_flow(c, got, b"HTTP/1.0 200 OK\r\n\r\n", "fin", "time_wait",
 		                                  "closed", conn_state="SF", history=zeek_history(c)),
 		         flow_key(v6): expect_flow(v6, body, b"", "fin", "time_wait", "closed",
@@ -1235,9 +1260,465 @@ def case_fragments():
 	readme = """TCP segments cut into IP fragments, with the tiny-fragment and overlapping-fragment evasions.
 
 - IPv4, port 40020: the request "GET /secret HTTP/1.0\\r\\n\\r\\n" (44 bytes of TCP) is sent as five fragments: bytes 0-8 (tiny: only the ports and the sequence number, RFC 1858), 8-24 (the rest of the header and "GET "), 24-32 "/secret ", 24-32 again saying "/public " (same offset, different bytes), 32-44 (the end). weir reassembles it into one packet: counted once in the flow (packets, IP bytes 64), the four fragments before the last one in `fragments`, and `defrag` counts reassembled, tiny 1, overlaps 1, overlap_different 1; the anomaly frag_overlap_different is raised once, on this flow.
-- Default (`defrag.overlap = "first"`): the first copy wins, the stream is "GET /secret ..."; `--defrag-overlap last`: "GET /public ...". tshark reassembles the datagram keeping the first copy, flagging the overlap (`tshark -r input.pcap -Y ip.fragment.overlap.conflict`), and follows the same stream as the default run (`tshark -r input.pcap -q -z follow,tcp,raw,0`).
+- Default and `--defrag-overlap first` (`defrag.overlap = "first"`): the first copy wins, the stream is "GET /secret ..."; `--defrag-overlap last`: "GET /public ...". tshark reassembles the datagram keeping the first copy, flagging the overlap (`tshark -r input.pcap -Y ip.fragment.overlap.conflict`), and follows the same stream as the default run (`tshark -r input.pcap -q -z follow,tcp,raw,0`).
 - IPv6, port 40021: a 51-byte segment behind a hop-by-hop header, cut at 32 bytes, the second fragment first. Reassembled into one packet of 99 IP bytes (the hop-by-hop header kept, the fragment header gone).
 - Zeek conn_state SF for both; history as for unfragmented packets.
+"""
+	return {"input.pcap": cap}, exp, readme
+
+
+# ---------------------------------------------------------------------------------------------
+# Evasion cases (Ptacek & Newsham, "Insertion, Evasion, and Denial of Service", 1998, and what
+# followed): each states the bytes weir delivers under both streams.overlap policies. docs/EVASION.md
+# sums them up.
+
+POLICIES = ("first", "last")
+
+
+def policy_runs(flows, stats, extra_args=()):
+	"""One run per streams.overlap policy; flows(policy) and stats(policy) give its facts."""
+	return [{"name": pol, "args": list(extra_args) + ["--overlap", pol], "exit": 0,
+	         "stats": stats(pol), "flows": flows(pol)} for pol in POLICIES]
+
+
+def true_bytes(lo, hi):
+	"""What the sender means at stream offsets [lo, hi): lower-case letters."""
+	return bytes(b"abcdefghijklmnopqrstuvwxyz"[o % 26] for o in range(lo, hi))
+
+
+def other_bytes(lo, hi):
+	"""Different bytes for the same offsets: upper case."""
+	return true_bytes(lo, hi).upper()
+
+
+def deliver(segments, policy):
+	"""The stream a receiver following `policy` builds from segments [(offset, bytes)] in arrival
+	order, and what it saw on the way: bytes already delivered never change; of two copies of a
+	byte held out of order, the first or the last one wins. The definition of the two policies
+	(Suricata's and Snort's "first"/"last"), written independently of weir's reassembly. Returns
+	(stream, counters): ooo_pkts (segments starting ahead of the in-order point), overlaps /
+	overlap_diff (segments over held bytes / with other bytes), rexmit_different (segments
+	re-sending delivered bytes with other bytes)."""
+	held, out = {}, bytearray()
+	n = {"ooo_pkts": 0, "overlaps": 0, "overlap_diff": 0, "rexmit_different": 0}
+	for off, data in segments:
+		n["ooo_pkts"] += off > len(out)
+		over = [held[off + i] != b for i, b in enumerate(data) if off + i in held]
+		n["overlaps"] += bool(over)
+		n["overlap_diff"] += any(over)
+		n["rexmit_different"] += any(out[off + i] != b for i, b in enumerate(data) if off + i < len(out))
+		for i, b in enumerate(data):
+			o = off + i
+			if o < len(out):
+				continue
+			if o not in held or policy == "last":
+				held[o] = b
+		while len(out) in held:
+			out.append(held.pop(len(out)))
+	return bytes(out), n
+
+
+# Shapes of a new segment against bytes already sent, in stream offsets: what is sent first
+# (bytes from 0 are delivered at once; bytes after a hole are held out of order), then the new
+# segment, then the bytes that fill any hole left before them. "Before/at/inside" is where the
+# new segment starts against a held one, "inside (ends before)/at/after" where it ends.
+OVERLAP_SHAPES = (
+	("starts_before_ends_inside", ((8, 16),), (6, 12)),
+	("starts_before_ends_at", ((8, 16),), (6, 16)),
+	("starts_before_ends_after", ((8, 16),), (6, 20)),
+	("starts_at_ends_inside", ((8, 16),), (8, 12)),
+	("exact_duplicate", ((8, 16),), (8, 16)),
+	("starts_at_ends_after", ((8, 16),), (8, 20)),
+	("starts_inside_ends_inside", ((8, 16),), (10, 14)),
+	("starts_inside_ends_at", ((8, 16),), (10, 16)),
+	("starts_inside_ends_after", ((8, 16),), (10, 20)),
+	("covers_several", ((8, 12), (14, 18)), (6, 20)),
+	# over bytes already delivered: a retransmission, whatever the policy
+	("delivered_exact", ((0, 8),), (0, 8)),
+	("delivered_inside", ((0, 8),), (2, 6)),
+	("delivered_then_new", ((0, 8),), (4, 12)),
+	("delivered_then_held", ((0, 8), (12, 16)), (6, 14)),
+)
+
+
+def case_evasion_overlap_shapes():
+	cap = Capture()
+	conns = []  # (conn, segments in arrival order, differs)
+	port = 41000
+	for name, held, new in OVERLAP_SHAPES:
+		for differs in (False, True):
+			c = Conn(cap, C_IP, S_IP, port, 80, 0x11000000 + port * 0x1000, 0x22000000)
+			port += 1
+			c.handshake()
+			base = c.nxt[0]
+			segs = [(lo, true_bytes(lo, hi)) for lo, hi in held]
+			segs.append((new[0], (other_bytes if differs else true_bytes)(*new)))
+			start = min(lo for lo, _ in segs)
+			if start:
+				segs.append((0, true_bytes(0, start)))  # fills the hole: everything is in order
+			for off, data in segs:
+				c.send(0, PSH | ACK, data, seq=base + off)
+			c.send(1, ACK, dt_ms=HS_RTT_MS / 2)
+			c.close(first=0)
+			conns.append((c, segs, differs, name))
+	cap.trailer()
+	cs = [c for c, _, _, _ in conns]
+
+	def flows(pol):
+		out = {}
+		for c, segs, differs, name in conns:
+			data, n = deliver(segs, pol)
+			over = {k: n[k] for k in ("ooo_pkts", "overlaps", "overlap_diff")}
+			over.update(rexmit_pkts=None, rexmit_bytes=None)
+			out[flow_key(c)] = expect_flow(c, data, b"", "fin", "time_wait", "closed",
+			                               toserver=over, conn_state="SF")
+		return out
+
+	def stats(pol):
+		an = {"overlap_different": 0, "rexmit_different": 0}
+		for _, segs, _, _ in conns:
+			n = deliver(segs, pol)[1]
+			an["overlap_different"] += n["overlap_diff"]
+			an["rexmit_different"] += n["rexmit_different"]
+		return base_stats([cap], cs, tcp_count(cs), 1, {"fin": len(cs)}, anomalies=an,
+		                  handshakes=len(cs))
+
+	exp = {"runs": policy_runs(flows, stats), "oracle": {"notes": {
+		"first:toserver.content": "where a new segment starts below held bytes, Wireshark's follow "
+		                          "keeps the lower-starting segment's bytes over them (a policy of "
+		                          "its own), where --overlap first keeps the held copy",
+		"last:toserver.content": "--overlap last keeps the later copy; Wireshark keeps its own choice"}}}
+	def span(seg):
+		return "%d-%d" % (seg[0], seg[0] + len(seg[1]))
+
+	rows = []
+	for c, segs, d, name in conns:
+		k = len(OVERLAP_SHAPES[[x[0] for x in OVERLAP_SHAPES].index(name)][1])  # segments before
+		n = deliver(segs, "first")[1]
+		rows.append("| %d | %s | %s | %s | %s | %r | %r | %s |" % (
+			c.port[0], name, " ".join(span(x) for x in segs[:k]), span(segs[k]),
+			"different" if d else "same", deliver(segs, "first")[0].decode(),
+			deliver(segs, "last")[0].decode(),
+			"overlap_different" if n["overlap_diff"] else "rexmit_different" if n["rexmit_different"] else "-"))
+	rows = "\n".join(rows)
+	readme = """Every shape of a TCP segment overlapping bytes sent before (held out of order, or already delivered), with the same and with different bytes, under both overlap policies: %d connections, one shape each.
+
+Per connection (client port below), in stream offsets of the client's data: the segments "sent before" go first with the sender's real bytes (lower case, offset o is letter o mod 26): from 0 they are delivered at once, after a hole they are held; then the new segment, with the same bytes or with different ones (upper case); then, where a hole is left at 0, the bytes that fill it, so everything becomes in order. The server acknowledges and a FIN close follows.
+
+| port | shape | sent before | new | content | `--overlap first` | `--overlap last` | anomaly |
+|---|---|---|---|---|---|---|---|
+%s
+
+- The delivered bytes and counters are computed by `deliver()` in make_cases.py from the definition of the policies (bytes held out of order: the first or the last copy wins; bytes delivered never change), not from weir's reassembly. Where the two copies overlap, "first" keeps the held (real) bytes and "last" takes the new segment's; bytes only the new segment covers are its own under both (upper case in the "different" rows). Over bytes already delivered (the `delivered_*` shapes) the policy changes nothing: the real bytes stay.
+- Counters toserver: ooo_pkts (segments starting ahead of the in-order point), overlaps (segments over held bytes: 1 wherever something was held, also when the new one covers two held segments), overlap_diff (of those, with other bytes); anomaly overlap_different once per connection whose new segment differs over held bytes, rexmit_different once per connection whose new segment differs over delivered bytes only; none with the same bytes. rexmit_pkts/rexmit_bytes are not asserted (a segment half over held bytes: see overlap_diff).
+- A run per policy: `--overlap first`, `--overlap last`.
+""" % (len(conns), rows)
+	return {"input.pcap": cap}, exp, readme
+
+
+def case_evasion_out_of_window():
+	cap = Capture()
+	c = Conn(cap, C_IP, S_IP, 40200, 80, 0x12000000, 0x13000000)
+	WIN = 1000  # the server's window, unscaled: small enough for the stream to reach past it
+	c.send(0, SYN, opts=OPT_MSS)
+	c.send(1, SYN | ACK, opts=OPT_MSS, dt_ms=HS_RTT_MS / 2, win=WIN)
+	c.send(0, ACK, dt_ms=HS_RTT_MS / 2)
+	base = c.nxt[0]
+	c.send(0, PSH | ACK, true_bytes(0, 500))
+	# 1600 is past the server's right edge (it acknowledged 0 with a 1000-byte window; it has 500
+	# and its edge is 1500 at most): Linux drops a segment starting beyond it (tcp_sequence()).
+	c.send(0, PSH | ACK, b"X" * 10, seq=base + 1600)
+	c.nxt[0] = base + 500
+	c.send(1, ACK, win=WIN, dt_ms=HS_RTT_MS / 2)
+	c.send(0, PSH | ACK, true_bytes(500, 1000), dt_ms=HS_RTT_MS / 2)
+	c.send(1, ACK, win=WIN, dt_ms=HS_RTT_MS / 2)
+	c.send(0, PSH | ACK, true_bytes(1000, 1500), dt_ms=HS_RTT_MS / 2)
+	c.send(0, PSH | ACK, true_bytes(1500, 1620))
+	c.send(1, ACK, win=WIN, dt_ms=HS_RTT_MS / 2)
+	c.close(first=0)
+	cap.trailer()
+	got = {"first": true_bytes(0, 1600) + b"X" * 10 + true_bytes(1610, 1620),
+	       "last": true_bytes(0, 1620)}
+	# The real bytes 500-1620 come after the sender reached 1610: three retransmissions by weir's
+	# rule (sequence space already seen), 1120 bytes.
+	over = {"ooo_pkts": 1, "overlaps": 1, "overlap_diff": 1, "rexmit_pkts": 3, "rexmit_bytes": 1120}
+
+	def flows(pol):
+		return {flow_key(c): expect_flow(c, got[pol], b"", "fin", "time_wait", "closed", toserver=over,
+		                                 conn_state="SF")}
+
+	def stats(pol):
+		return base_stats([cap], [c], tcp_count([c]), 1, {"fin": 1}, handshakes=1,
+		                  anomalies={"data_out_of_window": 1, "overlap_different": 1})
+
+	exp = {"runs": policy_runs(flows, stats), "oracle": {"notes": {
+		"*:toserver.content": "tshark reassembles the out-of-window segment as any other; "
+		                      "--overlap last keeps the later copy",
+		"*:toserver.rexmit_pkts": "Wireshark calls the in-window copy of 1600-1610 a retransmission"}}}
+	readme = """Data outside the receiver's window (Ptacek & Newsham's insertion: bytes the endpoint drops).
+
+The server advertises a 1000-byte window (unscaled) and acknowledges in steps of 500. The client sends offsets 0-500, then 10 bytes "XXXXXXXXXX" at 1600, beyond the server's right edge (it acknowledged 0 with a 1000-byte window, and holds 500: Linux's edge is 1500 at most, and it drops a segment that starts past it, `tcp_sequence()`), then the real bytes 500-1620 in window, and a FIN close.
+
+- weir flags the segment (anomaly data_out_of_window 1) but still holds it: a passive box may have missed the window update that made it acceptable, and dropping bytes the endpoint took would lose them for good. So the real bytes over 1600-1610 are an overlap with different bytes (overlaps 1, overlap_diff 1, anomaly overlap_different 1) and the policy decides: `--overlap first` delivers the attacker's "XXXXXXXXXX" at 1600 (evaded, with both anomalies raised), `--overlap last` delivers the real bytes, as the endpoint read them.
+- ooo_pkts 1 (the segment at 1600); payload 1630 counts both copies; delivered 1620; rexmit_pkts 3, rexmit_bytes 1120: once the sender was seen at 1610, the three segments from 500 to 1620 re-send sequence space already seen.
+"""
+	return {"input.pcap": cap}, exp, readme
+
+
+def case_evasion_rst():
+	cap = Capture()
+	req, evil = b"GET / HTTP/1.0\r\n", b"X-Evil: after the RST\r\n\r\n"
+	# 40210: an exact RST from the client ends the connection; the data it sends afterwards
+	# reaches no socket (Linux answers it with a RST).
+	a = Conn(cap, C_IP, S_IP, 40210, 80, 0x14000000, 0x15000000)
+	a.handshake()
+	a.send(0, PSH | ACK, req)
+	a.send(1, ACK, dt_ms=HS_RTT_MS / 2)
+	a.send(0, RST | ACK, dt_ms=HS_RTT_MS / 2)
+	a.send(0, PSH | ACK, evil)
+	# 40211: RSTs the server must ignore: one in its window but past what the client sent (RFC
+	# 5961 §3.2: Linux sends a challenge ACK and goes on), one a million bytes out of the window;
+	# the data after them is read.
+	b = Conn(cap, C_IP, S_IP, 40211, 80, 0x16000000, 0x17000000)
+	b.handshake()
+	b.send(0, PSH | ACK, req)
+	b.send(1, ACK, dt_ms=HS_RTT_MS / 2)
+	nxt = b.nxt[0]
+	b.send(0, RST | ACK, seq=nxt + 100, dt_ms=HS_RTT_MS / 2)
+	b.nxt[0] = nxt                                     # a RST consumes nothing
+	b.send(1, ACK, dt_ms=HS_RTT_MS / 2)               # the challenge ACK
+	b.send(0, RST | ACK, seq=nxt + 1000000, dt_ms=HS_RTT_MS / 2)
+	b.nxt[0] = nxt
+	b.send(0, PSH | ACK, evil, dt_ms=HS_RTT_MS / 2)
+	b.send(1, ACK, dt_ms=HS_RTT_MS / 2)
+	b.close(first=0)
+	cap.trailer()
+
+	def flows(pol):
+		return {flow_key(a): expect_flow(a, req, b"", "rst", "closed", "closed", conn_state="RSTO"),
+		        flow_key(b): expect_flow(b, req + evil, b"", "fin", "time_wait", "closed")}
+
+	def stats(pol):
+		return base_stats([cap], [a, b], tcp_count([a, b]), 1, {"fin": 1, "rst": 1}, handshakes=2,
+		                  anomalies={"rst_out_of_window": 2})
+
+	exp = {"runs": policy_runs(flows, stats), "oracle": {"notes": {
+		"*:toserver.content": "tshark follows every byte of the stream, also those sent after the "
+		                      "RST that ended the connection (port 40210)",
+		"*:toserver.rexmit_pkts": "tshark takes the ignored RST's sequence number (100 past the data) "
+		                          "as the client's highest, so the data after it looks re-sent"}}}
+	readme = """Data after a RST, and RSTs with a sequence number the receiver does not accept.
+
+- Port 40210: request, then the client's RST+ACK at exactly the sequence number the server expects (it resets the connection), then 25 more bytes "X-Evil: after the RST..." from the client. The endpoint has no connection any more (Linux answers them with a RST): weir ends the flow by the RST (reason rst, closes.rst) and does not deliver the bytes after it: c2s is the request only (delivered 16); the late segment still counts in the flow's packets and payload (it is in the flow's 2 s linger). Zeek: RSTO.
+- Port 40211: request, then a RST+ACK from the client's address 100 bytes past what the client sent (inside the server's 65535-byte window, not the exact next sequence number: RFC 5961 §3.2, Linux answers with a challenge ACK and the connection goes on), the server's challenge ACK, a RST a million bytes out of the window, then the 25 bytes and a FIN close. weir ignores both RSTs (anomaly rst_out_of_window 2) and delivers the bytes after them, as the endpoint read them: c2s = request + "X-Evil...". (Before weir followed RFC 5961 the first RST ended the flow and the bytes after it went unseen.)
+- Runs under both overlap policies (nothing overlaps: the same bytes).
+"""
+	return {"input.pcap": cap}, exp, readme
+
+
+GOOD_REQ, EVIL_REQ = b"GET /good HTTP/1.0\r\n\r\n", b"GET /evil HTTP/1.0\r\n\r\n"
+
+
+def insert_in_order(c, **evil):
+	"""A handshake, "GET /", then a copy of the rest with the attacker's bytes sent as evil says
+	(Conn.send's bad= or ttl=: a copy the endpoint never reads), then the real rest at the same
+	sequence numbers, the server's ACK and a FIN close."""
+	c.handshake()
+	c.send(0, PSH | ACK, GOOD_REQ[:5])
+	seq = c.send(0, PSH | ACK, EVIL_REQ[5:], **evil)
+	c.nxt[0] = seq
+	c.send(0, PSH | ACK, GOOD_REQ[5:], seq=seq)
+	c.send(1, ACK, dt_ms=HS_RTT_MS / 2)
+	c.close(first=0)
+
+
+def insert_held(c, **evil):
+	"""As insert_in_order, out of order: the attacker's copy of the rest ahead of a hole, the real
+	copy of the same range, then "GET /" filling the hole."""
+	c.handshake()
+	base = c.nxt[0]
+	c.send(0, PSH | ACK, EVIL_REQ[5:], seq=base + 5, **evil)
+	c.send(0, PSH | ACK, GOOD_REQ[5:], seq=base + 5)
+	c.send(0, PSH | ACK, GOOD_REQ[:5], seq=base)
+	c.send(1, ACK, dt_ms=HS_RTT_MS / 2)
+	c.close(first=0)
+
+
+def case_evasion_bad_checksum():
+	cap = Capture()
+	# 40220: in order, a wrong TCP checksum on the attacker's copy (the endpoint drops it);
+	# 40221: the same held out of order; 40222: in order, a wrong IPv4 header checksum; 40223:
+	# IPv6, in order, a wrong TCP checksum.
+	a = Conn(cap, C_IP, S_IP, 40220, 80, 0x18000000, 0x19000000)
+	insert_in_order(a, bad="tcp")
+	b = Conn(cap, C_IP, S_IP, 40221, 80, 0x1A000000, 0x1B000000)
+	insert_held(b, bad="tcp")
+	c = Conn(cap, C_IP, S_IP, 40222, 80, 0x1C000000, 0x1D000000)
+	insert_in_order(c, bad="ip")
+	d = Conn(cap, "2001:db8::1", "2001:db8::2", 40223, 80, 0x1E000000, 0x1F000000)
+	insert_in_order(d, bad="tcp")
+	cap.trailer()
+	conns = [a, b, c, d]
+	good, evil = GOOD_REQ, EVIL_REQ
+	# Not verified, the real copy re-sends the 17 bytes of sequence space the bad one took.
+	rexmit = {"rexmit_pkts": 1, "rexmit_bytes": 17}
+
+	def flows(verify, pol):
+		out = {}
+		for k in conns:
+			if verify:
+				data, over, kk = good, {"ooo_pkts": 1} if k is b else {}, k
+			elif k is b:
+				data, kk = evil if pol == "first" else good, k.with_bad()
+				over = dict(rexmit, ooo_pkts=2, overlaps=1, overlap_diff=1)
+			else:
+				data, over, kk = evil, rexmit, k.with_bad()
+			out[flow_key(k)] = expect_flow(kk, data, b"", "fin", "time_wait", "closed", toserver=over,
+			                               conn_state="SF")
+		return out
+
+	def stats(verify, pol):
+		if verify:
+			return base_stats([cap], conns, tcp_count(conns), 1, {"fin": 4}, handshakes=4,
+			                  malformed={"tcp_checksum": 3, "ip_checksum": 1})
+		an = {"rexmit_different": 3, "overlap_different": 1}
+		return base_stats([cap], conns, tcp_count(conns) + 4, 1, {"fin": 4}, handshakes=4, anomalies=an)
+
+	runs = []
+	for mode, verify in (("verify", True), ("off", False)):
+		for r in policy_runs(lambda pol: flows(verify, pol), lambda pol: stats(verify, pol),
+		                     ["--checksums", mode]):
+			r["name"] = "%s-%s" % (mode, r["name"])
+			runs.append(r)
+	runs.append({"name": "default", "args": [], "exit": 0, "stats": stats(False, "first"),
+	             "flows": flows(False, "first")})
+	exp = {"runs": runs, "oracle": {"notes": {
+		"*:toserver.content": "tshark does not verify checksums by default: it follows the bad copies",
+		"*:toserver.pkts": "runs that verify checksums leave the bad segments out of their flows",
+		"*:toserver.ip_bytes": "runs that verify checksums leave the bad segments out of their flows",
+		"*:toserver.payload": "runs that verify checksums leave the bad segments out of their flows",
+		"*:toserver.rexmit_pkts": "tshark sees the bad copy, so the real one is a retransmission to it; "
+		                          "verified, weir never saw the bad copy"}}}
+	readme = """Segments with wrong checksums (insertion: the endpoint drops them; a monitor that takes them is evaded).
+
+Four connections; in each the client's request is "GET /good HTTP/1.0\\r\\n\\r\\n" and a copy with the attacker's bytes ("evil") and a wrong checksum covers the same sequence numbers first:
+- 40220: in order: "GET /", the bad copy of the rest (TCP checksum wrong), the real rest.
+- 40221: out of order: the bad copy ahead of a hole, the real copy of the same range, then "GET /" filling the hole.
+- 40222: in order as 40220, the bad copy with a wrong IPv4 header checksum.
+- 40223: IPv6, in order as 40220, TCP checksum wrong.
+
+Runs:
+- `--checksums verify` under both policies: the bad segments are counted (malformed tcp_checksum 3, ip_checksum 1), left out of their flows (packets, bytes, payload are the good segments') and out of the TCP state machine: every connection delivers "GET /good ...", no anomaly; in 40221 only the real copy was held ahead of the hole (ooo_pkts 1, overlaps 0).
+- `--checksums off` under both policies, and the default run (`checksums = "auto"` does not verify a capture: a sending host's offloaded checksums are wrong in it): the bad segments are tracked like any other. In order (40220, 40222, 40223) the bad copy is delivered first and the real one re-sends its 17 bytes with other content (rexmit_pkts 1, rexmit_bytes 17, anomaly rexmit_different 3): "GET /evil ..." under both policies. Out of order (40221) the policy decides: first "GET /evil ...", last "GET /good ..." (ooo_pkts 2, overlaps 1, overlap_diff 1, anomaly overlap_different 1; rexmit_pkts 1 too: the real copy re-sends sequence space already seen).
+- The frames' checksums are made by make_cases.py (RFC 1071) and flipped in one byte for the bad ones: `tshark -r input.pcap -o tcp.check_checksum:TRUE -o ip.check_checksum:TRUE -Y "tcp.checksum.status == 2 || ip.checksum.status == 2"` lists exactly the four bad frames.
+"""
+	return {"input.pcap": cap}, exp, readme
+
+
+def case_evasion_ttl_expired():
+	cap = Capture()
+	# 40230: in order, the attacker's copy with TTL 1 (it expires at the first router, before the
+	# endpoint); 40231: the same held out of order.
+	a = Conn(cap, C_IP, S_IP, 40230, 80, 0x20000000, 0x21000000)
+	insert_in_order(a, ttl=1)
+	b = Conn(cap, C_IP, S_IP, 40231, 80, 0x22000000, 0x23000000)
+	insert_held(b, ttl=1)
+	cap.trailer()
+	good, evil = GOOD_REQ, EVIL_REQ
+
+	def flows(pol):
+		rexmit = {"rexmit_pkts": 1, "rexmit_bytes": 17}  # the real copy re-sends the TTL-1 one's 17 bytes
+		return {flow_key(a): expect_flow(a, evil, b"", "fin", "time_wait", "closed", conn_state="SF",
+		                                 toserver=rexmit),
+		        flow_key(b): expect_flow(b, evil if pol == "first" else good, b"", "fin", "time_wait",
+		                                 "closed", conn_state="SF",
+		                                 toserver=dict(rexmit, ooo_pkts=2, overlaps=1, overlap_diff=1))}
+
+	def stats(pol):
+		return base_stats([cap], [a, b], tcp_count([a, b]), 1, {"fin": 2}, handshakes=2,
+		                  anomalies={"rexmit_different": 1, "overlap_different": 1})
+
+	exp = {"runs": policy_runs(flows, stats), "oracle": {"notes": {
+		"*:toserver.content": "tshark follows the first copy; --overlap last keeps the later one"}}}
+	readme = """TTL-expired duplicates: a copy with the attacker's bytes and TTL 1, which expires at the first router and never reaches the endpoint, then the real bytes at the same sequence numbers. weir cannot know how many hops away the endpoint is, so it does not judge TTLs: it sees both copies and the anomaly is the signal.
+
+- 40230, in order ("GET /", the TTL-1 copy of the rest, the real rest): the TTL-1 copy is delivered at once, and bytes delivered never change, so under both policies weir delivers "GET /evil ..." while the endpoint read "GET /good ...": evaded, with anomaly rexmit_different (the real copy is a retransmission with other bytes: rexmit_pkts 1, rexmit_bytes 17).
+- 40231, out of order (the TTL-1 copy ahead of a hole, the real copy, then "GET /"): the policy decides: `--overlap first` delivers "GET /evil ..." (evaded), `--overlap last` delivers "GET /good ..." as the endpoint read it; anomaly overlap_different under both (overlaps 1, overlap_diff 1, ooo_pkts 2; rexmit_pkts 1, rexmit_bytes 17: the real copy re-sends sequence space already seen).
+- Anomalies: rexmit_different 1, overlap_different 1 in every run.
+"""
+	return {"input.pcap": cap}, exp, readme
+
+
+def case_evasion_syn_data():
+	cap = Capture()
+	# 40240: a SYN carrying bytes; the server acknowledges only the SYN (no Fast Open cookie), so
+	# the client sends its request again at ISN + 1, with other bytes.
+	a = Conn(cap, C_IP, S_IP, 40240, 80, 0x24000000, 0x25000000)
+	isn = a.nxt[0]
+	a.send(0, SYN, b"GET /evil", opts=OPT_MSS)
+	a.nxt[0] = isn + 1
+	a.send(1, SYN | ACK, opts=OPT_MSS, dt_ms=HS_RTT_MS / 2)
+	a.send(0, ACK, dt_ms=HS_RTT_MS / 2)
+	a.send(0, PSH | ACK, b"GET /good HTTP/1.0\r\n\r\n")
+	a.send(1, ACK, dt_ms=HS_RTT_MS / 2)
+	a.close(first=0)
+	# 40241: TCP Fast Open: the SYN+ACK acknowledges the SYN's 4 bytes; the rest follows.
+	b = Conn(cap, C_IP, S_IP, 40241, 80, 0x26000000, 0x27000000)
+	b.send(0, SYN, b"GET ", opts=OPT_MSS)
+	b.send(1, SYN | ACK, opts=OPT_MSS, dt_ms=HS_RTT_MS / 2)
+	b.send(0, ACK, dt_ms=HS_RTT_MS / 2)
+	b.send(0, PSH | ACK, b"/tfo HTTP/1.0\r\n\r\n")
+	b.send(1, ACK, dt_ms=HS_RTT_MS / 2)
+	b.close(first=0)
+	cap.trailer()
+
+	def flows(pol):
+		return {flow_key(a): expect_flow(a, b"GET /good HTTP/1.0\r\n\r\n", b"", "fin", "time_wait", "closed",
+		                                 conn_state="SF", toserver={"rexmit_pkts": 1, "rexmit_bytes": 22}),
+		        flow_key(b): expect_flow(b, b"\0" * 4 + b"/tfo HTTP/1.0\r\n\r\n", b"", "fin", "time_wait",
+		                                 "closed", conn_state="SF", toserver={"gap_bytes": 4})}
+
+	def stats(pol):
+		return base_stats([cap], [a, b], tcp_count([a, b]), 1, {"fin": 2}, handshakes=2,
+		                  anomalies={"ack_unseen_data": 1})
+
+	exp = {"runs": policy_runs(flows, stats), "oracle": {"notes": {
+		"*:toserver.content": "tshark follows the SYN's payload as stream bytes",
+		"*:toserver.gap_bytes": "tshark has the Fast Open bytes from the SYN: no gap",
+		"*:toserver.gap_seen (lost_segment)": "tshark has the Fast Open bytes from the SYN: no gap"}}}
+	readme = """Data on a SYN.
+
+- 40240: the client's SYN carries "GET /evil"; the server's SYN+ACK acknowledges only the SYN (ISN + 1: a stack without a TCP Fast Open cookie, Linux by default, drops the bytes), and the client sends its request again from ISN + 1 as "GET /good HTTP/1.0\\r\\n\\r\\n" (22 bytes), which is what the endpoint reads. weir does not reassemble a SYN's bytes, so it delivers "GET /good ..." under both policies, with no anomaly (nothing the endpoint read differs). The resend covers sequence numbers the SYN carried: rexmit_pkts 1, rexmit_bytes 22. payload 31 counts both. (Before, weir delivered the SYN's bytes first and the real request was a rexmit_different: "GET /evil" won under both policies.)
+- 40241: TCP Fast Open: the SYN's "GET " (4 bytes) is acknowledged by the SYN+ACK (ack = ISN + 5), then "/tfo HTTP/1.0\\r\\n\\r\\n". As weir did not keep the SYN's bytes, the acknowledgement makes them a gap: gap_bytes 4 (written as zeros), anomaly ack_unseen_data 1; the rest is delivered. A Fast Open request's first segment is lost to inspection, and says so.
+- Runs under both overlap policies (nothing is held out of order).
+"""
+	return {"input.pcap": cap}, exp, readme
+
+
+def case_evasion_urgent():
+	cap = Capture()
+	c = Conn(cap, C_IP, S_IP, 40250, 80, 0x28000000, 0x29000000)
+	c.handshake()
+	c.send(0, PSH | ACK, b"GET /se")
+	# Urgent pointer 1: the urgent byte is the segment's first, "X" (BSD's reading: the pointer
+	# points past it, as Linux has it unless tcp_stdurg is set).
+	c.send(0, PSH | ACK | URG, b"Xcret HTTP/1.0\r\n\r\n", urp=1)
+	c.send(1, ACK, dt_ms=HS_RTT_MS / 2)
+	c.close(first=0)
+	cap.trailer()
+
+	def flows(pol):
+		return {flow_key(c): expect_flow(c, b"GET /seXcret HTTP/1.0\r\n\r\n", b"", "fin", "time_wait",
+		                                 "closed", conn_state="SF")}
+
+	def stats(pol):
+		return base_stats([cap], [c], tcp_count([c]), 1, {"fin": 1}, handshakes=1)
+
+	exp = {"runs": policy_runs(flows, stats)}
+	readme = """Urgent data: "GET /se", then a segment with URG set and urgent pointer 1 carrying "Xcret HTTP/1.0\\r\\n\\r\\n" (the urgent byte is its first, "X").
+
+- weir ignores the urgent pointer and delivers the bytes in line under both policies: "GET /seXcret HTTP/1.0\\r\\n\\r\\n", with no anomaly (as Suricata's default `stream.reassembly.urgent.policy: inline`).
+- A Linux receiver without SO_OOBINLINE (the default) takes the urgent byte out of the stream (tcp_recvmsg() skips it; the application reads it only with MSG_OOB): it reads "GET /secret HTTP/1.0\\r\\n\\r\\n". With SO_OOBINLINE it reads what weir delivers. So one byte per urgent pointer can differ between weir and the application: docs/EVASION.md lists this as open.
 """
 	return {"input.pcap": cap}, exp, readme
 
@@ -1263,6 +1744,13 @@ CASES = {
 	"syn_spoofed": case_syn_spoofed,
 	"port_reuse": case_port_reuse,
 	"fragments": case_fragments,
+	"evasion_overlap_shapes": case_evasion_overlap_shapes,
+	"evasion_out_of_window": case_evasion_out_of_window,
+	"evasion_rst": case_evasion_rst,
+	"evasion_bad_checksum": case_evasion_bad_checksum,
+	"evasion_ttl_expired": case_evasion_ttl_expired,
+	"evasion_syn_data": case_evasion_syn_data,
+	"evasion_urgent": case_evasion_urgent,
 }
 
 
