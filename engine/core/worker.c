@@ -36,7 +36,7 @@ struct weir_worker *weir_worker_create(const struct weir_config *cfg, unsigned i
 	const uint64_t memcap = cfg->memcap ? cfg->memcap : weir_config_derived_memcap(cfg);
 	if (weir_mem_init(&w->mem, memcap) != 0)
 		goto err;
-	w->ft = weir_ft_create(cfg->max_flows, sizeof(struct weir_flow));
+	w->ft = weir_ft_create(cfg->max_flows, sizeof(struct weir_flow), WEIR_FLOW_ZEROED);
 	if (!w->ft)
 		goto err;
 	w->defrag = weir_defrag_create(cfg, w->st.defrag);

@@ -43,6 +43,7 @@ _Static_assert(FT_PREFETCH_BYTES == 4 * 64 && sizeof(struct weir_ft_entry) > 64,
 struct weir_flowtab {
 	uint8_t *pool;   /* capacity entries of esize bytes, FT_ALIGN aligned */
 	size_t esize;    /* entry_size rounded up to FT_ALIGN */
+	size_t zsize;    /* bytes after the header that insert zeroes */
 	size_t pf_bytes; /* what weir_ft_prefetch_entry loads: esize, at most FT_PREFETCH_BYTES */
 	uint32_t capacity, count;
 	uint32_t nbuckets, bucket_mask;
@@ -183,10 +184,11 @@ uint32_t weir_flow_key_hash(const struct weir_flow_key *k)
 
 /* ---- creation -------------------------------------------------------------------------- */
 
-struct weir_flowtab *weir_ft_create(uint32_t capacity, size_t entry_size)
+struct weir_flowtab *weir_ft_create(uint32_t capacity, size_t entry_size, size_t zero_size)
 {
 	if (capacity == 0 || capacity > FT_MAX_CAPACITY ||
-	    entry_size < sizeof(struct weir_ft_entry) || entry_size > SIZE_MAX / 2) {
+	    entry_size < sizeof(struct weir_ft_entry) || entry_size > SIZE_MAX / 2 ||
+	    zero_size > entry_size - sizeof(struct weir_ft_entry)) {
 		errno = EINVAL;
 		return NULL;
 	}
@@ -208,6 +210,7 @@ struct weir_flowtab *weir_ft_create(uint32_t capacity, size_t entry_size)
 	if (!ft->pool || !ft->buckets || !ft->heap)
 		goto err;
 	ft->esize = esize;
+	ft->zsize = zero_size;
 	ft->pf_bytes = esize < FT_PREFETCH_BYTES ? esize : FT_PREFETCH_BYTES;
 	ft->capacity = capacity;
 	ft->nbuckets = nb;
@@ -444,7 +447,7 @@ void *weir_ft_insert(struct weir_flowtab *ft, const struct weir_flow_key *k, uin
 		return NULL;
 	}
 
-	memset((uint8_t *)e + sizeof *e, 0, ft->esize - sizeof *e);
+	memset((uint8_t *)e + sizeof *e, 0, ft->zsize);
 	e->key = *k;
 	e->hash = hash;
 	uint32_t *head = &ft->buckets[hash & ft->bucket_mask];
