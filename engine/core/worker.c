@@ -315,6 +315,23 @@ static struct weir_flow *flow_create(struct weir_worker *w, const struct weir_fl
 	return f;
 }
 
+/* Ends flow f (an eviction, a reused port) to make room for the current packet's flow. Returns 0
+ * when the end queued records: their handlers see the flow first, and the packet starts again
+ * afterwards. With nothing queued (no socket in scope subscribed, a bypassed flow) no handler can
+ * come between: the flow is freed at once and the packet goes on (1). */
+static int end_for_packet(struct weir_worker *w, struct weir_flow *f, int reason)
+{
+	end_without_packet(w, f, reason);
+	if (w->qn)
+		return 0;
+	if (w->ending) {
+		flow_finalize(w, w->ending, w->ending_reason);
+		w->ending = NULL;
+	}
+	w->have_pkt = 1;
+	return 1;
+}
+
 /* ---- the packet path ---------------------------------------------------------------------- */
 
 static void orphan(struct weir_worker *w, uint64_t scope)
@@ -439,8 +456,8 @@ static struct weir_flow *flow_create_moved(struct weir_worker *w, const struct w
 }
 
 /* Finds or makes the flow of the current TCP packet. Returns 1 when the packet goes on to PRE,
- * 0 when it is done (orphan, refused), -1 when another flow's end must be raised first (an
- * eviction, a reused port): the packet starts again afterwards. */
+ * 0 when it is done (orphan, refused), -1 when another flow's end (an eviction, a reused port)
+ * queued records that handlers must see first: the packet starts again afterwards. */
 static int packet_flow(struct weir_worker *w, const struct weir_rx_pkt *rx,
                        const struct weir_ahead *a)
 {
@@ -461,8 +478,9 @@ static int packet_flow(struct weir_worker *w, const struct weir_rx_pkt *rx,
 		f = NULL;
 	}
 	if (f && !f->ended && reused(w, f, p, dir)) {
-		end_without_packet(w, f, WEIR_CLOSE_REUSED);
-		return -1;
+		if (!end_for_packet(w, f, WEIR_CLOSE_REUSED))
+			return -1;
+		f = NULL;
 	}
 	w->carry = EV(WEIR_EV_PKT_IN);
 	if (!f) {
@@ -478,8 +496,8 @@ static int packet_flow(struct weir_worker *w, const struct weir_rx_pkt *rx,
 				return 0;
 			}
 			w->st.flows_evicted++;
-			end_without_packet(w, weir_ft_idlest(w->ft), WEIR_CLOSE_EVICTED);
-			return -1;
+			if (!end_for_packet(w, weir_ft_idlest(w->ft), WEIR_CLOSE_EVICTED))
+				return -1;
 		}
 		f = w->have_moved_syn ? flow_create_moved(w, k, hash, dir, scope)
 		                      : flow_create(w, k, hash, dir, scope);
