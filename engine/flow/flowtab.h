@@ -27,6 +27,7 @@ struct weir_ft_entry {
 	struct weir_flow_key key;
 	uint32_t hash;
 	uint32_t chain;          /**< next entry index in the bucket, UINT32_MAX at the end */
+	uint32_t chain_prev;     /**< previous entry index in the bucket, UINT32_MAX for the first */
 	uint32_t lru_prev, lru_next;
 	uint32_t tw_prev, tw_next;
 	uint32_t tw_slot;        /**< wheel slot the entry is linked in, UINT32_MAX when not armed */
