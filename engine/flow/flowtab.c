@@ -197,8 +197,13 @@ struct weir_flowtab *weir_ft_create(uint32_t capacity, size_t entry_size, size_t
 		errno = ENOMEM;
 		return NULL;
 	}
+	/* Twice as many buckets as entries (a power of two, at most FT_MAX_CAPACITY): a chain
+	 * holds half an entry on average, so a new flow's lookup and an ended flow's unlinking
+	 * touch fewer other entries, each a cache miss once the table outgrows the cache. */
+	const uint64_t want =
+	    2 * (uint64_t)capacity < FT_MAX_CAPACITY ? 2 * (uint64_t)capacity : FT_MAX_CAPACITY;
 	uint32_t nb = 1;
-	while (nb < capacity)
+	while (nb < want)
 		nb <<= 1;
 
 	struct weir_flowtab *ft = calloc(1, sizeof *ft);

@@ -335,8 +335,8 @@ static void test_capacity(void)
 	if (!ft || !e)
 		goto out;
 	CHECK_EQ(weir_ft_capacity(ft), CAP);
-	/* 200 rounds up to 256; 1024 buckets of 4 bytes over 1000 entries is 4.096, rounded up. */
-	CHECK_EQ(weir_ft_entry_cost(ft), 256 + 5);
+	/* 200 rounds up to 256; 2048 buckets of 4 bytes over 1000 entries is 8.192, rounded up. */
+	CHECK_EQ(weir_ft_entry_cost(ft), 256 + 9);
 	for (uint32_t i = 0; i < CAP; i++) {
 		struct weir_flow_key k = key_of(i);
 		e[i] = weir_ft_insert(ft, &k, weir_flow_key_hash(&k));
