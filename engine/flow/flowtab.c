@@ -7,7 +7,6 @@
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mman.h>
 
 /* The hash reads the key as six 64-bit words; keys compare with memcmp. Both need a key without
  * compiler padding: 16 + 16 + 2 + 2 + 4 + 1 + 1 + 2 + 4 bytes. */
@@ -18,8 +17,6 @@ _Static_assert(sizeof(struct weir_flow_key) == 48, "weir_flow_key must have no h
 
 /* Entries are cache-line aligned so one flow never shares a line with its neighbour. */
 #define FT_ALIGN 64u
-/* A transparent huge page (x86-64, arm64 with 4 KiB base pages). */
-#define FT_HUGE_PAGE ((size_t)2 << 20)
 /* What weir_ft_prefetch_entry loads of an entry: the header and what a packet reads next. It
  * prefetches the lines one by one, the first two always (no entry is smaller). */
 #define FT_PREFETCH_BYTES 256u
@@ -187,24 +184,6 @@ uint32_t weir_flow_key_hash(const struct weir_flow_key *k)
 
 /* ---- creation -------------------------------------------------------------------------- */
 
-/* The entry pool. One of a huge page or more is aligned to huge pages and asks the kernel for
- * them (transparent huge pages in "madvise" mode, the common default, give them only when asked):
- * a flow's entry is found at random in the pool, and with 4 KiB pages nearly every such access
- * also missed the TLB once the pool outgrew its reach (64,000 entries are 48 MiB). Advice only:
- * refused, the pool works as well on small pages. Still untouched: pages come on first use. */
-static uint8_t *pool_alloc(size_t bytes)
-{
-	if (bytes < FT_HUGE_PAGE || bytes > SIZE_MAX - FT_HUGE_PAGE)
-		return aligned_alloc(FT_ALIGN, bytes);
-	const size_t whole = (bytes + FT_HUGE_PAGE - 1) & ~(FT_HUGE_PAGE - 1);
-	uint8_t *pool = aligned_alloc(FT_HUGE_PAGE, whole);
-#ifdef MADV_HUGEPAGE
-	if (pool)
-		(void)madvise(pool, whole, MADV_HUGEPAGE);
-#endif
-	return pool;
-}
-
 struct weir_flowtab *weir_ft_create(uint32_t capacity, size_t entry_size, size_t zero_size)
 {
 	if (capacity == 0 || capacity > FT_MAX_CAPACITY ||
@@ -230,7 +209,7 @@ struct weir_flowtab *weir_ft_create(uint32_t capacity, size_t entry_size, size_t
 	struct weir_flowtab *ft = calloc(1, sizeof *ft);
 	if (!ft)
 		goto err;
-	ft->pool = pool_alloc(esize * capacity);
+	ft->pool = aligned_alloc(FT_ALIGN, esize * capacity);
 	ft->buckets = malloc(sizeof *ft->buckets * nb);
 	ft->heap = malloc(sizeof *ft->heap * capacity); /* touched only as far as it is used */
 	if (!ft->pool || !ft->buckets || !ft->heap)
