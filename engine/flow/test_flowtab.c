@@ -406,7 +406,7 @@ static void test_lazy_pool(void)
 	const long after = resident_bytes();
 	CHECK(before > 0 && after > 0);
 	CHECK(after - before <
-	      100l << 20); /* the bucket array (256 KiB), under ASan its shadow too */
+	      100l << 20); /* the bucket array (512 KiB), under ASan its shadow too */
 	struct weir_flow_key k;
 	memset(&k, 0, sizeof(k));
 	void *first = NULL;
