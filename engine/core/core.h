@@ -49,16 +49,21 @@ struct weir_flow {
 	uint8_t top_slot; /* index + 1 in the worker's top-flows sample, 0 when not in it */
 	uint32_t syn_isn; /* (in padding: a flow entry stays within its cache lines) */
 	uint32_t scoped;  /* w->socks_born when sock_mask was last computed */
-	struct weir_tcp_conn tcp;
 	/* Tunneled flows only: the outermost header of the first packet (NULL otherwise, or when
-	 * the memory cap refused it). Last, in the slack of the entry's 64-byte rounding: a flow
-	 * entry costs the same with it. */
+	 * the memory cap refused it). */
 	struct weir_tunnel_outer *outer;
 	/* The worker's holders list: flows in the order their latest hole opened (a side began to
-	 * hold out-of-order bytes), oldest first; what the memory cap reclaims from (in the slack
-	 * too). */
+	 * hold out-of-order bytes), oldest first; what the memory cap reclaims from. */
 	struct weir_flow *hold_prev, *hold_next;
+	/* Last: the table zeroes the entry up to here (WEIR_FLOW_ZEROED) and weir_tcp_init() writes
+	 * all of this, so a new flow's bytes are written once. */
+	struct weir_tcp_conn tcp;
 };
+/** Bytes after the table's header that a new flow's entry needs zeroed: its fields before tcp. */
+#define WEIR_FLOW_ZEROED (offsetof(struct weir_flow, tcp) - sizeof(struct weir_ft_entry))
+_Static_assert(offsetof(struct weir_flow, tcp) + sizeof(struct weir_tcp_conn) ==
+                   sizeof(struct weir_flow),
+               "the TCP part ends the flow: weir_tcp_init() initialises all of it");
 
 struct weir_reg {
 	uint32_t event;

@@ -181,6 +181,15 @@ static void sink(const struct weir_flow_record *rec, void *user)
 		rs->r[rs->n++] = *rec;
 }
 
+/* A worker of cfg whose flow records go to rs. */
+static struct weir_worker *worker_to(const struct weir_config *cfg, struct records *rs)
+{
+	struct weir_worker *w = weir_worker_create(cfg, 0);
+	rs->n = 0;
+	weir_worker_set_flow_sink(w, sink, rs);
+	return w;
+}
+
 #define C_IP 0x0a000001u
 #define S_IP 0x0a000002u
 
@@ -520,9 +529,8 @@ static void test_stop_monitor(void)
 {
 	struct weir_config cfg;
 	weir_config_defaults(&cfg);
-	struct weir_worker *w = weir_worker_create(&cfg, 0);
-	struct records rs = {.n = 0};
-	weir_worker_set_flow_sink(w, sink, &rs);
+	struct records rs;
+	struct weir_worker *w = worker_to(&cfg, &rs);
 	static struct log l;
 	memset(&l, 0, sizeof(l));
 	struct weir_msock *s = record_all(w, &l, NULL);
@@ -572,9 +580,8 @@ static void test_timers_and_timeout(void)
 	struct weir_config cfg;
 	weir_config_defaults(&cfg);
 	cfg.handshake_timeout_ms = 1000;
-	struct weir_worker *w = weir_worker_create(&cfg, 0);
-	struct records rs = {.n = 0};
-	weir_worker_set_flow_sink(w, sink, &rs);
+	struct records rs;
+	struct weir_worker *w = worker_to(&cfg, &rs);
 	char err[256];
 	struct weir_msock *s = weir_msock_create(w, NULL, err, sizeof(err));
 	static struct log l;
@@ -892,14 +899,69 @@ static void test_ude_release(void)
 
 /* ---- flow-table policies and orphans ------------------------------------------------------- */
 
+/* The client port of each flow a CONN_END handler saw end. */
+static uint16_t ended_port[4];
+static unsigned nended;
+
+static void on_end(struct weir_msock *s, struct weir_flow *f, int side, uint32_t ev, uint64_t arg,
+                   void *user)
+{
+	struct weir_tuple t;
+	(void)s;
+	(void)side;
+	(void)ev;
+	(void)arg;
+	(void)user;
+	if (nended < 4 && weir_flow_tuple(f, &t) == 0)
+		ended_port[nended++] = t.client_port;
+}
+
+/* An eviction no handler hears frees the idlest flow at once and the packet goes on in the same
+ * step; one a handler hears still shows it the evicted flow (not the entry's next flow), and the
+ * packet that evicted it is counted once either way. */
+static void test_eviction_unheard(void)
+{
+	struct weir_config cfg;
+	weir_config_defaults(&cfg);
+	cfg.max_flows = 2;
+	struct records rs;
+	struct weir_worker *w = worker_to(&cfg, &rs);
+	char err[256];
+	struct weir_msock *s = weir_msock_create(w, "tcp port 41000", err, sizeof(err));
+	CHECK(s != NULL);
+	CHECK_EQ(weir_msock_register(s, WEIR_EV_CONN_END, WEIR_HOOK_POST_RCV, on_end, NULL), 0);
+	nended = 0;
+	struct frame f;
+	/* 41002 evicts 41000 (watched), 41003 evicts 41001 (no socket has it in scope) */
+	for (uint16_t i = 0; i < 4; i++) {
+		mk(&f, C_IP, (uint16_t)(41000 + i), S_IP, 80, TH_SYN, 1, 0, NULL);
+		feed(w, &f, (10 + i) * MS);
+	}
+	const struct weir_stats *st = weir_worker_stats(w);
+	CHECK_EQ(st->flows_created, 4);
+	CHECK_EQ(st->flows_evicted, 2);
+	CHECK_EQ(st->flows_active, 2);
+	CHECK_EQ(st->pkts, 4);
+	CHECK_EQ(st->tcp_pkts, 4);
+	CHECK_EQ(st->events[WEIR_EV_PKT_IN], 4);
+	CHECK_EQ(st->events[WEIR_EV_CONN_START], 4);
+	CHECK_EQ(rs.n, 2);
+	CHECK_EQ(rs.r[0].tuple.client_port, 41000);
+	CHECK_EQ(rs.r[1].tuple.client_port, 41001);
+	CHECK_EQ(rs.r[0].reason, WEIR_CLOSE_EVICTED);
+	CHECK_EQ(rs.r[1].reason, WEIR_CLOSE_EVICTED);
+	CHECK_EQ(nended, 1);
+	CHECK_EQ(ended_port[0], 41000);
+	weir_worker_free(w);
+}
+
 static void test_table_policies(void)
 {
 	struct weir_config cfg;
 	weir_config_defaults(&cfg);
 	cfg.max_flows = 2;
-	struct weir_worker *w = weir_worker_create(&cfg, 0);
-	struct records rs = {.n = 0};
-	weir_worker_set_flow_sink(w, sink, &rs);
+	struct records rs;
+	struct weir_worker *w = worker_to(&cfg, &rs);
 	static struct log l;
 	memset(&l, 0, sizeof(l));
 	record_all(w, &l, NULL);
@@ -1272,9 +1334,8 @@ static void test_tunnel_outer(void)
 {
 	struct weir_config cfg;
 	weir_config_defaults(&cfg);
-	struct weir_worker *w = weir_worker_create(&cfg, 0);
-	struct records rs = {.n = 0};
-	weir_worker_set_flow_sink(w, sink, &rs);
+	struct records rs;
+	struct weir_worker *w = worker_to(&cfg, &rs);
 	const uint32_t c_end = 0xc0000201u, s_end = 0xc0000202u; /* 192.0.2.1, 192.0.2.2 */
 	struct frame f;
 	mk(&f, S_IP, 80, C_IP, 40040, TH_SYN | TH_ACK, 5000, 1001, NULL);
@@ -1315,6 +1376,7 @@ int main(void)
 	test_close_twice();
 	test_ude_release();
 	test_table_policies();
+	test_eviction_unheard();
 	test_malformed_and_other();
 	test_checksums();
 	test_fragments();

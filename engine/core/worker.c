@@ -83,7 +83,7 @@ struct weir_worker *weir_worker_create(const struct weir_config *cfg, unsigned i
 		goto err;
 	w->mem.reclaim = mem_reclaim;
 	w->mem.reclaim_ctx = w;
-	w->ft = weir_ft_create(cfg->max_flows, sizeof(struct weir_flow));
+	w->ft = weir_ft_create(cfg->max_flows, sizeof(struct weir_flow), WEIR_FLOW_ZEROED);
 	if (!w->ft)
 		goto err;
 	w->defrag = weir_defrag_create(cfg, w->st.defrag);
@@ -104,10 +104,14 @@ err:
 /* Gives back what a flow holds beside its entry and its streams: user slots, the outer header. */
 static void flow_release(struct weir_worker *w, struct weir_flow *f)
 {
-	weir_mem_free(&w->mem, f->user, WEIR_FLOW_USERS * sizeof(*f->user));
-	f->user = NULL;
-	weir_mem_free(&w->mem, f->outer, sizeof(*f->outer));
-	f->outer = NULL;
+	if (f->user) { /* (most flows hold neither: no call for them) */
+		weir_mem_free(&w->mem, f->user, WEIR_FLOW_USERS * sizeof(*f->user));
+		f->user = NULL;
+	}
+	if (f->outer) {
+		weir_mem_free(&w->mem, f->outer, sizeof(*f->outer));
+		f->outer = NULL;
+	}
 }
 
 void weir_worker_free(struct weir_worker *w)
@@ -183,9 +187,11 @@ uint64_t weir_worker_now(const struct weir_worker *w)
 
 /* ---- flow lifetime ------------------------------------------------------------------------ */
 
+/* Every member is written: no memset first (a flow's record takes two of these). */
+_Static_assert(sizeof(struct weir_side_counters) == 12 * sizeof(uint64_t),
+               "weir_side_counters_of() writes all 12 counters");
 void weir_side_counters_of(const struct weir_tcp_side *s, struct weir_side_counters *c)
 {
-	memset(c, 0, sizeof(*c));
 	c->pkts = s->pkts;
 	c->bytes = s->bytes;
 	c->payload = s->payload;
@@ -204,8 +210,9 @@ static void flow_record(struct weir_worker *w, struct weir_flow *f, int reason)
 {
 	if (!w->sink)
 		return;
+	/* Written member by member, not zeroed first (344 bytes a flow): the record has no padding
+	 * (weir.h pads it explicitly), and the outer header is zeroed only when there is none. */
 	struct weir_flow_record r;
-	memset(&r, 0, sizeof(r));
 	r.flow_id = f->id;
 	weir_flow_tuple(f, &r.tuple);
 	r.start_ns = f->start_ns;
@@ -220,8 +227,11 @@ static void flow_record(struct weir_worker *w, struct weir_flow *f, int reason)
 	r.bypassed = f->bypassed;
 	r.worker = (uint8_t)w->id;
 	memcpy(r.history, f->tcp.hist.s, sizeof(r.history) - 1);
+	r.history[sizeof(r.history) - 1] = '\0';
 	if (f->outer)
 		r.outer = *f->outer;
+	else
+		memset(&r.outer, 0, sizeof(r.outer));
 	w->sink(&r, w->sink_user);
 }
 
@@ -353,6 +363,23 @@ static struct weir_flow *flow_create(struct weir_worker *w, const struct weir_fl
 	return f;
 }
 
+/* Ends flow f (an eviction, a reused port) to make room for the current packet's flow. Returns 0
+ * when the end queued records: their handlers see the flow first, and the packet starts again
+ * afterwards. With nothing queued (no socket in scope subscribed, a bypassed flow) no handler can
+ * come between: the flow is freed at once and the packet goes on (1). */
+static int end_for_packet(struct weir_worker *w, struct weir_flow *f, int reason)
+{
+	end_without_packet(w, f, reason);
+	if (w->qn)
+		return 0;
+	if (w->ending) {
+		flow_finalize(w, w->ending, w->ending_reason);
+		w->ending = NULL;
+	}
+	w->have_pkt = 1;
+	return 1;
+}
+
 /* ---- the packet path ---------------------------------------------------------------------- */
 
 static void orphan(struct weir_worker *w, uint64_t scope)
@@ -477,8 +504,8 @@ static struct weir_flow *flow_create_moved(struct weir_worker *w, const struct w
 }
 
 /* Finds or makes the flow of the current TCP packet. Returns 1 when the packet goes on to PRE,
- * 0 when it is done (orphan, refused), -1 when another flow's end must be raised first (an
- * eviction, a reused port): the packet starts again afterwards. */
+ * 0 when it is done (orphan, refused), -1 when another flow's end (an eviction, a reused port)
+ * queued records that handlers must see first: the packet starts again afterwards. */
 static int packet_flow(struct weir_worker *w, const struct weir_rx_pkt *rx,
                        const struct weir_ahead *a)
 {
@@ -499,8 +526,9 @@ static int packet_flow(struct weir_worker *w, const struct weir_rx_pkt *rx,
 		f = NULL;
 	}
 	if (f && !f->ended && reused(w, f, p, dir)) {
-		end_without_packet(w, f, WEIR_CLOSE_REUSED);
-		return -1;
+		if (!end_for_packet(w, f, WEIR_CLOSE_REUSED))
+			return -1;
+		f = NULL;
 	}
 	w->carry = EV(WEIR_EV_PKT_IN);
 	if (!f) {
@@ -516,8 +544,8 @@ static int packet_flow(struct weir_worker *w, const struct weir_rx_pkt *rx,
 				return 0;
 			}
 			w->st.flows_evicted++;
-			end_without_packet(w, weir_ft_idlest(w->ft), WEIR_CLOSE_EVICTED);
-			return -1;
+			if (!end_for_packet(w, weir_ft_idlest(w->ft), WEIR_CLOSE_EVICTED))
+				return -1;
 		}
 		f = w->have_moved_syn ? flow_create_moved(w, k, hash, dir, scope)
 		                      : flow_create(w, k, hash, dir, scope);

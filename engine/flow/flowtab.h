@@ -27,6 +27,7 @@ struct weir_ft_entry {
 	struct weir_flow_key key;
 	uint32_t hash;
 	uint32_t chain;          /**< next entry index in the bucket, UINT32_MAX at the end */
+	uint32_t chain_prev;     /**< previous entry index in the bucket, UINT32_MAX for the first */
 	uint32_t lru_prev, lru_next;
 	uint32_t tw_prev, tw_next;
 	uint32_t tw_slot;        /**< wheel slot the entry is linked in, UINT32_MAX when not armed */
@@ -42,8 +43,11 @@ int weir_flow_key_make(struct weir_flow_key *k, const struct weir_pkt *p);
 uint32_t weir_flow_key_hash(const struct weir_flow_key *k);
 
 /** Creates a table of capacity entries of entry_size bytes each (>= sizeof(struct weir_ft_entry)),
- *  allocated but not touched until flows take them. NULL + errno (EINVAL, ENOMEM). */
-struct weir_flowtab *weir_ft_create(uint32_t capacity, size_t entry_size);
+ *  allocated but not touched until flows take them. weir_ft_insert() zeroes the first zero_size
+ *  bytes after the header (at most entry_size - the header) and leaves the rest as the entry's
+ *  last user left it: a caller that initialises part of its entry itself writes it once. NULL +
+ *  errno (EINVAL, ENOMEM). */
+struct weir_flowtab *weir_ft_create(uint32_t capacity, size_t entry_size, size_t zero_size);
 /** Frees the table and its pool. NULL is a no-op. */
 void weir_ft_free(struct weir_flowtab *ft);
 uint32_t weir_ft_count(const struct weir_flowtab *ft);
@@ -57,8 +61,9 @@ void weir_ft_prefetch_bucket(const struct weir_flowtab *ft, uint32_t hash);
 /** Starts loading the first entry of hash's bucket (its first lines) into the cache; the bucket
  *  itself should have been prefetched a little earlier. */
 void weir_ft_prefetch_entry(const struct weir_flowtab *ft, uint32_t hash);
-/** Takes an entry from the pool for k (which must not be present), zeroed after the header,
- *  placed last in LRU order, not armed. NULL when the pool is empty. */
+/** Takes an entry from the pool for k (which must not be present), its zero_size bytes after the
+ *  header zeroed (weir_ft_create), placed last in LRU order, not armed. NULL when the pool is
+ *  empty. */
 void *weir_ft_insert(struct weir_flowtab *ft, const struct weir_flow_key *k, uint32_t hash);
 /** Unlinks the entry from the table, LRU and wheel and returns it to the pool. */
 void weir_ft_remove(struct weir_flowtab *ft, void *entry);

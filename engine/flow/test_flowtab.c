@@ -28,6 +28,8 @@ struct tflow {
 	uint32_t id;
 	uint32_t junk[40];
 };
+/* zero_size of weir_ft_create() for a body entirely zeroed on insert */
+#define BODY(entry_size) ((entry_size) - sizeof(struct weir_ft_entry))
 
 static uint64_t rnd(uint64_t *s) /* splitmix64: fixed-seed, reproducible */
 {
@@ -174,7 +176,8 @@ static void test_key_v6_vlan(void)
 	weir_flow_key_make(&k1, &p);
 	CHECK(memcmp(&k1, &k3, sizeof k1) != 0);
 	CHECK(weir_flow_key_hash(&k1) != weir_flow_key_hash(&k3));
-	/* A tunnel that keys nothing (GTP-U, Teredo: tun_keyed 0) leaves the key as seen directly. */
+	/* A tunnel that keys nothing (GTP-U, Teredo: tun_keyed 0) leaves the key as seen directly.
+	 */
 	p.tun_keyed = 0;
 	p.tun_id = 0;
 	p.tun_type = WEIR_TUN_GTPU;
@@ -275,34 +278,65 @@ static void test_hash_spread(void)
 static void test_create_errors(void)
 {
 	errno = 0;
-	CHECK(weir_ft_create(0, sizeof(struct tflow)) == NULL);
+	CHECK(weir_ft_create(0, sizeof(struct tflow), 0) == NULL);
 	CHECK_EQ(errno, EINVAL);
 	errno = 0;
-	CHECK(weir_ft_create(10, sizeof(struct weir_ft_entry) - 1) == NULL);
+	CHECK(weir_ft_create(10, sizeof(struct weir_ft_entry) - 1, 0) == NULL);
 	CHECK_EQ(errno, EINVAL);
 	errno = 0;
-	CHECK(weir_ft_create((1u << 31) + 1, 64) == NULL);
+	CHECK(weir_ft_create((1u << 31) + 1, 64, 0) == NULL);
 	CHECK_EQ(errno, EINVAL);
 	errno = 0; /* 2^31 entries of 2^40 bytes: more than an address space */
-	CHECK(weir_ft_create(1u << 31, (size_t)1 << 40) == NULL);
+	CHECK(weir_ft_create(1u << 31, (size_t)1 << 40, 0) == NULL);
 	CHECK_EQ(errno, ENOMEM);
+	errno = 0; /* more zeroed than the body holds */
+	CHECK(weir_ft_create(10, sizeof(struct tflow), BODY(sizeof(struct tflow)) + 1) == NULL);
+	CHECK_EQ(errno, EINVAL);
 	weir_ft_free(NULL);
 	CHECK_EQ(weir_ft_count(NULL), 0);
 	CHECK(weir_ft_idlest(NULL) == NULL);
 	CHECK(weir_ft_expired(NULL, T0) == NULL);
 }
 
+/* insert zeroes zero_size bytes after the header and nothing more: the rest of a reused entry is
+ * what its last flow left (the owner writes it itself). */
+static void test_zero_size(void)
+{
+	struct weir_flowtab *ft = weir_ft_create(
+	    2, sizeof(struct tflow), offsetof(struct tflow, junk) - sizeof(struct weir_ft_entry));
+	CHECK(ft != NULL);
+	if (!ft)
+		return;
+	struct weir_flow_key k0 = key_of(0), k1 = key_of(1);
+	struct tflow *a = weir_ft_insert(ft, &k0, weir_flow_key_hash(&k0));
+	CHECK(a != NULL);
+	if (a) {
+		a->id = 7;
+		memset(a->junk, 0xab, sizeof a->junk);
+		weir_ft_remove(ft, a);
+		struct tflow *b = weir_ft_insert(ft, &k1, weir_flow_key_hash(&k1));
+		CHECK(b == a); /* the freed entry is taken again */
+		if (b) {
+			uint32_t ab[40];
+			memset(ab, 0xab, sizeof ab);
+			CHECK_EQ(b->id, 0);
+			CHECK_MEM(b->junk, ab, sizeof ab);
+		}
+	}
+	weir_ft_free(ft);
+}
+
 static void test_capacity(void)
 {
 	enum { CAP = 1000 };
 	struct weir_ft_entry **e = calloc(CAP, sizeof *e);
-	struct weir_flowtab *ft = weir_ft_create(CAP, 200);
+	struct weir_flowtab *ft = weir_ft_create(CAP, 200, BODY(200));
 	CHECK(ft != NULL && e != NULL);
 	if (!ft || !e)
 		goto out;
 	CHECK_EQ(weir_ft_capacity(ft), CAP);
-	/* 200 rounds up to 256; 1024 buckets of 4 bytes over 1000 entries is 4.096, rounded up. */
-	CHECK_EQ(weir_ft_entry_cost(ft), 256 + 5);
+	/* 200 rounds up to 256; 2048 buckets of 4 bytes over 1000 entries is 8.192, rounded up. */
+	CHECK_EQ(weir_ft_entry_cost(ft), 256 + 9);
 	for (uint32_t i = 0; i < CAP; i++) {
 		struct weir_flow_key k = key_of(i);
 		e[i] = weir_ft_insert(ft, &k, weir_flow_key_hash(&k));
@@ -365,14 +399,14 @@ static long resident_bytes(void)
 static void test_lazy_pool(void)
 {
 	const long before = resident_bytes();
-	struct weir_flowtab *ft = weir_ft_create(1u << 16, 4096);
+	struct weir_flowtab *ft = weir_ft_create(1u << 16, 4096, BODY(4096));
 	CHECK(ft != NULL);
 	if (!ft)
 		return;
 	const long after = resident_bytes();
 	CHECK(before > 0 && after > 0);
 	CHECK(after - before <
-	      100l << 20); /* the bucket array (256 KiB), under ASan its shadow too */
+	      100l << 20); /* the bucket array (512 KiB), under ASan its shadow too */
 	struct weir_flow_key k;
 	memset(&k, 0, sizeof(k));
 	void *first = NULL;
@@ -391,7 +425,8 @@ static void test_lazy_pool(void)
 
 static void test_chain_remove(void)
 {
-	struct weir_flowtab *ft = weir_ft_create(16, sizeof(struct tflow));
+	struct weir_flowtab *ft =
+	    weir_ft_create(16, sizeof(struct tflow), BODY(sizeof(struct tflow)));
 	CHECK(ft != NULL);
 	if (!ft)
 		return;
@@ -433,7 +468,8 @@ static void test_chain_remove(void)
 
 static void test_lru(void)
 {
-	struct weir_flowtab *ft = weir_ft_create(8, sizeof(struct tflow));
+	struct weir_flowtab *ft =
+	    weir_ft_create(8, sizeof(struct tflow), BODY(sizeof(struct tflow)));
 	CHECK(ft != NULL);
 	if (!ft)
 		return;
@@ -463,7 +499,8 @@ static void test_lru(void)
 /* A table of n entries for timer tests; e receives them in insertion order. */
 static struct weir_flowtab *timer_table(void **e, uint32_t n)
 {
-	struct weir_flowtab *ft = weir_ft_create(n, sizeof(struct tflow));
+	struct weir_flowtab *ft =
+	    weir_ft_create(n, sizeof(struct tflow), BODY(sizeof(struct tflow)));
 	CHECK(ft != NULL);
 	for (uint32_t i = 0; ft && i < n; i++) {
 		struct weir_flow_key k = key_of(i);
@@ -806,7 +843,7 @@ static void test_model(void)
 	CHECK(m != NULL);
 	if (!m)
 		return;
-	m->ft = weir_ft_create(M_CAP, sizeof(struct tflow));
+	m->ft = weir_ft_create(M_CAP, sizeof(struct tflow), BODY(sizeof(struct tflow)));
 	CHECK(m->ft != NULL);
 	m->rng = 20240611;
 	m->now = T0;
@@ -841,7 +878,7 @@ static double ns_between(const struct timespec *a, const struct timespec *b)
 static void bench_lookup(void)
 {
 	enum { N = 65536, Q = 1 << 20 };
-	struct weir_flowtab *ft = weir_ft_create(N, 512);
+	struct weir_flowtab *ft = weir_ft_create(N, 512, BODY(512));
 	struct weir_flow_key *k = malloc(N * sizeof *k);
 	uint32_t *h = malloc(N * sizeof *h), *q = malloc(Q * sizeof *q);
 	if (!ft || !k || !h || !q)
@@ -891,6 +928,7 @@ int main(void)
 	test_key_v6_vlan();
 	test_hash_spread();
 	test_create_errors();
+	test_zero_size();
 	test_capacity();
 	test_lazy_pool();
 	test_chain_remove();
