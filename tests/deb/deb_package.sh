@@ -104,8 +104,10 @@ grep -qF "no interface configured: edit /etc/weir/weir.lua (dpdk.ports)" "$tmp/c
 grep -qx "RestartPreventExitStatus=78" "$unit" || fail "the unit restarts on exit 78"
 # With ports and a shipped script named by its file name, the config loads and the listing names
 # the shipped file (and a site script of the same name wins once it is there).
-cp /etc/weir/weir.lua "$tmp/ports.lua"
-printf '%s\n' "dpdk.ports = { 'net_null0', 'net_null1' }" "scripts = { 'syn_retx.lua' }" >>"$tmp/ports.lua"
+# (scripts is edited in place: a setting given a second, different value is an error)
+sed "s/^scripts = {}/scripts = { 'syn_retx.lua' }/" /etc/weir/weir.lua >"$tmp/ports.lua"
+grep -q "^scripts = { 'syn_retx.lua' }" "$tmp/ports.lua" || fail "the shipped config has no 'scripts = {}' line"
+printf '%s\n' "dpdk.ports = { 'net_null0', 'net_null1' }" >>"$tmp/ports.lua"
 /usr/bin/weir check -c "$tmp/ports.lua" | grep -qF 'scripts = { "/usr/share/weir/scripts/syn_retx.lua" }' ||
 	fail "weir check -c does not list the shipped script /usr/share/weir/scripts/syn_retx.lua"
 mkdir /etc/weir/scripts
