@@ -156,9 +156,13 @@ def check_stop(st, gen):
     created = [x["flows"]["created"] for x in st["workers"]]
     p0 = st["ports"][0]
     print(f"  port 0: {p0['rx']} frames received, {p0['tx']} sent on; flows created per worker {created}")
-    if (p0["rx"], p0["tx"]) != (want, want) or created != [0, want]:
+    # The namespace's own frames (IPv6 neighbour discovery, a stray segment) may arrive beside the
+    # generated ones: at least the generated frames, every frame received sent on, and at least the
+    # stalled worker's flows on it.
+    if p0["rx"] < want or p0["tx"] != p0["rx"] or len(created) != 2 or created[1] < want:
         return [f"port 0 received {p0['rx']} and sent {p0['tx']} frames, the workers created {created} flows: "
-                f"want {want}, {want} and [0, {want}] (every frame to the stalled worker, and sent on)"]
+                f"want at least {want} received, all of them sent on, and at least {want} flows on the stalled "
+                f"worker (every frame handed to it sent on)"]
     return []
 
 
