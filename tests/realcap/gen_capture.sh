@@ -71,6 +71,7 @@ S6=fd77::2
 HTTP_PORT=8080
 UP_PORT=8081
 CLOSED_PORT=8099 # nothing listens here: the connection is refused with a RST
+LOST_RST_PORT=8098 # nothing listens either, and the client loses the first RST (lose_first_rst)
 W=$(mktemp -d "/tmp/gen_capture.$$.XXXXXX") # the pid in the name lets a test check for leftovers
 PIDS=()
 TCPDUMP_PID=""
@@ -140,6 +141,20 @@ impair() {
 		chain in {
 			type filter hook ingress device "$dev" priority 0; policy accept;
 			$rules
+		}
+	}
+	EOF
+}
+
+# lose_first_rst: the client's ingress drops every other RST from LOST_RST_PORT, after the capture
+# saw it. The kernel then re-sends its SYN with the same ISN and the second RST refuses it: the
+# shape of a refused connect() whose RST was lost (weir and Zeek: two flows; tshark: one stream).
+lose_first_rst() {
+	ip netns exec "$NC" nft -f - <<-EOF || die "nft in $NC"
+	table netdev lostrst {
+		chain in {
+			type filter hook ingress device "$NC" priority 0; policy accept;
+			tcp sport $LOST_RST_PORT tcp flags & rst == rst numgen inc mod 2 == 0 counter drop
 		}
 	}
 	EOF
@@ -285,6 +300,8 @@ workload() {
 	ccurl upload "$W/req.2" -o /dev/null --data-binary "@$W/up/post.bin" "$(url4 $UP_PORT /post)"
 	# Refused: nothing listens, the server's kernel answers the SYN with RST+ACK (curl exit 7).
 	ccurl refused "$W/req.2" -o /dev/null "$(url4 $CLOSED_PORT /)"
+	# Refused after a lost RST: the SYN goes out again 1 s later (the initial RTO).
+	ccurl refused "$W/req.2" -o /dev/null "$(url4 $LOST_RST_PORT /)"
 	if [ "$SYN_BP" -gt 0 ]; then
 		# The SYN drops are random: connect again until one SYN was dropped (then retransmitted).
 		local tries=0
@@ -358,7 +375,7 @@ write_requests() {
 	    "options": {"loss_pct": float(sys.argv[5]), "syn_loss_pct": float(sys.argv[6]),
 	                "flows": int(sys.argv[7]), "big_mb": float(sys.argv[8])},
 	    "server": {"ipv4": "10.77.0.2", "ipv6": "fd77::2", "http_port": 8080, "upload_port": 8081,
-	               "closed_port": 8099},
+	               "closed_port": 8099, "lost_rst_port": 8098},
 	    "client": {"ipv4": "10.77.0.1", "ipv6": "fd77::1"},
 	    "files": files,
 	    "requests": reqs,
@@ -402,6 +419,7 @@ main() {
 	# After the warm-up requests, so the drop counters count only drops inside the capture.
 	impair "$NC" "$NC"
 	impair "$NS" "$NS"
+	lose_first_rst
 	start_tcpdump
 	local t0=$SECONDS
 	workload

@@ -226,15 +226,25 @@ def rexmit_rule(d, p, seen):
 
 
 def tshark_flows(pkts):
-	"""Per tcp.stream: the client (sender of the first packet), times and per-direction counters."""
-	flows = {}
+	"""Per tcp.stream: the client (sender of the first packet), times and per-direction counters.
+
+	A SYN after a RST in the stream starts a new flow, as in weir and Zeek (a RST deletes the
+	connection, so the SYN is a new attempt, even with the old ISN: a refused connect() whose RST
+	was lost re-sends its SYN). tshark keeps one stream and flags that SYN a retransmission; in the
+	new flow it is the first packet, not a retransmission."""
+	flows, part = {}, {}
 	for p in pkts:
-		f = flows.get(p["stream"])
+		f = flows.get((p["stream"], part.get(p["stream"], 0)))
+		if f is not None and p["flags"] & (TH_SYN | TH_ACK) == TH_SYN and \
+				(f["toserver"]["has_rst"] or f["toclient"]["has_rst"]):
+			part[p["stream"]] = part.get(p["stream"], 0) + 1
+			p = dict(p, retrans=False)
+			f = None
 		if f is None:
 			client_first = not (p["flags"] & TH_SYN and p["flags"] & TH_ACK)
 			c, s = ((p["src"], p["sport"]), (p["dst"], p["dport"])) if client_first else \
 				((p["dst"], p["dport"]), (p["src"], p["sport"]))
-			f = flows[p["stream"]] = {
+			f = flows[(p["stream"], part.get(p["stream"], 0))] = {
 				"stream": p["stream"], "client_ip": c[0], "client_port": c[1], "server_ip": s[0],
 				"server_port": s[1], "ip_version": 6 if p["v6"] else 4, "start_ns": p["ns"],
 				"end_ns": p["ns"], "toserver": new_dir_counts(), "toclient": new_dir_counts(),
@@ -376,7 +386,8 @@ def derive(pcap, workdir):
 	return {
 		"pcap": os.path.basename(pcap), "pcap_sha256": sha256_file(pcap),
 		"frames": nframes, "wire_bytes": wire, "tcp_frames": len(pkts),
-		"syn_retransmissions": sum(1 for p in pkts if p["retrans"] and p["flags"] & (TH_SYN | TH_ACK) == TH_SYN),
+		# per flow, so a SYN that starts a new flow after a RST is not one (tshark_flows)
+		"syn_retransmissions": sum(f[d]["syn_rexmit"] for f in flows for d in DIRS),
 		"tools": tool_versions(), "flows": flows,
 	}
 
@@ -610,6 +621,11 @@ def check_requests(exp, path):
 	closed = req.get("server", {}).get("closed_port")
 	if closed and not any(f["server_port"] == closed and f["reason"] == "rst" for f in exp["flows"]):
 		raise OracleError("%s: no refused connection to port %s in the capture" % (path, closed))
+	# The SYN re-sent after the lost RST is a second refused attempt, so a second flow.
+	lost = req.get("server", {}).get("lost_rst_port")
+	if lost and sum(f["server_port"] == lost and f["reason"] == "rst" for f in exp["flows"]) != 2:
+		raise OracleError("%s: the connection to port %s whose first RST was lost is not two refused "
+		                  "flows" % (path, lost))
 
 
 def syn_retx_check(binary, pcap, want, require):
