@@ -176,7 +176,7 @@ enum weir_malformed {
 	WEIR_MAL_BAD_TUNNEL = 14,        /**< a tunnel header (GRE, VXLAN, Geneve, GTP-U, AYIYA, ...) truncated or invalid */
 	WEIR_MAL_TUNNEL_DEPTH = 15,      /**< tunnels nested deeper than tunnels.max_depth: not decapsulated */
 	WEIR_MAL_TUNNEL_UNSUPPORTED = 16, /**< a valid tunnel header over a payload weir does not decode (GRE
-	                                       routing, Aruba 802.11, PPP other than IP, ...): not processed */
+	                                       routing, encrypted 802.11, PPP other than IP, ...): not processed */
 	WEIR_MAL_IP_CHECKSUM = 17,  /**< an IPv4 header (or fragment) whose header checksum is wrong: the host drops it, so
 	                                 weir does not track it (checked under the checksums setting) */
 	WEIR_MAL_TCP_CHECKSUM = 18, /**< a TCP segment (over IPv4 or IPv6, reassembled or not) whose checksum is wrong:

@@ -157,8 +157,8 @@ static void test_gre(void)
 	CHECK_EQ(dec(weir_tun_gre, "0800", &h), WEIR_TUN_BAD);
 	CHECK_EQ(dec(weir_tun_gre, "0002 0800 45", &h), WEIR_TUN_BAD); /* version 2 */
 	CHECK_EQ(dec(weir_tun_gre, "4000 0800 00000000 45", &h),
-	         WEIR_TUN_UNSUPPORTED);                                         /* routing */
-	CHECK_EQ(dec(weir_tun_gre, "0000 8200 08", &h), WEIR_TUN_UNSUPPORTED);  /* Aruba 802.11 */
+	         WEIR_TUN_UNSUPPORTED);                                              /* routing */
+	CHECK_EQ(dec(weir_tun_gre, "0000 8847 00001140", &h), WEIR_TUN_UNSUPPORTED); /* MPLS */
 	CHECK_EQ(dec(weir_tun_gre, "0000 880b ff03 0021 45", &h), WEIR_TUN_OK); /* PPP in v0 too */
 	CHECK_EQ(h.len, 8);
 
@@ -205,6 +205,81 @@ static void test_erspan(void)
 	CHECK_EQ(dec(weir_tun_gre, "1000 22eb 00000001 2000 0001 00000000 0000 0001 00", &h),
 	         WEIR_TUN_BAD);
 	CHECK_EQ(dec(weir_tun_gre, "1000 88be 00000001 1000", &h), WEIR_TUN_BAD);
+}
+
+/* 802.11 headers: frame control, duration, three addresses, sequence control. */
+#define WLAN_DATA     "0802 0000 020000000001 020000000002 020000000003 0000"
+#define WLAN_QOS      "8802 0000 020000000001 020000000002 020000000003 0000"
+#define WLAN_QOS_4ADR "8803 0000 020000000001 020000000002 020000000003 0000 020000000004"
+#define LLC_SNAP_IPV4 "aaaa03 000000 0800 45"
+
+static void test_wlan(void)
+{
+	struct weir_tun_hdr h;
+	/* a data frame: LLC/SNAP follows the 24-byte header */
+	CHECK_EQ(dec(weir_tun_wlan, WLAN_DATA LLC_SNAP_IPV4, &h), WEIR_TUN_OK);
+	CHECK_EQ(h.len, 24);
+	CHECK_EQ(h.inner, WEIR_INNER_LLC);
+	/* QoS data: 2 more bytes; with To DS and From DS the fourth address too */
+	CHECK_EQ(dec(weir_tun_wlan, WLAN_QOS "0000" LLC_SNAP_IPV4, &h), WEIR_TUN_OK);
+	CHECK_EQ(h.len, 26);
+	CHECK_EQ(dec(weir_tun_wlan, WLAN_QOS_4ADR "0000" LLC_SNAP_IPV4, &h), WEIR_TUN_OK);
+	CHECK_EQ(h.len, 32);
+	/* +HTC: the HT control field after the QoS control field */
+	CHECK_EQ(
+	    dec(weir_tun_wlan,
+	        "8882 0000 020000000001 020000000002 020000000003 0000 0000 00000000" LLC_SNAP_IPV4,
+	        &h),
+	    WEIR_TUN_OK);
+	CHECK_EQ(h.len, 30);
+	/* an A-MSDU (QoS control bit 7): the first subframe's header, its MSDU of 9 bytes */
+	CHECK_EQ(dec(weir_tun_wlan,
+	             WLAN_QOS "8000 020000000001 020000000002 0009" LLC_SNAP_IPV4
+	                      "000000 020000000001 020000000002 0009" LLC_SNAP_IPV4,
+	             &h),
+	         WEIR_TUN_OK);
+	CHECK_EQ(h.len, 26 + 14);
+	CHECK_EQ(h.inner, WEIR_INNER_LLC);
+	/* its length past the frame, or too short for LLC/SNAP */
+	CHECK_EQ(
+	    dec(weir_tun_wlan, WLAN_QOS "8000 020000000001 020000000002 000a" LLC_SNAP_IPV4, &h),
+	    WEIR_TUN_BAD);
+	CHECK_EQ(
+	    dec(weir_tun_wlan, WLAN_QOS "8000 020000000001 020000000002 0007" LLC_SNAP_IPV4, &h),
+	    WEIR_TUN_BAD);
+	CHECK_EQ(dec(weir_tun_wlan, WLAN_QOS "8000 020000000001 0200", &h), WEIR_TUN_BAD);
+	/* encrypted: counted as not decoded */
+	CHECK_EQ(dec(weir_tun_wlan,
+	             "8842 0000 020000000001 020000000002 020000000003 0000 0000" LLC_SNAP_IPV4,
+	             &h),
+	         WEIR_TUN_UNSUPPORTED);
+	/* management (beacon), control, null data: no packet */
+	CHECK_EQ(dec(weir_tun_wlan, "8000 0000 ffffffffffff 020000000002 020000000002 0000 00", &h),
+	         WEIR_TUN_NOT);
+	CHECK_EQ(dec(weir_tun_wlan, "d400 0000 020000000001 020000000002 020000000003 0000", &h),
+	         WEIR_TUN_NOT);
+	CHECK_EQ(dec(weir_tun_wlan, "4801 0000 020000000001 020000000002 020000000003 0000", &h),
+	         WEIR_TUN_NOT);
+	/* cut short; protocol version 1 */
+	CHECK_EQ(dec(weir_tun_wlan, "0802 0000 020000000001", &h), WEIR_TUN_BAD);
+	CHECK_EQ(dec(weir_tun_wlan, WLAN_DATA "aaaa03", &h), WEIR_TUN_BAD);
+	CHECK_EQ(dec(weir_tun_wlan, WLAN_QOS_4ADR, &h), WEIR_TUN_BAD);
+	CHECK_EQ(dec(weir_tun_wlan,
+	             "0902 0000 020000000001 020000000002 020000000003 0000" LLC_SNAP_IPV4, &h),
+	         WEIR_TUN_BAD);
+
+	/* in GRE: Aruba's protocol types 0x8200-0x8370 (step 0x10) and 0x9000; the key is kept */
+	CHECK_EQ(dec(weir_tun_gre, "2000 8240 00000009" WLAN_DATA LLC_SNAP_IPV4, &h), WEIR_TUN_OK);
+	CHECK_EQ(h.len, 8 + 24);
+	CHECK_EQ(h.inner, WEIR_INNER_LLC);
+	CHECK_EQ(h.type, WEIR_TUN_GRE);
+	CHECK_EQ(h.keyed, 1);
+	CHECK_EQ(h.id, 9);
+	CHECK_EQ(dec(weir_tun_gre, "0000 8370" WLAN_DATA LLC_SNAP_IPV4, &h), WEIR_TUN_OK);
+	CHECK_EQ(dec(weir_tun_gre, "0000 9000" WLAN_DATA LLC_SNAP_IPV4, &h), WEIR_TUN_OK);
+	CHECK_EQ(dec(weir_tun_gre, "0000 8380" WLAN_DATA LLC_SNAP_IPV4, &h), WEIR_TUN_UNSUPPORTED);
+	CHECK_EQ(dec(weir_tun_gre, "0000 8241" WLAN_DATA LLC_SNAP_IPV4, &h), WEIR_TUN_UNSUPPORTED);
+	CHECK_EQ(dec(weir_tun_gre, "0000 8200 08", &h), WEIR_TUN_BAD);
 }
 
 static void test_vxlan_geneve(void)
@@ -407,6 +482,23 @@ static void frame_erspan(struct fb *f)
 	tunneled(f, "0800", "2f", NULL, NULL, "1000 88be 00000001 1000 0155 00000000", "0800", 0);
 }
 
+/* Aruba: GRE 0x8240, an 802.11 QoS data frame holding an A-MSDU of two subframes, each LLC/SNAP,
+ * IPv4/TCP: the first one's length patched, the second a copy of it after 1 byte of padding. */
+static void frame_aruba(struct fb *f)
+{
+	const unsigned h = tunneled(f, "0800", "2f", NULL, NULL,
+	                            "0000 8240" WLAN_QOS "8000 020000000001 020000000002 0000"
+	                            "aaaa03 000000 0800",
+	                            NULL, 0);
+	const unsigned sub = h + 4 + 26, msdu = f->n - sub - 14; /* 8 + 43 */
+	set_be16(f->b + sub + 12, msdu);
+	hex(f, "00");
+	for (unsigned i = 0; i < 14 + msdu; i++)
+		f->b[f->n + i] = f->b[sub + i];
+	f->n += 14 + msdu;
+	fix_ipv4(f, 14);
+}
+
 /* PPTP: GRE version 1 with sequence number, PPP with address and control, IPv4/TCP. */
 static void frame_pptp(struct fb *f)
 {
@@ -447,11 +539,20 @@ static void test_frame_gre(const struct weir_config *cfg)
 	CHECK_EQ(p.tun_keyed, 0);
 	CHECK_EQ(p.l3_off, 14 + 20 + 12 + 4);
 
+	/* Aruba's 802.11 A-MSDU: the first subframe's packet */
+	f.n = 0;
+	frame_aruba(&f);
+	p = parse_tcp_frame(&f, cfg, 0);
+	CHECK_EQ(p.tun_type, WEIR_TUN_GRE);
+	CHECK_EQ(p.tun_keyed, 0);
+	CHECK_EQ(p.l3_off, 14 + 20 + 4 + 26 + 14 + 8);
+	CHECK_EQ(p.ip_len, 43);
+
 	/* an unknown GRE payload is counted, not passed as plain traffic */
 	f.n = 0;
 	frame_gre(&f);
-	f.b[14 + 20 + 2] = 0x82;
-	f.b[14 + 20 + 3] = 0x00;
+	f.b[14 + 20 + 2] = 0x88;
+	f.b[14 + 20 + 3] = 0x47;
 	unsigned reason = 0;
 	struct weir_pkt q;
 	CHECK_EQ(weir_parse_cfg(&q, f.b, f.n, f.n, WEIR_DLT_EN10MB, cfg, &reason),
@@ -684,8 +785,8 @@ static void test_frame_ports(const struct weir_config *cfg)
 static void test_mutations(const struct weir_config *cfg, unsigned rounds)
 {
 	static void (*const builders[])(struct fb *) = {
-	    frame_erspan, frame_pptp, frame_gre,    frame_gre_udp, frame_vxlan,
-	    frame_geneve, frame_gtpu, frame_teredo, frame_ayiya,   frame_ipip3};
+	    frame_erspan, frame_pptp,   frame_gre,   frame_gre_udp, frame_vxlan, frame_geneve,
+	    frame_gtpu,   frame_teredo, frame_ayiya, frame_ipip3,   frame_aruba};
 	const unsigned nb = sizeof(builders) / sizeof(builders[0]);
 	uint64_t seed = 0x7e77e1f00dull;
 	unsigned results[4] = {0};
@@ -736,6 +837,7 @@ int main(void)
 {
 	test_gre();
 	test_erspan();
+	test_wlan();
 	test_vxlan_geneve();
 	test_gtpu();
 	test_teredo();

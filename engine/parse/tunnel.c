@@ -1,5 +1,5 @@
-/* tunnel.c — one small decoder per tunnel header (GRE, ERSPAN, VXLAN, Geneve, GTP-U, Teredo, AYIYA,
- * IP-in-IP). */
+/* tunnel.c — one small decoder per tunnel header (GRE, ERSPAN, Aruba 802.11 in GRE, VXLAN, Geneve,
+ * GTP-U, Teredo, AYIYA, IP-in-IP). */
 #include "parse/tunnel.h"
 
 #include <errno.h>
@@ -34,10 +34,39 @@
 #define ERSPAN3_HLEN        12
 #define ERSPAN3_SUBHDR_LEN  8      /* the optional platform-specific subheader (O bit) */
 #define ERSPAN_SESSION_MASK 0x03ff /* low 10 bits of the first word's second half */
+/* Aruba's access points tunnel 802.11 frames to their controller in GRE, the protocol type naming
+ * the AP's link: 0x8200 to 0x8370 in steps of 0x10, and 0x9000 (Wireshark's list; Zeek takes the
+ * same values). */
+#define GRE_ARUBA_FIRST 0x8200
+#define GRE_ARUBA_LAST  0x8370
+#define GRE_ARUBA_STEP  0x0f /* low nibble 0 */
+#define GRE_ARUBA_9000  0x9000
 /* PPP in PPTP (RFC 1661): optional address/control 0xff 0x03, then a 1- or 2-byte protocol. */
 #define PPP_ADDR_CTRL 0xff03
 #define PPP_IPV4      0x0021
 #define PPP_IPV6      0x0057
+
+/* An 802.11 MAC header (IEEE 802.11-2020 9.2.4): frame control (protocol version 2 bits, type 2
+ * bits, subtype 4 bits; then the flags byte), duration, three addresses, sequence control; a
+ * fourth address when both To DS and From DS are set; in QoS data frames the QoS control field,
+ * and the HT control field when the +HTC/Order flag is set. */
+#define WLAN_HLEN      24
+#define WLAN_ADDR4_LEN 6
+#define WLAN_QOS_LEN   2
+#define WLAN_HTC_LEN   4
+#define WLAN_FC_VER    0x03 /* frame control byte 0: protocol version, only 0 exists */
+#define WLAN_FC_TYPE   0x0c /* frame control byte 0: type */
+#define WLAN_TYPE_DATA 0x08 /* type 2: data (0 management, 1 control) */
+#define WLAN_SUB_QOS   0x80 /* subtype bit 3: QoS data */
+#define WLAN_SUB_NULL  0x40 /* subtype bit 2: no data (null function, CF-ack/poll only) */
+#define WLAN_DS_BOTH   0x03 /* flags: To DS and From DS */
+#define WLAN_PROTECTED 0x40 /* flags: the body is encrypted */
+#define WLAN_ORDER     0x80 /* flags: +HTC in a QoS data frame */
+#define WLAN_QOS_AMSDU 0x80 /* QoS control byte 0, bit 7: the body is an A-MSDU */
+/* An A-MSDU subframe header (9.3.2.2.2): destination, source, length of the MSDU that follows (its
+ * LLC/SNAP header and packet). Subframes after the first are padded to 4 bytes. */
+#define AMSDU_SUB_HLEN 14
+#define LLC_SNAP_LEN   8 /* DSAP, SSAP, control, OUI, EtherType */
 
 /* VXLAN (RFC 7348): flags (I bit: the VNI is valid), 3 reserved, VNI (24 bits), 1 reserved. */
 #define VXLAN_HLEN 8
@@ -135,6 +164,49 @@ static int gre_erspan(const uint8_t *b, uint32_t n, struct weir_tun_hdr *h, uint
 	return WEIR_TUN_OK;
 }
 
+int weir_tun_wlan(const uint8_t *b, uint32_t n, struct weir_tun_hdr *h)
+{
+	*h = (struct weir_tun_hdr){.type = WEIR_TUN_GRE};
+	if (n < WLAN_HLEN || (b[0] & WLAN_FC_VER) != 0)
+		return WEIR_TUN_BAD;
+	if ((b[0] & WLAN_FC_TYPE) != WLAN_TYPE_DATA || (b[0] & WLAN_SUB_NULL))
+		return WEIR_TUN_NOT; /* management, control, or a data frame that holds none */
+	uint32_t o = WLAN_HLEN;
+	if ((b[1] & WLAN_DS_BOTH) == WLAN_DS_BOTH)
+		o += WLAN_ADDR4_LEN;
+	int amsdu = 0;
+	if (b[0] & WLAN_SUB_QOS) {
+		if (n < o + WLAN_QOS_LEN)
+			return WEIR_TUN_BAD;
+		amsdu = (b[o] & WLAN_QOS_AMSDU) != 0;
+		o += WLAN_QOS_LEN + ((b[1] & WLAN_ORDER) ? WLAN_HTC_LEN : 0);
+	}
+	if (b[1] & WLAN_PROTECTED)
+		return WEIR_TUN_UNSUPPORTED; /* WEP, TKIP, CCMP: no key to decrypt with */
+	if (amsdu) {
+		/* The first subframe only: weir's view is one packet per frame (the MSDUs after
+		 * it are not seen; docs/ZEEK.md). */
+		if (n < o + AMSDU_SUB_HLEN)
+			return WEIR_TUN_BAD;
+		const uint32_t msdu = rd16(b + o + AMSDU_SUB_HLEN - 2);
+		o += AMSDU_SUB_HLEN;
+		if (msdu < LLC_SNAP_LEN || msdu > n - o)
+			return WEIR_TUN_BAD;
+	}
+	if (n < o + LLC_SNAP_LEN)
+		return WEIR_TUN_BAD;
+	h->len = o;
+	h->inner = WEIR_INNER_LLC;
+	return WEIR_TUN_OK;
+}
+
+/* Whether a GRE protocol type is one of Aruba's 802.11 encapsulations. */
+static int gre_aruba(uint16_t proto)
+{
+	return (proto >= GRE_ARUBA_FIRST && proto <= GRE_ARUBA_LAST && !(proto & GRE_ARUBA_STEP)) ||
+	       proto == GRE_ARUBA_9000;
+}
+
 int weir_tun_gre(const uint8_t *b, uint32_t n, struct weir_tun_hdr *h)
 {
 	*h = (struct weir_tun_hdr){.type = WEIR_TUN_GRE};
@@ -182,7 +254,14 @@ int weir_tun_gre(const uint8_t *b, uint32_t n, struct weir_tun_hdr *h)
 	case GRE_PROTO_ERSPAN3:
 		return gre_erspan(b, n, h, proto, flags);
 	default:
-		return WEIR_TUN_UNSUPPORTED; /* Aruba 802.11 (0x8200...), WCCP, MPLS, ... */
+		if (gre_aruba(proto)) {        /* version 0: version 1 is PPP only */
+			struct weir_tun_hdr w; /* h keeps the GRE key */
+			const int r = weir_tun_wlan(b + o, n - o, &w);
+			h->len = o + w.len;
+			h->inner = w.inner;
+			return r;
+		}
+		return WEIR_TUN_UNSUPPORTED; /* WCCP, MPLS, ... */
 	}
 }
 

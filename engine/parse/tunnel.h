@@ -11,6 +11,7 @@
 #define WEIR_INNER_IPV4 0x0800
 #define WEIR_INNER_IPV6 0x86dd
 #define WEIR_INNER_ETH  0x6558 /* Transparent Ethernet Bridging: a whole Ethernet frame */
+#define WEIR_INNER_LLC  0x0000 /* an 802.3 length: an 802.2 LLC header (SNAP for IP) follows */
 
 /** One decoded tunnel header. */
 struct weir_tun_hdr {
@@ -36,6 +37,9 @@ enum weir_tun_result {
 /* One decoder per header. b points at the header, n bytes of it (and what follows) are present;
  * each returns an enum weir_tun_result and reads nothing past b + n. */
 int weir_tun_gre(const uint8_t *b, uint32_t n, struct weir_tun_hdr *h);
+/* An 802.11 data frame (Aruba's GRE payload), to its LLC header: of an A-MSDU, the first
+ * subframe's. */
+int weir_tun_wlan(const uint8_t *b, uint32_t n, struct weir_tun_hdr *h);
 int weir_tun_vxlan(const uint8_t *b, uint32_t n, struct weir_tun_hdr *h);
 int weir_tun_geneve(const uint8_t *b, uint32_t n, struct weir_tun_hdr *h);
 int weir_tun_gtpu(const uint8_t *b, uint32_t n, struct weir_tun_hdr *h);
