@@ -999,8 +999,12 @@ end
 -- Padding is left out; a field that is not a fixed-width integer is an error at start, not a
 -- pointer handed to scripts.
 local function struct_shape(cdef, name, what)
-	local body = cdef:match("struct " .. name .. " {(.-)};")
-	if not body then error("weir.lua: no struct " .. name .. " in the declarations") end
+	-- plain finds: a pattern match tried at every offset of the declarations cost more than the
+	-- rest of a state's start
+	local _, from = cdef:find("struct " .. name .. " {", 1, true)
+	local to = from and cdef:find("};", from, true)
+	if not to then error("weir.lua: no struct " .. name .. " in the declarations") end
+	local body = cdef:sub(from + 1, to - 1)
 	local shape = { mt = strict(what), amt = {} }
 	for decl in body:gmatch("[^;]+") do
 		local ty, list = decl:match("^%s*(%S+)%s+(.-)%s*$")
