@@ -516,6 +516,53 @@ static void test_scope_and_drop(void)
 	weir_worker_free(w);
 }
 
+/* Sends one SYN of a new flow (client port sport) through w. */
+static void one_syn(struct weir_worker *w, uint16_t sport, uint64_t ts)
+{
+	struct frame f;
+	mk(&f, C_IP, sport, S_IP, 80, TH_SYN, 1, 0, NULL);
+	struct weir_rx_pkt r = rx_of(&f, ts);
+	weir_worker_rx(w, &r, 1);
+	weir_worker_run(w);
+}
+
+/* weir_emit looks at no socket when no open one subscribed the event at that hook (the worker's
+ * union of subscriptions): closing or unregistering on one socket keeps what the others asked for. */
+static void test_subscription_union(void)
+{
+	struct weir_config cfg;
+	weir_config_defaults(&cfg);
+	struct weir_worker *w = weir_worker_create(&cfg, 0);
+	char err[256];
+	static struct log la, lb;
+	memset(&la, 0, sizeof(la));
+	memset(&lb, 0, sizeof(lb));
+	struct reg_ctx ca = {.log = &la, .hook = WEIR_HOOK_PRE}, cb = {.log = &lb, .hook = WEIR_HOOK_PRE};
+	struct weir_msock *a = weir_msock_create(w, NULL, err, sizeof(err));
+	struct weir_msock *b = weir_msock_create(w, NULL, err, sizeof(err));
+	CHECK_EQ(weir_msock_register(a, WEIR_EV_PKT_IN, WEIR_HOOK_PRE, recorder, &ca), 0);
+	CHECK_EQ(weir_msock_register(b, WEIR_EV_PKT_IN, WEIR_HOOK_PRE, recorder, &cb), 0);
+	CHECK_EQ(weir_msock_register(b, WEIR_EV_CONN_START, WEIR_HOOK_PRE, recorder, &cb), 0);
+	one_syn(w, 40010, 5 * MS);
+	CHECK_EQ(la.n, 1);
+	CHECK_EQ(lb.n, 2);
+	weir_msock_close(a); /* b still wants PKT_IN */
+	one_syn(w, 40011, 6 * MS);
+	CHECK_EQ(la.n, 1);
+	CHECK_EQ(lb.n, 4);
+	CHECK_EQ(weir_msock_unregister(b, WEIR_EV_PKT_IN, WEIR_HOOK_PRE), 0); /* CONN_START stays */
+	one_syn(w, 40012, 7 * MS);
+	CHECK_EQ(lb.n, 5);
+	CHECK_EQ(lb.ev[4].event, WEIR_EV_CONN_START);
+	CHECK_EQ(weir_msock_unregister(b, WEIR_EV_CONN_START, WEIR_HOOK_PRE), 0);
+	one_syn(w, 40013, 8 * MS);
+	CHECK_EQ(lb.n, 5);
+	CHECK_EQ(weir_msock_register(b, WEIR_EV_PKT_IN, WEIR_HOOK_PRE, recorder, &cb), 0);
+	one_syn(w, 40014, 9 * MS);
+	CHECK_EQ(lb.n, 6);
+	weir_worker_free(w);
+}
+
 /* ---- stop monitoring, timers, timeouts ---------------------------------------------------- */
 
 static void stop_on_start(struct weir_msock *s, struct weir_flow *f, int side, uint32_t ev,
@@ -1370,6 +1417,7 @@ int main(void)
 	test_flow_users();
 	test_ude_chain();
 	test_scope_and_drop();
+	test_subscription_union();
 	test_stop_monitor();
 	test_timers_and_timeout();
 	test_close_cancels_timers();
