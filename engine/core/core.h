@@ -160,6 +160,8 @@ struct weir_worker {
 	uint32_t carry; /* PKT_IN | CONN_START | REXMIT of the current packet */
 	uint8_t unwatched; /* no open socket has the flow in scope: PRE was skipped (REXMIT comes
 	                      from the sender's update) and the stages run in one go */
+	uint8_t pre_skipped; /* no open socket subscribed anything at PRE: it was skipped as for an
+	                        unwatched flow (REXMIT from the sender's update) */
 	struct weir_tcp_out out;
 	/* the latest SYN held on an open flow (syn_pending), to open the next flow with it when the
 	 * server accepts it; one slot: a flow whose SYN was overwritten starts at the SYN+ACK */

@@ -794,6 +794,32 @@ static void test_unwatched_counts(void)
 	weir_worker_free(watched);
 }
 
+/* A watched flow whose sockets subscribed nothing at PRE skips PRE as an unwatched one does: REXMIT
+ * still reaches the later hooks, and every count is that of a flow watched at PRE. */
+static void test_pre_skipped_counts(void)
+{
+	struct weir_config cfg;
+	weir_config_defaults(&cfg);
+	struct weir_worker *pre = weir_worker_create(&cfg, 0);
+	struct weir_worker *post = weir_worker_create(&cfg, 0);
+	static struct log lp, l;
+	memset(&lp, 0, sizeof(lp));
+	memset(&l, 0, sizeof(l));
+	char err[256];
+	struct weir_msock *s = weir_msock_create(post, NULL, err, sizeof(err));
+	struct reg_ctx c = {.log = &l, .hook = WEIR_HOOK_POST_SND};
+	CHECK_EQ(weir_msock_register(s, WEIR_EV_REXMIT, WEIR_HOOK_POST_SND, recorder, &c), 0);
+	const struct weir_stats *a = rexmit_connection(pre, true, &lp);
+	const struct weir_stats *b = rexmit_connection(post, false, NULL);
+	CHECK_EQ(count(&l, WEIR_EV_REXMIT, WEIR_HOOK_POST_SND), 1);
+	CHECK_EQ(l.n, 1);
+	CHECK_EQ(b->events[WEIR_EV_REXMIT], 1);
+	for (int e = 0; e < WEIR_EV_BUILTIN_COUNT; e++)
+		CHECK_EQ(a->events[e], b->events[e]);
+	weir_worker_free(pre);
+	weir_worker_free(post);
+}
+
 static void test_tracking_only(void)
 {
 	struct weir_config cfg;
@@ -1414,6 +1440,7 @@ int main(void)
 	test_syn_after_rst();
 	test_tracking_only();
 	test_unwatched_counts();
+	test_pre_skipped_counts();
 	test_flow_users();
 	test_ude_chain();
 	test_scope_and_drop();
