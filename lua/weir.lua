@@ -1012,7 +1012,7 @@ local function struct_shape(cdef, name, what)
 	local body = cdef:sub(from + 1, to - 1)
 	local shape = { mt = strict(what), amt = {} }
 	for decl in body:gmatch("[^;]+") do
-		local ty, list = decl:match("^%s*(%S+)%s+(.-)%s*$")
+		local ty, list = decl:match("^%s*(%S+)%s+(.*%S)")
 		if ty then
 			if not ty:match("^u?int%d+_t$") then error("weir.lua: " .. name .. " has a field of type " .. ty) end
 			for f in list:gmatch("[^,%s]+") do
