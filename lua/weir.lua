@@ -510,24 +510,24 @@ local function dispatch(n)
 		live = true
 		if r.flow == nil then fl, live = nil, false end
 		local sid = r.sock_id
-		if sid == isock_id then
-			host_record(r, fl)
-		elseif not socks[sid] then -- a socket of the C host (weir replay --write-streams): its C handlers
-			C.weir_dispatch(W, recs + i, 1)
-		else
-			local list = disp[key_of(sid, r.hook, r.event)]
-			if list then
-				local side, arg = r.side, tonumber(r.arg)
-				for k = 1, list.n do
-					local e = list[k]
-					if not e.disabled then
-						local u = e.ude
-						if not u or ude_fires(u, fl, side, arg) then
-							call(e, fl, side, arg, e.event)
-						end
+		-- the common case first: a script socket's handlers (the host's socket and the C host's
+		-- have no list, nor has a script socket once closed)
+		local list = disp[key_of(sid, r.hook, r.event)]
+		if list then
+			local side, arg = r.side, tonumber(r.arg)
+			for k = 1, list.n do
+				local e = list[k]
+				if not e.disabled then
+					local u = e.ude
+					if not u or ude_fires(u, fl, side, arg) then
+						call(e, fl, side, arg, e.event)
 					end
 				end
 			end
+		elseif sid == isock_id then
+			host_record(r, fl)
+		elseif not socks[sid] then -- a socket of the C host (weir replay --write-streams): its C handlers
+			C.weir_dispatch(W, recs + i, 1)
 		end
 	end
 end
