@@ -792,7 +792,7 @@ static void raise_stage(struct weir_worker *w, int hook, int side, const uint64_
 		w->st.events[WEIR_EV_NEW_DATA]++;
 		data[ndata++] = s;
 	}
-	if (flow_watched(w))
+	if (flow_watched(w) && w->subs[hook]) /* else no socket asked for anything at this hook */
 		emit_stage(w, hook, side, adv, data, ndata);
 }
 
