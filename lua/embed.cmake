@@ -1,4 +1,4 @@
-# embed.cmake — writes Lua sources into a C file as byte arrays, so the weir binary needs no Lua path.
+# embed.cmake — writes Lua chunks (bytecode from bcdump) into a C file as byte arrays, so the weir binary needs no Lua path.
 # Usage: cmake -DOUT=file.c -DNAMES="weir|cdef" -DFILES="weir.lua|weir_cdef.lua" -P embed.cmake
 string(REPLACE "|" ";" NAMES "${NAMES}")
 string(REPLACE "|" ";" FILES "${FILES}")

@@ -275,17 +275,18 @@ static void set_err(char *err, size_t errlen, const char *msg)
 		snprintf(err, errlen, "%s", msg ? msg : "unknown Lua error");
 }
 
-/* Loads weir.lua and calls its init(cdef, worker, host, layout); leaves the module table on the stack. */
+/* Loads weir.lua and calls its init(cdef, worker, host, layout); leaves the module table on the stack.
+ * Both chunks are embedded as bytecode (lua/bcdump.c), named inside: mode "b". */
 static int host_init(struct weir_lua *H, char *err, size_t errlen)
 {
 	lua_State *L = H->L;
-	if (luaL_loadbuffer(L, weir_lua_src_weir, weir_lua_src_weir_len, "@weir.lua") != 0 ||
+	if (luaL_loadbufferx(L, weir_lua_src_weir, weir_lua_src_weir_len, "@weir.lua", "b") != 0 ||
 	    lua_pcall(L, 0, 1, 0) != 0 || !lua_istable(L, -1)) {
 		set_err(err, errlen, lua_tostring(L, -1));
 		return -EINVAL;
 	}
 	lua_getfield(L, -1, "_init");
-	if (luaL_loadbuffer(L, weir_lua_src_cdef, weir_lua_src_cdef_len, "@weir_cdef.lua") != 0 ||
+	if (luaL_loadbufferx(L, weir_lua_src_cdef, weir_lua_src_cdef_len, "@weir_cdef.lua", "b") != 0 ||
 	    lua_pcall(L, 0, 1, 0) != 0) { /* the chunk returns the declarations as one string */
 		set_err(err, errlen, lua_tostring(L, -1));
 		return -EINVAL;

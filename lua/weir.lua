@@ -2,7 +2,7 @@
 -- the FFI, and the dispatch loop that pulls event records from the worker (C never calls Lua per event).
 local ffi = require "ffi"
 local bit = require "bit"
-local band, tonumber, pcall, type = bit.band, tonumber, pcall, type
+local band, bor, lshift, tonumber, pcall, type = bit.band, bit.bor, bit.lshift, tonumber, pcall, type
 
 local C = ffi.C
 local M = {} -- the engine side (one per Lua state, i.e. per worker); scripts see a per-script API
@@ -11,9 +11,10 @@ local M = {} -- the engine side (one per Lua state, i.e. per worker); scripts se
 local MAXREC = 256
 -- Dispatch key: ((sock_id * 4) + hook) * 16 + root event (built-in events are < 16, sockets < 64).
 local KEYS = 64 * 4 * 16
+local function key_of(sock_id, hook, root) return bor(lshift(sock_id, 6), lshift(hook, 4), root) end
 
 local W, H, recs, hstat, sstat, ctrs, limits, guard
-local disp = {}        -- key -> array of handler entries (or false)
+local disp = {}        -- key -> array of handler entries, its length in .n (or false)
 local udes = {}        -- UDE id -> { base, root, filter, slot, script, stamp, val }
 local defined = {}     -- every id weir_event_define returned, to give back in _close
 local socks = {}       -- sock_id -> socket object
@@ -414,7 +415,7 @@ end
 -- compiled loops included) and sets guard.tripped, so the sandbox's pcall, xpcall and coroutine.resume
 -- raise it again. Runs f(...) as one such call; returns pcall's results.
 local function guarded(f, a, b, c, d)
-	seq = (seq + 2) % 0x40000000
+	seq = band(seq + 2, 0x3fffffff)
 	guard.seq, guard.tripped = seq + 1, 0
 	local ok, err = pcall(f, a, b, c, d)
 	guard.seq = seq
@@ -509,24 +510,24 @@ local function dispatch(n)
 		live = true
 		if r.flow == nil then fl, live = nil, false end
 		local sid = r.sock_id
-		if sid == isock_id then
-			host_record(r, fl)
-		elseif not socks[sid] then -- a socket of the C host (weir replay --write-streams): its C handlers
-			C.weir_dispatch(W, recs + i, 1)
-		else
-			local list = disp[(sid * 4 + r.hook) * 16 + r.event]
-			if list then
-				local side, arg = r.side, tonumber(r.arg)
-				for k = 1, #list do
-					local e = list[k]
-					if not e.disabled then
-						local u = e.ude
-						if not u or ude_fires(u, fl, side, arg) then
-							call(e, fl, side, arg, e.event)
-						end
+		-- the common case first: a script socket's handlers (the host's socket and the C host's
+		-- have no list, nor has a script socket once closed)
+		local list = disp[key_of(sid, r.hook, r.event)]
+		if list then
+			local side, arg = r.side, tonumber(r.arg)
+			for k = 1, list.n do
+				local e = list[k]
+				if not e.disabled then
+					local u = e.ude
+					if not u or ude_fires(u, fl, side, arg) then
+						call(e, fl, side, arg, e.event)
 					end
 				end
 			end
+		elseif sid == isock_id then
+			host_record(r, fl)
+		elseif not socks[sid] then -- a socket of the C host (weir replay --write-streams): its C handlers
+			C.weir_dispatch(W, recs + i, 1)
 		end
 	end
 end
@@ -599,10 +600,11 @@ function Sock:register(ev, hook, fn)
 		errf("sock:register: event %s is never raised at hook %s", event_name(ev), HOOK_NAMES[hook])
 	end
 	local e = new_entry(st.script, fn, event_name(ev) .. "@" .. HOOK_NAMES[hook])
-	e.event, e.hook, e.ude = ev, hook, udes[ev]
-	local key = (st.id * 4 + hook) * 16 + root
-	local list = disp[key] or {}
-	list[#list + 1] = e
+	e.event, e.hook, e.ude = ev, hook, udes[ev] or false -- false, not nil: a key the entry always has is a fixed slot in a trace
+	local key = key_of(st.id, hook, root)
+	local list = disp[key] or { n = 0 }
+	list.n = list.n + 1
+	list[list.n] = e
 	disp[key] = list
 	return self
 end
@@ -613,12 +615,15 @@ function Sock:unregister(ev, hook)
 	local root = root_of(ev, "sock:unregister")
 	hook = hook_arg(hook, root, "sock:unregister")
 	if C.weir_msock_unregister(st.ptr, ev, hook) ~= 0 then return false end
-	local key = (st.id * 4 + hook) * 16 + root
-	local list, kept = disp[key], {}
+	local key = key_of(st.id, hook, root)
+	local list, kept = disp[key], { n = 0 }
 	for _, e in ipairs(list or {}) do
-		if e.event ~= ev then kept[#kept + 1] = e end
+		if e.event ~= ev then
+			kept.n = kept.n + 1
+			kept[kept.n] = e
+		end
 	end
-	disp[key] = #kept > 0 and kept or false
+	disp[key] = kept.n > 0 and kept or false
 	return true
 end
 
@@ -999,11 +1004,15 @@ end
 -- Padding is left out; a field that is not a fixed-width integer is an error at start, not a
 -- pointer handed to scripts.
 local function struct_shape(cdef, name, what)
-	local body = cdef:match("struct " .. name .. " {(.-)};")
-	if not body then error("weir.lua: no struct " .. name .. " in the declarations") end
+	-- plain finds: a pattern match tried at every offset of the declarations cost more than the
+	-- rest of a state's start
+	local _, from = cdef:find("struct " .. name .. " {", 1, true)
+	local to = from and cdef:find("};", from, true)
+	if not to then error("weir.lua: no struct " .. name .. " in the declarations") end
+	local body = cdef:sub(from + 1, to - 1)
 	local shape = { mt = strict(what), amt = {} }
 	for decl in body:gmatch("[^;]+") do
-		local ty, list = decl:match("^%s*(%S+)%s+(.-)%s*$")
+		local ty, list = decl:match("^%s*(%S+)%s+(.*%S)")
 		if ty then
 			if not ty:match("^u?int%d+_t$") then error("weir.lua: " .. name .. " has a field of type " .. ty) end
 			for f in list:gmatch("[^,%s]+") do

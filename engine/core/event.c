@@ -27,8 +27,18 @@ unsigned weir_event_hooks(uint32_t ev)
 	return ev < WEIR_EV_BUILTIN_COUNT ? hooks[ev] : 0;
 }
 
-void weir_emit(struct weir_worker *w, struct weir_flow *f, uint64_t scope, int hook, uint32_t bits,
-               int side, uint64_t arg)
+void weir_subs_update(struct weir_worker *w)
+{
+	memset(w->subs, 0, sizeof(w->subs));
+	for (uint64_t open = w->open_socks; open; open &= open - 1) {
+		const struct weir_msock *s = w->socks[__builtin_ctzll(open)];
+		for (int h = 0; h < WEIR_HOOK_COUNT; h++)
+			w->subs[h] |= s->sub[h];
+	}
+}
+
+void weir_emit_socks(struct weir_worker *w, struct weir_flow *f, uint64_t scope, int hook, uint32_t bits,
+                     int side, uint64_t arg)
 {
 	scope &= w->open_socks;
 	while (scope) {
@@ -57,6 +67,8 @@ void weir_emit(struct weir_worker *w, struct weir_flow *f, uint64_t scope, int h
 
 bool weir_subscribed(const struct weir_worker *w, uint64_t scope, int hook, uint32_t bits)
 {
+	if (!(bits & w->subs[hook]))
+		return false;
 	scope &= w->open_socks;
 	while (scope) {
 		const unsigned id = (unsigned)__builtin_ctzll(scope);
@@ -143,6 +155,7 @@ static void resubscribe(struct weir_msock *s)
 		const struct weir_reg *r = &s->regs[i];
 		s->sub[r->hook] |= 1u << weir_event_root(s->w, r->event);
 	}
+	weir_subs_update(s->w);
 }
 
 int weir_msock_register(struct weir_msock *s, uint32_t event, int hook, weir_handler_fn fn, void *user)
@@ -164,6 +177,7 @@ int weir_msock_register(struct weir_msock *s, uint32_t event, int hook, weir_han
 	}
 	s->regs[s->nregs++] = (struct weir_reg){ .event = event, .hook = (uint8_t)hook, .fn = fn, .user = user };
 	s->sub[hook] |= 1u << root;
+	s->w->subs[hook] |= 1u << root;
 	return 0;
 }
 

@@ -119,6 +119,7 @@ void weir_msock_close(struct weir_msock *s)
 	/* The struct itself stays in w->socks until the worker is freed: a second close, or any
 	 * other call on the closed handle, finds it closed instead of touching freed memory. */
 	msock_release(s);
+	weir_subs_update(w);
 }
 
 int weir_msock_reclaim(struct weir_worker *w)
@@ -148,6 +149,7 @@ void weir_msock_free_all(struct weir_worker *w)
 		}
 	memset(w->socks, 0, sizeof(w->socks));
 	w->open_socks = 0;
+	weir_subs_update(w);
 }
 
 struct weir_worker *weir_msock_worker(const struct weir_msock *s)

@@ -516,6 +516,53 @@ static void test_scope_and_drop(void)
 	weir_worker_free(w);
 }
 
+/* Sends one SYN of a new flow (client port sport) through w. */
+static void one_syn(struct weir_worker *w, uint16_t sport, uint64_t ts)
+{
+	struct frame f;
+	mk(&f, C_IP, sport, S_IP, 80, TH_SYN, 1, 0, NULL);
+	struct weir_rx_pkt r = rx_of(&f, ts);
+	weir_worker_rx(w, &r, 1);
+	weir_worker_run(w);
+}
+
+/* weir_emit looks at no socket when no open one subscribed the event at that hook (the worker's
+ * union of subscriptions): closing or unregistering on one socket keeps what the others asked for. */
+static void test_subscription_union(void)
+{
+	struct weir_config cfg;
+	weir_config_defaults(&cfg);
+	struct weir_worker *w = weir_worker_create(&cfg, 0);
+	char err[256];
+	static struct log la, lb;
+	memset(&la, 0, sizeof(la));
+	memset(&lb, 0, sizeof(lb));
+	struct reg_ctx ca = {.log = &la, .hook = WEIR_HOOK_PRE}, cb = {.log = &lb, .hook = WEIR_HOOK_PRE};
+	struct weir_msock *a = weir_msock_create(w, NULL, err, sizeof(err));
+	struct weir_msock *b = weir_msock_create(w, NULL, err, sizeof(err));
+	CHECK_EQ(weir_msock_register(a, WEIR_EV_PKT_IN, WEIR_HOOK_PRE, recorder, &ca), 0);
+	CHECK_EQ(weir_msock_register(b, WEIR_EV_PKT_IN, WEIR_HOOK_PRE, recorder, &cb), 0);
+	CHECK_EQ(weir_msock_register(b, WEIR_EV_CONN_START, WEIR_HOOK_PRE, recorder, &cb), 0);
+	one_syn(w, 40010, 5 * MS);
+	CHECK_EQ(la.n, 1);
+	CHECK_EQ(lb.n, 2);
+	weir_msock_close(a); /* b still wants PKT_IN */
+	one_syn(w, 40011, 6 * MS);
+	CHECK_EQ(la.n, 1);
+	CHECK_EQ(lb.n, 4);
+	CHECK_EQ(weir_msock_unregister(b, WEIR_EV_PKT_IN, WEIR_HOOK_PRE), 0); /* CONN_START stays */
+	one_syn(w, 40012, 7 * MS);
+	CHECK_EQ(lb.n, 5);
+	CHECK_EQ(lb.ev[4].event, WEIR_EV_CONN_START);
+	CHECK_EQ(weir_msock_unregister(b, WEIR_EV_CONN_START, WEIR_HOOK_PRE), 0);
+	one_syn(w, 40013, 8 * MS);
+	CHECK_EQ(lb.n, 5);
+	CHECK_EQ(weir_msock_register(b, WEIR_EV_PKT_IN, WEIR_HOOK_PRE, recorder, &cb), 0);
+	one_syn(w, 40014, 9 * MS);
+	CHECK_EQ(lb.n, 6);
+	weir_worker_free(w);
+}
+
 /* ---- stop monitoring, timers, timeouts ---------------------------------------------------- */
 
 static void stop_on_start(struct weir_msock *s, struct weir_flow *f, int side, uint32_t ev,
@@ -745,6 +792,32 @@ static void test_unwatched_counts(void)
 		CHECK_EQ(a->anomalies[an], b->anomalies[an]);
 	weir_worker_free(quiet);
 	weir_worker_free(watched);
+}
+
+/* A watched flow whose sockets subscribed nothing at PRE skips PRE as an unwatched one does: REXMIT
+ * still reaches the later hooks, and every count is that of a flow watched at PRE. */
+static void test_pre_skipped_counts(void)
+{
+	struct weir_config cfg;
+	weir_config_defaults(&cfg);
+	struct weir_worker *pre = weir_worker_create(&cfg, 0);
+	struct weir_worker *post = weir_worker_create(&cfg, 0);
+	static struct log lp, l;
+	memset(&lp, 0, sizeof(lp));
+	memset(&l, 0, sizeof(l));
+	char err[256];
+	struct weir_msock *s = weir_msock_create(post, NULL, err, sizeof(err));
+	struct reg_ctx c = {.log = &l, .hook = WEIR_HOOK_POST_SND};
+	CHECK_EQ(weir_msock_register(s, WEIR_EV_REXMIT, WEIR_HOOK_POST_SND, recorder, &c), 0);
+	const struct weir_stats *a = rexmit_connection(pre, true, &lp);
+	const struct weir_stats *b = rexmit_connection(post, false, NULL);
+	CHECK_EQ(count(&l, WEIR_EV_REXMIT, WEIR_HOOK_POST_SND), 1);
+	CHECK_EQ(l.n, 1);
+	CHECK_EQ(b->events[WEIR_EV_REXMIT], 1);
+	for (int e = 0; e < WEIR_EV_BUILTIN_COUNT; e++)
+		CHECK_EQ(a->events[e], b->events[e]);
+	weir_worker_free(pre);
+	weir_worker_free(post);
 }
 
 static void test_tracking_only(void)
@@ -1367,9 +1440,11 @@ int main(void)
 	test_syn_after_rst();
 	test_tracking_only();
 	test_unwatched_counts();
+	test_pre_skipped_counts();
 	test_flow_users();
 	test_ude_chain();
 	test_scope_and_drop();
+	test_subscription_union();
 	test_stop_monitor();
 	test_timers_and_timeout();
 	test_close_cancels_timers();

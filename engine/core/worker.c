@@ -733,6 +733,9 @@ static void packet_start(struct weir_worker *w)
 		packet_unwatched(w);
 		return;
 	}
+	w->pre_skipped = !w->subs[WEIR_HOOK_PRE];
+	if (w->pre_skipped)
+		return;
 	weir_tcp_pre(&w->cur->tcp, w->sender, p, &w->out);
 	note_rexmit(w);
 	if (packet_raises(w))
@@ -789,7 +792,7 @@ static void raise_stage(struct weir_worker *w, int hook, int side, const uint64_
 		w->st.events[WEIR_EV_NEW_DATA]++;
 		data[ndata++] = s;
 	}
-	if (flow_watched(w))
+	if (flow_watched(w) && w->subs[hook]) /* else no socket asked for anything at this hook */
 		emit_stage(w, hook, side, adv, data, ndata);
 }
 
@@ -799,8 +802,9 @@ static void packet_snd(struct weir_worker *w)
 	w->snd_state = s->state;
 	w->snd_rst = s->flags & WEIR_TCPF_RST;
 	weir_tcp_sender_update(&w->cur->tcp, w->sender, w->pkt, &w->out);
-	if (w->unwatched) /* PRE was skipped: the update classified the packet before changing
-	                     anything, as weir_tcp_pre() does */
+	/* PRE was skipped: the update classified the packet before changing anything, as
+	 * weir_tcp_pre() does */
+	if (w->unwatched || w->pre_skipped)
 		note_rexmit(w);
 	raise_stage(w, WEIR_HOOK_POST_SND, w->sender, NULL);
 	w->phase = WEIR_PH_RCV;
