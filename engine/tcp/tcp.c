@@ -148,8 +148,10 @@ static void hist_once(struct weir_tcp_history *h, int side, char letter)
 	hist_put(h, side, letter);
 }
 
-/* A letter logged when its count reaches 1, 10, 100, ... (Zeek's ScaledHistoryEntry). */
-static void hist_scaled(struct weir_tcp_history *h, int side, int slot, char letter)
+/* A letter logged when its count reaches 1, 10, 100, ... (Zeek's ScaledHistoryEntry). Out of
+ * line: its letters (c, g, t, w) mark unusual packets. */
+__attribute__((noinline, cold)) static void hist_scaled(struct weir_tcp_history *h, int side,
+                                                        int slot, char letter)
 {
 	static const uint32_t pow10[] = {1u, 10u, 100u, 1000u, 10000u, 100000u, 1000000u, 10000000u,
 	                                 100000000u, 1000000000u};
@@ -167,10 +169,9 @@ static void hist_scaled(struct weir_tcp_history *h, int side, int slot, char let
 /* Zeek's 'g': content gaps are logged only while both endpoints are established or closing
  * cleanly (TCP_Reassembler::Gap): each sent a packet, completed the handshake and sent no RST.
  * In a one-sided or partial connection an unseen range is a sequence artefact, not a gap. */
-static void hist_gap(struct weir_tcp_conn *c, int side, unsigned holes)
+__attribute__((noinline, cold)) static void hist_gaps(struct weir_tcp_conn *c, int side,
+                                                      unsigned holes)
 {
-	if (!holes)
-		return;
 	for (int i = 0; i < 2; i++) {
 		const struct weir_tcp_side *s = &c->side[i];
 		if (!s->pkts || (s->zflags & (WEIR_ZF_ESTABLISHED | WEIR_ZF_RST)) != WEIR_ZF_ESTABLISHED)
@@ -178,6 +179,13 @@ static void hist_gap(struct weir_tcp_conn *c, int side, unsigned holes)
 	}
 	while (holes--) /* one gap per hole, as Zeek's reassembler reports them */
 		hist_scaled(&c->hist, side, REP_G, 'g');
+}
+
+/* hist_gaps() when there are holes: most acks pass none. */
+static inline void hist_gap(struct weir_tcp_conn *c, int side, unsigned holes)
+{
+	if (holes)
+		hist_gaps(c, side, holes);
 }
 
 /* A snap-length cut: the stream skips the segment's unseen tail at once, but Zeek sees a gap only
@@ -274,9 +282,9 @@ enum resend_kind {
 
 /* Wireshark's tcp.analysis.retransmission: a re-sent segment, unless it came so soon after the
  * highest one (within the first RTT, and not a fast retransmission) that it reads as reordering.
- * len: p's wire length. */
-static enum resend_kind resend_kind(const struct weir_tcp_conn *c, int sender,
-                                    const struct weir_pkt *p, uint32_t len)
+ * len: p's wire length. Out of line: resend_kind() answers the common segments itself. */
+__attribute__((noinline, cold)) static enum resend_kind
+resend_kind_full(const struct weir_tcp_conn *c, int sender, const struct weir_pkt *p, uint32_t len)
 {
 	const struct weir_tcp_side *s = &c->side[sender], *r = &c->side[!sender];
 	if (!resends(c, sender, p, len))
@@ -290,6 +298,19 @@ static enum resend_kind resend_kind(const struct weir_tcp_conn *c, int sender,
 	if (since < thres && s->snd_nxt != p->seq + seq_len(p, len))
 		return SEG_RESENT;
 	return SEG_REXMIT;
+}
+
+/* resend_kind_full() for every packet. Without SYN, nothing from snd_nxt on that no ACK passed
+ * is re-sent, nor is a pure ACK (without FIN): resends() is false for both. Most packets. */
+static inline enum resend_kind resend_kind(const struct weir_tcp_conn *c, int sender,
+                                           const struct weir_pkt *p, uint32_t len)
+{
+	const struct weir_tcp_side *s = &c->side[sender];
+	const uint8_t f = p->tcp_flags;
+	if (!(f & TH_SYN) && ((len == 0 && !(f & TH_FIN)) ||
+	                      (WEIR_SEQ_GEQ(p->seq, s->snd_nxt) && !acked_already(s, p, len))))
+		return SEG_NEW;
+	return resend_kind_full(c, sender, p, len);
 }
 
 /* ---- windows ------------------------------------------------------------------------------ */
@@ -332,14 +353,22 @@ static void negotiate_scale(struct weir_tcp_side *s, struct weir_tcp_side *r)
 	}
 }
 
-/* The window s advertises in p. A SYN's own window is never scaled. */
-static void update_window(struct weir_tcp_side *s, const struct weir_tcp_side *r, const struct weir_pkt *p)
+/* The shift of the windows s advertises (after a SYN), 0xff while its scale factor is unknown. */
+static uint8_t window_shift(const struct weir_tcp_side *s, const struct weir_tcp_side *r)
+{
+	if (!scale_known(s, r))
+		return 0xff;
+	return (uint8_t)((s->flags & WEIR_TCPF_WSCALE) ? shift_of(s->wscale) : 0);
+}
+
+/* The window s advertises in p, whose shift is sh (window_shift()). A SYN's own window is never
+ * scaled. */
+static inline void update_window(struct weir_tcp_side *s, const struct weir_pkt *p, uint8_t sh)
 {
 	if (p->tcp_flags & TH_SYN) {
 		s->rcv_wnd = p->win;
 		s->flags |= WEIR_TCPF_WIN_KNOWN;
-	} else if (scale_known(s, r)) {
-		const unsigned sh = (s->flags & WEIR_TCPF_WSCALE) ? shift_of(s->wscale) : 0;
+	} else if (sh != 0xff) {
 		s->rcv_wnd = (uint32_t)p->win << sh;
 		s->flags |= WEIR_TCPF_WIN_KNOWN;
 	} else {
@@ -384,6 +413,7 @@ static void side_init(struct weir_tcp_side *s, uint8_t state, uint32_t cap, uint
 	weir_stream_init(&s->stream, cap, overlap, buffering);
 	s->state = state;
 	s->wscale = 0xff;
+	s->wnd_shift = 0xff; /* no SYN seen */
 }
 
 /* A side's sequence numbers, known from seq onwards (snd_nxt advances as it sends). */
@@ -536,16 +566,16 @@ static void sender_zflags(struct weir_tcp_side *s, const struct weir_pkt *p, uin
 		s->zflags |= WEIR_ZF_ACK;
 }
 
-/* History letters of the sender's packet (before its zflags take this packet in). As in Zeek:
+/* The repeated history letters of the sender's packet, after hist_flags()'s (and before its
+ * zflags take this packet in). As in Zeek:
  * 't' is payload whose end does not pass what the side sent before (update_last_seq), so a
  * reordered original counts too; 'w' is a zero window, unless it comes with or after the
  * side's RST or after the peer's FIN (update_window). */
-static void sender_history(struct weir_tcp_conn *c, int sender, const struct weir_pkt *p,
-                           uint32_t len, bool known)
+static inline void sender_marks(struct weir_tcp_conn *c, int sender, const struct weir_pkt *p,
+                                uint32_t len, bool known)
 {
 	const struct weir_tcp_side *s = &c->side[sender], *r = &c->side[!sender];
 	const bool rst = ((p->tcp_flags & TH_RST) | (s->zflags & WEIR_ZF_RST)) != 0;
-	hist_flags(&c->hist, sender, p, len);
 	if (len && known && !rst && WEIR_SEQ_LEQ(p->seq + seq_len(p, len), s->snd_nxt))
 		hist_scaled(&c->hist, sender, REP_T, 't');
 	if (p->win == 0 && !rst && !(r->flags & WEIR_TCPF_FIN_SENT))
@@ -591,9 +621,9 @@ static void handshake_rtt(struct weir_tcp_conn *c, const struct weir_pkt *p)
 		c->first_rtt_ns = p->ts_ns - c->syn_ts_ns;
 }
 
-/* The sender's counters and the checks that only need its own view. */
-static void sender_account(struct weir_tcp_conn *c, int sender, const struct weir_pkt *p,
-                           uint32_t len, struct weir_tcp_out *o)
+/* The sender's counters, and REXMIT. */
+static inline void sender_count(struct weir_tcp_conn *c, int sender, const struct weir_pkt *p,
+                                uint32_t len, struct weir_tcp_out *o)
 {
 	struct weir_tcp_side *s = &c->side[sender];
 	const enum resend_kind kind = resend_kind(c, sender, p, len);
@@ -607,6 +637,14 @@ static void sender_account(struct weir_tcp_conn *c, int sender, const struct wei
 		s->rexmit_pkts++;
 		s->rexmit_bytes += p->payload_len;
 	}
+}
+
+/* The checks that only need the sender's own view. Out of line: a plain ACK only comes here
+ * for a fragment or after its sender's FIN (sender_plain()). */
+__attribute__((noinline)) static void sender_checks(const struct weir_tcp_side *s,
+                                                    const struct weir_pkt *p, uint32_t len,
+                                                    struct weir_tcp_out *o)
+{
 	if (bad_flags(p->tcp_flags))
 		anomaly(o, WEIR_AN_BAD_FLAGS);
 	if (p->ip_frag == WEIR_IPFRAG_OVERLAP_DIFF) /* its fragments disagreed: evasion signal */
@@ -615,19 +653,44 @@ static void sender_account(struct weir_tcp_conn *c, int sender, const struct wei
 		anomaly(o, WEIR_AN_DATA_AFTER_FIN);
 }
 
-void weir_tcp_sender_update(struct weir_tcp_conn *c, int sender, const struct weir_pkt *p, struct weir_tcp_out *o)
+/* Whether p is a plain packet: ACK without SYN, FIN or RST. */
+static inline bool plain(const struct weir_pkt *p)
 {
-	if (!o)
-		return;
-	memset(o, 0, sizeof(*o));
-	if (!c || !p || !valid_side(sender))
-		return;
+	return (p->tcp_flags & (TH_SYN | TH_FIN | TH_RST | TH_ACK)) == TH_ACK;
+}
+
+/* The sender's update of a plain packet p (of wire length len) from a side whose sequence numbers
+ * are known and that is past SYN_SENT: most packets. What sender_any() does, less the steps
+ * that cannot apply (no state changes, no new ISN, no SYN options; its flags are never bad). */
+static inline void sender_plain(struct weir_tcp_conn *c, int sender, const struct weir_pkt *p,
+                                uint32_t len, struct weir_tcp_out *o)
+{
+	struct weir_tcp_side *s = &c->side[sender], *r = &c->side[!sender];
+	sender_count(c, sender, p, len, o);
+	if (p->ip_frag == WEIR_IPFRAG_OVERLAP_DIFF || (s->flags & WEIR_TCPF_FIN_SENT))
+		sender_checks(s, p, len, o);
+	hist_once(&c->hist, sender, len ? 'd' : 'a'); /* hist_flags() of a plain packet */
+	sender_marks(c, sender, p, len, true);
+	s->zflags |= len ? WEIR_ZF_DATA : WEIR_ZF_ACK; /* sender_zflags() of a plain packet */
+	track_acks(s, p, len, true);
+	handshake_rtt(c, p);
+	if (p->has_ts)
+		s->has_ts = 1;
+	advance_nxt(s, r, p, len);
+	update_window(s, p, s->wnd_shift);
+}
+
+/* The sender's update of any packet. */
+static void sender_any(struct weir_tcp_conn *c, int sender, const struct weir_pkt *p, uint32_t len,
+                       struct weir_tcp_out *o)
+{
 	struct weir_tcp_side *s = &c->side[sender], *r = &c->side[!sender];
 	const uint8_t f = p->tcp_flags;
 	const bool known = (s->flags & WEIR_TCPF_ISN_KNOWN) != 0;
-	const uint32_t len = wire_len(p);
-	sender_account(c, sender, p, len, o);
-	sender_history(c, sender, p, len, known);
+	sender_count(c, sender, p, len, o);
+	sender_checks(s, p, len, o);
+	hist_flags(&c->hist, sender, p, len);
+	sender_marks(c, sender, p, len, known);
 	sender_zflags(s, p, len);
 	track_acks(s, p, len, known);
 	handshake_rtt(c, p); /* before the returns below: a repeated SYN is the latest SYN too */
@@ -655,8 +718,38 @@ void weir_tcp_sender_update(struct weir_tcp_conn *c, int sender, const struct we
 			s->has_ts = 1;
 	}
 	advance_nxt(s, r, p, len);
-	update_window(s, r, p);
+	update_window(s, p, window_shift(s, r));
 	finish_out(o);
+}
+
+/* sender_any(), and the window shifts, whose inputs (SYN options, which side sent a SYN) only a
+ * SYN changes. Out of line: most packets take sender_plain(). */
+__attribute__((noinline)) static void sender_update(struct weir_tcp_conn *c, int sender,
+                                                    const struct weir_pkt *p, uint32_t len,
+                                                    struct weir_tcp_out *o)
+{
+	struct weir_tcp_side *s = &c->side[sender], *r = &c->side[!sender];
+	sender_any(c, sender, p, len, o);
+	if (p->tcp_flags & TH_SYN) {
+		s->wnd_shift = window_shift(s, r);
+		r->wnd_shift = window_shift(r, s);
+	}
+}
+
+void weir_tcp_sender_update(struct weir_tcp_conn *c, int sender, const struct weir_pkt *p,
+                            struct weir_tcp_out *o)
+{
+	if (!o)
+		return;
+	memset(o, 0, sizeof(*o));
+	if (!c || !p || !valid_side(sender))
+		return;
+	const struct weir_tcp_side *s = &c->side[sender];
+	const uint32_t len = wire_len(p);
+	if (plain(p) && (s->flags & WEIR_TCPF_ISN_KNOWN) && s->state != WEIR_TCP_SYN_SENT)
+		sender_plain(c, sender, p, len, o);
+	else
+		sender_update(c, sender, p, len, o);
 }
 
 /* ---- receiver update ---------------------------------------------------------------------- */
@@ -729,8 +822,10 @@ static void receiver_ack(struct weir_tcp_conn *c, int rside, const struct weir_p
 	receiver_gap(c, rside, ack, o);
 }
 
-/* What receiving a SYN (without ACK) or a FIN does to r, after the ACK was processed. */
-static void receiver_ctl(struct weir_tcp_side *r, const struct weir_pkt *p, struct weir_tcp_out *o)
+/* What receiving a SYN (without ACK) or a FIN does to r, after the ACK was processed. Out of line:
+ * most packets carry neither. */
+__attribute__((noinline)) static void receiver_ctl(struct weir_tcp_side *r,
+                                                   const struct weir_pkt *p, struct weir_tcp_out *o)
 {
 	const uint8_t f = p->tcp_flags;
 	if (f & TH_SYN) {
@@ -821,6 +916,23 @@ static bool closed_by_fin(const struct weir_tcp_side *s)
 	return (s->flags & WEIR_TCPF_FIN_SENT) && (s->state == WEIR_TCP_TIME_WAIT || s->state == WEIR_TCP_CLOSED);
 }
 
+/* Whether the receiver takes nothing more of p than this: an RST (accepted or not), or a SYN to a
+ * synchronized receiver. Out of line: most packets carry neither. */
+__attribute__((noinline)) static bool receiver_refuses(struct weir_tcp_conn *c, int sender,
+                                                       const struct weir_pkt *p,
+                                                       struct weir_tcp_out *o)
+{
+	struct weir_tcp_side *s = &c->side[sender], *r = &c->side[!sender];
+	if (p->tcp_flags & TH_RST) {
+		receiver_rst(c, s, r, p, o);
+		finish_out(o);
+		return true;
+	}
+	/* RFC 5961 §4: a synchronized receiver answers any SYN with a challenge ACK and discards
+	 * the segment: its ack, payload and flags change nothing. */
+	return (p->tcp_flags & TH_SYN) && established_or_later(r->state);
+}
+
 void weir_tcp_receiver_update(struct weir_tcp_conn *c, struct weir_mem *m, int sender,
                               const struct weir_pkt *p, struct weir_tcp_out *o)
 {
@@ -830,18 +942,14 @@ void weir_tcp_receiver_update(struct weir_tcp_conn *c, struct weir_mem *m, int s
 	if (!c || !p || !valid_side(sender))
 		return;
 	struct weir_tcp_side *s = &c->side[sender], *r = &c->side[!sender];
-	if (p->tcp_flags & TH_RST) {
-		receiver_rst(c, s, r, p, o);
-		finish_out(o);
-		return;
-	}
-	/* RFC 5961 §4: a synchronized receiver answers any SYN with a challenge ACK and discards
-	 * the segment: its ack, payload and flags change nothing. */
-	if ((p->tcp_flags & TH_SYN) && established_or_later(r->state))
+	/* A plain packet (most) has no RST or SYN to check, nor anything for receiver_ctl(). */
+	const bool pl = plain(p);
+	if (!pl && receiver_refuses(c, sender, p, o))
 		return;
 	if (p->tcp_flags & TH_ACK)
 		receiver_ack(c, !sender, p, o);
-	receiver_ctl(r, p, o);
+	if (!pl)
+		receiver_ctl(r, p, o);
 	receiver_payload(c, m, sender, p, o);
 	if (!c->handshake_done && !c->midstream &&
 	    (s->zflags & r->zflags & WEIR_ZF_ESTABLISHED)) {

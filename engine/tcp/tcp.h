@@ -46,6 +46,8 @@ struct weir_tcp_side {
 	uint8_t flags;           /**< WEIR_TCPF_* */
 	uint8_t zflags;          /**< WEIR_ZF_* */
 	uint8_t sack_perm, has_ts;
+	uint8_t wnd_shift;       /**< shift of the windows it advertises, 0xff while unknown: set by
+	                              the sender update of every SYN, since only SYNs change it */
 	uint64_t nxt_ts_ns;      /**< when snd_nxt last advanced: a late original is told from a retransmission by it */
 	uint64_t last_ts_ns;     /**< when its latest packet was seen */
 	uint32_t last_ack;       /**< ack field of its latest packet */

@@ -1221,6 +1221,46 @@ static void test_syn_on_established(void)
 	tt_free(t);
 }
 
+/* Plain packets (ACK without SYN, FIN or RST) take a shorter path through both updates; its edges
+ * must agree with the full one. */
+static void test_plain_edges(void)
+{
+	struct tt *t = tt_new();
+	handshake(t);
+	/* The server acknowledges ten bytes the box never saw; their late copy starts at snd_nxt
+	 * but is a (spurious) retransmission all the same. */
+	run(t, S, pk(ACK, SI + 1, CI + 11, NULL));
+	CHECK(has_anom(&t->rcv, WEIR_AN_ACK_UNSEEN_DATA));
+	run(t, C, pk(ACK | PSH, CI + 1, SI + 1, "0123456789"));
+	CHECK_EQ(t->pre.events, EVB(WEIR_EV_REXMIT));
+	CHECK_EQ(t->snd.events, EVB(WEIR_EV_REXMIT));
+	CHECK_EQ(t->c.side[C].rexmit_pkts, 1);
+	CHECK_EQ(t->c.side[C].resent_pkts, 1);
+	/* New bytes after them are not. */
+	run(t, C, pk(ACK | PSH, CI + 11, SI + 1, "abc"));
+	CHECK_EQ(t->snd.events, 0);
+	CHECK_EQ(t->c.side[C].rexmit_pkts, 1);
+	/* A plain segment whose IP fragments disagreed is flagged as any other. */
+	struct weir_pkt p = pk(ACK | PSH, CI + 14, SI + 1, "def");
+	p.ip_frag = WEIR_IPFRAG_OVERLAP_DIFF;
+	run(t, C, p);
+	CHECK(has_anom(&t->snd, WEIR_AN_FRAG_OVERLAP_DIFFERENT));
+	CHECK_EQ(t->snd.nanom, 1);
+	CHECK_EQ(t->rcv.new_bytes, 3);
+	tt_free(t);
+
+	/* Mid-stream, no SYN seen: a plain packet's window stays raw, its scale unknown. */
+	t = tt_new();
+	start(t, pk(ACK, CI + 1, SI + 1, NULL));
+	run(t, S, pk(ACK, SI + 1, CI + 1, NULL));
+	struct weir_pkt q = pk(ACK | PSH, CI + 1, SI + 1, "x");
+	q.win = 300;
+	run(t, C, q);
+	CHECK_EQ(t->c.side[C].rcv_wnd, 300);
+	CHECK_EQ(t->c.side[C].flags & WEIR_TCPF_WIN_KNOWN, 0);
+	tt_free(t);
+}
+
 int main(void)
 {
 	struct tt *t = tt_new();
@@ -1261,5 +1301,6 @@ int main(void)
 	test_bad_args();
 	test_restore();
 	test_syn_on_established();
+	test_plain_edges();
 	return UNIT_DONE();
 }
