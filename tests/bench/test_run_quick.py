@@ -2,7 +2,8 @@
 """test_run_quick.py RUN BUILD_DIR — runs `bench/run --quick` into a temporary directory and checks
 its output: RESULTS.md has one Throughput row for every tool x capture (a missing peer's row says
 MISSING, no run FAILED, weir's own rows carry numbers), the 1 vs 2 workers table has both rates and
-the two workers' packets adding up to the capture's, and results.svg is XML with one bar per row."""
+the two workers' packets adding up to the capture's and a note saying whether each run had a CPU
+share of its own (root, autogroup scheduling), and results.svg is XML with one bar per row."""
 import os
 import shutil
 import sys
@@ -57,6 +58,11 @@ def main():
         frames = int(caps[0][2].replace(",", ""))
         check(len(split) == 2 and sum(split) == frames,
               "1 vs 2 workers: the two workers' packets add up to sample's %d (got %s)" % (frames, split))
+        with open("/proc/sys/kernel/sched_autogroup_enabled") as f:
+            own = os.geteuid() == 0 and f.read().strip() == "1"
+        note = "Each run in a session of its own at autogroup nice -20" if own else "**Not root or no autogroup"
+        check(note in md.split("\n## 1 vs 2 workers\n", 1)[1],
+              "1 vs 2 workers: the note says whether each run had a CPU share of its own (%s)" % note)
         svg = ET.parse(os.path.join(out, "results.svg")).getroot()
         bars = [e for e in svg.iter("{http://www.w3.org/2000/svg}rect") if e.get("class") == "bar"]
         check(len(bars) == len(rows), "results.svg has one bar per row (%d bars, %d rows)" % (len(bars), len(rows)))
