@@ -189,6 +189,7 @@ struct job {
 	unsigned long repeat;
 	pthread_barrier_t *start; /* every worker begins each pass's loop together */
 	uint64_t cpu_ns, flows, delivered, mem_peak;
+	uint64_t packets;                /* handed to the engine, all passes */
 	uint64_t *loop_start, *loop_end; /* per pass, monotonic ns: the loop's wall-clock span */
 	int rc;
 };
@@ -224,6 +225,7 @@ static void engine_loop(struct job *j, struct weir_worker *w, unsigned long pass
 	}
 	j->cpu_ns += thread_ns() - t0;
 	j->loop_end[pass] = mono_ns();
+	j->packets += b->packets;
 }
 
 /* Each pass starts from a fresh worker; only the packet loop is timed: creating the worker,
@@ -288,18 +290,18 @@ static int shard(const struct block *b, unsigned n, struct block *out)
 	return 0;
 }
 
-/* The engine modes: a.workers workers over b, each on its own thread. *wall_ns sums, per pass, the
- * span from the first loop's start to the last loop's end. */
+/* The engine modes: a.workers workers over b, each on its own thread; jobs[k] is worker k's share
+ * (its packets and thread CPU time), total their sum. *wall_ns sums, per pass, the span from the
+ * first loop's start to the last loop's end. */
 static int engine_run(const struct block *b, const struct weir_config *cfg, const struct args *a,
-                      struct job *total, uint64_t *wall_ns)
+                      struct job *jobs, struct job *total, uint64_t *wall_ns)
 {
 	const unsigned n = (unsigned)a->workers;
 	struct block shards[WORKERS_MAX];
-	struct job jobs[WORKERS_MAX];
 	pthread_t tids[WORKERS_MAX];
 	pthread_barrier_t start;
 	memset(shards, 0, sizeof(shards));
-	memset(jobs, 0, sizeof(jobs));
+	memset(jobs, 0, n * sizeof(*jobs));
 	int rc = 0;
 	if (n > 1 && shard(b, n, shards) != 0) {
 		fprintf(stderr, "weir_memloop: out of memory\n");
@@ -357,6 +359,19 @@ out:
 	return rc;
 }
 
+/* Each worker's share: its packets (how even the split by flow is) and its thread CPU seconds (the
+ * wall time it would take on a CPU of its own). */
+static void print_workers(const struct job *jobs, unsigned n)
+{
+	printf(",\"worker_packets\":[");
+	for (unsigned k = 0; k < n; k++)
+		printf("%s%" PRIu64, k ? "," : "", jobs[k].packets);
+	printf("],\"worker_seconds\":[");
+	for (unsigned k = 0; k < n; k++)
+		printf("%s%.9f", k ? "," : "", jobs[k].cpu_ns / 1e9);
+	printf("]");
+}
+
 static void usage(FILE *out)
 {
 	fputs(
@@ -368,7 +383,8 @@ static void usage(FILE *out)
 	    "track:\n"
 	    "the engine with stream buffering off; reasm: the engine with default settings.\n"
 	    "--workers N (track, reasm): N workers on N threads, the packets split by flow; also\n"
-	    "prints the wall-clock time of the parallel loop and packets a wall-clock second.\n"
+	    "prints the wall-clock time of the parallel loop and packets a wall-clock second, and\n"
+	    "each worker's packets and thread CPU seconds.\n"
 	    "--checksums (track, reasm): the engine's checksums setting (default auto: a capture\n"
 	    "is not verified; verify: it is).\n",
 	    out);
@@ -467,10 +483,11 @@ int main(int argc, char **argv)
 		return rc;
 	}
 	struct job total = {0};
+	struct job jobs[WORKERS_MAX];
 	uint64_t wall_ns = 0;
 	volatile uint64_t sink = 0; /* keeps the ceilings' loops from being optimised away */
 	if (a.mode >= MODE_TRACK) {
-		rc = engine_run(&b, &cfg, &a, &total, &wall_ns);
+		rc = engine_run(&b, &cfg, &a, jobs, &total, &wall_ns);
 	} else {
 		for (unsigned long i = 0; i < a.repeat; i++) {
 			const uint64_t t0 = thread_ns();
@@ -487,11 +504,13 @@ int main(int argc, char **argv)
 	       ",\"seconds\":%.9f,\"ns_per_packet\":%.2f",
 	       mode_names[a.mode], packets, b.bytes * a.repeat, total.flows, cpu_ns / 1e9,
 	       packets ? (double)cpu_ns / (double)packets : 0.0);
-	if (a.mode >= MODE_TRACK)
+	if (a.mode >= MODE_TRACK) {
 		printf(",\"delivered\":%" PRIu64 ",\"stream_peak\":%" PRIu64 ",\"workers\":%lu"
 		       ",\"wall_seconds\":%.9f,\"wall_pps\":%.0f",
 		       total.delivered, total.mem_peak, a.workers, wall_ns / 1e9,
 		       wall_ns ? (double)packets * 1e9 / (double)wall_ns : 0.0);
+		print_workers(jobs, (unsigned)a.workers);
+	}
 	printf(",\"burst\":%lu}\n", a.burst);
 	return 0;
 }

@@ -5,7 +5,8 @@ Checks each JSON line against what is known of the file: 235 frames (tests/data/
 wire bytes and flows `weir replay --stats-json` counts, and for reasm the in-order bytes `weir
 replay --eve` records (the sum of both streams' "delivered"); track buffers no stream bytes, reasm
 does; --repeat multiplies the counts; --workers 2 splits the flows over two workers and finds the
-same packets, flows and delivered bytes; usage errors exit 64 and an unreadable file 66.
+same packets, flows and delivered bytes, each worker's packets adding up to them and each worker
+with its own CPU time; usage errors exit 64 and an unreadable file 66.
 
 usage: test_memloop.py WEIR_MEMLOOP WEIR SAMPLE.pcap
 """
@@ -65,6 +66,13 @@ def main():
               "%s --workers 2: a wall-clock time" % mode)
         for k in ("packets", "bytes", "flows", "delivered"):
             check(two[k] == 2 * one[k], "%s --workers 2 x2: %s %d, one worker x1 %d" % (mode, k, two[k], one[k]))
+        check(one["worker_packets"] == [one["packets"]] and one["worker_seconds"] == [one["seconds"]],
+              "%s --workers 1: the one worker has every packet and all the time (%s)" % (mode, one))
+        split, secs = two["worker_packets"], two["worker_seconds"]
+        check(len(split) == 2 and sum(split) == two["packets"] and min(split) > 0,
+              "%s --workers 2: each worker has packets, together all of them (%s)" % (mode, split))
+        check(len(secs) == 2 and min(secs) > 0 and abs(sum(secs) - two["seconds"]) < 1e-6,
+              "%s --workers 2: each worker's CPU seconds, adding up to the total (%s)" % (mode, secs))
     run([memloop, "walk", pcap, "--workers", "2"], 64)
     run([memloop, "reasm", pcap, "--workers", "0"], 64)
     run([memloop, "walk"], 64)

@@ -1,8 +1,9 @@
 #!/usr/bin/env python3
 """test_run_quick.py RUN BUILD_DIR — runs `bench/run --quick` into a temporary directory and checks
 its output: RESULTS.md has one Throughput row for every tool x capture (a missing peer's row says
-MISSING, no run FAILED, weir's own rows carry numbers), the 1 vs 2 workers table has both rates, and
-results.svg is XML with one bar per row."""
+MISSING, no run FAILED, weir's own rows carry numbers), the 1 vs 2 workers table has both rates and
+the two workers' packets adding up to the capture's and a note saying whether each run had a CPU
+share of its own (root, autogroup scheduling), and results.svg is XML with one bar per row."""
 import os
 import shutil
 import sys
@@ -50,9 +51,18 @@ def main():
         mine = [r[:3] for r in rows if r[1].startswith(("weir", "memloop")) and not r[2].replace(",", "").isdigit()]
         check(not mine, "weir's rows and the ceilings have numbers: %s" % mine)
         workers = section(md, "1 vs 2 workers")
-        check([w[0] for w in workers] == ["1", "2"] and
-              all(w[1].replace(",", "").isdigit() and int(w[1].replace(",", "")) > 0 for w in workers),
-              "1 vs 2 workers: packets per wall-clock second for each (got %s)" % workers)
+        rate = lambda cell: int(cell.split()[0].replace(",", ""))  # noqa: E731  ("1,234 (1,200–1,300)")
+        check([w[0] for w in workers] == ["sample"] and rate(workers[0][1]) > 0 and rate(workers[0][2]) > 0,
+              "1 vs 2 workers: packets per wall-clock second for each on sample (got %s)" % workers)
+        split = [int(k.replace(",", "")) for k in workers[0][5].split(" (")[0].split(" / ")]
+        frames = int(caps[0][2].replace(",", ""))
+        check(len(split) == 2 and sum(split) == frames,
+              "1 vs 2 workers: the two workers' packets add up to sample's %d (got %s)" % (frames, split))
+        with open("/proc/sys/kernel/sched_autogroup_enabled") as f:
+            own = os.geteuid() == 0 and f.read().strip() == "1"
+        note = "Each run in a session of its own at autogroup nice -20" if own else "**Not root or no autogroup"
+        check(note in md.split("\n## 1 vs 2 workers\n", 1)[1],
+              "1 vs 2 workers: the note says whether each run had a CPU share of its own (%s)" % note)
         svg = ET.parse(os.path.join(out, "results.svg")).getroot()
         bars = [e for e in svg.iter("{http://www.w3.org/2000/svg}rect") if e.get("class") == "bar"]
         check(len(bars) == len(rows), "results.svg has one bar per row (%d bars, %d rows)" % (len(bars), len(rows)))
