@@ -158,8 +158,8 @@ void weir_metrics_render(const struct weir_statpub_snap *snap, unsigned n, const
 	per_core(b, snap, n, "weir_tcp_packets_total", "counter", "TCP packets over IP.", ST(tcp_pkts), 1.0);
 	per_core(b, snap, n, "weir_other_packets_total", "counter", "Packets that are not TCP over IP.", ST(other_pkts), 1.0);
 	per_core(b, snap, n, "weir_fragments_total", "counter",
-	         "IP fragments not part of a reassembled TCP packet: held, given up, or of a datagram "
-	         "that is not TCP (the fragment that completes a TCP datagram counts as that packet).",
+	         "IP fragments that completed no datagram: held, given up, or not reassembled (the "
+	         "fragment that completes a datagram counts as the packet it rebuilds, TCP or not).",
 	         ST(frag_pkts), 1.0);
 	per_core(b, snap, n, "weir_orphans_total", "counter", "TCP packets that belong to no flow.", ST(orphans), 1.0);
 	per_core(b, snap, n, "weir_drops_total", "counter", "Packets given the drop verdict.", ST(drops), 1.0);

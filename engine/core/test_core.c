@@ -1386,6 +1386,46 @@ static void test_fragments_in_tunnel(void)
 	weir_worker_free(w);
 }
 
+/* The outer UDP datagram of a VXLAN packet in IPv4 fragments: reassembled, then decapsulated, its
+ * TCP segment is a packet of its flow and the fragment that completed it DONE. Inline, every other
+ * fragment of a UDP datagram stays non-TCP traffic (NOT_TCP): held, completing a datagram that
+ * holds no TCP (to a port no tunnel uses: a UDP packet), or of a datagram given up. */
+static void test_outer_fragments(void)
+{
+	struct weir_config cfg;
+	weir_config_defaults(&cfg);
+	struct weir_worker *w = weir_worker_create(&cfg, 0);
+	const char *data = "0123456789abcdefghijklmnopqrstuvwxyzABCD";
+	struct frame outer, f[2];
+	struct weir_rx_pkt r[2];
+	mk(&outer, C_IP, 40022, S_IP, 80, TH_ACK | TH_PSH, 1000, 1, data);
+	in_vxlan(&outer, 9);
+	const unsigned body = outer.len - 34; /* UDP, VXLAN, the inner frame */
+	const struct weir_stats *st = weir_worker_stats(w);
+	for (unsigned i = 0; i < 2; i++) {
+		if (i == 1)
+			put16(outer.b + 34 + 2, 5353); /* no tunnel on that port */
+		r[0] = frag_of(&outer, &f[0], 48, body - 48, 0, 0, (1 + i) * MS);
+		r[1] = frag_of(&outer, &f[1], 0, 48, 1, 0, (1 + i) * MS);
+		CHECK_EQ(weir_worker_rx(w, r, 2), 0);
+		CHECK_EQ(weir_worker_run(w), 0);
+		CHECK_EQ(r[0].frag, WEIR_FRAG_NOT_TCP);
+		CHECK_EQ(r[1].frag, i == 0 ? WEIR_FRAG_DONE : WEIR_FRAG_NOT_TCP);
+		CHECK_EQ(st->defrag[WEIR_DF_REASSEMBLED], 1 + i);
+		CHECK_EQ(st->frag_pkts, 1 + i);
+	}
+	CHECK_EQ(st->tcp_pkts, 1);
+	CHECK_EQ(st->flows_created, 1);
+	CHECK_EQ(st->other_pkts, 1);
+	CHECK_EQ(st->defrag[WEIR_DF_NOT_TCP], 0);
+	r[0] = frag_of(&outer, &f[0], 0, 44, 1, 0, 3 * MS); /* not a multiple of 8: given up */
+	CHECK_EQ(weir_worker_rx(w, r, 1), 0);
+	CHECK_EQ(weir_worker_run(w), 0);
+	CHECK_EQ(r[0].frag, WEIR_FRAG_NOT_TCP);
+	CHECK_EQ(st->defrag[WEIR_DF_BAD], 1);
+	weir_worker_free(w);
+}
+
 /* Puts the frame's IPv4 packet inside another IPv4 header from osrc to odst (IP-in-IP). */
 static void in_ipip(struct frame *f, uint32_t osrc, uint32_t odst)
 {
@@ -1457,6 +1497,7 @@ int main(void)
 	test_fragments();
 	test_fragment_checksums();
 	test_fragments_in_tunnel();
+	test_outer_fragments();
 	test_tunnel_outer();
 	return UNIT_DONE();
 }

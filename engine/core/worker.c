@@ -2,6 +2,7 @@
  * update, POST_SND, receiver update, POST_RCV; plus expiries, evictions and shutdown, each pausing
  * where events fire. */
 #include <errno.h>
+#include <netinet/in.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -615,17 +616,25 @@ static void parse_ahead(struct weir_worker *w, unsigned j)
 	weir_ft_prefetch_bucket(w->ft, a->hash);
 }
 
-/* Hands an IP fragment to the defragmenter (its outcome in rx->frag, for the inline policy). A TCP
+/* Hands an IP fragment to the defragmenter (its outcome in rx->frag, for the inline policy). A
  * datagram it completes takes the fragment's parse-ahead slot, parsed as raw IP with the
- * fragment's VLAN ids, port and time, and goes on as that TCP packet of its flow. Its frame, the
+ * fragment's VLAN ids, port and time: one that carries a TCP segment (its own, or in a tunnel)
+ * goes on as that TCP packet of its flow, any other as the non-TCP packet it is. Its frame, the
  * defragmenter's buffer, lasts until the next fragment is added: after this packet's events. */
 static void packet_defrag(struct weir_worker *w, struct weir_rx_pkt *rx, struct weir_ahead *a)
 {
 	struct weir_pkt *p = &a->pkt;
 	struct weir_defrag_dgram d;
+	/* Inline, the fragments of a datagram that is not TCP (UDP around a tunnel, ...) stay
+	 * non-TCP traffic whatever became of them, as they were before such datagrams were
+	 * reassembled; but for one that completed a TCP segment, which was inspected. */
+	const bool tcp = p->l4proto == IPPROTO_TCP;
 	rx->frag = (uint8_t)weir_defrag_add(w->defrag, p, rx->caplen, rx->ts_ns, &d);
-	if (rx->frag != WEIR_FRAG_DONE)
+	if (rx->frag != WEIR_FRAG_DONE) {
+		if (!tcp)
+			rx->frag = WEIR_FRAG_NOT_TCP;
 		return;
+	}
 	const uint16_t vlan[2] = {p->vlan[0], p->vlan[1]};
 	const uint8_t nvlan = p->nvlan;
 	/* The tunnel the fragments came through names the flow (its key), not the headers around
@@ -655,8 +664,8 @@ static void packet_defrag(struct weir_worker *w, struct weir_rx_pkt *rx, struct 
 	 * were about the fragments. */
 	if (a->r == WEIR_PARSE_TCP && csum_wanted(w, rx))
 		csum_check(a, WEIR_RXCSUM_IP_GOOD);
-	if (a->r != WEIR_PARSE_TCP) { /* its TCP header or checksum is bad: counted as such */
-		rx->frag = WEIR_FRAG_FAILED;
+	if (a->r != WEIR_PARSE_TCP) { /* a bad TCP header or checksum (counted), or no TCP */
+		rx->frag = tcp ? WEIR_FRAG_FAILED : WEIR_FRAG_NOT_TCP;
 		return;
 	}
 	a->dir = (int8_t)weir_flow_key_make(&a->key, p);

@@ -1,6 +1,6 @@
 /* defrag.c — IPv4/IPv6 datagrams rebuilt from their fragments: a hash of incomplete datagrams in
  * arrival order (for the timeout and the memory cap), each a byte buffer with a bitmap of the
- * 8-byte blocks it holds. */
+ * 8-byte blocks it holds. Only datagrams that can carry a TCP segment weir decodes are kept. */
 #include "defrag/defrag.h"
 
 #include <errno.h>
@@ -28,7 +28,11 @@
 #define IP6_ROUTING   43
 #define IP6_AH        51
 #define IP6_DSTOPTS   60
+#define PROTO_IPIP    4
 #define PROTO_TCP     6
+#define PROTO_UDP     17
+#define PROTO_IPV6    41
+#define PROTO_GRE     47
 #define TCP_HLEN_MIN  20u
 /* A first buffer this large holds a typical datagram (two 1,500-byte fragments) without growing. */
 #define DATA_MIN 2048u
@@ -70,6 +74,7 @@ struct weir_defrag {
 	uint64_t timeout_ns;
 	uint32_t max_frags;
 	uint8_t overlap;
+	bool tunnels; /* tunnels are decapsulated: datagrams that may carry one are reassembled */
 	struct dg *bucket[BUCKETS];
 	struct dg *oldest, *newest;
 	uint8_t out[WEIR_DEFRAG_IP_MAX + IPV6_HLEN]; /* the completed datagram */
@@ -84,7 +89,8 @@ struct frag {
 	const uint8_t *data; /* its share of the fragmentable part */
 	uint32_t off, len;
 	bool mf;
-	uint8_t nh; /* IPv6: the fragment header's next header */
+	uint8_t nh;    /* IPv6: the fragment header's next header */
+	uint8_t proto; /* the datagram's protocol: IPv4's, IPv6's fragment header's next header */
 };
 
 static inline void wr16(uint8_t *p, uint32_t v)
@@ -110,6 +116,7 @@ struct weir_defrag *weir_defrag_create(const struct weir_config *cfg, uint64_t *
 	d->timeout_ns = (uint64_t)cfg->defrag_timeout_ms * NS_PER_MS;
 	d->max_frags = cfg->defrag_max_frags;
 	d->overlap = cfg->defrag_overlap;
+	d->tunnels = cfg->tunnel_depth > 0;
 	return d;
 }
 
@@ -255,7 +262,9 @@ static bool read_frag(const struct weir_pkt *p, uint32_t caplen, struct frag *fr
 	memcpy(fr->key.dst, p->dst, sizeof(fr->key.dst));
 	memcpy(fr->key.vlan, p->vlan, sizeof(fr->key.vlan));
 	fr->key.ip_ver = p->ip_ver;
-	return p->ip_ver == 4 ? read_v4(p, caplen, fr) : read_v6(p, caplen, fr);
+	const bool whole = p->ip_ver == 4 ? read_v4(p, caplen, fr) : read_v6(p, caplen, fr);
+	fr->proto = p->ip_ver == 4 ? fr->key.proto : fr->nh;
+	return whole;
 }
 
 /* IPv6: where the next-header byte that names the fragment header sits in hdr[0, hlen). The
@@ -380,10 +389,23 @@ static bool keep_header(struct weir_defrag *d, struct dg *g, const struct frag *
 	return true;
 }
 
-/* A first fragment too short for the TCP header it starts: the tiny-fragment evasion (RFC 1858). */
+/* Whether a datagram of protocol proto can carry a TCP segment weir decodes: TCP, or a tunnel the
+ * decoder takes off (UDP for VXLAN, Geneve, GTP-U, Teredo, AYIYA and GRE in UDP; GRE; IPv4 and
+ * IPv6 in IP) when tunnels are decapsulated. Which UDP port a datagram goes to is known only from
+ * its first fragment, which may come last: every UDP datagram is taken. */
+static bool carries_tcp(const struct weir_defrag *d, uint8_t proto)
+{
+	if (proto == PROTO_TCP)
+		return true;
+	return d->tunnels && (proto == PROTO_UDP || proto == PROTO_GRE || proto == PROTO_IPIP ||
+	                      proto == PROTO_IPV6);
+}
+
+/* A first TCP fragment too short for the TCP header it starts: the tiny-fragment evasion (RFC
+ * 1858). */
 static bool tiny(const struct frag *fr)
 {
-	return fr->off == 0 &&
+	return fr->off == 0 && fr->proto == PROTO_TCP &&
 	       (fr->len < TCP_HLEN_MIN || fr->len < (uint32_t)(fr->data[12] >> 4) * 4);
 }
 
@@ -445,11 +467,11 @@ int weir_defrag_add(struct weir_defrag *d, const struct weir_pkt *p, uint32_t ca
 	if (!read_frag(p, caplen, &fr))
 		return give_up(d, NULL,
 		               WEIR_DF_BAD); /* the capture cut it: its bytes are unknown */
-	if ((fr.key.ip_ver == 4 ? fr.key.proto : fr.nh) != PROTO_TCP) {
+	if (!carries_tcp(d, fr.proto)) {
 		d->st[WEIR_DF_NOT_TCP]++;
 		return WEIR_FRAG_NOT_TCP;
 	}
-	if (fr.off == 0 && tiny(&fr))
+	if (tiny(&fr))
 		d->st[WEIR_DF_TINY]++;
 	if (fr.off == 0 && !fr.mf) { /* atomic: a whole datagram, never merged with others */
 		if (fr.key.ip_ver == 6 && v6_nh_at(fr.ip, fr.hlen) == UINT32_MAX)

@@ -1,5 +1,5 @@
-/* defrag.h — per-worker IPv4/IPv6 defragmentation: fragments of a TCP datagram in, the whole IP
- * packet out, under a memory cap, a timeout, a fragment cap and an overlap policy. */
+/* defrag.h — per-worker IPv4/IPv6 defragmentation: fragments of a datagram that can carry TCP in,
+ * the whole IP packet out, under a memory cap, a timeout, a fragment cap and an overlap policy. */
 #ifndef WEIR_DEFRAG_H
 #define WEIR_DEFRAG_H
 
@@ -26,10 +26,10 @@ struct weir_defrag_dgram {
 
 /**
  * Creates a defragmenter from cfg's defrag_* fields (memory cap, timeout, fragments per datagram,
- * overlap policy), counting into st[WEIR_DF_COUNT] (enum weir_defrag_counter; it must outlive d,
- * and the memory counters are kept current).
- * NULL + errno (EINVAL: a zero cap, timeout or fragment count, a bad policy; ENOMEM). The caller's
- * thread only.
+ * overlap policy) and tunnel_depth (0: only TCP datagrams are reassembled), counting into
+ * st[WEIR_DF_COUNT] (enum weir_defrag_counter; it must outlive d, and the memory counters are kept
+ * current). NULL + errno (EINVAL: a zero cap, timeout or fragment count, a bad policy; ENOMEM). The
+ * caller's thread only.
  */
 struct weir_defrag *weir_defrag_create(const struct weir_config *cfg, uint64_t *st);
 /** Frees d and every datagram it holds. NULL is a no-op. */
@@ -40,7 +40,10 @@ void weir_defrag_free(struct weir_defrag *d);
  * bytes; its vlan ids are part of the datagram's key), at time now_ns, which also expires the
  * datagrams older than the timeout. Returns an enum weir_frag_outcome: WEIR_FRAG_DONE fills *out
  * with the completed datagram; HELD (kept), FAILED (the datagram is given up, counted by reason)
- * and NOT_TCP (not a TCP datagram: nothing kept) do not touch *out. Fragments are keyed by
+ * and NOT_TCP (a datagram that carries nothing weir decodes: nothing kept) do not touch *out.
+ * Reassembled are datagrams of TCP and, when cfg's tunnel_depth is not 0, of the protocols a
+ * tunnel the decoder takes off comes in (UDP, GRE, IPv4 and IPv6 in IP): a completed one may
+ * still turn out to carry no TCP (a plain UDP datagram). Fragments are keyed by
  * (source, destination, id, protocol) for IPv4, (source, destination, id) for IPv6, and the VLAN
  * ids. An atomic fragment (offset 0, no more fragments) is a datagram of its own (RFC 6946).
  */

@@ -1,6 +1,7 @@
 /* test_defrag.c — unit tests of the defragmenter: orders, duplicates, every overlap shape under
  * both policies, tiny and oversized fragments, the timeout, the memory cap, the fragment cap,
- * IPv6 extension headers and atomic fragments. Fragments go through the real decoder first. */
+ * IPv6 extension headers, atomic fragments and datagrams other than TCP (UDP, a tunnel around
+ * TCP, ICMP). Fragments go through the real decoder first. */
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
@@ -60,21 +61,34 @@ struct fr {
 	struct weir_pkt p;
 };
 
-/* Raw-IPv4 fragment of orig: bytes [off, off + len) of its TCP part, or len copies of fill when
- * fill is not 0; mf: more fragments. */
-static void frag4(struct fr *f, unsigned off, unsigned len, int mf, uint8_t fill)
+/* Raw-IPv4 fragment with header hdr (20 bytes) at offset off: the len bytes at data; mf: more
+ * fragments. */
+static void frag_at(struct fr *f, const uint8_t *hdr, const uint8_t *data, unsigned off,
+                    unsigned len, int mf)
 {
-	memcpy(f->b, orig, 20);
+	memcpy(f->b, hdr, 20);
 	put16(f->b + 2, 20 + len);
 	put16(f->b + 6, (mf ? 0x2000 : 0) | off / 8);
-	if (fill)
-		memset(f->b + 20, fill, len);
-	else
-		memcpy(f->b + 20, orig + 20 + off, len);
+	memcpy(f->b + 20, data, len);
 	f->n = 20 + len;
 	unsigned reason;
 	CHECK_EQ(weir_parse(&f->p, f->b, f->n, f->n, WEIR_DLT_RAW, &reason), WEIR_PARSE_FRAGMENT);
 	f->p.frame = f->b;
+}
+
+/* Fragment of orig: bytes [off, off + len) of its TCP part, or len copies of fill when fill is
+ * not 0. */
+static void frag4(struct fr *f, unsigned off, unsigned len, int mf, uint8_t fill)
+{
+	uint8_t filled[sizeof(f->b)];
+	memset(filled, fill, sizeof(filled));
+	frag_at(f, orig, fill ? filled : orig + 20 + off, off, len, mf);
+}
+
+/* Fragment of datagram dg (a 20-byte header): bytes [off, off + len) of what follows it. */
+static void frag_of(struct fr *f, const uint8_t *dg, unsigned off, unsigned len, int mf)
+{
+	frag_at(f, dg, dg + 20 + off, off, len, mf);
 }
 
 static struct weir_config cfg_of(uint64_t memcap, uint32_t max_frags, int policy)
@@ -477,6 +491,132 @@ static void test_atomic(void)
 	weir_defrag_free(d);
 }
 
+/* An IPv4 datagram of protocol proto with orig's addresses and id around the n bytes at l4 (which
+ * may be b + 20): its length. */
+static unsigned dgram4(uint8_t *b, uint8_t proto, const uint8_t *l4, unsigned n)
+{
+	memmove(b + 20, l4, n);
+	memcpy(b, orig, 20);
+	put16(b + 2, 20 + n);
+	b[9] = proto;
+	put16(b + 10, 0);
+	put16(b + 10, ~sum16(b, 20) & 0xffff);
+	return 20 + n;
+}
+
+/* A UDP datagram from port 53 to 5353 with 32 bytes of payload (no checksum), or to the GTP-U
+ * port with a G-PDU header around orig when gtp. Its length. */
+static unsigned udp4(uint8_t *b, int gtp)
+{
+	uint8_t u[8 + 8 + sizeof(orig)];
+	const unsigned n = gtp ? sizeof(u) : 8 + 32;
+	memset(u, 0, sizeof(u));
+	put16(u, gtp ? WEIR_TUN_PORT_GTPU : 53);
+	put16(u + 2, gtp ? WEIR_TUN_PORT_GTPU : 5353);
+	put16(u + 4, n);
+	if (gtp) {
+		u[8] = 0x30; /* version 1, PT: GTP */
+		u[9] = 0xff; /* G-PDU */
+		put16(u + 10, sizeof(orig));
+		memcpy(u + 12, "\0\0\0\x2a", 4); /* TEID */
+		memcpy(u + 16, orig, sizeof(orig));
+	} else {
+		memset(u + 8, 'd', 32);
+	}
+	return dgram4(b, 17, u, n);
+}
+
+/* A defragmenter whose config c decapsulates tunnels (GTP-U on its port). */
+static struct weir_defrag *mk_tunnels(uint64_t *st, struct weir_config *c)
+{
+	*c = cfg_of(1 << 20, 64, WEIR_OVERLAP_FIRST);
+	c->tunnel_depth = WEIR_TUN_MAX_DEPTH;
+	c->gtpu_port = WEIR_TUN_PORT_GTPU;
+	memset(st, 0, WEIR_DF_COUNT * sizeof(*st));
+	struct weir_defrag *d = weir_defrag_create(c, st);
+	CHECK(d != NULL);
+	return d;
+}
+
+/* Tunnels decapsulated: the fragments of a UDP datagram are reassembled, and a plain one is a
+ * packet that is not TCP; with tunnels off they carry nothing weir decodes, as ICMP never does. */
+static void test_udp(void)
+{
+	uint64_t st[WEIR_DF_COUNT];
+	struct weir_config c;
+	struct weir_defrag *d = mk_tunnels(st, &c);
+	struct weir_defrag_dgram out;
+	uint8_t dg[128];
+	const unsigned n = udp4(dg, 0);
+	struct fr f;
+	frag_of(&f, dg, 0, 16, 1);
+	CHECK_EQ(add(d, &f, SEC, &out), WEIR_FRAG_HELD);
+	CHECK_EQ(st[WEIR_DF_TINY], 0); /* shorter than a TCP header, but not TCP */
+	frag_of(&f, dg, 16, n - 36, 0);
+	CHECK_EQ(add(d, &f, SEC, &out), WEIR_FRAG_DONE);
+	CHECK_EQ(out.len, n);
+	CHECK_MEM(out.ip, dg, n);
+	struct weir_pkt q;
+	CHECK_EQ(weir_parse_cfg(&q, out.ip, out.len, out.len, WEIR_DLT_IPV4, &c, NULL),
+	         WEIR_PARSE_OTHER);
+	CHECK_EQ(q.l4proto, 17);
+	CHECK_EQ(st[WEIR_DF_REASSEMBLED], 1);
+	CHECK_EQ(st[WEIR_DF_NOT_TCP], 0);
+	/* ICMP (an echo request) is never reassembled. */
+	const uint8_t echo[24] = {8};
+	const unsigned ni = dgram4(dg, 1, echo, sizeof(echo));
+	frag_of(&f, dg, 0, 16, 1);
+	CHECK_EQ(add(d, &f, SEC, &out), WEIR_FRAG_NOT_TCP);
+	frag_of(&f, dg, 16, ni - 36, 0);
+	CHECK_EQ(add(d, &f, SEC, &out), WEIR_FRAG_NOT_TCP);
+	CHECK_EQ(st[WEIR_DF_NOT_TCP], 2);
+	CHECK_EQ(st[WEIR_DF_MEM_USED], 0);
+	weir_defrag_free(d);
+	/* Tunnels off: UDP is not reassembled either. */
+	d = mk(st, 1 << 20, 64, WEIR_OVERLAP_FIRST);
+	udp4(dg, 0);
+	frag_of(&f, dg, 0, 16, 1);
+	CHECK_EQ(add(d, &f, SEC, &out), WEIR_FRAG_NOT_TCP);
+	CHECK_EQ(st[WEIR_DF_NOT_TCP], 1);
+	weir_defrag_free(d);
+}
+
+/* A TCP segment in GTP-U whose outer UDP datagram came in fragments (the first one holding only
+ * the UDP and GTP-U headers, the last one first): reassembled, the decoder takes the tunnel off
+ * and finds orig's segment. */
+static void test_tunnel(void)
+{
+	uint64_t st[WEIR_DF_COUNT];
+	struct weir_config c;
+	struct weir_defrag *d = mk_tunnels(st, &c);
+	struct weir_defrag_dgram out;
+	uint8_t dg[160];
+	const unsigned n = udp4(dg, 1);
+	struct weir_pkt q;
+	CHECK_EQ(weir_parse_cfg(&q, dg, n, n, WEIR_DLT_IPV4, &c, NULL), WEIR_PARSE_TCP);
+	static const unsigned cuts[] = {0, 16, 56};
+	struct fr f;
+	frag_of(&f, dg, cuts[2], n - 20 - cuts[2], 0);
+	CHECK_EQ(add(d, &f, SEC, &out), WEIR_FRAG_HELD);
+	frag_of(&f, dg, cuts[1], cuts[2] - cuts[1], 1);
+	CHECK_EQ(add(d, &f, SEC, &out), WEIR_FRAG_HELD);
+	frag_of(&f, dg, cuts[0], cuts[1] - cuts[0], 1);
+	CHECK_EQ(add(d, &f, SEC, &out), WEIR_FRAG_DONE);
+	CHECK_EQ(out.len, n);
+	CHECK_EQ(weir_parse_cfg(&q, out.ip, out.len, out.len, WEIR_DLT_IPV4, &c, NULL),
+	         WEIR_PARSE_TCP);
+	CHECK_EQ(q.tun_depth, 1);
+	CHECK_EQ(q.tun_type, WEIR_TUN_GTPU);
+	CHECK_EQ(q.sport, 40000);
+	CHECK_EQ(q.dport, 80);
+	CHECK_EQ(q.seq, 0x01000000u);
+	CHECK_EQ(q.payload_len, L4LEN - 20);
+	CHECK_MEM(q.payload, orig + 40, L4LEN - 20);
+	CHECK_EQ(st[WEIR_DF_REASSEMBLED], 1);
+	CHECK_EQ(st[WEIR_DF_TINY], 0);
+	weir_defrag_free(d);
+}
+
 static void test_args(void)
 {
 	uint64_t st[WEIR_DF_COUNT];
@@ -514,6 +654,8 @@ int main(void)
 	test_keys();
 	test_ipv6();
 	test_atomic();
+	test_udp();
+	test_tunnel();
 	test_args();
 	return UNIT_DONE();
 }

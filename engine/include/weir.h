@@ -392,15 +392,15 @@ struct weir_rx_pkt {
 enum weir_frag_outcome {
 	WEIR_FRAG_NONE = 0,      /**< not an IP fragment */
 	WEIR_FRAG_HELD = 1,      /**< held: its datagram is not complete yet */
-	WEIR_FRAG_DONE = 2,      /**< completed a TCP datagram, processed as that TCP packet */
+	WEIR_FRAG_DONE = 2,      /**< completed a datagram carrying a TCP segment (its own or in a tunnel), processed as that TCP packet */
 	WEIR_FRAG_FAILED = 3,    /**< its datagram cannot be reassembled (counted by reason: enum weir_defrag_counter) */
-	WEIR_FRAG_NOT_TCP = 4,   /**< a fragment of a datagram that is not TCP: not reassembled */
+	WEIR_FRAG_NOT_TCP = 4,   /**< a fragment of a datagram that is not TCP (not reassembled, or held, given up or completed without a TCP segment inside): non-TCP traffic */
 };
 
 /** IP defragmentation counters of one worker (struct weir_stats.defrag[], named by
  *  weir_defrag_counter_name()). Monotonic except MEM_USED. */
 enum weir_defrag_counter {
-	WEIR_DF_REASSEMBLED = 0,  /**< TCP datagrams completed and processed */
+	WEIR_DF_REASSEMBLED = 0,  /**< datagrams completed and processed (TCP; UDP, GRE, IP in IP when tunnels are decapsulated) */
 	WEIR_DF_TIMEOUTS = 1,     /**< datagrams given up incomplete at the timeout */
 	WEIR_DF_EVICTED = 2,      /**< incomplete datagrams evicted by the memory cap (oldest first) */
 	WEIR_DF_TOO_MANY = 3,     /**< datagrams given up: more fragments than the cap */
@@ -410,7 +410,7 @@ enum weir_defrag_counter {
 	WEIR_DF_BAD = 7,          /**< datagrams given up: a truncated fragment, a middle fragment not a
 	                               multiple of 8 bytes, two different ends, bytes past the end */
 	WEIR_DF_TINY = 8,         /**< first fragments too short to hold the whole TCP header (reassembled anyway) */
-	WEIR_DF_NOT_TCP = 9,      /**< fragments of datagrams that are not TCP (not reassembled) */
+	WEIR_DF_NOT_TCP = 9,      /**< fragments of datagrams that carry nothing weir decodes (not reassembled) */
 	WEIR_DF_MEM_USED = 10,    /**< bytes held by incomplete datagrams now */
 	WEIR_DF_MEM_PEAK = 11,    /**< the most bytes they ever held */
 	WEIR_DF_COUNT = 12,

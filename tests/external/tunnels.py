@@ -13,13 +13,15 @@ weir takes off (GRE, VXLAN, Geneve, GTP, Teredo, AYIYA, IP-in-IP). For each, `we
   * the bytes are sane: weir counts the inner IP packets, tshark whole frames, so per packet
     tshark's count is larger by the outer headers: at least an Ethernet header (14), at most
     OVERHEAD_MAX bytes.
-IP fragments tshark reassembles and TCP quoted in ICMP errors are left out (weir counts the
-first as fragments and does not look into the second). A capture whose
+A packet in fragments counts once, on the frame that completes it (weir reassembles the
+fragments of TCP and, before decapsulating, of the outer datagram of a tunnel, as tshark does);
+its bytes are tshark's reassembled datagram behind an Ethernet header. TCP quoted in ICMP errors
+is left out (weir does not look into it). A capture whose
 tunneled TCP weir does not decode must say so in weir's malformed counters (tunnel_unsupported,
 bad_tunnel). The run fails when no connection in a tunnel was checked at all.
 
 The captures of EXACT are held to their inner TCP flows exactly: the tuple (client first), the
-EVE `tunnel` object's fields and the bytes each way, and none of their tunneled packets may be
+EVE `tunnel` object's fields, the bytes and packets each way, and none of their tunneled packets may be
 left undecoded.
 """
 import ipaddress
@@ -35,22 +37,36 @@ TUNNEL_TAGS = {"GRE", "VXLAN", "Geneve", "GTP", "Teredo", "AYIYA", "IP-in-IP"}
 # Geneve header with options, an inner Ethernet header with tags (22).
 OVERHEAD_MAX = 256
 ETH_HLEN = 14
+IPV6_HLEN = 40
 # Captures whose inner TCP flows are asserted exactly: (client, client port, server, server port,
-# fields of the EVE tunnel object, bytes_toserver, bytes_toclient), tshark -V read by hand.
+# fields of the EVE tunnel object, bytes_toserver, bytes_toclient, pkts_toserver, pkts_toclient),
+# tshark -V read by hand.
 EXACT = {
     # GRE in UDP to port 4754 (RFC 8086); the tunnel object is the flow's first packet's outer
     # header. Zeek's baseline (btest core.tunnels.gre-over-udp) has the same 332 and 551 IP bytes.
     "zeek/tunnels/gre-over-udp-4754.pcap": [
         ("172.17.0.2", 36518, "192.0.78.150", 80,
          {"type": "gre", "depth": 1, "src_ip": "192.168.0.107", "dest_ip": "192.168.5.1",
-          "src_port": 40987, "dest_port": 4754, "proto": "UDP"}, 332, 551)],
+          "src_port": 40987, "dest_port": 4754, "proto": "UDP"}, 332, 551, 6, 4)],
     # Aruba's GRE (protocol 0x8240) over an 802.11 QoS data frame holding an A-MSDU of two
     # subframes: weir sees the first one's IP packet (281 bytes), not the second's (75; Zeek
-    # counts both, 356). Seen mid-connection, the server's segment names the server as source.
+    # counts both, 356, and 2 packets). Seen mid-connection, the server's segment names the server
+    # as source.
     "zeek/tunnels/gre-aruba-amsdu.pcap": [
         ("157.240.18.16", 443, "149.159.130.184", 49392,
          {"type": "gre", "depth": 1, "src_ip": "10.226.22.9", "dest_ip": "10.102.16.187",
-          "proto": "GRE"}, 281, 0)],
+          "proto": "GRE"}, 281, 0, 1, 0)],
+    # GTP-U whose outer UDP datagrams are mostly IPv4 fragments (76 of 108 frames; 84 of 120):
+    # reassembled before decapsulation, the inner connection has Zeek's packets and IP bytes
+    # (btests core.tunnels.gtp.outer_ip_frag and different_dl_and_ul).
+    "zeek/tunnels/gtp/gtp1_gn_normal_incl_fragmentation.pcap": [
+        ("10.131.47.185", 1923, "79.101.110.141", 80,
+         {"type": "gtpu", "depth": 1, "src_ip": "239.114.155.111", "dest_ip": "63.94.149.181",
+          "src_port": 2152, "dest_port": 2152, "proto": "UDP"}, 3204, 52594, 27, 41)],
+    "zeek/tunnels/gtp/gtp2_different_udp_port.pcap": [
+        ("10.131.17.170", 51803, "173.199.115.168", 80,
+         {"type": "gtpu", "depth": 1, "src_ip": "167.55.105.244", "dest_ip": "207.233.125.40",
+          "src_port": 5906, "dest_port": 2152, "proto": "UDP"}, 2310, 65396, 29, 49)],
 }
 # tshark display filter for TCP carried in a tunnel weir takes off.
 TUNNELED = ("tcp && (gre || vxlan || geneve || gtp || teredo || ayiya || ip.proto == 4 || "
@@ -75,22 +91,27 @@ def canon(a, ap, b, bp):
 
 def tcp_frames(path, display_filter):
     """{4-tuple of the innermost IP header and TCP: [frames, wire bytes]} of the TCP frames that
-    match the filter, leaving out IP fragments tshark reassembled (weir does not reassemble them:
-    they are counted as fragments) and TCP headers quoted in ICMP errors. Teredo is decoded on
+    match the filter, leaving out TCP headers quoted in ICMP errors; a frame completing an IP
+    datagram tshark reassembled counts the datagram behind an Ethernet header. Teredo is decoded on
     any port, as weir does (Wireshark's teredo_udp heuristic, off by default)."""
     cmd = ["tshark", "-r", path, "--enable-heuristic", "teredo_udp", "-Y", display_filter,
            "-T", "fields", "-E", "occurrence=a",
            "-E", "aggregator=,", "-e", "frame.len", "-e", "ip.src", "-e", "ip.dst", "-e", "ipv6.src",
            "-e", "ipv6.dst", "-e", "tcp.srcport", "-e", "tcp.dstport", "-e", "frame.protocols",
-           "-e", "ip.fragment.count", "-e", "ipv6.fragment.count"]
+           "-e", "ip.fragment.count", "-e", "ipv6.fragment.count", "-e", "ip.hdr_len",
+           "-e", "ip.reassembled.length", "-e", "ipv6.reassembled.length"]
     out = subprocess.run(cmd, capture_output=True, text=True).stdout
     by = {}
     for line in out.splitlines():
-        n, s4, d4, s6, d6, sp, dp, protos, f4, f6 = (line.split("\t") + [""] * 10)[:10]
+        n, s4, d4, s6, d6, sp, dp, protos, f4, f6, hl, r4, r6 = (line.split("\t") + [""] * 13)[:13]
         layers = protos.split(":")
         fam = [p for p in layers if p in ("ip", "ipv6")]
-        if not fam or not sp or f4 or f6 or {"icmp", "icmpv6"} & set(layers):
-            continue  # not TCP, a reassembled fragment, or a TCP header quoted in an ICMP error
+        if not fam or not sp or {"icmp", "icmpv6"} & set(layers):
+            continue  # not TCP, or a TCP header quoted in an ICMP error
+        if f4:
+            n = ETH_HLEN + int(hl.split(",")[0]) + int(r4.split(",")[0])
+        elif f6:
+            n = ETH_HLEN + IPV6_HLEN + int(r6.split(",")[0])
         s, d = (s6, d6) if fam[-1] == "ipv6" else (s4, d4)
         k = canon(s.split(",")[-1], sp.split(",")[0], d.split(",")[-1], dp.split(",")[0])
         e = by.setdefault(k, [0, 0])
@@ -116,7 +137,7 @@ def check_exact(name, flows, undecoded):
     if name not in EXACT:
         return []
     bad = ["%d tunneled packets not decoded" % undecoded] if undecoded else []
-    for src, sp, dst, dp, tun, bts, btc in EXACT[name]:
+    for src, sp, dst, dp, tun, bts, btc, pts, ptc in EXACT[name]:
         got = [fl for fl in flows if (fl["src_ip"], fl["src_port"], fl["dest_ip"], fl["dest_port"]) == (src, sp, dst, dp)]
         if len(got) != 1:
             bad.append("%s:%d > %s:%d: %d weir flows, expected 1" % (src, sp, dst, dp, len(got)))
@@ -127,9 +148,10 @@ def check_exact(name, flows, undecoded):
             if t.get(key) != want:
                 bad.append("%s:%d > %s:%d: tunnel %s %r, expected %r" % (src, sp, dst, dp, key, t.get(key), want))
         f = fl["flow"]
-        if (f["bytes_toserver"], f["bytes_toclient"]) != (bts, btc):
-            bad.append("%s:%d > %s:%d: bytes %d/%d, expected %d/%d" % (
-                src, sp, dst, dp, f["bytes_toserver"], f["bytes_toclient"], bts, btc))
+        got = (f["bytes_toserver"], f["bytes_toclient"], f["pkts_toserver"], f["pkts_toclient"])
+        if got != (bts, btc, pts, ptc):
+            bad.append("%s:%d > %s:%d: bytes %d/%d, packets %d/%d, expected %d/%d, %d/%d" % (
+                (src, sp, dst, dp) + got + (bts, btc, pts, ptc)))
     return bad
 
 

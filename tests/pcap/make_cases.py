@@ -1267,6 +1267,103 @@ def case_fragments():
 	return {"input.pcap": cap}, exp, readme
 
 
+def fragmented(wrap, cut, cap):
+	"""wrap, but an outer IPv4 datagram with more than cut bytes (a multiple of 8) after its header
+	is sent as fragments of cut bytes: the later ones are added to cap first, last one first, and
+	the first one, which then completes the datagram, is returned (sent and accounted as the
+	segment). Its attribute datagrams counts the datagrams cut."""
+	ident = [0x7000]
+
+	def wrap_frags(ip, side):
+		frame = wrap(ip, side)
+		outer = frame[14:]
+		hlen, tot = (outer[0] & 0x0F) * 4, struct.unpack("!H", outer[2:4])[0]
+		body = outer[hlen:tot]
+		if len(body) <= cut:
+			return frame
+		src, dst = (str(ipaddress.ip_address(outer[a:a + 4])) for a in (12, 16))
+		ident[0] += 1
+		wrap_frags.datagrams += 1
+		frames = [ether(ipv4(src, dst, outer[9], body[off:off + cut], ident=ident[0],
+		                     frag=(0x2000 if off + cut < len(body) else 0) | off // 8),
+		                ETH_IPV4, outgoing=(side == 0)) for off in range(0, len(body), cut)]
+		for f in reversed(frames[1:]):
+			cap.add(f)
+		return frames[0]
+	wrap_frags.datagrams = 0
+	return wrap_frags
+
+
+def fragmented_datagram(cap, src, dst, proto, payload, cut, ident):
+	"""A datagram of proto sent as IPv4 fragments of cut bytes, in order. Their number."""
+	pieces = range(0, len(payload), cut)
+	for off in pieces:
+		more = 0x2000 if off + cut < len(payload) else 0
+		cap.add(ether(ipv4(src, dst, proto, payload[off:off + cut], ident=ident, frag=more | off // 8),
+		              ETH_IPV4))
+	return len(pieces)
+
+
+def case_tunnel_fragments():
+	cap = Capture()
+	# A connection in GTP-U and one in VXLAN whose data segments come in outer UDP datagrams cut
+	# into IPv4 fragments (the first fragment, which holds the UDP and tunnel headers, last), as
+	# a link with a small MTU between two tunnel endpoints does; their handshakes and ACKs fit.
+	gtp = Conn(cap, C_IP, S_IP, 40040, 80, 0x40000000, 0x41000000,
+	           wrap=fragmented(in_gtpu(0x3333, 0x4444), 64, cap))
+	vx = Conn(cap, C_IP, S_IP, 40041, 80, 0x42000000, 0x43000000,
+	          wrap=fragmented(in_vxlan(300), 80, cap))
+	req = b"GET /tunneled/and/fragmented HTTP/1.1\r\nHost: weir\r\n\r\n"
+	resp = b"HTTP/1.1 200 OK\r\nContent-Length: 60\r\n\r\n" + b"b" * 60
+	start = len(cap.recs)
+	for c in (gtp, vx):
+		c.handshake()
+		c.send(0, PSH | ACK, req)
+		c.send(1, ACK, dt_ms=HS_RTT_MS / 2)
+		c.send(1, PSH | ACK, resp)
+		c.send(0, ACK, dt_ms=HS_RTT_MS / 2)
+		c.close(first=0)
+	held = len(cap.recs) - start - tcp_count([gtp, vx])  # fragments before each completing one
+	# A DNS answer in two fragments: reassembled, a UDP datagram like any other (not TCP, not a
+	# failure); an ICMP echo request in two fragments: not reassembled (defrag not_tcp).
+	answer = udp_datagram("10.0.0.53", C_IP, 53, 40053, b"\x12\x34\x81\x80" + b"a" * 92)
+	dns = fragmented_datagram(cap, "10.0.0.53", C_IP, PROTO_UDP, answer, 64, 0x5353)
+	echo = b"\x08\x00\x00\x00\x00\x01\x00\x01" + b"p" * 88
+	icmp = fragmented_datagram(cap, C_IP, "10.0.0.53", 1, echo, 64, 0x1c01)
+	cap.trailer()
+	vx_t = {"type": "vxlan", "depth": 1, "id": 300, "src_ip": T_A, "dest_ip": T_B,
+	        "src_port": 49152, "dest_port": PORT_VXLAN, "proto": "UDP"}
+	gtp_t = {"type": "gtpu", "depth": 1, "src_ip": T_A, "dest_ip": T_B, "src_port": PORT_GTPU,
+	         "dest_port": PORT_GTPU, "proto": "UDP"}
+	flows = {}
+	for c, t in ((gtp, gtp_t), (vx, vx_t)):
+		f = expect_flow(c, req, resp, "fin", "time_wait", "closed", conn_state="SF",
+		                history=zeek_history(c))
+		f["tunnel"] = t
+		flows[flow_key(c, t)] = f
+	st = base_stats([cap], [gtp, vx], tcp_count([gtp, vx]), 1 + 1, {"fin": 2}, handshakes=2,
+	                fragments=held + (dns - 1) + icmp)
+	cut = gtp.wrap.datagrams + vx.wrap.datagrams
+	st["defrag"] = {"reassembled": cut + 1, "not_tcp": icmp, "timeouts": 0, "evicted": 0,
+	                "too_many": 0, "overlaps": 0, "overlap_different": 0, "oversized": 0,
+	                "bad": 0, "tiny": 0, "memory_used": 0}
+	outer = ("of a segment in a fragmented outer datagram the oracle takes the reassembled outer "
+	         "datagram's ip.len (36 more in GTP-U, 50 in VXLAN: the outer IPv4, UDP and tunnel "
+	         "headers); weir counts the inner IP packet, as for every tunneled segment")
+	exp = {"runs": [{"name": "default", "args": [], "exit": 0, "stats": st, "flows": flows}],
+	       "oracle": {"notes": {"*:toserver.ip_bytes": outer, "*:toclient.ip_bytes": outer}}}
+	readme = """Tunneled connections whose outer datagrams are IPv4 fragments (issue 15: Zeek's gtp1_gn_normal_incl_fragmentation and gtp2_different_udp_port captures show it on a real GTP link), and fragmented datagrams that are not TCP.
+
+- Port 40040 in GTP-U (TEIDs 0x3333 up, 0x4444 down), port 40041 in VXLAN segment 300: a handshake, a %(req)d-byte request, an ACK, a %(resp)d-byte response, an ACK and a FIN close. Every outer datagram with more than 64 (GTP-U) or 80 (VXLAN) bytes after its IPv4 header is sent as fragments of that size, the first fragment (the UDP and tunnel headers) after the others: the %(cut)d data segments. weir reassembles each outer datagram (`defrag.reassembled` %(cut)d, and 1 below), takes the tunnel off and tracks the TCP segment inside as one packet of its flow: both flows are whole (packets, inner IP bytes, both streams), as if nothing had been cut. The %(held)d fragments that come before a completing one count in `fragments`.
+- A DNS answer (UDP from port 53, 104 bytes) in 2 fragments: reassembled too (a UDP datagram may carry a tunnel), then a non-TCP packet like any other: `other_packets` counts it (with the trailer), nothing malformed, no flow.
+- An ICMP echo request in 2 fragments: ICMP carries nothing weir decodes, so it is not reassembled (`defrag.not_tcp` 2, both in `fragments`).
+- Oracle: tshark reassembles the outer datagrams (`ip.defragment`, on by default) and decodes GTP-U and VXLAN: `tshark -r input.pcap -q -z conv,tcp` shows the two inner conversations with these packet counts; `tshark -r input.pcap -Y ip.flags.mf==1 || ip.frag_offset>0` lists the %(nfrag)d fragments.
+- Zeek conn_state SF for both (Zeek reassembles outer fragments before decapsulating); history as for unfragmented packets.
+""" % {"req": len(req), "resp": len(resp), "held": held, "cut": cut,
+       "nfrag": held + cut + dns + icmp}
+	return {"input.pcap": cap}, exp, readme
+
+
 # ---------------------------------------------------------------------------------------------
 # Evasion cases (Ptacek & Newsham, "Insertion, Evasion, and Denial of Service", 1998, and what
 # followed): each states the bytes weir delivers under both streams.overlap policies. docs/EVASION.md
@@ -1744,6 +1841,7 @@ CASES = {
 	"syn_spoofed": case_syn_spoofed,
 	"port_reuse": case_port_reuse,
 	"fragments": case_fragments,
+	"tunnel_fragments": case_tunnel_fragments,
 	"evasion_overlap_shapes": case_evasion_overlap_shapes,
 	"evasion_out_of_window": case_evasion_out_of_window,
 	"evasion_rst": case_evasion_rst,
