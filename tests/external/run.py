@@ -61,7 +61,7 @@ WEIR_L2_SKIP = {"ethertype", "vlan", "ieee8021ah", "cfp", "eth", "mpls", "pppoes
 # between a tunnel header and the inner Ethernet or IP header, and the depth limit
 # (tunnels.max_depth). An IP header right after an IP header is IP-in-IP.
 WEIR_TUNNELS = {"vxlan", "geneve", "gtp", "teredo", "ayiya", "gre"}
-WEIR_TUNNEL_SKIP = {"erspan", "ppp"}
+WEIR_TUNNEL_SKIP = {"erspan", "ppp", "wlan", "llc"}  # wlan, llc: Aruba 802.11 in GRE
 WEIR_TUNNEL_DEPTH = 3
 # IPv6 extension headers weir walks to reach TCP (after a fragment header, once reassembled).
 WEIR_IPV6_EXT = {"ipv6.hopopts", "ipv6.routing", "ipv6.dstopts", "ipv6.fraghdr", "ah"}
