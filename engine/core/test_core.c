@@ -794,6 +794,67 @@ static void test_unwatched_counts(void)
 	weir_worker_free(watched);
 }
 
+/* A connection whose client sends a segment beyond a hole, then fills it, and which both sides
+ * close; then the worker shuts down (the flow's record). */
+static const struct weir_stats *hole_close_connection(struct weir_worker *w, bool watched,
+                                                      struct log *l)
+{
+	if (watched)
+		record_all(w, l, NULL);
+	const uint64_t t0 = 1000 * MS;
+	struct frame f;
+	mk(&f, C_IP, 40002, S_IP, 80, TH_SYN, 1000, 0, NULL);
+	feed(w, &f, t0);
+	mk(&f, S_IP, 80, C_IP, 40002, TH_SYN | TH_ACK, 5000, 1001, NULL);
+	feed(w, &f, t0 + 1 * MS);
+	mk(&f, C_IP, 40002, S_IP, 80, TH_ACK, 1001, 5001, NULL);
+	feed(w, &f, t0 + 2 * MS);
+	mk(&f, C_IP, 40002, S_IP, 80, TH_ACK | TH_PSH, 1006, 5001, "world");
+	feed(w, &f, t0 + 3 * MS);
+	mk(&f, C_IP, 40002, S_IP, 80, TH_ACK | TH_PSH, 1001, 5001, "hello");
+	feed(w, &f, t0 + 4 * MS);
+	mk(&f, S_IP, 80, C_IP, 40002, TH_ACK | TH_PSH, 5001, 1011, "ok");
+	feed(w, &f, t0 + 5 * MS);
+	mk(&f, C_IP, 40002, S_IP, 80, TH_ACK | TH_FIN, 1011, 5003, NULL);
+	feed(w, &f, t0 + 6 * MS);
+	mk(&f, S_IP, 80, C_IP, 40002, TH_ACK | TH_FIN, 5003, 1012, NULL);
+	feed(w, &f, t0 + 7 * MS);
+	mk(&f, C_IP, 40002, S_IP, 80, TH_ACK, 1012, 5004, NULL);
+	feed(w, &f, t0 + 8 * MS);
+	weir_worker_shutdown(w);
+	CHECK_EQ(weir_worker_run(w), 0);
+	return weir_worker_stats(w);
+}
+
+/* A flow no socket watches runs from its lookup to done in one straight line: every counter
+ * (events, memory, closes) and its flow record must be those of a watched flow, through a hole that
+ * is filled and both FINs. */
+static void test_unwatched_whole(void)
+{
+	struct weir_config cfg;
+	weir_config_defaults(&cfg);
+	static struct records rq, rw;
+	struct weir_worker *quiet = worker_to(&cfg, &rq);
+	struct weir_worker *watched = worker_to(&cfg, &rw);
+	static struct log l;
+	memset(&l, 0, sizeof(l));
+	const struct weir_stats *a = hole_close_connection(quiet, false, NULL);
+	const struct weir_stats *b = hole_close_connection(watched, true, &l);
+	CHECK_EQ(count(&l, WEIR_EV_CONN_END, -1), 1);
+	CHECK_EQ(a->events[WEIR_EV_CONN_END], 1);
+	CHECK_EQ(a->events[WEIR_EV_NEW_DATA], 2); /* the hole filled (10 bytes), the response */
+	CHECK_EQ(a->closes[WEIR_CLOSE_FIN], 1);
+	CHECK(a->mem_peak > 0);
+	CHECK_MEM(a, b, sizeof(*a));
+	CHECK_EQ(rq.n, 1);
+	CHECK_EQ(rw.n, 1);
+	CHECK_EQ(rq.r[0].side[WEIR_SIDE_CLIENT].delivered, 10);
+	CHECK_EQ(rq.r[0].side[WEIR_SIDE_CLIENT].ooo_pkts, 1);
+	CHECK_MEM(&rq.r[0], &rw.r[0], sizeof(rq.r[0]));
+	weir_worker_free(quiet);
+	weir_worker_free(watched);
+}
+
 /* A watched flow whose sockets subscribed nothing at PRE skips PRE as an unwatched one does: REXMIT
  * still reaches the later hooks, and every count is that of a flow watched at PRE. */
 static void test_pre_skipped_counts(void)
@@ -1440,6 +1501,7 @@ int main(void)
 	test_syn_after_rst();
 	test_tracking_only();
 	test_unwatched_counts();
+	test_unwatched_whole();
 	test_pre_skipped_counts();
 	test_flow_users();
 	test_ude_chain();
