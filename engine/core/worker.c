@@ -859,7 +859,8 @@ static bool rcv_may_drop(const struct weir_worker *w)
 
 /* The receiver's update; adv[side]: the bytes each stream advanced by. A side that began to hold
  * out-of-order bytes puts the flow last in the holders list. */
-static void receiver_update(struct weir_worker *w, uint64_t adv[2])
+static inline __attribute__((always_inline)) void receiver_update(struct weir_worker *w,
+                                                                  uint64_t adv[2])
 {
 	struct weir_flow *f = w->cur;
 	adv[0] = f->tcp.side[0].stream.next;
@@ -917,7 +918,7 @@ static void packet_end(struct weir_worker *w)
 		end_if_ended(w, f, w->rcv_was_ended);
 }
 
-static void packet_done(struct weir_worker *w)
+static inline __attribute__((always_inline)) void packet_done(struct weir_worker *w)
 {
 	struct weir_flow *f = w->cur;
 	if (f) {
