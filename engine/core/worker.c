@@ -1007,8 +1007,12 @@ int weir_worker_poll(struct weir_worker *w, struct weir_event_rec *out, unsigned
 		w->qn = w->qi = 0;
 		switch (w->phase) {
 		case WEIR_PH_IDLE:
-			if (!step_idle(w))
-				return 0;
+			/* steps that queue nothing (most packets: unwatched, or raising nothing
+			 * anyone asked for) follow each other here */
+			do {
+				if (!step_idle(w))
+					return 0;
+			} while (w->phase == WEIR_PH_IDLE && !w->qn);
 			break;
 		case WEIR_PH_SND:
 			packet_snd(w);
