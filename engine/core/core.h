@@ -22,7 +22,7 @@ struct weir_flow_user {
 #define WEIR_MSOCK_PROGS 4
 /** Parse-ahead: packets parsed (and buckets prefetched) this far ahead of the one in progress;
  *  their entries are prefetched WEIR_AHEAD_ENTRY ahead; slots: a power of two above AHEAD. */
-#define WEIR_AHEAD 4
+#define WEIR_AHEAD       4
 #define WEIR_AHEAD_ENTRY 2
 #define WEIR_AHEAD_SLOTS 8
 /** Record queue: one hook point of one packet raises at most this many records
@@ -130,8 +130,8 @@ struct weir_worker {
 	struct weir_msock *socks[WEIR_MAX_SOCKS];
 	uint64_t open_socks;
 	uint32_t subs[WEIR_HOOK_COUNT]; /* sub[] of the open sockets OR-ed (weir_subs_update) */
-	uint32_t socks_born; /* sockets created so far: flows scoped before a socket was
-	                        created take it in at their next packet (weir_msock_rescope) */
+	uint32_t socks_born;            /* sockets created so far: flows scoped before a socket was
+	                                   created take it in at their next packet (weir_msock_rescope) */
 	struct weir_ude udes[WEIR_EV_UDE_MAX - WEIR_EV_UDE_FIRST];
 	unsigned nudes; /* slots ever used (some may be free again: refs 0) */
 
@@ -157,11 +157,9 @@ struct weir_worker {
 	int have_pkt;         /* pkt is the current packet (handlers may read it) */
 	struct weir_flow *cur;
 	int sender;
-	uint32_t carry; /* PKT_IN | CONN_START | REXMIT of the current packet */
-	uint8_t unwatched; /* no open socket has the flow in scope: PRE was skipped (REXMIT comes
-	                      from the sender's update) and the stages run in one go */
-	uint8_t pre_skipped; /* no open socket subscribed anything at PRE: it was skipped as for an
-	                        unwatched flow (REXMIT from the sender's update) */
+	uint32_t carry;      /* PKT_IN | CONN_START | REXMIT of the current packet */
+	uint8_t pre_skipped; /* no open socket subscribed anything at PRE: it was skipped, as for a
+	                        flow no open socket watches (REXMIT from the sender's update) */
 	struct weir_tcp_out out;
 	/* the latest SYN held on an open flow (syn_pending), to open the next flow with it when the
 	 * server accepts it; one slot: a flow whose SYN was overwritten starts at the SYN+ACK */
@@ -216,8 +214,8 @@ unsigned weir_event_hooks(uint32_t ev);
 /** Recomputes w->subs after a socket's subscriptions changed or a socket closed. */
 void weir_subs_update(struct weir_worker *w);
 /** weir_emit() past its test: looks at each socket in scope. */
-void weir_emit_socks(struct weir_worker *w, struct weir_flow *f, uint64_t scope, int hook, uint32_t bits,
-                     int side, uint64_t arg);
+void weir_emit_socks(struct weir_worker *w, struct weir_flow *f, uint64_t scope, int hook,
+                     uint32_t bits, int side, uint64_t arg);
 /** Queues records of the built-in events in bits for every in-scope socket subscribed at hook.
  *  Inline: most stages of a watched flow raise nothing any open socket asked for, one test. */
 static inline void weir_emit(struct weir_worker *w, struct weir_flow *f, uint64_t scope, int hook,

@@ -744,31 +744,50 @@ static void on_new_data(struct weir_msock *s, struct weir_flow *f, int side, uin
 	CHECK_EQ(bi.next, t->bytes - (side ? 18 : 0));
 }
 
-/* A connection with a retransmitted request (a REXMIT), a data-after-FIN anomaly and NEW_DATA both
- * ways; watched: a socket that records every event has it in scope. */
-static const struct weir_stats *rexmit_connection(struct weir_worker *w, bool watched,
-                                                  struct log *l)
+/* One segment of a scripted connection between C_IP:cport and S_IP:80, at_ms after the first. */
+struct seg {
+	bool from_server;
+	uint8_t flags;
+	uint32_t seq, ack;
+	const char *payload;
+	uint64_t at_ms;
+};
+
+/* Feeds the n segments of a connection to w; watched: a socket that records every event into l has
+ * it in scope. */
+static const struct weir_stats *play(struct weir_worker *w, uint16_t cport, const struct seg *segs,
+                                     unsigned n, bool watched, struct log *l)
 {
 	if (watched)
 		record_all(w, l, NULL);
-	const uint64_t t0 = 1000 * MS;
 	struct frame f;
-	mk(&f, C_IP, 40001, S_IP, 80, TH_SYN, 1000, 0, NULL);
-	feed(w, &f, t0);
-	mk(&f, S_IP, 80, C_IP, 40001, TH_SYN | TH_ACK, 5000, 1001, NULL);
-	feed(w, &f, t0 + 1 * MS);
-	mk(&f, C_IP, 40001, S_IP, 80, TH_ACK, 1001, 5001, NULL);
-	feed(w, &f, t0 + 2 * MS);
-	mk(&f, C_IP, 40001, S_IP, 80, TH_ACK | TH_PSH, 1001, 5001, "GET / HTTP/1.0\r\n\r\n");
-	feed(w, &f, t0 + 3 * MS);
-	feed(w, &f, t0 + 100 * MS);
-	mk(&f, S_IP, 80, C_IP, 40001, TH_ACK | TH_PSH, 5001, 1019, "HTTP/1.0 200 OK\r\n\r\nhi");
-	feed(w, &f, t0 + 101 * MS);
-	mk(&f, S_IP, 80, C_IP, 40001, TH_ACK | TH_FIN, 5022, 1019, NULL);
-	feed(w, &f, t0 + 102 * MS);
-	mk(&f, S_IP, 80, C_IP, 40001, TH_ACK | TH_PSH, 5023, 1019, "late");
-	feed(w, &f, t0 + 103 * MS);
+	for (unsigned i = 0; i < n; i++) {
+		const struct seg *g = &segs[i];
+		if (g->from_server)
+			mk(&f, S_IP, 80, C_IP, cport, g->flags, g->seq, g->ack, g->payload);
+		else
+			mk(&f, C_IP, cport, S_IP, 80, g->flags, g->seq, g->ack, g->payload);
+		feed(w, &f, 1000 * MS + g->at_ms * MS);
+	}
 	return weir_worker_stats(w);
+}
+
+/* A connection with a retransmitted request (a REXMIT), a data-after-FIN anomaly and NEW_DATA both
+ * ways. */
+static const struct weir_stats *rexmit_connection(struct weir_worker *w, bool watched,
+                                                  struct log *l)
+{
+	static const struct seg segs[] = {
+	    {false, TH_SYN, 1000, 0, NULL, 0},
+	    {true, TH_SYN | TH_ACK, 5000, 1001, NULL, 1},
+	    {false, TH_ACK, 1001, 5001, NULL, 2},
+	    {false, TH_ACK | TH_PSH, 1001, 5001, "GET / HTTP/1.0\r\n\r\n", 3},
+	    {false, TH_ACK | TH_PSH, 1001, 5001, "GET / HTTP/1.0\r\n\r\n", 100},
+	    {true, TH_ACK | TH_PSH, 5001, 1019, "HTTP/1.0 200 OK\r\n\r\nhi", 101},
+	    {true, TH_ACK | TH_FIN, 5022, 1019, NULL, 102},
+	    {true, TH_ACK | TH_PSH, 5023, 1019, "late", 103},
+	};
+	return play(w, 40001, segs, sizeof(segs) / sizeof(segs[0]), watched, l);
 }
 
 /* A flow no socket watches skips the event layer (and PRE's classification): its counts must be
@@ -790,6 +809,57 @@ static void test_unwatched_counts(void)
 		CHECK_EQ(a->events[e], b->events[e]);
 	for (int an = 0; an < WEIR_AN_COUNT; an++)
 		CHECK_EQ(a->anomalies[an], b->anomalies[an]);
+	weir_worker_free(quiet);
+	weir_worker_free(watched);
+}
+
+/* A connection whose client sends a segment beyond a hole, then fills it, and which both sides
+ * close; then the worker shuts down (the flow's record). */
+static const struct weir_stats *hole_close_connection(struct weir_worker *w, bool watched,
+                                                      struct log *l)
+{
+	static const struct seg segs[] = {
+	    {false, TH_SYN, 1000, 0, NULL, 0},
+	    {true, TH_SYN | TH_ACK, 5000, 1001, NULL, 1},
+	    {false, TH_ACK, 1001, 5001, NULL, 2},
+	    {false, TH_ACK | TH_PSH, 1006, 5001, "world", 3},
+	    {false, TH_ACK | TH_PSH, 1001, 5001, "hello", 4},
+	    {true, TH_ACK | TH_PSH, 5001, 1011, "ok", 5},
+	    {false, TH_ACK | TH_FIN, 1011, 5003, NULL, 6},
+	    {true, TH_ACK | TH_FIN, 5003, 1012, NULL, 7},
+	    {false, TH_ACK, 1012, 5004, NULL, 8},
+	};
+	play(w, 40002, segs, sizeof(segs) / sizeof(segs[0]), watched, l);
+	weir_worker_shutdown(w);
+	CHECK_EQ(weir_worker_run(w), 0);
+	return weir_worker_stats(w);
+}
+
+/* A flow no socket watches runs from its lookup to done in one straight line: every counter
+ * (events, memory, closes) and its flow record must be those of a watched flow, through a hole that
+ * is filled and both FINs. */
+static void test_unwatched_whole(void)
+{
+	struct weir_config cfg;
+	weir_config_defaults(&cfg);
+	static struct records rq, rw;
+	struct weir_worker *quiet = worker_to(&cfg, &rq);
+	struct weir_worker *watched = worker_to(&cfg, &rw);
+	static struct log l;
+	memset(&l, 0, sizeof(l));
+	const struct weir_stats *a = hole_close_connection(quiet, false, NULL);
+	const struct weir_stats *b = hole_close_connection(watched, true, &l);
+	CHECK_EQ(count(&l, WEIR_EV_CONN_END, -1), 1);
+	CHECK_EQ(a->events[WEIR_EV_CONN_END], 1);
+	CHECK_EQ(a->events[WEIR_EV_NEW_DATA], 2); /* the hole filled (10 bytes), the response */
+	CHECK_EQ(a->closes[WEIR_CLOSE_FIN], 1);
+	CHECK(a->mem_peak > 0);
+	CHECK_MEM(a, b, sizeof(*a));
+	CHECK_EQ(rq.n, 1);
+	CHECK_EQ(rw.n, 1);
+	CHECK_EQ(rq.r[0].side[WEIR_SIDE_CLIENT].delivered, 10);
+	CHECK_EQ(rq.r[0].side[WEIR_SIDE_CLIENT].ooo_pkts, 1);
+	CHECK_MEM(&rq.r[0], &rw.r[0], sizeof(rq.r[0]));
 	weir_worker_free(quiet);
 	weir_worker_free(watched);
 }
@@ -1480,6 +1550,7 @@ int main(void)
 	test_syn_after_rst();
 	test_tracking_only();
 	test_unwatched_counts();
+	test_unwatched_whole();
 	test_pre_skipped_counts();
 	test_flow_users();
 	test_ude_chain();

@@ -519,8 +519,8 @@ static int packet_flow(struct weir_worker *w, const struct weir_rx_pkt *rx,
 
 	/* Port reuse: a SYN with a new ISN after the old connection ended starts a new flow (the
 	 * same ISN is a retransmission of the old flow's SYN, as Wireshark counts it). After a RST
-	 * even the same ISN does: the RST deleted the connection (RFC 9293 §3.10.7), so the SYN is a
-	 * new attempt (a connect() retried after a refusal; Zeek logs each attempt). */
+	 * even the same ISN does: the RST deleted the connection (RFC 9293 §3.10.7), so the SYN is
+	 * a new attempt (a connect() retried after a refusal; Zeek logs each attempt). */
 	if (f && f->ended && syn_only &&
 	    (p->seq != f->tcp.side[WEIR_SIDE_CLIENT].isn || f->end_reason == WEIR_CLOSE_RST)) {
 		flow_finalize(w, f, f->end_reason);
@@ -736,12 +736,11 @@ static void packet_start(struct weir_worker *w)
 		return;
 	}
 	w->st.events[WEIR_EV_PKT_IN]++;
-	w->phase = WEIR_PH_SND;
-	w->unwatched = !flow_watched(w);
-	if (w->unwatched) {
+	if (!flow_watched(w)) {
 		packet_unwatched(w);
 		return;
 	}
+	w->phase = WEIR_PH_SND;
 	w->pre_skipped = !w->subs[WEIR_HOOK_PRE];
 	if (w->pre_skipped)
 		return;
@@ -774,13 +773,11 @@ __attribute__((noinline)) static void emit_stage(struct weir_worker *w, int hook
 		weir_emit(w, f, scope, hook, EV(WEIR_EV_ANOMALY), w->sender, o->anom[i]);
 }
 
-/* Raises one stage's events: counts them, and queues their records when the flow is watched
- * (emit_stage). NEW_DATA comes for each stream that advanced (adv[side] = stream bytes added, gap
- * bytes included, so a handler reads [next - arg, next)). */
-static void raise_stage(struct weir_worker *w, int hook, int side, const uint64_t adv[2])
+/* Counts one stage's events but NEW_DATA (stage_new_data): STATE_CHANGE, HANDSHAKE_DONE and one
+ * ANOMALY per reason in the update's output w->out. */
+static void count_stage(struct weir_worker *w)
 {
 	const struct weir_tcp_out *o = &w->out;
-	const struct weir_flow *f = w->cur;
 	if (o->events & EV(WEIR_EV_STATE_CHANGE))
 		w->st.events[WEIR_EV_STATE_CHANGE]++;
 	if (o->events & EV(WEIR_EV_HANDSHAKE_DONE))
@@ -789,31 +786,55 @@ static void raise_stage(struct weir_worker *w, int hook, int side, const uint64_
 		w->st.anomalies[o->anom[i] < WEIR_AN_COUNT ? o->anom[i] : 0]++;
 		w->st.events[WEIR_EV_ANOMALY]++;
 	}
-	/* Unwatched, only NEW_DATA is left to count, and only when a stream advanced. */
-	if ((!flow_watched(w) && !(adv && (adv[0] | adv[1]))) || !packet_raises(w))
-		return;
-	/* the streams whose NEW_DATA is raised, the sender's first */
-	int data[2] = {0, 0}, ndata = 0;
-	for (int k = 0; adv && k < 2; k++) {
+}
+
+/* Counts NEW_DATA of the packet's receiver stage, which raises events (packet_raises): one for each
+ * stream that advanced (adv[side] = stream bytes added, gap bytes included, so a handler reads
+ * [next - arg, next)) and was not stopped. Puts those streams in data, the sender's first; returns
+ * how many. */
+static int stage_new_data(struct weir_worker *w, const uint64_t adv[2], int data[2])
+{
+	const struct weir_flow *f = w->cur;
+	int ndata = 0;
+	for (int k = 0; k < 2; k++) {
 		const int s = k == 0 ? w->sender : !w->sender;
 		if (!adv[s] || (f->tcp.side[s].flags & WEIR_TCPF_STOPPED))
 			continue;
 		w->st.events[WEIR_EV_NEW_DATA]++;
 		data[ndata++] = s;
 	}
+	return ndata;
+}
+
+/* Raises one stage's events: counts them, and queues their records when the flow is watched
+ * (emit_stage). NEW_DATA comes at POST_RCV (adv: see stage_new_data; NULL at POST_SND). */
+static void raise_stage(struct weir_worker *w, int hook, int side, const uint64_t adv[2])
+{
+	count_stage(w);
+	/* Unwatched, only NEW_DATA is left to count, and only when a stream advanced. */
+	if ((!flow_watched(w) && !(adv && (adv[0] | adv[1]))) || !packet_raises(w))
+		return;
+	int data[2] = {0, 0};
+	const int ndata = adv ? stage_new_data(w, adv, data) : 0;
 	if (flow_watched(w) && w->subs[hook]) /* else no socket asked for anything at this hook */
 		emit_stage(w, hook, side, adv, data, ndata);
 }
 
-static void packet_snd(struct weir_worker *w)
+/* The sender's update, its state and RST flag saved first (undo_dropped_rst). */
+static void sender_update(struct weir_worker *w)
 {
 	const struct weir_tcp_side *s = &w->cur->tcp.side[w->sender];
 	w->snd_state = s->state;
 	w->snd_rst = s->flags & WEIR_TCPF_RST;
 	weir_tcp_sender_update(&w->cur->tcp, w->sender, w->pkt, &w->out);
+}
+
+static void packet_snd(struct weir_worker *w)
+{
+	sender_update(w);
 	/* PRE was skipped: the update classified the packet before changing anything, as
 	 * weir_tcp_pre() does */
-	if (w->unwatched || w->pre_skipped)
+	if (w->pre_skipped)
 		note_rexmit(w);
 	raise_stage(w, WEIR_HOOK_POST_SND, w->sender, NULL);
 	w->phase = WEIR_PH_RCV;
@@ -845,6 +866,22 @@ static bool rcv_may_drop(const struct weir_worker *w)
 	       weir_subscribed(w, w->cur->sock_mask, WEIR_HOOK_POST_RCV, ~later);
 }
 
+/* The receiver's update; adv[side]: the bytes each stream advanced by. A side that began to hold
+ * out-of-order bytes puts the flow last in the holders list. */
+static inline __attribute__((always_inline)) void receiver_update(struct weir_worker *w,
+                                                                  uint64_t adv[2])
+{
+	struct weir_flow *f = w->cur;
+	adv[0] = f->tcp.side[0].stream.next;
+	adv[1] = f->tcp.side[1].stream.next;
+	const uint8_t held = f->tcp.side[w->sender].stream.nfrags;
+	weir_tcp_receiver_update(&f->tcp, &w->mem, w->sender, w->pkt, &w->out);
+	if (!held && f->tcp.side[w->sender].stream.nfrags)
+		hold_link(w, f);
+	adv[0] = f->tcp.side[0].stream.next - adv[0];
+	adv[1] = f->tcp.side[1].stream.next - adv[1];
+}
+
 /* The receiver's update, unless the packet was dropped at PRE or POST_SND: the receiver never
  * gets it, so nothing changes on its side and POST_RCV is not raised. When a POST_RCV handler
  * may still drop it, the flow is saved first so that the update can be undone. */
@@ -862,15 +899,18 @@ static void packet_rcv(struct weir_worker *w)
 		weir_tcp_snapshot(&f->tcp, &w->rcv_snap);
 		w->rcv_snapped = 1;
 	}
-	uint64_t adv[2] = {f->tcp.side[0].stream.next, f->tcp.side[1].stream.next};
-	const uint8_t held = f->tcp.side[w->sender].stream.nfrags;
-	weir_tcp_receiver_update(&f->tcp, &w->mem, w->sender, w->pkt, &w->out);
-	if (!held && f->tcp.side[w->sender].stream.nfrags)
-		hold_link(w, f);
-	adv[0] = f->tcp.side[0].stream.next - adv[0];
-	adv[1] = f->tcp.side[1].stream.next - adv[1];
+	uint64_t adv[2];
+	receiver_update(w, adv);
 	raise_stage(w, WEIR_HOOK_POST_RCV, !w->sender, adv);
 	w->phase = WEIR_PH_END;
+}
+
+/* Raises f's end when the packet that went through ended the connection (f had not ended before
+ * it: was_ended). */
+static void end_if_ended(struct weir_worker *w, struct weir_flow *f, bool was_ended)
+{
+	if (!was_ended && f->tcp.ended)
+		raise_end(w, f, f->tcp.end_reason);
 }
 
 /* After the POST_RCV handlers gave their verdict: a dropped packet never reached the receiver,
@@ -883,11 +923,11 @@ static void packet_end(struct weir_worker *w)
 	if (w->rcv_snapped && packet_dropped(w)) {
 		weir_tcp_restore(&f->tcp, &w->rcv_snap);
 		undo_dropped_rst(w);
-	} else if (!w->rcv_was_ended && f->tcp.ended)
-		raise_end(w, f, f->tcp.end_reason);
+	} else
+		end_if_ended(w, f, w->rcv_was_ended);
 }
 
-static void packet_done(struct weir_worker *w)
+static inline __attribute__((always_inline)) void packet_done(struct weir_worker *w)
 {
 	struct weir_flow *f = w->cur;
 	if (f) {
@@ -904,15 +944,24 @@ static void packet_done(struct weir_worker *w)
 	w->phase = WEIR_PH_IDLE;
 }
 
-/* A packet of a flow no socket watches queues no record at any stage, so nothing can come between
- * its stages: they run in one go, after SND without PRE (it would raise nothing, and the sender's
- * update classifies the packet as PRE does). */
+/* A packet of a flow no socket watches queues no record at any stage, so no handler can come
+ * between its stages, nor drop it: from the flow lookup to done in one go, with only the counts
+ * of each stage. PRE is skipped (it would raise nothing, and the sender's update classifies the
+ * packet as PRE does). */
 static void packet_unwatched(struct weir_worker *w)
 {
-	packet_snd(w);
-	packet_rcv(w);
-	if (w->phase == WEIR_PH_END)
-		packet_end(w);
+	struct weir_flow *f = w->cur;
+	const bool was_ended = f->ended;
+	weir_tcp_sender_update(&f->tcp, w->sender, w->pkt, &w->out);
+	note_rexmit(w);
+	count_stage(w);
+	uint64_t adv[2];
+	receiver_update(w, adv);
+	count_stage(w);
+	int data[2];
+	if ((adv[0] | adv[1]) && packet_raises(w))
+		stage_new_data(w, adv, data);
+	end_if_ended(w, f, was_ended);
 	packet_done(w);
 }
 
@@ -967,8 +1016,12 @@ int weir_worker_poll(struct weir_worker *w, struct weir_event_rec *out, unsigned
 		w->qn = w->qi = 0;
 		switch (w->phase) {
 		case WEIR_PH_IDLE:
-			if (!step_idle(w))
-				return 0;
+			/* steps that queue nothing (most packets: unwatched, or raising nothing
+			 * anyone asked for) follow each other here */
+			do {
+				if (!step_idle(w))
+					return 0;
+			} while (w->phase == WEIR_PH_IDLE && !w->qn);
 			break;
 		case WEIR_PH_SND:
 			packet_snd(w);

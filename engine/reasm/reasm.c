@@ -123,6 +123,11 @@ static void settle_base(struct weir_stream *s)
 void weir_stream_init(struct weir_stream *s, uint32_t cap, uint8_t overlap, bool buffering)
 {
 	memset(s, 0, sizeof(*s));
+	weir_stream_init_zeroed(s, cap, overlap, buffering);
+}
+
+void weir_stream_init_zeroed(struct weir_stream *s, uint32_t cap, uint8_t overlap, bool buffering)
+{
 	s->cap_max = cap;
 	s->cap = cap < WEIR_REASM_RING_FIRST ? cap : WEIR_REASM_RING_FIRST;
 	s->overlap = overlap;

@@ -82,6 +82,8 @@ struct weir_stream_snap {
 
 /** Prepares an empty stream (not started) whose buffer may grow to cap bytes. */
 void weir_stream_init(struct weir_stream *s, uint32_t cap, uint8_t overlap, bool buffering);
+/** weir_stream_init() of a stream whose bytes are all zero already (in a zeroed connection). */
+void weir_stream_init_zeroed(struct weir_stream *s, uint32_t cap, uint8_t overlap, bool buffering);
 /** Fixes offset 0 at seq0. Idempotent once started. */
 void weir_stream_start(struct weir_stream *s, uint32_t seq0);
 /** Releases the ring (the stream keeps its offsets and counters). */

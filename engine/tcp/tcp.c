@@ -408,9 +408,10 @@ int weir_tcp_first_sender(const struct weir_pkt *p)
 }
 
 /* Sets up a side of a zeroed connection. */
+/* s is zeroed (weir_tcp_init): its stream is not cleared a second time. */
 static void side_init(struct weir_tcp_side *s, uint8_t state, uint32_t cap, uint8_t overlap, bool buffering)
 {
-	weir_stream_init(&s->stream, cap, overlap, buffering);
+	weir_stream_init_zeroed(&s->stream, cap, overlap, buffering);
 	s->state = state;
 	s->wscale = 0xff;
 	s->wnd_shift = 0xff; /* no SYN seen */
