@@ -34,13 +34,12 @@ struct weir_reasm_frag {
  * is always one peekable run.
  */
 struct weir_stream {
+	/* What most segments read or write first: 56 bytes, within the side's first two cache
+	 * lines (struct weir_tcp_side). */
 	uint8_t *ring;           /**< NULL until the first byte is stored, or when buffering is off */
-	struct weir_reasm_frag *frags; /**< sorted, disjoint, all above next: WEIR_REASM_MAX_FRAGS of them,
-	                                    taken from the stream memory when the first range is held out
-	                                    of order (most streams never hold one) */
 	uint32_t cap;            /**< ring size now: starts at WEIR_REASM_RING_FIRST, doubles as needed */
-	uint32_t cap_max;        /**< the side's buffer limit: the ring never grows past it */
 	uint32_t seq0;           /**< sequence number of offset 0 */
+	uint32_t cap_max;        /**< the side's buffer limit: the ring never grows past it */
 	uint8_t nfrags;
 	uint8_t started;         /**< 1 once seq0 is known */
 	uint8_t buffering;       /**< 0: nothing is stored, only offsets and counters are kept */
@@ -49,6 +48,10 @@ struct weir_stream {
 	uint64_t next;           /**< next in-order offset (delivered + gaps skipped) */
 	uint64_t last;           /**< highest offset + 1 received */
 	uint64_t delivered;      /**< bytes delivered in order */
+	/* Then what only held ranges, gaps and discards touch. */
+	struct weir_reasm_frag *frags; /**< sorted, disjoint, all above next: WEIR_REASM_MAX_FRAGS of them,
+	                                    taken from the stream memory when the first range is held out
+	                                    of order (most streams never hold one) */
 	uint64_t gap_bytes;      /**< bytes skipped as never seen */
 	uint64_t outrun_bytes;
 	/* Segment counts in 32 bits, which keeps a flow's entry small: they stop at UINT32_MAX
