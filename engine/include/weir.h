@@ -343,7 +343,8 @@ struct weir_buf_info {
 /** An out-of-order fragment held beyond the in-order point. */
 struct weir_frag { uint64_t offset; uint32_t len; uint32_t pad; };
 
-/** One side's counters (the side is the sender). */
+/** One side's counters (the side is the sender). The segment counts rexmit_pkts, resent_pkts,
+ *  ooo_pkts, overlaps and overlap_diff stop at 4,294,967,295 (2^32 - 1) in one flow. */
 struct weir_side_counters {
 	uint64_t pkts, bytes;        /**< packets and IP bytes sent by this side */
 	uint64_t payload;            /**< TCP payload bytes sent, retransmissions included */

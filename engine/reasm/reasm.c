@@ -310,7 +310,7 @@ static void add_new(struct weir_stream *s, struct weir_mem *m, uint64_t a, uint6
 	uint64_t old_next = s->next;
 	if (a > s->next) {
 		res->ooo = 1;
-		s->ooo_pkts++;
+		weir_count32(&s->ooo_pkts);
 		if (s->ring && e - s->next > s->cap)
 			ring_grow(s, m, e - s->next);
 		/* In-order bytes are always delivered; only bytes ahead of next need room. The limit is
@@ -339,9 +339,9 @@ static void add_new(struct weir_stream *s, struct weir_mem *m, uint64_t a, uint6
 	frag_merge(s, i, j, a, e);
 	settle_base(s);
 	if (res->overlap)
-		s->overlaps++;
+		weir_count32(&s->overlaps);
 	if (res->overlap_diff)
-		s->overlap_diff++;
+		weir_count32(&s->overlap_diff);
 	res->delivered = sat32(s->next - old_next);
 	s->delivered += s->next - old_next;
 }

@@ -34,26 +34,39 @@ struct weir_reasm_frag {
  * is always one peekable run.
  */
 struct weir_stream {
+	/* What most segments read or write first: 56 bytes, within the side's first two cache
+	 * lines (struct weir_tcp_side). */
 	uint8_t *ring;           /**< NULL until the first byte is stored, or when buffering is off */
 	uint32_t cap;            /**< ring size now: starts at WEIR_REASM_RING_FIRST, doubles as needed */
-	uint32_t cap_max;        /**< the side's buffer limit: the ring never grows past it */
 	uint32_t seq0;           /**< sequence number of offset 0 */
-	uint32_t pad0;
-	uint64_t base;           /**< oldest offset held */
-	uint64_t next;           /**< next in-order offset (delivered + gaps skipped) */
-	uint64_t last;           /**< highest offset + 1 received */
-	uint64_t delivered;      /**< bytes delivered in order */
-	uint64_t gap_bytes;      /**< bytes skipped as never seen */
-	uint64_t ooo_pkts, overlaps, overlap_diff, outrun_bytes;
-	struct weir_reasm_frag *frags; /**< sorted, disjoint, all above next: WEIR_REASM_MAX_FRAGS of them,
-	                                    taken from the stream memory when the first range is held out
-	                                    of order (most streams never hold one) */
+	uint32_t cap_max;        /**< the side's buffer limit: the ring never grows past it */
 	uint8_t nfrags;
 	uint8_t started;         /**< 1 once seq0 is known */
 	uint8_t buffering;       /**< 0: nothing is stored, only offsets and counters are kept */
 	uint8_t overlap;         /**< enum weir_overlap */
-	uint8_t pad[4];
+	uint64_t base;           /**< oldest offset held */
+	uint64_t next;           /**< next in-order offset (delivered + gaps skipped) */
+	uint64_t last;           /**< highest offset + 1 received */
+	uint64_t delivered;      /**< bytes delivered in order */
+	/* Then what only held ranges, gaps and discards touch. */
+	struct weir_reasm_frag *frags; /**< sorted, disjoint, all above next: WEIR_REASM_MAX_FRAGS of them,
+	                                    taken from the stream memory when the first range is held out
+	                                    of order (most streams never hold one) */
+	uint64_t gap_bytes;      /**< bytes skipped as never seen */
+	uint64_t outrun_bytes;
+	/* Segment counts in 32 bits, which keeps a flow's entry small: they stop at UINT32_MAX
+	 * (weir_count32) and never wrap. */
+	uint32_t ooo_pkts, overlaps, overlap_diff;
+	uint32_t pad;
 };
+_Static_assert(sizeof(struct weir_stream) == 96, "a stream is 96 bytes: it is part of every flow entry");
+
+/** Counts one more into a 32-bit counter of a flow: it stays at UINT32_MAX once there (a flow's
+ *  packets must not wrap it to 0). */
+static inline void weir_count32(uint32_t *c)
+{
+	*c += *c != UINT32_MAX;
+}
 
 /** What one weir_stream_add() / weir_stream_ack() did. */
 struct weir_reasm_res {
@@ -73,8 +86,8 @@ struct weir_reasm_res {
 /** What a stream update may change, saved so that the update can be undone (an inline drop: the
  *  receiver never got the segment). The ring's bytes are not saved: they stay in place. */
 struct weir_stream_snap {
-	uint64_t base, next, last, delivered, gap_bytes;
-	uint64_t ooo_pkts, overlaps, overlap_diff, outrun_bytes;
+	uint64_t base, next, last, delivered, gap_bytes, outrun_bytes;
+	uint32_t ooo_pkts, overlaps, overlap_diff, pad32;
 	struct weir_reasm_frag frags[WEIR_REASM_MAX_FRAGS];
 	uint8_t nfrags;
 	uint8_t pad[7];

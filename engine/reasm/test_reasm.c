@@ -337,6 +337,27 @@ static void test_overlap_in_order(void)
 	}
 }
 
+/* The segment counters are 32 bits (a stream is part of every flow entry): past UINT32_MAX
+ * they stay there instead of wrapping to 0. */
+static void test_counters_saturate(void)
+{
+	CHECK_EQ(sizeof(struct weir_stream), 96);
+	struct fix f;
+	fix_init(&f, CAP, WEIR_OVERLAP_FIRST, 0);
+	f.s.ooo_pkts = f.s.overlaps = f.s.overlap_diff = UINT32_MAX - 1;
+	put(&f, 8, "ijkl", 4);
+	CHECK_EQ(f.s.ooo_pkts, UINT32_MAX);
+	put(&f, 10, "KLmn", 4); /* ahead again, overlapping the held "kl" with different bytes */
+	CHECK_EQ(f.s.ooo_pkts, UINT32_MAX);
+	CHECK_EQ(f.s.overlaps, UINT32_MAX);
+	CHECK_EQ(f.s.overlap_diff, UINT32_MAX);
+	put(&f, 12, "MNop", 4); /* the held "mn" again, differing */
+	CHECK_EQ(f.s.ooo_pkts, UINT32_MAX);
+	CHECK_EQ(f.s.overlaps, UINT32_MAX);
+	CHECK_EQ(f.s.overlap_diff, UINT32_MAX);
+	fix_fini(&f);
+}
+
 static void test_rexmit(void)
 {
 	struct fix f;
@@ -1317,5 +1338,6 @@ int main(void)
 	test_drop_held();
 	test_model();
 	test_restore();
+	test_counters_saturate();
 	return UNIT_DONE();
 }

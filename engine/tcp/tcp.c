@@ -632,10 +632,10 @@ static inline void sender_count(struct weir_tcp_conn *c, int sender, const struc
 	s->bytes += p->ip_len;
 	s->payload += p->payload_len;
 	if (kind != SEG_NEW)
-		s->resent_pkts++;
+		weir_count32(&s->resent_pkts);
 	if (kind == SEG_REXMIT) {
 		o->events |= EV(WEIR_EV_REXMIT);
-		s->rexmit_pkts++;
+		weir_count32(&s->rexmit_pkts);
 		s->rexmit_bytes += p->payload_len;
 	}
 }

@@ -3,6 +3,7 @@
 #define WEIR_TCP_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include "mem/mem.h"
@@ -35,12 +36,16 @@
 
 /** One endpoint as the box believes it to be. The stream holds the bytes this side SENT. */
 struct weir_tcp_side {
-	struct weir_stream stream;
-	uint64_t pkts, bytes, payload, rexmit_pkts, rexmit_bytes;
-	uint64_t resent_pkts;    /**< segments re-sending sequence space, before Wireshark's timing rule */
-	uint32_t isn, snd_una, snd_nxt, fin_seq;
+	/* What every packet reads or writes: these 72 bytes and the stream's first 56 fill the
+	 * side's first two cache lines. */
+	uint64_t pkts, bytes, payload;
+	uint64_t nxt_ts_ns;      /**< when snd_nxt last advanced: a late original is told from a retransmission by it */
+	uint64_t last_ts_ns;     /**< when its latest packet was seen */
+	uint32_t isn, snd_una, snd_nxt;
 	uint32_t rcv_wnd;        /**< window this side last advertised, scaled */
-	uint16_t mss;
+	uint32_t last_ack;       /**< ack field of its latest packet */
+	uint16_t last_win;       /**< raw window field of its latest packet */
+	uint16_t dupacks;        /**< duplicate ACKs in a row (a fast retransmission answers them); stops at UINT16_MAX */
 	uint8_t state;           /**< enum weir_tcp_state */
 	uint8_t wscale;          /**< shift announced in its SYN, 0xff when none */
 	uint8_t flags;           /**< WEIR_TCPF_* */
@@ -48,12 +53,21 @@ struct weir_tcp_side {
 	uint8_t sack_perm, has_ts;
 	uint8_t wnd_shift;       /**< shift of the windows it advertises, 0xff while unknown: set by
 	                              the sender update of every SYN, since only SYNs change it */
-	uint64_t nxt_ts_ns;      /**< when snd_nxt last advanced: a late original is told from a retransmission by it */
-	uint64_t last_ts_ns;     /**< when its latest packet was seen */
-	uint32_t last_ack;       /**< ack field of its latest packet */
-	uint16_t last_win;       /**< raw window field of its latest packet */
-	uint16_t dupacks;        /**< duplicate ACKs in a row (a fast retransmission answers them) */
+	uint8_t pad;
+	struct weir_stream stream;
+	/* Then what only retransmissions, SYNs and FINs touch. */
+	uint64_t rexmit_bytes;
+	/* Segment counts in 32 bits, which keeps a flow's entry small: they stop at UINT32_MAX
+	 * (weir_count32) and never wrap. */
+	uint32_t rexmit_pkts;
+	uint32_t resent_pkts;    /**< segments re-sending sequence space, before Wireshark's timing rule */
+	uint32_t fin_seq;
+	uint16_t mss;
+	uint8_t pad2[2];
 };
+_Static_assert(sizeof(struct weir_tcp_side) == 192, "a side is 192 bytes: it is part of every flow entry");
+_Static_assert(offsetof(struct weir_tcp_side, stream) + offsetof(struct weir_stream, frags) == 128,
+               "a side's per-packet fields fill its first two cache lines");
 
 /** Zeek history: letters in the order first seen; upper case for the client. */
 struct weir_tcp_history {

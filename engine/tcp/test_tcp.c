@@ -1261,6 +1261,32 @@ static void test_plain_edges(void)
 	tt_free(t);
 }
 
+/* A flow's segment counters are 32 bits and its duplicate ACK count 16 (they are part of every
+ * flow entry, whose size is pinned here): at their maximum they stay, never wrap. */
+static void test_counters_saturate(void)
+{
+	CHECK_EQ(sizeof(struct weir_tcp_side), 192);
+	CHECK_EQ(sizeof(struct weir_tcp_conn), 496);
+	struct tt *t = tt_new();
+	handshake(t);
+	run(t, C, pk(ACK | PSH, CI + 1, SI + 1, "abcd"));
+	t->c.side[C].rexmit_pkts = t->c.side[C].resent_pkts = UINT32_MAX - 1;
+	for (int i = 0; i < 3; i++) {
+		run_dt(t, C, pk(ACK | PSH, CI + 1, SI + 1, "abcd"), SEC);
+		CHECK_EQ(t->pre.events, EVB(WEIR_EV_REXMIT));
+		CHECK_EQ(t->c.side[C].rexmit_pkts, UINT32_MAX);
+		CHECK_EQ(t->c.side[C].resent_pkts, UINT32_MAX);
+	}
+	CHECK_EQ(t->c.side[C].rexmit_bytes, 12);
+	run(t, S, pk(ACK, SI + 1, CI + 5, NULL));
+	t->c.side[S].dupacks = UINT16_MAX - 1;
+	for (int i = 0; i < 3; i++) {
+		run(t, S, pk(ACK, SI + 1, CI + 5, NULL));
+		CHECK_EQ(t->c.side[S].dupacks, UINT16_MAX);
+	}
+	tt_free(t);
+}
+
 int main(void)
 {
 	struct tt *t = tt_new();
@@ -1302,5 +1328,6 @@ int main(void)
 	test_restore();
 	test_syn_on_established();
 	test_plain_edges();
+	test_counters_saturate();
 	return UNIT_DONE();
 }
